@@ -1,0 +1,51 @@
+# quantstrata developer entry points. Every target builds its own virtual environment from
+# nothing, so a fresh clone needs only Python 3.11+ and the package registries.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP_RUNTIME := $(VENV)/.runtime-installed
+STAMP_DEV     := $(VENV)/.dev-installed
+export PYTHONHASHSEED := 0
+export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
+
+.PHONY: demo test lint typecheck architecture unit bench docs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_RUNTIME): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP_DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP_RUNTIME) $@
+
+## demo: set up and run the main job on the bundled sample data
+demo: $(STAMP_RUNTIME)
+	$(BIN)/quantstrata demo
+
+## test: set up and run every check: lint, types, layer contracts, the whole suite
+test: lint typecheck architecture unit
+
+lint: $(STAMP_DEV)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP_DEV)
+	$(BIN)/mypy
+
+architecture: $(STAMP_DEV)
+	$(BIN)/lint-imports
+
+unit: $(STAMP_DEV)
+	$(BIN)/pytest -q -p no:cacheprovider
+
+## bench: speed and memory side by side with the peer libraries (not part of CI)
+bench: $(STAMP_DEV)
+	$(BIN)/python -m pip install --quiet -e ".[dev]" pandas-ta
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .cache .mypy_cache .ruff_cache build dist

@@ -1,0 +1,97 @@
+"""Injected time: core code asks a :class:`Clock` and never reads the system time itself.
+
+Backtests and tests drive a :class:`SimulatedClock`; live trading uses :class:`LiveClock`. This is
+the only module that may read the system clock.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
+
+from quantstrata.core.errors import ConfigError
+
+__all__ = ["Clock", "LiveClock", "SimulatedClock", "datetime_from_ns", "ns_from_datetime"]
+
+_NS_PER_SECOND = 1_000_000_000
+
+
+def ns_from_datetime(moment: datetime) -> int:
+    """Return nanoseconds since the Unix epoch for a timezone-aware datetime."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ConfigError(f"datetime {moment.isoformat()} has no timezone; pass an aware datetime")
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * _NS_PER_SECOND + delta.microseconds * 1_000
+
+
+def datetime_from_ns(nanoseconds: int) -> datetime:
+    """Return the UTC datetime for nanoseconds since the epoch (microsecond precision)."""
+    seconds, remainder = divmod(nanoseconds, _NS_PER_SECOND)
+    return datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=remainder // 1_000)
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """A source of the current time in UTC."""
+
+    def now_ns(self) -> int:
+        """Return the current time as nanoseconds since the Unix epoch."""
+        ...
+
+    def now(self) -> datetime:
+        """Return the current time as a UTC datetime."""
+        ...
+
+
+class LiveClock:
+    """The wall clock, for live trading."""
+
+    def now_ns(self) -> int:
+        """Return the system time in nanoseconds since the epoch."""
+        return time.time_ns()
+
+    def now(self) -> datetime:
+        """Return the system time as a UTC datetime."""
+        return datetime_from_ns(self.now_ns())
+
+    def __repr__(self) -> str:
+        """Name the clock."""
+        return "LiveClock()"
+
+
+class SimulatedClock:
+    """A clock that moves only when told to, and only forward, for backtests and tests."""
+
+    __slots__ = ("_now_ns",)
+
+    def __init__(self, start: datetime | int = 0) -> None:
+        """Start at an aware datetime or at nanoseconds since the epoch."""
+        self._now_ns = start if isinstance(start, int) else ns_from_datetime(start)
+
+    def now_ns(self) -> int:
+        """Return the simulated time in nanoseconds since the epoch."""
+        return self._now_ns
+
+    def now(self) -> datetime:
+        """Return the simulated time as a UTC datetime."""
+        return datetime_from_ns(self._now_ns)
+
+    def set_time(self, moment: datetime | int) -> None:
+        """Move the clock to ``moment``; moving backwards is an error."""
+        target = moment if isinstance(moment, int) else ns_from_datetime(moment)
+        if target < self._now_ns:
+            raise ConfigError(
+                f"simulated clock cannot move backwards (now {self._now_ns} ns, asked {target} ns)"
+            )
+        self._now_ns = target
+
+    def advance(self, nanoseconds: int) -> None:
+        """Move the clock forward by a non-negative number of nanoseconds."""
+        if nanoseconds < 0:
+            raise ConfigError(f"cannot advance the clock by a negative amount ({nanoseconds} ns)")
+        self._now_ns += nanoseconds
+
+    def __repr__(self) -> str:
+        """Show the simulated time."""
+        return f"SimulatedClock({self.now().isoformat()})"

@@ -1,0 +1,74 @@
+"""Secrets that cannot leak by accident: no repr, str, log line or URL shows them.
+
+A :class:`Secret` wraps an API key; only :meth:`Secret.reveal` returns the text, and code calls it
+at the last moment (building a request header). :func:`redact` masks known secrets and key-like
+URL parameters in any text before it is logged or raised.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+
+from quantstrata.core.errors import ConfigError
+
+__all__ = ["MASK", "Secret", "redact"]
+
+MASK = "***"
+_KEY_PARAMETER = re.compile(
+    r"(?i)((?:api[_-]?key|apikey|token|secret|password|signature|access[_-]?key)=)[^&\s\"']+"
+)
+_AUTH_HEADER = re.compile(r"(?i)((?:x-api-key|authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+")
+
+
+class Secret:
+    """A secret string whose text appears only through :meth:`reveal`."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        """Wrap ``value``; an empty secret is a configuration error."""
+        if not value:
+            raise ConfigError("a secret (API key) cannot be empty")
+        self._value = value
+
+    @classmethod
+    def from_environment(cls, variable: str) -> Secret:
+        """Read a secret from environment variable ``variable``."""
+        value = os.environ.get(variable, "")
+        if not value:
+            raise ConfigError(f"environment variable {variable} is not set or empty")
+        return cls(value)
+
+    def reveal(self) -> str:
+        """Return the secret text; call only where the text must go on the wire."""
+        return self._value
+
+    def __repr__(self) -> str:
+        """Hide the value."""
+        return f"Secret({MASK})"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        """Compare by value without exposing it."""
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        """Hash by value."""
+        return hash(self._value)
+
+    def __reduce__(self) -> tuple[type[Secret], tuple[str]]:
+        """Pickle by value so workers receive a usable secret."""
+        return (Secret, (self._value,))
+
+
+def redact(text: str, secrets: Iterable[Secret | str] = ()) -> str:
+    """Return ``text`` with every given secret and every key-like parameter masked."""
+    for secret in secrets:
+        value = secret.reveal() if isinstance(secret, Secret) else secret
+        if value:
+            text = text.replace(value, MASK)
+    text = _KEY_PARAMETER.sub(rf"\g<1>{MASK}", text)
+    return _AUTH_HEADER.sub(rf"\g<1>{MASK}", text)

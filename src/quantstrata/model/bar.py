@@ -1,0 +1,85 @@
+"""The canonical bar: one schema for every source, and a value type for single bars.
+
+A bar frame is a Polars DataFrame with the columns of :data:`BAR_SCHEMA`: ``ts`` is the bar's
+*open* time in UTC with nanosecond precision (bars are labelled by their left edge and cover
+``[ts, ts + interval)``), prices and volume are float64. Extra columns (``adj_close``,
+``quote_volume``, ``open_interest`` …) may follow.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+
+from quantstrata.core.errors import BarValidationError, DataIssue
+from quantstrata.model.identifiers import Symbol
+
+__all__ = ["BAR_COLUMNS", "BAR_SCHEMA", "PRICE_COLUMNS", "TIMESTAMP_DTYPE", "Bar"]
+
+TIMESTAMP_DTYPE = pl.Datetime("ns", "UTC")
+BAR_SCHEMA = pl.Schema(
+    {
+        "ts": TIMESTAMP_DTYPE,
+        "symbol": pl.String(),
+        "open": pl.Float64(),
+        "high": pl.Float64(),
+        "low": pl.Float64(),
+        "close": pl.Float64(),
+        "volume": pl.Float64(),
+    }
+)
+BAR_COLUMNS: tuple[str, ...] = tuple(BAR_SCHEMA.names())
+PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close")
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One OHLCV bar whose prices are consistent, checked when it is built."""
+
+    ts: datetime
+    symbol: Symbol
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+
+    def __post_init__(self) -> None:
+        """Refuse naive times, non-finite or non-positive prices and inconsistent OHLC."""
+        object.__setattr__(self, "symbol", Symbol(self.symbol))
+        issues = list(_bar_issues(self))
+        if issues:
+            raise BarValidationError(f"invalid bar for {self.symbol} at {self.ts}", tuple(issues))
+
+    @property
+    def as_row(self) -> dict[str, object]:
+        """Return the bar as a row of the canonical schema."""
+        return {name: getattr(self, name) for name in BAR_COLUMNS}
+
+
+def _bar_issues(bar: Bar) -> list[DataIssue]:
+    issues: list[DataIssue] = []
+    if bar.ts.tzinfo is None or bar.ts.utcoffset() is None:
+        issues.append(DataIssue("naive_timestamp", "timestamp has no timezone", column="ts"))
+    for name in (*PRICE_COLUMNS, "volume"):
+        value = getattr(bar, name)
+        if not math.isfinite(value):
+            issues.append(DataIssue("non_finite", "value is not finite", column=name, value=value))
+        elif name != "volume" and value <= 0:
+            issues.append(DataIssue("non_positive_price", "price <= 0", column=name, value=value))
+        elif name == "volume" and value < 0:
+            issues.append(DataIssue("negative_volume", "volume < 0", column=name, value=value))
+    if issues:
+        return issues
+    if bar.high < max(bar.open, bar.close, bar.low):
+        issues.append(
+            DataIssue("high_below_body", "high below open/close/low", column="high", value=bar.high)
+        )
+    if bar.low > min(bar.open, bar.close, bar.high):
+        issues.append(
+            DataIssue("low_above_body", "low above open/close/high", column="low", value=bar.low)
+        )
+    return issues
