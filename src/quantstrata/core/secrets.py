@@ -19,7 +19,10 @@ MASK = "***"
 _KEY_PARAMETER = re.compile(
     r"(?i)((?:api[_-]?key|apikey|token|secret|password|signature|access[_-]?key)=)[^&\s\"']+"
 )
-_AUTH_HEADER = re.compile(r"(?i)((?:x-api-key|authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+")
+_AUTH_HEADER = re.compile(
+    r"(?i)((?:x-api-key|authorization)[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic|token)\s+)?)"
+    r"[^\s\"',}]+"
+)
 
 
 class Secret:
