@@ -1,20 +1,19 @@
-"""Real closing prices for indicator tests, read from the bundled sample data."""
+"""Real prices for indicator tests: the bundled S&P 500 daily sample (1999–2018)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-_SPX = Path(__file__).resolve().parents[2] / "kit" / "data" / "SPX_1d.csv.gz"
+from quantstrata.data.samples import load_sample
 
 
 @pytest.fixture(scope="session")
 def spx_bars() -> pd.DataFrame:
-    """Return S&P 500 daily bars 1999–2018 (real data) as a pandas frame."""
-    return pd.read_csv(_SPX)
+    """Return S&P 500 daily bars 1999–2018 (real data) with Open/High/Low/Close/Volume columns."""
+    bars = load_sample("SPX_1d").to_pandas()
+    return bars.rename(columns=str.capitalize)
 
 
 @pytest.fixture(scope="session")

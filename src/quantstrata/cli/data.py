@@ -1,0 +1,129 @@
+"""``quantstrata data``: import files into the catalog, list and show it, validate files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+
+from quantstrata.cli._options import CatalogOption, IntervalOption, TimezoneOption
+from quantstrata.cli._render import make_console, print_frame
+from quantstrata.data.catalog import Catalog
+from quantstrata.data.importers import import_file, read_bars_file
+from quantstrata.process.validate import validate_bars
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Import, inspect and validate bar data.", no_args_is_help=True)
+
+_SHOWN_ISSUES = 50
+SymbolOption = Annotated[
+    str | None, typer.Option("--symbol", "-s", help="Symbol (default: the file name's stem).")
+]
+FormatOption = Annotated[
+    str | None,
+    typer.Option("--time-format", help="strftime format of text dates, e.g. %m/%d/%Y."),
+]
+CalendarOption = Annotated[
+    str | None,
+    typer.Option("--calendar", help="Exchange calendar for gap checks (XNYS, 24/5); none = 24/7."),
+]
+
+
+def _catalog(root: Path | None) -> Catalog:
+    return Catalog(root)
+
+
+@app.command("import")
+def import_command(
+    paths: Annotated[list[Path], typer.Argument(help="CSV (optionally .gz) or Parquet files.")],
+    interval: IntervalOption,
+    symbol: SymbolOption = None,
+    timezone: TimezoneOption = None,
+    time_format: FormatOption = None,
+    on_conflict: Annotated[
+        str, typer.Option(help="When stored bars differ: raise, overwrite or keep.")
+    ] = "raise",
+    catalog: CatalogOption = None,
+) -> None:
+    """Import bar files into the catalog (validated, de-duplicated, written atomically)."""
+    console = make_console()
+    store = _catalog(catalog)
+    for path in paths:
+        summary = import_file(
+            store,
+            path,
+            interval=interval,
+            symbol=symbol,
+            timezone=timezone,
+            time_format=time_format,
+            on_conflict=on_conflict,
+        )
+        console.print(
+            f"[green]imported[/] {path.name}: {summary.rows_written:,} rows written, "
+            f"{summary.rows_skipped_duplicate:,} duplicates skipped, "
+            f"{summary.files_written} file(s) -> {store.root}"
+        )
+
+
+@app.command("list")
+def list_command(catalog: CatalogOption = None) -> None:
+    """List what the catalog holds: interval, symbol, rows, first and last bar, size."""
+    console = make_console()
+    store = _catalog(catalog)
+    described = store.describe()
+    if described.is_empty():
+        console.print(f"the catalog at {store.root} is empty; try `quantstrata demo`")
+        return
+    print_frame(console, described, title=f"catalog {store.root}")
+
+
+@app.command("show")
+def show_command(
+    symbol: Annotated[str, typer.Argument(help="Symbol to show.")],
+    interval: IntervalOption,
+    start: Annotated[datetime | None, typer.Option("--from", help="First bar time (UTC).")] = None,
+    end: Annotated[datetime | None, typer.Option("--to", help="Last bar time (UTC).")] = None,
+    rows: Annotated[int, typer.Option("--rows", "-n", help="Rows at each end.")] = 5,
+    catalog: CatalogOption = None,
+) -> None:
+    """Show the first and last bars of one symbol and a summary of the range."""
+    console = make_console()
+    bars = _catalog(catalog).read([symbol], interval=interval, start=start, end=end)
+    if bars.is_empty():
+        console.print(f"no {interval} bars for {symbol} in that range")
+        return
+    shown = bars if bars.height <= 2 * rows else pl.concat([bars.head(rows), bars.tail(rows)])
+    print_frame(console, shown, title=f"{symbol} {interval}: {bars.height:,} bars")
+
+
+@app.command("validate")
+def validate_command(
+    path: Annotated[Path, typer.Argument(help="CSV (optionally .gz) or Parquet file to check.")],
+    symbol: SymbolOption = None,
+    timezone: TimezoneOption = None,
+    time_format: FormatOption = None,
+    interval: Annotated[
+        str | None, typer.Option("--interval", "-i", help="Expected interval for gap checks.")
+    ] = None,
+    calendar: CalendarOption = None,
+) -> None:
+    """Check a file before import; exit 1 with a report naming each bad row, column and value."""
+    console = make_console()
+    frame = read_bars_file(
+        path, symbol=symbol, timezone=timezone, time_format=time_format, validation=None
+    )
+    result = validate_bars(frame, policy="drop", calendar=calendar, interval=interval)
+    report = result.report
+    console.print(report.summary())
+    if report.ok:
+        console.print(f"[green]ok[/] {path.name}: {report.rows_in:,} rows pass every check")
+        return
+    issues = report.to_frame()
+    print_frame(console, issues.head(_SHOWN_ISSUES), title=f"problems in {path.name}")
+    if issues.height > _SHOWN_ISSUES:
+        console.print(f"... and {issues.height - _SHOWN_ISSUES:,} more")
+    raise typer.Exit(code=1)

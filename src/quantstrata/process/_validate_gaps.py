@@ -1,0 +1,208 @@
+"""Gap checks of bar validation: compare each symbol's bars with the calendar's expected bars."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from quantstrata.core.errors import DataIssue
+from quantstrata.model.bar import TIMESTAMP_DTYPE
+from quantstrata.model.interval import Interval, IntervalUnit
+from quantstrata.process._validate_report import Gap
+from quantstrata.process._validate_symbols import IntArray, SymbolTimes
+from quantstrata.process.calendar import expected_bar_opens
+
+__all__ = ["GapFindings", "find_gaps", "gap_issue", "infer_interval"]
+
+
+_NS_PER_SECOND = 1_000_000_000
+_NS_PER_DAY = 86_400 * _NS_PER_SECOND
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_UNITS_BY_SIZE = (
+    (7 * 86_400, IntervalUnit.WEEK),
+    (86_400, IntervalUnit.DAY),
+    (3_600, IntervalUnit.HOUR),
+    (60, IntervalUnit.MINUTE),
+    (1, IntervalUnit.SECOND),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GapFindings:
+    """Missing bars, bars off the expected grid (one issue per row) and whole-symbol notes."""
+
+    gaps: tuple[Gap, ...] = ()
+    unexpected: tuple[DataIssue, ...] = ()
+    notes: tuple[DataIssue, ...] = ()
+
+
+def infer_interval(parts: list[SymbolTimes]) -> Interval | None:
+    """Return the most common positive step between a symbol's bars, or ``None`` if there is none.
+
+    A step of 28 to 31 days between bars all labelled on the first of a month is one month.
+    """
+    steps = [np.diff(_sorted(part.times)) for part in parts if part.times.size > 1]
+    if not steps:
+        return None
+    positive = np.concatenate(steps)
+    positive = positive[positive > 0]
+    if positive.size == 0:
+        return None
+    step = _most_common(positive)
+    if 28 * _NS_PER_DAY <= step <= 31 * _NS_PER_DAY and _all_month_starts(parts):
+        return Interval(1, IntervalUnit.MONTH)
+    if step % _NS_PER_SECOND:
+        return None
+    seconds = step // _NS_PER_SECOND
+    size, unit = next((size, unit) for size, unit in _UNITS_BY_SIZE if seconds % size == 0)
+    return Interval(seconds // size, unit)
+
+
+def find_gaps(
+    parts: list[SymbolTimes],
+    calendar: str | None,
+    interval: Interval,
+    *,
+    max_unexpected: int | None = None,
+) -> GapFindings:
+    """Compare each symbol's bar times with the bars ``calendar`` expects at ``interval``.
+
+    Bars off the expected grid are described one by one, up to ``max_unexpected`` of them (all
+    when ``None``); one note counts the rest.
+    """
+    if not parts:
+        return GapFindings()
+    first = min(int(part.times.min()) for part in parts)
+    last = max(int(part.times.max()) for part in parts)
+    expected = (
+        expected_bar_opens(calendar, interval, _to_datetime(first), _to_datetime(last))
+        .cast(pl.Int64)
+        .to_numpy()
+    )
+    gaps: list[Gap] = []
+    unexpected: list[DataIssue] = []
+    notes: list[DataIssue] = []
+    hidden = 0
+    for part in parts:
+        times = part.times
+        window = expected[
+            np.searchsorted(expected, times.min()) : np.searchsorted(
+                expected, times.max(), side="right"
+            )
+        ]
+        if np.array_equal(window, times):
+            continue
+        position = np.searchsorted(window, times)
+        on_grid = (
+            window[np.minimum(position, window.size - 1)] == times
+            if window.size
+            else np.zeros(times.size, dtype=np.bool_)
+        )
+        if 2 * int(on_grid.sum()) < times.size:
+            notes.append(
+                _grid_note(part.symbol, int(on_grid.sum()), times.size, calendar, interval)
+            )
+            continue
+        budget = None if max_unexpected is None else max(0, max_unexpected - len(unexpected))
+        found = _off_grid(part, ~on_grid, _where(calendar, interval), budget)
+        hidden += int((~on_grid).sum()) - len(found)
+        unexpected.extend(found)
+        hit = np.zeros(window.size, dtype=np.bool_)
+        hit[position[on_grid]] = True
+        gaps.extend(_runs(part.symbol, window, np.flatnonzero(~hit)))
+    if hidden:
+        message = f"{hidden} more bars are {_where(calendar, interval)} (not listed one by one)"
+        notes.append(DataIssue("unexpected_bar", message, column="ts"))
+    return GapFindings(tuple(gaps), tuple(unexpected), tuple(notes))
+
+
+def gap_issue(gap: Gap) -> DataIssue:
+    """Turn a gap into an issue, for the ``gaps="error"`` setting."""
+    return DataIssue(
+        "gap", str(gap).split(": ", 1)[1], None, "ts", gap.start.isoformat(), gap.symbol
+    )
+
+
+def _most_common(steps: IntArray) -> int:
+    """Return the most frequent step, the smallest one on a tie."""
+    if steps.min() == steps.max():
+        return int(steps[0])
+    counts = pl.Series("step", steps).value_counts(sort=True)
+    top = counts.get_column("count")[0]
+    return int(counts.filter(pl.col("count") == top).get_column("step").min())  # type: ignore[arg-type]
+
+
+def _sorted(values: IntArray) -> IntArray:
+    if values.size < 2 or bool(np.all(values[1:] >= values[:-1])):
+        return values
+    return np.sort(values)
+
+
+def _all_month_starts(parts: list[SymbolTimes]) -> bool:
+    ts = pl.Series("ts", np.concatenate([part.times for part in parts])).cast(TIMESTAMP_DTYPE)
+    return bool(((ts.dt.day() == 1) & (ts.dt.truncate("1d") == ts)).all())
+
+
+def _runs(symbol: str, window: IntArray, missing: IntArray) -> list[Gap]:
+    """Group positions of missing expected bars into runs of consecutive expected bars."""
+    if missing.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(missing) != 1)
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [missing.size - 1]])
+    return [
+        Gap(
+            symbol,
+            _to_datetime(int(window[missing[begin]])),
+            _to_datetime(int(window[missing[end]])),
+            int(end - begin + 1),
+        )
+        for begin, end in zip(starts, ends, strict=True)
+    ]
+
+
+def _off_grid(
+    part: SymbolTimes, off: np.ndarray[Any, np.dtype[np.bool_]], where: str, limit: int | None
+) -> list[DataIssue]:
+    if not off.any():
+        return []
+    rows, times = part.rows[off][:limit], part.times[off][:limit]
+    return [
+        DataIssue(
+            "unexpected_bar",
+            f"bar is {where}",
+            int(row),
+            "ts",
+            _to_datetime(int(ts)).isoformat(),
+            part.symbol,
+        )
+        for row, ts in zip(rows, times, strict=True)
+    ]
+
+
+def _where(calendar: str | None, interval: Interval) -> str:
+    if calendar is None:
+        return f"off the {interval} grid of a 24/7 market"
+    return f"outside the sessions of {calendar} or off its {interval} grid"
+
+
+def _grid_note(
+    symbol: str, on_grid: int, total: int, calendar: str | None, interval: Interval
+) -> DataIssue:
+    name = calendar if calendar is not None else "24/7"
+    return DataIssue(
+        "grid_mismatch",
+        f"only {on_grid} of {total} bars fall on the {interval} bar times expected by "
+        f"calendar {name}, so missing bars were not looked for; check the calendar and the "
+        "labels (bars are labelled by their open time; daily bars at 00:00 UTC of the "
+        "session date)",
+        symbol=symbol,
+    )
+
+
+def _to_datetime(nanoseconds: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=nanoseconds // 1_000)
