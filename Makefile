@@ -44,7 +44,6 @@ unit: $(STAMP_DEV)
 
 ## bench: speed and memory side by side with the peer libraries (not part of CI)
 bench: $(STAMP_DEV)
-	$(BIN)/python -m pip install --quiet -e ".[dev]" pandas-ta
 	$(BIN)/python -m bench
 
 clean:

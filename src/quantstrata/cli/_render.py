@@ -37,8 +37,7 @@ def frame_table(frame: pl.DataFrame, title: str | None = None) -> Table:
     """Return a Rich table showing every row and column of ``frame``."""
     table = Table(title=title, show_lines=False, header_style="bold")
     for name, dtype in frame.schema.items():
-        justify = "right" if dtype.is_numeric() else "left"
-        table.add_column(name, justify=justify)
+        table.add_column(name, justify="right" if dtype.is_numeric() else "left")
     for row in frame.iter_rows():
         table.add_row(*(format_cell(value) for value in row))
     return table

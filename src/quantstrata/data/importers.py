@@ -246,9 +246,11 @@ def _is_date_only(frame: pl.DataFrame) -> bool:
         return True
     if series.dtype != pl.String or series.null_count() == series.len():
         return False
-    longest = series.str.strip_chars().str.len_chars().max()
     first = series.drop_nulls().head(1).item()
-    return isinstance(longest, int) and longest <= _DATE_ONLY_LENGTH and ":" not in first
+    if ":" in first:
+        return False
+    longest = series.str.strip_chars().str.len_chars().max()
+    return isinstance(longest, int) and longest <= _DATE_ONLY_LENGTH
 
 
 def _has_slash_dates(frame: pl.DataFrame) -> bool:

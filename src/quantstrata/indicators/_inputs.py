@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from quantstrata.core.errors import ConfigError, DataError, DataIssue
+from quantstrata.indicators import _nb
 
 __all__ = ["FloatArray", "OutputKind", "check_period", "first_finite", "prepare"]
 
@@ -76,8 +77,7 @@ def check_period(value: int, name: str = "period", minimum: int = 1) -> int:
 
 def first_finite(array: FloatArray) -> int:
     """Return the index of the first finite value (``len(array)`` if there is none)."""
-    finite = np.flatnonzero(np.isfinite(array))
-    return int(finite[0]) if finite.size else len(array)
+    return int(_nb.first_finite_nb(array))
 
 
 def _output_kind(value: Any) -> OutputKind:
@@ -108,6 +108,12 @@ def _to_array(value: Any, name: str) -> FloatArray:
 
 def _check_finite_after_start(array: FloatArray, name: str) -> None:
     start = first_finite(array)
+    # A sum is finite only if every term is: one fast SIMD pass screens clean input. A finite
+    # sum can still overflow to infinity; the exact count below then decides.
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.sum(array[start:])
+    if np.isfinite(total) or _nb.count_non_finite_after_nb(array, start) == 0:
+        return
     bad = np.flatnonzero(~np.isfinite(array[start:]))
     if bad.size:
         issues = tuple(

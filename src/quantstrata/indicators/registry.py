@@ -11,13 +11,17 @@ from typing import Any
 
 from quantstrata.core.errors import ConfigError
 from quantstrata.indicators.definition import IndicatorDefinition
+from quantstrata.indicators.momentum.definitions import DEFINITIONS as _MOMENTUM
 from quantstrata.indicators.moving_average.definitions import DEFINITIONS as _MOVING_AVERAGES
+from quantstrata.indicators.statistics.definitions import DEFINITIONS as _STATISTICS
+from quantstrata.indicators.trend.definitions import DEFINITIONS as _TREND
+from quantstrata.indicators.volatility.definitions import DEFINITIONS as _VOLATILITY
+from quantstrata.indicators.volume.definitions import DEFINITIONS as _VOLUME
 
 __all__ = ["definition", "indicator_names", "lookback", "warmup_bars"]
 
-_DEFINITIONS = MappingProxyType(
-    {item.name: item for family in (_MOVING_AVERAGES,) for item in family}
-)
+_FAMILIES = (_MOVING_AVERAGES, _MOMENTUM, _VOLATILITY, _TREND, _VOLUME, _STATISTICS)
+_DEFINITIONS = MappingProxyType({item.name: item for family in _FAMILIES for item in family})
 
 
 def indicator_names() -> tuple[str, ...]:

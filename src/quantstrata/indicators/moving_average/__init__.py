@@ -1,9 +1,26 @@
 """Moving averages: batch functions, streaming classes and their declarations."""
 
-from quantstrata.indicators.moving_average.batch import ema, sma
+from quantstrata.indicators.moving_average.batch import dema, ema, kama, sma, tema, wma
 from quantstrata.indicators.moving_average.streaming import (
+    DoubleExponentialMovingAverage,
     ExponentialMovingAverage,
+    KaufmanAdaptiveMovingAverage,
     SimpleMovingAverage,
+    TripleExponentialMovingAverage,
+    WeightedMovingAverage,
 )
 
-__all__ = ["ExponentialMovingAverage", "SimpleMovingAverage", "ema", "sma"]
+__all__ = [
+    "DoubleExponentialMovingAverage",
+    "ExponentialMovingAverage",
+    "KaufmanAdaptiveMovingAverage",
+    "SimpleMovingAverage",
+    "TripleExponentialMovingAverage",
+    "WeightedMovingAverage",
+    "dema",
+    "ema",
+    "kama",
+    "sma",
+    "tema",
+    "wma",
+]
