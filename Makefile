@@ -42,9 +42,11 @@ architecture: $(STAMP_DEV)
 unit: $(STAMP_DEV)
 	$(BIN)/pytest -q -p no:cacheprovider
 
-## bench: speed and memory side by side with the peer libraries (not part of CI)
+## bench: speed and memory side by side with the peer libraries (not part of CI).
+## pandas-ta has releases only for Python >= 3.12: `python -m bench indicators_pandas_ta` there.
+BENCH_SUITES ?= data indicators indicators_pandas indicators_streaming
 bench: $(STAMP_DEV)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_SUITES)
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache build dist

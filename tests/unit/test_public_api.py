@@ -11,6 +11,24 @@ import importlib
 import pytest
 
 PUBLIC_API: dict[str, tuple[str, ...]] = {
+    "quantstrata.analytics": (
+        "DrawdownDuration",
+        "MetricsConfig",
+        "PerformanceMetrics",
+        "TradeStatistics",
+        "compute_metrics",
+        "drawdown_series",
+        "infer_interval",
+        "infer_periods_per_year",
+        "log_returns",
+        "max_drawdown",
+        "max_drawdown_duration",
+        "periods_per_year",
+        "resolve_periods_per_year",
+        "simple_returns",
+        "trade_statistics",
+        "underwater_periods",
+    ),
     "quantstrata": (
         "BAR_SCHEMA",
         "AssetClass",

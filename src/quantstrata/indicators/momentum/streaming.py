@@ -30,15 +30,18 @@ __all__ = [
 _NAN = math.nan
 
 
-class RelativeStrengthIndex(StreamingIndicator):
-    """Wilder's RSI with TA-Lib's seeding and reciprocal smoothing, like :func:`rsi`."""
+class _WilderGainsAndLosses(StreamingIndicator):
+    """Keep the gain and loss sums RSI and CMO share.
 
-    __slots__ = ("_count", "_gain", "_inverse", "_keep", "_last", "_loss", "_period", "_previous")
+    The sums cover the first ``period`` changes, then are Wilder-smoothed
+    (``sum · (period - 1) + newest``) before each subclass averages them its own way.
+    """
 
-    def __init__(self, period: int = 14) -> None:
+    __slots__ = ("_count", "_gain", "_keep", "_last", "_loss", "_period", "_previous")
+
+    def __init__(self, period: int) -> None:
         """Start empty."""
         self._period = check_period(period, minimum=2)
-        self._inverse = 1.0 / self._period
         self._keep = self._period - 1
         self._count = 0
         self._gain = 0.0
@@ -46,8 +49,8 @@ class RelativeStrengthIndex(StreamingIndicator):
         self._previous = _NAN
         self._last = _NAN
 
-    def update(self, value: float) -> float:
-        """Add the newest value and return the RSI (NaN for the first ``period`` values)."""
+    def _sums(self, value: float) -> tuple[float, float] | None:
+        """Take the newest value; return the (gain, loss) sums to average, or None in warm-up."""
         value = require_finite(value)
         change = value - self._previous
         self._previous = value
@@ -59,91 +62,72 @@ class RelativeStrengthIndex(StreamingIndicator):
                 loss -= change
             else:
                 gain += change
-        elif count == 0:
+            return gain, loss
+        if count == 0:
             self._count = 1
-            return _NAN
+            return None
+        self._count = count + 1
+        if change < 0.0:
+            self._loss -= change
         else:
-            self._count = count + 1
-            if change < 0.0:
-                self._loss -= change
-            else:
-                self._gain += change
-            if count < self._period:
-                return _NAN
-            loss, gain = self._loss, self._gain
-        loss *= self._inverse
-        gain *= self._inverse
+            self._gain += change
+        if count < self._period:
+            return None
+        return self._gain, self._loss
+
+    @property
+    def ready(self) -> bool:
+        """Whether ``period`` changes have been seen."""
+        return self._count > self._period
+
+    @property
+    def value(self) -> float:
+        """The latest value (NaN until ready)."""
+        return self._last
+
+
+class RelativeStrengthIndex(_WilderGainsAndLosses):
+    """Wilder's RSI with TA-Lib's seeding and reciprocal smoothing, like :func:`rsi`."""
+
+    __slots__ = ("_inverse",)
+
+    def __init__(self, period: int = 14) -> None:
+        """Start empty."""
+        super().__init__(period)
+        self._inverse = 1.0 / self._period
+
+    def update(self, value: float) -> float:
+        """Add the newest value and return the RSI (NaN for the first ``period`` values)."""
+        sums = self._sums(value)
+        if sums is None:
+            return _NAN
+        gain = sums[0] * self._inverse
+        loss = sums[1] * self._inverse
         self._loss, self._gain = loss, gain
         total = gain + loss
         self._last = 100.0 * (gain / total) if total > 0.0 else 0.0
         return self._last
 
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` changes have been seen."""
-        return self._count > self._period
 
-    @property
-    def value(self) -> float:
-        """The latest RSI (NaN until ready)."""
-        return self._last
-
-
-class ChandeMomentumOscillator(StreamingIndicator):
+class ChandeMomentumOscillator(_WilderGainsAndLosses):
     """Chande's oscillator from Wilder-smoothed gains and losses, like :func:`cmo`."""
 
-    __slots__ = ("_count", "_gain", "_keep", "_last", "_loss", "_period", "_previous")
+    __slots__ = ()
 
     def __init__(self, period: int = 14) -> None:
         """Start empty."""
-        self._period = check_period(period, minimum=2)
-        self._keep = self._period - 1
-        self._count = 0
-        self._gain = 0.0
-        self._loss = 0.0
-        self._previous = _NAN
-        self._last = _NAN
+        super().__init__(period)
 
     def update(self, value: float) -> float:
         """Add the newest value and return the CMO (NaN for the first ``period`` values)."""
-        value = require_finite(value)
-        change = value - self._previous
-        self._previous = value
-        count = self._count
-        if count > self._period:
-            loss = self._loss * self._keep
-            gain = self._gain * self._keep
-            if change < 0.0:
-                loss -= change
-            else:
-                gain += change
-        elif count == 0:
-            self._count = 1
+        sums = self._sums(value)
+        if sums is None:
             return _NAN
-        else:
-            self._count = count + 1
-            if change < 0.0:
-                self._loss -= change
-            else:
-                self._gain += change
-            if count < self._period:
-                return _NAN
-            loss, gain = self._loss, self._gain
-        loss /= self._period
-        gain /= self._period
+        gain = sums[0] / self._period
+        loss = sums[1] / self._period
         self._loss, self._gain = loss, gain
         total = gain + loss
         self._last = 100.0 * ((gain - loss) / total) if total > 0.0 else 0.0
-        return self._last
-
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` changes have been seen."""
-        return self._count > self._period
-
-    @property
-    def value(self) -> float:
-        """The latest CMO (NaN until ready)."""
         return self._last
 
 
