@@ -268,6 +268,11 @@ def _epoch_text(series: pl.Series, column: str) -> pl.Series:
 
 
 def _parse_text(series: pl.Series, column: str, time_format: str | None) -> pl.Series:
+    if time_format is None and series.null_count() < len(series):
+        # Clean ISO text (the common case) parses as it is; stripping 5M strings costs 20%.
+        fast = _parse_common_iso(series)
+        if fast is not None:
+            return fast
     text = series.str.strip_chars()
     if text.null_count() == len(text):
         return text.cast(pl.Datetime("ns"))
