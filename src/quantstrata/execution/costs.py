@@ -1,0 +1,107 @@
+"""Trading costs: commission and slippage, the same compiled kernels the fill model uses.
+
+Costs are never negative and slippage always moves the price against the trader. Commission is
+charged per order: the fixed part and the minimum are paid once even when an order fills in
+parts; :class:`CommissionCharge` carries the order's fee basis from one fill to the next.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+from quantstrata.core.errors import ConfigError
+from quantstrata.execution import _nb
+from quantstrata.execution.config import CommissionConfig, Liquidity, SlippageConfig
+from quantstrata.model.orders.enums import OrderSide
+
+__all__ = [
+    "CommissionCharge",
+    "commission",
+    "commission_arguments",
+    "slippage_arguments",
+    "slipped_price",
+]
+
+
+class CommissionCharge(NamedTuple):
+    """The commission of one fill and the order's fee basis after it.
+
+    ``basis`` is the order's fee before the minimum; pass it back as ``previous_basis`` for the
+    order's next fill.
+    """
+
+    amount: float
+    basis: float
+
+
+def commission(
+    config: CommissionConfig,
+    quantity: float,
+    price: float,
+    *,
+    liquidity: Liquidity = Liquidity.TAKER,
+    previous_basis: float | None = None,
+) -> CommissionCharge:
+    """Return the commission of one fill of ``quantity`` at ``price``.
+
+    ``previous_basis`` is ``None`` for an order's first fill, else the ``basis`` returned for
+    its previous fill.
+    """
+    _require_finite(quantity=quantity, price=price)
+    first_fill = previous_basis is None
+    amount, basis = _nb.commission_nb(
+        quantity,
+        price,
+        Liquidity(liquidity) is Liquidity.MAKER,
+        first_fill,
+        0.0 if previous_basis is None else previous_basis,
+        *commission_arguments(config),
+    )
+    return CommissionCharge(float(amount), float(basis))
+
+
+def slipped_price(
+    config: SlippageConfig,
+    side: OrderSide,
+    price: float,
+    quantity: float,
+    bar_volume: float = math.nan,
+) -> float:
+    """Return the execution price of a taker fill at ``price`` after slippage.
+
+    ``bar_volume`` feeds the volume-share impact; without it (``NaN``) that part is skipped.
+    """
+    _require_finite(quantity=quantity, price=price)
+    return float(
+        _nb.slippage_nb(
+            int(OrderSide(side)), price, quantity, bar_volume, *slippage_arguments(config)
+        )
+    )
+
+
+def commission_arguments(config: CommissionConfig) -> tuple[float, float, float, float, float]:
+    """Return the commission settings in the order :func:`_nb.commission_nb` takes them."""
+    return (
+        config.rate,
+        config.effective_maker_rate,
+        config.per_unit,
+        config.per_order,
+        config.minimum,
+    )
+
+
+def slippage_arguments(config: SlippageConfig) -> tuple[float, float, float, float]:
+    """Return the slippage settings in the order :func:`_nb.slippage_nb` takes them."""
+    return (
+        config.fixed_basis_points,
+        config.spread_basis_points,
+        config.spread,
+        config.volume_impact,
+    )
+
+
+def _require_finite(**values: float) -> None:
+    for name, value in values.items():
+        if not math.isfinite(value) or value < 0:
+            raise ConfigError(f"{name} must be a finite number >= 0, got {value!r}")
