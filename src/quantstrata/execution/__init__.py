@@ -36,7 +36,7 @@ Prices on a bar, before slippage
     - Every price a rule gives lies within the bar's ``[low, high]``; the gap fills are at the
       open, which is inside the range by definition.
 
-Both exits of a position on one bar (:class:`Bracket`, :class:`IntrabarPolicy`)
+Both exits of a position on one bar (:class:`WorkingBracket`, :class:`IntrabarPolicy`)
     A bar that opens beyond the stop-loss fills it at the open; one that opens beyond the
     take-profit fills that at the open. Otherwise, when the bar's range touches both levels,
     ``adverse_first`` (default) fills the stop-loss at its price and ``favourable_first`` the
@@ -62,23 +62,21 @@ from quantstrata.execution.config import (
     FillConfig,
     FillPolicy,
     IntrabarPolicy,
-    Liquidity,
     SlippageConfig,
 )
 from quantstrata.execution.costs import CommissionCharge, commission, slipped_price
 from quantstrata.execution.fill_model import FillModel
 from quantstrata.execution.orders import (
-    Bracket,
     BracketLeg,
     BracketStep,
     FillResult,
     OrderStep,
     PriceBar,
+    WorkingBracket,
     WorkingOrder,
 )
 
 __all__ = [
-    "Bracket",
     "BracketLeg",
     "BracketStep",
     "CommissionCharge",
@@ -88,10 +86,10 @@ __all__ = [
     "FillPolicy",
     "FillResult",
     "IntrabarPolicy",
-    "Liquidity",
     "OrderStep",
     "PriceBar",
     "SlippageConfig",
+    "WorkingBracket",
     "WorkingOrder",
     "commission",
     "slipped_price",

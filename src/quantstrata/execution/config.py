@@ -19,7 +19,6 @@ __all__ = [
     "FillConfig",
     "FillPolicy",
     "IntrabarPolicy",
-    "Liquidity",
     "SlippageConfig",
 ]
 
@@ -66,13 +65,6 @@ class IntrabarPolicy(StrEnum):
     def code(self) -> int:
         """The integer the compiled kernels take."""
         return 0 if self is IntrabarPolicy.ADVERSE_FIRST else 1
-
-
-class Liquidity(StrEnum):
-    """Whether a fill added liquidity (maker: limit orders) or took it (taker: the rest)."""
-
-    MAKER = "maker"
-    TAKER = "taker"
 
 
 class FillConfig(FrozenConfig):

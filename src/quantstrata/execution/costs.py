@@ -12,8 +12,9 @@ from typing import NamedTuple
 
 from quantstrata.core.errors import ConfigError
 from quantstrata.execution import _nb
-from quantstrata.execution.config import CommissionConfig, Liquidity, SlippageConfig
+from quantstrata.execution.config import CommissionConfig, SlippageConfig
 from quantstrata.model.orders.enums import OrderSide
+from quantstrata.model.orders.fill import Liquidity
 
 __all__ = [
     "CommissionCharge",

@@ -15,24 +15,20 @@ from decimal import Decimal
 
 from quantstrata.core.errors import ConfigError
 from quantstrata.execution import _nb
-from quantstrata.execution.config import (
-    CommissionConfig,
-    FillConfig,
-    Liquidity,
-    SlippageConfig,
-)
+from quantstrata.execution.config import CommissionConfig, FillConfig, SlippageConfig
 from quantstrata.execution.costs import commission_arguments, slippage_arguments
 from quantstrata.execution.orders import (
-    Bracket,
     BracketLeg,
     BracketStep,
     FillResult,
     OrderStep,
     PriceBar,
+    WorkingBracket,
     WorkingOrder,
 )
 from quantstrata.model.instrument import Instrument
 from quantstrata.model.orders.enums import OrderType
+from quantstrata.model.orders.fill import Liquidity
 
 __all__ = ["FillModel"]
 
@@ -112,7 +108,7 @@ class FillModel:
         fill = self._fill(moved, quantity, float(bar_price), bar.volume)
         return OrderStep(fill.remainder, fill)
 
-    def step_bracket(self, bracket: Bracket, bar: PriceBar) -> BracketStep:
+    def step_bracket(self, bracket: WorkingBracket, bar: PriceBar) -> BracketStep:
         """Match both exits of ``bracket`` against ``bar``; one filling cancels the other.
 
         The leg reached becomes a plain working order (the stop-loss a triggered stop, the
@@ -203,7 +199,7 @@ def _number(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
 
-def _leg_order(bracket: Bracket, leg: BracketLeg) -> WorkingOrder:
+def _leg_order(bracket: WorkingBracket, leg: BracketLeg) -> WorkingOrder:
     if leg is BracketLeg.STOP_LOSS:
         return WorkingOrder(
             side=bracket.side,

@@ -14,16 +14,16 @@ from typing import Protocol
 
 from quantstrata.core.errors import ConfigError
 from quantstrata.execution import _nb
-from quantstrata.execution.config import Liquidity
 from quantstrata.model.orders.enums import OrderSide, OrderType
+from quantstrata.model.orders.fill import Liquidity
 
 __all__ = [
-    "Bracket",
     "BracketLeg",
     "BracketStep",
     "FillResult",
     "OrderStep",
     "PriceBar",
+    "WorkingBracket",
     "WorkingOrder",
 ]
 
@@ -129,7 +129,7 @@ class WorkingOrder:
 
 
 @dataclass(frozen=True, slots=True)
-class Bracket:
+class WorkingBracket:
     """The two exits of a position, one cancelling the other.
 
     ``side`` is the side of the exit: ``SELL`` closes a long position (stop-loss below the
@@ -214,7 +214,7 @@ class BracketStep:
     triggered stop).
     """
 
-    bracket: Bracket | None
+    bracket: WorkingBracket | None
     leg: BracketLeg | None = None
     order: WorkingOrder | None = None
     fill: FillResult | None = None

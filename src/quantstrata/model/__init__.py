@@ -1,9 +1,24 @@
-"""Domain types shared by every layer: identifiers, intervals, instruments and bars."""
+"""Domain types shared by every layer: identifiers, intervals, instruments, bars, orders, positions.
+
+Order events, the transition table and the order value live in :mod:`quantstrata.model.orders`.
+"""
 
 from quantstrata.model.bar import BAR_COLUMNS, BAR_SCHEMA, PRICE_COLUMNS, TIMESTAMP_DTYPE, Bar
-from quantstrata.model.identifiers import Symbol
+from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId, VenueOrderId
 from quantstrata.model.instrument import AssetClass, Instrument
 from quantstrata.model.interval import Interval, IntervalUnit
+from quantstrata.model.orders import (
+    Bracket,
+    Fill,
+    OneCancelsOther,
+    Order,
+    OrderRequest,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+)
+from quantstrata.model.position import Position
 
 __all__ = [
     "BAR_COLUMNS",
@@ -12,8 +27,21 @@ __all__ = [
     "TIMESTAMP_DTYPE",
     "AssetClass",
     "Bar",
+    "Bracket",
+    "ClientOrderId",
+    "Fill",
     "Instrument",
     "Interval",
     "IntervalUnit",
+    "OneCancelsOther",
+    "Order",
+    "OrderRequest",
+    "OrderSide",
+    "OrderStatus",
+    "OrderType",
+    "Position",
     "Symbol",
+    "TimeInForce",
+    "TradeId",
+    "VenueOrderId",
 ]

@@ -28,11 +28,11 @@ import pytest
 from backtesting import Backtest, Strategy
 
 from quantstrata.execution import (
-    Bracket,
     BracketLeg,
     FillConfig,
     FillModel,
     FillPolicy,
+    WorkingBracket,
     WorkingOrder,
 )
 from quantstrata.model.orders.enums import OrderSide, OrderType
@@ -170,7 +170,7 @@ def test_bracket_touching_both_levels_exits_at_the_stop_loss_like_backtesting_py
 
     trades = _backtesting_trades(rows, lambda s: s.buy(size=1, sl=95.0, tp=105.0))
 
-    ours = _our_bracket_exit(rows, Bracket(SELL, 1.0, stop_loss=95.0, take_profit=105.0))
+    ours = _our_bracket_exit(rows, WorkingBracket(SELL, 1.0, stop_loss=95.0, take_profit=105.0))
     their_exit = (int(trades["ExitBar"].iloc[0]), float(trades["ExitPrice"].iloc[0]))
     assert ours == (BracketLeg.STOP_LOSS, *their_exit) == (BracketLeg.STOP_LOSS, 4, 95.0)
 
@@ -207,15 +207,17 @@ def test_bracket_gapping_past_the_take_profit_differs() -> None:
 
     trades = _backtesting_trades(rows, lambda s: s.buy(size=1, sl=95.0, tp=105.0))
 
-    ours = _our_bracket_exit(rows, Bracket(SELL, 1.0, stop_loss=95.0, take_profit=105.0))
+    ours = _our_bracket_exit(rows, WorkingBracket(SELL, 1.0, stop_loss=95.0, take_profit=105.0))
     assert (int(trades["ExitBar"].iloc[0]), float(trades["ExitPrice"].iloc[0])) == (4, 95.0)
     assert ours == (BracketLeg.TAKE_PROFIT, 4, 106.0)
 
 
-def _our_bracket_exit(rows: list[Row], bracket: Bracket) -> tuple[BracketLeg, int, float] | None:
+def _our_bracket_exit(
+    rows: list[Row], bracket: WorkingBracket
+) -> tuple[BracketLeg, int, float] | None:
     """Enter at the next open (bar 3), then step the bracket from that bar on."""
     model = FillModel()
-    current: Bracket | None = bracket
+    current: WorkingBracket | None = bracket
     for index in range(DECISION_BAR + 1, len(rows)):
         assert current is not None
         step = model.step_bracket(current, make_bar(*rows[index], index=index))

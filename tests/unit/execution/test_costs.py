@@ -11,13 +11,13 @@ from quantstrata.execution import (
     CommissionConfig,
     FillConfig,
     FillModel,
-    Liquidity,
     SlippageConfig,
     WorkingOrder,
     commission,
     slipped_price,
 )
 from quantstrata.model.orders.enums import OrderSide, OrderType
+from quantstrata.model.orders.fill import Liquidity
 from tests.kit.execution import make_bar
 
 BUY, SELL = OrderSide.BUY, OrderSide.SELL

@@ -12,7 +12,6 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from quantstrata.execution import (
-    Bracket,
     BracketLeg,
     CommissionConfig,
     FillConfig,
@@ -20,6 +19,7 @@ from quantstrata.execution import (
     FillPolicy,
     IntrabarPolicy,
     SlippageConfig,
+    WorkingBracket,
     WorkingOrder,
     _nb,
 )
@@ -135,7 +135,7 @@ def test_intrabar_policies_differ_exactly_when_both_levels_are_inside_the_bar(
 ) -> None:
     lower, upper = levels
     stop_loss, take_profit = (lower, upper) if side is OrderSide.SELL else (upper, lower)
-    bracket = Bracket(side, 1.0, stop_loss=stop_loss, take_profit=take_profit)
+    bracket = WorkingBracket(side, 1.0, stop_loss=stop_loss, take_profit=take_profit)
 
     adverse = FillModel(FillConfig(intrabar=IntrabarPolicy.ADVERSE_FIRST)).step_bracket(
         bracket, bar

@@ -6,13 +6,13 @@ import pytest
 
 from quantstrata.core.errors import ConfigError
 from quantstrata.execution import (
-    Bracket,
     BracketLeg,
     FillConfig,
     FillModel,
     FillPolicy,
     IntrabarPolicy,
     SlippageConfig,
+    WorkingBracket,
     WorkingOrder,
 )
 from quantstrata.model.instrument import AssetClass, Instrument
@@ -248,15 +248,15 @@ def test_trailing_stop_without_extreme_starts_from_the_first_open() -> None:
 
 
 def _bracket_fill(
-    bracket: Bracket, bar: tuple[float, float, float, float], intrabar: IntrabarPolicy
+    bracket: WorkingBracket, bar: tuple[float, float, float, float], intrabar: IntrabarPolicy
 ) -> tuple[BracketLeg | None, float | None]:
     model = FillModel(FillConfig(intrabar=intrabar))
     step = model.step_bracket(bracket, make_bar(*bar))
     return step.leg, None if step.fill is None else step.fill.bar_price
 
 
-LONG_EXIT = Bracket(SELL, 5.0, stop_loss=95.0, take_profit=105.0)
-SHORT_EXIT = Bracket(BUY, 5.0, stop_loss=105.0, take_profit=95.0)
+LONG_EXIT = WorkingBracket(SELL, 5.0, stop_loss=95.0, take_profit=105.0)
+SHORT_EXIT = WorkingBracket(BUY, 5.0, stop_loss=105.0, take_profit=95.0)
 ADVERSE, FAVOURABLE = IntrabarPolicy.ADVERSE_FIRST, IntrabarPolicy.FAVOURABLE_FIRST
 SL, TP = BracketLeg.STOP_LOSS, BracketLeg.TAKE_PROFIT
 
@@ -283,7 +283,7 @@ SL, TP = BracketLeg.STOP_LOSS, BracketLeg.TAKE_PROFIT
     ],
 )
 def test_bracket_exit(
-    bracket: Bracket,
+    bracket: WorkingBracket,
     bar: tuple[float, float, float, float],
     intrabar: IntrabarPolicy,
     expected: tuple[BracketLeg | None, float | None],
@@ -318,7 +318,7 @@ def test_bracket_take_profit_on_an_empty_bar_keeps_both_legs() -> None:
 
 def test_bracket_with_legs_on_the_wrong_sides_is_refused() -> None:
     with pytest.raises(ConfigError, match="stop_loss below"):
-        Bracket(SELL, 1.0, stop_loss=105.0, take_profit=95.0)
+        WorkingBracket(SELL, 1.0, stop_loss=105.0, take_profit=95.0)
 
 
 # ---------------------------------------------------------------- volume

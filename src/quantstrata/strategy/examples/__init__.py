@@ -1,0 +1,20 @@
+"""Example strategies written the way a user would: public API only, pure, parameters declared.
+
+Copy one to start your own. :class:`SmaCrossover` and :class:`EventSmaCrossover` are the same
+strategy in the two styles and give the same targets; :class:`RsiMeanReversion` and
+:class:`BollingerZScore` trade reversion with entry/exit signals; :class:`MomentumRotation` ranks
+many symbols at once.
+"""
+
+from quantstrata.strategy.examples.bollinger_zscore import BollingerZScore
+from quantstrata.strategy.examples.momentum_rotation import MomentumRotation
+from quantstrata.strategy.examples.rsi_mean_reversion import RsiMeanReversion
+from quantstrata.strategy.examples.sma_crossover import EventSmaCrossover, SmaCrossover
+
+__all__ = [
+    "BollingerZScore",
+    "EventSmaCrossover",
+    "MomentumRotation",
+    "RsiMeanReversion",
+    "SmaCrossover",
+]
