@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 
 from quantstrata.data.samples import load_sample
+from tests.kit.indicator_conformance import ohlcv_from_frame
+from tests.kit.indicator_data import OHLCV
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +22,9 @@ def spx_bars() -> pd.DataFrame:
 def spx_close(spx_bars: pd.DataFrame) -> np.ndarray:
     """Return S&P 500 daily closes as a float64 array."""
     return spx_bars["Close"].to_numpy(dtype=np.float64)
+
+
+@pytest.fixture(scope="session")
+def spx_ohlcv(spx_bars: pd.DataFrame) -> OHLCV:
+    """Return the real S&P 500 daily bars as OHLCV arrays."""
+    return ohlcv_from_frame(spx_bars)

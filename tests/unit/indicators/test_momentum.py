@@ -3,24 +3,22 @@
 RSI, CMO, MOM, ROC, STOCH, STOCHRSI and WILLR reproduce TA-Lib 0.8's arithmetic exactly; MACD
 follows the project's EMA step ``(x - ema) * k + ema`` where TA-Lib 0.8 fuses it into one
 ``fma``, so MACD is compared to a few ulps of the price (its outputs cross zero, where a purely
-relative tolerance means nothing).
+relative tolerance means nothing). The shared contracts run through
+:mod:`tests.kit.indicator_conformance`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import polars as pl
 import pytest
 import talib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quantstrata.core.errors import ConfigError, DataError
+from quantstrata.core.errors import ConfigError
 from quantstrata.indicators.momentum import (
     ChandeMomentumOscillator,
     MACDResult,
@@ -43,59 +41,22 @@ from quantstrata.indicators.momentum import (
     willr,
 )
 from quantstrata.indicators.momentum.definitions import DEFINITIONS
+from tests.kit import indicator_conformance as conformance
+from tests.kit.indicator_conformance import IndicatorCase
 from tests.kit.indicator_data import (
     OHLCV,
     assert_same_numbers,
-    each_output,
-    first_valid,
     make_ohlcv,
     ohlcv_arrays,
-    stream_values,
 )
 
 BY_NAME = {item.name: item for item in DEFINITIONS}
 PERIOD = st.integers(2, 30)
+PERIOD_NAME = {"period": "timeperiod"}
 
 
-@dataclass(frozen=True)
-class Case:
-    """One indicator: its forms, its TA-Lib twin, its inputs and parameter space."""
-
-    name: str
-    batch: Callable[..., Any]
-    streaming: type
-    oracle: Callable[..., Any]
-    columns: tuple[str, ...]
-    parameters: st.SearchStrategy[dict[str, int]]
-    example: dict[str, int]
-    exact_ulps: bool = True
-
-    def inputs(self, bars: OHLCV) -> list[np.ndarray]:
-        return [getattr(bars, column) for column in self.columns]
-
-
-def _rsi_oracle(close, period):
-    return talib.RSI(close, timeperiod=period)
-
-
-def _cmo_oracle(close, period):
-    return talib.CMO(close, timeperiod=period)
-
-
-def _mom_oracle(close, period):
-    return talib.MOM(close, timeperiod=period)
-
-
-def _roc_oracle(close, period):
-    return talib.ROC(close, timeperiod=period)
-
-
-def _willr_oracle(high, low, close, period):
-    return talib.WILLR(high, low, close, timeperiod=period)
-
-
-def _macd_oracle(close, fast_period, slow_period, signal_period):
-    return talib.MACD(close, fast_period, slow_period, signal_period)
+def _price_scale(inputs: Sequence[np.ndarray]) -> float:
+    return float(np.nanmax(np.abs(inputs[0]))) if len(inputs[0]) else 1.0
 
 
 def _stoch_oracle(high, low, close, *, fast_k_period, slow_k_period, slow_d_period):
@@ -106,169 +67,138 @@ def _stochrsi_oracle(close, period, fast_k_period, fast_d_period):
     return talib.STOCHRSI(close, period, fast_k_period, fast_d_period, 0)
 
 
+MACD_TOLERANCE = conformance.Tolerance(relative=1e-9, absolute=1e-12, scale=_price_scale)
+MACD_NAMES = {"fast_period": "fastperiod", "slow_period": "slowperiod"}
+CLOSE, HLC = ("close",), ("high", "low", "close")
 CASES = [
-    Case(
-        "rsi",
-        rsi,
-        RelativeStrengthIndex,
-        _rsi_oracle,
-        ("close",),
-        st.fixed_dictionaries({"period": PERIOD}),
-        {"period": 14},
-    ),
-    Case(
-        "cmo",
-        cmo,
-        ChandeMomentumOscillator,
-        _cmo_oracle,
-        ("close",),
-        st.fixed_dictionaries({"period": PERIOD}),
-        {"period": 14},
-    ),
-    Case(
-        "mom",
-        mom,
-        Momentum,
-        _mom_oracle,
-        ("close",),
-        st.fixed_dictionaries({"period": st.integers(1, 30)}),
-        {"period": 10},
-    ),
-    Case(
-        "roc",
-        roc,
-        RateOfChange,
-        _roc_oracle,
-        ("close",),
-        st.fixed_dictionaries({"period": st.integers(1, 30)}),
-        {"period": 10},
-    ),
-    Case(
-        "macd",
-        macd,
-        MovingAverageConvergenceDivergence,
-        _macd_oracle,
-        ("close",),
-        st.fixed_dictionaries(
-            {"fast_period": PERIOD, "slow_period": PERIOD, "signal_period": st.integers(1, 15)}
+    IndicatorCase(
+        name,
+        batch,
+        streaming,
+        inputs,
+        example=example,
+        oracle=oracle,
+        tolerance=MACD_TOLERANCE if name == "macd" else conformance.RELATIVE_1E9,
+        nan_aware_oracle=True,
+        definition=BY_NAME[name],
+    )
+    for name, batch, streaming, oracle, inputs, example in [
+        (
+            "rsi",
+            rsi,
+            RelativeStrengthIndex,
+            conformance.talib_oracle(talib.RSI, **PERIOD_NAME),
+            CLOSE,
+            {"period": 14},
         ),
-        {"fast_period": 12, "slow_period": 26, "signal_period": 9},
-        exact_ulps=False,
-    ),
-    Case(
-        "stoch",
-        stoch,
-        Stochastic,
-        _stoch_oracle,
-        ("high", "low", "close"),
-        st.fixed_dictionaries(
-            {
-                "fast_k_period": st.integers(1, 20),
-                "slow_k_period": st.integers(1, 8),
-                "slow_d_period": st.integers(1, 8),
-            }
+        (
+            "cmo",
+            cmo,
+            ChandeMomentumOscillator,
+            conformance.talib_oracle(talib.CMO, **PERIOD_NAME),
+            CLOSE,
+            {"period": 14},
         ),
-        {"fast_k_period": 5, "slow_k_period": 3, "slow_d_period": 3},
-    ),
-    Case(
-        "stochrsi",
-        stochrsi,
-        StochasticRelativeStrengthIndex,
-        _stochrsi_oracle,
-        ("close",),
-        st.fixed_dictionaries(
-            {
-                "period": PERIOD,
-                "fast_k_period": st.integers(1, 15),
-                "fast_d_period": st.integers(1, 8),
-            }
+        (
+            "mom",
+            mom,
+            Momentum,
+            conformance.talib_oracle(talib.MOM, **PERIOD_NAME),
+            CLOSE,
+            {"period": 10},
         ),
-        {"period": 14, "fast_k_period": 5, "fast_d_period": 3},
-    ),
-    Case(
-        "willr",
-        willr,
-        WilliamsR,
-        _willr_oracle,
-        ("high", "low", "close"),
-        st.fixed_dictionaries({"period": PERIOD}),
-        {"period": 14},
-    ),
+        (
+            "roc",
+            roc,
+            RateOfChange,
+            conformance.talib_oracle(talib.ROC, **PERIOD_NAME),
+            CLOSE,
+            {"period": 10},
+        ),
+        (
+            "macd",
+            macd,
+            MovingAverageConvergenceDivergence,
+            conformance.talib_oracle(talib.MACD, signal_period="signalperiod", **MACD_NAMES),
+            CLOSE,
+            {"fast_period": 12, "slow_period": 26, "signal_period": 9},
+        ),
+        (
+            "stoch",
+            stoch,
+            Stochastic,
+            _stoch_oracle,
+            HLC,
+            {"fast_k_period": 5, "slow_k_period": 3, "slow_d_period": 3},
+        ),
+        (
+            "stochrsi",
+            stochrsi,
+            StochasticRelativeStrengthIndex,
+            _stochrsi_oracle,
+            CLOSE,
+            {"period": 14, "fast_k_period": 5, "fast_d_period": 3},
+        ),
+        (
+            "willr",
+            willr,
+            WilliamsR,
+            conformance.talib_oracle(talib.WILLR, **PERIOD_NAME),
+            HLC,
+            {"period": 14},
+        ),
+    ]
 ]
-IDS = [case.name for case in CASES]
-
-
-def _tolerances(case: Case, inputs: list[np.ndarray]) -> dict[str, float]:
-    if case.exact_ulps:
-        return {"relative": 1e-9}
-    scale = float(np.nanmax(np.abs(inputs[0]))) if len(inputs[0]) else 1.0
-    return {"relative": 1e-9, "absolute": 1e-12 * scale}
-
-
-def _assert_outputs(ours: Any, theirs: Any, **tolerance: float) -> None:
-    for mine, reference in zip(each_output(ours), each_output(theirs), strict=True):
-        assert_same_numbers(mine, reference, **tolerance)
+IDS = conformance.ids(CASES)
+BY_CASE = dict(zip(IDS, CASES, strict=True))
+SPACES: dict[str, st.SearchStrategy[dict[str, int]]] = {
+    "rsi": st.fixed_dictionaries({"period": PERIOD}),
+    "cmo": st.fixed_dictionaries({"period": PERIOD}),
+    "mom": st.fixed_dictionaries({"period": st.integers(1, 30)}),
+    "roc": st.fixed_dictionaries({"period": st.integers(1, 30)}),
+    "macd": st.fixed_dictionaries(
+        {"fast_period": PERIOD, "slow_period": PERIOD, "signal_period": st.integers(1, 15)}
+    ),
+    "stoch": st.fixed_dictionaries(
+        {
+            "fast_k_period": st.integers(1, 20),
+            "slow_k_period": st.integers(1, 8),
+            "slow_d_period": st.integers(1, 8),
+        }
+    ),
+    "stochrsi": st.fixed_dictionaries(
+        {"period": PERIOD, "fast_k_period": st.integers(1, 15), "fast_d_period": st.integers(1, 8)}
+    ),
+    "willr": st.fixed_dictionaries({"period": PERIOD}),
+}
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 @settings(max_examples=40, deadline=None)
 @given(bars=ohlcv_arrays(), data=st.data())
-def test_streaming_equals_batch_bit_for_bit(case: Case, bars: OHLCV, data: st.DataObject):
-    parameters = data.draw(case.parameters)
-    inputs = case.inputs(bars)
-    expected = case.batch(*inputs, **parameters)
-    streamed = stream_values(case.streaming(**parameters), *inputs)
-    _assert_outputs(streamed, expected)
+def test_streaming_equals_batch_bit_for_bit(case: IndicatorCase, bars: OHLCV, data: st.DataObject):
+    conformance.check_streaming_equals_batch(case, case.columns(bars), data.draw(SPACES[case.name]))
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 @settings(max_examples=40, deadline=None)
 @given(bars=ohlcv_arrays(min_size=60), data=st.data())
-def test_batch_matches_talib_on_random_data(case: Case, bars: OHLCV, data: st.DataObject):
-    parameters = data.draw(case.parameters)
-    inputs = case.inputs(bars)
-    ours = case.batch(*inputs, **parameters)
-    theirs = case.oracle(*inputs, **parameters)
-    _assert_outputs(ours, theirs, **_tolerances(case, inputs))
+def test_batch_matches_talib_on_random_data(case: IndicatorCase, bars: OHLCV, data: st.DataObject):
+    conformance.check_batch_matches_oracle(case, case.columns(bars), data.draw(SPACES[case.name]))
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 @pytest.mark.parametrize("scale", [1, 3])
-def test_batch_matches_talib_on_real_data(case: Case, spx_bars, scale: int):
-    bars = OHLCV(
-        *(spx_bars[column].to_numpy(dtype=np.float64) for column in ("Open", "High", "Low")),
-        spx_bars["Close"].to_numpy(dtype=np.float64),
-        spx_bars["Volume"].to_numpy(dtype=np.float64),
-    )
+def test_batch_matches_talib_on_real_data(case: IndicatorCase, spx_ohlcv: OHLCV, scale: int):
     parameters = {name: value * scale for name, value in case.example.items()}
-    inputs = case.inputs(bars)
-    ours = case.batch(*inputs, **parameters)
-    _assert_outputs(ours, case.oracle(*inputs, **parameters), **_tolerances(case, inputs))
+    conformance.check_batch_matches_oracle(case, case.columns(spx_ohlcv), parameters)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_output_kind_follows_input_kind(case: Case):
-    bars = make_ohlcv(80, seed=3)
-    inputs = case.inputs(bars)
-    expected = each_output(case.batch(*inputs, **case.example))
-    index = pd.RangeIndex(100, 180)
-    as_pandas = case.batch(*(pd.Series(x, index=index) for x in inputs), **case.example)
-    as_polars = case.batch(
-        *(pl.Series(column, x) for column, x in zip(case.columns, inputs, strict=True)),
-        **case.example,
+def test_output_kind_follows_input_kind(case: IndicatorCase):
+    conformance.check_output_kind(
+        case, case.columns(make_ohlcv(80, seed=3)), case.example, only_leading_nulls=True
     )
-    for pandas_out, polars_out, reference in zip(
-        list(as_pandas) if isinstance(as_pandas, tuple) else [as_pandas],
-        list(as_polars) if isinstance(as_polars, tuple) else [as_polars],
-        expected,
-        strict=True,
-    ):
-        assert isinstance(pandas_out, pd.Series)
-        assert list(pandas_out.index) == list(index)
-        assert_same_numbers(pandas_out.to_numpy(), reference)
-        assert isinstance(polars_out, pl.Series)
-        assert polars_out.null_count() == first_valid(reference)
-        assert_same_numbers(polars_out.fill_null(np.nan).to_numpy(), reference)
 
 
 def test_multi_output_results_are_named_tuples():
@@ -283,99 +213,64 @@ def test_multi_output_results_are_named_tuples():
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_leading_nan_is_skipped_and_later_nan_refused(case: Case):
-    inputs = case.inputs(make_ohlcv(120, seed=4))
-    padded = [np.concatenate([[np.nan] * 5, x]) for x in inputs]
-    for late, plain in zip(
-        each_output(case.batch(*padded, **case.example)),
-        each_output(case.batch(*inputs, **case.example)),
-        strict=True,
-    ):
-        assert_same_numbers(late[5:], plain)
-    _assert_outputs(
-        case.batch(*padded, **case.example),
-        case.oracle(*padded, **case.example),
-        **_tolerances(case, inputs),
+def test_leading_nan_is_skipped_and_later_nan_refused(case: IndicatorCase):
+    inputs = case.columns(make_ohlcv(120, seed=4))
+    last = case.inputs[-1]
+    conformance.check_leading_nan_is_skipped(case, inputs, case.example)
+    conformance.check_later_nan_is_refused(
+        case, inputs, case.example, row=57, broken=[last], column=last
     )
-    broken = [x.copy() for x in inputs]
-    broken[-1][57] = np.nan
-    with pytest.raises(DataError, match="non-finite") as caught:
-        case.batch(*broken, **case.example)
-    assert caught.value.issues[0].row == 57
-    assert caught.value.issues[0].column == case.columns[-1]
-    with pytest.raises(DataError, match="non-finite"):
-        case.streaming(**case.example).update(*([1.0] * (len(inputs) - 1)), float("nan"))
+    conformance.check_streaming_refuses_non_finite(case, inputs, case.example, broken=[last])
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 @pytest.mark.parametrize("bad", [0, -3, 2.5, True])
-def test_bad_period_is_a_config_error(case: Case, bad):
-    inputs = case.inputs(make_ohlcv(30, seed=1))
+def test_bad_period_is_a_config_error(case: IndicatorCase, bad):
+    inputs = case.columns(make_ohlcv(30, seed=1))
     for name in case.example:
-        parameters = {**case.example, name: bad}
-        with pytest.raises(ConfigError, match=name):
-            case.batch(*inputs, **parameters)
-        with pytest.raises(ConfigError, match=name):
-            case.streaming(**parameters)
+        conformance.check_bad_parameter(case, inputs, case.example, name, bad)
 
 
 @pytest.mark.parametrize("name", ["rsi", "cmo", "willr"])
 def test_period_one_is_refused_like_talib(name: str):
-    case = CASES[IDS.index(name)]
+    case = BY_CASE[name]
     with pytest.raises(ConfigError, match="period"):
-        case.batch(*case.inputs(make_ohlcv(30, seed=1)), period=1)
+        case.batch(*case.columns(make_ohlcv(30, seed=1)), period=1)
     with pytest.raises(Exception, match="Bad Parameter"):
-        case.oracle(*case.inputs(make_ohlcv(30, seed=1)), period=1)
+        case.call_oracle(case.columns(make_ohlcv(30, seed=1)), {"period": 1})
 
 
 @pytest.mark.parametrize("name", ["stoch", "willr"])
 def test_unequal_input_lengths_are_a_data_error(name: str):
-    bars = make_ohlcv(30, seed=1)
-    with pytest.raises(DataError, match="equal lengths"):
-        CASES[IDS.index(name)].batch(bars.high[:-1], bars.low, bars.close)
+    case = BY_CASE[name]
+    conformance.check_unequal_lengths(case, case.columns(make_ohlcv(30, seed=1)), {}, {"high": 1})
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
-def test_lookback_equals_talib_and_ready_flips_there(case: Case, data: st.DataObject):
-    parameters = data.draw(case.parameters)
-    inputs = case.inputs(make_ohlcv(150, seed=7))
-    talib_lookback = min(
-        first_valid(output) for output in each_output(case.oracle(*inputs, **parameters))
-    )
-    item = BY_NAME[case.name]
-    assert item.lookback(**item.parameters(**parameters)) == talib_lookback
-    indicator = case.streaming(**parameters)
-    flags = []
-    for row in zip(*inputs, strict=True):
-        indicator.update(*(float(x) for x in row))
-        flags.append(indicator.ready)
-    assert flags.index(True) == talib_lookback
-    assert all(flags[talib_lookback:])
+def test_lookback_equals_talib_and_ready_flips_there(case: IndicatorCase, data: st.DataObject):
+    parameters = data.draw(SPACES[case.name])
+    inputs = case.columns(make_ohlcv(150, seed=7))
+    talib_lookback = conformance.check_lookback_equals_oracle(case, inputs, parameters)
+    conformance.check_ready_flips_at(case, inputs, parameters, talib_lookback)
 
 
 @pytest.mark.parametrize("name", ["rsi", "cmo", "macd", "stochrsi"])
 def test_warmup_makes_the_start_irrelevant(name: str):
-    case = CASES[IDS.index(name)]
-    item = BY_NAME[name]
-    warmup = item.warmup(**case.example)
-    assert warmup > item.lookback(**case.example)
-    close = make_ohlcv(warmup + 1500, seed=11).close
-    late = each_output(case.batch(close[700:], **case.example))
-    full = each_output(case.batch(close, **case.example))
-    for late_output, full_output in zip(late, full, strict=True):
-        np.testing.assert_allclose(
-            late_output[warmup:], full_output[700:][warmup:], rtol=1e-5, atol=1e-5
-        )
+    case = BY_CASE[name]
+    close = make_ohlcv(case.registered.warmup(**case.example) + 1500, seed=11).close
+    conformance.check_warmup_makes_the_start_irrelevant(
+        case, [close], case.example, cut=700, relative=1e-5, absolute=1e-5
+    )
 
 
 def test_macd_swaps_a_fast_period_above_the_slow_one_like_talib():
     close = make_ohlcv(200, seed=13).close
     swapped = macd(close, fast_period=26, slow_period=12, signal_period=9)
     ordered = macd(close, fast_period=12, slow_period=26, signal_period=9)
-    _assert_outputs(swapped, ordered)
-    _assert_outputs(swapped, talib.MACD(close, 26, 12, 9), relative=1e-9, absolute=1e-10)
+    conformance.assert_outputs(swapped, ordered)
+    conformance.assert_outputs(swapped, talib.MACD(close, 26, 12, 9), relative=1e-9, absolute=1e-10)
 
 
 def test_macd_fast_ema_is_seeded_where_the_slow_one_starts():

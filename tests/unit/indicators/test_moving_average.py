@@ -1,6 +1,7 @@
 """Moving averages: batch equals streaming, both equal TA-Lib, bad input is refused.
 
-This file is the template every indicator family's tests follow. SMA and EMA are exported from
+The shared contracts run through :mod:`tests.kit.indicator_conformance`; this file declares the
+cases and keeps the moving-average-specific tests. SMA and EMA are exported from
 ``quantstrata.indicators``; WMA, DEMA, TEMA and KAMA are imported from their family until the
 package exports them.
 """
@@ -8,14 +9,12 @@ package exports them.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
-import polars as pl
 import pytest
 import talib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quantstrata.core.errors import ConfigError, DataError
+from quantstrata.core.errors import DataError
 from quantstrata.indicators import (
     ExponentialMovingAverage,
     SimpleMovingAverage,
@@ -35,103 +34,91 @@ from quantstrata.indicators.moving_average import (
     wma,
 )
 from quantstrata.indicators.moving_average.definitions import DEFINITIONS
-from tests.kit.indicator_data import (
-    OHLCV,
-    assert_same_numbers,
-    first_valid,
-    make_ohlcv,
-    ohlcv_arrays,
-    stream_values,
-)
+from tests.kit import indicator_conformance as conformance
+from tests.kit.indicator_conformance import IndicatorCase
+from tests.kit.indicator_data import OHLCV, assert_same_numbers, make_ohlcv, ohlcv_arrays
 
+BY_NAME = {item.name: item for item in DEFINITIONS}
 CASES = [
-    (sma, SimpleMovingAverage, talib.SMA),
-    (ema, ExponentialMovingAverage, talib.EMA),
-    (wma, WeightedMovingAverage, talib.WMA),
-    (dema, DoubleExponentialMovingAverage, talib.DEMA),
-    (tema, TripleExponentialMovingAverage, talib.TEMA),
-    (kama, KaufmanAdaptiveMovingAverage, talib.KAMA),
+    IndicatorCase(
+        name,
+        batch,
+        streaming,
+        ("close",),
+        example={"period": 10},
+        oracle=conformance.talib_oracle(oracle, period="timeperiod"),
+        nan_aware_oracle=True,
+        definition=BY_NAME[name],
+    )
+    for name, batch, streaming, oracle in [
+        ("sma", sma, SimpleMovingAverage, talib.SMA),
+        ("ema", ema, ExponentialMovingAverage, talib.EMA),
+        ("wma", wma, WeightedMovingAverage, talib.WMA),
+        ("dema", dema, DoubleExponentialMovingAverage, talib.DEMA),
+        ("tema", tema, TripleExponentialMovingAverage, talib.TEMA),
+        ("kama", kama, KaufmanAdaptiveMovingAverage, talib.KAMA),
+    ]
 ]
-IDS = ["sma", "ema", "wma", "dema", "tema", "kama"]
+IDS = conformance.ids(CASES)
 NEW_CASES = CASES[2:]
 NEW_IDS = IDS[2:]
-BY_NAME = {item.name: item for item in DEFINITIONS}
 
 
-@pytest.mark.parametrize(("batch", "streaming", "oracle"), CASES, ids=IDS)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 @settings(max_examples=50, deadline=None)
 @given(bars=ohlcv_arrays(), period=st.integers(1, 40))
-def test_streaming_equals_batch_bit_for_bit(batch, streaming, oracle, bars: OHLCV, period: int):
-    expected = batch(bars.close, period)
-    assert_same_numbers(stream_values(streaming(period), bars.close), expected)
+def test_streaming_equals_batch_bit_for_bit(case: IndicatorCase, bars: OHLCV, period: int):
+    conformance.check_streaming_equals_batch(case, [bars.close], {"period": period})
 
 
-@pytest.mark.parametrize(("batch", "streaming", "oracle"), CASES, ids=IDS)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 @settings(max_examples=50, deadline=None)
 @given(bars=ohlcv_arrays(min_size=50), period=st.integers(2, 40))
-def test_batch_matches_talib_on_random_data(batch, streaming, oracle, bars: OHLCV, period: int):
-    ours = batch(bars.close, period)
-    theirs = oracle(bars.close, timeperiod=period)
-    assert_same_numbers(ours, theirs, relative=1e-9, start=period - 1)
+def test_batch_matches_talib_on_random_data(case: IndicatorCase, bars: OHLCV, period: int):
+    conformance.check_batch_matches_oracle(case, [bars.close], {"period": period})
 
 
-@pytest.mark.parametrize(("batch", "streaming", "oracle"), NEW_CASES, ids=NEW_IDS)
-def test_period_one_returns_the_input_like_talib(batch, streaming, oracle):
+@pytest.mark.parametrize("case", NEW_CASES, ids=NEW_IDS)
+def test_period_one_returns_the_input_like_talib(case: IndicatorCase):
     close = make_ohlcv(60, seed=12, scale=1e-3).close
-    assert_same_numbers(batch(close, 1), close)
-    assert_same_numbers(batch(close, 1), oracle(close, timeperiod=1))
+    assert_same_numbers(case.batch(close, 1), close)
+    assert_same_numbers(case.batch(close, 1), case.call_oracle([close], {"period": 1}))
 
 
-@pytest.mark.parametrize(("batch", "streaming", "oracle"), CASES, ids=IDS)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 @pytest.mark.parametrize("period", [5, 20, 200])
-def test_batch_matches_talib_on_real_data(batch, streaming, oracle, spx_close, period):
-    ours = batch(spx_close, period)
-    assert_same_numbers(ours, oracle(spx_close, timeperiod=period), relative=1e-9)
+def test_batch_matches_talib_on_real_data(case: IndicatorCase, spx_close, period):
+    conformance.check_batch_matches_oracle(case, [spx_close], {"period": period})
 
 
-@pytest.mark.parametrize(("batch", "streaming", "oracle"), CASES, ids=IDS)
-def test_output_kind_follows_input_kind(batch, streaming, oracle):
-    close = make_ohlcv(50, seed=3).close
-    expected = batch(close, 10)
-    as_pandas = batch(pd.Series(close, index=pd.RangeIndex(100, 150), name="close"), 10)
-    assert isinstance(as_pandas, pd.Series)
-    assert list(as_pandas.index) == list(range(100, 150))
-    assert_same_numbers(as_pandas.to_numpy(), expected)
-    as_polars = batch(pl.Series("close", close), 10)
-    assert isinstance(as_polars, pl.Series)
-    assert as_polars.null_count() == first_valid(expected)
-    assert_same_numbers(as_polars.fill_null(np.nan).to_numpy(), expected)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_output_kind_follows_input_kind(case: IndicatorCase):
+    conformance.check_output_kind(
+        case, [make_ohlcv(50, seed=3).close], case.example, only_leading_nulls=True
+    )
 
 
-@pytest.mark.parametrize(("batch", "streaming", "oracle"), CASES, ids=IDS)
-def test_leading_nan_is_skipped_and_later_nan_refused(batch, streaming, oracle):
-    close = make_ohlcv(40, seed=4).close
-    padded = np.concatenate([[np.nan] * 5, close])
-    assert_same_numbers(batch(padded, 10)[5:], batch(close, 10))
-    assert_same_numbers(batch(padded, 10), oracle(padded, timeperiod=10), relative=1e-9)
-    broken = close.copy()
-    broken[17] = np.nan
-    with pytest.raises(DataError, match="non-finite") as caught:
-        batch(broken, 10)
-    assert caught.value.issues[0].row == 17
-    with pytest.raises(DataError, match="non-finite"):
-        streaming(10).update(float("inf"))
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_leading_nan_is_skipped_and_later_nan_refused(case: IndicatorCase):
+    inputs = [make_ohlcv(40, seed=4).close]
+    conformance.check_leading_nan_is_skipped(case, inputs, case.example)
+    conformance.check_later_nan_is_refused(case, inputs, case.example, row=17, broken=["close"])
+    conformance.check_streaming_refuses_non_finite(
+        case, inputs, case.example, broken=["close"], value=float("inf")
+    )
 
 
-@pytest.mark.parametrize(("batch", "streaming", "oracle"), CASES, ids=IDS)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 @pytest.mark.parametrize("period", [0, -3, 2.5, True])
-def test_bad_period_is_a_config_error(batch, streaming, oracle, period):
-    with pytest.raises(ConfigError, match="period"):
-        batch(np.ones(10), period)
-    with pytest.raises(ConfigError, match="period"):
-        streaming(period)
+def test_bad_period_is_a_config_error(case: IndicatorCase, period):
+    conformance.check_bad_parameter(case, [np.ones(10)], {}, "period", period)
 
 
-@pytest.mark.parametrize(("batch", "streaming", "oracle"), CASES, ids=IDS)
-def test_shorter_input_than_the_lookback_is_all_nan(batch, streaming, oracle):
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_shorter_input_than_the_lookback_is_all_nan(case: IndicatorCase):
     close = make_ohlcv(5, seed=6).close
-    assert np.isnan(batch(close, 10)).all()
-    assert np.isnan(oracle(close, timeperiod=10)).all()
+    assert np.isnan(case.batch(close, 10)).all()
+    assert np.isnan(case.call_oracle([close], {"period": 10})).all()
 
 
 def test_ready_flips_exactly_at_lookback():
@@ -142,18 +129,11 @@ def test_ready_flips_exactly_at_lookback():
     assert states[3][0] == 3.0
 
 
-@pytest.mark.parametrize(("batch", "streaming", "oracle"), NEW_CASES, ids=NEW_IDS)
-def test_ready_flips_at_the_talib_lookback(batch, streaming, oracle):
-    close = make_ohlcv(120, seed=8).close
-    indicator = streaming(7)
-    flags = []
-    for value in close:
-        indicator.update(float(value))
-        flags.append(indicator.ready)
-    talib_lookback = int(np.isnan(oracle(close, timeperiod=7)).sum())
-    assert flags.index(True) == talib_lookback
-    assert all(flags[talib_lookback:])
-    assert indicator.value == batch(close, 7)[-1]
+@pytest.mark.parametrize("case", NEW_CASES, ids=NEW_IDS)
+def test_ready_flips_at_the_talib_lookback(case: IndicatorCase):
+    inputs = [make_ohlcv(120, seed=8).close]
+    talib_lookback = conformance.check_lookback_equals_oracle(case, inputs, {"period": 7})
+    conformance.check_ready_flips_at(case, inputs, {"period": 7}, talib_lookback)
 
 
 def test_wma_weights_newest_heaviest():
@@ -192,25 +172,19 @@ def test_lookback_and_warmup_are_queryable():
     np.testing.assert_allclose(late[settled:], full[settled:], rtol=1e-5)
 
 
-@pytest.mark.parametrize(("batch", "streaming", "oracle"), NEW_CASES, ids=NEW_IDS)
+@pytest.mark.parametrize("case", NEW_CASES, ids=NEW_IDS)
 @pytest.mark.parametrize("period", [1, 2, 10, 30])
-def test_new_lookbacks_equal_talib(batch, streaming, oracle, period):
-    item = BY_NAME[batch.__name__]
-    talib_lookback = int(np.isnan(oracle(np.linspace(1.0, 2.0, 400), timeperiod=period)).sum())
-    assert item.lookback(**item.parameters(period=period)) == talib_lookback
+def test_new_lookbacks_equal_talib(case: IndicatorCase, period):
+    conformance.check_lookback_equals_oracle(case, [np.linspace(1.0, 2.0, 400)], {"period": period})
 
 
-@pytest.mark.parametrize(("batch", "streaming", "oracle"), NEW_CASES, ids=NEW_IDS)
-def test_new_warmups_make_the_start_irrelevant(batch, streaming, oracle):
-    item = BY_NAME[batch.__name__]
-    period = 10
-    warmup = item.warmup(period=period)
+@pytest.mark.parametrize("case", NEW_CASES, ids=NEW_IDS)
+def test_new_warmups_make_the_start_irrelevant(case: IndicatorCase):
+    warmup = case.registered.warmup(period=10)
     close = make_ohlcv(warmup + 1000, seed=11).close
-    late = batch(close[500:], period)
-    full = batch(close, period)[500:]
-    np.testing.assert_allclose(late[warmup:], full[warmup:], rtol=1e-5)
-    if item.name != "wma":
-        assert warmup > item.lookback(period=period)
+    conformance.check_warmup_makes_the_start_irrelevant(
+        case, [close], {"period": 10}, cut=500, beyond_lookback=case.name != "wma"
+    )
 
 
 def test_huge_but_finite_input_is_accepted_and_nan_after_overflow_is_found():

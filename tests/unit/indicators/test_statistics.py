@@ -10,6 +10,8 @@
 - ``hurst``: a plain-Python loop of the same formula (bit for bit) and known processes.
 - ``half_life``: NumPy ``lstsq`` on each window.
 - ``adf_pvalue``: statsmodels ``adfuller`` called directly on each window (few windows: slow).
+
+The shared contracts run through :mod:`tests.kit.indicator_conformance`.
 """
 
 from __future__ import annotations
@@ -19,14 +21,13 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-import polars as pl
 import pytest
 import talib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.tsa.stattools import adfuller
 
-from quantstrata.core.errors import ConfigError, DataError
+from quantstrata.core.errors import ConfigError
 from quantstrata.indicators.statistics import (
     AugmentedDickeyFuller,
     Beta,
@@ -42,18 +43,60 @@ from quantstrata.indicators.statistics import (
     zscore,
 )
 from quantstrata.indicators.statistics.definitions import DEFINITIONS
-from tests.kit.indicator_data import OHLCV, assert_same_numbers, make_ohlcv, ohlcv_arrays
+from tests.kit import indicator_conformance as conformance
+from tests.kit.indicator_conformance import IndicatorCase
+from tests.kit.indicator_data import (
+    OHLCV,
+    assert_same_numbers,
+    make_ohlcv,
+    ohlcv_arrays,
+    stream_values,
+)
 
-SINGLE = [(zscore, ZScore), (hurst, HurstExponent), (half_life, MeanReversionHalfLife)]
-SINGLE_IDS = ["zscore", "hurst", "half_life"]
-PAIRED = [(correl, Correlation, talib.CORREL), (beta, Beta, talib.BETA)]
-PAIRED_IDS = ["correl", "beta"]
+BY_NAME = {item.name: item for item in DEFINITIONS}
+PAIR_OPTIONS = {
+    "tolerance": conformance.Tolerance(relative=1e-9, absolute=1e-9),
+    "inputs": ("close", "open"),
+}
 
 
-def stream(indicator, *inputs: np.ndarray) -> np.ndarray:
-    return np.array(
-        [indicator.update(*(float(column[i]) for column in inputs)) for i in range(len(inputs[0]))]
+def _case(name, batch, streaming, example, **options) -> IndicatorCase:
+    options = {"inputs": ("close",), **options}
+    return IndicatorCase(
+        name, batch, streaming, example=example, definition=BY_NAME[name], **options
     )
+
+
+CASES = [
+    _case("zscore", zscore, ZScore, {"period": 5}),
+    _case(
+        "hurst",
+        hurst,
+        HurstExponent,
+        {"period": 12, "max_lag": 4},
+        at_period=lambda period: {"period": period, "max_lag": period - 3},
+    ),
+    _case("half_life", half_life, MeanReversionHalfLife, {"period": 8}),
+    _case(
+        "correl",
+        correl,
+        Correlation,
+        {"period": 5},
+        oracle=conformance.talib_oracle(talib.CORREL, period="timeperiod"),
+        **PAIR_OPTIONS,
+    ),
+    _case(
+        "beta",
+        beta,
+        Beta,
+        {"period": 5},
+        oracle=conformance.talib_oracle(talib.BETA, period="timeperiod"),
+        **PAIR_OPTIONS,
+    ),
+]
+IDS = conformance.ids(CASES)
+SINGLE, PAIRED = CASES[:3], CASES[3:]
+SINGLE_IDS, PAIRED_IDS = IDS[:3], IDS[3:]
 
 
 def other_series(bars: OHLCV) -> np.ndarray:
@@ -64,50 +107,46 @@ def other_series(bars: OHLCV) -> np.ndarray:
 # ----------------------------------------------------------------- batch equals streaming
 
 
-@pytest.mark.parametrize(("batch", "streaming"), SINGLE, ids=SINGLE_IDS)
+@pytest.mark.parametrize("case", SINGLE, ids=SINGLE_IDS)
 @settings(max_examples=40, deadline=None)
 @given(bars=ohlcv_arrays(), period=st.integers(6, 40))
-def test_single_input_streaming_equals_batch_bit_for_bit(batch, streaming, bars, period):
-    parameters = {"max_lag": period - 3} if batch is hurst else {}
-    expected = batch(bars.close, period, **parameters)
-    assert_same_numbers(stream(streaming(period, **parameters), bars.close), expected)
+def test_single_input_streaming_equals_batch_bit_for_bit(case: IndicatorCase, bars, period):
+    conformance.check_streaming_equals_batch(case, [bars.close], case.at_period(period))
 
 
-@pytest.mark.parametrize(("batch", "streaming", "oracle"), PAIRED, ids=PAIRED_IDS)
+@pytest.mark.parametrize("case", PAIRED, ids=PAIRED_IDS)
 @settings(max_examples=50, deadline=None)
 @given(bars=ohlcv_arrays(), period=st.integers(1, 40))
-def test_pair_streaming_equals_batch_bit_for_bit(batch, streaming, oracle, bars, period):
-    second = other_series(bars)
-    expected = batch(bars.high, second, period)
-    assert_same_numbers(stream(streaming(period), bars.high, second), expected)
+def test_pair_streaming_equals_batch_bit_for_bit(case: IndicatorCase, bars, period):
+    conformance.check_streaming_equals_batch(
+        case, [bars.high, other_series(bars)], case.at_period(period)
+    )
 
 
 def test_adf_streaming_equals_batch():
     close = make_ohlcv(30, seed=1).close
     expected = adf_pvalue(close, 24)
-    assert_same_numbers(stream(AugmentedDickeyFuller(24), close), expected)
+    assert_same_numbers(stream_values(AugmentedDickeyFuller(24), close), expected)
 
 
 # ----------------------------------------------------------------------- TA-Lib: CORREL, BETA
 
 
-@pytest.mark.parametrize(("batch", "streaming", "oracle"), PAIRED, ids=PAIRED_IDS)
+@pytest.mark.parametrize("case", PAIRED, ids=PAIRED_IDS)
 @settings(max_examples=50, deadline=None)
 @given(bars=ohlcv_arrays(min_size=50), period=st.integers(5, 40))
-def test_pair_matches_talib_on_random_data(batch, streaming, oracle, bars, period):
-    second = other_series(bars)
-    ours = batch(bars.close, second, period)
-    theirs = oracle(bars.close, second, timeperiod=period)
-    assert_same_numbers(ours, theirs, relative=1e-9, absolute=1e-9)
+def test_pair_matches_talib_on_random_data(case: IndicatorCase, bars, period):
+    conformance.check_batch_matches_oracle(
+        case, [bars.close, other_series(bars)], {"period": period}
+    )
 
 
-@pytest.mark.parametrize(("batch", "streaming", "oracle"), PAIRED, ids=PAIRED_IDS)
+@pytest.mark.parametrize("case", PAIRED, ids=PAIRED_IDS)
 @pytest.mark.parametrize("period", [2, 5, 30, 200])
-def test_pair_matches_talib_on_real_data(batch, streaming, oracle, spx_bars, period):
-    close = spx_bars["Close"].to_numpy(dtype=np.float64)
-    high = spx_bars["High"].to_numpy(dtype=np.float64)
-    ours = batch(close, high, period)
-    assert_same_numbers(ours, oracle(close, high, timeperiod=period), relative=1e-9, absolute=1e-12)
+def test_pair_matches_talib_on_real_data(case: IndicatorCase, spx_ohlcv: OHLCV, period):
+    inputs = [spx_ohlcv.close, spx_ohlcv.high]
+    tolerance = conformance.Tolerance(relative=1e-9, absolute=1e-12)
+    conformance.check_batch_matches_oracle(case, inputs, {"period": period}, tolerance)
 
 
 def exact_correlation(x: np.ndarray, y: np.ndarray) -> float:
@@ -329,76 +368,42 @@ def test_bad_adf_options_are_config_errors(options):
 # ------------------------------------------------------------------------- common contracts
 
 
-CONTRACT = [
-    (zscore, ZScore, 1, {"period": 5}),
-    (hurst, HurstExponent, 1, {"period": 12, "max_lag": 4}),
-    (half_life, MeanReversionHalfLife, 1, {"period": 8}),
-    (correl, Correlation, 2, {"period": 5}),
-    (beta, Beta, 2, {"period": 5}),
-]
-CONTRACT_IDS = ["zscore", "hurst", "half_life", "correl", "beta"]
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_output_kind_follows_input_kind(case: IndicatorCase):
+    conformance.check_output_kind(case, case.columns(make_ohlcv(60, seed=3)), case.example)
 
 
-@pytest.mark.parametrize(("batch", "streaming", "arity", "parameters"), CONTRACT, ids=CONTRACT_IDS)
-def test_output_kind_follows_input_kind(batch, streaming, arity, parameters):
-    bars = make_ohlcv(60, seed=3)
-    inputs = [bars.close, bars.open][:arity]
-    expected = batch(*inputs, **parameters)
-    index = pd.RangeIndex(100, 160)
-    as_pandas = batch(*(pd.Series(column, index=index) for column in inputs), **parameters)
-    assert isinstance(as_pandas, pd.Series)
-    assert list(as_pandas.index) == list(index)
-    assert_same_numbers(as_pandas.to_numpy(), expected)
-    as_polars = batch(*(pl.Series("x", column) for column in inputs), **parameters)
-    assert isinstance(as_polars, pl.Series)
-    assert_same_numbers(as_polars.fill_null(np.nan).to_numpy(), expected)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_leading_nan_is_skipped_and_later_nan_refused(case: IndicatorCase):
+    inputs = case.columns(make_ohlcv(40, seed=4))
+    first = case.inputs[0]
+    conformance.check_leading_nan_is_skipped(case, inputs, case.example)
+    conformance.check_later_nan_is_refused(
+        case, inputs, case.example, row=17, broken=[first], value=np.inf
+    )
+    conformance.check_streaming_refuses_non_finite(case, inputs, case.example, broken=case.inputs)
 
 
-@pytest.mark.parametrize(("batch", "streaming", "arity", "parameters"), CONTRACT, ids=CONTRACT_IDS)
-def test_leading_nan_is_skipped_and_later_nan_refused(batch, streaming, arity, parameters):
-    bars = make_ohlcv(40, seed=4)
-    inputs = [bars.close, bars.open][:arity]
-    padded = [np.concatenate([[np.nan] * 5, column]) for column in inputs]
-    assert_same_numbers(batch(*padded, **parameters)[5:], batch(*inputs, **parameters))
-    broken = [column.copy() for column in inputs]
-    broken[0][17] = np.inf
-    with pytest.raises(DataError, match="non-finite") as caught:
-        batch(*broken, **parameters)
-    assert caught.value.issues[0].row == 17
-    with pytest.raises(DataError, match="non-finite"):
-        streaming(**parameters).update(*([float("nan")] * arity))
-    if arity == 2:
-        with pytest.raises(DataError, match="equal lengths"):
-            batch(inputs[0], inputs[1][:-1], **parameters)
+@pytest.mark.parametrize("case", PAIRED, ids=PAIRED_IDS)
+def test_unequal_lengths_are_refused(case: IndicatorCase):
+    inputs = case.columns(make_ohlcv(40, seed=4))
+    conformance.check_unequal_lengths(case, inputs, case.example, {case.inputs[1]: 1})
 
 
-@pytest.mark.parametrize(("batch", "streaming", "arity", "parameters"), CONTRACT, ids=CONTRACT_IDS)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 @pytest.mark.parametrize("period", [0, -3, 2.5, True])
-def test_bad_period_is_a_config_error(batch, streaming, arity, parameters, period):
-    inputs = [np.ones(30)] * arity
-    with pytest.raises(ConfigError, match="period"):
-        batch(*inputs, **{**parameters, "period": period})
-    with pytest.raises(ConfigError, match="period"):
-        streaming(**{**parameters, "period": period})
+def test_bad_period_is_a_config_error(case: IndicatorCase, period):
+    conformance.check_bad_parameter(
+        case, [np.ones(30)] * len(case.inputs), case.example, "period", period
+    )
 
 
-def test_ready_flips_exactly_at_lookback():
-    by_name = {item.name: item for item in DEFINITIONS}
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_ready_flips_exactly_at_lookback(case: IndicatorCase):
     close = make_ohlcv(40, seed=8).close
-    for name, indicator, arity in [
-        ("zscore", ZScore(5), 1),
-        ("hurst", HurstExponent(12, 4), 1),
-        ("half_life", MeanReversionHalfLife(8), 1),
-        ("correl", Correlation(5), 2),
-        ("beta", Beta(5), 2),
-    ]:
-        period = {"hurst": 12, "half_life": 8}.get(name, 5)
-        lookback = by_name[name].lookback(**by_name[name].parameters(period=period))
-        flags = []
-        for value in close:
-            indicator.update(*([value] * arity))
-            flags.append(indicator.ready)
-        assert flags.index(True) == lookback
+    definition = case.registered
+    lookback = definition.lookback(**definition.parameters(**case.example))
+    conformance.check_ready_flips_at(case, [close] * len(case.inputs), case.example, lookback)
 
 
 def test_lookback_matches_talib_and_first_values():

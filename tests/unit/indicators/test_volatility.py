@@ -4,25 +4,22 @@ Batch and streaming are compared bit for bit: both run the same operations in th
 Against TA-Lib the tolerance is 1e-9 relative: TA, VAR, STDDEV and BBANDS agree bit for bit in
 practice, while TA-Lib's x86-64 build fuses the ATR's Wilder step (and EMA's) into an FMA
 instruction, which moves the last bit. Donchian and Keltner channels are not in TA-Lib: the
-oracles are pandas rolling max/min and a composition of ``talib.EMA`` and ``talib.ATR``.
+oracles are pandas rolling max/min and a composition of ``talib.EMA`` and ``talib.ATR``. The
+shared contracts run through :mod:`tests.kit.indicator_conformance`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 import numpy as np
 import pandas as pd
-import polars as pl
 import pytest
 import talib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quantstrata.core.errors import ConfigError, DataError
+from quantstrata.core.errors import ConfigError
 from quantstrata.indicators.volatility import (
     AverageTrueRange,
     BollingerBands,
@@ -42,10 +39,11 @@ from quantstrata.indicators.volatility import (
     var,
 )
 from quantstrata.indicators.volatility.definitions import DEFINITIONS
+from tests.kit import indicator_conformance as conformance
+from tests.kit.indicator_conformance import IndicatorCase
 from tests.kit.indicator_data import (
     OHLCV,
     assert_same_numbers,
-    each_output,
     first_valid,
     make_ohlcv,
     ohlcv_arrays,
@@ -53,204 +51,131 @@ from tests.kit.indicator_data import (
 )
 
 KELTNER_ATR_PERIOD = 7
+BY_NAME = {item.name: item for item in DEFINITIONS}
+HLC, CLOSE = ("high", "low", "close"), ("close",)
+TIMEPERIOD = {"period": "timeperiod"}
 
 
-@dataclass(frozen=True)
-class Spec:
-    """How to run one indicator in batch, streaming and oracle form for a given period."""
-
-    name: str
-    batch: Callable[[OHLCV, int], Any]
-    stream: Callable[[OHLCV, int], Any]
-    oracle: Callable[[OHLCV, int], Any]
-    minimum_period: int = 1
-
-
-def _hlc(bars: OHLCV) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return bars.high, bars.low, bars.close
-
-
-def _donchian_oracle(bars: OHLCV, period: int) -> tuple[np.ndarray, ...]:
-    upper = pd.Series(bars.high).rolling(period).max().to_numpy()
-    lower = pd.Series(bars.low).rolling(period).min().to_numpy()
+def _donchian_oracle(high, low, period):
+    upper = pd.Series(high).rolling(period).max().to_numpy()
+    lower = pd.Series(low).rolling(period).min().to_numpy()
     return upper, (upper + lower) / 2.0, lower
 
 
-def _keltner_oracle(bars: OHLCV, period: int) -> tuple[np.ndarray, ...]:
-    middle = talib.EMA(bars.close, period)
-    width = talib.ATR(*_hlc(bars), KELTNER_ATR_PERIOD)
+def _keltner_oracle(high, low, close, period, atr_period):
+    middle = talib.EMA(close, period)
+    width = talib.ATR(high, low, close, atr_period)
     middle = np.where(np.isnan(width), np.nan, middle)
     return middle + 2.0 * width, middle, middle - 2.0 * width
 
 
-SPECS = [
-    Spec(
-        "trange",
-        lambda bars, period: trange(*_hlc(bars)),
-        lambda bars, period: stream_values(TrueRange(), *_hlc(bars)),
-        lambda bars, period: talib.TRANGE(*_hlc(bars)),
-    ),
-    Spec(
-        "atr",
-        lambda bars, period: atr(*_hlc(bars), period),
-        lambda bars, period: stream_values(AverageTrueRange(period), *_hlc(bars)),
-        lambda bars, period: talib.ATR(*_hlc(bars), period),
-    ),
-    Spec(
+def _case(name, batch, streaming, inputs, oracle, *, at_period=None) -> IndicatorCase:
+    options = {} if at_period is None else {"at_period": at_period}
+    return IndicatorCase(
+        name, batch, streaming, inputs, oracle=oracle, definition=BY_NAME[name], **options
+    )
+
+
+CASES = [
+    _case("trange", trange, TrueRange, HLC, talib.TRANGE, at_period=lambda period: {}),
+    _case("atr", atr, AverageTrueRange, HLC, conformance.talib_oracle(talib.ATR, **TIMEPERIOD)),
+    _case(
         "natr",
-        lambda bars, period: natr(*_hlc(bars), period),
-        lambda bars, period: stream_values(NormalizedAverageTrueRange(period), *_hlc(bars)),
-        lambda bars, period: talib.NATR(*_hlc(bars), period),
-        minimum_period=2,
+        natr,
+        NormalizedAverageTrueRange,
+        HLC,
+        conformance.talib_oracle(talib.NATR, **TIMEPERIOD),
+        at_period=lambda period: {"period": max(period, 2)},
     ),
-    Spec(
-        "var",
-        lambda bars, period: var(bars.close, period),
-        lambda bars, period: stream_values(Variance(period), bars.close),
-        lambda bars, period: talib.VAR(bars.close, period),
-    ),
-    Spec(
+    _case("var", var, Variance, CLOSE, conformance.talib_oracle(talib.VAR, **TIMEPERIOD)),
+    _case(
         "stddev",
-        lambda bars, period: stddev(bars.close, period, 1.5),
-        lambda bars, period: stream_values(StandardDeviation(period, 1.5), bars.close),
-        lambda bars, period: talib.STDDEV(bars.close, period, 1.5),
-        minimum_period=2,
+        stddev,
+        StandardDeviation,
+        CLOSE,
+        conformance.talib_oracle(talib.STDDEV, deviations="nbdev", **TIMEPERIOD),
+        at_period=lambda period: {"period": max(period, 2), "deviations": 1.5},
     ),
-    Spec(
+    _case(
         "bbands",
-        lambda bars, period: bbands(bars.close, period, 2.0, 1.5),
-        lambda bars, period: stream_values(BollingerBands(period, 2.0, 1.5), bars.close),
-        lambda bars, period: talib.BBANDS(bars.close, period, 2.0, 1.5, 0),
-        minimum_period=2,
-    ),
-    Spec(
-        "donchian",
-        lambda bars, period: donchian(bars.high, bars.low, period),
-        lambda bars, period: stream_values(DonchianChannels(period), bars.high, bars.low),
-        _donchian_oracle,
-    ),
-    Spec(
-        "keltner",
-        lambda bars, period: keltner(*_hlc(bars), period, atr_period=KELTNER_ATR_PERIOD),
-        lambda bars, period: stream_values(
-            KeltnerChannels(period, KELTNER_ATR_PERIOD), *_hlc(bars)
+        bbands,
+        BollingerBands,
+        CLOSE,
+        conformance.talib_oracle(
+            talib.BBANDS, deviations_up="nbdevup", deviations_down="nbdevdn", **TIMEPERIOD
         ),
+        at_period=lambda period: {
+            "period": max(period, 2),
+            "deviations_up": 2.0,
+            "deviations_down": 1.5,
+        },
+    ),
+    _case("donchian", donchian, DonchianChannels, ("high", "low"), _donchian_oracle),
+    _case(
+        "keltner",
+        keltner,
+        KeltnerChannels,
+        HLC,
         _keltner_oracle,
+        at_period=lambda period: {"period": period, "atr_period": KELTNER_ATR_PERIOD},
     ),
 ]
-IDS = [spec.name for spec in SPECS]
+IDS = conformance.ids(CASES)
+BY_CASE = dict(zip(IDS, CASES, strict=True))
+MULTI_INPUT = [case for case in CASES if case.name not in {"var", "stddev", "bbands"}]
+PERIODIC = [case for case in CASES if case.name != "trange"]
+MINIMUM_PERIOD = {"stddev": 2, "bbands": 2}
 
 
-def assert_outputs(ours: Any, theirs: Any, **tolerance: Any) -> None:
-    """Compare every output of a (possibly multi-output) result."""
-    left, right = each_output(ours), each_output(theirs)
-    assert len(left) == len(right)
-    for mine, other in zip(left, right, strict=True):
-        assert_same_numbers(mine, other, **tolerance)
-
-
-@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 @settings(max_examples=50, deadline=None)
 @given(bars=ohlcv_arrays(), period=st.integers(1, 40))
-def test_streaming_equals_batch_bit_for_bit(spec: Spec, bars: OHLCV, period: int):
-    period = max(period, spec.minimum_period)
-    assert_outputs(spec.stream(bars, period), spec.batch(bars, period))
+def test_streaming_equals_batch_bit_for_bit(case: IndicatorCase, bars: OHLCV, period: int):
+    conformance.check_streaming_equals_batch(case, case.columns(bars), case.at_period(period))
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 @settings(max_examples=50, deadline=None)
 @given(bars=ohlcv_arrays(min_size=50), period=st.integers(1, 40))
-def test_batch_matches_oracle_on_random_data(spec: Spec, bars: OHLCV, period: int):
-    period = max(period, spec.minimum_period)
-    assert_outputs(spec.batch(bars, period), spec.oracle(bars, period), relative=1e-9)
+def test_batch_matches_oracle_on_random_data(case: IndicatorCase, bars: OHLCV, period: int):
+    conformance.check_batch_matches_oracle(case, case.columns(bars), case.at_period(period))
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 @pytest.mark.parametrize("period", [5, 14, 50])
-def test_batch_matches_oracle_on_real_data(spec: Spec, spx_ohlcv: OHLCV, period: int):
-    assert_outputs(spec.batch(spx_ohlcv, period), spec.oracle(spx_ohlcv, period), relative=1e-9)
+def test_batch_matches_oracle_on_real_data(case: IndicatorCase, spx_ohlcv: OHLCV, period: int):
+    conformance.check_batch_matches_oracle(case, case.columns(spx_ohlcv), case.at_period(period))
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=IDS)
-def test_output_kind_follows_input_kind(spec: Spec):
-    bars = make_ohlcv(60, seed=3)
-    expected = each_output(spec.batch(bars, 10))
-    as_pandas = OHLCV(
-        *(pd.Series(column, index=pd.RangeIndex(100, 160)) for column in _columns(bars))
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_output_kind_follows_input_kind(case: IndicatorCase):
+    conformance.check_output_kind(case, case.columns(make_ohlcv(60, seed=3)), case.at_period(10))
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_leading_nan_is_skipped_and_later_nan_refused(case: IndicatorCase):
+    inputs = case.columns(make_ohlcv(60, seed=4))
+    broken = [name for name in case.inputs if name in {"high", "close"}]
+    conformance.check_leading_nan_is_skipped(case, inputs, case.at_period(10))
+    conformance.check_later_nan_is_refused(case, inputs, case.at_period(10), row=17, broken=broken)
+    conformance.check_streaming_refuses_non_finite(
+        case, inputs, case.at_period(2), broken=broken, value=np.inf, after=2
     )
-    for output, reference in zip(each_output_raw(spec.batch(as_pandas, 10)), expected, strict=True):
-        assert isinstance(output, pd.Series)
-        assert list(output.index) == list(range(100, 160))
-        assert_same_numbers(output.to_numpy(), reference)
-    as_polars = OHLCV(*(pl.Series(column) for column in _columns(bars)))
-    for output, reference in zip(each_output_raw(spec.batch(as_polars, 10)), expected, strict=True):
-        assert isinstance(output, pl.Series)
-        assert output.null_count() == int(np.isnan(reference).sum())
-        assert_same_numbers(output.fill_null(np.nan).to_numpy(), reference)
 
 
-def _columns(bars: OHLCV) -> tuple[np.ndarray, ...]:
-    return bars.open, bars.high, bars.low, bars.close, bars.volume
+@pytest.mark.parametrize("case", MULTI_INPUT, ids=conformance.ids(MULTI_INPUT))
+def test_unequal_lengths_are_refused(case: IndicatorCase):
+    inputs = case.columns(make_ohlcv(30, seed=5))
+    conformance.check_unequal_lengths(case, inputs, case.at_period(5), {"high": 1, "close": 2})
 
 
-def each_output_raw(result: Any) -> list[Any]:
-    """Return the outputs without converting them (to check their container kind)."""
-    return list(result) if isinstance(result, tuple) else [result]
-
-
-@pytest.mark.parametrize("spec", SPECS, ids=IDS)
-def test_leading_nan_is_skipped_and_later_nan_refused(spec: Spec):
-    bars = make_ohlcv(60, seed=4)
-    padded = OHLCV(*(np.concatenate([[np.nan] * 5, column]) for column in _columns(bars)))
-    for shifted, plain in zip(
-        each_output(spec.batch(padded, 10)), each_output(spec.batch(bars, 10)), strict=True
-    ):
-        assert np.isnan(shifted[:5]).all()
-        assert_same_numbers(shifted[5:], plain)
-    broken = OHLCV(*(column.copy() for column in _columns(bars)))
-    broken.close[17] = np.nan
-    broken.high[17] = np.nan
-    with pytest.raises(DataError, match="non-finite") as caught:
-        spec.batch(broken, 10)
-    assert caught.value.issues[0].row == 17
-    infinite = OHLCV(*(column[:3].copy() for column in _columns(bars)))
-    infinite.close[2] = infinite.high[2] = np.inf
-    with pytest.raises(DataError, match="non-finite"):
-        spec.stream(infinite, 2)
-
-
-MULTI_INPUT = [spec for spec in SPECS if spec.name not in {"var", "stddev", "bbands"}]
-
-
-@pytest.mark.parametrize("spec", MULTI_INPUT, ids=[spec.name for spec in MULTI_INPUT])
-def test_unequal_lengths_are_refused(spec: Spec):
-    bars = make_ohlcv(30, seed=5)
-    short = OHLCV(bars.open, bars.high[:-1], bars.low, bars.close[:-2], bars.volume)
-    with pytest.raises(DataError, match="equal lengths"):
-        spec.batch(short, 5)
-
-
-BATCH_PERIODS: list[tuple[str, Callable[..., Any], Callable[..., Any], int]] = [
-    ("atr", lambda p: atr(np.ones(9), np.ones(9), np.ones(9), p), AverageTrueRange, 1),
-    ("natr", lambda p: natr(np.ones(9), np.ones(9), np.ones(9), p), NormalizedAverageTrueRange, 1),
-    ("var", lambda p: var(np.ones(9), p), Variance, 1),
-    ("stddev", lambda p: stddev(np.ones(9), p), StandardDeviation, 2),
-    ("bbands", lambda p: bbands(np.ones(9), p), BollingerBands, 2),
-    ("donchian", lambda p: donchian(np.ones(9), np.ones(9), p), DonchianChannels, 1),
-    ("keltner", lambda p: keltner(np.ones(9), np.ones(9), np.ones(9), p), KeltnerChannels, 1),
-]
-
-
-@pytest.mark.parametrize(("name", "batch", "streaming", "minimum"), BATCH_PERIODS)
+@pytest.mark.parametrize("case", PERIODIC, ids=conformance.ids(PERIODIC))
 @pytest.mark.parametrize("period", [0, -3, 2.5, True, "5"])
-def test_bad_period_is_a_config_error(name, batch, streaming, minimum, period):
-    with pytest.raises(ConfigError, match="period"):
-        batch(period)
-    with pytest.raises(ConfigError, match="period"):
-        streaming(period)
-    if minimum > 1:
-        with pytest.raises(ConfigError, match="period"):
-            batch(minimum - 1)
+def test_bad_period_is_a_config_error(case: IndicatorCase, period):
+    ones = [np.ones(9)] * len(case.inputs)
+    conformance.check_bad_parameter(case, ones, {}, "period", period)
+    if case.name in MINIMUM_PERIOD:
+        conformance.check_bad_parameter(case, ones, {}, "period", MINIMUM_PERIOD[case.name] - 1)
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), "2", None])
@@ -268,41 +193,26 @@ def test_bad_multipliers_are_config_errors(value):
         KeltnerChannels(5, atr_period=0)
 
 
-@pytest.mark.parametrize("definition", DEFINITIONS, ids=[item.name for item in DEFINITIONS])
-def test_declared_lookback_is_the_first_valid_index(definition):
-    bars = make_ohlcv(300, seed=6)
-    columns = {"high": bars.high, "low": bars.low, "close": bars.close}
-    parameters = definition.parameters()
-    result = definition.batch(*(columns[name] for name in definition.inputs), **parameters)
-    outputs = each_output(result)
-    assert len(outputs) == len(definition.outputs)
-    lookback = definition.lookback(**parameters)
-    assert all(first_valid(output) == lookback for output in outputs)
-    streamed = stream_values(
-        definition.streaming(**parameters), *(columns[name] for name in definition.inputs)
-    )
-    assert_outputs(streamed, result)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_declared_lookback_is_the_first_valid_index(case: IndicatorCase):
+    conformance.check_declared_lookback_is_first_valid(case, case.columns(make_ohlcv(300, seed=6)))
 
 
 @pytest.mark.parametrize(
-    ("name", "talib_function", "parameters"),
+    ("name", "parameters"),
     [
-        ("trange", talib.TRANGE, {}),
-        ("atr", talib.ATR, {"period": 14}),
-        ("natr", talib.NATR, {"period": 9}),
-        ("var", talib.VAR, {"period": 5}),
-        ("stddev", talib.STDDEV, {"period": 7}),
-        ("bbands", talib.BBANDS, {"period": 20}),
+        ("trange", {}),
+        ("atr", {"period": 14}),
+        ("natr", {"period": 9}),
+        ("var", {"period": 5}),
+        ("stddev", {"period": 7}),
+        ("bbands", {"period": 20}),
     ],
 )
-def test_lookback_equals_talib(name, talib_function, parameters):
-    definition = {item.name: item for item in DEFINITIONS}[name]
-    bars = make_ohlcv(100, seed=7)
-    inputs = [getattr(bars, column) for column in definition.inputs]
-    period = parameters.get("period")
-    theirs = talib_function(*inputs, period) if period else talib_function(*inputs)
-    assert definition.lookback(**definition.parameters(**parameters)) == first_valid(
-        each_output(theirs)[0]
+def test_lookback_equals_talib(name, parameters):
+    case = BY_CASE[name]
+    conformance.check_lookback_equals_oracle(
+        case, case.columns(make_ohlcv(100, seed=7)), parameters
     )
 
 
@@ -310,23 +220,17 @@ def test_lookback_equals_talib(name, talib_function, parameters):
     ("name", "parameters"), [("atr", {"period": 14}), ("keltner", {"period": 20})]
 )
 def test_warmup_makes_the_start_irrelevant(name, parameters):
-    definition = {item.name: item for item in DEFINITIONS}[name]
-    warmup = definition.warmup(**parameters)
-    assert warmup > definition.lookback(**definition.parameters(**parameters))
+    case = BY_CASE[name]
     bars = make_ohlcv(3000, seed=9)
-    late = OHLCV(*(column[500:] for column in _columns(bars)))
-    function = definition.batch
-    columns = ("high", "low", "close")
-    full = each_output(function(*(getattr(bars, c) for c in columns), **parameters))
-    partial = each_output(function(*(getattr(late, c) for c in columns), **parameters))
-    for whole, started_late in zip(full, partial, strict=True):
-        np.testing.assert_allclose(started_late[warmup:], whole[500:][warmup:], rtol=1e-5)
+    conformance.check_warmup_makes_the_start_irrelevant(
+        case, case.columns(bars), parameters, cut=500
+    )
 
 
 def test_streaming_ready_flips_at_the_first_value():
     bars = make_ohlcv(30, seed=10)
     indicator = AverageTrueRange(5)
-    states = [indicator.update(*row) for row in zip(*_hlc(bars), strict=True)]
+    states = [indicator.update(*row) for row in zip(bars.high, bars.low, bars.close, strict=True)]
     assert np.isnan(states[4])
     assert not np.isnan(states[5])
     assert indicator.ready
@@ -369,7 +273,7 @@ def test_streaming_equals_batch_across_many_reseeds(spx_ohlcv: OHLCV, period: in
     # 5000 real bars pass the every-32-windows re-anchoring of the variance dozens of times.
     close = spx_ohlcv.close
     assert_same_numbers(stream_values(Variance(period), close), var(close, period))
-    assert_outputs(stream_values(BollingerBands(period), close), bbands(close, period))
+    conformance.assert_outputs(stream_values(BollingerBands(period), close), bbands(close, period))
 
 
 def test_donchian_includes_the_current_bar():
@@ -398,18 +302,10 @@ def test_donchian_deque_handles_ties_like_a_naive_scan(highs: list[int], period:
 def test_keltner_starts_when_both_parts_are_valid():
     bars = make_ohlcv(100, seed=13)
     for period, atr_period in ((20, 10), (5, 30)):
-        upper, middle, lower = keltner(*_hlc(bars), period, atr_period=atr_period)
+        upper, middle, lower = keltner(
+            bars.high, bars.low, bars.close, period, atr_period=atr_period
+        )
         first = max(period - 1, atr_period)
         for line in (upper, middle, lower):
             assert first_valid(line) == first
         np.testing.assert_allclose(upper - middle, middle - lower, rtol=1e-12)
-
-
-@pytest.fixture(scope="module")
-def spx_ohlcv(spx_bars: pd.DataFrame) -> OHLCV:
-    """Return the real S&P 500 daily bars as OHLCV arrays."""
-
-    def column(name: str) -> np.ndarray:
-        return spx_bars[name].to_numpy(dtype=np.float64)
-
-    return OHLCV(column("Open"), column("High"), column("Low"), column("Close"), column("Volume"))

@@ -4,14 +4,14 @@ is refused.
 OBV, A/D and MFI match TA-Lib bit for bit. The installed TA-Lib build contracts the Chaikin
 oscillator's EMA step ``k * ad + (1 - k) * ema`` into a fused multiply-add, which plain Python
 cannot express, so ADOSC is compared with a tolerance relative to the A/D line's magnitude (the
-oscillator is a small difference of two large EMAs).
+oscillator is a small difference of two large EMAs). The shared contracts run through
+:mod:`tests.kit.indicator_conformance`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -36,128 +36,105 @@ from quantstrata.indicators.volume import (
     vwap,
 )
 from quantstrata.indicators.volume.definitions import DEFINITIONS
+from tests.kit import indicator_conformance as conformance
+from tests.kit.indicator_conformance import IndicatorCase
 from tests.kit.indicator_data import (
     OHLCV,
     assert_same_numbers,
     make_ohlcv,
     ohlcv_arrays,
-    stream_values,
 )
 
-
-class Case(NamedTuple):
-    """One indicator under test: both forms, its TA-Lib oracle, inputs and non-default options."""
-
-    batch: Callable[..., Any]
-    streaming: type[Any]
-    oracle: Callable[..., Any]
-    names: tuple[str, ...]
-    parameters: dict[str, int]
-
-
+BY_NAME = {item.name: item for item in DEFINITIONS}
 OHLCV_NAMES = ("high", "low", "close", "volume")
-CASES = [
-    Case(obv, OnBalanceVolume, talib.OBV, ("close", "volume"), {}),
-    Case(ad, AccumulationDistribution, talib.AD, OHLCV_NAMES, {}),
-    Case(mfi, MoneyFlowIndex, talib.MFI, OHLCV_NAMES, {"period": 7}),
-    Case(adosc, ChaikinOscillator, talib.ADOSC, OHLCV_NAMES, {"fast_period": 4, "slow_period": 9}),
-]
-IDS = ["obv", "ad", "mfi", "adosc"]
 _NEW_YORK = ZoneInfo("America/New_York")
 TALIB_NAMES = {"period": "timeperiod", "fast_period": "fastperiod", "slow_period": "slowperiod"}
 
 
-def columns(bars: OHLCV, names: tuple[str, ...]) -> list[np.ndarray]:
-    return [getattr(bars, name) for name in names]
+def _ad_scale(inputs: Sequence[np.ndarray]) -> float:
+    return max(1.0, float(np.nanmax(np.abs(talib.AD(*inputs)))))
 
 
-def talib_kwargs(parameters: dict[str, int]) -> dict[str, int]:
-    return {TALIB_NAMES[name]: value for name, value in parameters.items()}
-
-
-def assert_matches_talib(batch, oracle, inputs, parameters) -> None:
-    ours = batch(*inputs, **parameters)
-    theirs = oracle(*inputs, **talib_kwargs(parameters))
-    if batch is adosc:
-        scale = max(1.0, float(np.nanmax(np.abs(talib.AD(*inputs)))))
-        assert_same_numbers(ours, theirs, relative=1e-9, absolute=1e-12 * scale)
-    else:
-        assert_same_numbers(ours, theirs)
+CASES = [
+    IndicatorCase(
+        name,
+        batch,
+        streaming,
+        inputs,
+        example=example,
+        oracle=conformance.talib_oracle(oracle, **TALIB_NAMES),
+        tolerance=conformance.Tolerance(1e-9, 1e-12, scale=_ad_scale)
+        if name == "adosc"
+        else conformance.EXACT,
+        definition=BY_NAME[name],
+        # Hypothesis draws one period; the n-th parameter gets period + n.
+        at_period=lambda period, names=tuple(example): {
+            name: period + offset for offset, name in enumerate(names)
+        },
+    )
+    for name, batch, streaming, oracle, inputs, example in [
+        ("obv", obv, OnBalanceVolume, talib.OBV, ("close", "volume"), {}),
+        ("ad", ad, AccumulationDistribution, talib.AD, OHLCV_NAMES, {}),
+        ("mfi", mfi, MoneyFlowIndex, talib.MFI, OHLCV_NAMES, {"period": 7}),
+        (
+            "adosc",
+            adosc,
+            ChaikinOscillator,
+            talib.ADOSC,
+            OHLCV_NAMES,
+            {"fast_period": 4, "slow_period": 9},
+        ),
+    ]
+]
+IDS = conformance.ids(CASES)
+BY_CASE = dict(zip(IDS, CASES, strict=True))
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 @settings(max_examples=50, deadline=None)
 @given(bars=ohlcv_arrays())
-def test_streaming_equals_batch_bit_for_bit(case: Case, bars: OHLCV):
-    inputs = columns(bars, case.names)
-    expected = case.batch(*inputs, **case.parameters)
-    assert_same_numbers(stream_values(case.streaming(**case.parameters), *inputs), expected)
+def test_streaming_equals_batch_bit_for_bit(case: IndicatorCase, bars: OHLCV):
+    conformance.check_streaming_equals_batch(case, case.columns(bars), case.example)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 @settings(max_examples=50, deadline=None)
 @given(bars=ohlcv_arrays(min_size=30), period=st.integers(2, 25))
-def test_batch_matches_talib_on_random_data(case: Case, bars: OHLCV, period: int):
-    chosen = {name: period + offset for offset, name in enumerate(case.parameters)}
-    assert_matches_talib(case.batch, case.oracle, columns(bars, case.names), chosen)
+def test_batch_matches_talib_on_random_data(case: IndicatorCase, bars: OHLCV, period: int):
+    conformance.check_batch_matches_oracle(case, case.columns(bars), case.at_period(period))
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_batch_matches_talib_on_real_data(case: Case, spx_bars):
-    inputs = [spx_bars[name.capitalize()].to_numpy(dtype=np.float64) for name in case.names]
-    assert_matches_talib(case.batch, case.oracle, inputs, {})
-    assert_matches_talib(case.batch, case.oracle, inputs, case.parameters)
+def test_batch_matches_talib_on_real_data(case: IndicatorCase, spx_ohlcv: OHLCV):
+    conformance.check_batch_matches_oracle(case, case.columns(spx_ohlcv), {})
+    conformance.check_batch_matches_oracle(case, case.columns(spx_ohlcv), case.example)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_output_kind_follows_input_kind(case: Case):
-    inputs = columns(make_ohlcv(60, seed=3), case.names)
-    expected = case.batch(*inputs)
-    index = pd.RangeIndex(100, 160)
-    as_pandas = case.batch(*(pd.Series(column, index=index) for column in inputs))
-    assert isinstance(as_pandas, pd.Series)
-    assert list(as_pandas.index) == list(index)
-    assert_same_numbers(as_pandas.to_numpy(), expected)
-    as_polars = case.batch(*(pl.Series(column) for column in inputs))
-    assert isinstance(as_polars, pl.Series)
-    assert as_polars.null_count() == int(np.isnan(expected).sum())
-    assert_same_numbers(as_polars.fill_null(np.nan).to_numpy(), expected)
+def test_output_kind_follows_input_kind(case: IndicatorCase):
+    conformance.check_output_kind(case, case.columns(make_ohlcv(60, seed=3)), {})
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_leading_nan_is_skipped_and_later_nan_refused(case: Case):
-    inputs = columns(make_ohlcv(40, seed=4), case.names)
-    padded = [np.concatenate([[np.nan] * 5, column]) for column in inputs]
-    assert_same_numbers(case.batch(*padded)[5:], case.batch(*inputs))
-    broken = [column.copy() for column in inputs]
-    broken[-1][17] = np.nan
-    with pytest.raises(DataError, match="non-finite") as caught:
-        case.batch(*broken)
-    assert caught.value.issues[0].row == 17
-    assert caught.value.issues[0].column == case.names[-1]
-    with pytest.raises(DataError, match="non-finite"):
-        case.streaming().update(*([1.0] * (len(case.names) - 1)), float("nan"))
+def test_leading_nan_is_skipped_and_later_nan_refused(case: IndicatorCase):
+    inputs = case.columns(make_ohlcv(40, seed=4))
+    last = case.inputs[-1]
+    conformance.check_leading_nan_is_skipped(case, inputs, {})
+    conformance.check_later_nan_is_refused(case, inputs, {}, row=17, broken=[last], column=last)
+    conformance.check_streaming_refuses_non_finite(case, inputs, {}, broken=[last])
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_unequal_lengths_are_refused(case: Case):
-    inputs = columns(make_ohlcv(30, seed=5), case.names)
-    inputs[0] = inputs[0][:-1]
-    with pytest.raises(DataError, match="equal lengths"):
-        case.batch(*inputs)
+def test_unequal_lengths_are_refused(case: IndicatorCase):
+    inputs = case.columns(make_ohlcv(30, seed=5))
+    conformance.check_unequal_lengths(case, inputs, {}, {case.inputs[0]: 1})
 
 
-@pytest.mark.parametrize(
-    ("batch", "streaming", "parameter"),
-    [(mfi, MoneyFlowIndex, "period"), (adosc, ChaikinOscillator, "fast_period")],
-)
+@pytest.mark.parametrize(("name", "parameter"), [("mfi", "period"), ("adosc", "fast_period")])
 @pytest.mark.parametrize("value", [1, 0, -3, 2.5, True])
-def test_bad_period_is_a_config_error(batch, streaming, parameter, value):
-    bars = make_ohlcv(20)
-    with pytest.raises(ConfigError, match=parameter):
-        batch(bars.high, bars.low, bars.close, bars.volume, **{parameter: value})
-    with pytest.raises(ConfigError, match=parameter):
-        streaming(**{parameter: value})
+def test_bad_period_is_a_config_error(name, parameter, value):
+    case = BY_CASE[name]
+    conformance.check_bad_parameter(case, case.columns(make_ohlcv(20)), {}, parameter, value)
 
 
 def test_obv_starts_at_the_first_volume_and_ignores_equal_closes():
@@ -175,26 +152,27 @@ def test_mfi_of_a_window_without_money_flow_is_zero_like_talib():
     assert_same_numbers(values, talib.MFI(bars.high, bars.low, bars.close, bars.volume, 5))
 
 
-def test_lookback_and_warmup_match_talib():
-    by_name = {item.name: item for item in DEFINITIONS}
-    ones = np.ones(100)
-    for name, oracle, parameters in [
-        ("obv", lambda: talib.OBV(ones, ones), {}),
-        ("ad", lambda: talib.AD(ones, ones, ones, ones), {}),
-        ("mfi", lambda: talib.MFI(ones, ones, ones, ones, 9), {"period": 9}),
-        ("adosc", lambda: talib.ADOSC(ones, ones, ones, ones, 3, 12), {"slow_period": 12}),
-    ]:
-        item = by_name[name]
-        assert item.lookback(**item.parameters(**parameters)) == int(np.isnan(oracle()).sum())
-    adosc_item = by_name["adosc"]
-    warmup = adosc_item.warmup()
-    assert warmup > adosc_item.lookback(**adosc_item.parameters())
+@pytest.mark.parametrize(
+    ("name", "parameters"),
+    [("obv", {}), ("ad", {}), ("mfi", {"period": 9}), ("adosc", {"slow_period": 12})],
+)
+def test_lookback_matches_talib(name, parameters):
+    case = BY_CASE[name]
+    conformance.check_lookback_equals_oracle(case, [np.ones(100)] * len(case.inputs), parameters)
+
+
+def test_adosc_warmup_makes_the_start_irrelevant():
     # After the warm-up, oscillators started at different bars agree to the seed tolerance.
     bars = make_ohlcv(1500, seed=9)
-    full = adosc(bars.high, bars.low, bars.close, bars.volume)[400:]
-    late = adosc(bars.high[400:], bars.low[400:], bars.close[400:], bars.volume[400:])
     scale = float(np.max(np.abs(ad(bars.high, bars.low, bars.close, bars.volume))))
-    np.testing.assert_allclose(late[warmup:], full[warmup:], rtol=0, atol=1e-5 * scale)
+    conformance.check_warmup_makes_the_start_irrelevant(
+        BY_CASE["adosc"],
+        BY_CASE["adosc"].columns(bars),
+        {},
+        cut=400,
+        relative=0.0,
+        absolute=1e-5 * scale,
+    )
 
 
 # ------------------------------------------------------------------------------------ VWAP
@@ -217,7 +195,7 @@ def pandas_vwap(bars: OHLCV, session: np.ndarray) -> np.ndarray:
 
 @st.composite
 def sessions(draw: st.DrawFn, size: int) -> np.ndarray:
-    """Draw contiguous session ids: sorted random break points."""
+    """Draw contiguous session conformance.ids: sorted random break points."""
     breaks = draw(st.lists(st.integers(1, max(1, size - 1)), max_size=8, unique=True))
     labels = np.zeros(size, dtype=np.int64)
     for point in breaks:
