@@ -11,6 +11,12 @@ import importlib
 import pytest
 
 PUBLIC_API: dict[str, tuple[str, ...]] = {
+    "quantstrata.backtest": (
+        "Backtest",
+        "BacktestConfig",
+        "BacktestResult",
+        "RunRecord",
+    ),
     "quantstrata.model.orders": (
         "IGNORED",
         "NOT_FOUND_AT_VENUE",

@@ -1,0 +1,14 @@
+"""Backtesting: simulate a strategy on history with the shared fill model.
+
+``Backtest(bars, strategy, config).run()`` runs a signal strategy (compiled loop over its
+targets) or an event strategy (bar-by-bar callbacks) and returns a :class:`BacktestResult`:
+equity curve, positions, orders, fills, round-trip trades, metrics and a :class:`RunRecord` of
+what was run.
+"""
+
+from quantstrata.backtest.config import BacktestConfig
+from quantstrata.backtest.engine import Backtest
+from quantstrata.backtest.record import RunRecord
+from quantstrata.backtest.results import BacktestResult
+
+__all__ = ["Backtest", "BacktestConfig", "BacktestResult", "RunRecord"]

@@ -1,0 +1,97 @@
+"""Lay a bar frame out as ``(bars, symbols)`` arrays on the union of its bar times."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from quantstrata.core.errors import DataError, DataIssue, SchemaError
+from quantstrata.model.bar import BAR_COLUMNS, TIMESTAMP_DTYPE
+
+__all__ = ["AlignedBars", "align_bars", "canonical_bars"]
+
+FloatArray = npt.NDArray[np.float64]
+_PRICES = ("open", "high", "low", "close", "volume")
+_MAX_ISSUES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class AlignedBars:
+    """Bars as arrays: ``times`` (ns since the epoch, sorted) × ``symbols`` (sorted).
+
+    Prices are ``NaN`` where a symbol has no bar; ``has_bar`` marks where it has one.
+    """
+
+    times: npt.NDArray[np.int64]
+    symbols: tuple[str, ...]
+    open: FloatArray
+    high: FloatArray
+    low: FloatArray
+    close: FloatArray
+    volume: FloatArray
+    has_bar: npt.NDArray[np.bool_]
+
+
+def canonical_bars(bars: pl.DataFrame) -> pl.DataFrame:
+    """Return ``bars`` sorted by ``ts`` then ``symbol``; refuse what the engine cannot simulate.
+
+    Missing columns are a :class:`SchemaError`; duplicate ``(ts, symbol)`` rows and missing
+    or non-positive prices are a :class:`DataError` naming the rows.
+    """
+    if not isinstance(bars, pl.DataFrame):
+        raise SchemaError(f"bars must be a Polars DataFrame, got {type(bars).__name__}")
+    missing = [name for name in BAR_COLUMNS if name not in bars.columns]
+    if missing:
+        raise SchemaError(
+            f"bars lack column(s) {missing}; they have {bars.columns}",
+            tuple(DataIssue("missing_column", "column is missing", column=n) for n in missing),
+        )
+    if bars.is_empty():
+        raise DataError("bars are empty: nothing to backtest")
+    frame = bars.with_columns(
+        pl.col("ts").cast(TIMESTAMP_DTYPE), *(pl.col(name).cast(pl.Float64) for name in _PRICES)
+    ).sort("ts", "symbol", maintain_order=True)
+    indexed = frame.with_row_index("row")
+    duplicated = indexed.filter(pl.struct("ts", "symbol").is_duplicated())
+    if duplicated.height:
+        raise DataError("bars hold more than one row for one (ts, symbol)", _issues(duplicated))
+    prices_ok = pl.all_horizontal(
+        *(pl.col(n).is_finite() & (pl.col(n) > 0) for n in ("open", "high", "low", "close"))
+    )
+    bad = indexed.filter(~prices_ok.fill_null(value=False) | pl.col("symbol").is_null())
+    if bad.height:
+        raise DataError("bars hold missing, non-finite or non-positive prices", _issues(bad))
+    return frame
+
+
+def align_bars(bars: pl.DataFrame) -> AlignedBars:
+    """Return the canonical (sorted, checked) ``bars`` as aligned arrays."""
+    times = bars.get_column("ts").unique().sort()
+    symbols = tuple(sorted(bars.get_column("symbol").unique().to_list()))
+    row = times.search_sorted(bars.get_column("ts")).to_numpy()
+    lookup = {symbol: index for index, symbol in enumerate(symbols)}
+    column = bars.get_column("symbol").replace_strict(lookup, return_dtype=pl.Int64).to_numpy()
+    shape = (times.len(), len(symbols))
+    arrays: dict[str, FloatArray] = {}
+    for name in _PRICES:
+        grid = np.full(shape, np.nan)
+        grid[row, column] = bars.get_column(name).fill_null(0.0).to_numpy()
+        arrays[name] = grid
+    has_bar = np.zeros(shape, dtype=np.bool_)
+    has_bar[row, column] = True
+    return AlignedBars(
+        times=times.dt.epoch("ns").to_numpy().astype(np.int64),
+        symbols=symbols,
+        has_bar=has_bar,
+        **arrays,
+    )
+
+
+def _issues(rows: pl.DataFrame) -> tuple[DataIssue, ...]:
+    return tuple(
+        DataIssue("invalid_bar", "cannot be simulated", row, "ts", ts, symbol)
+        for row, ts, symbol in rows.select("row", "ts", "symbol").head(_MAX_ISSUES).iter_rows()
+    )

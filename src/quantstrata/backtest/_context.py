@@ -1,0 +1,107 @@
+"""The backtester's side of :class:`~quantstrata.strategy.StrategyContext`.
+
+Reads come from the event loop's book at the current bar; intents are queued with their ids and
+turned into orders by the loop after the callback returns, as the protocol promises.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from quantstrata.core.errors import ConfigError, UnknownSymbolError
+from quantstrata.model.identifiers import ClientOrderId
+from quantstrata.model.orders import Bracket, OneCancelsOther, Order, OrderRequest
+
+if TYPE_CHECKING:
+    from quantstrata.backtest._event import EventBook
+
+__all__ = ["BacktestContext", "Intent"]
+
+_LOGGER = logging.getLogger("quantstrata.backtest")
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """One recorded intent: ``kind`` is ``submit``, ``cancel`` or ``target``."""
+
+    kind: str
+    order_id: ClientOrderId | None = None
+    request: OrderRequest | Bracket | OneCancelsOther | None = None
+    symbol: str = ""
+    fraction: float = 0.0
+
+
+class BacktestContext:
+    """A strategy's view of a running backtest: the book at the current bar, and an intent queue."""
+
+    __slots__ = ("_book", "_strategy", "intents")
+
+    def __init__(self, book: EventBook, strategy: str) -> None:
+        """Read state from ``book``; stamp log lines with ``strategy``."""
+        self._book = book
+        self._strategy = strategy
+        self.intents: list[Intent] = []
+
+    @property
+    def now(self) -> datetime:
+        """The current bar's time (its open time, the label of the bars just delivered)."""
+        return self._book.now
+
+    @property
+    def cash(self) -> float:
+        """Cash after every fill so far."""
+        return self._book.cash
+
+    @property
+    def equity(self) -> float:
+        """Cash plus every position marked at its latest price."""
+        return self._book.equity()
+
+    def position(self, symbol: str) -> float:
+        """Return the signed quantity held in ``symbol`` (0.0 when flat)."""
+        return self._book.quantity(symbol)
+
+    def open_orders(self, symbol: str | None = None) -> Sequence[Order]:
+        """Return the working orders (of ``symbol`` only, if given), oldest first."""
+        return self._book.open_orders(symbol)
+
+    def submit(self, request: OrderRequest | Bracket | OneCancelsOther) -> ClientOrderId:
+        """Queue an order request (or a linked group) and return its (first) client order id."""
+        if not isinstance(request, OrderRequest | Bracket | OneCancelsOther):
+            raise ConfigError(f"submit() takes an order request or group, got {request!r}")
+        order_id = self._book.new_order_id()
+        self.intents.append(Intent("submit", order_id=order_id, request=request))
+        return order_id
+
+    def cancel(self, order_id: ClientOrderId) -> None:
+        """Queue a cancel of the working order ``order_id``."""
+        self.intents.append(Intent("cancel", order_id=ClientOrderId(order_id)))
+
+    def target(self, symbol: str, fraction_of_equity: float) -> None:
+        """Queue a target for ``symbol`` (the latest one in a callback wins)."""
+        if not math.isfinite(fraction_of_equity):
+            raise ConfigError(f"target for {symbol!r} must be finite, got {fraction_of_equity!r}")
+        self._book.symbol_index(symbol)
+        self.intents.append(Intent("target", symbol=symbol, fraction=float(fraction_of_equity)))
+
+    def history(self, symbol: str, length: int) -> pl.DataFrame:
+        """Return the last ``length`` bars of ``symbol`` up to and including the current bar."""
+        if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+            raise ConfigError(f"history length must be a positive integer, got {length!r}")
+        return self._book.history(symbol, length)
+
+    def log(self, message: str) -> None:
+        """Log ``message`` stamped with the bar time and the strategy's name."""
+        _LOGGER.info("%s %s: %s", self.now.isoformat(), self._strategy, message)
+
+
+def unknown_symbol(symbol: str, symbols: Sequence[str]) -> UnknownSymbolError:
+    """Return the error for a symbol the backtest has no bars of."""
+    return UnknownSymbolError(f"no bars for {symbol!r}; the backtest has {list(symbols)}")

@@ -1,0 +1,69 @@
+"""What both simulation loops hand over: cash and positions per bar, orders and fills."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from quantstrata.backtest._align import AlignedBars
+from quantstrata.model.bar import TIMESTAMP_DTYPE
+
+__all__ = ["FILL_SCHEMA", "ORDER_SCHEMA", "Ledger", "marks"]
+
+FILL_SCHEMA = pl.Schema(
+    {
+        "ts": TIMESTAMP_DTYPE,
+        "order_id": pl.String(),
+        "trade_id": pl.String(),
+        "symbol": pl.String(),
+        "side": pl.String(),
+        "quantity": pl.Float64(),
+        "price": pl.Float64(),
+        "commission": pl.Float64(),
+        "liquidity": pl.String(),
+    }
+)
+ORDER_SCHEMA = pl.Schema(
+    {
+        "order_id": pl.String(),
+        "symbol": pl.String(),
+        "created_ts": TIMESTAMP_DTYPE,
+        "side": pl.String(),
+        "order_type": pl.String(),
+        "quantity": pl.Float64(),
+        "limit_price": pl.Float64(),
+        "stop_price": pl.Float64(),
+        "status": pl.String(),
+        "filled_quantity": pl.Float64(),
+        "average_fill_price": pl.Float64(),
+        "tag": pl.String(),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """The outcome of a simulation loop.
+
+    ``cash`` (per bar) and ``positions`` (bars × symbols) are after each bar's fills; ``fills``
+    and ``orders`` follow :data:`FILL_SCHEMA` and :data:`ORDER_SCHEMA`.
+    """
+
+    aligned: AlignedBars
+    cash: npt.NDArray[np.float64]
+    positions: npt.NDArray[np.float64]
+    fills: pl.DataFrame
+    orders: pl.DataFrame
+
+
+def marks(aligned: AlignedBars) -> npt.NDArray[np.float64]:
+    """Return each symbol's last close at every bar time (``NaN`` before its first bar)."""
+    rows = np.arange(aligned.times.shape[0])[:, None]
+    last = np.where(aligned.has_bar, rows, 0)
+    np.maximum.accumulate(last, axis=0, out=last)
+    seen = np.maximum.accumulate(aligned.has_bar, axis=0)
+    picked = np.take_along_axis(aligned.close, last, axis=0)
+    return np.where(seen, picked, np.nan)

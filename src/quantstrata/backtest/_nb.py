@@ -1,0 +1,295 @@
+"""Compiled kernels of the backtester: target sizing and the signal-style simulation loop.
+
+The loop calls the shared fill model's kernel (:func:`quantstrata.execution._nb.fill_order_nb`)
+so a signal strategy is simulated end to end in compiled code, with the same fill rules the
+event loop reaches through :class:`~quantstrata.execution.FillModel`. The sizing helpers are
+called by both loops, so both turn a target into the same order.
+
+Arrays are shaped ``(bars, symbols)`` on the union of bar times; ``has_bar`` marks where a
+symbol has a bar (elsewhere prices are ``NaN`` and the symbol neither trades nor revalues).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from quantstrata.execution._nb import BUY, MARKET, SELL, fill_order_nb
+
+__all__ = [
+    "cap_leverage_nb",
+    "equity_nb",
+    "execution_order_nb",
+    "round_lots_nb",
+    "simulate_targets_nb",
+    "target_position_nb",
+]
+
+_EPSILON = 1e-12
+
+
+@numba.njit(cache=True)
+def round_lots_nb(quantity: float, lot_size: float, min_quantity: float) -> float:
+    """Round a signed ``quantity`` toward zero to whole lots (``lot_size`` 0: no rounding).
+
+    A rounded size below ``min_quantity`` is 0. A relative nudge of 1e-9 keeps a quantity that
+    is a whole number of lots up to rounding error (``0.3 / 0.1``) at that number.
+    """
+    if lot_size <= 0.0:
+        return quantity
+    lots = math.floor(abs(quantity) / lot_size * (1.0 + 1e-9))
+    size = lots * lot_size
+    if size < min_quantity:
+        return 0.0
+    return size if quantity > 0.0 else -size
+
+
+@numba.njit(cache=True)
+def equity_nb(cash: float, positions: np.ndarray, marks: np.ndarray) -> tuple[float, float]:
+    """Return ``(equity, gross)``: cash plus Σ position × mark, and Σ |position × mark|."""
+    equity = cash
+    gross = 0.0
+    for index in range(positions.shape[0]):
+        if positions[index] != 0.0:
+            value = positions[index] * marks[index]
+            equity += value
+            gross += abs(value)
+    return equity, gross
+
+
+@numba.njit(cache=True)
+def target_position_nb(
+    target: float, units: bool, equity: float, price: float, allow_short: bool
+) -> float:
+    """Return the signed position a target asks for at ``price``.
+
+    ``units`` targets are the position itself; fraction targets are ``target × equity /
+    price`` (nothing while equity is not positive). Without ``allow_short`` a short is flat.
+    """
+    desired = target
+    if not units:
+        desired = target * equity / price if equity > 0.0 else 0.0
+    if not allow_short and desired < 0.0:
+        desired = 0.0
+    return desired
+
+
+@numba.njit(cache=True)
+def cap_leverage_nb(  # noqa: PLR0917
+    current: float,
+    desired: float,
+    price: float,
+    other_gross: float,
+    equity: float,
+    max_leverage: float,
+) -> float:
+    """Return ``desired`` reduced so gross exposure stays within ``max_leverage × equity``.
+
+    ``other_gross`` is the gross value of the other symbols. Only the part of an order that
+    adds exposure is capped: a reduction toward flat is never enlarged, a position already
+    beyond the cap is kept (not forced down), and a flip is capped on its new side.
+    """
+    room = max(max_leverage * max(equity, 0.0) - other_gross, 0.0) / price
+    same_side = current * desired > 0.0
+    if abs(desired) <= room or (same_side and abs(desired) <= abs(current)):
+        return desired
+    limit = max(room, abs(current)) if same_side else room
+    return limit if desired > 0.0 else -limit
+
+
+@numba.njit(cache=True)
+def _execute_nb(  # noqa: PLR0917
+    bar: int,
+    symbol: int,
+    prices: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    state: tuple[np.ndarray, np.ndarray, np.ndarray],
+    settings: np.ndarray,
+    costs: np.ndarray,
+    order: np.ndarray,
+) -> bool:
+    """Size, cap, round and fill the pending target of ``symbol`` on ``bar``; fill ``order``.
+
+    The position is sized at the execution price (the open, or the close when ``at_close``)
+    from the equity marked there. Return whether the target was reached (nothing to do, or
+    filled in full); a volume cap's unfilled rest is dropped and the target retried later.
+    ``order`` receives ``asked, capped, quantity, filled, bar_price, price, commission``
+    (signed quantities; ``capped`` after the leverage cap, ``quantity`` after lot rounding).
+    """
+    opens, highs, lows, closes, volumes = prices
+    positions, marks, account = state
+    units, allow_short, max_leverage, at_close, volume_cap = (
+        settings[0] > 0.0,
+        settings[1] > 0.0,
+        settings[2],
+        settings[3] > 0.0,
+        settings[4],
+    )
+    price = closes[bar, symbol] if at_close else opens[bar, symbol]
+    marks[symbol] = price
+    equity, gross = equity_nb(account[0], positions, marks)
+    current = positions[symbol]
+    desired = target_position_nb(account[1 + symbol], units, equity, price, allow_short)
+    asked = desired - current
+    capped = cap_leverage_nb(
+        current, desired, price, gross - abs(current * price), equity, max_leverage
+    )
+    delta = round_lots_nb(capped - current, costs[9 + 2 * symbol], costs[10 + 2 * symbol])
+    order[0] = asked
+    order[1] = capped - current
+    order[2] = delta
+    if abs(delta) <= _EPSILON * max(abs(current), 1.0):
+        return True
+    side = BUY if delta > 0.0 else SELL
+    triggered, first_fill = False, True
+    filled, bar_price, fill_price, commission, _, _, _ = fill_order_nb(
+        MARKET, side, abs(delta), np.nan, np.nan, np.nan, np.nan, np.nan, triggered,
+        first_fill, 0.0,
+        opens[bar, symbol], highs[bar, symbol], lows[bar, symbol], closes[bar, symbol],
+        volumes[bar, symbol], at_close, volume_cap, costs[0], costs[1], costs[2], costs[3],
+        costs[4], costs[5], costs[6], costs[7], costs[8],
+    )  # fmt: skip
+    order[3] = filled * side
+    order[4] = bar_price
+    order[5] = fill_price
+    order[6] = commission
+    if filled > 0.0:
+        positions[symbol] = current + filled * side
+        account[0] -= filled * side * fill_price + commission
+    return filled >= abs(delta)
+
+
+@numba.njit(cache=True)
+def execution_order_nb(  # noqa: PLR0917
+    pending: np.ndarray,
+    targets: np.ndarray,
+    positions: np.ndarray,
+    marks: np.ndarray,
+    prices: np.ndarray,
+    cash: float,
+    units: bool,
+    allow_short: bool,
+) -> np.ndarray:
+    """Return the symbols whose pending target executes now, those reducing a position first.
+
+    Selling before buying frees the cash a rotation needs, so a switch from one symbol to
+    another is not cut by the leverage cap merely because of the symbols' sort order. Within
+    each group symbols keep their sorted order. ``prices`` are the execution prices.
+    """
+    equity = cash
+    for symbol in range(positions.shape[0]):
+        if positions[symbol] != 0.0:
+            mark = prices[symbol] if pending[symbol] else marks[symbol]
+            equity += positions[symbol] * mark
+    first = np.empty(0, dtype=np.int64)
+    later = np.empty(0, dtype=np.int64)
+    for column in np.flatnonzero(pending):
+        current = positions[column]
+        desired = target_position_nb(targets[column], units, equity, prices[column], allow_short)
+        if current != 0.0 and (desired * current <= 0.0 or abs(desired) < abs(current)):
+            first = np.append(first, column)
+        else:
+            later = np.append(later, column)
+    return np.concatenate((first, later))
+
+
+@numba.njit(cache=True)
+def _execute_pending_nb(  # noqa: PLR0917
+    bar: int,
+    has_bar: np.ndarray,
+    pending_from: np.ndarray,
+    prices: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    state: tuple[np.ndarray, np.ndarray, np.ndarray],
+    settings: np.ndarray,
+    costs: np.ndarray,
+    orders_index: np.ndarray,
+    orders_values: np.ndarray,
+    count: int,
+) -> int:
+    """Execute the pending targets of symbols with a bar at ``bar``; return the order count."""
+    waiting = False
+    for symbol in range(pending_from.shape[0]):
+        waiting = waiting or (pending_from[symbol] >= 0 and has_bar[bar, symbol])
+    if not waiting:
+        return count
+    opens, _, _, closes, _ = prices
+    positions, marks, account = state
+    pending = (pending_from >= 0) & has_bar[bar]
+    at_close = settings[3] > 0.0
+    execution_prices = closes[bar] if at_close else opens[bar]
+    order = execution_order_nb(
+        pending, account[1:], positions, marks, execution_prices, account[0],
+        settings[0] > 0.0, settings[1] > 0.0,
+    )  # fmt: skip
+    for symbol in order:
+        source = pending_from[symbol]
+        if _execute_nb(bar, symbol, prices, state, settings, costs, orders_values[count]):
+            pending_from[symbol] = -1
+        if orders_values[count, 2] != 0.0:
+            orders_index[count, 0] = source
+            orders_index[count, 1] = bar
+            orders_index[count, 2] = symbol
+            count += 1
+    return count
+
+
+@numba.njit(cache=True)
+def simulate_targets_nb(  # noqa: PLR0917
+    opens: np.ndarray,
+    highs: np.ndarray,
+    lows: np.ndarray,
+    closes: np.ndarray,
+    volumes: np.ndarray,
+    has_bar: np.ndarray,
+    targets: np.ndarray,
+    cash: float,
+    settings: np.ndarray,
+    costs: np.ndarray,
+    offset: int,
+    cash_out: np.ndarray,
+    positions_out: np.ndarray,
+    orders_index: np.ndarray,
+    orders_values: np.ndarray,
+) -> int:
+    """Simulate target positions bar by bar; return the number of orders written.
+
+    ``targets[t, s]`` is decided at bar ``t``'s close (``NaN``: no decision); a new value is
+    pending until executed at the symbol's next bar (``offset`` 1) or this bar's close
+    (``offset`` 0) by :func:`_execute_nb`. ``settings``: ``units, allow_short, max_leverage,
+    at_close, volume_cap``; ``costs``: commission (5) and slippage (4) settings, then
+    ``lot_size, min_quantity`` per symbol. Outputs: cash and positions after each bar, and per
+    order ``decision bar, execution bar, symbol`` and the seven values of :func:`_execute_nb`.
+    """
+    bars, symbols = closes.shape
+    positions = np.zeros(symbols)
+    marks = np.full(symbols, np.nan)
+    account = np.empty(1 + symbols)
+    account[0] = cash
+    pending_from = np.full(symbols, -1, dtype=np.int64)
+    current = np.full(symbols, np.nan)
+    prices = (opens, highs, lows, closes, volumes)
+    state = (positions, marks, account)
+    count = 0
+    for bar in range(bars):
+        if offset == 1:
+            count = _execute_pending_nb(
+                bar, has_bar, pending_from, prices, state, settings, costs, orders_index,
+                orders_values, count,
+            )  # fmt: skip
+        for symbol in range(symbols):
+            if has_bar[bar, symbol]:
+                marks[symbol] = closes[bar, symbol]
+                value = targets[bar, symbol]
+                if not np.isnan(value) and value != current[symbol]:
+                    current[symbol] = value
+                    account[1 + symbol] = value
+                    pending_from[symbol] = bar
+        if offset == 0:
+            count = _execute_pending_nb(
+                bar, has_bar, pending_from, prices, state, settings, costs, orders_index,
+                orders_values, count,
+            )  # fmt: skip
+        cash_out[bar] = account[0]
+        positions_out[bar] = positions
+    return count

@@ -1,0 +1,87 @@
+"""Settings of a backtest: money, the shared fill model's settings, risk limits and reporting.
+
+Every default is one a live trader could reproduce: 100 000 in cash, decisions at a bar's close
+filled at the next bar's open, no costs until configured, gross exposure capped at 1× equity,
+and the look-ahead check on.
+"""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field, field_validator
+
+from quantstrata.core.config import FrozenConfig
+from quantstrata.execution.config import CommissionConfig, FillConfig, SlippageConfig
+from quantstrata.model.instrument import Instrument
+from quantstrata.process.calendar import canonical_calendar_code
+
+__all__ = ["BacktestConfig"]
+
+
+class BacktestConfig(FrozenConfig):
+    """How :class:`~quantstrata.backtest.engine.Backtest` simulates a strategy.
+
+    - ``cash``: the starting cash (and equity), in the account currency.
+    - ``fill``, ``commission``, ``slippage``: the shared fill model's settings
+      (:mod:`quantstrata.execution`); the policy says when a decided order meets the market.
+    - ``allow_short``: whether positions may go below zero; when ``False`` a short target is
+      held flat and sells never go beyond the position.
+    - ``max_leverage``: the largest gross exposure (Σ |position value| / equity, valued at the
+      execution price) a target may build; a target order that would exceed it is reduced to
+      the cap and the reduction is recorded in the order's ``tag``.
+    - ``fractional``: trade fractional units; ``False`` rounds every target order toward zero
+      to whole lots of ``instruments[symbol]`` (one unit for symbols without an instrument).
+    - ``instruments``: trading rules per symbol (lot size, minimum quantity).
+    - ``risk_free_rate``: annual rate for the Sharpe ratio of the metrics.
+    - ``calendar``: exchange-calendars code used to annualise metrics; ``None`` infers the
+      bars per year from the timestamps.
+    - ``check_lookahead``: run :func:`~quantstrata.strategy.check_no_lookahead` on a signal
+      strategy before simulating it; a violation raises
+      :class:`~quantstrata.strategy.LookAheadError`.
+    - ``lookahead_samples``: how many bar times per symbol that check recomputes at.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    cash: float = Field(default=100_000.0, gt=0.0, allow_inf_nan=False)
+    fill: FillConfig = Field(default_factory=FillConfig)
+    commission: CommissionConfig = Field(default_factory=CommissionConfig)
+    slippage: SlippageConfig = Field(default_factory=SlippageConfig)
+    allow_short: bool = True
+    max_leverage: float = Field(default=1.0, gt=0.0, allow_inf_nan=False)
+    fractional: bool = True
+    instruments: dict[str, Instrument] = Field(default_factory=dict)
+    risk_free_rate: float = Field(default=0.0, gt=-1.0, allow_inf_nan=False)
+    calendar: str | None = None
+    check_lookahead: bool = True
+    lookahead_samples: int = Field(default=20, ge=1)
+
+    @field_validator("calendar")
+    @classmethod
+    def _known_calendar(cls, value: str | None) -> str | None:
+        return None if value is None else canonical_calendar_code(value)
+
+    @field_validator("instruments")
+    @classmethod
+    def _keyed_by_symbol(cls, value: dict[str, Instrument]) -> dict[str, Instrument]:
+        for symbol, instrument in value.items():
+            if instrument.symbol != symbol:
+                raise ValueError(f"instrument {instrument.symbol!r} is filed under {symbol!r}")
+        return value
+
+    def lot_size(self, symbol: str) -> tuple[float, float]:
+        """Return ``(lot_size, min_quantity)`` of ``symbol``; ``(0, 0)`` trades any fraction."""
+        if self.fractional:
+            return 0.0, 0.0
+        instrument = self.instruments.get(symbol)
+        if instrument is None:
+            return 1.0, 0.0
+        return instrument.lot_size, instrument.min_quantity
+
+    def summary(self) -> dict[str, object]:
+        """Return the settings as plain values (instruments by their lot rules) for records."""
+        values = self.model_dump(mode="json", exclude={"instruments"})
+        values["instruments"] = {
+            symbol: {"lot_size": item.lot_size, "min_quantity": item.min_quantity}
+            for symbol, item in sorted(self.instruments.items())
+        }
+        return values

@@ -1,0 +1,106 @@
+"""One entry point for both strategy styles: ``Backtest(bars, strategy, config).run()``.
+
+A :class:`~quantstrata.strategy.SignalStrategy` is simulated by a compiled loop over its
+targets; an :class:`~quantstrata.strategy.EventStrategy` by a Python loop that calls it bar by
+bar. Both use the shared fill model (:mod:`quantstrata.execution`) and turn a target into an
+order the same way, so the same strategy written in both styles gives the same fills.
+
+Targets (fraction of equity, or units for a signal strategy with ``target_unit = "units"``)
+are decided at a bar's close. A target that differs from the symbol's current target becomes
+pending and is executed when the fill policy lets it meet the market (the symbol's next bar,
+or this bar's close with ``this_close``): the position it asks for is sized at that moment's
+price (the fill bar's open for ``next_open``, its close for the other policies) from the
+equity marked at that price, netted against the position held, capped at ``max_leverage``,
+rounded to lots when trading whole lots, and sent as one market order; within a bar, targets
+that reduce a position execute before the others, so a rotation's sale funds its purchase.
+Repeating the same
+target does not trade again (no rebalancing as prices drift); a volume cap's unfilled rest is
+cancelled and the target retried on the next bar.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from quantstrata._version import __version__
+from quantstrata.analytics import MetricsConfig
+from quantstrata.backtest._align import align_bars, canonical_bars
+from quantstrata.backtest._event import run_event
+from quantstrata.backtest._signal import run_signal
+from quantstrata.backtest.config import BacktestConfig
+from quantstrata.backtest.record import RunRecord, fingerprint
+from quantstrata.backtest.results import BacktestResult, build_result
+from quantstrata.core.clock import Clock, SimulatedClock
+from quantstrata.core.errors import ConfigError
+from quantstrata.strategy.event import EventStrategy
+from quantstrata.strategy.lookahead import check_no_lookahead
+from quantstrata.strategy.signal import SignalStrategy
+
+__all__ = ["Backtest"]
+
+
+class Backtest:
+    """Simulate ``strategy`` on ``bars`` (a canonical bar frame, one or many symbols).
+
+    ``config`` defaults to :class:`BacktestConfig()`. ``clock`` stamps the run's
+    ``started_at``; the default is a :class:`~quantstrata.core.clock.SimulatedClock` set to
+    the first bar's time, so a run never reads the wall clock.
+    """
+
+    def __init__(
+        self,
+        bars: pl.DataFrame,
+        strategy: SignalStrategy | EventStrategy,
+        config: BacktestConfig | None = None,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        """Check the inputs; nothing is simulated until :meth:`run`."""
+        if not isinstance(strategy, SignalStrategy | EventStrategy):
+            raise ConfigError(
+                "a backtest runs a SignalStrategy or an EventStrategy, "
+                f"got {type(strategy).__name__}"
+            )
+        if config is not None and not isinstance(config, BacktestConfig):
+            raise ConfigError(f"config must be a BacktestConfig, got {type(config).__name__}")
+        self.bars = canonical_bars(bars)
+        self.strategy = strategy
+        self.config = config if config is not None else BacktestConfig()
+        self.clock = clock if clock is not None else SimulatedClock(self.bars["ts"][0])
+        if self.config.fill.round_lots:
+            missing = sorted(set(self.bars["symbol"].unique()) - set(self.config.instruments))
+            if missing:
+                raise ConfigError(f"fill.round_lots needs an instrument for {missing}")
+
+    def run(self) -> BacktestResult:
+        """Run the simulation and return its result."""
+        started_at = self.clock.now()
+        aligned = align_bars(self.bars)
+        strategy = self.strategy
+        if isinstance(strategy, SignalStrategy):
+            if self.config.check_lookahead:
+                check_no_lookahead(strategy, self.bars, samples=self.config.lookahead_samples)
+            ledger = run_signal(strategy, self.bars, aligned, self.config)
+        else:
+            ledger = run_event(strategy, aligned, self.config)
+        record = RunRecord(
+            data_fingerprint=fingerprint(self.bars),
+            strategy=f"{type(strategy).__module__}.{type(strategy).__qualname__}",
+            parameters=_parameters(strategy),
+            config=self.config.summary(),
+            fill_policy=self.config.fill.policy.value,
+            package_version=__version__,
+            started_at=started_at,
+            bars=int(aligned.times.shape[0]),
+            symbols=aligned.symbols,
+        )
+        metrics = MetricsConfig(
+            risk_free_rate=self.config.risk_free_rate, calendar=self.config.calendar
+        )
+        return build_result(ledger, self.bars, record, metrics)
+
+
+def _parameters(strategy: SignalStrategy | EventStrategy) -> dict[str, Any]:
+    return dict(strategy.parameters.model_dump(mode="json"))

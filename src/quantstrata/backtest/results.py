@@ -1,0 +1,115 @@
+"""The outcome of a backtest: :class:`BacktestResult`, built the same way for both styles.
+
+Frames (all timestamps ``Datetime("ns", "UTC")``, bar open times):
+
+- ``equity``: per bar time ``ts, cash, positions_value, equity, drawdown, gross_exposure``;
+  values are after the bar's fills, positions marked at each symbol's last close (a symbol
+  without a bar at a time keeps its previous close).
+- ``positions``: per bar ``ts, symbol, quantity, price, value`` (rows where the symbol has a
+  bar; ``price`` is the close).
+- ``orders``, ``fills``: every order and every execution (``ts`` of a fill is its bar).
+- ``trades``: FIFO round trips (:mod:`quantstrata.backtest.trades`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from quantstrata.analytics import MetricsConfig, PerformanceMetrics, compute_metrics
+from quantstrata.backtest._ledger import Ledger, marks
+from quantstrata.backtest.record import RunRecord
+from quantstrata.backtest.trades import round_trips
+from quantstrata.model.bar import TIMESTAMP_DTYPE
+
+__all__ = ["BacktestResult", "build_result"]
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestResult:
+    """Everything a backtest produced: curves, orders, fills, trades, metrics and provenance."""
+
+    equity: pl.DataFrame
+    positions: pl.DataFrame
+    orders: pl.DataFrame
+    fills: pl.DataFrame
+    trades: pl.DataFrame
+    metrics: PerformanceMetrics
+    record: RunRecord
+    bars: pl.DataFrame
+
+    @property
+    def final_equity(self) -> float:
+        """The equity after the last bar."""
+        return float(self.equity["equity"][-1])
+
+    def to_html(self, path: str | Path) -> Path:
+        """Write the self-contained HTML report to ``path`` and return where it is."""
+        report = importlib.import_module("quantstrata.backtest.report")
+        return Path(report.write_report(self, Path(path)))
+
+    def summary(self) -> str:
+        """Return a plain-text summary: what ran, on what, and the metrics table."""
+        record = self.record
+        head = [
+            f"{record.strategy} {record.parameters}",
+            f"{record.bars} bars of {', '.join(record.symbols)}; fill policy {record.fill_policy}",
+            f"orders {self.orders.height}, fills {self.fills.height}, trades {self.trades.height}",
+            f"final equity {self.final_equity:,.2f}",
+        ]
+        return "\n".join([*head, str(self.metrics)])
+
+
+def build_result(
+    ledger: Ledger, bars: pl.DataFrame, record: RunRecord, metrics_config: MetricsConfig
+) -> BacktestResult:
+    """Turn a simulation loop's ledger into the result frames and metrics."""
+    aligned = ledger.aligned
+    times = pl.Series("ts", aligned.times, dtype=pl.Int64).cast(TIMESTAMP_DTYPE)
+    mark = marks(aligned)
+    values = np.where(ledger.positions == 0.0, 0.0, ledger.positions * mark)
+    positions_value = values.sum(axis=1)
+    equity = ledger.cash + positions_value
+    peak = np.maximum.accumulate(equity)
+    equity_frame = pl.DataFrame(
+        {
+            "ts": times,
+            "cash": ledger.cash,
+            "positions_value": positions_value,
+            "equity": equity,
+            "drawdown": np.where(peak > 0.0, 1.0 - equity / peak, 0.0),
+            "gross_exposure": np.abs(values).sum(axis=1) / equity,
+        }
+    )
+    rows, columns = np.nonzero(aligned.has_bar)
+    positions = pl.DataFrame(
+        {
+            "ts": times.gather(rows),
+            "symbol": np.asarray(aligned.symbols, dtype=object)[columns].tolist(),
+            "quantity": ledger.positions[rows, columns],
+            "price": aligned.close[rows, columns],
+            "value": values[rows, columns],
+        },
+        schema_overrides={"symbol": pl.String},
+    )
+    trades = round_trips(ledger.fills, aligned.times)
+    metrics = compute_metrics(
+        equity_frame.select("ts", "equity"),
+        trades=trades.rename({"entry_ts": "entry_time", "exit_ts": "exit_time"}),
+        positions=positions.select("ts", "symbol", pl.col("quantity").alias("position"), "price"),
+        config=metrics_config,
+    )
+    return BacktestResult(
+        equity=equity_frame,
+        positions=positions,
+        orders=ledger.orders,
+        fills=ledger.fills,
+        trades=trades,
+        metrics=metrics,
+        record=record,
+        bars=bars,
+    )
