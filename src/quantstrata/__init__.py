@@ -2,10 +2,13 @@
 
 The names users touch first are re-exported here; each layer's package holds the rest:
 ``quantstrata.data`` (catalog, samples), ``quantstrata.process`` (bars, validation, resampling,
-features), ``quantstrata.indicators`` (batch and streaming indicators).
+features), ``quantstrata.indicators`` (batch and streaming indicators), ``quantstrata.strategy``
+(the strategy API), ``quantstrata.backtest`` (``Backtest(bars, strategy).run()``),
+``quantstrata.analytics`` (metrics).
 """
 
 from quantstrata._version import __version__
+from quantstrata.backtest import Backtest, BacktestConfig, BacktestResult
 from quantstrata.core import (
     BarValidationError,
     CatalogConflictError,
@@ -43,6 +46,9 @@ from quantstrata.process import (
 __all__ = [
     "BAR_SCHEMA",
     "AssetClass",
+    "Backtest",
+    "BacktestConfig",
+    "BacktestResult",
     "Bar",
     "BarValidationError",
     "Catalog",

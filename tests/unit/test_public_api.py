@@ -115,6 +115,9 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
     "quantstrata": (
         "BAR_SCHEMA",
         "AssetClass",
+        "Backtest",
+        "BacktestConfig",
+        "BacktestResult",
         "Bar",
         "BarValidationError",
         "Catalog",
