@@ -30,8 +30,8 @@ demo: $(STAMP_RUNTIME)
 test: lint typecheck architecture unit
 
 lint: $(STAMP_DEV)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 
 typecheck: $(STAMP_DEV)
 	$(BIN)/mypy

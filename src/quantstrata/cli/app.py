@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from quantstrata.cli import backtest as backtest_command
 from quantstrata.cli import data as data_commands
 from quantstrata.cli import demo as demo_command
 from quantstrata.cli._render import make_console
@@ -26,13 +27,14 @@ app = typer.Typer(
 )
 app.add_typer(data_commands.app, name="data")
 app.command(name="demo")(demo_command.demo)
+app.command(name="backtest")(backtest_command.backtest)
 
 
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
-    """Run quantstrata's jobs: data import, validation, inspection and the demo."""
+    """Run quantstrata's jobs: data import, validation and inspection, backtests, the demo."""
     # main() reads --debug itself, before Typer runs, so every error path honours it.
     del debug
 
@@ -73,5 +75,7 @@ def _hint(error: QuantstrataError) -> str:
         "CatalogConflictError": "pass --on-conflict overwrite or keep to decide which bars win",
         "UnknownSymbolError": "run `quantstrata data list` to see what the catalog holds",
         "SchemaError": "check the file's columns (time, open, high, low, close, volume)",
+        "ConfigError": "fix the setting named above; `--help` on the command lists its options",
+        "LookAheadError": "compute each bar's target from that bar and earlier ones only",
     }
     return hints.get(name, "see the message above")

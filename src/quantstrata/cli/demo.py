@@ -1,7 +1,8 @@
 """``quantstrata demo``: the main job on the bundled sample data.
 
-Load every bundled sample into a catalog, validate it, and print what is there. Later layers
-extend the demo with a backtest and a live replay.
+Load every bundled sample into a catalog, validate it, print what is there, then backtest the
+SMA crossover on the S&P 500 from that catalog and write its HTML report next to the catalog
+(into a kept temporary folder when the catalog itself is temporary).
 """
 
 from __future__ import annotations
@@ -14,13 +15,19 @@ import polars as pl
 import typer
 from rich.console import Console
 
+from quantstrata.backtest import BacktestConfig
+from quantstrata.cli._bar_source import LoadedBars
 from quantstrata.cli._render import make_console, print_frame
+from quantstrata.cli.backtest import run_and_report
 from quantstrata.data.catalog import Catalog
 from quantstrata.data.samples import load_samples_into, sample_info, sample_names
 from quantstrata.process.resample import resample
 from quantstrata.process.validate import validate_bars
+from quantstrata.strategy.examples import SmaCrossover
 
-__all__ = ["demo"]
+__all__ = ["REPORT_NAME", "demo"]
+
+REPORT_NAME = "backtest-report.html"
 
 
 def demo(
@@ -32,13 +39,15 @@ def demo(
     """Load the bundled samples into a catalog, validate them and summarise the result."""
     console = make_console()
     if catalog is None:
+        # The report outlives the temporary catalog so the printed path can be opened.
+        report = Path(tempfile.mkdtemp(prefix="quantstrata-demo-report-")) / REPORT_NAME
         with tempfile.TemporaryDirectory(prefix="quantstrata-demo-") as root:
-            _run(console, Path(root))
+            _run(console, Path(root), report)
     else:
-        _run(console, catalog)
+        _run(console, catalog, catalog / REPORT_NAME)
 
 
-def _run(console: Console, root: Path) -> None:
+def _run(console: Console, root: Path, report: Path) -> None:
     store = Catalog(root)
     console.rule("[bold]quantstrata demo: bundled samples -> catalog")
     summaries = load_samples_into(store)
@@ -47,6 +56,7 @@ def _run(console: Console, root: Path) -> None:
     print_frame(console, store.describe(), title="catalog contents")
     _validate_samples(console, store)
     _weekly_view(console, store)
+    _backtest(console, store, report)
 
 
 def _validate_samples(console: Console, store: Catalog) -> None:
@@ -72,3 +82,14 @@ def _weekly_view(console: Console, store: Catalog) -> None:
     daily = store.read(["SPX"], interval="1d")
     weekly = resample(daily, "1w", calendar="XNYS")
     print_frame(console, weekly.tail(5), title="SPX resampled to weekly bars (last 5)")
+
+
+def _backtest(console: Console, store: Catalog, report: Path) -> None:
+    console.rule("[bold]backtest: SMA crossover on SPX (decide at close, fill next open)")
+    info = sample_info("SPX_1d")
+    bars = store.read([info.symbol], interval=str(info.interval))
+    loaded = LoadedBars(
+        bars=bars, sources=(f"catalog {store.root} SPX 1d",), calendar=info.calendar
+    )
+    config = BacktestConfig(calendar=info.calendar)
+    run_and_report(console, SmaCrossover(fast=10, slow=30), loaded, config, report)
