@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
+import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
-import pytest
+import polars as pl
+
+from quantstrata.data.samples import load_sample
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 _BLOCK = re.compile(r"```(\w+)\n(.*?)```", re.DOTALL)
@@ -46,8 +53,40 @@ def test_python_blocks_run_and_print_what_they_claim():
     assert checked >= 8
 
 
-@pytest.mark.parametrize("command", ["validate", "import", "list", "show"])
-def test_cli_commands_named_in_the_readme_exist(command: str):
-    from quantstrata.cli.data import app
+def test_command_line_block_runs_as_written(tmp_path: Path):
+    """Run every command of the README's command-line block in a scratch folder."""
+    commands = [
+        shlex.split(line, comments=True)
+        for line in _blocks("bash")[1].strip().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert commands
+    assert all(command[0] == "quantstrata" for command in commands)
+    _write_prices_csv(tmp_path / "prices.csv")
+    (tmp_path / "examples").symlink_to(README.parent / "examples")
+    executable = shutil.which("quantstrata", path=str(Path(sys.executable).parent))
+    assert executable, "the quantstrata console script is not installed next to this Python"
+    environment = {**os.environ, "QUANTSTRATA_CATALOG": str(tmp_path / "catalog")}
+    for command in commands:
+        completed = subprocess.run(
+            [executable, *command[1:]],
+            cwd=tmp_path,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert completed.returncode == 0, (command, completed.stdout, completed.stderr)
+    assert (tmp_path / "sma.html").is_file()
 
-    assert command in {item.name for item in app.registered_commands}
+
+def _write_prices_csv(path: Path) -> None:
+    """Write the S&P 500 sample the way Yahoo exports it (Date,Open,...,Volume)."""
+    bars = load_sample("SPX_1d")
+    bars.select(
+        pl.col("ts").dt.strftime("%Y-%m-%d").alias("Date"),
+        *(pl.col(name).alias(name.capitalize()) for name in ("open", "high", "low", "close")),
+        pl.col("adj_close").alias("Adj Close"),
+        pl.col("volume").alias("Volume"),
+    ).write_csv(path)

@@ -9,11 +9,12 @@ one and stacked into one multi-symbol frame.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
+from quantstrata.cli._options import as_utc
 from quantstrata.core.errors import ConfigError, DataError, UnknownSymbolError
 from quantstrata.data.catalog import Catalog
 from quantstrata.data.importers import read_bars_file
@@ -49,7 +50,7 @@ def load_bars(
     """Read every named source, keep ``start <= ts < end`` and stack them into one frame."""
     if not names:
         raise ConfigError("--data needs at least one sample, file or catalog symbol")
-    lower, upper = _utc(start), _utc(end)
+    lower, upper = as_utc(start), as_utc(end)
     if lower is not None and upper is not None and lower >= upper:
         raise ConfigError(f"--from {lower} must be before --to {upper}")
     frames: list[pl.DataFrame] = []
@@ -110,15 +111,6 @@ def _sample_name(name: str, interval: str | None) -> str | None:
         if wanted in {sample.lower(), symbol.lower()}:
             matches.append(sample)
     return matches[0] if len(matches) == 1 else None
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """Read a naive command-line time as UTC; keep an aware one's instant."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def _between(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-__all__ = ["CatalogOption", "IntervalOption", "TimezoneOption"]
+__all__ = ["CatalogOption", "IntervalOption", "TimezoneOption", "as_utc"]
 
 CatalogOption = Annotated[
     Path | None,
@@ -23,3 +24,12 @@ TimezoneOption = Annotated[
     str | None,
     typer.Option("--timezone", help="Timezone of naive timestamps in the file, e.g. UTC."),
 ]
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """Read a naive command-line time as UTC (as the options' help says); keep an aware instant."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

@@ -9,7 +9,7 @@ from typing import Annotated
 import polars as pl
 import typer
 
-from quantstrata.cli._options import CatalogOption, IntervalOption, TimezoneOption
+from quantstrata.cli._options import CatalogOption, IntervalOption, TimezoneOption, as_utc
 from quantstrata.cli._render import make_console, print_frame
 from quantstrata.data.catalog import Catalog
 from quantstrata.data.importers import import_file, read_bars_file
@@ -92,7 +92,7 @@ def show_command(
 ) -> None:
     """Show the first and last bars of one symbol and a summary of the range."""
     console = make_console()
-    bars = _catalog(catalog).read([symbol], interval=interval, start=start, end=end)
+    bars = _catalog(catalog).read([symbol], interval=interval, start=as_utc(start), end=as_utc(end))
     if bars.is_empty():
         console.print(f"no {interval} bars for {symbol} in that range")
         return

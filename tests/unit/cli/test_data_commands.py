@@ -119,3 +119,16 @@ def test_debug_shows_the_traceback(tmp_path: Path):
 def test_usage_errors_exit_with_click_codes(capsys: pytest.CaptureFixture[str]):
     assert main(["data", "import"]) == 2
     assert "Missing argument" in capsys.readouterr().err
+
+
+def test_show_reads_naive_from_and_to_as_utc(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    source = _write(tmp_path, "SPX_1d.csv", GOOD_CSV)
+    root = tmp_path / "catalog"
+    main(["data", "import", str(source), "-i", "1d", "--catalog", str(root)])
+    capsys.readouterr()
+    window = ["--from", "1999-01-05", "--to", "1999-01-07"]
+    assert main(["data", "show", "SPX", "-i", "1d", "--catalog", str(root), *window]) == 0
+    out = capsys.readouterr().out
+    assert "2 bars" in out
+    assert "1999-01-05" in out
+    assert "1999-01-04" not in out
