@@ -171,6 +171,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "datetime_from_ns",
         "get_logger",
         "load_config",
+        "looks_like_secret_name",
         "ns_from_datetime",
         "redact",
     ),

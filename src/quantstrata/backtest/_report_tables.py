@@ -9,7 +9,6 @@ name looks like a credential are dropped (and their values masked wherever else 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -17,8 +16,9 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from quantstrata.analytics.labels import PERCENT_METRICS, RATIO_METRICS, metric_label
 from quantstrata.backtest._report_data import time_labels
-from quantstrata.core.secrets import MASK, Secret, redact
+from quantstrata.core.secrets import MASK, Secret, looks_like_secret_name, redact
 
 if TYPE_CHECKING:
     from quantstrata.backtest.report import ReportableRecord
@@ -27,57 +27,11 @@ __all__ = [
     "Redactor",
     "format_metric",
     "header_html",
-    "metric_label",
     "metrics_html",
     "trades_html",
 ]
 
-_KEY_LIKE = re.compile(
-    r"(?i)(api[_-]?key|apikey|secret|token|passw(or)?d|passphrase|private[_-]?key|signature"
-    r"|credential|access[_-]?key|auth)"
-)
 _MIN_SECRET_LENGTH = 4
-_LABELS: dict[str, str] = {
-    "start": "Start",
-    "end": "End",
-    "duration": "Duration",
-    "bars": "Bars",
-    "periods_per_year": "Periods per year",
-    "total_return": "Total return",
-    "cagr": "CAGR",
-    "annual_volatility": "Annual volatility",
-    "sharpe": "Sharpe ratio",
-    "sortino": "Sortino ratio",
-    "calmar": "Calmar ratio",
-    "max_drawdown": "Max drawdown",
-    "max_drawdown_duration": "Max drawdown duration",
-    "max_drawdown_duration_bars": "Max drawdown duration (bars)",
-    "trades": "Trades",
-    "win_rate": "Win rate",
-    "profit_factor": "Profit factor",
-    "expectancy": "Expectancy (P&L per trade)",
-    "average_trade": "Average trade return",
-    "best_trade": "Best trade return",
-    "worst_trade": "Worst trade return",
-    "average_holding_time": "Average holding time",
-    "sqn": "SQN",
-    "exposure": "Exposure",
-    "turnover": "Turnover (per year)",
-}
-_PERCENT = frozenset(
-    {
-        "total_return",
-        "cagr",
-        "annual_volatility",
-        "max_drawdown",
-        "win_rate",
-        "average_trade",
-        "best_trade",
-        "worst_trade",
-        "exposure",
-    }
-)
-_RATIOS = frozenset({"sharpe", "sortino", "calmar", "profit_factor", "sqn"})
 _TRADE_HEADINGS = (
     ("symbol", "Symbol"),
     ("direction", "Direction"),
@@ -118,7 +72,7 @@ class Redactor:
             self._remember(value.reveal())
         elif isinstance(value, Mapping):
             for key, item in value.items():
-                self._collect(item, hidden=hidden or bool(_KEY_LIKE.search(str(key))))
+                self._collect(item, hidden=hidden or looks_like_secret_name(str(key)))
         elif isinstance(value, list | tuple | set | frozenset):
             for item in value:
                 self._collect(item, hidden=hidden)
@@ -134,7 +88,7 @@ class Redactor:
             hidden = 0
             for key, item in value.items():
                 name = f"{prefix}.{key}" if prefix else str(key)
-                if _KEY_LIKE.search(str(key)):
+                if looks_like_secret_name(str(key)):
                     hidden += 1
                 else:
                     hidden += self._flatten(name, item, rows)
@@ -216,11 +170,6 @@ def trades_html(trades: pl.DataFrame, rows: int) -> str:
     )
 
 
-def metric_label(name: str) -> str:
-    """Return the human label of metric ``name`` (the name itself, spaced, if unknown)."""
-    return _LABELS.get(name, name.replace("_", " ").capitalize())
-
-
 def format_metric(name: str, value: object) -> str:
     """Format one metric: fractions as percentages, ratios to two places, durations in days."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -235,9 +184,9 @@ def format_metric(name: str, value: object) -> str:
         return f"{value:,}"
     if math.isinf(value):
         return "∞" if value > 0 else "-∞"
-    if name in _PERCENT:
+    if name in PERCENT_METRICS:
         return f"{value * 100:.2f} %"
-    if name in _RATIOS:
+    if name in RATIO_METRICS:
         return f"{value:.2f}"
     if name == "turnover":
         return f"{value:.2f}×"

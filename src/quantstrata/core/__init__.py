@@ -21,7 +21,7 @@ from quantstrata.core.errors import (
     UnknownSymbolError,
 )
 from quantstrata.core.logging import RedactingFilter, configure_logging, get_logger
-from quantstrata.core.secrets import Secret, redact
+from quantstrata.core.secrets import Secret, looks_like_secret_name, redact
 
 __all__ = [
     "BarValidationError",
@@ -44,6 +44,7 @@ __all__ = [
     "datetime_from_ns",
     "get_logger",
     "load_config",
+    "looks_like_secret_name",
     "ns_from_datetime",
     "redact",
 ]

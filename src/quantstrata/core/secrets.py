@@ -13,11 +13,15 @@ from collections.abc import Iterable
 
 from quantstrata.core.errors import ConfigError
 
-__all__ = ["MASK", "Secret", "redact"]
+__all__ = ["MASK", "Secret", "looks_like_secret_name", "redact"]
 
 MASK = "***"
 _KEY_PARAMETER = re.compile(
     r"(?i)((?:api[_-]?key|apikey|token|secret|password|signature|access[_-]?key)=)[^&\s\"']+"
+)
+_SECRET_NAME = re.compile(
+    r"(?i)(api[_-]?key|apikey|secret|token|passw(or)?d|passphrase|private[_-]?key|signature"
+    r"|credential|access[_-]?key|auth)"
 )
 _AUTH_HEADER = re.compile(
     r"(?i)((?:x-api-key|authorization)[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic|token)\s+)?)"
@@ -75,3 +79,11 @@ def redact(text: str, secrets: Iterable[Secret | str] = ()) -> str:
             text = text.replace(value, MASK)
     text = _KEY_PARAMETER.sub(rf"\g<1>{MASK}", text)
     return _AUTH_HEADER.sub(rf"\g<1>{MASK}", text)
+
+
+def looks_like_secret_name(name: str) -> bool:
+    """Return whether a setting's name suggests it holds a credential (``api_key``, ``token`` …).
+
+    Reports and logs drop such fields entirely instead of trying to mask their values.
+    """
+    return bool(_SECRET_NAME.search(name))

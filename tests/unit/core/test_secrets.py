@@ -7,7 +7,7 @@ import pytest
 
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.logging import RedactingFilter, get_logger
-from quantstrata.core.secrets import MASK, Secret, redact
+from quantstrata.core.secrets import MASK, Secret, looks_like_secret_name, redact
 
 KEY = "tk_live_5f3c9a1e77b04d2a"
 
@@ -77,3 +77,20 @@ def test_get_logger_attaches_one_filter_and_names_under_the_package():
     assert first is second
     assert first.name == "quantstrata.data.catalog"
     assert sum(isinstance(item, RedactingFilter) for item in first.filters) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("api_key", True),
+        ("TICKDB_API_KEY", True),
+        ("password", True),
+        ("access-key", True),
+        ("auth_token", True),
+        ("cash", False),
+        ("fast", False),
+        ("symbol", False),
+    ],
+)
+def test_secret_like_setting_names_are_recognised(name: str, expected: bool):
+    assert looks_like_secret_name(name) is expected
