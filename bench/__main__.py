@@ -3,7 +3,8 @@
 Every suite is listed once in :data:`SUITES`; to add one, write ``bench/<name>_suite.py``
 exposing ``SUITE`` and add it here. With no suite named, all of them run. Results are printed
 as one table per suite and written to ``.bench-results/<suite>.json``. The exit code is 1 when
-any task failed to run (an unmet goal is reported, not an error).
+any task failed to run (an unmet goal is reported, not an error; in the backtest suite an
+optional peer that is not installed, vectorbt, is reported as unavailable, not an error).
 
 ``--worker SUITE TASK SIDE`` is internal: the harness starts one such subprocess per
 measurement.
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import data_suite, indicators_suite
+from bench import backtest_suite, data_suite, indicators_suite
 from bench.harness import (
     ERROR_MARKER,
     REPO_ROOT,
@@ -32,7 +33,7 @@ from bench.harness import (
     write_json,
 )
 
-SUITES: tuple[Suite, ...] = (data_suite.SUITE, *indicators_suite.SUITES)
+SUITES: tuple[Suite, ...] = (data_suite.SUITE, *indicators_suite.SUITES, backtest_suite.SUITE)
 """Every registered suite, in the order they run."""
 
 
@@ -102,9 +103,14 @@ def main(argv: list[str] | None = None) -> int:
         load_before = warn_if_busy(console)
         results = run_suite(suite, size, arguments.repeat, console, arguments.task)
         render(suite, size, results, console)
+        if suite is backtest_suite.SUITE:
+            # Its ratio goals need both sides, and an optional peer may be unavailable.
+            console.print(backtest_suite.goal_table(size, results))
+            failed = failed or any(backtest_suite.fatal(result) for result in results)
+        else:
+            failed = failed or any(result.errors for result in results)
         path = write_json(suite, size, results, arguments.output_dir, load_before)
         console.print(f"results written to {path}")
-        failed = failed or any(result.errors for result in results)
     return 1 if failed else 0
 
 
