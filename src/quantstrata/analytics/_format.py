@@ -25,7 +25,8 @@ def _format_value(name: str, value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, timedelta):
-        return str(value)
+        # Whole seconds: an average of durations carries meaningless microseconds.
+        return str(timedelta(seconds=round(value.total_seconds())))
     if isinstance(value, float):
         if name in PERCENT_METRICS:
             return f"{value * 100:.2f} %"
