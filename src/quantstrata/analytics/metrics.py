@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -37,6 +37,7 @@ from quantstrata.analytics.config import MetricsConfig
 from quantstrata.analytics.drawdown import drawdown_array, longest_underwater
 from quantstrata.analytics.returns import simple_returns_array
 from quantstrata.analytics.trades import TradeStatistics, trade_statistics
+from quantstrata.core.clock import datetime_from_ns
 from quantstrata.core.errors import DataError
 from quantstrata.model.interval import Interval
 
@@ -175,7 +176,7 @@ def resolve_periods_per_year(
 
 
 def _time_fields(curve: EquityCurve, periods: float) -> dict[str, Any]:
-    start, end = _datetime(int(curve.ts[0])), _datetime(int(curve.ts[-1]))
+    start, end = datetime_from_ns(int(curve.ts[0])), datetime_from_ns(int(curve.ts[-1]))
     longest = longest_underwater(curve)
     return {
         "start": start,
@@ -237,10 +238,6 @@ def _turnover(curve: EquityCurve, periods: float, notional: float) -> float:
     if bars == 0 or math.isnan(notional) or math.isnan(periods):
         return _NAN
     return notional / float(curve.equity.mean()) / (bars / periods)
-
-
-def _datetime(nanoseconds: int) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=nanoseconds // 1_000)
 
 
 def _polars_type(name: str, value: object) -> pl.DataType:

@@ -7,7 +7,7 @@ the only module that may read the system clock.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from quantstrata.core.errors import ConfigError
@@ -15,20 +15,20 @@ from quantstrata.core.errors import ConfigError
 __all__ = ["Clock", "LiveClock", "SimulatedClock", "datetime_from_ns", "ns_from_datetime"]
 
 _NS_PER_SECOND = 1_000_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def ns_from_datetime(moment: datetime) -> int:
     """Return nanoseconds since the Unix epoch for a timezone-aware datetime."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ConfigError(f"datetime {moment.isoformat()} has no timezone; pass an aware datetime")
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    delta = moment - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * _NS_PER_SECOND + delta.microseconds * 1_000
 
 
 def datetime_from_ns(nanoseconds: int) -> datetime:
     """Return the UTC datetime for nanoseconds since the epoch (microsecond precision)."""
-    seconds, remainder = divmod(nanoseconds, _NS_PER_SECOND)
-    return datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=remainder // 1_000)
+    return _EPOCH + timedelta(microseconds=nanoseconds // 1_000)
 
 
 @runtime_checkable

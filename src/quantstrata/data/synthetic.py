@@ -38,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from quantstrata.core.clock import ns_from_datetime
 from quantstrata.core.errors import ConfigError, TimezoneError
 from quantstrata.model.bar import BAR_SCHEMA, TIMESTAMP_DTYPE
 from quantstrata.model.identifiers import Symbol
@@ -51,7 +52,6 @@ DEFAULT_START = datetime(2020, 1, 1, tzinfo=UTC)
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-_NANOSECONDS_PER_SECOND = 1_000_000_000
 _SECONDS_PER_DAY = 86_400
 _YEAR_SECONDS_24_7 = 365 * _SECONDS_PER_DAY
 _SESSIONS_PER_YEAR = 252
@@ -164,13 +164,6 @@ def _aware(start: datetime) -> datetime:
     return start.astimezone(UTC)
 
 
-def _to_nanoseconds(moment: datetime) -> int:
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    return (
-        delta.days * _SECONDS_PER_DAY + delta.seconds
-    ) * _NANOSECONDS_PER_SECOND + delta.microseconds * 1_000
-
-
 def _bar_opens(
     calendar: str | None, step: Interval, begin: datetime, bars: int
 ) -> tuple[IntArray, float | FloatArray]:
@@ -182,7 +175,7 @@ def _bar_opens(
     """
     if calendar is None and step.is_fixed and step.unit is not IntervalUnit.WEEK:
         size = step.nanoseconds
-        first = -(-_to_nanoseconds(begin) // size) * size
+        first = -(-ns_from_datetime(begin) // size) * size
         if bars and first + (bars - 1) * size > _MAX_NS:
             raise ConfigError(f"bars: {bars} bars of {step} from {begin} run past the year 2262")
         opens = first + np.arange(bars, dtype=np.int64) * size

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from quantstrata.core.clock import datetime_from_ns
 from quantstrata.core.errors import DataIssue
 from quantstrata.model.bar import TIMESTAMP_DTYPE
 from quantstrata.model.interval import Interval, IntervalUnit
@@ -21,7 +21,6 @@ __all__ = ["GapFindings", "find_gaps", "gap_issue", "infer_interval"]
 
 _NS_PER_SECOND = 1_000_000_000
 _NS_PER_DAY = 86_400 * _NS_PER_SECOND
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _UNITS_BY_SIZE = (
     (7 * 86_400, IntervalUnit.WEEK),
     (86_400, IntervalUnit.DAY),
@@ -79,7 +78,7 @@ def find_gaps(
     first = min(int(part.times.min()) for part in parts)
     last = max(int(part.times.max()) for part in parts)
     expected = (
-        expected_bar_opens(calendar, interval, _to_datetime(first), _to_datetime(last))
+        expected_bar_opens(calendar, interval, datetime_from_ns(first), datetime_from_ns(last))
         .cast(pl.Int64)
         .to_numpy()
     )
@@ -157,8 +156,8 @@ def _runs(symbol: str, window: IntArray, missing: IntArray) -> list[Gap]:
     return [
         Gap(
             symbol,
-            _to_datetime(int(window[missing[begin]])),
-            _to_datetime(int(window[missing[end]])),
+            datetime_from_ns(int(window[missing[begin]])),
+            datetime_from_ns(int(window[missing[end]])),
             int(end - begin + 1),
         )
         for begin, end in zip(starts, ends, strict=True)
@@ -177,7 +176,7 @@ def _off_grid(
             f"bar is {where}",
             int(row),
             "ts",
-            _to_datetime(int(ts)).isoformat(),
+            datetime_from_ns(int(ts)).isoformat(),
             part.symbol,
         )
         for row, ts in zip(rows, times, strict=True)
@@ -202,7 +201,3 @@ def _grid_note(
         "session date)",
         symbol=symbol,
     )
-
-
-def _to_datetime(nanoseconds: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=nanoseconds // 1_000)

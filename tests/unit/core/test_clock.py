@@ -16,7 +16,7 @@ from quantstrata.core.clock import (
 from quantstrata.core.errors import ConfigError
 
 aware_datetimes = st.datetimes(
-    min_value=datetime(1970, 1, 2), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)
+    min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)
 )
 
 
