@@ -7,12 +7,20 @@ the only module that may read the system clock.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-from quantstrata.core.errors import ConfigError
+from quantstrata.core.errors import ConfigError, TimezoneError
 
-__all__ = ["Clock", "LiveClock", "SimulatedClock", "datetime_from_ns", "ns_from_datetime"]
+__all__ = [
+    "Clock",
+    "LiveClock",
+    "SimulatedClock",
+    "datetime_from_ns",
+    "ns_from_datetime",
+    "parse_time_bound",
+    "utc_bound",
+]
 
 _NS_PER_SECOND = 1_000_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -29,6 +37,39 @@ def ns_from_datetime(moment: datetime) -> int:
 def datetime_from_ns(nanoseconds: int) -> datetime:
     """Return the UTC datetime for nanoseconds since the epoch (microsecond precision)."""
     return _EPOCH + timedelta(microseconds=nanoseconds // 1_000)
+
+
+def parse_time_bound(value: datetime | date | str, name: str) -> datetime | date:
+    """Read a range bound: an aware datetime, a date, or ISO text (``2024-01-31[T09:30+00:00]``).
+
+    A naive datetime is refused (its timezone would be a guess); a date stays a date so the
+    caller decides whether it means the day's start or its end.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        except ValueError:
+            raise ConfigError(f"{name}={text!r} is not an ISO date or datetime") from None
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise TimezoneError(
+                f"{name}={value.isoformat()} has no timezone; pass an aware datetime (e.g. UTC)"
+            )
+        return value.astimezone(UTC)
+    if isinstance(value, date):
+        return value
+    raise ConfigError(f"{name}={value!r} is not a datetime, a date or an ISO string")
+
+
+def utc_bound(value: datetime | date | str | None, name: str) -> datetime | None:
+    """Return a range bound as an aware UTC datetime; a date means 00:00 UTC that day."""
+    if value is None:
+        return None
+    bound = parse_time_bound(value, name)
+    if isinstance(bound, datetime):
+        return bound
+    return datetime(bound.year, bound.month, bound.day, tzinfo=UTC)
 
 
 @runtime_checkable

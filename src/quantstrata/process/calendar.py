@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from quantstrata.core.errors import ConfigError, TimezoneError
+from quantstrata.core.clock import ns_from_datetime, parse_time_bound
+from quantstrata.core.errors import ConfigError
 from quantstrata.model.bar import TIMESTAMP_DTYPE
 from quantstrata.model.interval import Interval, IntervalUnit
 
@@ -277,29 +278,11 @@ def _date_range(start: TimeBound, end: TimeBound) -> tuple[date, date]:
 
 def _to_nanoseconds(value: TimeBound, *, end_of_day: bool) -> int:
     """Convert a bound to UTC nanoseconds; a date as an end bound means its last nanosecond."""
-    if isinstance(value, str):
-        value = _parse_text(value)
-    if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise TimezoneError(
-                f"time bound {value.isoformat()} has no timezone; pass an aware datetime "
-                "(e.g. tzinfo=UTC) or a date"
-            )
-        delta = value.astimezone(UTC) - _EPOCH
-        return (delta // timedelta(microseconds=1)) * 1_000
-    if isinstance(value, date):
-        day = _days_since_epoch(value) * _NS_PER_DAY
-        return day + _NS_PER_DAY - 1 if end_of_day else day
-    raise ConfigError(f"cannot read time bound {value!r}; use a datetime, a date or an ISO string")
-
-
-def _parse_text(text: str) -> datetime | date:
-    try:
-        if len(text.strip()) == 10:
-            return date.fromisoformat(text.strip())
-        return datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ConfigError(f"cannot read time {text!r}; use ISO 8601 like 2024-01-31") from None
+    bound = parse_time_bound(value, "time bound")
+    if isinstance(bound, datetime):
+        return ns_from_datetime(bound)
+    day = _days_since_epoch(bound) * _NS_PER_DAY
+    return day + _NS_PER_DAY - 1 if end_of_day else day
 
 
 def _days_since_epoch(day: date) -> int:

@@ -56,3 +56,21 @@ def test_live_clock_reads_the_wall_clock_and_both_satisfy_the_protocol():
     assert before - timedelta(milliseconds=1) <= reading <= after + timedelta(milliseconds=1)
     assert isinstance(live, Clock)
     assert isinstance(SimulatedClock(), Clock)
+
+
+def test_time_bounds_read_dates_aware_datetimes_and_iso_text():
+    from datetime import date
+
+    from quantstrata.core.clock import parse_time_bound, utc_bound
+    from quantstrata.core.errors import TimezoneError
+
+    assert parse_time_bound("2024-01-31", "start") == date(2024, 1, 31)
+    assert utc_bound("2024-01-31", "start") == datetime(2024, 1, 31, tzinfo=UTC)
+    assert utc_bound("2024-01-31T09:30:00-05:00", "end") == datetime(
+        2024, 1, 31, 14, 30, tzinfo=UTC
+    )
+    assert utc_bound(None, "end") is None
+    with pytest.raises(TimezoneError, match="start=2024-01-31T09:30:00 has no timezone"):
+        utc_bound(datetime(2024, 1, 31, 9, 30), "start")
+    with pytest.raises(ConfigError, match="'yesterday' is not an ISO date"):
+        utc_bound("yesterday", "start")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import datetime
 
 import polars as pl
 
@@ -18,7 +18,6 @@ from quantstrata.core.errors import (
     ConfigError,
     DataIssue,
     SchemaError,
-    TimezoneError,
 )
 from quantstrata.model.bar import BAR_COLUMNS, BAR_SCHEMA, TIMESTAMP_DTYPE
 from quantstrata.model.identifiers import Symbol
@@ -30,7 +29,6 @@ __all__ = [
     "check_bar_frame",
     "empty_bars",
     "sort_and_deduplicate",
-    "to_utc_bound",
     "validate_rows",
 ]
 
@@ -178,31 +176,6 @@ def empty_bars(extra: Iterable[str] = ()) -> pl.DataFrame:
     """Return an empty canonical frame with optional extra float columns."""
     schema = dict(BAR_SCHEMA) | dict.fromkeys(extra, pl.Float64())
     return pl.DataFrame(schema=schema)
-
-
-def to_utc_bound(value: datetime | date | str | None, name: str) -> datetime | None:
-    """Turn a ``start``/``end`` argument into an aware UTC datetime.
-
-    Dates (and ISO strings without a time) mean 00:00 UTC of that day; naive datetimes are
-    refused because their timezone would be a guess.
-    """
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            parsed: datetime | date = (
-                date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
-            )
-        except ValueError:
-            raise ConfigError(f"{name}={value!r} is not an ISO date or datetime") from None
-        value = parsed
-    if not isinstance(value, datetime):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise TimezoneError(
-            f"{name}={value.isoformat()} has no timezone; pass an aware datetime (e.g. UTC)"
-        )
-    return value.astimezone(UTC)
 
 
 def timestamp_literal(moment: datetime) -> pl.Expr:

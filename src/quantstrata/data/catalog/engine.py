@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from quantstrata.core.clock import datetime_from_ns, ns_from_datetime
+from quantstrata.core.clock import datetime_from_ns, ns_from_datetime, utc_bound
 from quantstrata.core.errors import (
     CatalogConflictError,
     ConfigError,
@@ -46,7 +46,6 @@ from quantstrata.data.catalog._frames import (
     empty_bars,
     sort_and_deduplicate,
     timestamp_literal,
-    to_utc_bound,
     validate_rows,
 )
 from quantstrata.data.catalog._merge import (
@@ -219,7 +218,7 @@ class Catalog:
         """
         step = Interval.parse(interval)
         stored = self._files_of(symbols, step)
-        lower, upper = to_utc_bound(start, "start"), to_utc_bound(end, "end")
+        lower, upper = utc_bound(start, "start"), utc_bound(end, "end")
         parts = [
             part
             for symbol, entries in sorted(stored.items())
