@@ -9,12 +9,12 @@ import numpy.typing as npt
 import polars as pl
 
 from quantstrata.core.errors import DataError, DataIssue, SchemaError
-from quantstrata.model.bar import BAR_COLUMNS, TIMESTAMP_DTYPE
+from quantstrata.model.bar import BAR_COLUMNS, PRICE_COLUMNS, TIMESTAMP_DTYPE
 
 __all__ = ["AlignedBars", "align_bars", "canonical_bars"]
 
 FloatArray = npt.NDArray[np.float64]
-_PRICES = ("open", "high", "low", "close", "volume")
+_PRICES = (*PRICE_COLUMNS, "volume")
 _MAX_ISSUES = 10
 
 

@@ -36,6 +36,7 @@ from quantstrata.backtest._report_page import (
 )
 from quantstrata.backtest._report_tables import Redactor, header_html, metrics_html, trades_html
 from quantstrata.core.config import FrozenConfig
+from quantstrata.model.bar import PRICE_COLUMNS
 
 __all__ = [
     "ReportConfig",
@@ -46,7 +47,7 @@ __all__ = [
     "write_report",
 ]
 
-_BAR_COLUMNS = ("ts", "symbol", "open", "high", "low", "close")
+_BAR_COLUMNS = ("ts", "symbol", *PRICE_COLUMNS)  # volume is not drawn
 
 
 class ReportableMetrics(Protocol):
