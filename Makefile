@@ -5,6 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP_RUNTIME := $(VENV)/.runtime-installed
 STAMP_DEV     := $(VENV)/.dev-installed
+STAMP_BROWSER := $(VENV)/.browser-installed
 export PYTHONHASHSEED := 0
 export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
 
@@ -21,6 +22,14 @@ $(STAMP_RUNTIME): pyproject.toml | $(BIN)/python
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP_RUNTIME) $@
+
+# Browser tests drive Debian's chromium through Playwright (no browser download from Playwright).
+$(STAMP_BROWSER): | $(BIN)/python
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+	touch $@
 
 ## demo: set up and run the main job on the bundled sample data
 demo: $(STAMP_RUNTIME)
@@ -39,7 +48,7 @@ typecheck: $(STAMP_DEV)
 architecture: $(STAMP_DEV)
 	$(BIN)/lint-imports
 
-unit: $(STAMP_DEV)
+unit: $(STAMP_DEV) $(STAMP_BROWSER)
 	$(BIN)/pytest -q -p no:cacheprovider
 
 ## bench: speed and memory side by side with the peer libraries (not part of CI).

@@ -1,0 +1,40 @@
+"""The backtest report opened in a real browser: it renders, logs no error, fetches nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from quantstrata.backtest import Backtest
+from quantstrata.data import load_sample
+from quantstrata.strategy.examples import SmaCrossover
+from tests.kit.browser import open_page, screenshot_dir
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    bars = load_sample("SPX_1d")
+    result = Backtest(bars, SmaCrossover(fast=20, slow=50)).run()
+    return result.to_html(tmp_path_factory.mktemp("report") / "report.html")
+
+
+def test_report_renders_every_chart_without_errors_or_outside_requests(report: Path) -> None:
+    url = report.as_uri()
+    with open_page(url) as record:
+        page = record.page
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+        charts = page.locator(".js-plotly-plot")
+        assert charts.count() >= 3
+        for index in range(charts.count()):
+            assert charts.nth(index).locator(".main-svg").count() >= 1
+        assert page.locator("table").count() >= 1
+        body = page.inner_text("body")
+        assert "Sharpe" in body
+        assert "SPX" in body
+        page.screenshot(path=str(screenshot_dir() / "report.png"), full_page=True)
+    assert record.console_errors == []
+    assert record.page_errors == []
+    outside = [address for address in record.requests if not address.startswith("file://")]
+    assert outside == []
+    assert record.requests[0] == url
