@@ -140,12 +140,23 @@ class RiskAccount:
 
 @dataclass(frozen=True, slots=True)
 class RiskFailure:
-    """One failed check: its name, what was found, and the limit it broke."""
+    """One failed check: its name, what was found, and the limit it broke.
+
+    A value that overflowed (an order's value beyond float range, leverage on zero equity) is
+    kept as its text (``"inf"``), so the failure can be journaled and read back exactly.
+    """
 
     check: str
     message: str
     value: float | str | None = None
     limit: float | str | None = None
+
+    def __post_init__(self) -> None:
+        """Turn non-finite numbers into text."""
+        for name in ("value", "limit"):
+            number = getattr(self, name)
+            if isinstance(number, float) and not math.isfinite(number):
+                object.__setattr__(self, name, repr(number))
 
 
 class RiskViolation(QuantstrataError):  # noqa: N818 - the name the architecture uses
