@@ -14,8 +14,8 @@ Checks (names as they appear in :attr:`RiskFailure.check`):
 - ``symbol``: the symbol is one of :attr:`RiskConfig.symbols` (when a list is configured).
 - ``trading_state``: the global and the symbol's :class:`TradingState`. ``halted`` refuses
   every order; ``reducing`` refuses orders that would grow or flip the position.
-- ``last_price``: a finite positive reference price is known (needed by the value checks and
-  the price band; market orders are valued at it).
+- ``last_price``: a finite positive reference price is known when a check values the order
+  (notional, leverage, cash reserve); market orders are valued at it.
 - ``max_order_notional``: quantity × price of the order.
 - ``max_position_units`` / ``max_position_notional``: the position after the order fills
   (per-symbol overrides in :attr:`RiskConfig.symbol_limits`). Reducing orders always pass.
@@ -107,6 +107,18 @@ class RiskConfig(FrozenConfig):
     max_orders_per_window: int | None = Field(default=None, gt=0)
     rate_window_seconds: float = Field(default=1.0, gt=0.0, allow_inf_nan=False)
     price_band: float | None = _PositiveLimit
+
+    @property
+    def values_orders(self) -> bool:
+        """Whether a check needs the order's value (then a usable last price is required)."""
+        limits = (
+            self.max_position_notional,
+            self.max_order_notional,
+            self.max_leverage,
+            self.min_cash_reserve,
+            *(override.max_position_notional for override in self.symbol_limits.values()),
+        )
+        return any(limit is not None for limit in limits)
 
     def position_limits(self, symbol: str) -> tuple[float | None, float | None]:
         """Return ``(max units, max notional)`` for ``symbol``, overrides first."""
@@ -265,14 +277,13 @@ class RiskEngine:
         reducing = abs(after) < abs(held) and (after == 0 or (after > 0) == (held > 0))
         failures.extend(self._state_failures(symbol, reducing))
         reference = _reference_price(request, last_price)
-        if reference is None:
+        if reference is None and config.values_orders:
             failures.append(
                 RiskFailure(
                     "last_price", "no finite positive last price to value the order", last_price
                 )
             )
-        else:
-            failures.extend(self._value_failures(request, account, reference, after, reducing))
+        failures.extend(self._value_failures(request, account, reference, after, reducing))
         failures.extend(self._band_failures(request, last_price))
         if (
             config.max_daily_loss is not None
@@ -308,12 +319,21 @@ class RiskEngine:
         self,
         request: OrderRequest,
         account: RiskAccount,
-        price: float,
+        price: float | None,
         after: float,
         reducing: bool,
     ) -> list[RiskFailure]:
         config = self.config
         failures: list[RiskFailure] = []
+        units_limit, notional_limit = config.position_limits(str(request.symbol))
+        if not reducing and units_limit is not None and abs(after) > units_limit:
+            failures.append(
+                RiskFailure(
+                    "max_position_units", "position after the order too large", after, units_limit
+                )
+            )
+        if price is None:
+            return failures
         notional = request.quantity * price
         if config.max_order_notional is not None and notional > config.max_order_notional:
             failures.append(
@@ -326,13 +346,6 @@ class RiskEngine:
             )
         if reducing:
             return failures
-        units_limit, notional_limit = config.position_limits(str(request.symbol))
-        if units_limit is not None and abs(after) > units_limit:
-            failures.append(
-                RiskFailure(
-                    "max_position_units", "position after the order too large", after, units_limit
-                )
-            )
         if notional_limit is not None and abs(after) * price > notional_limit:
             failures.append(
                 RiskFailure(
