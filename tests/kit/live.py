@@ -258,19 +258,25 @@ class ScriptedVenue:
 
 # ---------------------------------------------------------------- Hypothesis strategies
 
-_offsets = st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))])
+_offsets = st.sampled_from(
+    [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))]
+)
 _times = st.builds(
-    lambda seconds, micros, zone: (START + timedelta(seconds=seconds, microseconds=micros)).astimezone(
-        zone
-    ),
+    lambda seconds, micros, zone: (
+        START + timedelta(seconds=seconds, microseconds=micros)
+    ).astimezone(zone),
     st.integers(0, 10**8),
     st.integers(0, 999_999),
     _offsets,
 )
 _positive = st.floats(min_value=1e-9, max_value=1e12, allow_nan=False, allow_infinity=False)
 _ids = st.from_regex(r"[A-Za-z0-9_-]{1,36}", fullmatch=True).map(ClientOrderId)
-_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=30).filter(
-    lambda text: text.strip() == text and bool(text) and all(ord(c) >= 32 and ord(c) != 127 for c in text)
+_text = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=30
+).filter(
+    lambda text: (
+        text.strip() == text and bool(text) and all(ord(c) >= 32 and ord(c) != 127 for c in text)
+    )
 )
 _symbols = st.sampled_from([SYMBOL, Symbol("ETH/USDT"), Symbol("ÄPFEL.DE")])
 
@@ -315,7 +321,9 @@ def _fills(draw: st.DrawFn, order_id: ClientOrderId | None = None) -> Fill:
 @st.composite
 def _resolved(draw: st.DrawFn) -> Resolved:
     order_id = draw(_ids)
-    status = draw(st.sampled_from([None, OrderStatus.PENDING, OrderStatus.PARTIAL, OrderStatus.CANCELLED]))
+    status = draw(
+        st.sampled_from([None, OrderStatus.PENDING, OrderStatus.PARTIAL, OrderStatus.CANCELLED])
+    )
     if status is None:
         return Resolved.not_found(order_id, draw(_times))
     fills: tuple[Fill, ...] = ()
@@ -325,7 +333,11 @@ def _resolved(draw: st.DrawFn) -> Resolved:
 
 
 _checkpoint_values = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**62), 2**62), _text, st.floats(allow_nan=False, allow_infinity=False)
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**62), 2**62),
+    _text,
+    st.floats(allow_nan=False, allow_infinity=False),
 )
 
 
@@ -358,10 +370,18 @@ def journal_entries() -> st.SearchStrategy[JournalEntry]:
             ).map(tuple),
         ),
         st.builds(CancelIntent, _ids, _times),
-        st.builds(TradingStateChange, _times, st.none() | _symbols, st.sampled_from(list(TradingState)), _text),
+        st.builds(
+            TradingStateChange,
+            _times,
+            st.none() | _symbols,
+            st.sampled_from(list(TradingState)),
+            _text,
+        ),
         st.builds(Alarm, _times, _text, _text, st.none() | _ids, st.none() | _symbols),
         st.builds(CashSet, _times, st.floats(-1e12, 1e12), _text),
-        st.builds(Checkpoint, _times, _text, st.dictionaries(_text, _checkpoint_values, max_size=4)),
+        st.builds(
+            Checkpoint, _times, _text, st.dictionaries(_text, _checkpoint_values, max_size=4)
+        ),
     )
 
 
@@ -396,7 +416,13 @@ def operations() -> st.SearchStrategy[list[tuple[str, int, float]]]:
 
 
 def _event_for(
-    name: str, order_id: ClientOrderId, number: float, ts: datetime, remaining: float, serial: int
+    name: str,
+    order_id: ClientOrderId,
+    number: float,
+    *,
+    ts: datetime,
+    remaining: float,
+    serial: int,
 ) -> JournalEntry | None:
     if name == "ack":
         return Accepted(order_id, ts, VenueOrderId(f"V-{order_id}"))
@@ -447,7 +473,14 @@ def run_operations(journal: object, script: list[tuple[str, int, float]]) -> obj
             continue
         else:
             order = state.orders[ids[index % len(ids)]]
-            entry = _event_for(name, order.order_id, number, ts, order.remaining_quantity, serial)
+            entry = _event_for(
+                name,
+                order.order_id,
+                number,
+                ts=ts,
+                remaining=order.remaining_quantity,
+                serial=serial,
+            )
             if entry is None:
                 continue
             try:

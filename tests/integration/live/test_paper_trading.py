@@ -26,7 +26,15 @@ CLOSES = [100.0, 102.0, 101.0, 105.0, 104.0, 108.0]
 def _bar(index: int) -> Bar:
     close = CLOSES[index]
     open_ = CLOSES[index - 1] if index else close
-    return Bar(DAY0 + timedelta(days=index), "AAA", open_, max(open_, close) + 1, min(open_, close) - 1, close, 1e6)  # type: ignore[arg-type]
+    return Bar(
+        DAY0 + timedelta(days=index),
+        "AAA",
+        open_,
+        max(open_, close) + 1,
+        min(open_, close) - 1,
+        close,
+        1e6,
+    )  # type: ignore[arg-type]
 
 
 @pytest.mark.asyncio
@@ -35,7 +43,13 @@ async def test_paper_session_fills_next_open_and_survives_a_restart(tmp_path: Pa
     paper = PaperBroker(clock=clock, cash=100_000.0)
     path = tmp_path / "journal.sqlite"
     journal = SqliteJournal(path)
-    manager = OrderManager(paper, journal, run_id="paper", clock=clock, risk=RiskEngine(RiskConfig(max_position_units=100)))
+    manager = OrderManager(
+        paper,
+        journal,
+        run_id="paper",
+        clock=clock,
+        risk=RiskEngine(RiskConfig(max_position_units=100)),
+    )
     manager.set_cash(100_000.0, "start")
     consumer = asyncio.create_task(manager.consume_updates())
     for index in range(len(CLOSES)):

@@ -21,7 +21,12 @@ NOW = datetime(2024, 5, 1, 14, 0, tzinfo=UTC)
 RICH = RiskAccount(cash=1_000_000.0)
 
 
-def _violation(engine: RiskEngine, request: OrderRequest, account: RiskAccount = RICH, last: float | None = 100.0) -> RiskViolation:
+def _violation(
+    engine: RiskEngine,
+    request: OrderRequest,
+    account: RiskAccount = RICH,
+    last: float | None = 100.0,
+) -> RiskViolation:
     with pytest.raises(RiskViolation) as caught:
         engine.check(request, account, last, NOW)
     return caught.value
@@ -44,9 +49,7 @@ def test_every_failed_check_is_named_not_only_the_first() -> None:
             price_band=0.05,
         )
     )
-    violation = _violation(
-        engine, OrderRequest.limit("AAA", 20, 120.0), RiskAccount(cash=1_000.0)
-    )
+    violation = _violation(engine, OrderRequest.limit("AAA", 20, 120.0), RiskAccount(cash=1_000.0))
     assert set(violation.checks) == {
         "symbol",
         "max_order_notional",
@@ -61,11 +64,14 @@ def test_every_failed_check_is_named_not_only_the_first() -> None:
     assert by_check["max_order_notional"].value == 2_400.0
     assert by_check["max_order_notional"].limit == 1_000
     assert by_check["max_position_units"].value == 20.0
-    assert "price_band" in str(violation) and "2400.0" in str(violation)
+    assert "price_band" in str(violation)
+    assert "2400.0" in str(violation)
 
 
 def test_per_symbol_limits_override_the_defaults() -> None:
-    config = RiskConfig(max_position_units=100, symbol_limits={"AAA": SymbolLimits(max_position_units=2)})
+    config = RiskConfig(
+        max_position_units=100, symbol_limits={"AAA": SymbolLimits(max_position_units=2)}
+    )
     engine = RiskEngine(config)
     assert _violation(engine, OrderRequest.market("AAA", 3)).checks == ("max_position_units",)
     engine.check(OrderRequest.market("BBB", 3), RICH, 100.0, NOW)
@@ -106,7 +112,9 @@ def test_daily_loss_limit_allows_only_reducing_orders() -> None:
 
 
 def test_order_rate_throttle_counts_only_accepted_orders_in_the_window() -> None:
-    engine = RiskEngine(RiskConfig(max_orders_per_window=2, rate_window_seconds=10, max_order_notional=1e4))
+    engine = RiskEngine(
+        RiskConfig(max_orders_per_window=2, rate_window_seconds=10, max_order_notional=1e4)
+    )
     engine.check(OrderRequest.market("AAA", 1), RICH, 100.0, NOW)
     with pytest.raises(RiskViolation):
         engine.check(OrderRequest.market("AAA", 1_000), RICH, 100.0, NOW)
@@ -119,7 +127,9 @@ def test_order_rate_throttle_counts_only_accepted_orders_in_the_window() -> None
 def test_market_orders_need_a_usable_last_price() -> None:
     engine = RiskEngine(RiskConfig(max_order_notional=1e6))
     for last in (None, float("nan"), float("inf"), 0.0, -5.0):
-        assert _violation(engine, OrderRequest.market("AAA", 1), last=last).checks == ("last_price",)
+        assert _violation(engine, OrderRequest.market("AAA", 1), last=last).checks == (
+            "last_price",
+        )
     engine.check(OrderRequest.limit("AAA", 1, 99.0), RICH, None, NOW)
 
 

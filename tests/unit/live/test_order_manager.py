@@ -73,7 +73,12 @@ async def test_submitted_is_journaled_before_the_broker_is_called(rig: Rig) -> N
     original = rig.venue.submit
 
     async def spy(order_id: ClientOrderId, request: OrderRequest) -> VenueOrderId:
-        seen_in_journal.append(any(isinstance(r.entry, Submitted) and r.entry.order_id == order_id for r in rig.journal.replay()))
+        seen_in_journal.append(
+            any(
+                isinstance(r.entry, Submitted) and r.entry.order_id == order_id
+                for r in rig.journal.replay()
+            )
+        )
         return await original(order_id, request)
 
     rig.venue.submit = spy  # type: ignore[method-assign]
@@ -287,4 +292,3 @@ def test_run_ids_must_fit_client_order_ids(tmp_path: Path) -> None:
         with pytest.raises(ConfigError, match="run_id"):
             OrderManager(ScriptedVenue(clock), journal, run_id=bad, clock=clock)
     journal.close()
-

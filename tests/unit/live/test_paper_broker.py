@@ -96,8 +96,10 @@ async def test_ioc_rest_is_cancelled_and_cancels_are_pushed() -> None:
     await paper.cancel(ClientOrderId("a-2"))
     stream = paper.updates()
     first, second = await anext(stream), await anext(stream)
-    assert isinstance(first, Cancelled) and first.order_id == "a-1"
-    assert isinstance(second, Cancelled) and second.order_id == "a-2"
+    assert isinstance(first, Cancelled)
+    assert first.order_id == "a-1"
+    assert isinstance(second, Cancelled)
+    assert second.order_id == "a-2"
     with pytest.raises(OrderRejectedError):
         await paper.cancel(ClientOrderId("a-2"))
     with pytest.raises(OrderRejectedError):

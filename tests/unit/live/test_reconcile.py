@@ -39,7 +39,7 @@ def _buy(quantity: float = 2.0) -> OrderRequest:
 
 @pytest.mark.asyncio
 async def test_pure_comparisons_name_each_kind(tmp_path: Path) -> None:
-    venue, journal, manager, _ = _rig(tmp_path)
+    venue, journal, _manager, _ = _rig(tmp_path)
     ours = {
         ClientOrderId("a"): Order.submit(Submitted(ClientOrderId("a"), START, _buy())).apply(
             __import__("quantstrata.model.orders", fromlist=["Accepted"]).Accepted(

@@ -39,6 +39,9 @@ class PostgresJournal:
         self.table = table
         self._dsn = dsn if isinstance(dsn, Secret) else Secret(dsn)
         self._name = sql.Identifier(table)
+        self._insert: sql.Composed = sql.SQL(
+            "INSERT INTO {} (sequence, kind, order_id, ts, body) VALUES (%s, %s, %s, %s, %s)"
+        ).format(self._name)
         try:
             self._connection = psycopg.connect(self._dsn.reveal(), autocommit=True)
             self._connection.execute(
@@ -71,12 +74,9 @@ class PostgresJournal:
         """Commit ``entry`` (flushed to the server's WAL) and return its record."""
         body = encode_entry(entry)
         sequence = self._last + 1
-        query = sql.SQL(
-            "INSERT INTO {} (sequence, kind, order_id, ts, body) VALUES (%s, %s, %s, %s, %s)"
-        ).format(self._name)
         try:
             self._connection.execute(
-                query, (sequence, entry_kind(entry), entry_order_id(entry), entry.ts, body)
+                self._insert, (sequence, entry_kind(entry), entry_order_id(entry), entry.ts, body)
             )
         except psycopg.errors.UniqueViolation:
             raise JournalError(
