@@ -5,7 +5,8 @@ before calling a broker), so the rate is bounded by the storage's flush latency,
 The quantstrata side appends real journal entries (submissions, acknowledgements, fills) through
 ``SqliteJournal`` / ``PostgresJournal``, encoding each to lossless JSON. The peer side inserts
 the same pre-encoded JSON text with the bare driver (``sqlite3`` with the same WAL and
-``synchronous`` settings, ``psycopg`` in autocommit), so the difference is our encoding and bookkeeping.
+``synchronous`` settings, ``psycopg`` in autocommit): the difference is our encoding and
+bookkeeping.
 
 PostgreSQL: ``QUANTSTRATA_BENCH_DSN`` (default ``postgresql://postgres@127.0.0.1:5432/test``);
 each run uses its own table, dropped when the worker exits.
