@@ -361,13 +361,14 @@ class OrderManager:
             await self.apply_update(TimedOut(order.order_id, now, "no answer"))
             order = self.state.orders[venue.order_id]
         if order.status is OrderStatus.UNKNOWN:
-            resolution = Resolved(
-                order.order_id, now, venue.status, venue.venue_order_id, tuple(fills)
-            )
             try:
+                resolution = Resolved(
+                    order.order_id, now, venue.status, venue.venue_order_id, tuple(fills)
+                )
                 order.apply(resolution)
             except (OrderStateError, InvalidOrderError):
-                # The venue's fills disagree with its status (it lags): acknowledge, then book.
+                # The venue's fills disagree with its status (it lags), or it reported a status it
+                # cannot hold: acknowledge, then book the fills and settle the status one by one.
                 resolution = Resolved(
                     order.order_id, now, OrderStatus.PENDING, venue.venue_order_id
                 )

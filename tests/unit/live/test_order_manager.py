@@ -292,3 +292,18 @@ def test_run_ids_must_fit_client_order_ids(tmp_path: Path) -> None:
         with pytest.raises(ConfigError, match="run_id"):
             OrderManager(ScriptedVenue(clock), journal, run_id=bad, clock=clock)
     journal.close()
+
+
+@pytest.mark.asyncio
+async def test_a_lagging_venue_record_is_settled_step_by_step(rig: Rig) -> None:
+    rig.venue.faults.append(Fault.TIMEOUT_BUT_ACCEPTED)
+    rig.venue.unavailable = True
+    order = await rig.manager.submit(_buy(2.0))
+    rig.venue.unavailable = False
+    rig.venue.execute(order.order_id, 1.0, push=False)
+    rig.venue.book[order.order_id].status = OrderStatus.FILLED  # its fill list lags behind
+    resolved = await rig.manager.resolve(order.order_id)
+    assert resolved.status is OrderStatus.PARTIAL
+    assert resolved.filled_quantity == 1.0
+    assert rig.kinds()[-2:] == ["Resolved", "FillEvent"]
+    assert rig.replayed() == rig.manager.state
