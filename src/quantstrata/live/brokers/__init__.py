@@ -1,0 +1,3 @@
+"""Broker implementations of :class:`quantstrata.live.broker.Broker`."""
+
+__all__: list[str] = []

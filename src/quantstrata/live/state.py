@@ -1,0 +1,146 @@
+"""The live state as the fold of the journal: orders, positions, cash and trading states.
+
+The order manager changes its state only by appending an entry to the journal and folding
+that same entry into :class:`LiveState`, so replaying the journal after a restart rebuilds an
+equal state (the test suite checks ``LiveState.fold(journal.replay()) == manager.state``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from quantstrata.execution.risk import TradingState
+from quantstrata.live.journal.entries import (
+    Alarm,
+    CancelIntent,
+    CashSet,
+    Checkpoint,
+    JournalError,
+    JournalRecord,
+    RiskRejection,
+    TradingStateChange,
+)
+from quantstrata.model.identifiers import ClientOrderId, Symbol
+from quantstrata.model.orders import (
+    Fill,
+    FillEvent,
+    InvalidOrderError,
+    Order,
+    OrderStateError,
+    OrderStatus,
+    Resolved,
+    Submitted,
+)
+from quantstrata.model.position import Position
+
+__all__ = ["ACKNOWLEDGED", "LiveState"]
+
+ACKNOWLEDGED = frozenset({OrderStatus.PENDING, OrderStatus.PARTIAL})
+"""Statuses in which a cancel may be sent (the venue knows the order)."""
+
+
+@dataclass(eq=True)
+class LiveState:
+    """Everything the order manager knows, rebuilt by folding journal records in order.
+
+    ``orders`` by client order id; ``positions`` by symbol (from the fills booked);
+    ``cash`` set by :class:`CashSet` entries and moved by fills (price × quantity and
+    commission); ``trading`` the trading states set (key ``None``: global);
+    ``deferred_cancels`` cancels waiting for an acknowledgement; ``submitted`` the number of
+    orders created (it numbers client order ids); ``checkpoints`` the latest of each label.
+    """
+
+    orders: dict[ClientOrderId, Order] = field(default_factory=dict)
+    positions: dict[Symbol, Position] = field(default_factory=dict)
+    cash: float = 0.0
+    trading: dict[Symbol | None, TradingState] = field(default_factory=dict)
+    deferred_cancels: set[ClientOrderId] = field(default_factory=set)
+    checkpoints: dict[str, Checkpoint] = field(default_factory=dict)
+    submitted: int = 0
+    rejections: int = 0
+    alarms: int = 0
+    last_sequence: int = 0
+
+    @classmethod
+    def fold(cls, records: Iterable[JournalRecord]) -> LiveState:
+        """Return the state after applying ``records`` in order to an empty state."""
+        state = cls()
+        for record in records:
+            state.apply(record)
+        return state
+
+    def position(self, symbol: str) -> Position:
+        """Return the position in ``symbol`` (flat when nothing was ever booked)."""
+        return self.positions.get(Symbol(symbol), Position.flat(symbol))
+
+    def open_orders(self) -> list[Order]:
+        """Return the orders that are not terminal, oldest first."""
+        return [order for order in self.orders.values() if not order.is_terminal]
+
+    def known_trade_ids(self) -> set[str]:
+        """Return the trade ids of every fill booked on any order."""
+        return {trade for order in self.orders.values() for trade in order.trade_ids}
+
+    def apply(self, record: JournalRecord) -> list[Fill]:
+        """Fold ``record``; return the fills it booked (they moved positions and cash)."""
+        if record.sequence != self.last_sequence + 1:
+            raise JournalError(
+                f"journal record {record.sequence} applied after {self.last_sequence}"
+            )
+        entry = record.entry
+        booked: list[Fill] = []
+        if isinstance(entry, Submitted):
+            self._submit(entry)
+        elif isinstance(entry, RiskRejection):
+            self.rejections += 1
+        elif isinstance(entry, CancelIntent):
+            self.deferred_cancels.add(entry.order_id)
+        elif isinstance(entry, TradingStateChange):
+            self.trading[entry.symbol] = entry.state
+        elif isinstance(entry, Alarm):
+            self.alarms += 1
+        elif isinstance(entry, CashSet):
+            self.cash = entry.cash
+        elif isinstance(entry, Checkpoint):
+            self.checkpoints[entry.label] = entry
+        else:
+            booked = self._order_event(record.sequence, entry)
+        self.last_sequence = record.sequence
+        return booked
+
+    def _submit(self, entry: Submitted) -> None:
+        if entry.order_id in self.orders:
+            raise JournalError(f"order {entry.order_id} submitted twice in the journal")
+        self.orders[entry.order_id] = Order.submit(entry)
+        self.submitted += 1
+
+    def _order_event(self, sequence: int, event: object) -> list[Fill]:
+        order_id = getattr(event, "order_id", None)
+        order = self.orders.get(order_id)  # type: ignore[arg-type]
+        if order is None:
+            raise JournalError(f"journal record {sequence}: event for unknown order {order_id}")
+        try:
+            after = order.apply(event)  # type: ignore[arg-type]
+        except (OrderStateError, InvalidOrderError) as error:
+            raise JournalError(f"journal record {sequence} cannot be applied: {error}") from error
+        self.orders[order.order_id] = after
+        if after.is_terminal or after.status is OrderStatus.PENDING_CANCEL:
+            self.deferred_cancels.discard(order.order_id)
+        new_trades = after.trade_ids - order.trade_ids
+        if not new_trades:
+            return []
+        candidates: tuple[Fill, ...] = ()
+        if isinstance(event, FillEvent):
+            candidates = (event.fill,)
+        elif isinstance(event, Resolved):
+            candidates = event.fills
+        booked: list[Fill] = []
+        for fill in candidates:
+            if fill.trade_id not in new_trades:
+                continue
+            new_trades = new_trades - {fill.trade_id}
+            booked.append(fill)
+            self.positions[fill.symbol] = self.position(fill.symbol).apply(fill)
+            self.cash -= fill.signed_quantity * fill.price + fill.commission
+        return booked
