@@ -13,9 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from quantstrata.core.errors import ConfigError
-from quantstrata.model.identifiers import Symbol, TradeId
-from quantstrata.model.position import Position
-from quantstrata.venue._codec import (
+from quantstrata.model.codec import (
     fill_from_json,
     fill_to_json,
     iso,
@@ -23,9 +21,10 @@ from quantstrata.venue._codec import (
     order_to_json,
     parse_time,
     position_to_json,
-    working_from_json,
-    working_to_json,
 )
+from quantstrata.model.identifiers import Symbol, TradeId
+from quantstrata.model.position import Position
+from quantstrata.venue._codec import working_from_json, working_to_json
 from quantstrata.venue.book import VenueBook, WorkingEntry
 
 __all__ = ["VenueStore"]

@@ -24,9 +24,9 @@ from fastapi.security import APIKeyHeader
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from quantstrata.core.secrets import Secret
+from quantstrata.model.codec import fill_to_json, iso, parse_time, position_to_json
 from quantstrata.model.identifiers import ClientOrderId, VenueOrderId
-from quantstrata.venue._codec import bar_to_json, fill_to_json, iso, parse_time, position_to_json
-from quantstrata.venue._hub import CHANNELS, StreamClient
+from quantstrata.venue._hub import BARS, CHANNELS, StreamClient
 from quantstrata.venue.config import FaultConfig
 from quantstrata.venue.engine import Venue
 from quantstrata.venue.schemas import (
@@ -209,7 +209,12 @@ def _account_routes(router: APIRouter, venue: Venue) -> None:
         """Return cash, equity and signed quantities by symbol in one read."""
         book = venue.book
         held = {str(symbol): position.quantity for symbol, position in book.positions.items()}
-        return {"cash": book.cash, "equity": book.equity(), "positions": held, "as_of": iso(venue.now)}
+        return {
+            "cash": book.cash,
+            "equity": book.equity(),
+            "positions": held,
+            "as_of": iso(venue.now),
+        }
 
     @router.get("/klines", response_model=list[BarOut], responses=_NOT_FOUND)
     async def klines(
@@ -222,9 +227,7 @@ def _account_routes(router: APIRouter, venue: Venue) -> None:
         if symbol is not None and symbol not in venue.symbols:
             raise HTTPException(404, f"unknown symbol {symbol!r}; the venue has {venue.symbols}")
         frame = venue.klines(symbol, _as_utc(start), _as_utc(end), limit)
-        return [
-            {**row, "ts": iso(row["ts"])} for row in frame.iter_rows(named=True)
-        ]
+        return [{**row, "ts": iso(row["ts"])} for row in frame.iter_rows(named=True)]
 
     @router.get("/status", response_model=StatusOut)
     async def status() -> dict[str, Any]:
@@ -300,21 +303,29 @@ async def _write(socket: WebSocket, client: StreamClient) -> None:
 async def _handle(text: str, client: StreamClient, venue: Venue) -> None:
     """Act on one client message; a malformed one is counted and answered, never fatal."""
     try:
-        message = json.loads(text)
-        operation = message["op"]
-        if operation == "subscribe":
-            channels = set(message.get("channels") or CHANNELS)
-            if not channels <= CHANNELS:
-                raise ValueError(f"unknown channels {sorted(channels - CHANNELS)}")
-            await venue.hub.subscribe(client, channels)
-            if "bars" in channels and venue.position >= 0:
-                client.queue.put_nowait(venue.bars_message())
-        elif operation == "ack":
-            await venue.hub.acknowledge(client, parse_time(str(message["ts"])))
-        elif operation == "ping":
-            client.queue.put_nowait({"type": "pong"})
-        else:
-            raise ValueError(f"unknown op {operation!r}")
-    except (ValueError, KeyError, TypeError) as error:
+        problem = await _act(json.loads(text), client, venue)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        problem = str(error)
+    if problem:
         client.malformed += 1
-        client.queue.put_nowait({"type": "error", "message": f"malformed message: {error}"})
+        client.queue.put_nowait({"type": "error", "message": f"malformed message: {problem}"})
+
+
+async def _act(message: dict[str, Any], client: StreamClient, venue: Venue) -> str:
+    operation = message["op"]
+    if operation == "subscribe":
+        channels = set(message.get("channels") or CHANNELS)
+        if not channels <= CHANNELS:
+            return f"unknown channels {sorted(channels - CHANNELS)}"
+        await venue.hub.subscribe(client, channels)
+        if BARS in channels and venue.position >= 0:
+            client.queue.put_nowait(venue.bars_message())
+        if BARS in channels and venue.finished:
+            client.queue.put_nowait(venue.end_message())
+    elif operation == "ack":
+        await venue.hub.acknowledge(client, parse_time(str(message["ts"])))
+    elif operation == "ping":
+        client.queue.put_nowait({"type": "pong"})
+    else:
+        return f"unknown op {operation!r}"
+    return ""

@@ -157,7 +157,9 @@ class VenueBook:
             order = self.orders[order_id]
         return SubmitOutcome(order, created=True, events=tuple(events))
 
-    def cancel(self, order_id: ClientOrderId, now: datetime, *, race: bool = False) -> CancelOutcome:
+    def cancel(
+        self, order_id: ClientOrderId, now: datetime, *, race: bool = False
+    ) -> CancelOutcome:
         """Cancel a working order; a finished one gets a cancel rejection.
 
         With ``race`` the cancel arrives too late: the order first fills its rest at its

@@ -18,6 +18,7 @@ import polars as pl
 
 from quantstrata.core.errors import ConfigError
 from quantstrata.model.bar import BAR_COLUMNS, Bar
+from quantstrata.model.codec import bar_to_json, fill_to_json, iso, order_to_json
 from quantstrata.model.identifiers import ClientOrderId, Symbol
 from quantstrata.model.interval import Interval
 from quantstrata.model.orders import (
@@ -27,7 +28,6 @@ from quantstrata.model.orders import (
     OrderEvent,
     OrderRequest,
 )
-from quantstrata.venue._codec import bar_to_json, fill_to_json, iso, order_to_json
 from quantstrata.venue._hub import BARS, ORDERS, StreamHub
 from quantstrata.venue._store import VenueStore
 from quantstrata.venue.book import CancelOutcome, SubmitOutcome, VenueBook
@@ -186,7 +186,11 @@ class Venue:
                 await asyncio.sleep(0)
             await self.advance()
         self.finished = True
-        self.hub.publish(BARS, {"type": "end", "ts": iso(self.times[-1])})
+        self.hub.publish(BARS, self.end_message())
+
+    def end_message(self) -> dict[str, Any]:
+        """Return the message that says the replay has published its last bar."""
+        return {"type": "end", "ts": iso(self.times[-1])}
 
     async def advance(self) -> None:
         """Match working orders against the next bar time, persist, publish orders then bars."""

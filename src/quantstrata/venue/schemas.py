@@ -11,8 +11,8 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from quantstrata.core.errors import QuantstrataError
+from quantstrata.model.codec import request_from_json
 from quantstrata.model.orders import OrderRequest
-from quantstrata.venue._codec import request_from_json
 
 __all__ = [
     "CLIENT_ORDER_ID_PATTERN",

@@ -1,0 +1,11 @@
+"""Brokers and feeds the live runtime can trade through.
+
+- :class:`VenueBroker` and :class:`VenueFeed`: clients of the local simulated venue
+  (``quantstrata venue serve``), over HTTP and WebSocket.
+"""
+
+from __future__ import annotations
+
+from quantstrata.live.brokers.venue import VenueBroker, VenueFeed
+
+__all__ = ["VenueBroker", "VenueFeed"]
