@@ -13,6 +13,7 @@ import typer
 from quantstrata.cli import backtest as backtest_command
 from quantstrata.cli import data as data_commands
 from quantstrata.cli import demo as demo_command
+from quantstrata.cli import venue as venue_commands
 from quantstrata.cli._render import make_console
 from quantstrata.core.errors import QuantstrataError
 
@@ -26,6 +27,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(data_commands.app, name="data")
+app.add_typer(venue_commands.app, name="venue")
 app.command(name="demo")(demo_command.demo)
 app.command(name="backtest")(backtest_command.backtest)
 
@@ -34,7 +36,7 @@ app.command(name="backtest")(backtest_command.backtest)
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
-    """Run quantstrata's jobs: data import, validation and inspection, backtests, the demo."""
+    """Run quantstrata's jobs: data import, validation and inspection, backtests, the venue, the demo."""
     # main() reads --debug itself, before Typer runs, so every error path honours it.
     del debug
 
