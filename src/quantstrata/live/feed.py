@@ -39,6 +39,14 @@ class Feed(Protocol):
         """Yield closed bars as they complete, in time order per symbol, without duplicates."""
         ...
 
+    async def ack(self, ts: datetime) -> None:
+        """Note that the runtime finished handling the bars opening at ``ts``.
+
+        A venue replaying in lockstep waits for it before it fills the next bar; a streaming
+        feed has nothing to do.
+        """
+        ...
+
     async def close(self) -> None:
         """Stop streaming; safe to call twice."""
         ...

@@ -129,6 +129,7 @@ class OrderManager:
         self.risk = risk
         self.log = logger if logger is not None else get_logger("quantstrata.live.orders")
         self.state = LiveState.fold(journal.replay())
+        self._reserved = self._highest_number()
         self._push_trading_states()
 
     def __repr__(self) -> str:
@@ -219,6 +220,7 @@ class OrderManager:
         *,
         last_price: float | None = None,
         marks: Mapping[str, float] | None = None,
+        order_id: ClientOrderId | None = None,
     ) -> Order:
         """Risk-check ``request``, journal it, send it; return the order as it then stands.
 
@@ -242,7 +244,9 @@ class OrderManager:
                 self.record(RiskRejection(now, request, violation.failures))
                 self.log.warning("%s", violation)
                 raise
-        order_id = ClientOrderId(f"{self.run_id}-{self.state.submitted + 1}")
+        order_id = self.new_order_id() if order_id is None else order_id
+        if order_id in self.state.orders:
+            raise OrderStateError(f"client order id {order_id} was already submitted")
         self.record(Submitted(order_id, now, request))
         try:
             venue_id = await self.broker.submit(order_id, request)
@@ -256,6 +260,25 @@ class OrderManager:
         else:
             await self.apply_update(Accepted(order_id, self.clock.now(), venue_id))
         return self.state.orders[order_id]
+
+    def new_order_id(self) -> ClientOrderId:
+        """Return a client order id no order of this run has (stable across restarts).
+
+        Ids count up from the highest one journaled; an id handed out but never submitted
+        (its order failed the risk checks) is not reused within the process, and may be after
+        a restart, when nothing was ever sent with it.
+        """
+        self._reserved += 1
+        return ClientOrderId(f"{self.run_id}-{self._reserved}")
+
+    def _highest_number(self) -> int:
+        prefix = f"{self.run_id}-"
+        numbers = [
+            int(order_id[len(prefix) :])
+            for order_id in self.state.orders
+            if order_id.startswith(prefix) and order_id[len(prefix) :].isdigit()
+        ]
+        return max(numbers, default=0)
 
     async def cancel(self, order_id: str) -> Order:
         """Cancel ``order_id``: now if the venue acknowledged it, else once it does."""

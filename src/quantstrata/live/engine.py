@@ -1,0 +1,357 @@
+"""One entry point for live and paper trading: ``Live(strategy, feed, broker, config).run()``.
+
+One asyncio process. Bars from the feed are grouped by open time and handed to the strategy
+runner (the same calls a backtest makes); its intents become orders — targets sized by
+:func:`~quantstrata.execution.targets.orders_for_targets`, netted against positions and working
+orders — that pass the risk engine and the order manager (journal first) to the broker. Beside
+that loop run the broker's update stream, the reconciler (at start and every
+``reconcile_interval`` seconds) and the health loop, whose alerts go to the log and an optional
+webhook. SIGINT/SIGTERM stop it gracefully: no new orders, open orders optionally cancelled,
+the journal closed.
+
+Orders decided on a bar's close meet the market at the next bar, as in a backtest: before each
+decision the runtime asks the broker about its open orders (``sync_orders``), so the fills of
+the new bar's open are booked before the strategy looks at its position.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from quantstrata.core.clock import Clock, LiveClock
+from quantstrata.core.errors import ConfigError
+from quantstrata.core.logging import get_logger
+from quantstrata.core.secrets import Secret
+from quantstrata.execution.risk import RiskEngine, RiskViolation
+from quantstrata.execution.targets import TargetBook, orders_for_targets
+from quantstrata.live._grouping import BarGrouper
+from quantstrata.live.alerts import (
+    AlertLevel,
+    AlertRouter,
+    AlertSink,
+    LogAlertSink,
+    WebhookAlertSink,
+)
+from quantstrata.live.broker import Broker
+from quantstrata.live.brokers.paper import PaperBroker
+from quantstrata.live.config import LiveConfig
+from quantstrata.live.context import Intents
+from quantstrata.live.feed import Feed
+from quantstrata.live.health import HealthMonitor
+from quantstrata.live.journal import Journal, PostgresJournal, SqliteJournal
+from quantstrata.live.orders import OrderManager
+from quantstrata.live.reconcile import reconcile
+from quantstrata.live.runner import StrategyRunner
+from quantstrata.model.bar import Bar
+from quantstrata.model.identifiers import ClientOrderId, Symbol
+from quantstrata.model.interval import Interval
+from quantstrata.model.orders import Order, OrderRequest
+from quantstrata.strategy.event import EventStrategy
+from quantstrata.strategy.signal import SignalStrategy
+
+__all__ = ["Live", "LiveSummary"]
+
+_LOG = get_logger("live")
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSummary:
+    """What one run did, for the CLI and tests."""
+
+    run_id: str
+    bar_times: int
+    orders_sent: int
+    risk_rejections: int
+    cash: float
+    positions: dict[str, float]
+    stopped_by: str
+    reconciliations: int = 0
+    late_bars: int = 0
+    alerts: tuple[str, ...] = field(default=())
+
+
+class _Account:
+    """The order manager's state as the strategy context reads it."""
+
+    def __init__(self, manager: OrderManager) -> None:
+        self._manager = manager
+
+    @property
+    def cash(self) -> float:
+        return self._manager.state.cash
+
+    def position(self, symbol: str) -> float:
+        position = self._manager.positions.get(Symbol(symbol))
+        return 0.0 if position is None else position.quantity
+
+    def open_orders(self, symbol: str | None = None) -> Sequence[Order]:
+        found = sorted(self._manager.state.open_orders(), key=lambda o: (o.created_at, o.order_id))
+        return [order for order in found if symbol is None or order.symbol == symbol]
+
+
+class Live:
+    """Run ``strategy`` on ``feed``'s bars, trading through ``broker``."""
+
+    def __init__(
+        self,
+        strategy: SignalStrategy | EventStrategy,
+        feed: Feed,
+        broker: Broker,
+        config: LiveConfig,
+        *,
+        clock: Clock | None = None,
+        journal: Journal | None = None,
+        alert_sinks: Sequence[AlertSink] | None = None,
+    ) -> None:
+        """Check the inputs; nothing connects until :meth:`run`."""
+        if not isinstance(config, LiveConfig):
+            raise ConfigError(f"config must be a LiveConfig, got {type(config).__name__}")
+        self.strategy = strategy
+        self.feed = feed
+        self.broker = broker
+        self.config = config
+        self.clock = clock if clock is not None else LiveClock()
+        self.journal = journal if journal is not None else _open_journal(config)
+        self.alerts = AlertRouter(_sinks(config, alert_sinks), self.clock)
+        self.manager = OrderManager(
+            broker,
+            self.journal,
+            run_id=config.run_id,
+            clock=self.clock,
+            risk=RiskEngine(config.risk),
+        )
+        self.health = HealthMonitor(config.health, self.clock, self.alerts)
+        self.runner = StrategyRunner(
+            strategy,
+            config.symbols,
+            _Account(self.manager),
+            self.manager.new_order_id,
+            window=config.window,
+        )
+        self.sizing = config.sizing(self.runner.units)
+        self._targets: dict[str, float] = {}
+        self._orders_sent = 0
+        self._rejections = 0
+        self._reconciliations = 0
+        self._bar_times = 0
+        self._warm_up_targets: dict[str, float] = {}
+        self._late_bars = 0
+
+    def run(self) -> LiveSummary:
+        """Run until the feed ends or SIGINT/SIGTERM; return the summary."""
+        return asyncio.run(self.run_async(handle_signals=True))
+
+    async def run_async(
+        self, stop: asyncio.Event | None = None, *, handle_signals: bool = False
+    ) -> LiveSummary:
+        """Run until the feed ends or ``stop`` is set; return the summary."""
+        stop = stop if stop is not None else asyncio.Event()
+        if handle_signals:
+            loop = asyncio.get_running_loop()
+            for number in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(number, stop.set)
+        await self.broker.connect()
+        background: list[asyncio.Task[None]] = []
+        reason = "feed ended"
+        try:
+            await self._start()
+            background = [
+                asyncio.create_task(self.manager.consume_updates(), name="updates"),
+                asyncio.create_task(self._reconcile_loop(stop), name="reconcile"),
+                asyncio.create_task(self.health.run(stop), name="health"),
+            ]
+            trading = asyncio.create_task(self._trade(), name="bars")
+            stopping = asyncio.create_task(stop.wait(), name="stop")
+            done, _ = await asyncio.wait({trading, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if stopping in done:
+                reason = "stop requested"
+                trading.cancel()
+            else:
+                stopping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await trading
+            await self._finish()
+        finally:
+            stop.set()
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            await self.feed.close()
+            await self.broker.close()
+            self.journal.close()
+        return self._summary(reason)
+
+    # ------------------------------------------------------------------ start and stop
+
+    async def _start(self) -> None:
+        await self.manager.start()
+        self.health.broker_succeeded()
+        if self.manager.state.cash == 0.0 and not self.manager.state.orders:
+            account = await self.broker.account()
+            self.manager.set_cash(account.cash, f"start-up: {self.broker.name} cash")
+        await self._reconcile()
+        self.runner.start()
+        if self.config.warm_up and self.strategy.warmup_bars() > 0:
+            history = await self.feed.history(
+                self.config.symbols,
+                Interval.parse(self.config.interval),
+                self.clock.now(),
+                self.strategy.warmup_bars() + 1,
+            )
+            if history.height:
+                self._warm_up_targets = self.runner.warm_up(history)
+        self.health.watch_symbols(list(self.config.symbols))
+
+    async def _finish(self) -> None:
+        """Stop new orders; cancel open ones when configured; settle what the venue knows."""
+        self.runner.stop()
+        with contextlib.suppress(Exception):
+            await self.manager.resolve_open()
+        if self.config.cancel_on_shutdown:
+            for order in list(self.manager.state.open_orders()):
+                await self.manager.cancel(order.order_id)
+
+    def _summary(self, reason: str) -> LiveSummary:
+        positions = {
+            str(symbol): position.quantity
+            for symbol, position in sorted(self.manager.positions.items())
+            if not position.is_flat
+        }
+        return LiveSummary(
+            run_id=self.config.run_id,
+            bar_times=self._bar_times,
+            orders_sent=self._orders_sent,
+            risk_rejections=self._rejections,
+            cash=self.manager.state.cash,
+            positions=positions,
+            stopped_by=reason,
+            reconciliations=self._reconciliations,
+            late_bars=self._late_bars,
+            alerts=tuple(alert.text() for alert in self.alerts.history),
+        )
+
+    # ------------------------------------------------------------------ loops
+
+    async def _trade(self) -> None:
+        symbols = self.config.symbols
+        grouper = BarGrouper(symbols, grace=self.config.bar_grace)
+        stream = self.feed.bars(symbols, Interval.parse(self.config.interval))
+        async for group in grouper.groups(stream):
+            await self._handle(group)
+            self._late_bars = grouper.late_bars
+
+    async def _handle(self, bars: Sequence[Bar]) -> None:
+        ts = bars[0].ts
+        if isinstance(self.broker, PaperBroker):
+            for bar in bars:
+                await self.broker.on_bar(bar)
+        if self.config.sync_orders and self.manager.state.open_orders():
+            await self.manager.resolve_open()
+        for bar in bars:
+            self.health.bar_received(bar.symbol)
+        intents = self.runner.handle(bars)
+        if self._warm_up_targets:
+            intents.targets = {**self._warm_up_targets, **intents.targets}
+            self._warm_up_targets = {}
+        await self._execute(intents)
+        self._bar_times += 1
+        await self.feed.ack(ts)
+
+    async def _execute(self, intents: Intents) -> None:
+        for order_id in intents.cancels:
+            await self.manager.cancel(order_id)
+        for order_id, request in intents.submits:
+            if not isinstance(request, OrderRequest):
+                self.manager.alarm(
+                    "unsupported_order",
+                    f"{type(request).__name__} groups are not sent by the live runtime yet;"
+                    f" {order_id} dropped",
+                    order_id=order_id,
+                )
+                continue
+            await self._send(request, order_id)
+        changed = {
+            symbol: target
+            for symbol, target in intents.targets.items()
+            if self._targets.get(symbol) != target
+        }
+        if not changed:
+            return
+        self._targets.update(changed)
+        prices = self._prices()
+        book = TargetBook(
+            self.manager.state.cash,
+            {str(s): p.quantity for s, p in self.manager.positions.items()},
+            self.manager.state.open_orders(),
+            prices,
+        )
+        for request in orders_for_targets(changed, book, self.sizing):
+            await self._send(request, None)
+
+    async def _send(self, request: OrderRequest, order_id: ClientOrderId | None) -> None:
+        prices = self._prices()
+        try:
+            await self.manager.submit(
+                request,
+                last_price=prices.get(request.symbol),
+                marks=prices,
+                order_id=order_id,
+            )
+        except RiskViolation as violation:
+            self._rejections += 1
+            await self.alerts.raise_alert(
+                AlertLevel.WARNING,
+                "order refused by the risk checks",
+                str(violation),
+                source="risk",
+                symbol=request.symbol,
+            )
+            return
+        self._orders_sent += 1
+
+    def _prices(self) -> dict[str, float]:
+        return {
+            symbol: window[-1].close for symbol, window in self.runner.windows.items() if window
+        }
+
+    async def _reconcile(self) -> None:
+        report = await reconcile(self.manager)
+        self._reconciliations += 1
+        if report.skipped:
+            self.health.broker_failed(report.reason or "reconciliation query failed")
+            return
+        self.health.broker_succeeded()
+        for mismatch in report.mismatches:
+            await self.alerts.raise_alert(
+                AlertLevel.CRITICAL,
+                f"reconciliation: {mismatch.kind}",
+                mismatch.message,
+                source="reconcile",
+                symbol=mismatch.symbol,
+            )
+
+    async def _reconcile_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.config.reconcile_interval)
+            except TimeoutError:
+                await self._reconcile()
+
+
+def _open_journal(config: LiveConfig) -> Journal:
+    if config.uses_postgres:
+        return PostgresJournal(Secret(config.journal))
+    return SqliteJournal(config.journal)
+
+
+def _sinks(config: LiveConfig, given: Sequence[AlertSink] | None) -> list[AlertSink]:
+    if given is not None:
+        return list(given)
+    sinks: list[AlertSink] = [LogAlertSink()]
+    if config.webhook_env:
+        sinks.append(WebhookAlertSink(Secret.from_environment(config.webhook_env)))
+    return sinks
