@@ -13,6 +13,7 @@ import typer
 from quantstrata.cli import backtest as backtest_command
 from quantstrata.cli import data as data_commands
 from quantstrata.cli import demo as demo_command
+from quantstrata.cli import live as live_commands
 from quantstrata.cli import venue as venue_commands
 from quantstrata.cli._render import make_console
 from quantstrata.core.errors import QuantstrataError
@@ -30,6 +31,8 @@ app.add_typer(data_commands.app, name="data")
 app.add_typer(venue_commands.app, name="venue")
 app.command(name="demo")(demo_command.demo)
 app.command(name="backtest")(backtest_command.backtest)
+app.command(name="live")(live_commands.live)
+app.command(name="status")(live_commands.status)
 
 
 @app.callback()

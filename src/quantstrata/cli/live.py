@@ -1,0 +1,231 @@
+"""``quantstrata live`` and ``quantstrata status``: trade a strategy, and read a run's journal.
+
+quantstrata live examples/sma_cross.py --data SPX --venue paper --from 2015-01-01
+quantstrata live examples/sma_cross.py --venue sim --venue-url http://127.0.0.1:8700 --symbol SPX
+quantstrata status --journal quantstrata-journal.sqlite
+
+``--venue paper`` replays the bars (bundled, file or catalog) into an in-process paper broker
+that fills with the backtest's fill model; bars before ``--start`` warm the strategy up.
+``--venue sim`` trades on a running ``quantstrata venue serve`` (its key from
+``$QUANTSTRATA_VENUE_KEY``). Every order passes the risk checks and is journaled first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from quantstrata.cli._bar_source import load_bars
+from quantstrata.cli._options import CatalogOption, as_utc
+from quantstrata.cli._render import make_console, print_frame
+from quantstrata.cli._strategy_source import build_strategy, load_strategy_class
+from quantstrata.cli.venue import KEY_VARIABLE, infer_interval
+from quantstrata.core.clock import LiveClock
+from quantstrata.core.errors import ConfigError
+from quantstrata.core.secrets import Secret
+from quantstrata.execution.config import CommissionConfig
+from quantstrata.execution.fill_model import FillModel
+from quantstrata.live import Live, LiveConfig, LiveSummary
+from quantstrata.live.brokers import PaperBroker, VenueBroker, VenueFeed
+from quantstrata.live.feeds import ReplayFeed
+from quantstrata.live.journal import Journal, PostgresJournal, SqliteJournal
+from quantstrata.live.state import LiveState
+from quantstrata.strategy.event import EventStrategy
+from quantstrata.strategy.signal import SignalStrategy
+
+__all__ = ["VenueKind", "live", "status", "summary_table"]
+
+DEFAULT_JOURNAL = "quantstrata-journal.sqlite"
+
+
+class VenueKind(StrEnum):
+    """Where the live runtime sends its orders."""
+
+    PAPER = "paper"
+    SIM = "sim"
+
+
+def live(
+    strategy: Annotated[str, typer.Argument(help="file.py, file.py:Class or module:Class.")],
+    data: Annotated[
+        list[str] | None,
+        typer.Option("--data", "-d", help="Paper: sample, file or catalog symbol (repeatable)."),
+    ] = None,
+    venue: Annotated[VenueKind, typer.Option("--venue", help="paper or sim.")] = VenueKind.PAPER,
+    venue_url: Annotated[
+        str, typer.Option("--venue-url", help="Sim: the venue's address.")
+    ] = "http://127.0.0.1:8700",
+    symbol: Annotated[
+        list[str] | None, typer.Option("--symbol", help="Sim: a symbol to trade (repeatable).")
+    ] = None,
+    interval: Annotated[str | None, typer.Option("--interval", "-i", help="Bar interval.")] = None,
+    start: Annotated[
+        datetime | None, typer.Option("--start", help="Paper: first bar traded (UTC).")
+    ] = None,
+    first: Annotated[datetime | None, typer.Option("--from", help="Paper: first bar read.")] = None,
+    end: Annotated[datetime | None, typer.Option("--to", help="Paper: end, exclusive.")] = None,
+    cash: Annotated[float, typer.Option("--cash", help="Paper: starting cash.")] = 100_000.0,
+    commission: Annotated[float, typer.Option("--commission", help="Paper: rate.")] = 0.0,
+    journal: Annotated[str, typer.Option("--journal", help="SQLite file or DSN.")] = (
+        DEFAULT_JOURNAL
+    ),
+    run_id: Annotated[str, typer.Option("--run-id", help="Client order id prefix.")] = "live",
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="Parameter name=value.")
+    ] = None,
+    catalog: CatalogOption = None,
+) -> None:
+    """Trade a strategy live on the paper broker or the simulated venue until the feed ends."""
+    console = make_console()
+    chosen = build_strategy(load_strategy_class(strategy), param or [])
+    if venue is VenueKind.PAPER:
+        loaded = load_bars(
+            data or ["SPX"], interval=interval, catalog=catalog, start=first, end=end
+        )
+        summary = run_paper(
+            chosen,
+            loaded.bars,
+            start=as_utc(start),
+            cash=cash,
+            commission=commission,
+            journal=journal,
+            run_id=run_id,
+        )
+    else:
+        if not symbol:
+            raise ConfigError("--venue sim needs --symbol for every symbol to trade")
+        key = Secret.from_environment(KEY_VARIABLE)
+        config = LiveConfig.build(
+            symbols=tuple(symbol), interval=interval or "1d", journal=journal, run_id=run_id
+        )
+        runtime = Live(chosen, VenueFeed(venue_url, key), VenueBroker(venue_url, key), config)
+        summary = runtime.run()
+    console.print(summary_table(summary))
+
+
+def run_paper(
+    strategy: SignalStrategy | EventStrategy,
+    bars: pl.DataFrame,
+    *,
+    start: datetime | None,
+    cash: float,
+    commission: float,
+    journal: str,
+    run_id: str,
+) -> LiveSummary:
+    """Replay ``bars`` into a paper broker and trade ``strategy`` on them; return the summary."""
+    interval = infer_interval(bars)
+    config = LiveConfig.build(
+        symbols=tuple(sorted(bars["symbol"].unique())),
+        interval=interval,
+        journal=journal,
+        run_id=run_id,
+        warm_up=start is not None,
+    )
+    clock = LiveClock()
+    broker = PaperBroker(
+        clock=clock,
+        fill_model=FillModel(commission=CommissionConfig.build(rate=commission)),
+        cash=cash,
+    )
+    feed = ReplayFeed(bars, interval, start=start)
+    return Live(strategy, feed, broker, config, clock=clock).run()
+
+
+def summary_table(summary: LiveSummary) -> Table:
+    """Return the run's summary as a two-column table."""
+    table = Table(title=f"live run {summary.run_id}", show_header=False)
+    table.add_row("stopped by", summary.stopped_by)
+    table.add_row("bar times handled", f"{summary.bar_times:,}")
+    table.add_row("orders sent", f"{summary.orders_sent:,}")
+    table.add_row("refused by risk checks", f"{summary.risk_rejections:,}")
+    table.add_row("reconciliations", f"{summary.reconciliations:,}")
+    table.add_row("cash", f"{summary.cash:,.2f}")
+    for name, quantity in summary.positions.items():
+        table.add_row(f"position {name}", f"{quantity:,.6g}")
+    table.add_row("alerts", f"{len(summary.alerts):,}")
+    return table
+
+
+def status(
+    journal: Annotated[str, typer.Option("--journal", help="SQLite file or DSN.")] = (
+        DEFAULT_JOURNAL
+    ),
+) -> None:
+    """Show a run's positions, open orders, cash and alarms, read from its journal."""
+    console = make_console()
+    store = _open(journal)
+    try:
+        state = LiveState.fold(store.replay())
+    finally:
+        store.close()
+    _print_state(console, state)
+
+
+def _open(journal: str) -> Journal:
+    if journal.startswith(("postgresql://", "postgres://")):
+        return PostgresJournal(Secret(journal))
+    if not Path(journal).exists():
+        raise ConfigError(f"no journal at {journal}; pass --journal with the run's file")
+    return SqliteJournal(journal)
+
+
+def _print_state(console: Console, state: LiveState) -> None:
+    positions = pl.DataFrame(
+        [
+            {
+                "symbol": str(symbol),
+                "quantity": position.quantity,
+                "average_price": position.average_price,
+                "realized_pnl": position.realized_pnl,
+                "commission": position.total_commission,
+            }
+            for symbol, position in sorted(state.positions.items())
+        ],
+        schema={
+            "symbol": pl.String,
+            "quantity": pl.Float64,
+            "average_price": pl.Float64,
+            "realized_pnl": pl.Float64,
+            "commission": pl.Float64,
+        },
+    )
+    print_frame(console, positions, title="positions")
+    orders = pl.DataFrame(
+        [
+            {
+                "order_id": str(order.order_id),
+                "symbol": str(order.symbol),
+                "side": order.side.name.lower(),
+                "quantity": order.quantity,
+                "filled": order.filled_quantity,
+                "status": order.status.value,
+            }
+            for order in state.open_orders()
+        ],
+        schema={
+            "order_id": pl.String,
+            "symbol": pl.String,
+            "side": pl.String,
+            "quantity": pl.Float64,
+            "filled": pl.Float64,
+            "status": pl.String,
+        },
+    )
+    print_frame(console, orders, title="open orders")
+    realized = sum(position.realized_pnl for position in state.positions.values())
+    console.print(
+        f"cash {state.cash:,.2f}; realized PnL {realized:,.2f}; orders {len(state.orders):,}; "
+        f"risk rejections {state.rejections:,}; alarms {state.alarms:,}; "
+        f"journal records {state.last_sequence:,}",
+        highlight=False,
+    )
+    trading = {str(key) if key else "all": value.value for key, value in state.trading.items()}
+    console.print(f"trading states: {trading or 'active'}", highlight=False)

@@ -1,0 +1,91 @@
+"""Replay a bar frame (the catalog's, a sample's) as a live feed: paper trading on history.
+
+Bars before ``start`` are the history a strategy warms up on; bars from ``start`` on are
+delivered one bar time after another, ``pause`` seconds apart (0: as fast as the runtime
+takes them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+
+import polars as pl
+
+from quantstrata.core.errors import ConfigError, UnknownSymbolError
+from quantstrata.model.bar import BAR_COLUMNS, Bar
+from quantstrata.model.interval import Interval
+
+__all__ = ["ReplayFeed"]
+
+
+class ReplayFeed:
+    """A :class:`~quantstrata.live.feed.Feed` over a canonical bar frame."""
+
+    def __init__(
+        self,
+        bars: pl.DataFrame,
+        interval: Interval | str,
+        *,
+        start: datetime | None = None,
+        pause: float = 0.0,
+        name: str = "replay",
+    ) -> None:
+        """Replay ``bars`` of ``interval`` from ``start`` (all when ``None``), ``pause`` s apart."""
+        if pause < 0:
+            raise ConfigError(f"pause must be >= 0 seconds, got {pause!r}")
+        self.interval = Interval.parse(interval) if isinstance(interval, str) else interval
+        self._bars = bars.select(BAR_COLUMNS).sort("ts", "symbol", maintain_order=True)
+        self._start = start
+        self._pause = pause
+        self._name = name
+        self._closed = False
+        self.acknowledged: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        """The feed's short name."""
+        return self._name
+
+    async def history(
+        self, symbols: Sequence[str], interval: Interval, end: datetime, bars: int
+    ) -> pl.DataFrame:
+        """Return up to ``bars`` bars per symbol that open before ``end`` and the replay start."""
+        self._check(interval)
+        cutoff = end if self._start is None else min(end, self._start)
+        before = self._select(symbols).filter(pl.col("ts") < cutoff)
+        if self._start is None:
+            before = before.clear()
+        return before.group_by("symbol", maintain_order=True).tail(bars).sort("ts", "symbol")
+
+    async def bars(self, symbols: Sequence[str], interval: Interval) -> AsyncIterator[Bar]:
+        """Yield the replayed bars of ``symbols`` in time order."""
+        self._check(interval)
+        frame = self._select(symbols)
+        if self._start is not None:
+            frame = frame.filter(pl.col("ts") >= self._start)
+        for group in frame.partition_by("ts", maintain_order=True):
+            if self._closed:
+                return
+            for row in group.iter_rows():
+                yield Bar(*row)
+            await asyncio.sleep(self._pause)
+
+    async def ack(self, ts: datetime) -> None:
+        """Remember the last bar time the runtime handled."""
+        self.acknowledged = ts
+
+    async def close(self) -> None:
+        """Stop replaying; safe to call twice."""
+        self._closed = True
+
+    def _check(self, interval: Interval) -> None:
+        if interval != self.interval:
+            raise ConfigError(f"the feed replays {self.interval} bars, not {interval}")
+
+    def _select(self, symbols: Sequence[str]) -> pl.DataFrame:
+        missing = sorted(set(symbols) - set(self._bars["symbol"].unique()))
+        if missing:
+            raise UnknownSymbolError(f"the replayed bars hold no {missing}")
+        return self._bars.filter(pl.col("symbol").is_in(list(symbols)))
