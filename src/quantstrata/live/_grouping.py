@@ -26,13 +26,15 @@ _END = object()
 class BarGrouper:
     """Turn a stream of bars into bar times, in order, each at most once."""
 
-    def __init__(self, symbols: Sequence[str], *, grace: float = 0.0) -> None:
-        """Expect bars of ``symbols``; wait ``grace`` seconds for missing ones."""
+    def __init__(
+        self, symbols: Sequence[str], *, grace: float = 0.0, after: datetime | None = None
+    ) -> None:
+        """Expect bars of ``symbols`` opening after ``after``; wait ``grace`` s for missing ones."""
         self.symbols = frozenset(symbols)
         self.grace = grace
         self.late_bars = 0
         self._pending: dict[str, Bar] = {}
-        self._last: datetime | None = None
+        self._last: datetime | None = after
 
     async def groups(self, stream: AsyncIterator[Bar]) -> AsyncIterator[list[Bar]]:
         """Yield each bar time's bars (sorted by symbol) until ``stream`` ends."""

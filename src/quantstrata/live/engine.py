@@ -21,6 +21,7 @@ import contextlib
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from quantstrata.core.clock import Clock, LiveClock
 from quantstrata.core.errors import ConfigError
@@ -139,6 +140,7 @@ class Live:
         self._reconciliations = 0
         self._bar_times = 0
         self._warm_up_targets: dict[str, float] = {}
+        self._warmed_until: datetime | None = None
         self._late_bars = 0
 
     def run(self) -> LiveSummary:
@@ -204,6 +206,9 @@ class Live:
             )
             if history.height:
                 self._warm_up_targets = self.runner.warm_up(history)
+                warmed_until: datetime = history["ts"].max()  # type: ignore[assignment]
+                self._warmed_until = warmed_until
+                await self.feed.ack(warmed_until)
         self.health.watch_symbols(list(self.config.symbols))
 
     async def _finish(self) -> None:
@@ -238,7 +243,7 @@ class Live:
 
     async def _trade(self) -> None:
         symbols = self.config.symbols
-        grouper = BarGrouper(symbols, grace=self.config.bar_grace)
+        grouper = BarGrouper(symbols, grace=self.config.bar_grace, after=self._warmed_until)
         stream = self.feed.bars(symbols, Interval.parse(self.config.interval))
         async for group in grouper.groups(stream):
             await self._handle(group)

@@ -1,0 +1,112 @@
+"""The crash test: the live process is killed with SIGKILL at random points and restarted.
+
+A real venue (lockstep replay, state on disk) serves a fast SMA crossover; ``quantstrata live
+--venue sim`` runs as a separate process, is killed with SIGKILL while it trades and restarted
+with the same journal and run id, over and over, until the replay ends. Afterwards: no
+duplicate order at the venue (no decision was sent twice: the position never exceeds what one
+all-in target buys), no fill lost (the journal holds exactly the venue's trade ids), positions
+equal the venue's, and folding the journal twice gives the same state.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from quantstrata.data import load_sample
+from quantstrata.execution import CommissionConfig
+from quantstrata.live.journal import SqliteJournal
+from quantstrata.live.state import LiveState
+from tests.kit.venue import HEADERS, KEY_TEXT, venue_in_thread
+
+KILLS = int(os.environ.get("QUANTSTRATA_CRASH_KILLS", "20"))
+BARS = 60 * KILLS
+STRATEGY = "quantstrata.strategy.examples:SmaCrossover"
+
+
+def _spawn(url: str, journal: Path, log: Path) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-c", "from quantstrata.cli.app import main; raise SystemExit(main())",
+        "live", STRATEGY,
+        "--venue", "sim", "--venue-url", url, "--symbol", "SPX",
+        "--journal", str(journal), "--run-id", "crash",
+        "--param", "fast=2", "--param", "slow=5", "--param", "allow_short=false",
+    ]  # fmt: skip
+    environment = {**os.environ, "QUANTSTRATA_VENUE_KEY": KEY_TEXT}
+    with log.open("ab") as output:
+        return subprocess.Popen(command, env=environment, stdout=output, stderr=output)
+
+
+def _position(client: httpx.Client) -> int:
+    return int(client.get("/v1/status").json()["bars_published"])
+
+
+def _wait_for_progress(client: httpx.Client, process: subprocess.Popen[bytes], since: int) -> bool:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        if _position(client) > since + 1:
+            return True
+        time.sleep(0.05)
+    raise AssertionError("the live process made no progress in 60 s")
+
+
+@pytest.mark.slow
+def test_killed_and_restarted_live_process_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    bars = load_sample("SPX_1d").head(BARS)
+    journal, log = tmp_path / "journal.sqlite", tmp_path / "live.log"
+    chance = random.Random(20_261_123)
+    kills = 0
+    with (
+        venue_in_thread(
+            bars,
+            speed="lockstep",
+            state=tmp_path / "venue.sqlite",
+            commission=CommissionConfig(rate=0.001),
+        ) as server,
+        httpx.Client(base_url=server.url, headers=HEADERS, timeout=10.0) as client,
+    ):
+        while True:
+            process = _spawn(server.url, journal, log)
+            if kills < KILLS and _wait_for_progress(client, process, _position(client)):
+                time.sleep(chance.uniform(0.0, 0.4))
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+                kills += 1
+                continue
+            assert process.wait(timeout=600) == 0, log.read_text()[-3000:]
+            break
+        venue_orders = client.get("/v1/orders", params={"status": "all"}).json()
+        venue_fills = client.get("/v1/fills").json()
+        venue_positions = {p["symbol"]: p["quantity"] for p in client.get("/v1/positions").json()}
+        status = client.get("/v1/status").json()
+    assert kills == KILLS
+    assert status["bars_published"] == BARS
+    store = SqliteJournal(journal)
+    try:
+        state = LiveState.fold(store.replay())
+        again = LiveState.fold(store.replay())
+    finally:
+        store.close()
+    assert state == again
+    ours = {trade for order in state.orders.values() for trade in order.trade_ids}
+    assert ours == {fill["trade_id"] for fill in venue_fills}
+    assert len(venue_orders) == len({order["client_order_id"] for order in venue_orders})
+    held = {str(s): p.quantity for s, p in state.positions.items() if not p.is_flat}
+    assert held == pytest.approx({s: q for s, q in venue_positions.items() if q})
+    position, cash = 0.0, 100_000.0
+    for fill in sorted(venue_fills, key=lambda item: (item["ts"], int(item["trade_id"][1:]))):
+        signed = fill["quantity"] if fill["side"] == "buy" else -fill["quantity"]
+        position += signed
+        cash -= signed * fill["price"] + fill["commission"]
+        assert 0.0 <= position * fill["price"] <= 1.01 * (cash + position * fill["price"])
+    assert len(venue_fills) > KILLS
