@@ -71,6 +71,9 @@ def live(
     ] = None,
     first: Annotated[datetime | None, typer.Option("--from", help="Paper: first bar read.")] = None,
     end: Annotated[datetime | None, typer.Option("--to", help="Paper: end, exclusive.")] = None,
+    pause: Annotated[
+        float, typer.Option("--pause", help="Paper: seconds between bar times (0: at once).")
+    ] = 0.0,
     cash: Annotated[float, typer.Option("--cash", help="Paper: starting cash.")] = 100_000.0,
     commission: Annotated[float, typer.Option("--commission", help="Paper: rate.")] = 0.0,
     journal: Annotated[str, typer.Option("--journal", help="SQLite file or DSN.")] = (
@@ -93,6 +96,7 @@ def live(
             chosen,
             loaded.bars,
             start=as_utc(start),
+            pause=pause,
             cash=cash,
             commission=commission,
             journal=journal,
@@ -108,6 +112,8 @@ def live(
         runtime = Live(chosen, VenueFeed(venue_url, key), VenueBroker(venue_url, key), config)
         summary = runtime.run()
     console.print(summary_table(summary))
+    if summary.stopped_by != "feed ended":
+        console.print(f"stopped: {summary.stopped_by}; the journal is closed", highlight=False)
 
 
 def run_paper(
@@ -115,6 +121,7 @@ def run_paper(
     bars: pl.DataFrame,
     *,
     start: datetime | None,
+    pause: float = 0.0,
     cash: float,
     commission: float,
     journal: str,
@@ -135,7 +142,7 @@ def run_paper(
         fill_model=FillModel(commission=CommissionConfig.build(rate=commission)),
         cash=cash,
     )
-    feed = ReplayFeed(bars, interval, start=start)
+    feed = ReplayFeed(bars, interval, start=start, pause=pause)
     return Live(strategy, feed, broker, config, clock=clock).run()
 
 

@@ -214,11 +214,11 @@ class Live:
     async def _finish(self) -> None:
         """Stop new orders; cancel open ones when configured; settle what the venue knows."""
         self.runner.stop()
-        with contextlib.suppress(Exception):
-            await self.manager.resolve_open()
+        await self.manager.resolve_open()
         if self.config.cancel_on_shutdown:
             for order in list(self.manager.state.open_orders()):
                 await self.manager.cancel(order.order_id)
+            await self.manager.resolve_open()
 
     def _summary(self, reason: str) -> LiveSummary:
         positions = {
