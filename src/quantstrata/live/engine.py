@@ -30,6 +30,7 @@ from quantstrata.core.secrets import Secret
 from quantstrata.execution.risk import RiskEngine, RiskViolation
 from quantstrata.execution.targets import TargetBook, orders_for_targets
 from quantstrata.live._grouping import BarGrouper
+from quantstrata.live._groups import LinkedOrders
 from quantstrata.live.alerts import (
     AlertLevel,
     AlertRouter,
@@ -134,6 +135,7 @@ class Live:
             window=config.window,
         )
         self.sizing = config.sizing(self.runner.units)
+        self.linked = LinkedOrders(self.manager, self._send)
         self._targets: dict[str, float] = {}
         self._orders_sent = 0
         self._rejections = 0
@@ -162,7 +164,7 @@ class Live:
         try:
             await self._start()
             background = [
-                asyncio.create_task(self.manager.consume_updates(), name="updates"),
+                asyncio.create_task(self._consume_updates(), name="updates"),
                 asyncio.create_task(self._reconcile_loop(stop), name="reconcile"),
                 asyncio.create_task(self.health.run(stop), name="health"),
             ]
@@ -256,6 +258,9 @@ class Live:
                 await self.broker.on_bar(bar)
         if self.config.sync_orders and self.manager.state.open_orders():
             await self.manager.resolve_open()
+        await self.linked.update()
+        self.runner.context.begin(ts)
+        self._report_order_changes()
         for bar in bars:
             self.health.bar_received(bar.symbol)
         intents = self.runner.handle(bars)
@@ -270,15 +275,10 @@ class Live:
         for order_id in intents.cancels:
             await self.manager.cancel(order_id)
         for order_id, request in intents.submits:
-            if not isinstance(request, OrderRequest):
-                self.manager.alarm(
-                    "unsupported_order",
-                    f"{type(request).__name__} groups are not sent by the live runtime yet;"
-                    f" {order_id} dropped",
-                    order_id=order_id,
-                )
-                continue
-            await self._send(request, order_id)
+            if isinstance(request, OrderRequest):
+                await self._send(request, order_id)
+            else:
+                await self.linked.submit(order_id, request)
         changed = {
             symbol: target
             for symbol, target in intents.targets.items()
@@ -297,7 +297,25 @@ class Live:
         for request in orders_for_targets(changed, book, self.sizing):
             await self._send(request, None)
 
-    async def _send(self, request: OrderRequest, order_id: ClientOrderId | None) -> None:
+    async def _consume_updates(self) -> None:
+        async for event in self.broker.updates():
+            await self.manager.apply_update(event)
+            await self.linked.update()
+
+    def _report_order_changes(self) -> None:
+        """Call the strategy's ``on_order`` and ``on_fill`` with what changed since last time."""
+        manager = self.manager
+        changed = list(dict.fromkeys(manager.changed_orders))
+        fills, manager.booked_fills, manager.changed_orders = manager.booked_fills, [], []
+        strategy = self.strategy
+        if not isinstance(strategy, EventStrategy):
+            return
+        for order_id in changed:
+            strategy.on_order(manager.orders[order_id], self.runner.context)
+        for fill in fills:
+            strategy.on_fill(fill, self.runner.context)
+
+    async def _send(self, request: OrderRequest, order_id: ClientOrderId | None) -> bool:
         prices = self._prices()
         try:
             await self.manager.submit(
@@ -315,8 +333,9 @@ class Live:
                 source="risk",
                 symbol=request.symbol,
             )
-            return
+            return False
         self._orders_sent += 1
+        return True
 
     def _prices(self) -> dict[str, float]:
         return {

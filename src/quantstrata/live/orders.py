@@ -130,6 +130,8 @@ class OrderManager:
         self.log = logger if logger is not None else get_logger("quantstrata.live.orders")
         self.state = LiveState.fold(journal.replay())
         self._reserved = self._highest_number()
+        self.booked_fills: list[Fill] = []
+        self.changed_orders: list[ClientOrderId] = []
         self._push_trading_states()
 
     def __repr__(self) -> str:
@@ -161,9 +163,17 @@ class OrderManager:
     # ------------------------------------------------------------------ journal first
 
     def record(self, entry: JournalEntry) -> JournalRecord:
-        """Append ``entry`` to the journal, then fold it into the state; return the record."""
+        """Append ``entry`` to the journal, then fold it into the state; return the record.
+
+        Fills booked and orders changed are also queued in :attr:`booked_fills` and
+        :attr:`changed_orders` for the runtime to report to the strategy (it empties them).
+        """
         record = self.journal.append(entry)
         booked = self.state.apply(record)
+        self.booked_fills.extend(booked)
+        changed = getattr(entry, "order_id", None)
+        if changed is not None and changed in self.state.orders:
+            self.changed_orders.append(changed)
         for fill in booked:
             self.log.info(
                 "booked fill %s: %s %s %s @ %s",
