@@ -257,7 +257,9 @@ class Live:
             for bar in bars:
                 await self.broker.on_bar(bar)
         if self.config.sync_orders and self.manager.state.open_orders():
-            await self.manager.resolve_open()
+            await asyncio.sleep(0)  # let the update stream apply what already arrived
+            if self.manager.state.open_orders():
+                await self.manager.resolve_open()
         await self.linked.update()
         self.runner.context.begin(ts)
         self._report_order_changes()
@@ -335,6 +337,7 @@ class Live:
             )
             return False
         self._orders_sent += 1
+        self.health.broker_succeeded()
         return True
 
     def _prices(self) -> dict[str, float]:
