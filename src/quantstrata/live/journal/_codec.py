@@ -69,6 +69,10 @@ _TYPES: dict[str, type[Any]] = {
     )
 }
 _ENTRY_TYPES = frozenset(_TYPES) - {"OrderRequest", "Fill", "RiskFailure"}
+_FIELD_NAMES: dict[str, tuple[str, ...]] = {
+    name: tuple(item.name for item in dataclasses.fields(cls)) for name, cls in _TYPES.items()
+}
+_PLAIN = frozenset({str, int, float, bool})
 
 
 def entry_kind(entry: JournalEntry) -> str:
@@ -104,25 +108,27 @@ def decode_entry(text: str) -> JournalEntry:
 
 
 def _encode(value: object) -> object:
+    # Ordered by frequency: plain values first, then enums (before int), ids, times, records.
+    kind = type(value)
+    if value is None or kind in _PLAIN:
+        return value
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, str):
+        return str(value)
     if isinstance(value, datetime):
         return {"$dt": value.isoformat()}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        name = type(value).__name__
-        if name not in _TYPES:
-            raise JournalError(f"cannot journal a {name}")
-        body: dict[str, object] = {"$type": name}
-        for item in dataclasses.fields(value):
-            body[item.name] = _encode(getattr(value, item.name))
+    names = _FIELD_NAMES.get(kind.__name__)
+    if names is not None and _TYPES[kind.__name__] is kind:
+        body: dict[str, object] = {"$type": kind.__name__}
+        for name in names:
+            body[name] = _encode(getattr(value, name))
         return body
     if isinstance(value, tuple | list | frozenset):
         return [_encode(item) for item in value]
     if isinstance(value, Mapping):
         return {"$map": {str(key): _encode(item) for key, item in value.items()}}
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    raise JournalError(f"cannot journal a value of type {type(value).__name__}: {value!r}")
+    raise JournalError(f"cannot journal a value of type {kind.__name__}: {value!r}")
 
 
 def _decode(value: object) -> object:
