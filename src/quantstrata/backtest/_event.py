@@ -373,6 +373,13 @@ class EventBook:
         )
 
     def _step_bracket(self, item: _Working, state: WorkingBracket, bar: Bar) -> None:
+        # Bracket exits are reduce-only: never beyond the position held now (wt-realism fix).
+        allowed = self._allowed(self.orders[item.ids[0]].request, state.quantity)
+        if allowed <= _EPSILON * state.quantity:
+            self._cancel_by_id(item.ids[0], "nothing to reduce", requested=False)
+            return
+        if allowed < state.quantity:
+            state = replace(state, quantity=allowed)
         step = self._models[item.symbol].step_bracket(state, bar)
         if step.bracket is not None:
             item.state = step.bracket

@@ -140,6 +140,7 @@ def _execute_nb(  # noqa: PLR0917
     order[1] = capped - current
     order[2] = delta
     if abs(delta) <= _EPSILON * max(abs(current), 1.0):
+        order[2] = 0.0  # a rounding-error remainder is no order (the event loop sends none)
         return True
     side = BUY if delta > 0.0 else SELL
     triggered, first_fill = False, True
