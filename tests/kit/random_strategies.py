@@ -25,7 +25,7 @@ from quantstrata.model.orders import (
     OrderType,
     TimeInForce,
 )
-from quantstrata.strategy import BarSnapshot, EventStrategy, SignalStrategy, StrategyContext
+from quantstrata.strategy import BarSnapshot, EventStrategy, StrategyContext
 from quantstrata.strategy.signal import TargetUnit
 from tests.kit.backtest import FixedTargets
 
@@ -159,7 +159,9 @@ class RandomOrders(EventStrategy):
                 context.cancel(working[self.count % len(working)].order_id)
             return
         if action.kind == "target":
-            context.target(symbol, math.copysign(min(abs(action.quantity) / 40.0, 1.0), action.quantity))
+            context.target(
+                symbol, math.copysign(min(abs(action.quantity) / 40.0, 1.0), action.quantity)
+            )
             return
         if action.kind == "oco":
             tag = f"oco{self.count}"
@@ -211,7 +213,9 @@ def _single(kind: str, symbol: str, action: Action, close: float, tag: str) -> O
 def _bracket(symbol: str, action: Action, close: float, tag: str) -> Bracket:
     sign = 1.0 if action.quantity > 0 else -1.0
     if action.offset == 0.0:
-        entry = OrderRequest.market(symbol, action.quantity, time_in_force=action.time_in_force, tag=tag)
+        entry = OrderRequest.market(
+            symbol, action.quantity, time_in_force=action.time_in_force, tag=tag
+        )
         reference = close
     else:
         reference = round(close * (1.0 - sign * abs(action.offset)), 4)
@@ -223,8 +227,32 @@ def _bracket(symbol: str, action: Action, close: float, tag: str) -> Bracket:
     return Bracket(entry, stop_loss=stop_loss, take_profit=take_profit)
 
 
+def expected_carry(result: BacktestResult, borrow_rate: float, financing_rate: float) -> np.ndarray:
+    """Recompute the carry cost of each bar in plain Polars from the book after the bar before.
+
+    Short positions are valued at their latest close, cash below zero is borrowed, and a bar's
+    interval is actual/365 years since the previous bar time.
+    """
+    values = (
+        result.positions.pivot("symbol", index="ts", values="value")
+        .sort("ts")
+        .fill_null(strategy="forward")
+        .fill_null(0.0)
+    )
+    equity = result.equity.select("ts", "cash").join(values, on="ts", how="left")
+    symbols = [name for name in values.columns if name != "ts"]
+    shorts = equity.select(
+        pl.sum_horizontal([pl.min_horizontal(pl.col(name), pl.lit(0.0)) for name in symbols])
+    ).to_series()
+    borrowed = (-equity["cash"]).clip(lower_bound=0.0)
+    seconds = equity["ts"].diff().dt.total_nanoseconds().fill_null(0).to_numpy() / 1e9
+    years = seconds / (365.0 * 86_400.0)
+    owed = borrow_rate * (-shorts.to_numpy()) + financing_rate * borrowed.to_numpy()
+    return np.concatenate([[0.0], years[1:] * owed[:-1]])
+
+
 def replay_account(result: BacktestResult, cash: float) -> tuple[np.ndarray, np.ndarray]:
-    """Recompute cash per bar and positions per ``result.positions`` row from the fills alone."""
+    """Recompute cash per bar (before carry costs) and positions from the fills alone."""
     fills = result.fills.with_columns(
         (pl.when(pl.col("side") == "buy").then(1.0).otherwise(-1.0) * pl.col("quantity")).alias(
             "signed"

@@ -26,6 +26,7 @@ from quantstrata.backtest._signal import leverage_tag
 from quantstrata.backtest.config import BacktestConfig
 from quantstrata.core.clock import datetime_from_ns
 from quantstrata.execution import FillModel, FillResult, WorkingBracket, WorkingOrder
+from quantstrata.execution._nb import carry_cost_nb
 from quantstrata.model.bar import TIMESTAMP_DTYPE, Bar
 from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId, VenueOrderId
 from quantstrata.model.orders import (
@@ -494,8 +495,10 @@ def run_event(strategy: EventStrategy, aligned: AlignedBars, config: BacktestCon
     offset = config.fill.policy.bar_offset
     strategy.on_start(context)
     book.drain()
+    carry = config.carry_factors(aligned.times)  # wt-realism: borrow and financing
     for bar in range(aligned.times.shape[0]):
         book.begin_bar(bar)
+        book.cash -= carry_cost_nb(book.cash, book.quantities, book.marks, *carry[bar])
         if offset == 1:
             book.execute()
         book.mark_closes()

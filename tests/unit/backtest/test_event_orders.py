@@ -67,7 +67,12 @@ def test_trailing_amount_ratchets_up_only_and_fills_at_its_level() -> None:
         (100.0, 104.0, 99.5, 103.0),  # trails from the open 100: stop 95; high 104 -> 99
         (103.0, 108.0, 102.0, 107.0),  # stop 99 not hit; high 108 -> stop 103
         (107.0, 107.5, 104.0, 105.0),  # stop 103 not hit; the high 107.5 does not lower it
-        (105.0, 106.0, 102.8, 103.0),  # low 102.8 <= 103: sell at the stop (a lower trail would not)
+        (
+            105.0,
+            106.0,
+            102.8,
+            103.0,
+        ),  # low 102.8 <= 103: sell at the stop (a lower trail would not)
         (103.0, 103.0, 103.0, 103.0),
     ]
     script = {0: [OrderRequest.market("AAA", 10.0), _trailing(OrderSide.SELL, amount=5.0)]}

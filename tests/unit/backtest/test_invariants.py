@@ -21,6 +21,7 @@ from tests.kit.random_strategies import (
     EventTargets,
     RandomOrders,
     UnitTargets,
+    expected_carry,
     plans,
     replay_account,
     target_grid,
@@ -30,7 +31,7 @@ SYMBOLS = ("AAA", "BBB", "CCC")
 SLIPPAGE_BASIS_POINTS = 7.0
 
 configs = st.builds(
-    lambda policy, rate, slipped, short, leverage, fractional: BacktestConfig(
+    lambda policy, rate, slipped, short, leverage, fractional, carry: BacktestConfig(
         check_lookahead=False,
         fill=FillConfig(policy=policy),
         commission=CommissionConfig(rate=rate, per_order=1.0 if rate else 0.0),
@@ -38,9 +39,10 @@ configs = st.builds(
         allow_short=short,
         max_leverage=leverage,
         fractional=fractional,
+        borrow_rate=carry[0],
+        financing_rate=carry[1],
         instruments={
-            symbol: Instrument(symbol, AssetClass.EQUITY, "USD", lot_size=5.0)
-            for symbol in SYMBOLS
+            symbol: Instrument(symbol, AssetClass.EQUITY, "USD", lot_size=5.0) for symbol in SYMBOLS
         },
     ),
     policy=st.sampled_from(list(FillPolicy)),
@@ -49,6 +51,7 @@ configs = st.builds(
     short=st.booleans(),
     leverage=st.sampled_from([0.5, 1.0, 3.0]),
     fractional=st.booleans(),
+    carry=st.sampled_from([(0.0, 0.0), (0.04, 0.0), (0.0, 0.09), (0.25, 0.5)]),
 )
 
 
@@ -59,8 +62,12 @@ def _check_accounting(result: BacktestResult, config: BacktestConfig) -> None:
     assert np.allclose(
         equity["equity"], equity["cash"] + equity["positions_value"], rtol=1e-12, atol=1e-9
     )
+    carry = expected_carry(result, config.borrow_rate, config.financing_rate)
+    assert np.allclose(equity["carry_cost"], carry, rtol=1e-9, atol=1e-9)
+    assert (equity["carry_cost"] >= 0.0).all()
     cash_path, held = replay_account(result, config.cash)
-    assert np.allclose(equity["cash"], cash_path, rtol=1e-9, atol=1e-6)
+    carried = cash_path - np.cumsum(equity["carry_cost"].to_numpy())
+    assert np.allclose(equity["cash"], carried, rtol=1e-9, atol=1e-6)
     assert np.allclose(result.positions["quantity"], held, rtol=1e-9, atol=1e-9)
     assert np.allclose(
         result.positions["value"], result.positions["quantity"] * result.positions["price"]
@@ -198,6 +205,7 @@ def test_a_strategy_that_never_trades_ends_with_its_cash(
         assert result.final_equity == config.cash
         assert (result.equity["cash"] == config.cash).all()
         assert (result.positions["quantity"] == 0.0).all()
+        assert (result.equity["carry_cost"] == 0.0).all()
 
 
 def test_a_rounding_error_remainder_sends_no_order() -> None:
