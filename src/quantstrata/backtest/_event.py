@@ -307,6 +307,8 @@ class EventBook:
 
     def _step(self, item: _Working, bar: Bar) -> None:
         order = self.orders[item.order_id]
+        if not item.state.arrived:  # wt-realism: a DAY order lives in the first session it meets
+            item.session = bar.ts.date()
         if order.request.time_in_force is TimeInForce.DAY and bar.ts.date() != item.session:
             self.working.remove(item)
             self._apply(Expired(item.order_id, self.now))

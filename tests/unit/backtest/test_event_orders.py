@@ -7,8 +7,10 @@ Every expected price below is worked out by hand from the bars and the rules in
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+import polars as pl
 import pytest
 
 from quantstrata.backtest import Backtest, BacktestConfig, BacktestResult
@@ -21,8 +23,9 @@ from quantstrata.model.orders import (
     OrderSide,
     OrderStatus,
     OrderType,
+    TimeInForce,
 )
-from tests.kit.backtest import ScriptedOrders, make_bars
+from tests.kit.backtest import START, ScriptedOrders, make_bars
 
 Row = tuple[float, float, float, float]
 
@@ -197,3 +200,44 @@ def test_bracket_exits_never_go_beyond_the_position() -> None:
     exits = [o for o in _last_updates(strategy).values() if o.request.reduce_only]
     assert [o.status for o in exits] == [OrderStatus.CANCELLED, OrderStatus.CANCELLED]
     assert {o.reason for o in exits} == {"nothing to reduce"}
+
+
+DAY_BARS = [
+    (100.0, 101.0, 99.0, 100.0),
+    (100.0, 101.0, 98.0, 100.0),  # reaches 98
+    (100.0, 101.0, 97.0, 100.0),  # reaches 97
+    (100.0, 100.0, 100.0, 100.0),
+]
+
+
+def test_a_day_order_decided_at_a_close_works_through_the_next_session() -> None:
+    """Regression: a DAY order decided on a daily close expired before meeting any bar."""
+    reached = OrderRequest.limit("AAA", 10.0, 98.0, time_in_force=TimeInForce.DAY)
+    _, result = _run(DAY_BARS, {0: [reached]})
+    assert _fills(result) == [(1, "buy", 98.0)]
+    missed = OrderRequest.limit("AAA", 10.0, 97.0, time_in_force=TimeInForce.DAY)
+    strategy, result = _run(DAY_BARS, {0: [missed]})
+    assert result.fills.is_empty()
+    expired = _last_updates(strategy)[strategy.ids[0]]
+    assert expired.status is OrderStatus.EXPIRED
+    assert expired.updated_at == result.bars["ts"][2]
+
+
+def test_a_day_order_expires_at_the_first_bar_of_the_next_date() -> None:
+    start = START.replace(hour=9)
+    hours = [
+        start,
+        start + timedelta(hours=1),
+        start + timedelta(hours=2),
+        start + timedelta(days=1),
+    ]
+    bars = make_bars([(100.0, 101.0, 99.0, 100.0)] * 3 + [(96.0, 97.0, 95.0, 96.0)]).with_columns(
+        pl.Series("ts", hours).cast(pl.Datetime("ns", "UTC"))
+    )
+    request = OrderRequest.limit("AAA", 10.0, 97.0, time_in_force=TimeInForce.DAY)
+    strategy = ScriptedOrders({0: [request]})
+    result = Backtest(bars, strategy).run()
+    assert result.fills.is_empty()  # the next day's bar would have filled a GTC order
+    assert result.orders["status"].to_list() == ["expired"]
+    gtc = ScriptedOrders({0: [OrderRequest.limit("AAA", 10.0, 97.0)]})
+    assert Backtest(bars, gtc).run().fills["price"].to_list() == [96.0]
