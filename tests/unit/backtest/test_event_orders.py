@@ -185,6 +185,19 @@ def test_bracket_gap_through_the_stop_loss_fills_at_the_open() -> None:
         assert _fills(result) == [(1, "buy", 100.5), (2, "sell", 96.0)]
 
 
+def test_bracket_exits_start_on_the_bar_after_the_entry_fill() -> None:
+    rows = [
+        BRACKET_BARS[0],
+        (100.5, 101.0, 97.0, 99.0),  # the entry buys at 100.5; this bar's 97 is not tested
+        (99.0, 100.0, 98.5, 99.5),  # neither exit is reached
+        (99.5, 99.5, 99.5, 99.5),
+    ]
+    bracket = Bracket(OrderRequest.market("AAA", 10.0), stop_loss=98.0, take_profit=104.0)
+    _, result = _run(rows, {0: [bracket]})
+    assert _fills(result) == [(1, "buy", 100.5)]
+    assert result.orders["status"].to_list() == ["filled", "pending", "pending"]
+
+
 def test_bracket_exits_never_go_beyond_the_position() -> None:
     """Regression: a bracket's reduce-only exit used to sell into (or deepen) a short."""
     rows = [

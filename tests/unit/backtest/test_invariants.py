@@ -31,9 +31,9 @@ SYMBOLS = ("AAA", "BBB", "CCC")
 SLIPPAGE_BASIS_POINTS = 7.0
 
 configs = st.builds(
-    lambda policy, rate, slipped, short, leverage, fractional, carry: BacktestConfig(
+    lambda policy, cap, rate, slipped, short, leverage, fractional, carry: BacktestConfig(
         check_lookahead=False,
-        fill=FillConfig(policy=policy),
+        fill=FillConfig(policy=policy, volume_cap=cap[0], round_lots=cap[1]),
         commission=CommissionConfig(rate=rate, per_order=1.0 if rate else 0.0),
         slippage=SlippageConfig(fixed_basis_points=SLIPPAGE_BASIS_POINTS if slipped else 0.0),
         allow_short=short,
@@ -46,6 +46,7 @@ configs = st.builds(
         },
     ),
     policy=st.sampled_from(list(FillPolicy)),
+    cap=st.sampled_from([(None, False), (0.05, False), (None, True), (0.3, True)]),
     rate=st.sampled_from([0.0, 0.002]),
     slipped=st.booleans(),
     short=st.booleans(),
