@@ -31,8 +31,9 @@ class BacktestConfig(FrozenConfig):
     - ``max_leverage``: the largest gross exposure (Σ |position value| / equity, valued at the
       execution price) a target may build; a target order that would exceed it is reduced to
       the cap and the reduction is recorded in the order's ``tag``.
-    - ``fractional``: trade fractional units; ``False`` rounds every target order toward zero
-      to whole lots of ``instruments[symbol]`` (one unit for symbols without an instrument).
+    - ``fractional``: trade fractional units; ``False`` (or ``fill.round_lots``) rounds every
+      target order toward zero to whole lots of ``instruments[symbol]`` (one unit for symbols
+      without an instrument).
     - ``instruments``: trading rules per symbol (lot size, minimum quantity).
     - ``borrow_rate``: annual cost of borrowing shorted instruments, a fraction of the short
       positions' market value (``0.03`` = 3 % a year); 0 (default) charges nothing.
@@ -79,8 +80,12 @@ class BacktestConfig(FrozenConfig):
         return value
 
     def lot_size(self, symbol: str) -> tuple[float, float]:
-        """Return ``(lot_size, min_quantity)`` of ``symbol``; ``(0, 0)`` trades any fraction."""
-        if self.fractional:
+        """Return ``(lot_size, min_quantity)`` of ``symbol``; ``(0, 0)`` trades any fraction.
+
+        ``fill.round_lots`` rounds target orders to lots too, so both engines size a target
+        alike (the event loop's fill model would otherwise round only its fills).
+        """
+        if self.fractional and not self.fill.round_lots:
             return 0.0, 0.0
         instrument = self.instruments.get(symbol)
         if instrument is None:
