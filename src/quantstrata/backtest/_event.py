@@ -26,6 +26,7 @@ from quantstrata.backtest._signal import leverage_tag
 from quantstrata.backtest.config import BacktestConfig
 from quantstrata.core.clock import datetime_from_ns
 from quantstrata.execution import FillModel, FillResult, WorkingBracket, WorkingOrder
+from quantstrata.execution._nb import carry_cost_nb
 from quantstrata.model.bar import TIMESTAMP_DTYPE, Bar
 from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId, VenueOrderId
 from quantstrata.model.orders import (
@@ -306,6 +307,8 @@ class EventBook:
 
     def _step(self, item: _Working, bar: Bar) -> None:
         order = self.orders[item.order_id]
+        if not item.state.arrived:  # wt-realism: a DAY order lives in the first session it meets
+            item.session = bar.ts.date()
         if order.request.time_in_force is TimeInForce.DAY and bar.ts.date() != item.session:
             self.working.remove(item)
             self._apply(Expired(item.order_id, self.now))
@@ -373,6 +376,13 @@ class EventBook:
         )
 
     def _step_bracket(self, item: _Working, state: WorkingBracket, bar: Bar) -> None:
+        # Bracket exits are reduce-only: never beyond the position held now (wt-realism fix).
+        allowed = self._allowed(self.orders[item.ids[0]].request, state.quantity)
+        if allowed <= _EPSILON * state.quantity:
+            self._cancel_by_id(item.ids[0], "nothing to reduce", requested=False)
+            return
+        if allowed < state.quantity:
+            state = replace(state, quantity=allowed)
         step = self._models[item.symbol].step_bracket(state, bar)
         if step.bracket is not None:
             item.state = step.bracket
@@ -487,8 +497,10 @@ def run_event(strategy: EventStrategy, aligned: AlignedBars, config: BacktestCon
     offset = config.fill.policy.bar_offset
     strategy.on_start(context)
     book.drain()
+    carry = config.carry_factors(aligned.times)  # wt-realism: borrow and financing
     for bar in range(aligned.times.shape[0]):
         book.begin_bar(bar)
+        book.cash -= carry_cost_nb(book.cash, book.quantities, book.marks, *carry[bar])
         if offset == 1:
             book.execute()
         book.mark_closes()

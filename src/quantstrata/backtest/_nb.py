@@ -16,7 +16,7 @@ import math
 import numba
 import numpy as np
 
-from quantstrata.execution._nb import BUY, MARKET, SELL, fill_order_nb
+from quantstrata.execution._nb import BUY, MARKET, SELL, carry_cost_nb, fill_order_nb
 
 __all__ = [
     "cap_leverage_nb",
@@ -140,6 +140,7 @@ def _execute_nb(  # noqa: PLR0917
     order[1] = capped - current
     order[2] = delta
     if abs(delta) <= _EPSILON * max(abs(current), 1.0):
+        order[2] = 0.0  # a rounding-error remainder is no order (the event loop sends none)
         return True
     side = BUY if delta > 0.0 else SELL
     triggered, first_fill = False, True
@@ -251,6 +252,7 @@ def simulate_targets_nb(  # noqa: PLR0917
     positions_out: np.ndarray,
     orders_index: np.ndarray,
     orders_values: np.ndarray,
+    carry: np.ndarray,
 ) -> int:
     """Simulate target positions bar by bar; return the number of orders written.
 
@@ -260,6 +262,7 @@ def simulate_targets_nb(  # noqa: PLR0917
     at_close, volume_cap``; ``costs``: commission (5) and slippage (4) settings, then
     ``lot_size, min_quantity`` per symbol. Outputs: cash and positions after each bar, and per
     order ``decision bar, execution bar, symbol`` and the seven values of :func:`_execute_nb`.
+    ``carry`` (bars × 2): borrow and financing factors, charged at each bar's start.
     """
     bars, symbols = closes.shape
     positions = np.zeros(symbols)
@@ -272,6 +275,8 @@ def simulate_targets_nb(  # noqa: PLR0917
     state = (positions, marks, account)
     count = 0
     for bar in range(bars):
+        # wt-realism: short borrow and financing, the same call as the event loop's.
+        account[0] -= carry_cost_nb(account[0], positions, marks, carry[bar, 0], carry[bar, 1])
         if offset == 1:
             count = _execute_pending_nb(
                 bar, has_bar, pending_from, prices, state, settings, costs, orders_index,

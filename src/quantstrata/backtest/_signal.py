@@ -69,7 +69,7 @@ def run_signal(
     count = _nb.simulate_targets_nb(
         aligned.open, aligned.high, aligned.low, aligned.close, aligned.volume,
         aligned.has_bar, grid, config.cash, settings, costs, fill.policy.bar_offset,
-        cash, positions, orders_index, orders_values,
+        cash, positions, orders_index, orders_values, config.carry_factors(aligned.times),
     )  # fmt: skip
     orders, fills = _frames(aligned, orders_index[:count], orders_values[:count])
     return Ledger(aligned, cash, positions, fills, orders)

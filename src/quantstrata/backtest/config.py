@@ -7,10 +7,13 @@ and the look-ahead check on.
 
 from __future__ import annotations
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import ConfigDict, Field, field_validator
 
 from quantstrata.core.config import FrozenConfig
 from quantstrata.execution.config import CommissionConfig, FillConfig, SlippageConfig
+from quantstrata.execution.costs import carry_factors
 from quantstrata.model.instrument import Instrument
 from quantstrata.process.calendar import canonical_calendar_code
 
@@ -28,9 +31,15 @@ class BacktestConfig(FrozenConfig):
     - ``max_leverage``: the largest gross exposure (Σ |position value| / equity, valued at the
       execution price) a target may build; a target order that would exceed it is reduced to
       the cap and the reduction is recorded in the order's ``tag``.
-    - ``fractional``: trade fractional units; ``False`` rounds every target order toward zero
-      to whole lots of ``instruments[symbol]`` (one unit for symbols without an instrument).
+    - ``fractional``: trade fractional units; ``False`` (or ``fill.round_lots``) rounds every
+      target order toward zero to whole lots of ``instruments[symbol]`` (one unit for symbols
+      without an instrument).
     - ``instruments``: trading rules per symbol (lot size, minimum quantity).
+    - ``borrow_rate``: annual cost of borrowing shorted instruments, a fraction of the short
+      positions' market value (``0.03`` = 3 % a year); 0 (default) charges nothing.
+    - ``financing_rate``: annual interest on negative cash (buying on margin), a fraction of
+      the amount borrowed; 0 (default) charges nothing. Both accrue between bar times,
+      actual/365, and are deducted from cash (``docs/backtest-realism.md``).
     - ``risk_free_rate``: annual rate for the Sharpe ratio of the metrics.
     - ``calendar``: exchange-calendars code used to annualise metrics; ``None`` infers the
       bars per year from the timestamps.
@@ -50,6 +59,8 @@ class BacktestConfig(FrozenConfig):
     max_leverage: float = Field(default=1.0, gt=0.0, allow_inf_nan=False)
     fractional: bool = True
     instruments: dict[str, Instrument] = Field(default_factory=dict)
+    borrow_rate: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
+    financing_rate: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
     risk_free_rate: float = Field(default=0.0, gt=-1.0, allow_inf_nan=False)
     calendar: str | None = None
     check_lookahead: bool = True
@@ -69,13 +80,21 @@ class BacktestConfig(FrozenConfig):
         return value
 
     def lot_size(self, symbol: str) -> tuple[float, float]:
-        """Return ``(lot_size, min_quantity)`` of ``symbol``; ``(0, 0)`` trades any fraction."""
-        if self.fractional:
+        """Return ``(lot_size, min_quantity)`` of ``symbol``; ``(0, 0)`` trades any fraction.
+
+        ``fill.round_lots`` rounds target orders to lots too, so both engines size a target
+        alike (the event loop's fill model would otherwise round only its fills).
+        """
+        if self.fractional and not self.fill.round_lots:
             return 0.0, 0.0
         instrument = self.instruments.get(symbol)
         if instrument is None:
             return 1.0, 0.0
         return instrument.lot_size, instrument.min_quantity
+
+    def carry_factors(self, times: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Return the borrow and financing factors of each bar's interval (both engines use it)."""
+        return carry_factors(times, self.borrow_rate, self.financing_rate)
 
     def summary(self) -> dict[str, object]:
         """Return the settings as plain values (instruments by their lot rules) for records."""

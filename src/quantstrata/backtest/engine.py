@@ -20,6 +20,7 @@ cancelled and the target retried on the next bar.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
@@ -28,12 +29,14 @@ from quantstrata._version import __version__
 from quantstrata.analytics import MetricsConfig
 from quantstrata.backtest._align import align_bars, canonical_bars
 from quantstrata.backtest._event import run_event
+from quantstrata.backtest._ledger import Ledger, marks
 from quantstrata.backtest._signal import run_signal
 from quantstrata.backtest.config import BacktestConfig
 from quantstrata.backtest.record import RunRecord, fingerprint
 from quantstrata.backtest.results import BacktestResult, build_result
 from quantstrata.core.clock import Clock, SimulatedClock
 from quantstrata.core.errors import ConfigError
+from quantstrata.execution._nb import carry_costs_nb
 from quantstrata.strategy.event import EventStrategy
 from quantstrata.strategy.lookahead import check_no_lookahead
 from quantstrata.strategy.signal import SignalStrategy
@@ -99,7 +102,23 @@ class Backtest:
         metrics = MetricsConfig(
             risk_free_rate=self.config.risk_free_rate, calendar=self.config.calendar
         )
-        return build_result(ledger, self.bars, record, metrics)
+        result = build_result(ledger, self.bars, record, metrics)
+        return _with_carry_costs(result, ledger, self.config)
+
+
+def _with_carry_costs(
+    result: BacktestResult, ledger: Ledger, config: BacktestConfig
+) -> BacktestResult:
+    """Add the ``carry_cost`` column: borrow and financing charged at each bar.
+
+    The engines deduct the charges from cash as they run; recomputing them here from the book
+    after each bar, with the same compiled function and inputs, gives the same numbers.
+    """
+    aligned = ledger.aligned
+    costs = carry_costs_nb(
+        ledger.cash, ledger.positions, marks(aligned), config.carry_factors(aligned.times)
+    )
+    return replace(result, equity=result.equity.with_columns(pl.Series("carry_cost", costs)))
 
 
 def _parameters(strategy: SignalStrategy | EventStrategy) -> dict[str, Any]:

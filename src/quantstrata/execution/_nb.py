@@ -32,6 +32,8 @@ __all__ = [
     "TRAILING_STOP",
     "cap_leverage_nb",
     "capped_quantity_nb",
+    "carry_cost_nb",
+    "carry_costs_nb",
     "commission_nb",
     "equity_nb",
     "execution_order_nb",
@@ -296,6 +298,48 @@ def match_bracket_nb(  # noqa: PLR0917
     if filled <= 0.0:
         return 0.0, np.nan, leg
     return filled, price, leg
+
+
+@numba.njit(cache=True)
+def carry_cost_nb(
+    cash: float,
+    positions: np.ndarray,
+    marks: np.ndarray,
+    borrow_factor: float,
+    financing_factor: float,
+) -> float:
+    """Return the cost of carrying a book over one interval: short borrow plus financing.
+
+    ``borrow_factor`` and ``financing_factor`` are the annual rates times the interval in years
+    (:func:`quantstrata.execution.costs.carry_factors`). The cost is ``borrow_factor × Σ
+    |position × mark|`` over short positions plus ``financing_factor × max(-cash, 0)``; long
+    positions and positive cash cost nothing. Both backtest engines call this one function.
+    """
+    if borrow_factor == 0.0 and financing_factor == 0.0:
+        return 0.0
+    short_value = 0.0
+    for index in range(positions.shape[0]):
+        if positions[index] < 0.0:
+            short_value -= positions[index] * marks[index]
+    return borrow_factor * short_value + financing_factor * max(-cash, 0.0)
+
+
+@numba.njit(cache=True)
+def carry_costs_nb(
+    cash: np.ndarray, positions: np.ndarray, marks: np.ndarray, factors: np.ndarray
+) -> np.ndarray:
+    """Return the carry cost charged at each bar from the book after the bar before.
+
+    ``cash`` (bars), ``positions`` and ``marks`` (bars × symbols) are the book after each bar;
+    ``factors`` (bars × 2) the borrow and financing factors of each bar's interval. The first
+    bar is charged nothing.
+    """
+    costs = np.zeros(cash.shape[0])
+    for bar in range(1, cash.shape[0]):
+        costs[bar] = carry_cost_nb(
+            cash[bar - 1], positions[bar - 1], marks[bar - 1], factors[bar, 0], factors[bar, 1]
+        )
+    return costs
 
 
 @numba.njit(cache=True)

@@ -10,6 +10,9 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import numpy as np
+import numpy.typing as npt
+
 from quantstrata.core.errors import ConfigError
 from quantstrata.execution import _nb
 from quantstrata.execution.config import CommissionConfig, SlippageConfig
@@ -17,7 +20,9 @@ from quantstrata.model.orders.enums import OrderSide
 from quantstrata.model.orders.fill import Liquidity
 
 __all__ = [
+    "DAYS_PER_YEAR",
     "CommissionCharge",
+    "carry_factors",
     "commission",
     "commission_arguments",
     "slippage_arguments",
@@ -100,6 +105,26 @@ def slippage_arguments(config: SlippageConfig) -> tuple[float, float, float, flo
         config.spread,
         config.volume_impact,
     )
+
+
+DAYS_PER_YEAR = 365.0
+"""The day count of carry costs: actual/365 (calendar time between bars over 365 days)."""
+_NANOSECONDS_PER_YEAR = DAYS_PER_YEAR * 86_400 * 1_000_000_000
+
+
+def carry_factors(
+    times: npt.NDArray[np.int64], borrow_rate: float, financing_rate: float
+) -> npt.NDArray[np.float64]:
+    """Return per bar ``(borrow_rate × years, financing_rate × years)`` since the bar before.
+
+    ``times`` are the bar times in nanoseconds, increasing; the rates are annual fractions
+    (``0.05`` = 5 % a year). Years are actual/365: a weekend between two daily bars counts its
+    three calendar days. The first bar has no interval and gets zeros.
+    """
+    _require_finite(borrow_rate=borrow_rate, financing_rate=financing_rate)
+    years = np.zeros(times.shape[0])
+    years[1:] = np.diff(times).astype(np.float64) / _NANOSECONDS_PER_YEAR
+    return np.column_stack((borrow_rate * years, financing_rate * years))
 
 
 def _require_finite(**values: float) -> None:
