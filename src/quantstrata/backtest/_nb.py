@@ -19,6 +19,7 @@ import numpy as np
 from quantstrata.execution._nb import BUY, MARKET, SELL, fill_order_nb
 
 __all__ = [
+    "all_prices_valid_nb",
     "cap_leverage_nb",
     "equity_nb",
     "execution_order_nb",
@@ -28,6 +29,18 @@ __all__ = [
 ]
 
 _EPSILON = 1e-12
+
+
+@numba.njit(cache=True)
+def all_prices_valid_nb(
+    opens: np.ndarray, highs: np.ndarray, lows: np.ndarray, closes: np.ndarray
+) -> bool:
+    """Return whether every price is finite and positive (one pass, stops at the first bad)."""
+    for row in range(closes.shape[0]):
+        for value in (opens[row], highs[row], lows[row], closes[row]):
+            if not (0.0 < value < math.inf):
+                return False
+    return True
 
 
 @numba.njit(cache=True)
@@ -271,12 +284,14 @@ def simulate_targets_nb(  # noqa: PLR0917
     prices = (opens, highs, lows, closes, volumes)
     state = (positions, marks, account)
     count = 0
+    waiting = 0  # symbols with a pending target
     for bar in range(bars):
-        if offset == 1:
+        if offset == 1 and waiting:
             count = _execute_pending_nb(
                 bar, has_bar, pending_from, prices, state, settings, costs, orders_index,
                 orders_values, count,
             )  # fmt: skip
+            waiting = _count_pending_nb(pending_from)
         for symbol in range(symbols):
             if has_bar[bar, symbol]:
                 marks[symbol] = closes[bar, symbol]
@@ -284,12 +299,24 @@ def simulate_targets_nb(  # noqa: PLR0917
                 if not np.isnan(value) and value != current[symbol]:
                     current[symbol] = value
                     account[1 + symbol] = value
+                    waiting += pending_from[symbol] < 0
                     pending_from[symbol] = bar
-        if offset == 0:
+        if offset == 0 and waiting:
             count = _execute_pending_nb(
                 bar, has_bar, pending_from, prices, state, settings, costs, orders_index,
                 orders_values, count,
             )  # fmt: skip
+            waiting = _count_pending_nb(pending_from)
         cash_out[bar] = account[0]
-        positions_out[bar] = positions
+        for symbol in range(symbols):
+            positions_out[bar, symbol] = positions[symbol]
     return count
+
+
+@numba.njit(cache=True)
+def _count_pending_nb(pending_from: np.ndarray) -> int:
+    """Return how many symbols have a pending target."""
+    waiting = 0
+    for symbol in range(pending_from.shape[0]):
+        waiting += pending_from[symbol] >= 0
+    return waiting
