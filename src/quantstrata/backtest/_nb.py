@@ -35,12 +35,13 @@ _EPSILON = 1e-12
 def all_prices_valid_nb(
     opens: np.ndarray, highs: np.ndarray, lows: np.ndarray, closes: np.ndarray
 ) -> bool:
-    """Return whether every price is finite and positive (one pass, stops at the first bad)."""
-    for row in range(closes.shape[0]):
-        for value in (opens[row], highs[row], lows[row], closes[row]):
-            if not (0.0 < value < math.inf):
-                return False
-    return True
+    """Return whether every price is finite and positive (branch-free, so it vectorises)."""
+    valid = True
+    for prices in (opens, highs, lows, closes):
+        for row in range(prices.shape[0]):
+            value = prices[row]
+            valid &= (value > 0.0) & (value < math.inf)
+    return valid
 
 
 @numba.njit(cache=True)
@@ -112,7 +113,7 @@ def cap_leverage_nb(  # noqa: PLR0917
     return limit if desired > 0.0 else -limit
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _execute_nb(  # noqa: PLR0917
     bar: int,
     symbol: int,
@@ -195,19 +196,29 @@ def execution_order_nb(  # noqa: PLR0917
         if positions[symbol] != 0.0:
             mark = prices[symbol] if pending[symbol] else marks[symbol]
             equity += positions[symbol] * mark
-    first = np.empty(0, dtype=np.int64)
-    later = np.empty(0, dtype=np.int64)
-    for column in np.flatnonzero(pending):
-        current = positions[column]
-        desired = target_position_nb(targets[column], units, equity, prices[column], allow_short)
-        if current != 0.0 and (desired * current <= 0.0 or abs(desired) < abs(current)):
-            first = np.append(first, column)
-        else:
-            later = np.append(later, column)
-    return np.concatenate((first, later))
+    reducing = np.zeros(positions.shape[0], dtype=np.bool_)
+    count = 0
+    for column in range(positions.shape[0]):
+        if pending[column]:
+            count += 1
+            current = positions[column]
+            desired = target_position_nb(
+                targets[column], units, equity, prices[column], allow_short
+            )
+            reducing[column] = current != 0.0 and (
+                desired * current <= 0.0 or abs(desired) < abs(current)
+            )
+    order = np.empty(count, dtype=np.int64)
+    filled = 0
+    for first in (True, False):
+        for column in range(positions.shape[0]):
+            if pending[column] and reducing[column] == first:
+                order[filled] = column
+                filled += 1
+    return order
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _execute_pending_nb(  # noqa: PLR0917
     bar: int,
     has_bar: np.ndarray,
@@ -221,29 +232,55 @@ def _execute_pending_nb(  # noqa: PLR0917
     count: int,
 ) -> int:
     """Execute the pending targets of symbols with a bar at ``bar``; return the order count."""
-    waiting = False
+    waiting, last = 0, -1
     for symbol in range(pending_from.shape[0]):
-        waiting = waiting or (pending_from[symbol] >= 0 and has_bar[bar, symbol])
-    if not waiting:
+        if pending_from[symbol] >= 0 and has_bar[bar, symbol]:
+            waiting, last = waiting + 1, symbol
+    if waiting == 1:  # nothing to put in order
+        return _record_nb(
+            bar, last, pending_from, prices, state, settings, costs, orders_index,
+            orders_values, count,
+        )  # fmt: skip
+    if waiting == 0:
         return count
     opens, _, _, closes, _ = prices
     positions, marks, account = state
     pending = (pending_from >= 0) & has_bar[bar]
-    at_close = settings[3] > 0.0
-    execution_prices = closes[bar] if at_close else opens[bar]
+    execution_prices = closes[bar] if settings[3] > 0.0 else opens[bar]
     order = execution_order_nb(
         pending, account[1:], positions, marks, execution_prices, account[0],
         settings[0] > 0.0, settings[1] > 0.0,
     )  # fmt: skip
     for symbol in order:
-        source = pending_from[symbol]
-        if _execute_nb(bar, symbol, prices, state, settings, costs, orders_values[count]):
-            pending_from[symbol] = -1
-        if orders_values[count, 2] != 0.0:
-            orders_index[count, 0] = source
-            orders_index[count, 1] = bar
-            orders_index[count, 2] = symbol
-            count += 1
+        count = _record_nb(
+            bar, symbol, pending_from, prices, state, settings, costs, orders_index,
+            orders_values, count,
+        )  # fmt: skip
+    return count
+
+
+@numba.njit(cache=True, inline="always")
+def _record_nb(  # noqa: PLR0917
+    bar: int,
+    symbol: int,
+    pending_from: np.ndarray,
+    prices: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    state: tuple[np.ndarray, np.ndarray, np.ndarray],
+    settings: np.ndarray,
+    costs: np.ndarray,
+    orders_index: np.ndarray,
+    orders_values: np.ndarray,
+    count: int,
+) -> int:
+    """Execute ``symbol``'s pending target, record the order if it trades; return the count."""
+    source = pending_from[symbol]
+    if _execute_nb(bar, symbol, prices, state, settings, costs, orders_values[count]):
+        pending_from[symbol] = -1
+    if orders_values[count, 2] != 0.0:
+        orders_index[count, 0] = source
+        orders_index[count, 1] = bar
+        orders_index[count, 2] = symbol
+        count += 1
     return count
 
 

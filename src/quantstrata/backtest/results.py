@@ -78,7 +78,10 @@ def build_result(
     every_bar = bool(aligned.has_bar.all())
     mark = aligned.close if every_bar else marks(aligned)
     values = np.where(ledger.positions == 0.0, 0.0, ledger.positions * mark)
-    positions_value = values.sum(axis=1)
+    if values.shape[1] == 1:  # a sum over one column, without NumPy's per-row reduction
+        positions_value, gross = values[:, 0], np.abs(values[:, 0])
+    else:
+        positions_value, gross = values.sum(axis=1), np.abs(values).sum(axis=1)
     equity = ledger.cash + positions_value
     peak = np.maximum.accumulate(equity)
     equity_frame = pl.DataFrame(
@@ -88,7 +91,7 @@ def build_result(
             "positions_value": positions_value,
             "equity": equity,
             "drawdown": np.where(peak > 0.0, 1.0 - equity / peak, 0.0),
-            "gross_exposure": np.abs(values).sum(axis=1) / equity,
+            "gross_exposure": gross / equity,
         }
     )
     positions = _positions_frame(ledger, bars, times, values, every_bar=every_bar)

@@ -83,7 +83,9 @@ def _trades_frame(  # noqa: PLR0917
     frame = pl.DataFrame(
         {
             "symbol": symbols.gather(codes),
-            "direction": np.where(signed > 0.0, "long", "short"),
+            "direction": pl.Series(signed > 0.0).replace_strict(
+                {True: "long", False: "short"}, return_dtype=pl.String
+            ),
             "entry_ts": pl.Series(entry_ns, dtype=pl.Int64).cast(TIMESTAMP_DTYPE),
             "exit_ts": pl.Series(exit_ns, dtype=pl.Int64).cast(TIMESTAMP_DTYPE),
             "quantity": closed,

@@ -105,10 +105,10 @@ def keys_strictly_increasing(frame: pl.DataFrame) -> bool:
     if ts.null_count() or symbol.null_count():
         return False
     nanoseconds = ts.to_physical().to_numpy()
-    step = np.diff(nanoseconds)
-    if step.shape[0] == 0 or bool((step > 0).all()):
+    earlier, later = nanoseconds[:-1], nanoseconds[1:]
+    if bool((later > earlier).all()):
         return True
-    if bool((step < 0).any()):
+    if bool((later < earlier).any()):
         return False
-    tied = np.flatnonzero(step == 0)
+    tied = np.flatnonzero(later == earlier)
     return bool((symbol.gather(tied) < symbol.gather(tied + 1)).all())

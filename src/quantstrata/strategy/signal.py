@@ -79,8 +79,8 @@ class SignalStrategy(Strategy):
         The result has exactly the rows of ``bars`` (sorted by ``ts`` then ``symbol``) and the
         columns of :data:`TARGET_SCHEMA`; bars the strategy left out get a null target.
         """
-        ordered = _sorted_bars(bars)
-        return check_targets(self.targets(ordered), ordered, strategy=self.name)
+        ordered, unique = _sorted_bars(bars)
+        return _checked_targets(self.targets(ordered), ordered, self.name, unique_keys=unique)
 
     def latest_targets(self, bars: pl.DataFrame) -> pl.DataFrame:
         """Return each symbol's target at its last bar: what live trading acts on.
@@ -192,6 +192,14 @@ def check_targets(
     ``target`` columns, duplicate ``(ts, symbol)`` rows, rows for bars that do not exist and
     infinite or NaN targets (use null for "no decision").
     """
+    ordered, unique = _sorted_bars(bars)
+    return _checked_targets(targets, ordered, strategy, unique_keys=unique)
+
+
+def _checked_targets(
+    targets: pl.DataFrame, ordered: pl.DataFrame, strategy: str, *, unique_keys: bool
+) -> pl.DataFrame:
+    """Check ``targets`` against ``ordered`` bars (sorted; ``unique_keys``: no key repeats)."""
     if not isinstance(targets, pl.DataFrame):
         raise SchemaError(
             f"{strategy}.targets() must return a Polars DataFrame, got {type(targets).__name__}"
@@ -205,8 +213,8 @@ def check_targets(
         pl.col("ts").cast(TIMESTAMP_DTYPE), "symbol", pl.col("target").cast(pl.Float64)
     )
     _check_target_values(frame, strategy)
-    keys = _sorted_bars(bars).select("ts", "symbol")
-    if _same_keys(frame, keys):
+    keys = ordered.select("ts", "symbol")
+    if unique_keys and _same_keys(frame, keys):
         return keys.with_columns(frame.get_column("target")).cast(
             dict(TARGET_SCHEMA)  # type: ignore[arg-type]
         )
@@ -223,7 +231,7 @@ def check_targets(
 
 
 def _same_keys(targets: pl.DataFrame, keys: pl.DataFrame) -> bool:
-    """Return whether ``targets`` has exactly the bars' keys, in order, each once.
+    """Return whether ``targets`` has exactly the (unique) bar keys ``keys``, in order.
 
     Then every target names a bar, none twice, and the targets are already in bar order: the
     common case (targets computed row for row from the bars) needs no join.
@@ -232,7 +240,7 @@ def _same_keys(targets: pl.DataFrame, keys: pl.DataFrame) -> bool:
         return False
     if keys.schema != pl.Schema({"ts": TIMESTAMP_DTYPE, "symbol": pl.String()}):
         return False
-    if targets.schema["symbol"] != pl.String or not keys_strictly_increasing(keys):
+    if targets.schema["symbol"] != pl.String:
         return False
     ours, theirs = targets.get_column("ts"), keys.get_column("ts")
     if ours.null_count() or not np.array_equal(
@@ -242,13 +250,14 @@ def _same_keys(targets: pl.DataFrame, keys: pl.DataFrame) -> bool:
     return bool(targets.get_column("symbol").eq_missing(keys.get_column("symbol")).all())
 
 
-def _sorted_bars(bars: pl.DataFrame) -> pl.DataFrame:
+def _sorted_bars(bars: pl.DataFrame) -> tuple[pl.DataFrame, bool]:
+    """Return ``bars`` sorted by ``ts`` then ``symbol``, and whether no key repeats (known)."""
     if not isinstance(bars, pl.DataFrame):
         raise SchemaError(f"bars must be a Polars DataFrame, got {type(bars).__name__}")
     _require_columns(bars, ("ts", "symbol"), "bars")
     if not bars.is_empty() and _ordered_keys(bars):
-        return bars
-    return bars.sort("ts", "symbol", maintain_order=True)
+        return bars, True
+    return bars.sort("ts", "symbol", maintain_order=True), False
 
 
 def _optional_signal(value: Any, name: str, length: int) -> np.ndarray:
