@@ -81,9 +81,10 @@ def _check_unique(frame: pl.DataFrame) -> None:
 def _check_prices(frame: pl.DataFrame) -> None:
     """Refuse missing, non-finite or non-positive prices and missing symbols."""
     columns = [frame.get_column(name) for name in PRICE_COLUMNS]
-    if frame.get_column("symbol").null_count() == 0 and not any(c.null_count() for c in columns):
-        if all_prices_valid_nb(*(column.to_numpy() for column in columns)):
-            return
+    complete = frame.get_column("symbol").null_count() == 0
+    complete = complete and not any(column.null_count() for column in columns)
+    if complete and all_prices_valid_nb(*(column.to_numpy() for column in columns)):
+        return
     prices_ok = pl.all_horizontal(
         *(pl.col(n).is_finite() & (pl.col(n) > 0) for n in PRICE_COLUMNS)
     ).fill_null(value=False)

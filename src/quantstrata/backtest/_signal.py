@@ -33,7 +33,7 @@ def target_grid(targets: pl.DataFrame, aligned: AlignedBars) -> np.ndarray:
     ``targets`` is :meth:`SignalStrategy.compute_targets` of the aligned bars. One symbol's
     targets are already one per aligned row, in order: they are used as they are.
     """
-    values = targets.get_column("target").to_numpy()
+    values = targets.get_column("target").fill_null(np.nan).to_numpy()
     ns = targets.get_column("ts").dt.epoch("ns").to_numpy()
     if len(aligned.symbols) == 1 and np.array_equal(ns, aligned.times):
         return values.reshape(-1, 1)

@@ -22,11 +22,15 @@ import polars as pl
 
 from quantstrata.analytics import MetricsConfig, PerformanceMetrics, compute_metrics
 from quantstrata.backtest._ledger import Ledger, marks
+from quantstrata.backtest._results_nb import equity_curve_nb
 from quantstrata.backtest.record import RunRecord
 from quantstrata.backtest.trades import round_trips
 from quantstrata.model.bar import TIMESTAMP_DTYPE
 
 __all__ = ["BacktestResult", "build_result"]
+
+_ROW_SUM_IN_ORDER = 8
+"""Below this many symbols NumPy sums a row left to right, as the compiled curve does."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,21 +81,26 @@ def build_result(
     times = pl.Series("ts", aligned.times, dtype=pl.Int64).cast(TIMESTAMP_DTYPE)
     every_bar = bool(aligned.has_bar.all())
     mark = aligned.close if every_bar else marks(aligned)
-    values = np.where(ledger.positions == 0.0, 0.0, ledger.positions * mark)
-    if values.shape[1] == 1:  # a sum over one column, without NumPy's per-row reduction
-        positions_value, gross = values[:, 0], np.abs(values[:, 0])
+    if ledger.positions.shape[1] < _ROW_SUM_IN_ORDER:
+        values = np.empty_like(ledger.positions)
+        positions_value, _, equity, drawdown, gross_exposure = equity_curve_nb(
+            ledger.cash, ledger.positions, mark, values
+        )
     else:
-        positions_value, gross = values.sum(axis=1), np.abs(values).sum(axis=1)
-    equity = ledger.cash + positions_value
-    peak = np.maximum.accumulate(equity)
+        values = np.where(ledger.positions == 0.0, 0.0, ledger.positions * mark)
+        positions_value = values.sum(axis=1)
+        equity = ledger.cash + positions_value
+        peak = np.maximum.accumulate(equity)
+        drawdown = np.where(peak > 0.0, 1.0 - equity / peak, 0.0)
+        gross_exposure = np.abs(values).sum(axis=1) / equity
     equity_frame = pl.DataFrame(
         {
             "ts": times,
             "cash": ledger.cash,
             "positions_value": positions_value,
             "equity": equity,
-            "drawdown": np.where(peak > 0.0, 1.0 - equity / peak, 0.0),
-            "gross_exposure": gross / equity,
+            "drawdown": drawdown,
+            "gross_exposure": gross_exposure,
         }
     )
     positions = _positions_frame(ledger, bars, times, values, every_bar=every_bar)

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from quantstrata.backtest._trades_nb import round_trips_nb
+from quantstrata.backtest._trades_nb import round_trips_nb, sorted_positions_nb
 from quantstrata.model.bar import TIMESTAMP_DTYPE
 
 __all__ = ["TRADE_SCHEMA", "round_trips"]
@@ -63,7 +63,19 @@ def round_trips(fills: pl.DataFrame, bar_times: npt.NDArray[np.int64]) -> pl.Dat
     entry, exit_ = order[rows[:, 0]], order[rows[:, 1]]
     sequence = np.lexsort((codes[entry], ts[entry], ts[exit_]))
     entry, exit_, values = entry[sequence], exit_[sequence], values[sequence]
-    return _trades_frame(symbols, codes[entry], ts[entry], ts[exit_], values, bar_times)
+    bar = _bar_positions(bar_times, ts)
+    return _trades_frame(
+        symbols, codes[entry], ts[entry], ts[exit_], values, bar[exit_] - bar[entry]
+    )
+
+
+def _bar_positions(
+    bar_times: npt.NDArray[np.int64], ts: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """Return each fill's position among the bar times (fills in time order: a linear walk)."""
+    if bool((ts[1:] >= ts[:-1]).all()):
+        return sorted_positions_nb(np.ascontiguousarray(bar_times, dtype=np.int64), ts)
+    return np.searchsorted(bar_times, ts).astype(np.int64)
 
 
 def _trades_frame(  # noqa: PLR0917
@@ -72,14 +84,13 @@ def _trades_frame(  # noqa: PLR0917
     entry_ns: npt.NDArray[np.int64],
     exit_ns: npt.NDArray[np.int64],
     values: npt.NDArray[np.float64],
-    bar_times: npt.NDArray[np.int64],
+    held: npt.NDArray[np.int64],
 ) -> pl.DataFrame:
     """Build the trades frame from the matched trips (signed quantity, prices, commission)."""
     signed, entry_price, exit_price, commission = values.T
     direction = np.where(signed > 0.0, 1.0, -1.0)
     closed = np.abs(signed)
     pnl = closed * (exit_price - entry_price) * direction - commission
-    held = np.searchsorted(bar_times, exit_ns) - np.searchsorted(bar_times, entry_ns)
     frame = pl.DataFrame(
         {
             "symbol": symbols.gather(codes),

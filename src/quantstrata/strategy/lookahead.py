@@ -59,7 +59,7 @@ class LookAheadError(QuantstrataError):
         )
 
 
-def check_no_lookahead(  # noqa: PLR0913
+def check_no_lookahead(
     strategy: SignalStrategy,
     bars: pl.DataFrame,
     samples: int = 20,

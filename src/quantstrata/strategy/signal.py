@@ -113,9 +113,7 @@ def targets_per_symbol(bars: pl.DataFrame, compute: Callable[[pl.DataFrame], Any
     return pl.concat(parts).sort("ts", "symbol", maintain_order=True)
 
 
-def _symbol_targets(
-    frame: pl.DataFrame, compute: Callable[[pl.DataFrame], Any]
-) -> pl.DataFrame:
+def _symbol_targets(frame: pl.DataFrame, compute: Callable[[pl.DataFrame], Any]) -> pl.DataFrame:
     """Return ``ts, symbol, target`` for one symbol's bars (sorted by time)."""
     values = as_float_array(compute(frame), "the computed targets", frame.height)
     return frame.select("ts", "symbol").with_columns(
