@@ -65,24 +65,24 @@ def fingerprint(bars: pl.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def _column_parts(series: pl.Series) -> list[bytes | np.ndarray]:
+def _column_parts(series: pl.Series) -> list[bytes | memoryview]:
     """Return the byte buffers that together determine ``series``'s values."""
-    parts: list[bytes | np.ndarray] = []
+    parts: list[bytes | memoryview] = []
     if series.null_count():
-        parts.append(series.is_null().to_numpy())
+        parts.append(np.ascontiguousarray(series.is_null().to_numpy()).data)
     dtype = series.dtype
     if isinstance(dtype, pl.Categorical | pl.Enum):
         series, dtype = series.cast(pl.String), pl.String()
     if dtype == pl.String:
         lengths, values = _runs(series.fill_null(""))
-        parts.append(lengths)
-        parts.append(values.str.len_bytes().cast(pl.Int64).to_numpy())
+        parts.append(lengths.data)
+        parts.append(np.ascontiguousarray(values.str.len_bytes().cast(pl.Int64).to_numpy()).data)
         parts.append(values.str.join("").item().encode())
     elif dtype.is_numeric() or dtype.is_temporal() or dtype == pl.Boolean:
         physical = series.to_physical()
         if physical.null_count():
             physical = physical.fill_null(0)
-        parts.append(np.ascontiguousarray(physical.to_numpy()))
+        parts.append(np.ascontiguousarray(physical.to_numpy()).data)
     else:
         parts.append(series.to_frame().write_ipc(None, compression="uncompressed").getvalue())
     return parts
@@ -93,4 +93,5 @@ def _runs(strings: pl.Series) -> tuple[np.ndarray, pl.Series]:
     if bool((strings == strings[0]).all()):
         return np.array([strings.len()], dtype=np.int64), strings.head(1)
     runs = strings.rle().struct.unnest()
-    return runs.get_column("len").cast(pl.Int64).to_numpy(), runs.get_column("value")
+    lengths = np.ascontiguousarray(runs.get_column("len").cast(pl.Int64).to_numpy())
+    return lengths, runs.get_column("value")
