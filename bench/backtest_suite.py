@@ -50,7 +50,16 @@ import pandas as pd
 import polars as pl
 from rich.table import Table
 
-from bench.harness import Goal, Side, Size, Suite, Task, TaskResult, format_rate
+from bench.harness import (
+    Goal,
+    Side,
+    Size,
+    Suite,
+    Task,
+    TaskResult,
+    format_bytes,
+    format_rate,
+)
 
 __all__ = ["SUITE", "PeerUnavailableError", "fatal", "goal_table"]
 
@@ -457,9 +466,28 @@ def _goal_rows(result: TaskResult) -> list[tuple[str, bool | None]]:
 
 
 def goal_table(size: Size, results: Sequence[TaskResult]) -> Table:
-    """Return the suite's summary: bars/s per side, the time ratio and every goal, met or not."""
-    table = Table(title=f"backtest goals (size {size.value}; checked at size full only)")
-    for column in ("task", "quantstrata side", "bars/s", "peer", "bars/s ", "ratio", "goal", "met"):
+    """Return the suite's summary: bars/s and peak memory per side, the ratio and every goal.
+
+    Peak memory is the growth of the resident set during the side's first call, measured in
+    its own fresh process (see :mod:`bench.harness`).
+    """
+    table = Table(
+        title=f"backtest goals (size {size.value}; checked at size full only)",
+        caption="peak mem = peak RSS growth during the first call, one fresh process per side",
+    )
+    columns = (
+        "task",
+        "quantstrata side",
+        "bars/s",
+        "peak mem",
+        "peer",
+        "bars/s ",
+        "peak mem ",
+        "ratio",
+        "goal",
+        "met",
+    )
+    for column in columns:
         table.add_column(column, justify="left" if column in {"task", "goal"} else "right")
     for result in results:
         ours, peer = result.quantstrata, result.peer
@@ -475,8 +503,10 @@ def goal_table(size: Size, results: Sequence[TaskResult]) -> Table:
                 result.task.name,
                 result.task.quantstrata.label,
                 "[red]failed[/red]" if ours is None else format_rate(ours.rows_per_second),
+                "-" if ours is None else format_bytes(ours.peak_rss_bytes),
                 result.task.peer.label,
                 peer_cell,
+                "-" if peer is None else format_bytes(peer.peak_rss_bytes),
                 "-" if result.ratio is None else f"{result.ratio:.2f}x",
                 goal,
                 _verdict(met),

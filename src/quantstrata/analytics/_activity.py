@@ -43,16 +43,17 @@ def read_positions(positions: pl.DataFrame | pd.Series | pd.DataFrame) -> pl.Dat
         pl.col("position").cast(pl.Float64),
         pl.col("price").cast(pl.Float64),
     )
-    timestamp_nanoseconds(frame.get_column("ts"))
-    duplicated = np.flatnonzero(frame.select("symbol", "ts").is_duplicated().to_numpy())
-    if duplicated.shape[0]:
+    nanoseconds = timestamp_nanoseconds(frame.get_column("ts"))
+    ordered = _by_symbol_then_time(frame, nanoseconds)
+    if _has_repeated_keys(ordered):
+        duplicated = np.flatnonzero(frame.select("symbol", "ts").is_duplicated().to_numpy())
         raise DataError(
             "positions hold several rows for one symbol and time",
             tuple(DataIssue("duplicate_position", "duplicate", int(r), "ts") for r in duplicated),
         )
     finite = pl.col("position").is_finite().fill_null(value=False)
-    bad = frame.select(~finite).to_series().to_numpy()
-    if bad.any():
+    if not frame.select(finite.all()).item():
+        bad = frame.select(~finite).to_series().to_numpy()
         raise DataError(
             "positions must be finite numbers",
             tuple(
@@ -60,24 +61,67 @@ def read_positions(positions: pl.DataFrame | pd.Series | pd.DataFrame) -> pl.Dat
                 for r in np.flatnonzero(bad)
             ),
         )
-    return frame.with_columns(pl.col("ts").cast(_UTC_NS)).sort("symbol", "ts")
+    return ordered.with_columns(pl.col("ts").cast(_UTC_NS))
+
+
+def _by_symbol_then_time(frame: pl.DataFrame, nanoseconds: np.ndarray) -> pl.DataFrame:
+    """Return ``frame`` sorted by symbol then time; one symbol in time order is left as it is."""
+    symbol = frame.get_column("symbol")
+    if (
+        frame.height
+        and symbol.null_count() == 0
+        and bool((symbol == symbol[0]).all())
+        and bool((np.diff(nanoseconds) > 0).all())
+    ):
+        return frame
+    return frame.sort("symbol", "ts")
+
+
+def _has_repeated_keys(ordered: pl.DataFrame) -> bool:
+    """Return whether a frame sorted by symbol then time repeats a ``(symbol, ts)`` pair."""
+    nanoseconds = ordered.get_column("ts").to_physical().to_numpy()
+    tied = np.flatnonzero(np.diff(nanoseconds) == 0)
+    if tied.shape[0] == 0:
+        return False
+    symbol = ordered.get_column("symbol")
+    return bool(symbol.gather(tied).eq_missing(symbol.gather(tied + 1)).any())
+
+
+def _segment_starts(positions: pl.DataFrame) -> np.ndarray:
+    """Return the first row of each symbol in a frame sorted by symbol then time."""
+    symbol = positions.get_column("symbol")
+    if positions.height == 0:
+        return np.zeros(0, dtype=np.int64)
+    if symbol.null_count() == 0 and symbol[0] == symbol[-1]:
+        return np.zeros(1, dtype=np.int64)
+    changed = symbol.ne_missing(symbol.shift(1)).fill_null(value=True).to_numpy()
+    changed[0] = True
+    return np.flatnonzero(changed)
 
 
 def exposure(curve: EquityCurve, positions: pl.DataFrame) -> float:
-    """Return the fraction of equity bars at which any symbol holds a non-zero position."""
-    bars = pl.DataFrame({"ts": curve.timestamps()})
-    symbols = positions.select("symbol").unique()
-    grid = bars.join(symbols, how="cross").sort("symbol", "ts")
-    # Both sides are sorted by symbol then ts, which is what an asof join by symbol needs.
-    held = grid.join_asof(
-        positions.select("symbol", "ts", "position"),
-        on="ts",
-        by="symbol",
-        strategy="backward",
-        check_sortedness=False,
-    )
-    invested = held.group_by("ts").agg((pl.col("position").fill_null(0.0) != 0.0).any())
-    return float(invested.get_column("position").mean())  # type: ignore[arg-type]
+    """Return the fraction of equity bars at which any symbol holds a non-zero position.
+
+    ``positions`` is :func:`read_positions`'s frame. A row holds from the first bar at or after
+    its time until the first bar at or after the symbol's next row.
+    """
+    bars = len(curve)
+    if positions.is_empty():
+        return 0.0
+    ts = positions.get_column("ts").to_physical().to_numpy()
+    held = positions.get_column("position").to_numpy() != 0.0
+    starts = _segment_starts(positions)
+    if starts.shape[0] == 1 and np.array_equal(ts, curve.ts):
+        return float(np.mean(held))
+    first = np.searchsorted(curve.ts, ts, side="left")
+    until = np.empty_like(first)
+    until[:-1] = first[1:]
+    until[starts[1:] - 1] = bars
+    until[-1] = bars
+    opened = np.bincount(first[held], minlength=bars + 1)
+    closed = np.bincount(until[held], minlength=bars + 1)
+    invested = np.cumsum(opened - closed)[:bars] > 0
+    return float(np.mean(invested))
 
 
 def traded_notional(trades: pl.DataFrame | None, positions: pl.DataFrame | None) -> float:
@@ -95,10 +139,13 @@ def traded_notional(trades: pl.DataFrame | None, positions: pl.DataFrame | None)
         ).to_series()
         return _finite_sum(legs, "trades size × prices")
     if positions is not None and positions.get_column("price").null_count() < positions.height:
-        changes = positions.select(
-            (pl.col("position").diff().over("symbol").fill_null(pl.col("position")).abs())
-            * pl.col("price")
-        ).to_series()
+        position = positions.get_column("position").to_numpy()
+        change = np.empty_like(position)
+        change[1:] = position[1:] - position[:-1]
+        starts = _segment_starts(positions)
+        change[starts] = position[starts]
+        price = positions.get_column("price").to_numpy()
+        changes = pl.Series(np.abs(change) * price)
         return _finite_sum(changes, "position changes × price")
     return _NAN
 

@@ -160,6 +160,8 @@ def _float_column(column: pl.Series) -> FloatArray:
 
 
 def _increasing_issues(ts: IntArray, column: str) -> tuple[DataIssue, ...]:
+    if bool((ts[1:] > ts[:-1]).all()):
+        return ()
     rows = np.flatnonzero(np.diff(ts) <= 0) + 1
     return tuple(
         DataIssue(
@@ -174,6 +176,8 @@ def _increasing_issues(ts: IntArray, column: str) -> tuple[DataIssue, ...]:
 
 
 def _positive_issues(values: FloatArray, column: str) -> tuple[DataIssue, ...]:
+    if bool(((values > 0.0) & (values < np.inf)).all()):
+        return ()
     bad = ~np.isfinite(values) | (values <= 0.0)
     return tuple(
         DataIssue("positive_equity", "equity must be finite and positive", int(r), column, v)

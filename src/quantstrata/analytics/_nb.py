@@ -7,7 +7,7 @@ from typing import Any
 import numba
 import numpy as np
 
-__all__ = ["underwater_periods_nb"]
+__all__ = ["max_drawdown_nb", "underwater_periods_nb"]
 
 
 @numba.njit(cache=True)
@@ -72,3 +72,16 @@ def underwater_periods_nb(
         recovered[count] = False
         count += 1
     return peaks[:count], troughs[:count], ends[:count], depths[:count], recovered[:count]
+
+
+@numba.njit(cache=True)
+def max_drawdown_nb(equity: np.ndarray[Any, Any]) -> float:
+    """Return the largest ``1 - equity[t] / max(equity[0..t])`` in one pass (0.0 when empty)."""
+    deepest = 0.0
+    if equity.shape[0] == 0:
+        return deepest
+    peak = equity[0]
+    for value in equity:
+        peak = max(peak, value)
+        deepest = max(deepest, 1.0 - value / peak)
+    return deepest

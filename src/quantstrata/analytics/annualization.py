@@ -121,13 +121,24 @@ def infer_periods_per_year(ts: TimestampInput) -> float:
     step = _interval_from_step(_median_step(nanoseconds))
     if step.unit in {IntervalUnit.WEEK, IntervalUnit.MONTH}:
         return periods_per_year(step, None)
-    weekdays = (nanoseconds // _NS_PER_DAY + _EPOCH_WEEKDAY) % 7
-    if float(np.mean(weekdays >= 5)) >= _WEEKEND_SHARE_OF_ALWAYS_OPEN:
+    days, bars_per_day = _bars_per_utc_date(nanoseconds)
+    weekend = ((days + _EPOCH_WEEKDAY) % 7) >= 5
+    if int(bars_per_day[weekend].sum()) / nanoseconds.shape[0] >= _WEEKEND_SHARE_OF_ALWAYS_OPEN:
         return periods_per_year(step, None)
     if step.unit is IntervalUnit.DAY:
         return TRADING_DAYS_PER_YEAR / step.count
-    _, bars_per_date = np.unique(nanoseconds // _NS_PER_DAY, return_counts=True)
-    return TRADING_DAYS_PER_YEAR * float(np.median(bars_per_date))
+    return TRADING_DAYS_PER_YEAR * float(np.median(bars_per_day[bars_per_day > 0]))
+
+
+def _bars_per_utc_date(nanoseconds: IntArray) -> tuple[IntArray, IntArray]:
+    """Return every UTC date (days since the epoch) the sorted timestamps span, and its bars.
+
+    Counted with one binary search per date rather than a pass over every timestamp.
+    """
+    first, last = int(nanoseconds[0]) // _NS_PER_DAY, int(nanoseconds[-1]) // _NS_PER_DAY
+    days = np.arange(first, last + 1, dtype=np.int64)
+    edges = np.searchsorted(nanoseconds, np.append(days, last + 1) * _NS_PER_DAY, side="left")
+    return days, np.diff(edges)
 
 
 def _canonical_calendar_code(calendar: str | None) -> str | None:
@@ -143,7 +154,10 @@ def _median_step(nanoseconds: IntArray) -> int:
             "at least two timestamps are needed to infer the bar interval; "
             "pass interval= or MetricsConfig(periods_per_year=...)"
         )
-    return int(np.median(np.diff(nanoseconds)))
+    steps = np.diff(nanoseconds)
+    if steps.min() == steps.max():  # evenly spaced: the median is that step
+        return int(steps[0])
+    return int(np.median(steps))
 
 
 def _interval_from_step(step_ns: int) -> Interval:

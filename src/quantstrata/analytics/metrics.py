@@ -28,13 +28,14 @@ from quantstrata.analytics import _ratios
 from quantstrata.analytics._activity import exposure, read_positions, traded_notional
 from quantstrata.analytics._format import render_metrics
 from quantstrata.analytics._inputs import EquityCurve, read_equity, to_polars_frame
+from quantstrata.analytics._nb import max_drawdown_nb
 from quantstrata.analytics.annualization import (
     infer_interval,
     infer_periods_per_year,
     periods_per_year,
 )
 from quantstrata.analytics.config import MetricsConfig
-from quantstrata.analytics.drawdown import drawdown_array, longest_underwater
+from quantstrata.analytics.drawdown import longest_underwater
 from quantstrata.analytics.returns import simple_returns_array
 from quantstrata.analytics.trades import TradeStatistics, trade_statistics
 from quantstrata.core.clock import datetime_from_ns
@@ -193,7 +194,7 @@ def _return_fields(curve: EquityCurve, periods: float, config: MetricsConfig) ->
     returns = simple_returns_array(curve.equity)
     total_return = float(curve.equity[-1] / curve.equity[0] - 1.0)
     growth = _ratios.cagr(total_return, returns.shape[0], periods)
-    deepest = float(drawdown_array(curve.equity).max())
+    deepest = float(max_drawdown_nb(curve.equity))
     known = not math.isnan(periods)
     rf = _ratios.per_period_rate(config.risk_free_rate, periods) if known else _NAN
     mar = _ratios.per_period_rate(config.sortino_threshold, periods) if known else _NAN

@@ -8,8 +8,14 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from quantstrata.backtest._nb import all_prices_valid_nb
 from quantstrata.core.errors import DataError, DataIssue, SchemaError
-from quantstrata.model.bar import BAR_COLUMNS, PRICE_COLUMNS, TIMESTAMP_DTYPE
+from quantstrata.model.bar import (
+    BAR_COLUMNS,
+    PRICE_COLUMNS,
+    TIMESTAMP_DTYPE,
+    keys_strictly_increasing,
+)
 
 __all__ = ["AlignedBars", "align_bars", "canonical_bars"]
 
@@ -39,7 +45,8 @@ def canonical_bars(bars: pl.DataFrame) -> pl.DataFrame:
     """Return ``bars`` sorted by ``ts`` then ``symbol``; refuse what the engine cannot simulate.
 
     Missing columns are a :class:`SchemaError`; duplicate ``(ts, symbol)`` rows and missing
-    or non-positive prices are a :class:`DataError` naming the rows.
+    or non-positive prices are a :class:`DataError` naming the rows. Bars already in order
+    (the usual case) are checked with vectorised comparisons and not sorted again.
     """
     if not isinstance(bars, pl.DataFrame):
         raise SchemaError(f"bars must be a Polars DataFrame, got {type(bars).__name__}")
@@ -53,27 +60,53 @@ def canonical_bars(bars: pl.DataFrame) -> pl.DataFrame:
         raise DataError("bars are empty: nothing to backtest")
     frame = bars.with_columns(
         pl.col("ts").cast(TIMESTAMP_DTYPE), *(pl.col(name).cast(pl.Float64) for name in _PRICES)
-    ).sort("ts", "symbol", maintain_order=True)
+    )
+    if not keys_strictly_increasing(frame):
+        frame = frame.sort("ts", "symbol", maintain_order=True)
+        _check_unique(frame)
+    _check_prices(frame)
+    return frame
+
+
+def _check_unique(frame: pl.DataFrame) -> None:
+    """Refuse repeated ``(ts, symbol)`` keys in a frame sorted by them."""
+    if keys_strictly_increasing(frame):
+        return
     indexed = frame.with_row_index("row")
     duplicated = indexed.filter(pl.struct("ts", "symbol").is_duplicated())
     if duplicated.height:
         raise DataError("bars hold more than one row for one (ts, symbol)", _issues(duplicated))
+
+
+def _check_prices(frame: pl.DataFrame) -> None:
+    """Refuse missing, non-finite or non-positive prices and missing symbols."""
+    columns = [frame.get_column(name) for name in PRICE_COLUMNS]
+    complete = frame.get_column("symbol").null_count() == 0
+    complete = complete and not any(column.null_count() for column in columns)
+    if complete and all_prices_valid_nb(*(column.to_numpy() for column in columns)):
+        return
     prices_ok = pl.all_horizontal(
-        *(pl.col(n).is_finite() & (pl.col(n) > 0) for n in ("open", "high", "low", "close"))
-    )
-    bad = indexed.filter(~prices_ok.fill_null(value=False) | pl.col("symbol").is_null())
-    if bad.height:
-        raise DataError("bars hold missing, non-finite or non-positive prices", _issues(bad))
-    return frame
+        *(pl.col(n).is_finite() & (pl.col(n) > 0) for n in PRICE_COLUMNS)
+    ).fill_null(value=False)
+    indexed = frame.with_row_index("row")
+    bad = indexed.filter(~prices_ok | pl.col("symbol").is_null())
+    raise DataError("bars hold missing, non-finite or non-positive prices", _issues(bad))
 
 
 def align_bars(bars: pl.DataFrame) -> AlignedBars:
-    """Return the canonical (sorted, checked) ``bars`` as aligned arrays."""
+    """Return the canonical (sorted, checked) ``bars`` as aligned arrays.
+
+    One symbol's bars are laid out without copying: each price array is a read-only
+    ``(bars, 1)`` view of the frame's column.
+    """
+    symbol = bars.get_column("symbol")
+    if bool((symbol == symbol[0]).all()):
+        return _align_one_symbol(bars, str(symbol[0]))
     times = bars.get_column("ts").unique().sort()
-    symbols = tuple(sorted(bars.get_column("symbol").unique().to_list()))
+    symbols = tuple(sorted(symbol.unique().to_list()))
     row = times.search_sorted(bars.get_column("ts")).to_numpy()
-    lookup = {symbol: index for index, symbol in enumerate(symbols)}
-    column = bars.get_column("symbol").replace_strict(lookup, return_dtype=pl.Int64).to_numpy()
+    lookup = {name: index for index, name in enumerate(symbols)}
+    column = symbol.replace_strict(lookup, return_dtype=pl.Int64).to_numpy()
     shape = (times.len(), len(symbols))
     arrays: dict[str, FloatArray] = {}
     for name in _PRICES:
@@ -86,6 +119,23 @@ def align_bars(bars: pl.DataFrame) -> AlignedBars:
         times=times.dt.epoch("ns").to_numpy().astype(np.int64),
         symbols=symbols,
         has_bar=has_bar,
+        **arrays,
+    )
+
+
+def _align_one_symbol(bars: pl.DataFrame, symbol: str) -> AlignedBars:
+    """Lay out the canonical bars of a single symbol: one row per bar, views of the columns."""
+    arrays: dict[str, FloatArray] = {}
+    for name in _PRICES:
+        column = bars.get_column(name)
+        if column.null_count():
+            column = column.fill_null(0.0)
+        arrays[name] = column.to_numpy().reshape(-1, 1)
+    times = bars.get_column("ts").dt.epoch("ns").to_numpy()
+    return AlignedBars(
+        times=np.ascontiguousarray(times, dtype=np.int64),
+        symbols=(symbol,),
+        has_bar=np.ones((bars.height, 1), dtype=np.bool_),
         **arrays,
     )
 

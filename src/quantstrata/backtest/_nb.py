@@ -1,9 +1,11 @@
-"""Compiled kernels of the backtester: target sizing and the signal-style simulation loop.
+"""Compiled kernels of the backtester: the signal-style simulation loop.
 
 The loop calls the shared fill model's kernel (:func:`quantstrata.execution._nb.fill_order_nb`)
 so a signal strategy is simulated end to end in compiled code, with the same fill rules the
-event loop reaches through :class:`~quantstrata.execution.FillModel`. The sizing helpers are
-called by both loops, so both turn a target into the same order.
+event loop reaches through :class:`~quantstrata.execution.FillModel`. The sizing kernels live
+in :mod:`quantstrata.execution._nb` (re-exported here for both loops) and are shared with the
+live runtime's :func:`~quantstrata.execution.targets.orders_for_targets`, so every environment
+turns a target into the same order.
 
 Arrays are shaped ``(bars, symbols)`` on the union of bar times; ``has_bar`` marks where a
 symbol has a bar (elsewhere prices are ``NaN`` and the symbol neither trades nor revalues).
@@ -16,9 +18,21 @@ import math
 import numba
 import numpy as np
 
-from quantstrata.execution._nb import BUY, MARKET, SELL, carry_cost_nb, fill_order_nb
+from quantstrata.execution._nb import (
+    BUY,
+    MARKET,
+    SELL,
+    cap_leverage_nb,
+    carry_cost_nb,
+    equity_nb,
+    execution_order_nb,
+    fill_order_nb,
+    round_lots_nb,
+    target_position_nb,
+)
 
 __all__ = [
+    "all_prices_valid_nb",
     "cap_leverage_nb",
     "equity_nb",
     "execution_order_nb",
@@ -31,75 +45,19 @@ _EPSILON = 1e-12
 
 
 @numba.njit(cache=True)
-def round_lots_nb(quantity: float, lot_size: float, min_quantity: float) -> float:
-    """Round a signed ``quantity`` toward zero to whole lots (``lot_size`` 0: no rounding).
-
-    A rounded size below ``min_quantity`` is 0. A relative nudge of 1e-9 keeps a quantity that
-    is a whole number of lots up to rounding error (``0.3 / 0.1``) at that number.
-    """
-    if lot_size <= 0.0:
-        return quantity
-    lots = math.floor(abs(quantity) / lot_size * (1.0 + 1e-9))
-    size = lots * lot_size
-    if size < min_quantity:
-        return 0.0
-    return size if quantity > 0.0 else -size
+def all_prices_valid_nb(
+    opens: np.ndarray, highs: np.ndarray, lows: np.ndarray, closes: np.ndarray
+) -> bool:
+    """Return whether every price is finite and positive (branch-free, so it vectorises)."""
+    valid = True
+    for prices in (opens, highs, lows, closes):
+        for row in range(prices.shape[0]):
+            value = prices[row]
+            valid &= (value > 0.0) & (value < math.inf)
+    return valid
 
 
-@numba.njit(cache=True)
-def equity_nb(cash: float, positions: np.ndarray, marks: np.ndarray) -> tuple[float, float]:
-    """Return ``(equity, gross)``: cash plus Σ position × mark, and Σ |position × mark|."""
-    equity = cash
-    gross = 0.0
-    for index in range(positions.shape[0]):
-        if positions[index] != 0.0:
-            value = positions[index] * marks[index]
-            equity += value
-            gross += abs(value)
-    return equity, gross
-
-
-@numba.njit(cache=True)
-def target_position_nb(
-    target: float, units: bool, equity: float, price: float, allow_short: bool
-) -> float:
-    """Return the signed position a target asks for at ``price``.
-
-    ``units`` targets are the position itself; fraction targets are ``target × equity /
-    price`` (nothing while equity is not positive). Without ``allow_short`` a short is flat.
-    """
-    desired = target
-    if not units:
-        desired = target * equity / price if equity > 0.0 else 0.0
-    if not allow_short and desired < 0.0:
-        desired = 0.0
-    return desired
-
-
-@numba.njit(cache=True)
-def cap_leverage_nb(  # noqa: PLR0917
-    current: float,
-    desired: float,
-    price: float,
-    other_gross: float,
-    equity: float,
-    max_leverage: float,
-) -> float:
-    """Return ``desired`` reduced so gross exposure stays within ``max_leverage × equity``.
-
-    ``other_gross`` is the gross value of the other symbols. Only the part of an order that
-    adds exposure is capped: a reduction toward flat is never enlarged, a position already
-    beyond the cap is kept (not forced down), and a flip is capped on its new side.
-    """
-    room = max(max_leverage * max(equity, 0.0) - other_gross, 0.0) / price
-    same_side = current * desired > 0.0
-    if abs(desired) <= room or (same_side and abs(desired) <= abs(current)):
-        return desired
-    limit = max(room, abs(current)) if same_side else room
-    return limit if desired > 0.0 else -limit
-
-
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _execute_nb(  # noqa: PLR0917
     bar: int,
     symbol: int,
@@ -161,41 +119,7 @@ def _execute_nb(  # noqa: PLR0917
     return filled >= abs(delta)
 
 
-@numba.njit(cache=True)
-def execution_order_nb(  # noqa: PLR0917
-    pending: np.ndarray,
-    targets: np.ndarray,
-    positions: np.ndarray,
-    marks: np.ndarray,
-    prices: np.ndarray,
-    cash: float,
-    units: bool,
-    allow_short: bool,
-) -> np.ndarray:
-    """Return the symbols whose pending target executes now, those reducing a position first.
-
-    Selling before buying frees the cash a rotation needs, so a switch from one symbol to
-    another is not cut by the leverage cap merely because of the symbols' sort order. Within
-    each group symbols keep their sorted order. ``prices`` are the execution prices.
-    """
-    equity = cash
-    for symbol in range(positions.shape[0]):
-        if positions[symbol] != 0.0:
-            mark = prices[symbol] if pending[symbol] else marks[symbol]
-            equity += positions[symbol] * mark
-    first = np.empty(0, dtype=np.int64)
-    later = np.empty(0, dtype=np.int64)
-    for column in np.flatnonzero(pending):
-        current = positions[column]
-        desired = target_position_nb(targets[column], units, equity, prices[column], allow_short)
-        if current != 0.0 and (desired * current <= 0.0 or abs(desired) < abs(current)):
-            first = np.append(first, column)
-        else:
-            later = np.append(later, column)
-    return np.concatenate((first, later))
-
-
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _execute_pending_nb(  # noqa: PLR0917
     bar: int,
     has_bar: np.ndarray,
@@ -209,29 +133,55 @@ def _execute_pending_nb(  # noqa: PLR0917
     count: int,
 ) -> int:
     """Execute the pending targets of symbols with a bar at ``bar``; return the order count."""
-    waiting = False
+    waiting, last = 0, -1
     for symbol in range(pending_from.shape[0]):
-        waiting = waiting or (pending_from[symbol] >= 0 and has_bar[bar, symbol])
-    if not waiting:
+        if pending_from[symbol] >= 0 and has_bar[bar, symbol]:
+            waiting, last = waiting + 1, symbol
+    if waiting == 1:  # nothing to put in order
+        return _record_nb(
+            bar, last, pending_from, prices, state, settings, costs, orders_index,
+            orders_values, count,
+        )  # fmt: skip
+    if waiting == 0:
         return count
     opens, _, _, closes, _ = prices
     positions, marks, account = state
     pending = (pending_from >= 0) & has_bar[bar]
-    at_close = settings[3] > 0.0
-    execution_prices = closes[bar] if at_close else opens[bar]
+    execution_prices = closes[bar] if settings[3] > 0.0 else opens[bar]
     order = execution_order_nb(
         pending, account[1:], positions, marks, execution_prices, account[0],
         settings[0] > 0.0, settings[1] > 0.0,
     )  # fmt: skip
     for symbol in order:
-        source = pending_from[symbol]
-        if _execute_nb(bar, symbol, prices, state, settings, costs, orders_values[count]):
-            pending_from[symbol] = -1
-        if orders_values[count, 2] != 0.0:
-            orders_index[count, 0] = source
-            orders_index[count, 1] = bar
-            orders_index[count, 2] = symbol
-            count += 1
+        count = _record_nb(
+            bar, symbol, pending_from, prices, state, settings, costs, orders_index,
+            orders_values, count,
+        )  # fmt: skip
+    return count
+
+
+@numba.njit(cache=True, inline="always")
+def _record_nb(  # noqa: PLR0917
+    bar: int,
+    symbol: int,
+    pending_from: np.ndarray,
+    prices: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    state: tuple[np.ndarray, np.ndarray, np.ndarray],
+    settings: np.ndarray,
+    costs: np.ndarray,
+    orders_index: np.ndarray,
+    orders_values: np.ndarray,
+    count: int,
+) -> int:
+    """Execute ``symbol``'s pending target, record the order if it trades; return the count."""
+    source = pending_from[symbol]
+    if _execute_nb(bar, symbol, prices, state, settings, costs, orders_values[count]):
+        pending_from[symbol] = -1
+    if orders_values[count, 2] != 0.0:
+        orders_index[count, 0] = source
+        orders_index[count, 1] = bar
+        orders_index[count, 2] = symbol
+        count += 1
     return count
 
 
@@ -274,14 +224,16 @@ def simulate_targets_nb(  # noqa: PLR0917
     prices = (opens, highs, lows, closes, volumes)
     state = (positions, marks, account)
     count = 0
+    waiting = 0  # symbols with a pending target
     for bar in range(bars):
-        # wt-realism: short borrow and financing, the same call as the event loop's.
+        # Short borrow and financing: the same compiled charge as the event loop's.
         account[0] -= carry_cost_nb(account[0], positions, marks, carry[bar, 0], carry[bar, 1])
-        if offset == 1:
+        if offset == 1 and waiting:
             count = _execute_pending_nb(
                 bar, has_bar, pending_from, prices, state, settings, costs, orders_index,
                 orders_values, count,
             )  # fmt: skip
+            waiting = _count_pending_nb(pending_from)
         for symbol in range(symbols):
             if has_bar[bar, symbol]:
                 marks[symbol] = closes[bar, symbol]
@@ -289,12 +241,24 @@ def simulate_targets_nb(  # noqa: PLR0917
                 if not np.isnan(value) and value != current[symbol]:
                     current[symbol] = value
                     account[1 + symbol] = value
+                    waiting += pending_from[symbol] < 0
                     pending_from[symbol] = bar
-        if offset == 0:
+        if offset == 0 and waiting:
             count = _execute_pending_nb(
                 bar, has_bar, pending_from, prices, state, settings, costs, orders_index,
                 orders_values, count,
             )  # fmt: skip
+            waiting = _count_pending_nb(pending_from)
         cash_out[bar] = account[0]
-        positions_out[bar] = positions
+        for symbol in range(symbols):
+            positions_out[bar, symbol] = positions[symbol]
     return count
+
+
+@numba.njit(cache=True)
+def _count_pending_nb(pending_from: np.ndarray) -> int:
+    """Return how many symbols have a pending target."""
+    waiting = 0
+    for symbol in range(pending_from.shape[0]):
+        waiting += pending_from[symbol] >= 0
+    return waiting

@@ -28,21 +28,38 @@ def leverage_tag(asked: float, quantity: float, tolerance: float = 1e-9) -> str:
 
 
 def target_grid(targets: pl.DataFrame, aligned: AlignedBars) -> np.ndarray:
-    """Return the targets as a ``(bars, symbols)`` array, ``NaN`` for no decision."""
-    grid = np.full(aligned.close.shape, np.nan)
+    """Return checked targets (one row per bar) as a ``(bars, symbols)`` array, ``NaN``: none.
+
+    ``targets`` is :meth:`SignalStrategy.compute_targets` of the aligned bars. One symbol's
+    targets are already one per aligned row, in order: they are used as they are.
+    """
+    values = targets.get_column("target").fill_null(np.nan).to_numpy()
     ns = targets.get_column("ts").dt.epoch("ns").to_numpy()
+    if len(aligned.symbols) == 1 and np.array_equal(ns, aligned.times):
+        return values.reshape(-1, 1)
+    grid = np.full(aligned.close.shape, np.nan)
     row = np.searchsorted(aligned.times, ns)
     lookup = {symbol: index for index, symbol in enumerate(aligned.symbols)}
     column = targets.get_column("symbol").replace_strict(lookup, return_dtype=pl.Int64).to_numpy()
-    grid[row, column] = targets.get_column("target").fill_null(np.nan).to_numpy()
+    grid[row, column] = values
     return grid
 
 
 def run_signal(
-    strategy: SignalStrategy, bars: pl.DataFrame, aligned: AlignedBars, config: BacktestConfig
+    strategy: SignalStrategy,
+    bars: pl.DataFrame,
+    aligned: AlignedBars,
+    config: BacktestConfig,
+    targets: pl.DataFrame | None = None,
 ) -> Ledger:
-    """Compute the strategy's targets on ``bars`` and simulate them in compiled code."""
-    grid = target_grid(strategy.compute_targets(bars), aligned)
+    """Simulate the strategy's targets on ``bars`` in compiled code.
+
+    ``targets`` are the strategy's checked targets on ``bars`` when already computed (the
+    look-ahead check computes them too); otherwise they are computed here.
+    """
+    if targets is None:
+        targets = strategy.compute_targets(bars)
+    grid = target_grid(targets, aligned)
     fill = config.fill
     settings = np.array(
         [
@@ -78,45 +95,60 @@ def run_signal(
 def _frames(
     aligned: AlignedBars, index: np.ndarray, values: np.ndarray
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Build the orders and fills frames from the kernel's order records."""
+    """Build the orders and fills frames from the kernel's order records (vectorised)."""
+    count = index.shape[0]
     times = pl.Series(aligned.times, dtype=pl.Int64).cast(TIMESTAMP_DTYPE)
-    symbols = [aligned.symbols[column] for column in index[:, 2]]
-    ids = [f"T{number}" for number in range(1, index.shape[0] + 1)]
     asked, capped, quantity, filled = values[:, 0], values[:, 1], values[:, 2], values[:, 3]
-    sides = ["buy" if amount > 0 else "sell" for amount in quantity]
-    complete = np.abs(filled) >= np.abs(quantity)
-    status = np.where(complete, OrderStatus.FILLED.value, OrderStatus.CANCELLED.value).tolist()
-    has_fill = filled != 0.0
-    orders = pl.DataFrame(
+    tolerance = 1e-9 * np.maximum(np.abs(asked), 1.0)
+    reduced = np.flatnonzero(~(np.abs(asked - capped) <= tolerance))
+    tags = pl.repeat(TARGET_TAG, count, dtype=pl.String, eager=True)
+    if reduced.shape[0]:
+        tags = tags.scatter(reduced, [leverage_tag(asked[r], capped[r]) for r in reduced])
+    buy = pl.col("signed") > 0.0
+    records = pl.DataFrame(
         {
-            "order_id": ids,
-            "symbol": symbols,
+            "order_id": pl.select(pl.format("T{}", pl.int_range(1, count + 1))).to_series(),
+            "symbol": pl.Series(aligned.symbols, dtype=pl.String).gather(index[:, 2]),
             "created_ts": times.gather(index[:, 0]),
-            "side": sides,
-            "order_type": "market",
-            "quantity": np.abs(quantity),
-            "limit_price": None,
-            "stop_price": None,
-            "status": status,
-            "filled_quantity": np.abs(filled),
-            "average_fill_price": np.where(has_fill, values[:, 5], np.nan),
-            "tag": [leverage_tag(a, c) for a, c in zip(asked, capped, strict=True)],
-        },
-        schema=ORDER_SCHEMA,
-    ).with_columns(pl.col("average_fill_price").fill_nan(None))
-    kept = np.flatnonzero(has_fill)
-    fills = pl.DataFrame(
-        {
-            "ts": times.gather(index[kept, 1]),
-            "order_id": [ids[row] for row in kept],
-            "trade_id": [f"{ids[row]}-1" for row in kept],
-            "symbol": [symbols[row] for row in kept],
-            "side": [sides[row] for row in kept],
-            "quantity": np.abs(filled[kept]),
-            "price": values[kept, 5],
-            "commission": values[kept, 6],
-            "liquidity": Liquidity.TAKER.value,
-        },
-        schema=FILL_SCHEMA,
+            "ts": times.gather(index[:, 1]),
+            "signed": quantity,
+            "filled": filled,
+            "price": values[:, 5],
+            "commission": values[:, 6],
+            "tag": tags,
+        }
+    ).with_columns(side=pl.when(buy).then(pl.lit("buy")).otherwise(pl.lit("sell")))
+    complete = pl.col("filled").abs() >= pl.col("signed").abs()
+    has_fill = pl.col("filled") != 0.0
+    orders = records.select(
+        "order_id",
+        "symbol",
+        "created_ts",
+        "side",
+        order_type=pl.lit("market"),
+        quantity=pl.col("signed").abs(),
+        limit_price=pl.lit(None, dtype=pl.Float64),
+        stop_price=pl.lit(None, dtype=pl.Float64),
+        status=pl.when(complete)
+        .then(pl.lit(OrderStatus.FILLED.value))
+        .otherwise(pl.lit(OrderStatus.CANCELLED.value)),
+        filled_quantity=pl.col("filled").abs(),
+        average_fill_price=pl.when(has_fill).then(pl.col("price")).fill_nan(None),
+        tag="tag",
+    ).cast(dict(ORDER_SCHEMA))  # type: ignore[arg-type]
+    fills = (
+        records.filter(has_fill)
+        .select(
+            "ts",
+            "order_id",
+            trade_id=pl.col("order_id") + "-1",
+            symbol="symbol",
+            side="side",
+            quantity=pl.col("filled").abs(),
+            price="price",
+            commission="commission",
+            liquidity=pl.lit(Liquidity.TAKER.value),
+        )
+        .cast(dict(FILL_SCHEMA))  # type: ignore[arg-type]
     )
     return orders, fills

@@ -83,9 +83,12 @@ class Backtest:
         aligned = align_bars(self.bars)
         strategy = self.strategy
         if isinstance(strategy, SignalStrategy):
+            targets = strategy.compute_targets(self.bars)
             if self.config.check_lookahead:
-                check_no_lookahead(strategy, self.bars, samples=self.config.lookahead_samples)
-            ledger = run_signal(strategy, self.bars, aligned, self.config)
+                check_no_lookahead(
+                    strategy, self.bars, samples=self.config.lookahead_samples, targets=targets
+                )
+            ledger = run_signal(strategy, self.bars, aligned, self.config, targets)
         else:
             ledger = run_event(strategy, aligned, self.config)
         record = RunRecord(

@@ -22,11 +22,15 @@ import polars as pl
 
 from quantstrata.analytics import MetricsConfig, PerformanceMetrics, compute_metrics
 from quantstrata.backtest._ledger import Ledger, marks
+from quantstrata.backtest._results_nb import equity_curve_nb
 from quantstrata.backtest.record import RunRecord
 from quantstrata.backtest.trades import round_trips
 from quantstrata.model.bar import TIMESTAMP_DTYPE
 
 __all__ = ["BacktestResult", "build_result"]
+
+_ROW_SUM_IN_ORDER = 8
+"""Below this many symbols NumPy sums a row left to right, as the compiled curve does."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,35 +71,39 @@ class BacktestResult:
 def build_result(
     ledger: Ledger, bars: pl.DataFrame, record: RunRecord, metrics_config: MetricsConfig
 ) -> BacktestResult:
-    """Turn a simulation loop's ledger into the result frames and metrics."""
+    """Turn a simulation loop's ledger into the result frames and metrics.
+
+    ``bars`` is the canonical bar frame the ledger was simulated on: its rows are the aligned
+    ``has_bar`` cells in row-major order, so its ``ts``, ``symbol`` and ``close`` columns are
+    reused as they are for the positions frame.
+    """
     aligned = ledger.aligned
     times = pl.Series("ts", aligned.times, dtype=pl.Int64).cast(TIMESTAMP_DTYPE)
-    mark = marks(aligned)
-    values = np.where(ledger.positions == 0.0, 0.0, ledger.positions * mark)
-    positions_value = values.sum(axis=1)
-    equity = ledger.cash + positions_value
-    peak = np.maximum.accumulate(equity)
+    every_bar = bool(aligned.has_bar.all())
+    mark = aligned.close if every_bar else marks(aligned)
+    if ledger.positions.shape[1] < _ROW_SUM_IN_ORDER:
+        values = np.empty_like(ledger.positions)
+        positions_value, _, equity, drawdown, gross_exposure = equity_curve_nb(
+            ledger.cash, ledger.positions, mark, values
+        )
+    else:
+        values = np.where(ledger.positions == 0.0, 0.0, ledger.positions * mark)
+        positions_value = values.sum(axis=1)
+        equity = ledger.cash + positions_value
+        peak = np.maximum.accumulate(equity)
+        drawdown = np.where(peak > 0.0, 1.0 - equity / peak, 0.0)
+        gross_exposure = np.abs(values).sum(axis=1) / equity
     equity_frame = pl.DataFrame(
         {
             "ts": times,
             "cash": ledger.cash,
             "positions_value": positions_value,
             "equity": equity,
-            "drawdown": np.where(peak > 0.0, 1.0 - equity / peak, 0.0),
-            "gross_exposure": np.abs(values).sum(axis=1) / equity,
+            "drawdown": drawdown,
+            "gross_exposure": gross_exposure,
         }
     )
-    rows, columns = np.nonzero(aligned.has_bar)
-    positions = pl.DataFrame(
-        {
-            "ts": times.gather(rows),
-            "symbol": np.asarray(aligned.symbols, dtype=object)[columns].tolist(),
-            "quantity": ledger.positions[rows, columns],
-            "price": aligned.close[rows, columns],
-            "value": values[rows, columns],
-        },
-        schema_overrides={"symbol": pl.String},
-    )
+    positions = _positions_frame(ledger, bars, times, values, every_bar=every_bar)
     trades = round_trips(ledger.fills, aligned.times)
     metrics = compute_metrics(
         equity_frame.select("ts", "equity"),
@@ -112,4 +120,34 @@ def build_result(
         metrics=metrics,
         record=record,
         bars=bars,
+    )
+
+
+def _positions_frame(
+    ledger: Ledger, bars: pl.DataFrame, times: pl.Series, values: np.ndarray, *, every_bar: bool
+) -> pl.DataFrame:
+    """Return ``ts, symbol, quantity, price, value`` at every cell where a symbol has a bar."""
+    aligned = ledger.aligned
+    has_bar = aligned.has_bar
+    if every_bar and has_bar.shape[1] == 1:
+        quantity, value = ledger.positions[:, 0], values[:, 0]
+    else:
+        quantity, value = ledger.positions[has_bar], values[has_bar]
+    if bars.height == quantity.shape[0]:
+        keys = bars.select("ts", "symbol", price="close")
+    else:  # bars that are not the ledger's own: lay the keys out from the aligned arrays
+        rows, columns = np.nonzero(has_bar)
+        keys = pl.DataFrame(
+            {
+                "ts": times.gather(rows),
+                "symbol": pl.Series(aligned.symbols, dtype=pl.String).gather(columns),
+                "price": aligned.close[has_bar],
+            }
+        )
+    return keys.select(
+        "ts",
+        pl.col("symbol").cast(pl.String),
+        pl.Series("quantity", quantity, dtype=pl.Float64),
+        pl.col("price").cast(pl.Float64),
+        pl.Series("value", value, dtype=pl.Float64),
     )

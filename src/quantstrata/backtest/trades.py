@@ -11,14 +11,11 @@ trades.
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass
-from datetime import datetime
-
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from quantstrata.backtest._trades_nb import round_trips_nb, sorted_positions_nb
 from quantstrata.model.bar import TIMESTAMP_DTYPE
 
 __all__ = ["TRADE_SCHEMA", "round_trips"]
@@ -38,84 +35,77 @@ TRADE_SCHEMA = pl.Schema(
         "bars_held": pl.Int64(),
     }
 )
-_TOLERANCE = 1e-9
-
-
-@dataclass(slots=True)
-class _Lot:
-    """An open piece of a position: signed quantity, entry price, time and commission left."""
-
-    quantity: float
-    price: float
-    ts: datetime
-    commission: float
 
 
 def round_trips(fills: pl.DataFrame, bar_times: npt.NDArray[np.int64]) -> pl.DataFrame:
     """Return the round trips of ``fills`` (``ts, symbol, side, quantity, price, commission``).
 
     ``bar_times`` are the backtest's bar times (ns, sorted); ``bars_held`` counts the bars
-    from the entry fill's bar to the exit fill's bar.
+    from the entry fill's bar to the exit fill's bar. Trades are sorted by exit time, entry
+    time and symbol.
     """
-    rows: list[tuple[object, ...]] = []
-    ordered = fills.with_row_index("row").sort("symbol", "ts", "row", maintain_order=True)
-    for part in ordered.partition_by("symbol", maintain_order=True):
-        rows.extend(_symbol_trips(part))
-    frame = pl.DataFrame(rows, schema=TRADE_SCHEMA, orient="row")
-    if frame.is_empty():
-        return frame
-    entry = np.searchsorted(bar_times, frame["entry_ts"].dt.epoch("ns").to_numpy())
-    exit_ = np.searchsorted(bar_times, frame["exit_ts"].dt.epoch("ns").to_numpy())
-    return frame.with_columns(pl.Series("bars_held", exit_ - entry, dtype=pl.Int64)).sort(
-        "exit_ts", "entry_ts", "symbol", maintain_order=True
+    if fills.is_empty():
+        return pl.DataFrame(schema=TRADE_SCHEMA)
+    names = fills.get_column("symbol").cast(pl.String)
+    symbols = names.unique().sort()
+    codes = symbols.search_sorted(names).to_numpy()
+    ts = fills.get_column("ts").dt.epoch("ns").to_numpy()
+    order = np.lexsort((ts, codes))  # by symbol, then time; stable, so arrival breaks ties
+    quantity = fills.get_column("quantity").to_numpy()
+    buy = (fills.get_column("side") == "buy").to_numpy()
+    signed = np.where(buy, quantity, -quantity)[order]
+    rows, values = round_trips_nb(
+        codes[order],
+        signed,
+        np.ascontiguousarray(fills.get_column("price").to_numpy()[order], dtype=np.float64),
+        np.ascontiguousarray(fills.get_column("commission").to_numpy()[order], dtype=np.float64),
+    )
+    entry, exit_ = order[rows[:, 0]], order[rows[:, 1]]
+    sequence = np.lexsort((codes[entry], ts[entry], ts[exit_]))
+    entry, exit_, values = entry[sequence], exit_[sequence], values[sequence]
+    bar = _bar_positions(bar_times, ts)
+    return _trades_frame(
+        symbols, codes[entry], ts[entry], ts[exit_], values, bar[exit_] - bar[entry]
     )
 
 
-def _symbol_trips(fills: pl.DataFrame) -> list[tuple[object, ...]]:
-    lots: deque[_Lot] = deque()
-    rows: list[tuple[object, ...]] = []
-    for ts, symbol, side, quantity, price, commission in fills.select(
-        "ts", "symbol", "side", "quantity", "price", "commission"
-    ).iter_rows():
-        signed = quantity if side == "buy" else -quantity
-        left = signed
-        while lots and left != 0.0 and (lots[0].quantity > 0) != (left > 0):
-            lot = lots[0]
-            closed = min(abs(lot.quantity), abs(left))
-            share = commission * closed / quantity
-            entry_share = lot.commission * closed / abs(lot.quantity)
-            rows.append(
-                _trip(
-                    symbol, lot, closed=closed, ts=ts, price=price, commission=entry_share + share
-                )
-            )
-            lot.commission -= entry_share
-            lot.quantity += closed if lot.quantity < 0 else -closed
-            left += closed if left < 0 else -closed
-            if abs(lot.quantity) <= _TOLERANCE * closed:
-                lots.popleft()
-            if abs(left) <= _TOLERANCE * quantity:
-                left = 0.0
-        if left != 0.0:
-            lots.append(_Lot(left, price, ts, commission * abs(left) / quantity))
-    return rows
+def _bar_positions(
+    bar_times: npt.NDArray[np.int64], ts: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """Return each fill's position among the bar times (fills in time order: a linear walk)."""
+    if bool((ts[1:] >= ts[:-1]).all()):
+        return sorted_positions_nb(np.ascontiguousarray(bar_times, dtype=np.int64), ts)
+    return np.searchsorted(bar_times, ts).astype(np.int64)
 
 
-def _trip(
-    symbol: str, lot: _Lot, *, closed: float, ts: datetime, price: float, commission: float
-) -> tuple[object, ...]:
-    direction = 1.0 if lot.quantity > 0 else -1.0
-    pnl = closed * (price - lot.price) * direction - commission
-    return (
-        symbol,
-        "long" if direction > 0 else "short",
-        lot.ts,
-        ts,
-        closed,
-        lot.price,
-        price,
-        pnl,
-        pnl / (closed * lot.price),
-        commission,
-        0,
+def _trades_frame(  # noqa: PLR0917
+    symbols: pl.Series,
+    codes: npt.NDArray[np.int64],
+    entry_ns: npt.NDArray[np.int64],
+    exit_ns: npt.NDArray[np.int64],
+    values: npt.NDArray[np.float64],
+    held: npt.NDArray[np.int64],
+) -> pl.DataFrame:
+    """Build the trades frame from the matched trips (signed quantity, prices, commission)."""
+    signed, entry_price, exit_price, commission = values.T
+    direction = np.where(signed > 0.0, 1.0, -1.0)
+    closed = np.abs(signed)
+    pnl = closed * (exit_price - entry_price) * direction - commission
+    frame = pl.DataFrame(
+        {
+            "symbol": symbols.gather(codes),
+            "direction": pl.Series(signed > 0.0).replace_strict(
+                {True: "long", False: "short"}, return_dtype=pl.String
+            ),
+            "entry_ts": pl.Series(entry_ns, dtype=pl.Int64).cast(TIMESTAMP_DTYPE),
+            "exit_ts": pl.Series(exit_ns, dtype=pl.Int64).cast(TIMESTAMP_DTYPE),
+            "quantity": closed,
+            "entry_price": entry_price,
+            "exit_price": exit_price,
+            "pnl": pnl,
+            "return": pnl / (closed * entry_price),
+            "commission": commission,
+            "bars_held": held.astype(np.int64),
+        }
     )
+    return frame.cast(dict(TRADE_SCHEMA))  # type: ignore[arg-type]

@@ -574,13 +574,23 @@ def execution_order_nb(  # noqa: PLR0917
         if positions[symbol] != 0.0:
             mark = prices[symbol] if pending[symbol] else marks[symbol]
             equity += positions[symbol] * mark
-    first = np.empty(0, dtype=np.int64)
-    later = np.empty(0, dtype=np.int64)
-    for column in np.flatnonzero(pending):
-        current = positions[column]
-        desired = target_position_nb(targets[column], units, equity, prices[column], allow_short)
-        if current != 0.0 and (desired * current <= 0.0 or abs(desired) < abs(current)):
-            first = np.append(first, column)
-        else:
-            later = np.append(later, column)
-    return np.concatenate((first, later))
+    reducing = np.zeros(positions.shape[0], dtype=np.bool_)
+    count = 0
+    for column in range(positions.shape[0]):
+        if pending[column]:
+            count += 1
+            current = positions[column]
+            desired = target_position_nb(
+                targets[column], units, equity, prices[column], allow_short
+            )
+            reducing[column] = current != 0.0 and (
+                desired * current <= 0.0 or abs(desired) < abs(current)
+            )
+    order = np.empty(count, dtype=np.int64)
+    filled = 0
+    for first in (True, False):
+        for column in range(positions.shape[0]):
+            if pending[column] and reducing[column] == first:
+                order[filled] = column
+                filled += 1
+    return order

@@ -12,12 +12,20 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import polars as pl
 
 from quantstrata.core.errors import BarValidationError, DataIssue
 from quantstrata.model.identifiers import Symbol
 
-__all__ = ["BAR_COLUMNS", "BAR_SCHEMA", "PRICE_COLUMNS", "TIMESTAMP_DTYPE", "Bar"]
+__all__ = [
+    "BAR_COLUMNS",
+    "BAR_SCHEMA",
+    "PRICE_COLUMNS",
+    "TIMESTAMP_DTYPE",
+    "Bar",
+    "keys_strictly_increasing",
+]
 
 TIMESTAMP_DTYPE = pl.Datetime("ns", "UTC")
 BAR_SCHEMA = pl.Schema(
@@ -83,3 +91,24 @@ def _bar_issues(bar: Bar) -> list[DataIssue]:
             DataIssue("low_above_body", "low above open/close/high", column="low", value=bar.low)
         )
     return issues
+
+
+def keys_strictly_increasing(frame: pl.DataFrame) -> bool:
+    """Return whether ``frame``'s ``(ts, symbol)`` keys strictly increase (sorted, no repeats).
+
+    This is the order of a canonical bar frame; checking it is much cheaper than sorting.
+
+    Null keys count as unordered. Cost: one pass over ``ts``, and over the symbols of the rows
+    that share a time with the row before.
+    """
+    ts, symbol = frame.get_column("ts"), frame.get_column("symbol")
+    if ts.null_count() or symbol.null_count():
+        return False
+    nanoseconds = ts.to_physical().to_numpy()
+    earlier, later = nanoseconds[:-1], nanoseconds[1:]
+    if bool((later > earlier).all()):
+        return True
+    if bool((later < earlier).any()):
+        return False
+    tied = np.flatnonzero(later == earlier)
+    return bool((symbol.gather(tied) < symbol.gather(tied + 1)).all())

@@ -10,6 +10,7 @@ difference is a :class:`LookAheadError`. The backtester runs it on every signal 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
@@ -65,6 +66,7 @@ def check_no_lookahead(
     seed: int = 0,
     *,
     tolerance: float = 1e-9,
+    targets: pl.DataFrame | None = None,
 ) -> None:
     """Raise :class:`LookAheadError` if ``strategy``'s targets depend on later bars.
 
@@ -72,8 +74,9 @@ def check_no_lookahead(
     after :meth:`~quantstrata.strategy.base.Strategy.warmup_bars`, the rest at random with
     ``seed``); for each drawn time *t* the targets are recomputed on every bar with ``ts <= t``
     and every symbol's value at *t* is compared with the full run. Values agree when both are
-    null or they differ by at most ``tolerance`` × max(1, |value|). Cost: one ``targets`` call
-    per distinct drawn time.
+    null or they differ by at most ``tolerance`` × max(1, |value|). ``targets`` is the full
+    run (``strategy.compute_targets(bars)``) when the caller already has it. Cost: one
+    ``targets`` call per distinct drawn time, on the bars up to it.
     """
     if not isinstance(strategy, SignalStrategy):
         raise ConfigError(
@@ -84,12 +87,16 @@ def check_no_lookahead(
         raise ConfigError(f"samples must be a positive integer, got {samples!r}")
     if not (math.isfinite(tolerance) and tolerance >= 0):
         raise ConfigError(f"tolerance must be finite and >= 0, got {tolerance!r}")
-    full = strategy.compute_targets(bars)
+    full = strategy.compute_targets(bars) if targets is None else targets
+    full_ns = full.get_column("ts").dt.epoch("ns").to_numpy()
+    prefix = _prefix_reader(bars)
     mismatches: list[tuple[datetime, str, float | None, float | None]] = []
     for cutoff_ns in _sample_times(full, strategy.warmup_bars(), samples, seed):
-        cutoff = pl.lit(cutoff_ns, dtype=pl.Int64).cast(TIMESTAMP_DTYPE)
-        truncated = strategy.compute_targets(bars.filter(pl.col("ts") <= cutoff))
-        mismatches.extend(_compare_at(full, truncated, cutoff, tolerance))
+        truncated = strategy.compute_targets(prefix(cutoff_ns))
+        at_full = _rows_at(full, full_ns, cutoff_ns)
+        truncated_ns = truncated.get_column("ts").dt.epoch("ns").to_numpy()
+        at_truncated = _rows_at(truncated, truncated_ns, cutoff_ns)
+        mismatches.extend(_compare_at(at_full, at_truncated, tolerance))
     if mismatches:
         ts, symbol, full_value, truncated_value = min(mismatches, key=lambda item: item[:2])
         raise LookAheadError(
@@ -102,6 +109,31 @@ def check_no_lookahead(
         )
 
 
+def _prefix_reader(bars: pl.DataFrame) -> Callable[[int], pl.DataFrame]:
+    """Return a function giving the bars with ``ts <= cutoff`` (ns), in their order.
+
+    Bars in time order (the usual case) are cut with a zero-copy slice; others are filtered.
+    """
+    column = bars.get_column("ts")
+    if isinstance(column.dtype, pl.Datetime) and column.null_count() == 0:
+        ns = column.dt.epoch("ns").to_numpy()
+        if bool((ns[1:] >= ns[:-1]).all()):
+            return lambda cutoff: bars.slice(0, int(np.searchsorted(ns, cutoff, side="right")))
+
+    def filtered(cutoff_ns: int) -> pl.DataFrame:
+        cutoff = pl.lit(cutoff_ns, dtype=pl.Int64).cast(TIMESTAMP_DTYPE)
+        return bars.filter(pl.col("ts") <= cutoff)
+
+    return filtered
+
+
+def _rows_at(targets: pl.DataFrame, ns: np.ndarray, cutoff_ns: int) -> pl.DataFrame:
+    """Return the rows of ``targets`` (sorted by time; ``ns`` its times) at ``cutoff_ns``."""
+    start = int(np.searchsorted(ns, cutoff_ns, side="left"))
+    end = int(np.searchsorted(ns, cutoff_ns, side="right"))
+    return targets.slice(start, end - start)
+
+
 def _sample_times(targets: pl.DataFrame, warmup: int, samples: int, seed: int) -> list[int]:
     """Return the sorted, distinct bar times (ns since the epoch) to recompute at.
 
@@ -112,30 +144,36 @@ def _sample_times(targets: pl.DataFrame, warmup: int, samples: int, seed: int) -
     rng = np.random.default_rng(seed)
     chosen: set[int] = set()
     nanoseconds = targets.select(pl.col("ts").dt.epoch("ns").alias("ns"), "symbol")
-    for part in nanoseconds.partition_by("symbol", maintain_order=True):
-        times = part["ns"].sort().to_list()
-        chosen.update(times[index] for index in _sample_indices(len(times), warmup, samples, rng))
+    symbol = nanoseconds.get_column("symbol")
+    if symbol.len() and symbol.null_count() == 0 and bool((symbol == symbol[0]).all()):
+        parts = [nanoseconds]
+    else:
+        parts = nanoseconds.partition_by("symbol", maintain_order=True)
+    for part in parts:
+        times = np.sort(part.get_column("ns").to_numpy())
+        picked = _sample_indices(times.shape[0], warmup, samples, rng)
+        chosen.update(int(value) for value in times[picked])
     return sorted(chosen)
 
 
 def _sample_indices(length: int, warmup: int, samples: int, rng: np.random.Generator) -> list[int]:
+    """Return the bar indices to check: early ones after ``warmup``, random ones, the last."""
     last = length - 1
     first = min(max(warmup, 0), last)
-    candidates = list(range(first, last))
-    if len(candidates) < samples:
-        return [*candidates, last]
+    candidates = last - first  # the indices first .. last - 1
+    if candidates < samples:
+        return [*range(first, last), last]
     early_count = min(_EARLY_SAMPLES, samples - 1)
-    rest = candidates[early_count:]
-    count = min(samples - 1 - early_count, len(rest))
-    drawn = rng.choice(len(rest), size=count, replace=False) if count else ()
-    return [*candidates[:early_count], *(rest[int(index)] for index in drawn), last]
+    rest = candidates - early_count  # the indices first + early_count .. last - 1
+    count = min(samples - 1 - early_count, rest)
+    drawn = rng.choice(rest, size=count, replace=False) if count else ()
+    early = range(first, first + early_count)
+    return [*early, *(first + early_count + int(index) for index in drawn), last]
 
 
 def _compare_at(
-    full: pl.DataFrame, truncated: pl.DataFrame, cutoff: pl.Expr, tolerance: float
+    at_full: pl.DataFrame, at_truncated: pl.DataFrame, tolerance: float
 ) -> list[tuple[datetime, str, float | None, float | None]]:
-    at_full = full.filter(pl.col("ts") == cutoff)
-    at_truncated = truncated.filter(pl.col("ts") == cutoff)
     joined = at_full.join(
         at_truncated, on=["ts", "symbol"], how="full", suffix="_truncated", coalesce=True
     )

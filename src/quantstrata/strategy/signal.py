@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 
 from quantstrata.core.errors import DataError, DataIssue, SchemaError
-from quantstrata.model.bar import TIMESTAMP_DTYPE
+from quantstrata.model.bar import TIMESTAMP_DTYPE, keys_strictly_increasing
 from quantstrata.strategy import _nb
 from quantstrata.strategy._inputs import as_bool_array, as_float_array, kind_of
 from quantstrata.strategy.base import Strategy
@@ -79,8 +79,8 @@ class SignalStrategy(Strategy):
         The result has exactly the rows of ``bars`` (sorted by ``ts`` then ``symbol``) and the
         columns of :data:`TARGET_SCHEMA`; bars the strategy left out get a null target.
         """
-        ordered = _sorted_bars(bars)
-        return check_targets(self.targets(ordered), ordered, strategy=self.name)
+        ordered, unique = _sorted_bars(bars)
+        return _checked_targets(self.targets(ordered), ordered, self.name, unique_keys=unique)
 
     def latest_targets(self, bars: pl.DataFrame) -> pl.DataFrame:
         """Return each symbol's target at its last bar: what live trading acts on.
@@ -100,19 +100,43 @@ def targets_per_symbol(bars: pl.DataFrame, compute: Callable[[pl.DataFrame], Any
     never see each other's bars, so no value leaks across symbols.
     """
     _require_columns(bars, ("ts", "symbol"), "bars")
-    parts: list[pl.DataFrame] = []
-    for frame in bars.sort("symbol", "ts", maintain_order=True).partition_by(
-        "symbol", maintain_order=True
-    ):
-        values = as_float_array(compute(frame), "the computed targets", frame.height)
-        parts.append(
-            frame.select("ts", "symbol").with_columns(
-                pl.Series("target", values, dtype=pl.Float64).fill_nan(None)
-            )
+    if _one_symbol_in_time_order(bars):
+        return _symbol_targets(bars, compute)
+    parts = [
+        _symbol_targets(frame, compute)
+        for frame in bars.sort("symbol", "ts", maintain_order=True).partition_by(
+            "symbol", maintain_order=True
         )
+    ]
     if not parts:
         return pl.DataFrame(schema=TARGET_SCHEMA)
     return pl.concat(parts).sort("ts", "symbol", maintain_order=True)
+
+
+def _symbol_targets(frame: pl.DataFrame, compute: Callable[[pl.DataFrame], Any]) -> pl.DataFrame:
+    """Return ``ts, symbol, target`` for one symbol's bars (sorted by time)."""
+    values = as_float_array(compute(frame), "the computed targets", frame.height)
+    return frame.select("ts", "symbol").with_columns(
+        pl.Series("target", values, dtype=pl.Float64).fill_nan(None)
+    )
+
+
+def _one_symbol_in_time_order(bars: pl.DataFrame) -> bool:
+    """Return whether ``bars`` hold one symbol at strictly increasing times (no sort needed)."""
+    if bars.is_empty():
+        return False
+    symbol = bars.get_column("symbol")
+    if symbol.null_count() or not bool((symbol == symbol[0]).all()):
+        return False
+    return _ordered_keys(bars)
+
+
+def _ordered_keys(frame: pl.DataFrame) -> bool:
+    """Return whether ``frame``'s ``(ts, symbol)`` keys strictly increase (false if untyped)."""
+    dtype = frame.schema["ts"]
+    if not (dtype.is_temporal() or dtype.is_numeric()):
+        return False
+    return keys_strictly_increasing(frame)
 
 
 def targets_from_signals(
@@ -166,6 +190,14 @@ def check_targets(
     ``target`` columns, duplicate ``(ts, symbol)`` rows, rows for bars that do not exist and
     infinite or NaN targets (use null for "no decision").
     """
+    ordered, unique = _sorted_bars(bars)
+    return _checked_targets(targets, ordered, strategy, unique_keys=unique)
+
+
+def _checked_targets(
+    targets: pl.DataFrame, ordered: pl.DataFrame, strategy: str, *, unique_keys: bool
+) -> pl.DataFrame:
+    """Check ``targets`` against ``ordered`` bars (sorted; ``unique_keys``: no key repeats)."""
     if not isinstance(targets, pl.DataFrame):
         raise SchemaError(
             f"{strategy}.targets() must return a Polars DataFrame, got {type(targets).__name__}"
@@ -179,8 +211,12 @@ def check_targets(
         pl.col("ts").cast(TIMESTAMP_DTYPE), "symbol", pl.col("target").cast(pl.Float64)
     )
     _check_target_values(frame, strategy)
+    keys = ordered.select("ts", "symbol")
+    if unique_keys and _same_keys(frame, keys):
+        return keys.with_columns(frame.get_column("target")).cast(
+            dict(TARGET_SCHEMA)  # type: ignore[arg-type]
+        )
     _check_unique(frame, strategy)
-    keys = _sorted_bars(bars).select("ts", "symbol")
     unknown = frame.join(keys, on=["ts", "symbol"], how="anti", nulls_equal=True)
     if unknown.height:
         raise DataError(
@@ -192,11 +228,34 @@ def check_targets(
     )
 
 
-def _sorted_bars(bars: pl.DataFrame) -> pl.DataFrame:
+def _same_keys(targets: pl.DataFrame, keys: pl.DataFrame) -> bool:
+    """Return whether ``targets`` has exactly the (unique) bar keys ``keys``, in order.
+
+    Then every target names a bar, none twice, and the targets are already in bar order: the
+    common case (targets computed row for row from the bars) needs no join.
+    """
+    if targets.height != keys.height or keys.is_empty():
+        return False
+    if keys.schema != pl.Schema({"ts": TIMESTAMP_DTYPE, "symbol": pl.String()}):
+        return False
+    if targets.schema["symbol"] != pl.String:
+        return False
+    ours, theirs = targets.get_column("ts"), keys.get_column("ts")
+    if ours.null_count() or not np.array_equal(
+        ours.to_physical().to_numpy(), theirs.to_physical().to_numpy()
+    ):
+        return False
+    return bool(targets.get_column("symbol").eq_missing(keys.get_column("symbol")).all())
+
+
+def _sorted_bars(bars: pl.DataFrame) -> tuple[pl.DataFrame, bool]:
+    """Return ``bars`` sorted by ``ts`` then ``symbol``, and whether no key repeats (known)."""
     if not isinstance(bars, pl.DataFrame):
         raise SchemaError(f"bars must be a Polars DataFrame, got {type(bars).__name__}")
     _require_columns(bars, ("ts", "symbol"), "bars")
-    return bars.sort("ts", "symbol", maintain_order=True)
+    if not bars.is_empty() and _ordered_keys(bars):
+        return bars, True
+    return bars.sort("ts", "symbol", maintain_order=True), False
 
 
 def _optional_signal(value: Any, name: str, length: int) -> np.ndarray:
@@ -220,6 +279,9 @@ def _require_columns(frame: pl.DataFrame, columns: tuple[str, ...], what: str) -
 
 
 def _check_target_values(frame: pl.DataFrame, strategy: str) -> None:
+    target = pl.col("target")
+    if not frame.select((target.is_not_null() & ~target.is_finite()).any()).item():
+        return
     bad = frame.with_row_index("row").filter(
         pl.col("target").is_not_null() & ~pl.col("target").is_finite()
     )
