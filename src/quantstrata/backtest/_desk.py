@@ -1,7 +1,11 @@
 """The event loop's account and order desk: cash, positions, orders and the working-order book.
 
-Orders change only through :meth:`~quantstrata.model.orders.Order.apply` and positions only
-through :meth:`~quantstrata.model.position.Position.apply`. A working order is stepped through
+Orders change only through :meth:`~quantstrata.model.orders.Order.apply`; a position's quantity
+follows the rule of :meth:`~quantstrata.model.position.Position.apply` (:func:`position_after`).
+The ledger keeps order and fill *rows*: a target order that fills completely, for a strategy
+without ``on_order``/``on_fill`` callbacks, is written straight to rows with the same values the
+order objects would give (see ``EventBook``), since no one could observe the objects. A working
+order is stepped through
 the shared :class:`~quantstrata.execution.FillModel` on each bar of its symbol, after three
 checks the engine applies to every order a strategy submits:
 
@@ -21,6 +25,7 @@ checks the engine applies to every order a strategy submits:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
@@ -30,6 +35,7 @@ import numpy as np
 from quantstrata.backtest import _nb
 from quantstrata.backtest._sessions import NEVER, SessionCloses
 from quantstrata.backtest.config import BacktestConfig
+from quantstrata.core.clock import ns_from_datetime
 from quantstrata.execution import FillModel, FillResult, OrderStep, WorkingBracket, WorkingOrder
 from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId, VenueOrderId
 from quantstrata.model.orders import (
@@ -48,7 +54,7 @@ from quantstrata.model.orders import (
     Submitted,
     TimeInForce,
 )
-from quantstrata.model.position import Position
+from quantstrata.model.position import POSITION_TOLERANCE
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -56,7 +62,7 @@ if TYPE_CHECKING:
     from quantstrata.backtest._align import AlignedBars
     from quantstrata.strategy.context import StrategyContext
 
-__all__ = ["EPSILON", "OrderDesk", "Prices"]
+__all__ = ["EPSILON", "OrderDesk", "Prices", "fill_row", "order_row", "position_after"]
 
 EPSILON = 1e-12
 
@@ -99,14 +105,15 @@ class OrderDesk:
         self.config = config
         self.symbols = tuple(Symbol(symbol) for symbol in aligned.symbols)
         count = len(self.symbols)
-        self.cash = config.cash
+        self.account = np.full(1 + count, np.nan)
+        self.account[0] = config.cash
         self.quantities = np.zeros(count)
         self.marks = np.full(count, np.nan)
-        self.positions = {symbol: Position.flat(symbol) for symbol in self.symbols}
         self.orders: dict[ClientOrderId, Order] = {}
+        self.order_rows: dict[str, tuple[object, ...] | None] = {}
         self.notes: dict[ClientOrderId, str] = {}
         self.working: list[_Working] = []
-        self.fills: list[Fill] = []
+        self.fill_rows: list[tuple[object, ...]] = []
         self.changed = False
         self.on_order: Callable[[Order, StrategyContext], None] | None = None
         self.on_fill: Callable[[Fill, StrategyContext], None] | None = None
@@ -121,6 +128,15 @@ class OrderDesk:
         ]
         self._sessions = SessionCloses(config, aligned.symbols, aligned.times)
         self._next_id = 0
+
+    @property
+    def cash(self) -> float:
+        """Cash after every fill so far (``account[0]``; ``account[1:]`` holds the targets)."""
+        return float(self.account[0])
+
+    @cash.setter
+    def cash(self, value: float) -> None:
+        self.account[0] = value
 
     @property
     def now(self) -> datetime:
@@ -191,6 +207,7 @@ class OrderDesk:
     def create(self, order_id: ClientOrderId, request: OrderRequest, ts: datetime) -> None:
         """Record ``request`` as submitted and accepted at ``ts``."""
         self.orders[order_id] = Order.submit(Submitted(order_id, ts, request))
+        self.order_rows[order_id] = None
         self.apply(Accepted(order_id, ts, VenueOrderId(order_id)))
 
     def apply(self, event: OrderEvent) -> Order:
@@ -370,12 +387,62 @@ class OrderDesk:
             self.now,
             result.liquidity,
         )
-        self.fills.append(fill)
-        position = self.positions[fill.symbol].apply(fill)
-        self.positions[fill.symbol] = position
-        self.quantities[column] = position.quantity
+        self.fill_rows.append(fill_row(fill))
+        self.quantities[column] = position_after(
+            float(self.quantities[column]), fill.signed_quantity
+        )
         self.cash -= fill.signed_quantity * fill.price + fill.commission
         self.changed = True
         self.apply(FillEvent(fill))
         if self.on_fill is not None:
             self.on_fill(fill, self.context)
+
+
+def position_after(held: float, traded: float) -> float:
+    """Return the quantity after trading ``traded`` (signed) on ``held``, as Position.apply does.
+
+    A reducing trade within :data:`POSITION_TOLERANCE` of the position closes it exactly.
+    """
+    opposite = held != 0.0 and (held > 0.0) != (traded > 0.0)
+    if opposite and math.isclose(abs(traded), abs(held), rel_tol=POSITION_TOLERANCE, abs_tol=0.0):
+        return 0.0
+    return held + traded
+
+
+def fill_row(fill: Fill) -> tuple[object, ...]:
+    """Return ``fill`` as a row of the ledger's fill schema (the time in ns since the epoch)."""
+    side = "buy" if fill.side is OrderSide.BUY else "sell"
+    return (
+        ns_from_datetime(fill.ts),
+        fill.order_id,
+        fill.trade_id,
+        fill.symbol,
+        side,
+        fill.quantity,
+        fill.price,
+        fill.commission,
+        fill.liquidity.value,
+    )
+
+
+def order_row(order: Order, note: str | None) -> tuple[object, ...]:
+    """Return ``order`` as a row of the ledger's order schema, ``note`` added to its tag.
+
+    The creation time is in ns since the epoch.
+    """
+    request = order.request
+    tag = request.tag if note is None else "; ".join(filter(None, (request.tag, note)))
+    return (
+        order.order_id,
+        order.symbol,
+        ns_from_datetime(order.created_at),
+        "buy" if order.side is OrderSide.BUY else "sell",
+        request.order_type.name.lower(),
+        order.quantity,
+        request.limit_price,
+        request.stop_price,
+        order.status.value,
+        order.filled_quantity,
+        order.average_fill_price if order.filled_quantity > 0 else None,
+        tag,
+    )

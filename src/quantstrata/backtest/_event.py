@@ -32,15 +32,16 @@ import polars as pl
 from quantstrata.backtest import _nb
 from quantstrata.backtest._align import AlignedBars
 from quantstrata.backtest._context import BacktestContext, unknown_symbol
-from quantstrata.backtest._desk import EPSILON, OrderDesk
+from quantstrata.backtest._desk import EPSILON, OrderDesk, order_row, position_after
 from quantstrata.backtest._ledger import FILL_SCHEMA, ORDER_SCHEMA, Ledger, marks
 from quantstrata.backtest._signal import leverage_tag
 from quantstrata.backtest._snapshot import AlignedSnapshot
 from quantstrata.backtest.config import BacktestConfig
 from quantstrata.core.clock import datetime_from_ns
 from quantstrata.execution import WorkingOrder
+from quantstrata.execution.costs import commission_arguments, slippage_arguments
 from quantstrata.model.bar import TIMESTAMP_DTYPE, Bar
-from quantstrata.model.orders import Fill, Order, OrderRequest, OrderSide
+from quantstrata.model.orders import Order, OrderRequest, OrderSide
 from quantstrata.strategy.event import EventStrategy
 
 __all__ = ["EventBook", "run_event"]
@@ -77,6 +78,11 @@ class EventBook(OrderDesk):
         self.snapshot = AlignedSnapshot(self)
         self.on_order = strategy.on_order if _overridden(strategy, "on_order") else None
         self.on_fill = strategy.on_fill if _overridden(strategy, "on_fill") else None
+        self.compiled = self.on_order is None and self.on_fill is None
+        self._price_arrays = (aligned.open, aligned.high, aligned.low, aligned.close, aligned.volume)
+        self._settings, self._costs = _kernel_settings(config, aligned.symbols)
+        self._orders_index = np.zeros((count, 3), dtype=np.int64)
+        self._orders_values = np.zeros((count, 7))
 
     # -- reads for the context -----------------------------------------------------------------
 
@@ -150,6 +156,7 @@ class EventBook(OrderDesk):
     def set_target(self, column: int, fraction: float) -> None:
         """Make ``fraction`` the target of ``column``, pending from the current bar."""
         self.targets[column] = fraction
+        self.account[1 + column] = fraction
         self.pending_from[column] = max(self.bar, 0)
         self.pending = True
 
@@ -166,15 +173,54 @@ class EventBook(OrderDesk):
             for column in columns:
                 self.step_symbol(column)
         if self.pending:
-            pending = (self.pending_from >= 0) & self.aligned.has_bar[bar]
-            if pending.any():
-                self._execute_targets(pending)
+            if self.compiled:
+                self._execute_compiled()
+            else:
+                pending = (self.pending_from >= 0) & self.aligned.has_bar[bar]
+                if pending.any():
+                    self._execute_targets(pending)
             self.pending = bool((self.pending_from >= 0).any())
         self.executing = False
         self.drain()
         if self.changed:
             self._changes.append((bar, self.cash, self.quantities.copy()))
             self.changed = False
+
+    def _execute_compiled(self) -> None:
+        """Execute the pending targets with the signal loop's compiled step; write ledger rows."""
+        aligned = self.aligned
+        count = _nb._execute_pending_nb(  # noqa: SLF001 - the one target execution of both loops
+            self.bar, aligned.has_bar, self.pending_from, self._price_arrays,
+            (self.quantities, self.marks, self.account), self._settings, self._costs,
+            self._orders_index, self._orders_values, 0,
+        )  # fmt: skip
+        if count == 0:
+            return
+        fill_ns = int(aligned.times[self.bar])
+        for index, values in zip(
+            self._orders_index[:count].tolist(), self._orders_values[:count].tolist(), strict=True
+        ):
+            self._target_rows(index[0], index[2], values, fill_ns)
+
+    def _target_rows(self, decision: int, column: int, values: list[float], fill_ns: int) -> None:
+        """Write one compiled target order (and its fill) as the signal loop reports it."""
+        asked, capped, quantity, filled, _, price, commission = values
+        self._next_id += 1
+        order_id = f"E{self._next_id}"
+        symbol = self.aligned.symbols[column]
+        side = "buy" if quantity > 0.0 else "sell"
+        status = "filled" if abs(filled) >= abs(quantity) else "cancelled"
+        self.order_rows[order_id] = (
+            order_id, symbol, int(self.aligned.times[decision]), side, "market", abs(quantity),
+            None, None, status, abs(filled), price if filled != 0.0 else None,
+            leverage_tag(asked, capped),
+        )  # fmt: skip
+        if filled != 0.0:
+            self.fill_rows.append(
+                (fill_ns, order_id, f"{order_id}-1", symbol, side, abs(filled), price,
+                 commission, "taker")
+            )  # fmt: skip
+            self.changed = True
 
     def _execute_targets(self, pending: np.ndarray) -> None:
         at_close = self.config.fill.policy.arrives_at_close
@@ -217,12 +263,12 @@ class EventBook(OrderDesk):
         if abs(delta) <= EPSILON * max(abs(current), 1.0):
             return True
         decided = datetime_from_ns(int(self.aligned.times[self.pending_from[column]]))
-        request = OrderRequest.market(
-            symbol, delta, tag=leverage_tag(desired - current, capped - current)
-        )
+        tag = leverage_tag(desired - current, capped - current)
+        side = OrderSide.BUY if delta > 0.0 else OrderSide.SELL
+        step = self._models[column].step(WorkingOrder(side, abs(delta)), prices)
+        request = OrderRequest.market(symbol, delta, tag=tag)
         order_id = self.new_order_id()
         self.create(order_id, request, decided)
-        step = self._models[column].step(WorkingOrder(request.side, request.quantity), prices)
         if step.fill is not None:
             self.book(order_id, column, step.fill)
         if step.order is None:
@@ -245,14 +291,16 @@ class EventBook(OrderDesk):
 
     def ledger(self) -> Ledger:
         """Return what the loop produced, cash and positions carried forward between changes."""
+        rows = [
+            row if row is not None else order_row(self.orders[order_id], self.notes.get(order_id))
+            for order_id, row in self.order_rows.items()
+        ]
         orders = pl.DataFrame(
-            [_order_row(order, self.notes.get(order.order_id)) for order in self.orders.values()],
-            schema=ORDER_SCHEMA,
-            orient="row",
-        )
+            rows, schema={**ORDER_SCHEMA, "created_ts": pl.Int64}, orient="row"
+        ).with_columns(pl.col("created_ts").cast(TIMESTAMP_DTYPE))
         fills = pl.DataFrame(
-            [_fill_row(fill) for fill in self.fills], schema=FILL_SCHEMA, orient="row"
-        )
+            self.fill_rows, schema={**FILL_SCHEMA, "ts": pl.Int64}, orient="row"
+        ).with_columns(pl.col("ts").cast(TIMESTAMP_DTYPE))
         cash, positions = self._carried()
         return Ledger(self.aligned, cash, positions, fills, orders)
 
@@ -274,38 +322,25 @@ class EventBook(OrderDesk):
         return cash, positions
 
 
-def _fill_row(fill: Fill) -> tuple[object, ...]:
-    side = "buy" if fill.side is OrderSide.BUY else "sell"
-    return (
-        fill.ts,
-        fill.order_id,
-        fill.trade_id,
-        fill.symbol,
-        side,
-        fill.quantity,
-        fill.price,
-        fill.commission,
-        fill.liquidity.value,
+def _kernel_settings(
+    config: BacktestConfig, symbols: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the compiled target step's ``settings`` and ``costs`` (see ``simulate_targets_nb``)."""
+    fill = config.fill
+    settings = np.array(
+        [
+            0.0,  # fraction-of-equity targets
+            1.0 if config.allow_short else 0.0,
+            config.max_leverage,
+            1.0 if fill.policy.arrives_at_close else 0.0,
+            np.nan if fill.volume_cap is None else fill.volume_cap,
+        ]
     )
-
-
-def _order_row(order: Order, note: str | None) -> tuple[object, ...]:
-    request = order.request
-    tag = request.tag if note is None else "; ".join(filter(None, (request.tag, note)))
-    return (
-        order.order_id,
-        order.symbol,
-        order.created_at,
-        "buy" if order.side is OrderSide.BUY else "sell",
-        request.order_type.name.lower(),
-        order.quantity,
-        request.limit_price,
-        request.stop_price,
-        order.status.value,
-        order.filled_quantity,
-        order.average_fill_price if order.filled_quantity > 0 else None,
-        tag,
+    lots = [value for symbol in symbols for value in config.lot_size(symbol)]
+    costs = np.array(
+        [*commission_arguments(config.commission), *slippage_arguments(config.slippage), *lots]
     )
+    return settings, costs
 
 
 def run_event(strategy: EventStrategy, aligned: AlignedBars, config: BacktestConfig) -> Ledger:
