@@ -32,6 +32,7 @@ import polars as pl
 from quantstrata.backtest import _nb
 from quantstrata.backtest._align import AlignedBars
 from quantstrata.backtest._context import BacktestContext, unknown_symbol
+from quantstrata.backtest._event_nb import execute_targets_nb
 from quantstrata.backtest._desk import EPSILON, OrderDesk, order_row, position_after
 from quantstrata.backtest._ledger import FILL_SCHEMA, ORDER_SCHEMA, Ledger, marks
 from quantstrata.backtest._signal import leverage_tag
@@ -79,7 +80,6 @@ class EventBook(OrderDesk):
         self.on_order = strategy.on_order if _overridden(strategy, "on_order") else None
         self.on_fill = strategy.on_fill if _overridden(strategy, "on_fill") else None
         self.compiled = self.on_order is None and self.on_fill is None
-        self._price_arrays = (aligned.open, aligned.high, aligned.low, aligned.close, aligned.volume)
         self._settings, self._costs = _kernel_settings(config, aligned.symbols)
         self._orders_index = np.zeros((count, 3), dtype=np.int64)
         self._orders_values = np.zeros((count, 7))
@@ -164,35 +164,42 @@ class EventBook(OrderDesk):
 
     def execute(self) -> None:
         """Step working orders, then pending targets (reductions first), of symbols with a bar."""
+        if self.compiled and not self.working:
+            self._execute_compiled()
+            return
         bar = self.bar
         marked = bar - self.offset
         self.marks[:] = self.closes[marked] if marked >= 0 else np.nan
         self.executing = True
-        columns = np.flatnonzero(self.aligned.has_bar[bar]).tolist()
         if self.working:
-            for column in columns:
+            for column in np.flatnonzero(self.aligned.has_bar[bar]).tolist():
                 self.step_symbol(column)
         if self.pending:
-            if self.compiled:
-                self._execute_compiled()
-            else:
-                pending = (self.pending_from >= 0) & self.aligned.has_bar[bar]
-                if pending.any():
-                    self._execute_targets(pending)
+            pending = (self.pending_from >= 0) & self.aligned.has_bar[bar]
+            if pending.any():
+                self._execute_targets(pending)
             self.pending = bool((self.pending_from >= 0).any())
         self.executing = False
         self.drain()
+        self._keep_changes()
+
+    def _keep_changes(self) -> None:
         if self.changed:
-            self._changes.append((bar, self.cash, self.quantities.copy()))
+            self._changes.append((self.bar, self.cash, self.quantities.copy()))
             self.changed = False
 
     def _execute_compiled(self) -> None:
-        """Execute the pending targets with the signal loop's compiled step; write ledger rows."""
+        """Execute the pending targets with the signal loop's compiled step; write ledger rows.
+
+        Used while no order is working, for strategies without ``on_order``/``on_fill`` (no one
+        could observe the order objects, so the ledger gets the rows the signal loop writes).
+        """
         aligned = self.aligned
-        count = _nb._execute_pending_nb(  # noqa: SLF001 - the one target execution of both loops
-            self.bar, aligned.has_bar, self.pending_from, self._price_arrays,
-            (self.quantities, self.marks, self.account), self._settings, self._costs,
-            self._orders_index, self._orders_values, 0,
+        count, self.pending = execute_targets_nb(
+            self.bar, self.offset, aligned.has_bar, self.pending_from,
+            aligned.open, aligned.high, aligned.low, aligned.close, aligned.volume, self.closes,
+            self.quantities, self.marks, self.account, self._settings, self._costs,
+            self._orders_index, self._orders_values,
         )  # fmt: skip
         if count == 0:
             return
@@ -201,6 +208,7 @@ class EventBook(OrderDesk):
             self._orders_index[:count].tolist(), self._orders_values[:count].tolist(), strict=True
         ):
             self._target_rows(index[0], index[2], values, fill_ns)
+        self._keep_changes()
 
     def _target_rows(self, decision: int, column: int, values: list[float], fill_ns: int) -> None:
         """Write one compiled target order (and its fill) as the signal loop reports it."""
