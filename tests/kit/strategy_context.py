@@ -4,9 +4,10 @@
 engine: positions, cash and equity are whatever the test sets; targets, order requests, cancels
 and log messages are appended to lists the test inspects. Declared indicators are the streaming
 form (:class:`~quantstrata.strategy.StreamingIndicatorHandle`) fed each symbol's bar when
-:meth:`RecordingContext.advance` makes a snapshot current — what a live runner does. :func:`replay` feeds a bar frame to an
-event strategy one bar time at a time, exactly as a runner would (on_start, on_bar per time,
-on_stop), so event and signal versions of a strategy can be compared.
+:meth:`RecordingContext.advance` makes a snapshot current — what a live runner does.
+:func:`replay` feeds a bar frame to an event strategy one bar time at a time, exactly as a
+runner would (on_start, on_bar per time, on_stop), so event and signal versions of a strategy
+can be compared.
 """
 
 from __future__ import annotations

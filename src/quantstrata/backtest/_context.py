@@ -115,8 +115,9 @@ class BacktestContext:
                 "declare indicators in on_start"
             )
         column = book.symbol_index(symbol)
-        values, ready = batch_values(book.aligned, column, name, **parameters)
-        return BatchIndicatorHandle(book, symbol, values, ready)
+        return BatchIndicatorHandle(
+            book, symbol, batch_values(book.aligned, column, name, **parameters)
+        )
 
     def history(self, symbol: str, length: int) -> pl.DataFrame:
         """Return the last ``length`` bars of ``symbol`` up to and including the current bar."""

@@ -19,12 +19,15 @@ import numpy as np
 import numpy.typing as npt
 
 from quantstrata.backtest._align import AlignedBars
-from quantstrata.strategy.declared import IndicatorValue, resolve_indicator
+from quantstrata.strategy.declared import resolve_indicator
 
 if TYPE_CHECKING:
     from quantstrata.indicators.definition import IndicatorDefinition
 
-__all__ = ["BatchIndicatorHandle", "Cursor", "batch_values"]
+__all__ = ["BatchIndicatorHandle", "BatchValues", "Cursor", "batch_values"]
+
+BatchValues = tuple[list[float], list[tuple[float, ...]], list[bool]]
+"""Per bar time (plus the time before the first bar): first output, every output, readiness."""
 
 
 class Cursor(Protocol):
@@ -36,34 +39,34 @@ class Cursor(Protocol):
 class BatchIndicatorHandle:
     """A declared indicator of one symbol whose values were computed in batch."""
 
-    __slots__ = ("_cursor", "_ready", "_values", "symbol")
+    __slots__ = ("_cursor", "_ready", "_tuples", "_values", "symbol")
 
-    def __init__(
-        self, cursor: Cursor, symbol: str, values: list[IndicatorValue], ready: list[bool]
-    ) -> None:
-        """Show ``values[cursor.bar]``; ``values`` ends with the value before the first bar."""
+    def __init__(self, cursor: Cursor, symbol: str, values: BatchValues) -> None:
+        """Show the values at ``cursor.bar``; each list ends with the value before the first bar."""
         self._cursor = cursor
         self.symbol = symbol
-        self._values = values
-        self._ready = ready
+        self._values, self._tuples, self._ready = values
 
     @property
-    def value(self) -> IndicatorValue:
-        """The value at the current bar (NaN until it exists)."""
+    def value(self) -> float:
+        """The value at the current bar (NaN until it exists); the first output if several."""
         return self._values[self._cursor.bar]
 
     @property
+    def values(self) -> tuple[float, ...]:
+        """Every output at the current bar."""
+        return self._tuples[self._cursor.bar]
+
+    @property
     def ready(self) -> bool:
-        """Whether :attr:`value` is a number (for several outputs: every one of them)."""
+        """Whether every output at the current bar is a number (not NaN)."""
         return self._ready[self._cursor.bar]
 
 
-def batch_values(
-    aligned: AlignedBars, column: int, name: str, **parameters: Any
-) -> tuple[list[IndicatorValue], list[bool]]:
-    """Return the values of indicator ``name`` of symbol ``column`` per bar time, and readiness.
+def batch_values(aligned: AlignedBars, column: int, name: str, **parameters: Any) -> BatchValues:
+    """Return the outputs of indicator ``name`` of symbol ``column`` per bar time, and readiness.
 
-    Both lists have one entry per bar time plus a trailing NaN / ``False`` (the cursor ``-1``).
+    Every list has one entry per bar time plus a trailing NaN / ``False`` (the cursor ``-1``).
     """
     item, resolved = resolve_indicator(name, **parameters)
     rows = np.flatnonzero(aligned.has_bar[:, column])
@@ -76,14 +79,8 @@ def batch_values(
     for grid in grids:
         missing |= np.isnan(grid)
     ready: list[bool] = [*(~missing).tolist(), False]
-    if len(grids) == 1:
-        single: list[IndicatorValue] = [*grids[0].tolist(), math.nan]
-        return single, ready
-    several: list[IndicatorValue] = [
-        *zip(*(grid.tolist() for grid in grids), strict=True),
-        tuple(math.nan for _ in grids),
-    ]
-    return several, ready
+    columns = [[*grid.tolist(), math.nan] for grid in grids]
+    return columns[0], list(zip(*columns, strict=True)), ready
 
 
 def _input(aligned: AlignedBars, field: str, rows: npt.NDArray[np.int64], column: int) -> Any:

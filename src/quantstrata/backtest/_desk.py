@@ -109,9 +109,9 @@ class OrderDesk:
         self.account[0] = config.cash
         self.quantities = np.zeros(count)
         self.marks = np.full(count, np.nan)
-        self.orders: dict[ClientOrderId, Order] = {}
+        self.orders: dict[str, Order] = {}
         self.order_rows: dict[str, tuple[object, ...] | None] = {}
-        self.notes: dict[ClientOrderId, str] = {}
+        self.notes: dict[str, str] = {}
         self.working: list[_Working] = []
         self.fill_rows: list[tuple[object, ...]] = []
         self.changed = False
@@ -192,9 +192,7 @@ class OrderDesk:
             trail_percent=request.trail_percent,
         )
         column = self.symbol_index(request.symbol)
-        item = _Working(
-            order_id, column, state, self._expiry(request, column), ids=(order_id,)
-        )
+        item = _Working(order_id, column, state, self._expiry(request, column), ids=(order_id,))
         self.working.append(item)
         return item
 
@@ -273,7 +271,9 @@ class OrderDesk:
             step = capped
         self._after_step(item, order, state, step)
 
-    def _after_step(self, item: _Working, order: Order, state: WorkingOrder, step: OrderStep) -> None:
+    def _after_step(
+        self, item: _Working, order: Order, state: WorkingOrder, step: OrderStep
+    ) -> None:
         item.state = step.order if step.order is not None else state
         if step.fill is not None:
             self.book(item.order_id, item.symbol, step.fill)

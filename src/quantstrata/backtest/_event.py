@@ -32,8 +32,8 @@ import polars as pl
 from quantstrata.backtest import _nb
 from quantstrata.backtest._align import AlignedBars
 from quantstrata.backtest._context import BacktestContext, unknown_symbol
+from quantstrata.backtest._desk import EPSILON, OrderDesk, order_row
 from quantstrata.backtest._event_nb import execute_targets_nb
-from quantstrata.backtest._desk import EPSILON, OrderDesk, order_row, position_after
 from quantstrata.backtest._ledger import FILL_SCHEMA, ORDER_SCHEMA, Ledger, marks
 from quantstrata.backtest._signal import leverage_tag
 from quantstrata.backtest._snapshot import AlignedSnapshot
@@ -54,6 +54,8 @@ def _overridden(strategy: EventStrategy, name: str) -> bool:
 
 class EventBook(OrderDesk):
     """The event loop's state: the order desk plus targets, the cursor and lazy reads."""
+
+    context: BacktestContext
 
     def __init__(self, aligned: AlignedBars, config: BacktestConfig, strategy: EventStrategy):
         """Start flat with the configured cash, before the first bar (cursor ``-1``)."""
@@ -122,10 +124,7 @@ class EventBook(OrderDesk):
 
     def equity(self) -> float:
         """Return cash plus the positions at their latest marks."""
-        if self.executing or self.bar < 0:
-            current = self.marks
-        else:
-            current = self.closes[self.bar]
+        current = self.marks if self.executing or self.bar < 0 else self.closes[self.bar]
         return float(_nb.equity_nb(self.cash, self.quantities, current)[0])
 
     def open_orders(self, symbol: str | None = None) -> list[Order]:
@@ -333,7 +332,10 @@ class EventBook(OrderDesk):
 def _kernel_settings(
     config: BacktestConfig, symbols: tuple[str, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return the compiled target step's ``settings`` and ``costs`` (see ``simulate_targets_nb``)."""
+    """Return the compiled target step's ``settings`` and ``costs`` (see ``simulate_targets_nb``).
+
+    The same values the signal loop passes.
+    """
     fill = config.fill
     settings = np.array(
         [
@@ -372,4 +374,3 @@ def run_event(strategy: EventStrategy, aligned: AlignedBars, config: BacktestCon
     strategy.on_stop(context)
     book.drain()
     return book.ledger()
-

@@ -15,7 +15,7 @@ __all__ = ["execute_targets_nb"]
 
 
 @numba.njit(cache=True)
-def execute_targets_nb(  # noqa: PLR0913, PLR0917
+def execute_targets_nb(  # noqa: PLR0917
     bar: int,
     offset: int,
     has_bar: np.ndarray,
@@ -43,7 +43,7 @@ def execute_targets_nb(  # noqa: PLR0913, PLR0917
     marked = bar - offset
     for symbol in range(marks.shape[0]):
         marks[symbol] = carried_closes[marked, symbol] if marked >= 0 else np.nan
-    count = _nb._execute_pending_nb(  # noqa: SLF001 - the one target execution of both loops
+    count = _nb._execute_pending_nb(
         bar, has_bar, pending_from, (opens, highs, lows, closes, volumes),
         (positions, marks, account), settings, costs, orders_index, orders_values, 0,
     )  # fmt: skip

@@ -74,4 +74,3 @@ def _clip_to_calendar(code: str, first: datetime, last: datetime) -> tuple[datet
     except ConfigError:
         return first + _MARGIN, last - _MARGIN
     return first, last
-

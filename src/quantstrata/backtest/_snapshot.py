@@ -27,7 +27,7 @@ class AlignedSnapshot(BarSnapshot):
 
     __slots__ = ("_book", "_built", "_built_at")
 
-    def __init__(self, book: EventBook) -> None:  # noqa: D107 - the base's checks do not apply
+    def __init__(self, book: EventBook) -> None:
         self._book = book
         self._built: dict[str, Bar] = {}
         self._built_at = -2

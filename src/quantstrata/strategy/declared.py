@@ -1,4 +1,4 @@
-"""Indicators a strategy declares once and reads per bar: the handle protocol and its streaming form.
+"""Indicators a strategy declares once and reads per bar: the handle protocol, the streaming form.
 
 An event strategy may ask its context for an indicator in ``on_start``::
 
@@ -6,7 +6,8 @@ An event strategy may ask its context for an indicator in ``on_start``::
 
 and read ``self.fast.value`` in every ``on_bar``: the indicator's value at the bar being handled
 (NaN, or a tuple of NaN for several outputs, until it exists), computed from that symbol's bars up
-to and including the current one. How the values are produced is the runner's business: the live
+to and including the current one; ``.values`` holds every output of a multi-output indicator and
+``.ready`` says that none is NaN. How the values are produced is the runner's business: the live
 and paper runtimes (and the test kit) feed a :class:`StreamingIndicatorHandle` each new bar before
 ``on_bar``; the backtester computes the batch form over the whole history once and shows the value
 at the current bar. Invariant 3 (batch == streaming) makes both give the same numbers, and a handle
@@ -28,16 +29,7 @@ from quantstrata.indicators.definition import IndicatorDefinition
 from quantstrata.indicators.registry import definition
 from quantstrata.model.bar import Bar
 
-__all__ = [
-    "IndicatorHandle",
-    "IndicatorValue",
-    "StreamingIndicatorHandle",
-    "is_ready",
-    "resolve_indicator",
-]
-
-IndicatorValue = float | tuple[float, ...]
-"""One indicator value: a float, or a tuple of floats for indicators with several outputs."""
+__all__ = ["IndicatorHandle", "StreamingIndicatorHandle", "resolve_indicator"]
 
 
 @runtime_checkable
@@ -45,24 +37,24 @@ class IndicatorHandle(Protocol):
     """A declared indicator of one symbol, read at the bar being handled."""
 
     @property
-    def value(self) -> IndicatorValue:
-        """The value at the current bar (NaN, or all-NaN tuple, until it exists)."""
+    def value(self) -> float:
+        """The value at the current bar (NaN until it exists); the first output if several."""
+        ...
+
+    @property
+    def values(self) -> tuple[float, ...]:
+        """Every output at the current bar, in the definition's order (``macd, signal, hist``)."""
         ...
 
     @property
     def ready(self) -> bool:
-        """Whether :attr:`value` is a number (for several outputs: every one of them)."""
+        """Whether every output at the current bar is a number (not NaN)."""
         ...
 
 
-def is_ready(value: IndicatorValue) -> bool:
-    """Return whether ``value`` holds no NaN: the one definition of ``ready`` for every runner."""
-    if isinstance(value, tuple):
-        return not any(math.isnan(item) for item in value)
-    return not math.isnan(value)
-
-
-def resolve_indicator(name: object, **parameters: Any) -> tuple[IndicatorDefinition, dict[str, Any]]:
+def resolve_indicator(
+    name: object, **parameters: Any
+) -> tuple[IndicatorDefinition, dict[str, Any]]:
     """Return the definition of indicator ``name`` and its parameters with defaults filled in."""
     if not isinstance(name, str):
         raise ConfigError(f"indicator name must be a string, got {name!r}")
@@ -83,7 +75,7 @@ class StreamingIndicatorHandle:
     The runner calls :meth:`update` with each new bar of :attr:`symbol` before ``on_bar``.
     """
 
-    __slots__ = ("_indicator", "_inputs", "_several", "_value", "definition", "symbol")
+    __slots__ = ("_indicator", "_inputs", "_several", "_values", "definition", "symbol")
 
     def __init__(self, name: str, symbol: str, **parameters: Any) -> None:
         """Create the streaming form of indicator ``name`` with ``parameters`` for ``symbol``."""
@@ -93,22 +85,25 @@ class StreamingIndicatorHandle:
         self._indicator: Any = item.streaming(**resolved)
         self._inputs = tuple(_reader(field) for field in item.inputs)
         self._several = len(item.outputs) > 1
-        self._value: IndicatorValue = (
-            tuple(math.nan for _ in item.outputs) if self._several else math.nan
-        )
+        self._values: tuple[float, ...] = tuple(math.nan for _ in item.outputs)
 
-    def update(self, bar: Bar) -> IndicatorValue:
-        """Feed ``bar`` (a bar of :attr:`symbol`) and return the new value."""
+    def update(self, bar: Bar) -> tuple[float, ...]:
+        """Feed ``bar`` (a bar of :attr:`symbol`) and return every output."""
         result = self._indicator.update(*(read(bar) for read in self._inputs))
-        self._value = tuple(float(item) for item in result) if self._several else float(result)
-        return self._value
+        self._values = tuple(float(item) for item in result) if self._several else (float(result),)
+        return self._values
 
     @property
-    def value(self) -> IndicatorValue:
-        """The value after the latest bar fed (NaN until it exists)."""
-        return self._value
+    def value(self) -> float:
+        """The value after the latest bar fed (NaN until it exists); the first output if several."""
+        return self._values[0]
+
+    @property
+    def values(self) -> tuple[float, ...]:
+        """Every output after the latest bar fed."""
+        return self._values
 
     @property
     def ready(self) -> bool:
-        """Whether :attr:`value` is a number (for several outputs: every one of them)."""
-        return is_ready(self._value)
+        """Whether every output is a number (not NaN)."""
+        return not any(math.isnan(item) for item in self._values)

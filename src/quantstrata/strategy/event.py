@@ -62,7 +62,7 @@ class BarSnapshot(Mapping[str, Bar]):
             for row, bar in enumerate(bars)
             if bar.ts != ts
         ]
-        by_symbol = {bar.symbol: bar for bar in ordered}
+        by_symbol: dict[str, Bar] = {bar.symbol: bar for bar in ordered}
         if len(by_symbol) != len(ordered):
             issues.append(
                 DataIssue("duplicate_symbol", "a symbol has more than one bar", column="symbol")
@@ -71,7 +71,7 @@ class BarSnapshot(Mapping[str, Bar]):
             raise DataError(f"invalid bar snapshot at {ts}", tuple(issues))
         self._ts = ts
         self._bars = ordered
-        self._by_symbol: Mapping[str, Bar] = by_symbol
+        self._by_symbol = by_symbol
 
     @classmethod
     def from_frame(cls, frame: pl.DataFrame) -> BarSnapshot:

@@ -8,9 +8,12 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from polars.testing import assert_frame_equal
+from typing_extensions import override
 
 from quantstrata.backtest import Backtest, BacktestConfig
 from quantstrata.core.errors import ConfigError
+from quantstrata.execution import FillConfig
+from quantstrata.model.orders import Fill
 from quantstrata.strategy import BarSnapshot, EventStrategy, IndicatorHandle, StrategyContext
 from quantstrata.strategy.examples import EventSmaCrossover, StreamingSmaCrossover
 from tests.kit.backtest import random_bars
@@ -42,11 +45,10 @@ class Declaring(EventStrategy):
 
     def on_bar(self, bars: BarSnapshot, context: StrategyContext) -> None:
         for symbol, handle in self.handles:
-            self.seen.append((bars.ts, symbol, handle.ready, handle.value))
+            self.seen.append((bars.ts, symbol, handle.ready, handle.value, handle.values))
         for symbol in bars:
             average, strength = self.handles[0][1], self.handles[1][1]
             if symbol == self.handles[0][0] and average.ready and strength.ready:
-                assert isinstance(strength.value, float)
                 context.target(symbol, 1.0 if strength.value > 50.0 else 0.0)
 
 
@@ -54,9 +56,11 @@ def _same_values(first: list[tuple[object, ...]], second: list[tuple[object, ...
     assert len(first) == len(second)
     for left, right in zip(first, second, strict=True):
         assert left[:3] == right[:3]
-        left_values = left[3] if isinstance(left[3], tuple) else (left[3],)
-        right_values = right[3] if isinstance(right[3], tuple) else (right[3],)
-        for a, b in zip(left_values, right_values, strict=True):  # type: ignore[arg-type]
+        left_values, right_values = left[4], right[4]
+        assert isinstance(left_values, tuple)
+        assert isinstance(right_values, tuple)
+        assert left[3] == left_values[0] or math.isnan(left_values[0])
+        for a, b in zip(left_values, right_values, strict=True):
             assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=1e-12)
 
 
@@ -130,3 +134,35 @@ def test_unknown_indicators_and_symbols_get_clear_errors() -> None:
         context.indicator("sma", "AAA", window=3)
     with pytest.raises(KeyError, match="ZZZ"):
         context.indicator("sma", "ZZZ", period=3)
+
+
+class _WatchedCrossover(EventSmaCrossover):
+    """The crossover with an ``on_fill`` callback: targets go through order objects instead."""
+
+    @override
+    def on_fill(self, fill: Fill, context: StrategyContext) -> None:
+        self.fill_count = getattr(self, "fill_count", 0) + 1
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        BacktestConfig(),
+        BacktestConfig(fractional=False, max_leverage=1.5, fill=FillConfig(volume_cap=0.05)),
+    ],
+    ids=["defaults", "lots-leverage-volume-cap"],
+)
+def test_compiled_targets_and_order_objects_give_the_same_ledger(config: BacktestConfig) -> None:
+    bars = make_multi_symbol_bars(300, ("AAA", "BBB"), interval="1h")
+    compiled = Backtest(bars, EventSmaCrossover(fast=5, slow=20), config).run()
+    watched = _WatchedCrossover(fast=5, slow=20)
+    objects = Backtest(bars, watched, config).run()
+    assert watched.fill_count == objects.fills.height > 10
+    assert_frame_equal(compiled.fills, objects.fills, check_exact=False, rel_tol=1e-12)
+    assert_frame_equal(compiled.equity, objects.equity, check_exact=False, rel_tol=1e-12)
+    assert_frame_equal(
+        compiled.orders.drop("average_fill_price"),
+        objects.orders.drop("average_fill_price"),
+        check_exact=False,
+        rel_tol=1e-12,
+    )

@@ -61,7 +61,9 @@ XNYS_BY_INSTRUMENT = BacktestConfig(
 )
 
 
-@pytest.mark.parametrize("config", [XNYS_BY_CONFIG, XNYS_BY_INSTRUMENT], ids=["config", "instrument"])
+@pytest.mark.parametrize(
+    "config", [XNYS_BY_CONFIG, XNYS_BY_INSTRUMENT], ids=["config", "instrument"]
+)
 def test_day_order_expires_at_an_early_close_not_at_the_utc_date_change(
     config: BacktestConfig,
 ) -> None:

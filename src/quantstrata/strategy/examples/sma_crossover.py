@@ -8,6 +8,7 @@ flat (or short, with ``allow_short``) otherwise, no decision until the slow aver
 
 from __future__ import annotations
 
+from math import isnan
 from typing import Self
 
 import numpy as np
@@ -97,7 +98,7 @@ class EventSmaCrossover(EventStrategy):
             for symbol in context.symbols
         )
 
-    def on_bar(self, bars: BarSnapshot, context: StrategyContext) -> None:
+    def on_bar(self, bars: BarSnapshot, context: StrategyContext) -> None:  # noqa: ARG002
         """Set each symbol's target once its slow average exists.
 
         Averages hold their value while a symbol has no bar, so its target repeats (a no-op).
@@ -105,7 +106,7 @@ class EventSmaCrossover(EventStrategy):
         below = self._below
         for symbol, fast, slow in self._averages:
             slow_value = slow.value
-            if slow_value == slow_value:  # not NaN: the slow average exists
+            if not isnan(slow_value):
                 context.target(symbol, 1.0 if fast.value > slow_value else below)
 
 
