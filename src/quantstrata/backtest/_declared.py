@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 
 __all__ = ["BatchIndicatorHandle", "BatchValues", "Cursor", "batch_values"]
 
-BatchValues = tuple[list[float], list[tuple[float, ...]], list[bool]]
-"""Per bar time (plus the time before the first bar): first output, every output, readiness."""
+BatchValues = tuple[list[float], list[tuple[float, ...]] | None, list[bool]]
+"""Per bar time (plus the time before the first bar): first output, every output (``None`` for
+a single-output indicator), readiness."""
 
 
 class Cursor(Protocol):
@@ -55,6 +56,8 @@ class BatchIndicatorHandle:
     @property
     def values(self) -> tuple[float, ...]:
         """Every output at the current bar."""
+        if self._tuples is None:
+            return (self._values[self._cursor.bar],)
         return self._tuples[self._cursor.bar]
 
     @property
@@ -80,7 +83,8 @@ def batch_values(aligned: AlignedBars, column: int, name: str, **parameters: Any
         missing |= np.isnan(grid)
     ready: list[bool] = [*(~missing).tolist(), False]
     columns = [[*grid.tolist(), math.nan] for grid in grids]
-    return columns[0], list(zip(*columns, strict=True)), ready
+    several = list(zip(*columns, strict=True)) if len(columns) > 1 else None
+    return columns[0], several, ready
 
 
 def _input(aligned: AlignedBars, field: str, rows: npt.NDArray[np.int64], column: int) -> Any:
