@@ -2,9 +2,12 @@
 
 :class:`RecordingContext` implements :class:`quantstrata.strategy.StrategyContext` without an
 engine: positions, cash and equity are whatever the test sets; targets, order requests, cancels
-and log messages are appended to lists the test inspects. :func:`replay` feeds a bar frame to an
-event strategy one bar time at a time, exactly as a runner would (on_start, on_bar per time,
-on_stop), so event and signal versions of a strategy can be compared.
+and log messages are appended to lists the test inspects. Declared indicators are the streaming
+form (:class:`~quantstrata.strategy.StreamingIndicatorHandle`) fed each symbol's bar when
+:meth:`RecordingContext.advance` makes a snapshot current — what a live runner does.
+:func:`replay` feeds a bar frame to an event strategy one bar time at a time, exactly as a
+runner would (on_start, on_bar per time, on_stop), so event and signal versions of a strategy
+can be compared.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import polars as pl
 
 from quantstrata.core.errors import ConfigError, UnknownSymbolError
 from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.orders import Bracket, OneCancelsOther, Order, OrderRequest, OrderStatus
-from quantstrata.strategy import BarSnapshot, EventStrategy
+from quantstrata.strategy import BarSnapshot, EventStrategy, StreamingIndicatorHandle
 
 __all__ = ["RecordedTarget", "RecordingContext", "replay"]
 
@@ -55,12 +59,16 @@ class RecordingContext:
         self.orders: dict[ClientOrderId, Order] = {}
         self.cancelled: list[ClientOrderId] = []
         self.messages: list[str] = []
+        self.indicators: list[StreamingIndicatorHandle] = []
 
     # -- driving -------------------------------------------------------------------------------
 
     def advance(self, snapshot: BarSnapshot) -> None:
-        """Make ``snapshot`` the current bars (history and now follow it)."""
+        """Make ``snapshot`` the current bars (history, now and declared indicators follow it)."""
         self._snapshot = snapshot
+        for handle in self.indicators:
+            if handle.symbol in snapshot:
+                handle.update(snapshot[handle.symbol])
 
     @property
     def now(self) -> datetime:
@@ -72,6 +80,19 @@ class RecordingContext:
         return self._snapshot.ts
 
     # -- reads ---------------------------------------------------------------------------------
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return tuple(sorted(set(self._bars["symbol"].to_list())))
+
+    def indicator(self, name: str, symbol: str, **parameters: Any) -> StreamingIndicatorHandle:
+        if self._snapshot is not None:
+            raise ConfigError(f"indicator {name!r} declared after the first bar")
+        if symbol not in self.symbols:
+            raise UnknownSymbolError(f"no bars for {symbol!r}")
+        handle = StreamingIndicatorHandle(name, symbol, **parameters)
+        self.indicators.append(handle)
+        return handle
 
     def position(self, symbol: str) -> float:
         return self.positions.get(symbol, 0.0)

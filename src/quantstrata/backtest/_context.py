@@ -1,7 +1,11 @@
 """The backtester's side of :class:`~quantstrata.strategy.StrategyContext`.
 
-Reads come from the event loop's book at the current bar; intents are queued with their ids and
-turned into orders by the loop after the callback returns, as the protocol promises.
+Reads come from the event loop's book at the current bar. Order requests and cancels are queued
+with their ids and turned into orders by the loop after the callback returns, as the protocol
+promises; a target only updates the book's target of the symbol (the latest one wins, and one
+equal to the current target changes nothing), which the loop executes when the fill policy lets
+it meet the market. Declared indicators are computed in batch at declaration
+(:mod:`quantstrata.backtest._declared`).
 """
 
 from __future__ import annotations
@@ -11,10 +15,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from quantstrata.backtest._declared import BatchIndicatorHandle, batch_values
 from quantstrata.core.errors import ConfigError, UnknownSymbolError
 from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.orders import Bracket, OneCancelsOther, Order, OrderRequest
@@ -29,30 +34,35 @@ _LOGGER = logging.getLogger("quantstrata.backtest")
 
 @dataclass(frozen=True, slots=True)
 class Intent:
-    """One recorded intent: ``kind`` is ``submit``, ``cancel`` or ``target``."""
+    """One queued intent: ``kind`` is ``submit`` or ``cancel``."""
 
     kind: str
-    order_id: ClientOrderId | None = None
+    order_id: ClientOrderId
     request: OrderRequest | Bracket | OneCancelsOther | None = None
-    symbol: str = ""
-    fraction: float = 0.0
 
 
 class BacktestContext:
     """A strategy's view of a running backtest: the book at the current bar, and an intent queue."""
 
-    __slots__ = ("_book", "_strategy", "intents")
+    __slots__ = ("_book", "_index", "_strategy", "_targets", "intents")
 
     def __init__(self, book: EventBook, strategy: str) -> None:
         """Read state from ``book``; stamp log lines with ``strategy``."""
         self._book = book
         self._strategy = strategy
+        self._index = book.index
+        self._targets = book.targets
         self.intents: list[Intent] = []
 
     @property
     def now(self) -> datetime:
         """The current bar's time (its open time, the label of the bars just delivered)."""
         return self._book.now
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """The symbols of the backtest, sorted."""
+        return self._book.aligned.symbols
 
     @property
     def cash(self) -> float:
@@ -85,11 +95,29 @@ class BacktestContext:
         self.intents.append(Intent("cancel", order_id=ClientOrderId(order_id)))
 
     def target(self, symbol: str, fraction_of_equity: float) -> None:
-        """Queue a target for ``symbol`` (the latest one in a callback wins)."""
-        if not math.isfinite(fraction_of_equity):
-            raise ConfigError(f"target for {symbol!r} must be finite, got {fraction_of_equity!r}")
-        self._book.symbol_index(symbol)
-        self.intents.append(Intent("target", symbol=symbol, fraction=float(fraction_of_equity)))
+        """Set the target of ``symbol`` (the latest one in a callback wins)."""
+        column = self._index.get(symbol)
+        if column is None:
+            raise unknown_symbol(symbol, tuple(self._index))
+        if fraction_of_equity != self._targets[column]:
+            if not math.isfinite(fraction_of_equity):
+                raise ConfigError(
+                    f"target for {symbol!r} must be finite, got {fraction_of_equity!r}"
+                )
+            self._book.set_target(column, float(fraction_of_equity))
+
+    def indicator(self, name: str, symbol: str, **parameters: Any) -> BatchIndicatorHandle:
+        """Declare indicator ``name`` of ``symbol`` (in ``on_start``); computed in batch now."""
+        book = self._book
+        if not book.declaring:
+            raise ConfigError(
+                f"indicator {name!r} of {symbol!r} declared after the first bar; "
+                "declare indicators in on_start"
+            )
+        column = book.symbol_index(symbol)
+        return BatchIndicatorHandle(
+            book, symbol, batch_values(book.aligned, column, name, **parameters)
+        )
 
     def history(self, symbol: str, length: int) -> pl.DataFrame:
         """Return the last ``length`` bars of ``symbol`` up to and including the current bar."""

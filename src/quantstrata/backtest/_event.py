@@ -3,17 +3,28 @@
 Per bar time, with the fill policy's offset 1 (``next_open``, ``next_close``): working orders
 and pending targets of every symbol with a bar are stepped through
 :meth:`~quantstrata.execution.FillModel.step` (symbols in sorted order, orders oldest first,
-then the target), positions are marked at the closes, and the strategy's ``on_bar`` runs; its
-intents become orders that first meet the market on the next bar. With ``this_close`` the
-stepping happens after ``on_bar``, at the same bar's close. Orders change only through
-:meth:`~quantstrata.model.orders.Order.apply` and positions only through
-:meth:`~quantstrata.model.position.Position.apply`.
+then the targets, reductions first), and the strategy's ``on_bar`` runs; its intents become
+orders that first meet the market on the next bar. With ``this_close`` the stepping happens
+after ``on_bar``, at the same bar's close. The order rules (DAY expiry at the session close,
+reduce-only and no-short limits, the leverage cap on submitted orders) are in
+:mod:`quantstrata.backtest._desk`.
+
+The loop does as little as it can per bar, because a strategy's ``on_bar`` is most of a run:
+
+- ``on_bar`` gets one :class:`~quantstrata.backtest._snapshot.AlignedSnapshot` view that builds
+  ``Bar`` values only when read; the bar time is converted only when asked for.
+- Nothing is stepped on a bar without working orders or pending targets.
+- Positions are marked lazily: equity at a bar is cash plus the positions at the closes carried
+  forward to that bar (while executing: at the previous closes, and the executing symbol at its
+  execution price), which is what marking every close every bar gives.
+- Cash and positions are kept only when a fill changed them and carried forward at the end.
+- A target is stored when it is set (:meth:`EventBook.set_target`); declared indicators are
+  computed in batch once (:mod:`quantstrata.backtest._declared`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import datetime
 
 import numpy as np
 import polars as pl
@@ -21,98 +32,90 @@ import polars as pl
 from quantstrata.backtest import _nb
 from quantstrata.backtest._align import AlignedBars
 from quantstrata.backtest._context import BacktestContext, unknown_symbol
-from quantstrata.backtest._ledger import FILL_SCHEMA, ORDER_SCHEMA, Ledger
+from quantstrata.backtest._desk import EPSILON, OrderDesk, order_row
+from quantstrata.backtest._event_nb import execute_targets_nb
+from quantstrata.backtest._ledger import FILL_SCHEMA, ORDER_SCHEMA, Ledger, marks
 from quantstrata.backtest._signal import leverage_tag
+from quantstrata.backtest._snapshot import AlignedSnapshot
 from quantstrata.backtest.config import BacktestConfig
 from quantstrata.core.clock import datetime_from_ns
-from quantstrata.execution import FillModel, FillResult, WorkingBracket, WorkingOrder
+from quantstrata.execution import WorkingOrder
 from quantstrata.execution._nb import carry_cost_nb
+from quantstrata.execution.costs import commission_arguments, slippage_arguments
 from quantstrata.model.bar import TIMESTAMP_DTYPE, Bar
-from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId, VenueOrderId
-from quantstrata.model.orders import (
-    Accepted,
-    Bracket,
-    Cancelled,
-    CancelRequested,
-    Expired,
-    Fill,
-    FillEvent,
-    OneCancelsOther,
-    Order,
-    OrderEvent,
-    OrderRequest,
-    OrderSide,
-    Submitted,
-    TimeInForce,
-)
-from quantstrata.model.position import Position
-from quantstrata.strategy.event import BarSnapshot, EventStrategy
+from quantstrata.model.orders import Order, OrderRequest, OrderSide
+from quantstrata.strategy.event import EventStrategy
 
 __all__ = ["EventBook", "run_event"]
 
-_EPSILON = 1e-12
+
+def _overridden(strategy: EventStrategy, name: str) -> bool:
+    return getattr(type(strategy), name) is not getattr(EventStrategy, name)
 
 
-@dataclass(slots=True)
-class _Working:
-    """A working order (or a bracket's exit pair) and what links it to other orders."""
+class EventBook(OrderDesk):
+    """The event loop's state: the order desk plus targets, the cursor and lazy reads."""
 
-    order_id: ClientOrderId
-    symbol: int
-    state: WorkingOrder | WorkingBracket
-    session: date
-    partner: ClientOrderId | None = None
-    bracket: Bracket | None = None
-    legs: tuple[ClientOrderId | None, ClientOrderId | None] = (None, None)
-    capped: bool = False
-    ids: tuple[ClientOrderId, ...] = field(default=())
-
-
-class EventBook:
-    """The event loop's account: cash, positions, orders and the working-order book."""
+    context: BacktestContext
 
     def __init__(self, aligned: AlignedBars, config: BacktestConfig, strategy: EventStrategy):
-        """Start flat with the configured cash."""
-        self.aligned = aligned
-        self.config = config
+        """Start flat with the configured cash, before the first bar (cursor ``-1``)."""
+        super().__init__(aligned, config)
         self.strategy = strategy
-        self.context = BacktestContext(self, strategy.name)
-        self.symbols = tuple(Symbol(symbol) for symbol in aligned.symbols)
-        self._index = {symbol: index for index, symbol in enumerate(aligned.symbols)}
-        count = len(self.symbols)
-        self.cash = config.cash
-        self.quantities = np.zeros(count)
-        self.marks = np.full(count, np.nan)
-        self.positions = {symbol: Position.flat(symbol) for symbol in self.symbols}
-        self.orders: dict[ClientOrderId, Order] = {}
-        self.working: list[_Working] = []
-        self.fills: list[Fill] = []
-        self.targets = np.full(count, np.nan)
+        self.index = {symbol: column for column, symbol in enumerate(aligned.symbols)}
+        count = len(aligned.symbols)
+        self.offset = config.fill.policy.bar_offset
+        self.closes = marks(aligned)
+        self.targets: list[float] = [np.nan] * count
         self.pending_from = np.full(count, -1, dtype=np.int64)
-        self.cash_out = np.empty(aligned.times.shape[0])
-        self.positions_out = np.empty(aligned.close.shape)
+        self.pending = False
+        self.executing = False
+        self.declaring = True
+        self.bar = -1
+        self._changes: list[tuple[int, float, np.ndarray]] = []
         self._rows = [np.flatnonzero(aligned.has_bar[:, s]) for s in range(count)]
-        self._columns = [np.flatnonzero(row).tolist() for row in aligned.has_bar]
-        self._models = {
-            s: FillModel(
-                config.fill,
-                config.commission,
-                config.slippage,
-                instrument=config.instruments.get(symbol),
-            )
-            for s, symbol in enumerate(aligned.symbols)
-        }
-        self._next_id = 0
-        self.bar = 0
-        self.now = datetime_from_ns(int(aligned.times[0]))
-        self.snapshot = BarSnapshot(self.now, ())
+        self._now_bar = 0
+        self._now = datetime_from_ns(int(aligned.times[0]))
+        self._symbols_bar = -2
+        self._symbols_now: tuple[str, ...] = ()
+        self.context = BacktestContext(self, strategy.name)
+        self.snapshot = AlignedSnapshot(self)
+        self.on_order = strategy.on_order if _overridden(strategy, "on_order") else None
+        self.on_fill = strategy.on_fill if _overridden(strategy, "on_fill") else None
+        self.compiled = self.on_order is None and self.on_fill is None
+        self._settings, self._costs = _kernel_settings(config, aligned.symbols)
+        self._orders_index = np.zeros((count, 3), dtype=np.int64)
+        self._orders_values = np.zeros((count, 7))
 
     # -- reads for the context -----------------------------------------------------------------
+
+    @property
+    def now(self) -> datetime:
+        """The current bar's time (the first bar's before the first bar)."""
+        bar = max(self.bar, 0)
+        if bar != self._now_bar:
+            self._now = datetime_from_ns(int(self.aligned.times[bar]))
+            self._now_bar = bar
+        return self._now
+
+    def symbols_now(self) -> tuple[str, ...]:
+        """Return the symbols with a bar at the current time, sorted."""
+        bar = max(self.bar, 0)
+        if bar != self._symbols_bar:
+            columns = np.flatnonzero(self.aligned.has_bar[bar]).tolist()
+            self._symbols_now = tuple(self.aligned.symbols[column] for column in columns)
+            self._symbols_bar = bar
+        return self._symbols_now
+
+    def bar_of(self, column: int) -> Bar:
+        """Return the current bar of symbol ``column`` as a checked :class:`Bar`."""
+        prices = self.prices(column)
+        return Bar(self.now, self.symbols[column], *prices)
 
     def symbol_index(self, symbol: str) -> int:
         """Return the column of ``symbol``; raise for a symbol without bars."""
         try:
-            return self._index[symbol]
+            return self.index[symbol]
         except KeyError:
             raise unknown_symbol(symbol, self.aligned.symbols) from None
 
@@ -122,7 +125,8 @@ class EventBook:
 
     def equity(self) -> float:
         """Return cash plus the positions at their latest marks."""
-        return float(_nb.equity_nb(self.cash, self.quantities, self.marks)[0])
+        current = self.marks if self.executing or self.bar < 0 else self.closes[self.bar]
+        return float(_nb.equity_nb(self.cash, self.quantities, current)[0])
 
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         """Return the working orders (of ``symbol`` only), oldest first."""
@@ -149,41 +153,102 @@ class EventBook:
             schema_overrides={"symbol": pl.String},
         )
 
-    def new_order_id(self) -> ClientOrderId:
-        """Return the next client order id."""
-        self._next_id += 1
-        return ClientOrderId(f"E{self._next_id}")
+    def set_target(self, column: int, fraction: float) -> None:
+        """Make ``fraction`` the target of ``column``, pending from the current bar."""
+        self.targets[column] = fraction
+        self.account[1 + column] = fraction
+        self.pending_from[column] = max(self.bar, 0)
+        self.pending = True
 
     # -- the loop ------------------------------------------------------------------------------
 
-    def begin_bar(self, bar: int) -> None:
-        """Make ``bar`` the current bar time and build its snapshot."""
-        self.bar = bar
-        self.now = datetime_from_ns(int(self.aligned.times[bar]))
-        self.snapshot = BarSnapshot(
-            self.now,
-            tuple(self._bar(bar, column) for column in self._columns[bar]),
-        )
-
     def execute(self) -> None:
         """Step working orders, then pending targets (reductions first), of symbols with a bar."""
-        columns = self._columns[self.bar]
+        if self.compiled and not self.working:
+            self._execute_compiled()
+            return
+        bar = self.bar
+        marked = bar - self.offset
+        self.marks[:] = self.closes[marked] if marked >= 0 else np.nan
+        self.executing = True
         if self.working:
-            for column in columns:
-                bar = self.snapshot[self.symbols[column]]
-                for item in [w for w in self.working if w.symbol == column]:
-                    if item in self.working:
-                        self._step(item, bar)
-        if any(self.pending_from[column] >= 0 for column in columns):
-            self._execute_targets((self.pending_from >= 0) & self.aligned.has_bar[self.bar])
+            for column in np.flatnonzero(self.aligned.has_bar[bar]).tolist():
+                self.step_symbol(column)
+        if self.pending:
+            pending = (self.pending_from >= 0) & self.aligned.has_bar[bar]
+            if pending.any():
+                self._execute_targets(pending)
+            self.pending = bool((self.pending_from >= 0).any())
+        self.executing = False
         self.drain()
+        self._keep_changes()
+
+    def charge_carry(self, factors: np.ndarray) -> None:
+        """Take short borrow and financing for the interval ending at this bar's start.
+
+        The same compiled charge as the signal loop's, on the positions valued at the last
+        closes before this bar.
+        """
+        previous = self.closes[self.bar - 1] if self.bar > 0 else self.marks
+        charge = carry_cost_nb(self.cash, self.quantities, previous, factors[0], factors[1])
+        if charge:
+            self.cash -= charge
+            self.changed = True
+            self._keep_changes()
+
+    def _keep_changes(self) -> None:
+        if self.changed:
+            self._changes.append((self.bar, self.cash, self.quantities.copy()))
+            self.changed = False
+
+    def _execute_compiled(self) -> None:
+        """Execute the pending targets with the signal loop's compiled step; write ledger rows.
+
+        Used while no order is working, for strategies without ``on_order``/``on_fill`` (no one
+        could observe the order objects, so the ledger gets the rows the signal loop writes).
+        """
+        aligned = self.aligned
+        count, self.pending = execute_targets_nb(
+            self.bar, self.offset, aligned.has_bar, self.pending_from,
+            aligned.open, aligned.high, aligned.low, aligned.close, aligned.volume, self.closes,
+            self.quantities, self.marks, self.account, self._settings, self._costs,
+            self._orders_index, self._orders_values,
+        )  # fmt: skip
+        if count == 0:
+            return
+        fill_ns = int(aligned.times[self.bar])
+        for index, values in zip(
+            self._orders_index[:count].tolist(), self._orders_values[:count].tolist(), strict=True
+        ):
+            self._target_rows(index[0], index[2], values, fill_ns)
+        self._keep_changes()
+
+    def _target_rows(self, decision: int, column: int, values: list[float], fill_ns: int) -> None:
+        """Write one compiled target order (and its fill) as the signal loop reports it."""
+        asked, capped, quantity, filled, _, price, commission = values
+        self._next_id += 1
+        order_id = f"E{self._next_id}"
+        symbol = self.aligned.symbols[column]
+        side = "buy" if quantity > 0.0 else "sell"
+        status = "filled" if abs(filled) >= abs(quantity) else "cancelled"
+        self.order_rows[order_id] = (
+            order_id, symbol, int(self.aligned.times[decision]), side, "market", abs(quantity),
+            None, None, status, abs(filled), price if filled != 0.0 else None,
+            leverage_tag(asked, capped),
+        )  # fmt: skip
+        if filled != 0.0:
+            self.fill_rows.append(
+                (fill_ns, order_id, f"{order_id}-1", symbol, side, abs(filled), price,
+                 commission, "taker")
+            )  # fmt: skip
+            self.changed = True
 
     def _execute_targets(self, pending: np.ndarray) -> None:
         at_close = self.config.fill.policy.arrives_at_close
         prices = (self.aligned.close if at_close else self.aligned.open)[self.bar]
         order = _nb.execution_order_nb(
             pending,
-            self.targets,
+            np.asarray(self.targets),
             self.quantities,
             self.marks,
             prices,
@@ -193,322 +258,137 @@ class EventBook:
         )
         for s in order:
             column = int(s)
-            if self._execute_target(column, self.snapshot[self.symbols[column]]):
+            if self._execute_target(column):
                 self.pending_from[column] = -1
 
-    def mark_closes(self) -> None:
-        """Mark every symbol with a bar now at its close."""
-        closes = self.aligned.close[self.bar]
-        for column in self._columns[self.bar]:
-            self.marks[column] = closes[column]
-
-    def record(self) -> None:
-        """Keep the cash and positions after the current bar."""
-        self.cash_out[self.bar] = self.cash
-        self.positions_out[self.bar] = self.quantities
-
-    def drain(self) -> None:
-        """Turn the intents the strategy recorded into targets, orders and cancels."""
-        intents, self.context.intents = self.context.intents, []
-        for intent in intents:
-            if intent.kind == "target":
-                column = self.symbol_index(intent.symbol)
-                if intent.fraction != self.targets[column]:
-                    self.targets[column] = intent.fraction
-                    self.pending_from[column] = self.bar
-            elif intent.kind == "cancel" and intent.order_id is not None:
-                self._cancel_by_id(intent.order_id, "cancelled by the strategy", requested=True)
-            elif intent.order_id is not None and intent.request is not None:
-                self._submit(intent.order_id, intent.request)
-
-    def ledger(self) -> Ledger:
-        """Return what the loop produced."""
-        orders = pl.DataFrame(
-            [_order_row(order) for order in self.orders.values()],
-            schema=ORDER_SCHEMA,
-            orient="row",
-        )
-        fills = pl.DataFrame(
-            [_fill_row(fill) for fill in self.fills], schema=FILL_SCHEMA, orient="row"
-        )
-        return Ledger(self.aligned, self.cash_out, self.positions_out, fills, orders)
-
-    # -- orders --------------------------------------------------------------------------------
-
-    def _bar(self, bar: int, column: int) -> Bar:
-        aligned = self.aligned
-        return Bar(
-            self.now,
-            self.symbols[column],
-            float(aligned.open[bar, column]),
-            float(aligned.high[bar, column]),
-            float(aligned.low[bar, column]),
-            float(aligned.close[bar, column]),
-            float(aligned.volume[bar, column]),
-        )
-
-    def _submit(
-        self, order_id: ClientOrderId, request: OrderRequest | Bracket | OneCancelsOther
-    ) -> None:
-        if isinstance(request, OneCancelsOther):
-            second_id = self.new_order_id()
-            first = self._open(order_id, request.first)
-            second = self._open(second_id, request.second)
-            first.partner, second.partner = second_id, order_id
-            return
-        if isinstance(request, Bracket):
-            self._open(order_id, request.entry).bracket = request
-            return
-        self._open(order_id, request)
-
-    def _open(self, order_id: ClientOrderId, request: OrderRequest) -> _Working:
-        self._create(order_id, request, self.now)
-        state = WorkingOrder(
-            side=request.side,
-            quantity=request.quantity,
-            order_type=request.order_type,
-            limit_price=request.limit_price,
-            stop_price=request.stop_price,
-            trail_amount=request.trail_amount,
-            trail_percent=request.trail_percent,
-        )
-        item = _Working(
-            order_id, self.symbol_index(request.symbol), state, self.now.date(), ids=(order_id,)
-        )
-        self.working.append(item)
-        return item
-
-    def _create(self, order_id: ClientOrderId, request: OrderRequest, ts: datetime) -> None:
-        self.orders[order_id] = Order.submit(Submitted(order_id, ts, request))
-        self._apply(Accepted(order_id, ts, VenueOrderId(order_id)))
-
-    def _apply(self, event: OrderEvent) -> Order:
-        order = self.orders[event.order_id].apply(event)
-        self.orders[event.order_id] = order
-        self.strategy.on_order(order, self.context)
-        return order
-
-    def _cancel_by_id(self, order_id: ClientOrderId, reason: str, *, requested: bool) -> None:
-        for item in self.working:
-            if order_id in item.ids:
-                for member in item.ids:
-                    self._cancel_order(member, reason, requested=requested)
-                self.working.remove(item)
-                return
-
-    def _cancel_order(self, order_id: ClientOrderId, reason: str, *, requested: bool) -> None:
-        if self.orders[order_id].is_terminal:
-            return
-        if requested:
-            self._apply(CancelRequested(order_id, self.now))
-        self._apply(Cancelled(order_id, self.now, reason))
-
-    # -- matching ------------------------------------------------------------------------------
-
-    def _step(self, item: _Working, bar: Bar) -> None:
-        order = self.orders[item.order_id]
-        if not item.state.arrived:  # wt-realism: a DAY order lives in the first session it meets
-            item.session = bar.ts.date()
-        if order.request.time_in_force is TimeInForce.DAY and bar.ts.date() != item.session:
-            self.working.remove(item)
-            self._apply(Expired(item.order_id, self.now))
-            return
-        if isinstance(item.state, WorkingBracket):
-            self._step_bracket(item, item.state, bar)
-            return
-        state = item.state
-        allowed = self._allowed(order.request, state.quantity)
-        if allowed <= _EPSILON * state.quantity:
-            self.working.remove(item)
-            self._cancel_order(item.order_id, "nothing to reduce or no shorting", requested=False)
-            return
-        item.capped = allowed < state.quantity
-        if item.capped:
-            state = replace(state, quantity=allowed)
-        step = self._models[item.symbol].step(state, bar)
-        item.state = step.order if step.order is not None else state
-        if step.fill is not None:
-            self._book(item.order_id, item.symbol, step.fill)
-            if item.partner is not None:
-                self._cancel_by_id(
-                    item.partner, "the other order of the group filled", requested=True
-                )
-        immediate = order.request.time_in_force is TimeInForce.IOC
-        if step.order is None and not item.capped:
-            self.working.remove(item)
-        elif item.capped or immediate:
-            self.working.remove(item)
-            self._cancel_order(item.order_id, "rest cancelled", requested=False)
-        self._after_entry(item)
-
-    def _allowed(self, request: OrderRequest, quantity: float) -> float:
-        """Return how much of ``quantity`` may trade: reduce-only and no-short limits."""
-        held = self.quantities[self.symbol_index(request.symbol)]
-        reducing = held * float(request.side) < 0.0
-        if request.reduce_only:
-            return min(quantity, abs(float(held))) if reducing else 0.0
-        if not self.config.allow_short and request.side is OrderSide.SELL:
-            return min(quantity, max(float(held), 0.0))
-        return quantity
-
-    def _after_entry(self, item: _Working) -> None:
-        order = self.orders[item.order_id]
-        if item.bracket is None or not order.is_terminal or order.filled_quantity <= 0.0:
-            return
-        bracket, filled = item.bracket, order.filled_quantity
-        item.bracket = None
-        legs: list[ClientOrderId | None] = []
-        for request in (bracket.stop_loss_request, bracket.take_profit_request):
-            if request is None:
-                legs.append(None)
-                continue
-            leg_id = self.new_order_id()
-            sized = replace(request, quantity=filled)
-            self._create(leg_id, sized, self.now)
-            legs.append(leg_id)
-        exit_side = OrderSide(-bracket.entry.side)
-        state = WorkingBracket(
-            exit_side, filled, bracket.stop_loss, bracket.take_profit, arrived=True
-        )
-        ids = tuple(leg for leg in legs if leg is not None)
-        self.working.append(
-            _Working(ids[0], item.symbol, state, self.now.date(), legs=(legs[0], legs[1]), ids=ids)
-        )
-
-    def _step_bracket(self, item: _Working, state: WorkingBracket, bar: Bar) -> None:
-        # Bracket exits are reduce-only: never beyond the position held now (wt-realism fix).
-        allowed = self._allowed(self.orders[item.ids[0]].request, state.quantity)
-        if allowed <= _EPSILON * state.quantity:
-            self._cancel_by_id(item.ids[0], "nothing to reduce", requested=False)
-            return
-        if allowed < state.quantity:
-            state = replace(state, quantity=allowed)
-        step = self._models[item.symbol].step_bracket(state, bar)
-        if step.bracket is not None:
-            item.state = step.bracket
-            return
-        stop_id, take_id = item.legs
-        filled_id, other_id = (stop_id, take_id) if step.leg == 1 else (take_id, stop_id)
-        self.working.remove(item)
-        if other_id is not None:
-            self._cancel_order(other_id, "the other exit of the bracket filled", requested=True)
-        if filled_id is None:
-            return
-        if step.fill is not None:
-            self._book(filled_id, item.symbol, step.fill)
-        if step.order is not None:
-            self.working.append(
-                _Working(filled_id, item.symbol, step.order, item.session, ids=(filled_id,))
-            )
-
-    def _book(self, order_id: ClientOrderId, column: int, result: FillResult) -> None:
-        order = self.orders[order_id]
-        fill = Fill(
-            order_id,
-            TradeId(f"{order_id}-{len(order.trade_ids) + 1}"),
-            self.symbols[column],
-            result.side,
-            result.quantity,
-            result.price,
-            result.commission,
-            self.now,
-            result.liquidity,
-        )
-        self.fills.append(fill)
-        position = self.positions[fill.symbol].apply(fill)
-        self.positions[fill.symbol] = position
-        self.quantities[column] = position.quantity
-        self.cash -= fill.signed_quantity * fill.price + fill.commission
-        self._apply(FillEvent(fill))
-        self.strategy.on_fill(fill, self.context)
-
-    def _execute_target(self, column: int, bar: Bar) -> bool:
+    def _execute_target(self, column: int) -> bool:
         """Size, cap, round and fill the pending target of ``column`` as the compiled loop does."""
         config = self.config
-        at_close = config.fill.policy.arrives_at_close
-        price = bar.close if at_close else bar.open
+        prices = self.prices(column)
+        price = prices.close if config.fill.policy.arrives_at_close else prices.open
         self.marks[column] = price
         equity, gross = _nb.equity_nb(self.cash, self.quantities, self.marks)
         current = float(self.quantities[column])
-        units = False
         desired = _nb.target_position_nb(
-            self.targets[column], units, equity, price, config.allow_short
+            self.targets[column],
+            False,  # noqa: FBT003 - fraction-of-equity targets
+            equity,
+            price,
+            config.allow_short,
         )
         capped = _nb.cap_leverage_nb(
             current, desired, price, gross - abs(current * price), equity, config.max_leverage
         )
-        delta = float(_nb.round_lots_nb(capped - current, *config.lot_size(bar.symbol)))
-        if abs(delta) <= _EPSILON * max(abs(current), 1.0):
+        symbol = self.symbols[column]
+        delta = float(_nb.round_lots_nb(capped - current, *config.lot_size(symbol)))
+        if abs(delta) <= EPSILON * max(abs(current), 1.0):
             return True
         decided = datetime_from_ns(int(self.aligned.times[self.pending_from[column]]))
-        request = OrderRequest.market(
-            bar.symbol, delta, tag=leverage_tag(desired - current, capped - current)
-        )
+        tag = leverage_tag(desired - current, capped - current)
+        side = OrderSide.BUY if delta > 0.0 else OrderSide.SELL
+        step = self._models[column].step(WorkingOrder(side, abs(delta)), prices)
+        request = OrderRequest.market(symbol, delta, tag=tag)
         order_id = self.new_order_id()
-        self._create(order_id, request, decided)
-        step = self._models[column].step(WorkingOrder(request.side, request.quantity), bar)
+        self.create(order_id, request, decided)
         if step.fill is not None:
-            self._book(order_id, column, step.fill)
+            self.book(order_id, column, step.fill)
         if step.order is None:
             return True
-        self._cancel_order(
+        self.cancel_order(
             order_id, "target order: rest cancelled at the end of the bar", requested=False
         )
         return False
 
+    def drain(self) -> None:
+        """Turn the queued order requests and cancels into orders and cancellations."""
+        if not self.context.intents:
+            return
+        intents, self.context.intents = self.context.intents, []
+        for intent in intents:
+            if intent.kind == "cancel":
+                self.cancel_by_id(intent.order_id, "cancelled by the strategy", requested=True)
+            elif intent.request is not None:
+                self.submit(intent.order_id, intent.request)
 
-def _fill_row(fill: Fill) -> tuple[object, ...]:
-    side = "buy" if fill.side is OrderSide.BUY else "sell"
-    return (
-        fill.ts,
-        fill.order_id,
-        fill.trade_id,
-        fill.symbol,
-        side,
-        fill.quantity,
-        fill.price,
-        fill.commission,
-        fill.liquidity.value,
+    def ledger(self) -> Ledger:
+        """Return what the loop produced, cash and positions carried forward between changes."""
+        rows = [
+            row if row is not None else order_row(self.orders[order_id], self.notes.get(order_id))
+            for order_id, row in self.order_rows.items()
+        ]
+        orders = pl.DataFrame(
+            rows, schema={**ORDER_SCHEMA, "created_ts": pl.Int64}, orient="row"
+        ).with_columns(pl.col("created_ts").cast(TIMESTAMP_DTYPE))
+        fills = pl.DataFrame(
+            self.fill_rows, schema={**FILL_SCHEMA, "ts": pl.Int64}, orient="row"
+        ).with_columns(pl.col("ts").cast(TIMESTAMP_DTYPE))
+        cash, positions = self._carried()
+        return Ledger(self.aligned, cash, positions, fills, orders)
+
+    def _carried(self) -> tuple[np.ndarray, np.ndarray]:
+        times = self.aligned.times.shape[0]
+        cash = np.full(times, self.config.cash)
+        positions = np.zeros(self.aligned.close.shape)
+        if not self._changes:
+            return cash, positions
+        latest = np.full(times, -1, dtype=np.int64)
+        latest[[change[0] for change in self._changes]] = np.arange(len(self._changes))
+        np.maximum.accumulate(latest, out=latest)
+        seen = latest >= 0
+        picked = np.maximum(latest, 0)
+        changed_cash = np.array([change[1] for change in self._changes])
+        changed_positions = np.stack([change[2] for change in self._changes])
+        cash = np.where(seen, changed_cash[picked], self.config.cash)
+        positions = np.where(seen[:, None], changed_positions[picked], 0.0)
+        return cash, positions
+
+
+def _kernel_settings(
+    config: BacktestConfig, symbols: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the compiled target step's ``settings`` and ``costs`` (see ``simulate_targets_nb``).
+
+    The same values the signal loop passes.
+    """
+    fill = config.fill
+    settings = np.array(
+        [
+            0.0,  # fraction-of-equity targets
+            1.0 if config.allow_short else 0.0,
+            config.max_leverage,
+            1.0 if fill.policy.arrives_at_close else 0.0,
+            np.nan if fill.volume_cap is None else fill.volume_cap,
+        ]
     )
-
-
-def _order_row(order: Order) -> tuple[object, ...]:
-    request = order.request
-    return (
-        order.order_id,
-        order.symbol,
-        order.created_at,
-        "buy" if order.side is OrderSide.BUY else "sell",
-        request.order_type.name.lower(),
-        order.quantity,
-        request.limit_price,
-        request.stop_price,
-        order.status.value,
-        order.filled_quantity,
-        order.average_fill_price if order.filled_quantity > 0 else None,
-        request.tag,
+    lots = [value for symbol in symbols for value in config.lot_size(symbol)]
+    costs = np.array(
+        [*commission_arguments(config.commission), *slippage_arguments(config.slippage), *lots]
     )
+    return settings, costs
 
 
 def run_event(strategy: EventStrategy, aligned: AlignedBars, config: BacktestConfig) -> Ledger:
     """Drive ``strategy`` through the aligned bars and return the ledger."""
     book = EventBook(aligned, config, strategy)
-    context = book.context
-    offset = config.fill.policy.bar_offset
+    context, snapshot = book.context, book.snapshot
     strategy.on_start(context)
+    book.declaring = False
     book.drain()
-    carry = config.carry_factors(aligned.times)  # wt-realism: borrow and financing
+    on_bar = strategy.on_bar
+    before, after = book.offset == 1, book.offset == 0
+    carry = config.carry_factors(aligned.times)
+    charging = bool(np.any(carry))
     for bar in range(aligned.times.shape[0]):
-        book.begin_bar(bar)
-        book.cash -= carry_cost_nb(book.cash, book.quantities, book.marks, *carry[bar])
-        if offset == 1:
+        book.bar = bar
+        if charging:
+            book.charge_carry(carry[bar])
+        if before and (book.pending or book.working):
             book.execute()
-        book.mark_closes()
-        strategy.on_bar(book.snapshot, context)
-        book.drain()
-        if offset == 0:
+        on_bar(snapshot, context)
+        if context.intents:
+            book.drain()
+        if after and (book.pending or book.working):
             book.execute()
-        book.record()
     strategy.on_stop(context)
     book.drain()
     return book.ledger()

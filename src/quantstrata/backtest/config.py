@@ -29,8 +29,10 @@ class BacktestConfig(FrozenConfig):
     - ``allow_short``: whether positions may go below zero; when ``False`` a short target is
       held flat and sells never go beyond the position.
     - ``max_leverage``: the largest gross exposure (Σ |position value| / equity, valued at the
-      execution price) a target may build; a target order that would exceed it is reduced to
-      the cap and the reduction is recorded in the order's ``tag``.
+      execution price) a target or an order may build; a target order, or a fill of an order
+      the strategy submitted, that would exceed it is reduced to the cap (the rest of the
+      order cancelled) and the reduction is recorded in the order's ``tag``; an order with no
+      room at all is cancelled with the reason.
     - ``fractional``: trade fractional units; ``False`` (or ``fill.round_lots``) rounds every
       target order toward zero to whole lots of ``instruments[symbol]`` (one unit for symbols
       without an instrument).
@@ -41,8 +43,10 @@ class BacktestConfig(FrozenConfig):
       the amount borrowed; 0 (default) charges nothing. Both accrue between bar times,
       actual/365, and are deducted from cash (``docs/backtest-realism.md``).
     - ``risk_free_rate``: annual rate for the Sharpe ratio of the metrics.
-    - ``calendar``: exchange-calendars code used to annualise metrics; ``None`` infers the
-      bars per year from the timestamps.
+    - ``calendar``: exchange-calendars code used to annualise metrics and to end the trading
+      session of symbols without an instrument calendar (DAY orders expire at the session
+      close); ``None`` infers the bars per year from the timestamps and ends sessions at
+      00:00 UTC.
     - ``check_lookahead``: run :func:`~quantstrata.strategy.check_no_lookahead` on a signal
       strategy before simulating it; a violation raises
       :class:`~quantstrata.strategy.LookAheadError`.

@@ -16,6 +16,15 @@ that reduce a position execute before the others, so a rotation's sale funds its
 Repeating the same
 target does not trade again (no rebalancing as prices drift); a volume cap's unfilled rest is
 cancelled and the target retried on the next bar.
+
+Orders an event strategy submits obey the same ``max_leverage``: a fill that would take gross
+exposure above ``max_leverage × equity`` at fill time (the symbol marked at the fill price) is
+reduced to what the cap allows and the order's rest cancelled, its ``tag`` noting "leverage cap
+reduced <asked> to <allowed>"; with no room at all the order is cancelled with that reason.
+Reductions toward flat are never capped. DAY orders expire at the close of the trading session
+they were placed in (the instrument's calendar, else ``config.calendar``, else UTC days).
+Event strategies may declare indicators (``context.indicator``), which a backtest computes in
+batch once; see ``docs/event-backtests.md``.
 """
 
 from __future__ import annotations

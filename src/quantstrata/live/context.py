@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import polars as pl
 
@@ -22,6 +22,7 @@ from quantstrata.core.errors import ConfigError, UnknownSymbolError
 from quantstrata.model.bar import BAR_SCHEMA, Bar
 from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.orders import Bracket, OneCancelsOther, Order, OrderRequest
+from quantstrata.strategy.declared import StreamingIndicatorHandle
 
 __all__ = ["AccountView", "Intents", "LiveContext"]
 
@@ -77,6 +78,7 @@ class LiveContext:
         self._new_order_id = new_order_id
         self._now: datetime | None = None
         self.intents = Intents()
+        self.indicators: dict[str, list[StreamingIndicatorHandle]] = {}
 
     def begin(self, ts: datetime) -> None:
         """Make ``ts`` (the open time of the bars being handled) the decision time."""
@@ -93,6 +95,11 @@ class LiveContext:
         if self._now is None:
             raise ConfigError("the live context has no current bar yet")
         return self._now
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """The symbols this run trades, sorted."""
+        return tuple(sorted(self._windows))
 
     @property
     def cash(self) -> float:
@@ -143,6 +150,17 @@ class LiveContext:
             raise ConfigError(f"history length must be a positive integer, got {length!r}")
         window = list(self._known(symbol))[-length:]
         return pl.DataFrame([bar.as_row for bar in window], schema=BAR_SCHEMA)
+
+    def indicator(self, name: str, symbol: str, **parameters: Any) -> StreamingIndicatorHandle:
+        """Declare indicator ``name`` of ``symbol``; the runner feeds it each bar before on_bar."""
+        if self._now is not None:
+            raise ConfigError(
+                f"indicator {name!r} declared after the first bar; declare it in on_start"
+            )
+        self._known(symbol)
+        handle = StreamingIndicatorHandle(name, symbol, **parameters)
+        self.indicators.setdefault(symbol, []).append(handle)
+        return handle
 
     def log(self, message: str) -> None:
         """Log ``message`` stamped with the decision time and the strategy's name."""

@@ -96,8 +96,11 @@ class StrategyRunner:
         """Give the strategy the bars that share one open time; return its intents."""
         self.start()
         ts = self._check(bars)
+        indicators = self.context.indicators
         for bar in bars:
             self.windows[bar.symbol].append(bar)
+            for handle in indicators.get(bar.symbol, ()):
+                handle.update(bar)
         self.context.begin(ts)
         strategy = self.strategy
         if isinstance(strategy, EventStrategy):

@@ -16,6 +16,7 @@ A strategy never does I/O and never sees a broker. Sizing helpers live in
 
 from quantstrata.strategy.base import Strategy
 from quantstrata.strategy.context import StrategyContext
+from quantstrata.strategy.declared import IndicatorHandle, StreamingIndicatorHandle
 from quantstrata.strategy.event import BarSnapshot, EventStrategy
 from quantstrata.strategy.lookahead import LookAheadError, check_no_lookahead
 from quantstrata.strategy.parameters import ParameterSpec, StrategyParameters, parameter_space
@@ -41,12 +42,14 @@ __all__ = [
     "TARGET_SCHEMA",
     "BarSnapshot",
     "EventStrategy",
+    "IndicatorHandle",
     "LookAheadError",
     "ParameterSpec",
     "SignalStrategy",
     "Strategy",
     "StrategyContext",
     "StrategyParameters",
+    "StreamingIndicatorHandle",
     "TargetUnit",
     "check_no_lookahead",
     "check_targets",

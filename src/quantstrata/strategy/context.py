@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import polars as pl
 
 if TYPE_CHECKING:
     from quantstrata.model.identifiers import ClientOrderId
     from quantstrata.model.orders import Bracket, OneCancelsOther, Order, OrderRequest
+    from quantstrata.strategy.declared import IndicatorHandle
 
 __all__ = ["StrategyContext"]
 
@@ -36,6 +37,11 @@ class StrategyContext(Protocol):
     @property
     def now(self) -> datetime:
         """The decision time (timezone-aware UTC), from the runner's clock."""
+        ...
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """The symbols this run trades, sorted (known before the first bar)."""
         ...
 
     @property
@@ -80,6 +86,21 @@ class StrategyContext(Protocol):
 
         The frame has the canonical bar schema, oldest first; it may be shorter at the start of
         the data. It never contains a bar after the current one.
+        """
+        ...
+
+    def indicator(self, name: str, symbol: str, **parameters: Any) -> IndicatorHandle:
+        """Declare indicator ``name`` of ``symbol``'s bars; return a handle read in ``on_bar``.
+
+        Call it in ``on_start`` (before the first bar; later calls raise
+        :class:`~quantstrata.core.errors.ConfigError`). ``parameters`` are the indicator's (see
+        :func:`quantstrata.indicators.definition`), its inputs the bar fields its definition
+        names. ``handle.value`` is the value at the bar being handled, from that symbol's bars up
+        to and including it: NaN (a tuple for several outputs) until it exists, unchanged at
+        times the symbol has no bar. A live runner implements it with
+        :class:`~quantstrata.strategy.declared.StreamingIndicatorHandle`, updated with each new
+        bar before ``on_bar``; the backtester computes the batch form over the history once.
+        Both give the same values (invariant 3).
         """
         ...
 

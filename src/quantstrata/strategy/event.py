@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -35,42 +34,44 @@ if TYPE_CHECKING:
 __all__ = ["BarSnapshot", "EventStrategy"]
 
 
-@dataclass(frozen=True, slots=True)
 class BarSnapshot(Mapping[str, Bar]):
     """The bars of every symbol that share one open time ``ts``, keyed by symbol.
 
     ``snapshot["SPX"].close`` is the close of the SPX bar that just ended; a symbol without a bar
     at this time (a holiday, a halt) is simply absent. Bars are kept sorted by symbol.
+
+    A runner may hand ``on_bar`` a subclass that builds the :class:`Bar` values only when they
+    are read (the backtester does, over its validated arrays); it always shows the bars of the
+    time being handled, so keep the ``Bar`` values, not the snapshot, across callbacks.
     """
 
-    ts: datetime
-    bars: tuple[Bar, ...]
-    _by_symbol: Mapping[str, Bar] = field(init=False, repr=False, compare=False)
+    __slots__ = ("_bars", "_by_symbol", "_ts")
 
-    def __post_init__(self) -> None:
+    def __init__(self, ts: datetime, bars: tuple[Bar, ...]) -> None:
         """Check every bar opens at ``ts`` and no symbol appears twice."""
-        ordered = tuple(sorted(self.bars, key=lambda bar: bar.symbol))
+        ordered = tuple(sorted(bars, key=lambda bar: bar.symbol))
         issues = [
             DataIssue(
                 "snapshot_time",
-                f"bar opens at {bar.ts}, not {self.ts}",
+                f"bar opens at {bar.ts}, not {ts}",
                 row,
                 "ts",
                 bar.ts,
                 bar.symbol,
             )
-            for row, bar in enumerate(self.bars)
-            if bar.ts != self.ts
+            for row, bar in enumerate(bars)
+            if bar.ts != ts
         ]
-        by_symbol = {bar.symbol: bar for bar in ordered}
+        by_symbol: dict[str, Bar] = {bar.symbol: bar for bar in ordered}
         if len(by_symbol) != len(ordered):
             issues.append(
                 DataIssue("duplicate_symbol", "a symbol has more than one bar", column="symbol")
             )
         if issues:
-            raise DataError(f"invalid bar snapshot at {self.ts}", tuple(issues))
-        object.__setattr__(self, "bars", ordered)
-        object.__setattr__(self, "_by_symbol", by_symbol)
+            raise DataError(f"invalid bar snapshot at {ts}", tuple(issues))
+        self._ts = ts
+        self._bars = ordered
+        self._by_symbol = by_symbol
 
     @classmethod
     def from_frame(cls, frame: pl.DataFrame) -> BarSnapshot:
@@ -82,6 +83,16 @@ class BarSnapshot(Mapping[str, Bar]):
             )
         bars = tuple(Bar(*row) for row in frame.select(BAR_COLUMNS).iter_rows())
         return cls(ts=times.item(), bars=bars)
+
+    @property
+    def ts(self) -> datetime:
+        """The open time shared by every bar of the snapshot."""
+        return self._ts
+
+    @property
+    def bars(self) -> tuple[Bar, ...]:
+        """The bars, sorted by symbol."""
+        return self._bars
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -104,6 +115,20 @@ class BarSnapshot(Mapping[str, Bar]):
     def __len__(self) -> int:
         """Return the number of symbols with a bar."""
         return len(self.bars)
+
+    def __eq__(self, other: object) -> bool:
+        """Compare the time and the bars."""
+        if not isinstance(other, BarSnapshot):
+            return NotImplemented
+        return (self.ts, self.bars) == (other.ts, other.bars)
+
+    def __hash__(self) -> int:
+        """Hash the time and the bars."""
+        return hash((self.ts, self.bars))
+
+    def __repr__(self) -> str:
+        """Show the time and the bars."""
+        return f"BarSnapshot(ts={self.ts!r}, bars={self.bars!r})"
 
 
 class EventStrategy(Strategy):

@@ -1,256 +1,154 @@
-"""Hand-computed fills of the event engine: trailing stops, one-cancels-other, brackets.
-
-Every expected price below is worked out by hand from the bars and the rules in
-``docs/backtest-realism.md``; the default policy is ``next_open`` (an order decided at bar
-*t*'s close first meets bar *t + 1*).
-"""
+"""Event-loop order rules: DAY orders expire at the session close; max_leverage caps orders."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
 import pytest
 
 from quantstrata.backtest import Backtest, BacktestConfig, BacktestResult
-from quantstrata.execution import FillConfig, IntrabarPolicy
-from quantstrata.model.orders import (
-    Bracket,
-    OneCancelsOther,
-    Order,
-    OrderRequest,
-    OrderSide,
-    OrderStatus,
-    OrderType,
-    TimeInForce,
+from quantstrata.model.bar import BAR_SCHEMA
+from quantstrata.model.instrument import AssetClass, Instrument
+from quantstrata.model.orders import OrderRequest, OrderStatus, TimeInForce
+from tests.kit.backtest import ScriptedOrders, make_bars
+
+
+def _bars(times: list[datetime], lows: list[float]) -> pl.DataFrame:
+    """Bars at ``times`` opening and closing at 100 with the given lows."""
+    return pl.DataFrame(
+        {
+            "ts": times,
+            "symbol": "AAA",
+            "open": 100.0,
+            "high": 101.0,
+            "low": lows,
+            "close": 100.0,
+            "volume": 1_000.0,
+        },
+        schema=BAR_SCHEMA,
+    )
+
+
+def _utc(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
+    return datetime(2024, month, day, hour, minute, tzinfo=UTC)
+
+
+# 2024-11-29, the day after Thanksgiving: the NYSE closes early, at 13:00 New York (18:00 UTC).
+# Bars go on after the close (extended hours) on the same UTC date; the limit at 95 is reached
+# only by the 18:30 bar.
+EARLY_CLOSE = _bars(
+    [_utc(29, 17), _utc(29, 17, 30), _utc(29, 18, 30), _utc(2, 14, 30, month=12)],
+    [99.0, 99.0, 94.0, 94.0],
 )
-from tests.kit.backtest import START, ScriptedOrders, make_bars
+# 2024-11-27, a full session closing at 21:00 UTC: the 20:30 bar is still in the session.
+FULL_DAY = _bars([_utc(27, 19, 30), _utc(27, 20), _utc(27, 20, 30)], [99.0, 99.0, 94.0])
 
-Row = tuple[float, float, float, float]
+
+def _limit(time_in_force: TimeInForce) -> OrderRequest:
+    return OrderRequest.limit("AAA", 10.0, 95.0, time_in_force=time_in_force)
 
 
-def _run(
-    rows: list[Row], script: dict[int, list[Any]], **config: object
-) -> tuple[ScriptedOrders, BacktestResult]:
+def _run(bars: pl.DataFrame, script: dict[int, list[Any]], config: BacktestConfig) -> Any:
     strategy = ScriptedOrders(script)
-    result = Backtest(make_bars(rows), strategy, BacktestConfig.build(**config)).run()
-    return strategy, result
+    return strategy, Backtest(bars, strategy, config).run()
 
 
-def _trailing(side: OrderSide, *, amount: float | None = None, percent: float | None = None) -> Any:
-    return OrderRequest(
-        "AAA",  # type: ignore[arg-type]
-        side,
-        10.0,
-        OrderType.TRAILING_STOP,
-        trail_amount=amount,
-        trail_percent=percent,
-    )
-
-
-def _fills(result: BacktestResult) -> list[tuple[int, str, float]]:
-    days = {ts: index for index, ts in enumerate(result.bars["ts"].to_list())}
-    return [
-        (days[row["ts"]], row["side"], row["price"]) for row in result.fills.iter_rows(named=True)
-    ]
-
-
-def _last_updates(strategy: ScriptedOrders) -> dict[str, Order]:
-    latest: dict[str, Order] = {}
-    for order in strategy.order_updates:
-        assert isinstance(order, Order)
-        latest[order.order_id] = order
-    return latest
-
-
-def test_trailing_amount_ratchets_up_only_and_fills_at_its_level() -> None:
-    rows = [
-        (100.0, 101.0, 99.0, 100.0),
-        (100.0, 104.0, 99.5, 103.0),  # trails from the open 100: stop 95; high 104 -> 99
-        (103.0, 108.0, 102.0, 107.0),  # stop 99 not hit; high 108 -> stop 103
-        (107.0, 107.5, 104.0, 105.0),  # stop 103 not hit; the high 107.5 does not lower it
-        (
-            105.0,
-            106.0,
-            102.8,
-            103.0,
-        ),  # low 102.8 <= 103: sell at the stop (a lower trail would not)
-        (103.0, 103.0, 103.0, 103.0),
-    ]
-    script = {0: [OrderRequest.market("AAA", 10.0), _trailing(OrderSide.SELL, amount=5.0)]}
-    _, result = _run(rows, script)
-    assert _fills(result) == [(1, "buy", 100.0), (4, "sell", 103.0)]
-    assert result.orders["status"].to_list() == ["filled", "filled"]
-
-
-def test_trailing_percent_gap_through_the_trail_fills_at_the_open() -> None:
-    rows = [
-        (100.0, 101.0, 99.0, 100.0),
-        (100.0, 110.0, 100.0, 109.0),  # stop 95 (5 % under the open); extreme -> 110
-        (109.0, 112.0, 108.0, 111.0),  # stop 104.5 not hit; extreme -> 112
-        (98.0, 99.0, 95.0, 96.0),  # stop 106.4: the bar opens below it, sell at the open 98
-        (96.0, 96.0, 96.0, 96.0),
-    ]
-    script = {0: [OrderRequest.market("AAA", 10.0), _trailing(OrderSide.SELL, percent=0.05)]}
-    _, result = _run(rows, script)
-    assert _fills(result) == [(1, "buy", 100.0), (3, "sell", 98.0)]
-    assert result.final_equity == pytest.approx(100_000.0 + 10.0 * (98.0 - 100.0))
-
-
-def test_buy_trailing_stop_ratchets_down_only() -> None:
-    rows = [
-        (50.0, 51.0, 49.0, 50.0),
-        (50.0, 50.5, 47.0, 48.0),  # stop 52 (open 50 + 2) not hit; low 47 -> stop 49
-        (48.0, 48.5, 47.5, 48.2),  # stop 49 not hit; the low 47.5 does not raise it
-        (48.2, 49.5, 46.0, 49.0),  # high 49.5 >= 49: buy back at the stop 49
-        (49.0, 49.0, 49.0, 49.0),
-    ]
-    script = {0: [OrderRequest.market("AAA", -10.0), _trailing(OrderSide.BUY, amount=2.0)]}
-    _, result = _run(rows, script)
-    assert _fills(result) == [(1, "sell", 50.0), (3, "buy", 49.0)]
-    assert result.positions["quantity"][-1] == 0.0
-
-
-OCO_BARS = [
-    (100.0, 101.0, 99.0, 100.0),
-    (100.0, 102.0, 99.5, 101.0),  # neither the limit (97) nor the stop (104) is reached
-    (101.0, 104.5, 100.0, 104.0),  # the stop 104 is reached: buy at 104
-    (104.0, 105.0, 96.0, 97.0),  # the limit would fill here, but it was cancelled
-    (97.0, 97.0, 97.0, 97.0),
-]
-
-
-def test_one_cancels_other_fills_one_and_cancels_the_other_with_a_reason() -> None:
-    group = OneCancelsOther(
-        OrderRequest.limit("AAA", 5.0, 97.0), OrderRequest.stop("AAA", 5.0, 104.0)
-    )
-    strategy, result = _run(OCO_BARS, {0: [group]})
-    assert _fills(result) == [(2, "buy", 104.0)]
-    latest = _last_updates(strategy)
-    limit_id, stop_id = strategy.ids[0], sorted(set(latest) - {strategy.ids[0]})[0]
-    assert latest[stop_id].status is OrderStatus.FILLED
-    assert latest[limit_id].status is OrderStatus.CANCELLED
-    assert latest[limit_id].reason == "the other order of the group filled"
-    assert result.positions["quantity"][-1] == 5.0
-
-
-def test_one_cancels_other_touched_twice_in_one_bar_fills_the_first_member() -> None:
-    rows = [
-        (100.0, 101.0, 99.0, 100.0),
-        (100.0, 105.0, 96.0, 100.0),  # reaches the limit 97 and the stop 104
-        (100.0, 100.0, 100.0, 100.0),
-    ]
-    limit, stop = OrderRequest.limit("AAA", 5.0, 97.0), OrderRequest.stop("AAA", 5.0, 104.0)
-    _, first_limit = _run(rows, {0: [OneCancelsOther(limit, stop)]})
-    assert _fills(first_limit) == [(1, "buy", 97.0)]
-    _, first_stop = _run(rows, {0: [OneCancelsOther(stop, limit)]})
-    assert _fills(first_stop) == [(1, "buy", 104.0)]
-    for result in (first_limit, first_stop):
-        assert sorted(result.orders["status"].to_list()) == ["cancelled", "filled"]
-
-
-BRACKET_BARS = [
-    (100.0, 101.0, 99.0, 100.0),
-    (100.5, 101.5, 99.5, 101.0),  # the entry buys at the open 100.5; exits start next bar
-    (101.0, 105.0, 97.0, 102.0),  # touches the stop-loss 98 and the take-profit 104
-    (102.0, 102.0, 102.0, 102.0),
-]
+XNYS_BY_CONFIG = BacktestConfig(calendar="XNYS")
+XNYS_BY_INSTRUMENT = BacktestConfig(
+    instruments={"AAA": Instrument("AAA", AssetClass.EQUITY, "USD", calendar="XNYS")}  # type: ignore[arg-type]
+)
 
 
 @pytest.mark.parametrize(
-    ("intrabar", "exit_price", "statuses"),
-    [
-        (IntrabarPolicy.ADVERSE_FIRST, 98.0, ["filled", "filled", "cancelled"]),
-        (IntrabarPolicy.FAVOURABLE_FIRST, 104.0, ["filled", "cancelled", "filled"]),
-    ],
+    "config", [XNYS_BY_CONFIG, XNYS_BY_INSTRUMENT], ids=["config", "instrument"]
 )
-def test_bracket_touching_both_exits_in_one_bar_follows_the_intrabar_rule(
-    intrabar: IntrabarPolicy, exit_price: float, statuses: list[str]
+def test_day_order_expires_at_an_early_close_not_at_the_utc_date_change(
+    config: BacktestConfig,
 ) -> None:
-    bracket = Bracket(OrderRequest.market("AAA", 10.0), stop_loss=98.0, take_profit=104.0)
-    strategy, result = _run(BRACKET_BARS, {0: [bracket]}, fill=FillConfig(intrabar=intrabar))
-    assert _fills(result) == [(1, "buy", 100.5), (2, "sell", exit_price)]
-    assert result.orders["status"].to_list() == statuses
-    cancelled = [o for o in _last_updates(strategy).values() if o.status is OrderStatus.CANCELLED]
-    assert [order.reason for order in cancelled] == ["the other exit of the bracket filled"]
-    assert result.final_equity == pytest.approx(100_000.0 + 10.0 * (exit_price - 100.5))
-
-
-def test_bracket_gap_through_the_stop_loss_fills_at_the_open() -> None:
-    rows = [*BRACKET_BARS[:2], (96.0, 105.0, 95.0, 102.0), BRACKET_BARS[3]]
-    bracket = Bracket(OrderRequest.market("AAA", 10.0), stop_loss=98.0, take_profit=104.0)
-    for intrabar in IntrabarPolicy:
-        _, result = _run(rows, {0: [bracket]}, fill=FillConfig(intrabar=intrabar))
-        assert _fills(result) == [(1, "buy", 100.5), (2, "sell", 96.0)]
-
-
-def test_bracket_exits_start_on_the_bar_after_the_entry_fill() -> None:
-    rows = [
-        BRACKET_BARS[0],
-        (100.5, 101.0, 97.0, 99.0),  # the entry buys at 100.5; this bar's 97 is not tested
-        (99.0, 100.0, 98.5, 99.5),  # neither exit is reached
-        (99.5, 99.5, 99.5, 99.5),
-    ]
-    bracket = Bracket(OrderRequest.market("AAA", 10.0), stop_loss=98.0, take_profit=104.0)
-    _, result = _run(rows, {0: [bracket]})
-    assert _fills(result) == [(1, "buy", 100.5)]
-    assert result.orders["status"].to_list() == ["filled", "pending", "pending"]
-
-
-def test_bracket_exits_never_go_beyond_the_position() -> None:
-    """Regression: a bracket's reduce-only exit used to sell into (or deepen) a short."""
-    rows = [
-        (100.0, 101.0, 99.0, 100.0),
-        (100.0, 101.0, 99.0, 100.0),  # entry buys 10; the extra market order sells 10
-        (100.0, 101.0, 96.0, 97.0),  # the stop-loss 98 is reached, but nothing is held
-        (97.0, 97.0, 97.0, 97.0),
-    ]
-    bracket = Bracket(OrderRequest.market("AAA", 10.0), stop_loss=98.0, take_profit=104.0)
-    strategy, result = _run(rows, {0: [bracket, OrderRequest.market("AAA", -10.0)]})
-    assert _fills(result) == [(1, "buy", 100.0), (1, "sell", 100.0)]
-    assert result.positions["quantity"].to_list() == [0.0, 0.0, 0.0, 0.0]
-    exits = [o for o in _last_updates(strategy).values() if o.request.reduce_only]
-    assert [o.status for o in exits] == [OrderStatus.CANCELLED, OrderStatus.CANCELLED]
-    assert {o.reason for o in exits} == {"nothing to reduce"}
-
-
-DAY_BARS = [
-    (100.0, 101.0, 99.0, 100.0),
-    (100.0, 101.0, 98.0, 100.0),  # reaches 98
-    (100.0, 101.0, 97.0, 100.0),  # reaches 97
-    (100.0, 100.0, 100.0, 100.0),
-]
-
-
-def test_a_day_order_decided_at_a_close_works_through_the_next_session() -> None:
-    """Regression: a DAY order decided on a daily close expired before meeting any bar."""
-    reached = OrderRequest.limit("AAA", 10.0, 98.0, time_in_force=TimeInForce.DAY)
-    _, result = _run(DAY_BARS, {0: [reached]})
-    assert _fills(result) == [(1, "buy", 98.0)]
-    missed = OrderRequest.limit("AAA", 10.0, 97.0, time_in_force=TimeInForce.DAY)
-    strategy, result = _run(DAY_BARS, {0: [missed]})
+    strategy, result = _run(EARLY_CLOSE, {0: [_limit(TimeInForce.DAY)]}, config)
     assert result.fills.is_empty()
-    expired = _last_updates(strategy)[strategy.ids[0]]
-    assert expired.status is OrderStatus.EXPIRED
-    assert expired.updated_at == result.bars["ts"][2]
-
-
-def test_a_day_order_expires_at_the_first_bar_of_the_next_date() -> None:
-    start = START.replace(hour=9)
-    hours = [
-        start,
-        start + timedelta(hours=1),
-        start + timedelta(hours=2),
-        start + timedelta(days=1),
-    ]
-    bars = make_bars([(100.0, 101.0, 99.0, 100.0)] * 3 + [(96.0, 97.0, 95.0, 96.0)]).with_columns(
-        pl.Series("ts", hours).cast(pl.Datetime("ns", "UTC"))
-    )
-    request = OrderRequest.limit("AAA", 10.0, 97.0, time_in_force=TimeInForce.DAY)
-    strategy = ScriptedOrders({0: [request]})
-    result = Backtest(bars, strategy).run()
-    assert result.fills.is_empty()  # the next day's bar would have filled a GTC order
     assert result.orders["status"].to_list() == ["expired"]
-    gtc = ScriptedOrders({0: [OrderRequest.limit("AAA", 10.0, 97.0)]})
-    assert Backtest(bars, gtc).run().fills["price"].to_list() == [96.0]
+    expired = strategy.order_updates[-1]
+    assert expired.status is OrderStatus.EXPIRED
+    assert expired.updated_at == EARLY_CLOSE["ts"][2]  # the first bar after the 18:00 UTC close
+
+
+def test_the_same_day_order_fills_on_a_24_7_market_and_gtc_waits_for_its_price() -> None:
+    _, around_the_clock = _run(EARLY_CLOSE, {0: [_limit(TimeInForce.DAY)]}, BacktestConfig())
+    assert around_the_clock.fills["ts"].to_list() == [EARLY_CLOSE["ts"][2]]
+    _, good_till_cancelled = _run(EARLY_CLOSE, {0: [_limit(TimeInForce.GTC)]}, XNYS_BY_CONFIG)
+    assert good_till_cancelled.fills["price"].to_list() == [95.0]
+
+
+def test_day_order_placed_in_a_full_session_works_until_its_close() -> None:
+    _, result = _run(FULL_DAY, {0: [_limit(TimeInForce.DAY)]}, XNYS_BY_CONFIG)
+    assert result.fills["ts"].to_list() == [FULL_DAY["ts"][2]]
+    assert result.orders["status"].to_list() == ["filled"]
+
+
+def test_day_order_on_a_24_7_market_expires_at_midnight_utc() -> None:
+    bars = _bars([_utc(27, 22), _utc(27, 23), _utc(28, 0), _utc(28, 1)], [99.0, 99.0, 94.0, 94.0])
+    _, result = _run(bars, {0: [_limit(TimeInForce.DAY)]}, BacktestConfig())
+    assert result.orders["status"].to_list() == ["expired"]
+
+
+# -- max_leverage on submitted orders -------------------------------------------------------
+
+BARS = make_bars(
+    [
+        (100.0, 101.0, 99.0, 100.0),
+        (100.5, 103.0, 100.0, 102.0),
+        (102.0, 104.0, 101.0, 103.0),
+        (103.0, 104.0, 102.0, 103.0),
+    ]
+)
+
+
+def _orders(result: BacktestResult) -> list[tuple[Any, ...]]:
+    return result.orders.select("status", "filled_quantity", "tag").rows()
+
+
+def test_an_order_beyond_max_leverage_is_reduced_to_the_cap_and_tagged() -> None:
+    strategy, result = _run(BARS, {0: [OrderRequest.market("AAA", 1_500.0)]}, BacktestConfig())
+    allowed = 100_000.0 / 100.5  # equity at the fill price, all of it in the position
+    assert result.fills["quantity"].to_list() == pytest.approx([allowed])
+    ((status, filled, tag),) = _orders(result)
+    assert status == "cancelled"
+    assert filled == pytest.approx(allowed)
+    assert tag.startswith("leverage cap reduced 1500 to 995.024875")
+    assert strategy.order_updates[-1].reason == tag
+    gross = result.equity["gross_exposure"].to_list()
+    assert max(gross) <= 1.0 + 1e-9
+
+
+def test_whole_lots_round_the_capped_order_down() -> None:
+    _, result = _run(
+        BARS, {0: [OrderRequest.market("AAA", 1_500.0)]}, BacktestConfig(fractional=False)
+    )
+    assert result.fills["quantity"].to_list() == [995.0]
+
+
+def test_an_order_with_no_room_is_cancelled_with_the_reason_and_reductions_pass() -> None:
+    script = {
+        0: [OrderRequest.market("AAA", 800.0)],
+        1: [OrderRequest.market("AAA", 200.0, tag="more")],
+        2: [OrderRequest.market("AAA", -300.0)],
+    }
+    _, result = _run(BARS, script, BacktestConfig(max_leverage=0.8))
+    first, second, third = _orders(result)
+    capped = 80_000.0 / 100.5
+    assert first[:2] == ("cancelled", pytest.approx(capped))
+    # The price rose from 100.5 to 102: the position is now beyond 0.8 x equity, no room left.
+    assert second == ("cancelled", 0.0, "more; leverage cap: no room at max_leverage 0.8")
+    assert third[:2] == ("filled", 300.0)
+    assert result.fills["quantity"].to_list() == pytest.approx([capped, 300.0])
+
+
+def test_orders_within_max_leverage_are_untouched() -> None:
+    _, result = _run(
+        BARS, {0: [OrderRequest.market("AAA", 1_500.0)]}, BacktestConfig(max_leverage=2.0)
+    )
+    assert result.fills["quantity"].to_list() == [1_500.0]
+    assert _orders(result) == [("filled", 1_500.0, None)]

@@ -1,7 +1,8 @@
 """Example strategies written the way a user would: public API only, pure, parameters declared.
 
-Copy one to start your own. :class:`SmaCrossover` and :class:`EventSmaCrossover` are the same
-strategy in the two styles and give the same targets; :class:`RsiMeanReversion` and
+Copy one to start your own. :class:`SmaCrossover`, :class:`EventSmaCrossover` (declared
+indicators) and :class:`StreamingSmaCrossover` (its own streaming averages) are the same strategy
+in the two styles and give the same targets; :class:`RsiMeanReversion` and
 :class:`BollingerZScore` trade reversion with entry/exit signals; :class:`MomentumRotation` ranks
 many symbols at once.
 """
@@ -9,7 +10,11 @@ many symbols at once.
 from quantstrata.strategy.examples.bollinger_zscore import BollingerZScore
 from quantstrata.strategy.examples.momentum_rotation import MomentumRotation
 from quantstrata.strategy.examples.rsi_mean_reversion import RsiMeanReversion
-from quantstrata.strategy.examples.sma_crossover import EventSmaCrossover, SmaCrossover
+from quantstrata.strategy.examples.sma_crossover import (
+    EventSmaCrossover,
+    SmaCrossover,
+    StreamingSmaCrossover,
+)
 
 __all__ = [
     "BollingerZScore",
@@ -17,4 +22,5 @@ __all__ = [
     "MomentumRotation",
     "RsiMeanReversion",
     "SmaCrossover",
+    "StreamingSmaCrossover",
 ]

@@ -1,12 +1,14 @@
-"""Moving-average crossover, written twice: as a signal strategy and as an event strategy.
+"""Moving-average crossover, written as a signal strategy and as two event strategies.
 
-Both give the same targets on the same bars (the test suite drives the event version bar by bar
-and compares): long while the fast simple moving average of the close is above the slow one,
+All give the same targets on the same bars (the test suite drives the event versions bar by bar
+and compares; the event version reads averages it declares, :class:`StreamingSmaCrossover`
+updates its own): long while the fast simple moving average of the close is above the slow one,
 flat (or short, with ``allow_short``) otherwise, no decision until the slow average exists.
 """
 
 from __future__ import annotations
 
+from math import isnan
 from typing import Self
 
 import numpy as np
@@ -19,13 +21,14 @@ from quantstrata.indicators import SimpleMovingAverage, sma, warmup_bars
 from quantstrata.strategy import (
     BarSnapshot,
     EventStrategy,
+    IndicatorHandle,
     SignalStrategy,
     StrategyContext,
     StrategyParameters,
     targets_per_symbol,
 )
 
-__all__ = ["EventSmaCrossover", "SmaCrossover"]
+__all__ = ["EventSmaCrossover", "SmaCrossover", "StreamingSmaCrossover"]
 
 
 class SmaCrossover(SignalStrategy):
@@ -65,7 +68,50 @@ class SmaCrossover(SignalStrategy):
 
 
 class EventSmaCrossover(EventStrategy):
-    """The same crossover, fed one bar at a time with streaming averages."""
+    """The same crossover as callbacks, reading averages it declares once in ``on_start``.
+
+    The backtester computes declared indicators in batch and the live runtime streams them, with
+    the same values (see :meth:`~quantstrata.strategy.StrategyContext.indicator`), so ``on_bar``
+    only compares two numbers per symbol.
+    """
+
+    Parameters = SmaCrossover.Parameters
+    parameters: SmaCrossover.Parameters
+    _averages: tuple[tuple[str, IndicatorHandle, IndicatorHandle], ...]
+    _below: float
+
+    def warmup_bars(self) -> int:
+        """Return the bars before the slow average exists."""
+        return warmup_bars("sma", period=self.parameters.slow)
+
+    @override
+    def on_start(self, context: StrategyContext) -> None:
+        """Declare both averages of every symbol."""
+        fast, slow = self.parameters.fast, self.parameters.slow
+        self._below = -1.0 if self.parameters.allow_short else 0.0
+        self._averages = tuple(
+            (
+                symbol,
+                context.indicator("sma", symbol, period=fast),
+                context.indicator("sma", symbol, period=slow),
+            )
+            for symbol in context.symbols
+        )
+
+    def on_bar(self, bars: BarSnapshot, context: StrategyContext) -> None:  # noqa: ARG002
+        """Set each symbol's target once its slow average exists.
+
+        Averages hold their value while a symbol has no bar, so its target repeats (a no-op).
+        """
+        below = self._below
+        for symbol, fast, slow in self._averages:
+            slow_value = slow.value
+            if not isnan(slow_value):
+                context.target(symbol, 1.0 if fast.value > slow_value else below)
+
+
+class StreamingSmaCrossover(EventStrategy):
+    """The same crossover again, updating its own streaming averages in ``on_bar``."""
 
     Parameters = SmaCrossover.Parameters
     parameters: SmaCrossover.Parameters
