@@ -102,9 +102,11 @@ async def test_lockstep_fills_equal_the_backtest(costs: dict[str, object]) -> No
     wanted = expected.fills.select(_COMPARED).with_columns(stamp)
     assert wanted.height >= 8
     assert_frame_equal(fills.with_columns(stamp), wanted, check_exact=False, rel_tol=1e-12)
-    held = float(expected.fills.select(
-        (pl.when(pl.col("side") == "buy").then(1.0).otherwise(-1.0) * pl.col("quantity")).sum()
-    ).item())
+    held = float(
+        expected.fills.select(
+            (pl.when(pl.col("side") == "buy").then(1.0).otherwise(-1.0) * pl.col("quantity")).sum()
+        ).item()
+    )
     assert positions["SPX"] == pytest.approx(held)
     working = expected.orders.filter(pl.col("status").is_in(["pending", "partial"])).height
     assert still_open == working >= 1

@@ -76,7 +76,9 @@ async def test_bad_orders_get_422_naming_the_field(body: dict[str, object], fiel
 @pytest.mark.asyncio
 async def test_unknown_symbol_is_a_recorded_rejection() -> None:
     async with running_venue(speed="lockstep") as server, http(server) as client:
-        response = await client.post("/v1/orders", json={"client_order_id": "U1", **market(1, symbol="XYZ")})
+        response = await client.post(
+            "/v1/orders", json={"client_order_id": "U1", **market(1, symbol="XYZ")}
+        )
         venue = broker(server)
         await venue.connect()
         with pytest.raises(OrderRejectedError, match="unknown symbol") as raised:

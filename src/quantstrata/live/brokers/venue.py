@@ -77,6 +77,8 @@ class _VenueClient:
         self.reconnects = 0
         self._http: httpx.AsyncClient | None = None
         self._closed = False
+        self._stopping = asyncio.Event()
+        self._socket: ClientConnection | None = None
 
     def __repr__(self) -> str:
         """Show the venue URL, never the key."""
@@ -122,11 +124,24 @@ class _VenueClient:
         """Whether :meth:`close` was called."""
         return self._closed
 
+    async def _pause(self, delay: float) -> None:
+        """Wait ``delay`` seconds before reconnecting, or less when :meth:`close` is called."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), delay)
+
+    async def _close_stream(self) -> None:
+        self._closed = True
+        self._stopping.set()
+        socket = self._socket
+        if socket is not None:
+            with contextlib.suppress(*_CONNECTION_LOST):
+                await socket.close()
+
     def _redact(self, text: str) -> str:
         return redact(text, [self._key])
 
     async def _close_http(self) -> None:
-        self._closed = True
+        await self._close_stream()
         if self._http is not None:
             await self._http.aclose()
             self._http = None
@@ -184,11 +199,15 @@ class VenueBroker(_VenueClient):
 
     async def close(self) -> None:
         """Stop the stream and close the HTTP client; safe to call twice."""
-        self._closed = True
-        if self._stream_task is not None:
-            self._stream_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._stream_task
+        await self._close_stream()
+        task = self._stream_task
+        if task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(task), self.timeout)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             self._stream_task = None
         self._queue.put_nowait(None)
         await self._close_http()
@@ -272,6 +291,9 @@ class VenueBroker(_VenueClient):
         while not self.stopped():
             try:
                 async with self._connect_stream() as socket:
+                    self._socket = socket
+                    if self.stopped():
+                        return
                     await socket.send(json.dumps({"op": "subscribe", "channels": ["orders"]}))
                     if not first:
                         await self._catch_up()
@@ -282,11 +304,13 @@ class VenueBroker(_VenueClient):
                         self._on_message(raw)
             except (*_CONNECTION_LOST, BrokerError):
                 pass
+            finally:
+                self._socket = None
             self._subscribed.clear()
             if self.stopped():
                 return
             self.reconnects += 1
-            await asyncio.sleep(next(delays))
+            await self._pause(next(delays))
 
     async def _catch_up(self) -> None:
         for fill in await self.fills(self._last_fill):
@@ -339,7 +363,6 @@ class VenueFeed(_VenueClient):
         super().__init__(url, key, timeout=timeout, reconnect_max=reconnect_max)
         self._name = name
         self.auto_ack = auto_ack
-        self._socket: ClientConnection | None = None
         self._acked: datetime | None = None
         self._last: datetime | None = None
 
@@ -378,8 +401,10 @@ class VenueFeed(_VenueClient):
         while not self.stopped():
             try:
                 async with self._connect_stream() as socket:
-                    await socket.send(json.dumps({"op": "subscribe", "channels": ["bars"]}))
                     self._socket = socket
+                    if self.stopped():
+                        return
+                    await socket.send(json.dumps({"op": "subscribe", "channels": ["bars"]}))
                     if self._acked is not None:
                         await self.ack(self._acked)
                     delays = backoff_delays(0.05, self.reconnect_max)
@@ -400,14 +425,10 @@ class VenueFeed(_VenueClient):
             if self.stopped():
                 return
             self.reconnects += 1
-            await asyncio.sleep(next(delays))
+            await self._pause(next(delays))
 
     async def close(self) -> None:
         """Stop streaming and close the HTTP client; safe to call twice."""
-        self._closed = True
-        socket = self._socket
-        if socket is not None:
-            await socket.close()
         await self._close_http()
 
     async def _check_interval(self, interval: Interval) -> None:
