@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 import websockets
 
@@ -220,3 +221,23 @@ async def test_stream_carries_order_updates_and_bars() -> None:
     assert filled["order"]["status"] == "filled"
     assert bars["type"] == "bars"
     assert bars["ts"] > messages[1]["ts"]
+
+
+@pytest.mark.asyncio
+async def test_fault_admin_validates_and_a_request_without_the_header_is_refused() -> None:
+    async with running_venue(speed="lockstep") as server, http(server) as client:
+        bad_cap = await client.put("/v1/admin/faults", json={"volume_cap": 2})
+        unknown = await client.put("/v1/admin/faults", json={"meteor": True})
+        kept = (await client.get("/v1/admin/faults")).json()
+        set_all = await client.put("/v1/admin/faults", json={"cancel_races_fill": True})
+        dropped = await client.post("/v1/admin/drop-streams")
+        async with httpx.AsyncClient(base_url=server.url) as bare:
+            no_header = await bare.get("/v1/admin/faults")
+    assert bad_cap.status_code == 422
+    assert "volume_cap" in bad_cap.json()["detail"]
+    assert unknown.status_code == 422
+    assert "meteor" in unknown.json()["detail"]
+    assert kept["volume_cap"] is None
+    assert set_all.json()["cancel_races_fill"] is True
+    assert dropped.json() == {"dropped": 0}
+    assert no_header.status_code == 401
