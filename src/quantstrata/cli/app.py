@@ -36,7 +36,7 @@ app.command(name="backtest")(backtest_command.backtest)
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
-    """Run quantstrata's jobs: data import, validation and inspection, backtests, the venue, the demo."""
+    """Run quantstrata's jobs: data import and validation, backtests, the venue, the demo."""
     # main() reads --debug itself, before Typer runs, so every error path honours it.
     del debug
 
