@@ -395,6 +395,19 @@ class VenueFeed(_VenueClient):
 
     async def bars(self, symbols: Sequence[str], interval: Interval) -> AsyncIterator[Bar]:
         """Yield replayed bars of ``symbols`` in time order, without duplicates, until the end."""
+        async for snapshot in self.snapshots(symbols, interval):
+            for bar in snapshot:
+                yield bar
+
+    async def snapshots(
+        self, symbols: Sequence[str], interval: Interval
+    ) -> AsyncIterator[list[Bar]]:
+        """Yield the bars of ``symbols`` one bar time at a time (sorted by symbol).
+
+        A bar time is complete when it is yielded, so a lockstep runtime can decide, submit
+        and :meth:`ack` per bar time. Bar times without a bar of ``symbols`` are acknowledged
+        by the feed itself (the runtime never sees them).
+        """
         await self._check_interval(interval)
         wanted = set(symbols)
         delays = backoff_delays(0.05, self.reconnect_max)
@@ -408,16 +421,15 @@ class VenueFeed(_VenueClient):
                     if self._acked is not None:
                         await self.ack(self._acked)
                     delays = backoff_delays(0.05, self.reconnect_max)
-                    async for bar in self._backfill(wanted):
-                        yield bar
+                    for group in await self._backfill():
+                        async for snapshot in self._deliver(group, wanted):
+                            yield snapshot
                     async for raw in socket:
                         message = self._read(raw)
                         if message.get("type") == "end":
                             return
-                        for bar in self._new_bars(message, wanted):
-                            yield bar
-                        if self.auto_ack and message.get("type") == "bars" and self._last:
-                            await self.ack(self._last)
+                        async for snapshot in self._deliver(self._new_bars(message), wanted):
+                            yield snapshot
             except (*_CONNECTION_LOST, BrokerError):
                 pass
             finally:
@@ -426,6 +438,16 @@ class VenueFeed(_VenueClient):
                 return
             self.reconnects += 1
             await self._pause(next(delays))
+
+    async def _deliver(self, found: list[Bar], wanted: set[str]) -> AsyncIterator[list[Bar]]:
+        if not found:
+            return
+        ts = found[0].ts
+        chosen = sorted((bar for bar in found if bar.symbol in wanted), key=lambda b: b.symbol)
+        if chosen:
+            yield chosen
+        if self.auto_ack or not chosen:
+            await self.ack(ts)
 
     async def close(self) -> None:
         """Stop streaming and close the HTTP client; safe to call twice."""
@@ -438,18 +460,19 @@ class VenueFeed(_VenueClient):
                 f"the venue replays {status['interval']} bars, the feed was asked for {interval}"
             )
 
-    async def _backfill(self, wanted: set[str]) -> AsyncIterator[Bar]:
-        """After a reconnect, yield the bars published while the stream was down."""
-        if self._last is None:
-            return
+    async def _backfill(self) -> list[list[Bar]]:
+        """After a reconnect, return the bar times published while the stream was down."""
         last = self._last
+        if last is None:
+            return []
         rows = await self._get_json("/v1/klines", {"start": iso(last)})
         missed = [bar for bar in bars_from_message({"bars": rows}) if bar.ts > last]
-        if missed:
-            self._last = max(bar.ts for bar in missed)
+        groups: dict[datetime, list[Bar]] = {}
         for bar in missed:
-            if bar.symbol in wanted:
-                yield bar
+            groups.setdefault(bar.ts, []).append(bar)
+        if groups:
+            self._last = max(groups)
+        return [groups[ts] for ts in sorted(groups)]
 
     def _read(self, raw: str | bytes) -> dict[str, Any]:
         try:
@@ -461,7 +484,8 @@ class VenueFeed(_VenueClient):
             return {}
         return message
 
-    def _new_bars(self, message: dict[str, Any], wanted: set[str]) -> list[Bar]:
+    def _new_bars(self, message: dict[str, Any]) -> list[Bar]:
+        """Return the bars of a ``bars`` message not delivered before (one bar time)."""
         if message.get("type") != "bars" or message.get("ts") is None:
             return []
         try:
@@ -472,4 +496,4 @@ class VenueFeed(_VenueClient):
         fresh = [bar for bar in found if self._last is None or bar.ts > self._last]
         if fresh:
             self._last = max(bar.ts for bar in fresh)
-        return [bar for bar in fresh if bar.symbol in wanted]
+        return fresh
