@@ -8,11 +8,13 @@ import httpx
 import pytest
 import websockets
 
-from quantstrata.live import OrderRejectedError
+from quantstrata.core.secrets import Secret
+from quantstrata.live import BrokerError, BrokerUnavailableError, OrderRejectedError
+from quantstrata.live.brokers import VenueBroker
 from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.orders import OrderRequest
 from tests.integration.venue.conftest import publish_bars
-from tests.kit.venue import HEADERS, broker, http, market, running_venue
+from tests.kit.venue import HEADERS, KEY, broker, http, market, running_venue
 
 
 @pytest.mark.asyncio
@@ -241,3 +243,21 @@ async def test_fault_admin_validates_and_a_request_without_the_header_is_refused
     assert set_all.json()["cancel_races_fill"] is True
     assert dropped.json() == {"dropped": 0}
     assert no_header.status_code == 401
+
+
+@pytest.mark.asyncio
+async def test_broker_errors_for_a_wrong_key_and_an_unreachable_venue() -> None:
+    async with running_venue(speed="lockstep") as server:
+        url = server.url
+        wrong = VenueBroker(url, Secret("not-the-key"))
+        with pytest.raises(BrokerError, match="401") as refused:
+            await wrong.connect()
+        await wrong.close()
+    gone = VenueBroker(url, KEY, timeout=1.0)
+    with pytest.raises(BrokerUnavailableError) as unavailable:
+        await gone.connect()
+    with pytest.raises(BrokerUnavailableError):
+        await gone.submit(ClientOrderId("G1"), OrderRequest.market("SPX", 1))
+    await gone.close()
+    assert "not-the-key" not in str(refused.value)
+    assert KEY.reveal() not in str(unavailable.value) + repr(gone)
