@@ -116,7 +116,11 @@ def serve(
         )
         await server.serve_forever()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        # uvicorn shut down gracefully (state file closed), then re-raised the interrupt
+        console.print("venue stopped", highlight=False)
 
 
 def _key(generate: bool, show: Any) -> Secret:

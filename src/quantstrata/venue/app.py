@@ -147,7 +147,7 @@ def _order_routes(router: APIRouter, venue: Venue) -> None:
             raise HTTPException(404, f"no order with client_order_id {client_order_id}")
         outcome = await venue.cancel(order_id)
         if not outcome.cancelled:
-            raise HTTPException(409, outcome.order.reason or "nothing left to cancel")
+            raise HTTPException(409, outcome.reason)
         return venue.order_json(outcome.order)
 
     @router.get("/orders/{client_order_id}", response_model=OrderOut, responses=_NOT_FOUND)

@@ -63,11 +63,12 @@ class SubmitOutcome:
 
 @dataclass(frozen=True, slots=True)
 class CancelOutcome:
-    """The order after a cancel, whether the cancel succeeded, and the events to publish."""
+    """The order after a cancel, whether it succeeded (else why not), and the events to publish."""
 
     order: Order
     cancelled: bool
     events: tuple[OrderEvent, ...] = ()
+    reason: str = ""
 
 
 @dataclass(slots=True)
@@ -176,7 +177,8 @@ class VenueBook:
             reason = f"order {order_id} is {order.status.value}: nothing left to cancel"
             event = CancelRejected(order_id, now, reason)
             events.append(event)
-            return CancelOutcome(self._apply(event), cancelled=False, events=tuple(events))
+            order = self._apply(event)
+            return CancelOutcome(order, cancelled=False, events=tuple(events), reason=reason)
         self.working.remove(entry)
         self._apply(CancelRequested(order_id, now))
         cancelled = Cancelled(order_id, now, "cancelled on request")

@@ -8,6 +8,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from quantstrata.backtest import Backtest, BacktestConfig
+from quantstrata.data.samples import load_sample
 from quantstrata.execution import CommissionConfig, FillConfig, FillPolicy, SlippageConfig
 from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.interval import Interval
@@ -102,9 +103,37 @@ async def test_lockstep_fills_equal_the_backtest(costs: dict[str, object]) -> No
     wanted = expected.fills.select(_COMPARED).with_columns(stamp)
     assert wanted.height >= 8
     assert_frame_equal(fills.with_columns(stamp), wanted, check_exact=False, rel_tol=1e-12)
-    held = float(expected.fills.select(
-        (pl.when(pl.col("side") == "buy").then(1.0).otherwise(-1.0) * pl.col("quantity")).sum()
-    ).item())
+    held = float(
+        expected.fills.select(
+            (pl.when(pl.col("side") == "buy").then(1.0).otherwise(-1.0) * pl.col("quantity")).sum()
+        ).item()
+    )
     assert positions["SPX"] == pytest.approx(held)
     working = expected.orders.filter(pl.col("status").is_in(["pending", "partial"])).height
     assert still_open == working >= 1
+
+
+@pytest.mark.asyncio
+async def test_snapshots_give_whole_bar_times_and_skip_times_without_wanted_symbols() -> None:
+    columns = ["ts", "symbol", "open", "high", "low", "close", "volume"]
+    goog = load_sample("GOOG_1d").select(columns).head(40)
+    spx_rows = (
+        load_sample("SPX_1d").select(columns).filter(pl.col("ts").is_in(goog["ts"].implode()))
+    )
+    goog = goog.filter(pl.int_range(pl.len()) % 5 != 0)  # SPX alone at every 5th time
+    bars = pl.concat([spx_rows, goog]).sort("ts", "symbol")
+    async with running_venue(bars, speed="lockstep") as server:
+        stream = feed(server)
+        both = []
+        async for snapshot in stream.snapshots(["GOOG", "SPX"], Interval.parse("1d")):
+            both.append([bar.symbol for bar in snapshot])
+            await stream.ack(snapshot[0].ts)
+        await stream.close()
+        again = feed(server)
+        only_goog = [s[0].ts async for s in again.snapshots(["GOOG"], Interval.parse("1d"))]
+        await again.close()
+    assert len(both) == spx_rows.height
+    assert both.count(["GOOG", "SPX"]) == goog.height
+    assert both.count(["SPX"]) == spx_rows.height - goog.height
+    # a subscriber joining after the end gets the last published bar time, then the end
+    assert only_goog == [goog["ts"].max()] == [bars["ts"].max()]

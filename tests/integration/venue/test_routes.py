@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 import websockets
 
-from quantstrata.live import OrderRejectedError
+from quantstrata.core.secrets import Secret
+from quantstrata.live import BrokerError, BrokerUnavailableError, OrderRejectedError
+from quantstrata.live.brokers import VenueBroker
 from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.orders import OrderRequest
 from tests.integration.venue.conftest import publish_bars
-from tests.kit.venue import HEADERS, broker, http, market, running_venue
+from tests.kit.venue import HEADERS, KEY, broker, http, market, running_venue
 
 
 @pytest.mark.asyncio
@@ -76,7 +79,9 @@ async def test_bad_orders_get_422_naming_the_field(body: dict[str, object], fiel
 @pytest.mark.asyncio
 async def test_unknown_symbol_is_a_recorded_rejection() -> None:
     async with running_venue(speed="lockstep") as server, http(server) as client:
-        response = await client.post("/v1/orders", json={"client_order_id": "U1", **market(1, symbol="XYZ")})
+        response = await client.post(
+            "/v1/orders", json={"client_order_id": "U1", **market(1, symbol="XYZ")}
+        )
         venue = broker(server)
         await venue.connect()
         with pytest.raises(OrderRejectedError, match="unknown symbol") as raised:
@@ -218,3 +223,41 @@ async def test_stream_carries_order_updates_and_bars() -> None:
     assert filled["order"]["status"] == "filled"
     assert bars["type"] == "bars"
     assert bars["ts"] > messages[1]["ts"]
+
+
+@pytest.mark.asyncio
+async def test_fault_admin_validates_and_a_request_without_the_header_is_refused() -> None:
+    async with running_venue(speed="lockstep") as server, http(server) as client:
+        bad_cap = await client.put("/v1/admin/faults", json={"volume_cap": 2})
+        unknown = await client.put("/v1/admin/faults", json={"meteor": True})
+        kept = (await client.get("/v1/admin/faults")).json()
+        set_all = await client.put("/v1/admin/faults", json={"cancel_races_fill": True})
+        dropped = await client.post("/v1/admin/drop-streams")
+        async with httpx.AsyncClient(base_url=server.url) as bare:
+            no_header = await bare.get("/v1/admin/faults")
+    assert bad_cap.status_code == 422
+    assert "volume_cap" in bad_cap.json()["detail"]
+    assert unknown.status_code == 422
+    assert "meteor" in unknown.json()["detail"]
+    assert kept["volume_cap"] is None
+    assert set_all.json()["cancel_races_fill"] is True
+    assert dropped.json() == {"dropped": 0}
+    assert no_header.status_code == 401
+
+
+@pytest.mark.asyncio
+async def test_broker_errors_for_a_wrong_key_and_an_unreachable_venue() -> None:
+    async with running_venue(speed="lockstep") as server:
+        url = server.url
+        wrong = VenueBroker(url, Secret("not-the-key"))
+        with pytest.raises(BrokerError, match="401") as refused:
+            await wrong.connect()
+        await wrong.close()
+    gone = VenueBroker(url, KEY, timeout=1.0)
+    with pytest.raises(BrokerUnavailableError) as unavailable:
+        await gone.connect()
+    with pytest.raises(BrokerUnavailableError):
+        await gone.submit(ClientOrderId("G1"), OrderRequest.market("SPX", 1))
+    await gone.close()
+    assert "not-the-key" not in str(refused.value)
+    assert KEY.reveal() not in str(unavailable.value) + repr(gone)

@@ -77,6 +77,8 @@ class _VenueClient:
         self.reconnects = 0
         self._http: httpx.AsyncClient | None = None
         self._closed = False
+        self._stopping = asyncio.Event()
+        self._socket: ClientConnection | None = None
 
     def __repr__(self) -> str:
         """Show the venue URL, never the key."""
@@ -122,11 +124,24 @@ class _VenueClient:
         """Whether :meth:`close` was called."""
         return self._closed
 
+    async def _pause(self, delay: float) -> None:
+        """Wait ``delay`` seconds before reconnecting, or less when :meth:`close` is called."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), delay)
+
+    async def _close_stream(self) -> None:
+        self._closed = True
+        self._stopping.set()
+        socket = self._socket
+        if socket is not None:
+            with contextlib.suppress(*_CONNECTION_LOST):
+                await socket.close()
+
     def _redact(self, text: str) -> str:
         return redact(text, [self._key])
 
     async def _close_http(self) -> None:
-        self._closed = True
+        await self._close_stream()
         if self._http is not None:
             await self._http.aclose()
             self._http = None
@@ -184,11 +199,15 @@ class VenueBroker(_VenueClient):
 
     async def close(self) -> None:
         """Stop the stream and close the HTTP client; safe to call twice."""
-        self._closed = True
-        if self._stream_task is not None:
-            self._stream_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._stream_task
+        await self._close_stream()
+        task = self._stream_task
+        if task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(task), self.timeout)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             self._stream_task = None
         self._queue.put_nowait(None)
         await self._close_http()
@@ -272,6 +291,9 @@ class VenueBroker(_VenueClient):
         while not self.stopped():
             try:
                 async with self._connect_stream() as socket:
+                    self._socket = socket
+                    if self.stopped():
+                        return
                     await socket.send(json.dumps({"op": "subscribe", "channels": ["orders"]}))
                     if not first:
                         await self._catch_up()
@@ -282,11 +304,13 @@ class VenueBroker(_VenueClient):
                         self._on_message(raw)
             except (*_CONNECTION_LOST, BrokerError):
                 pass
+            finally:
+                self._socket = None
             self._subscribed.clear()
             if self.stopped():
                 return
             self.reconnects += 1
-            await asyncio.sleep(next(delays))
+            await self._pause(next(delays))
 
     async def _catch_up(self) -> None:
         for fill in await self.fills(self._last_fill):
@@ -339,7 +363,6 @@ class VenueFeed(_VenueClient):
         super().__init__(url, key, timeout=timeout, reconnect_max=reconnect_max)
         self._name = name
         self.auto_ack = auto_ack
-        self._socket: ClientConnection | None = None
         self._acked: datetime | None = None
         self._last: datetime | None = None
 
@@ -372,27 +395,41 @@ class VenueFeed(_VenueClient):
 
     async def bars(self, symbols: Sequence[str], interval: Interval) -> AsyncIterator[Bar]:
         """Yield replayed bars of ``symbols`` in time order, without duplicates, until the end."""
+        async for snapshot in self.snapshots(symbols, interval):
+            for bar in snapshot:
+                yield bar
+
+    async def snapshots(
+        self, symbols: Sequence[str], interval: Interval
+    ) -> AsyncIterator[list[Bar]]:
+        """Yield the bars of ``symbols`` one bar time at a time (sorted by symbol).
+
+        A bar time is complete when it is yielded, so a lockstep runtime can decide, submit
+        and :meth:`ack` per bar time. Bar times without a bar of ``symbols`` are acknowledged
+        by the feed itself (the runtime never sees them).
+        """
         await self._check_interval(interval)
         wanted = set(symbols)
         delays = backoff_delays(0.05, self.reconnect_max)
         while not self.stopped():
             try:
                 async with self._connect_stream() as socket:
-                    await socket.send(json.dumps({"op": "subscribe", "channels": ["bars"]}))
                     self._socket = socket
+                    if self.stopped():
+                        return
+                    await socket.send(json.dumps({"op": "subscribe", "channels": ["bars"]}))
                     if self._acked is not None:
                         await self.ack(self._acked)
                     delays = backoff_delays(0.05, self.reconnect_max)
-                    async for bar in self._backfill(wanted):
-                        yield bar
+                    for group in await self._backfill():
+                        async for snapshot in self._deliver(group, wanted):
+                            yield snapshot
                     async for raw in socket:
                         message = self._read(raw)
                         if message.get("type") == "end":
                             return
-                        for bar in self._new_bars(message, wanted):
-                            yield bar
-                        if self.auto_ack and message.get("type") == "bars" and self._last:
-                            await self.ack(self._last)
+                        async for snapshot in self._deliver(self._new_bars(message), wanted):
+                            yield snapshot
             except (*_CONNECTION_LOST, BrokerError):
                 pass
             finally:
@@ -400,14 +437,20 @@ class VenueFeed(_VenueClient):
             if self.stopped():
                 return
             self.reconnects += 1
-            await asyncio.sleep(next(delays))
+            await self._pause(next(delays))
+
+    async def _deliver(self, found: list[Bar], wanted: set[str]) -> AsyncIterator[list[Bar]]:
+        if not found:
+            return
+        ts = found[0].ts
+        chosen = sorted((bar for bar in found if bar.symbol in wanted), key=lambda b: b.symbol)
+        if chosen:
+            yield chosen
+        if self.auto_ack or not chosen:
+            await self.ack(ts)
 
     async def close(self) -> None:
         """Stop streaming and close the HTTP client; safe to call twice."""
-        self._closed = True
-        socket = self._socket
-        if socket is not None:
-            await socket.close()
         await self._close_http()
 
     async def _check_interval(self, interval: Interval) -> None:
@@ -417,18 +460,19 @@ class VenueFeed(_VenueClient):
                 f"the venue replays {status['interval']} bars, the feed was asked for {interval}"
             )
 
-    async def _backfill(self, wanted: set[str]) -> AsyncIterator[Bar]:
-        """After a reconnect, yield the bars published while the stream was down."""
-        if self._last is None:
-            return
+    async def _backfill(self) -> list[list[Bar]]:
+        """After a reconnect, return the bar times published while the stream was down."""
         last = self._last
+        if last is None:
+            return []
         rows = await self._get_json("/v1/klines", {"start": iso(last)})
         missed = [bar for bar in bars_from_message({"bars": rows}) if bar.ts > last]
-        if missed:
-            self._last = max(bar.ts for bar in missed)
+        groups: dict[datetime, list[Bar]] = {}
         for bar in missed:
-            if bar.symbol in wanted:
-                yield bar
+            groups.setdefault(bar.ts, []).append(bar)
+        if groups:
+            self._last = max(groups)
+        return [groups[ts] for ts in sorted(groups)]
 
     def _read(self, raw: str | bytes) -> dict[str, Any]:
         try:
@@ -440,7 +484,8 @@ class VenueFeed(_VenueClient):
             return {}
         return message
 
-    def _new_bars(self, message: dict[str, Any], wanted: set[str]) -> list[Bar]:
+    def _new_bars(self, message: dict[str, Any]) -> list[Bar]:
+        """Return the bars of a ``bars`` message not delivered before (one bar time)."""
         if message.get("type") != "bars" or message.get("ts") is None:
             return []
         try:
@@ -451,4 +496,4 @@ class VenueFeed(_VenueClient):
         fresh = [bar for bar in found if self._last is None or bar.ts > self._last]
         if fresh:
             self._last = max(bar.ts for bar in fresh)
-        return [bar for bar in fresh if bar.symbol in wanted]
+        return fresh

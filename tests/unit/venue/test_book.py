@@ -1,0 +1,102 @@
+"""The venue's book without sockets: matching, expiry, caps, cancels, idempotence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from quantstrata.model.bar import Bar
+from quantstrata.model.identifiers import ClientOrderId, Symbol
+from quantstrata.model.orders import (
+    Accepted,
+    Cancelled,
+    CancelRejected,
+    Expired,
+    FillEvent,
+    OrderRequest,
+    OrderStatus,
+    Rejected,
+    TimeInForce,
+)
+from quantstrata.venue import VenueBook, VenueConfig
+
+_START = datetime(2024, 1, 2, tzinfo=UTC)
+_SPX = Symbol("SPX")
+
+
+def _bar(day: int, open_: float, high: float, low: float, close: float) -> dict[Symbol, Bar]:
+    return {_SPX: Bar(_START + timedelta(days=day), _SPX, open_, high, low, close, 1_000.0)}
+
+
+def _book(**settings: object) -> VenueBook:
+    book = VenueBook(VenueConfig(**settings), ["SPX"])  # type: ignore[arg-type]
+    book.on_bars(_bar(0, 100, 101, 99, 100))
+    return book
+
+
+def test_market_order_fills_at_the_next_open_and_moves_cash() -> None:
+    book = _book()
+    outcome = book.submit(ClientOrderId("A"), OrderRequest.market("SPX", 2), _START)
+    events = book.on_bars(_bar(1, 105, 106, 104, 105))
+    assert isinstance(outcome.events[0], Accepted)
+    assert [type(event) for event in events] == [FillEvent]
+    assert events[0].fill.price == 105  # type: ignore[union-attr]
+    assert book.cash == pytest.approx(100_000 - 210)
+    assert book.position("SPX").quantity == 2
+    assert book.orders[ClientOrderId("A")].status is OrderStatus.FILLED
+
+
+def test_resubmitting_an_id_changes_nothing() -> None:
+    book = _book()
+    first = book.submit(ClientOrderId("A"), OrderRequest.market("SPX", 2), _START)
+    again = book.submit(ClientOrderId("A"), OrderRequest.market("SPX", 9), _START)
+    assert not again.created
+    assert again.order == first.order
+    assert again.events == ()
+    assert len(book.working) == 1
+
+
+def test_unknown_symbol_and_injected_rejections_are_recorded() -> None:
+    book = _book()
+    unknown = book.submit(ClientOrderId("U"), OrderRequest.market("XYZ", 1), _START)
+    faulted = book.submit(ClientOrderId("F"), OrderRequest.market("SPX", 1), _START, reject="no")
+    assert isinstance(unknown.events[0], Rejected)
+    assert "XYZ" in unknown.order.reason
+    assert faulted.order.status is OrderStatus.REJECTED
+    assert book.working == []
+
+
+def test_day_order_expires_at_the_next_session() -> None:
+    book = _book()
+    request = OrderRequest.limit("SPX", 1, 50.0, time_in_force=TimeInForce.DAY)
+    book.submit(ClientOrderId("D"), request, _START)
+    events = book.on_bars(_bar(1, 100, 101, 99, 100))
+    assert [type(event) for event in events] == [Expired]
+
+
+def test_reduce_only_is_capped_at_the_position_and_the_rest_cancelled() -> None:
+    book = _book()
+    book.submit(ClientOrderId("B"), OrderRequest.market("SPX", 3), _START)
+    book.on_bars(_bar(1, 100, 101, 99, 100))
+    book.submit(ClientOrderId("S"), OrderRequest.market("SPX", -10, reduce_only=True), _START)
+    events = book.on_bars(_bar(2, 100, 101, 99, 100))
+    assert [type(event) for event in events] == [FillEvent, Cancelled]
+    assert book.position("SPX").quantity == 0
+
+
+def test_cancel_and_cancel_race() -> None:
+    book = _book()
+    book.submit(ClientOrderId("L"), OrderRequest.limit("SPX", 1, 50.0), _START)
+    book.submit(ClientOrderId("R"), OrderRequest.limit("SPX", 1, 50.0), _START)
+    cancelled = book.cancel(ClientOrderId("L"), _START)
+    again = book.cancel(ClientOrderId("L"), _START)
+    raced = book.cancel(ClientOrderId("R"), _START, race=True)
+    assert cancelled.cancelled
+    assert cancelled.order.status is OrderStatus.CANCELLED
+    assert not again.cancelled
+    assert "cancelled" in again.reason
+    assert not raced.cancelled
+    assert [type(event) for event in raced.events] == [FillEvent, CancelRejected]
+    assert raced.order.status is OrderStatus.FILLED
+    assert raced.order.average_fill_price == 100.0  # the latest close
