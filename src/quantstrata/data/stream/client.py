@@ -34,14 +34,22 @@ from quantstrata.data.stream.messages import (
     Trade,
     parse_frame,
 )
-from quantstrata.data.stream.session import Reconnect, StreamSession, canonical_symbol
+from quantstrata.data.stream.session import (
+    Reconnect,
+    StreamCounters,
+    StreamSession,
+    canonical_symbol,
+)
 from quantstrata.model.interval import Interval
 
 __all__ = ["Backfill", "StreamClosedError", "TickDBStream"]
 
 _LOG = get_logger("data.stream")
-Backfill = Callable[[str, datetime, datetime], Awaitable[pl.DataFrame]]
-"""``backfill(symbol, start, end)`` returns the closed bars with ``start <= ts < end``."""
+Backfill = Callable[[str, Interval, datetime, datetime], Awaitable[pl.DataFrame]]
+"""``backfill(symbol, interval, start, end)``: the closed bars with ``start <= ts < end``.
+
+:meth:`quantstrata.data.sources.AsyncTickDBClient.klines` has this shape.
+"""
 
 
 class StreamClosedError(QuantstrataError):
@@ -96,7 +104,7 @@ class TickDBStream:
         return f"TickDBStream(url={redact(self.config.url, [self._key])!r}, symbols={self.symbols})"
 
     @property
-    def counters(self) -> object:
+    def counters(self) -> StreamCounters:
         """Return the session's counters (connections, reconnects, malformed, gaps …)."""
         return self.session.counters
 
@@ -131,9 +139,11 @@ class TickDBStream:
                     self._stop(decision.reason)
                     return
                 self.builder.taint()
-                delay = self.session.on_closed(loop.time(), decision.server_wait)
+                delay = self.session.on_closed(loop.time(), decision.reason, decision.server_wait)
                 _LOG.warning("stream reconnecting in %.2fs: %s", delay, decision.reason)
                 await self._sleep(delay)
+        except Exception as error:  # noqa: BLE001 - surfaced to the consumer, never swallowed
+            self._stop(f"internal error {type(error).__name__}: {error}")
         finally:
             self._finish()
 
@@ -267,7 +277,7 @@ class TickDBStream:
         self.session.counters.gaps += 1
         start = datetime.fromtimestamp(gap.start_ms / 1000, UTC)
         end = datetime.fromtimestamp(gap.end_ms / 1000, UTC)
-        frame = await self._backfill(gap.symbol, start, end)
+        frame = await self._backfill(gap.symbol, self.interval, start, end)
         bars = [
             BuiltBar(gap.symbol, int(row[0].timestamp() * 1000), *row[1:])
             for row in frame.filter(pl.col("symbol") == gap.symbol)

@@ -54,8 +54,11 @@ class StreamCounters:
     gaps: int = 0
     backfilled_bars: int = 0
     messages: int = 0
-    delays: list[tuple[float, float, float]] = field(default_factory=list)
-    """Each reconnect delay as ``(delay, lowest allowed, highest allowed)``."""
+    delays: deque[tuple[float, float, float]] = field(default_factory=lambda: deque(maxlen=1_000))
+    """The latest reconnect delays as ``(delay, lowest allowed, highest allowed)``."""
+    reasons: deque[str] = field(default_factory=lambda: deque(maxlen=1_000))
+    """Why the latest connections ended."""
+    delays_outside_policy: int = 0
 
 
 def canonical_symbol(pushed: str, subscribed: Iterable[str]) -> str:
@@ -197,7 +200,7 @@ class StreamSession:
         self._next_ping = now + self.config.heartbeat_seconds
         return '{"cmd":"ping"}', None
 
-    def on_closed(self, now: float, server_wait: float | None = None) -> float:
+    def on_closed(self, now: float, reason: str, server_wait: float | None = None) -> float:
         """Return the delay before the next attempt; any close counts, healthy ones reset."""
         if self._connected_at is not None:
             if now - self._connected_at >= self.config.healthy_after_seconds:
@@ -217,7 +220,9 @@ class StreamSession:
         )
         self._attempt += 1
         self.counters.reconnects += 1
-        self.counters.delays.append((delay, floor, max(floor, ceiling)))
-        if len(self.counters.delays) > 1_000:
-            del self.counters.delays[:500]
+        highest = max(floor, ceiling)
+        self.counters.delays.append((delay, floor, highest))
+        self.counters.reasons.append(reason)
+        if not floor <= delay <= highest:
+            self.counters.delays_outside_policy += 1
         return delay
