@@ -335,8 +335,9 @@ class FakeTickDB:
 
     # ------------------------------------------------------------------ faults
     def _apply_now(self) -> None:
-        while self.ws_faults and self.ws_faults[0] not in {"accept_then_close", "handshake_429"}:
-            fault = self.ws_faults.popleft()
+        deferred = {"accept_then_close", "handshake_429"}
+        for fault in [fault for fault in self.ws_faults if fault not in deferred]:
+            self.ws_faults.remove(fault)
             asyncio.get_running_loop().create_task(self._apply(fault))
 
     async def _apply(self, fault: str) -> None:

@@ -33,6 +33,7 @@ def fast_config(server: FakeTickDB, **overrides: Any) -> StreamConfig:
         "connection_limit_wait_seconds": 0.05,
         "late_tolerance_ms": 2 * server.tape.step_ms,
         "protocol_ping_seconds": 1.0,
+        "close_timeout_seconds": 0.2,
     }
     values.update(overrides)
     return StreamConfig(**values)

@@ -110,8 +110,9 @@ def test_retries_run_out_into_a_typed_error(server: FakeTickDB):
     for _ in range(3):
         server.inject(HttpFault(500, {"code": 5000, "message": "boom"}))
     sleeps: list[float] = []
-    with _client(server, sleeps, max_attempts=3) as client, pytest.raises(
-        ProviderUnavailableError, match="3 attempt"
+    with (
+        _client(server, sleeps, max_attempts=3) as client,
+        pytest.raises(ProviderUnavailableError, match="3 attempt"),
     ):
         client.klines("BTCUSDT", "1m", START, START + timedelta(minutes=5))
     assert len(sleeps) == 2
@@ -157,9 +158,7 @@ def test_fetch_to_catalog_writes_sorted_unique_bars(server: FakeTickDB, tmp_path
             end=END,
             progress=lambda done, total: progress.append((done, total)),
         )
-        again = fetch_to_catalog(
-            client, catalog, ["BTCUSDT"], interval="1m", start=START, end=END
-        )
+        again = fetch_to_catalog(client, catalog, ["BTCUSDT"], interval="1m", start=START, end=END)
     assert summary.rows_written == 2 * BARS
     assert again.rows_written == 0
     stored = catalog.read(interval="1m")

@@ -153,6 +153,7 @@ class TickDBStream:
             socket = await connect(
                 url,
                 open_timeout=self.config.open_timeout_seconds,
+                close_timeout=self.config.close_timeout_seconds,
                 ping_interval=self.config.protocol_ping_seconds,
                 ping_timeout=self.config.protocol_ping_seconds,
                 compression=None,
@@ -245,15 +246,15 @@ class TickDBStream:
     async def _deliver(self, closed: list[BuiltBar | Gap]) -> None:
         for position, item in enumerate(closed):
             if isinstance(item, Gap):
-                bars = await self._fill(item)
-            else:
-                bars = [item]
-            for bar in bars:
-                if not self._offer(bar):
-                    await self._overflowed(bar, closed[position + 1 :])
-                    return
+                # Backfilled bars are in hand and bounded by one range: wait for room (progress
+                # after every reconnect), never drop them.
+                for bar in await self._fill(item):
+                    await self._queue.put(bar)
+            elif not await self._offer(item):
+                await self._overflowed(item, closed[position + 1 :])
+                return
 
-    def _offer(self, bar: BuiltBar) -> bool:
+    async def _offer(self, bar: BuiltBar) -> bool:
         if not self._queue.full():
             self._queue.put_nowait(bar)
             return True
@@ -262,7 +263,11 @@ class TickDBStream:
             self.session.counters.bars_dropped += 1
             self._queue.put_nowait(bar)
             return True
-        return False
+        try:
+            await asyncio.wait_for(self._queue.put(bar), self.config.overflow_wait_seconds)
+        except TimeoutError:
+            return False
+        return True
 
     async def _overflowed(self, bar: BuiltBar, rest: list[BuiltBar | Gap]) -> None:
         self.session.counters.overflows += 1

@@ -21,7 +21,10 @@ class StreamConfig(FrozenConfig):
     ``rate_limit_wait_seconds`` / ``connection_limit_wait_seconds``: the least wait after TickDB
     3001 / 3003 when the server names none. ``max_connection_age_seconds``: rotate before the
     venue's limit. ``queue_size`` bounds the bars waiting for the consumer; when it is full,
-    ``overflow`` drops the oldest bar or reconnects and backfills what did not fit.
+    ``overflow`` drops the oldest bar or, after waiting ``overflow_wait_seconds`` for room,
+    reconnects and later backfills what did not fit.
+    ``close_timeout_seconds``: how long a closing handshake may take before the socket is
+    dropped (the old connection is always gone before a new one opens).
     ``late_tolerance_ms``: how long (market time) a bar stays open for out-of-order trades.
     """
 
@@ -39,6 +42,8 @@ class StreamConfig(FrozenConfig):
     max_server_wait_seconds: float = Field(default=600.0, gt=0)
     max_connection_age_seconds: float = Field(default=23 * 3600.0, gt=0)
     open_timeout_seconds: float = Field(default=10.0, gt=0)
+    close_timeout_seconds: float = Field(default=1.0, gt=0)
     queue_size: int = Field(default=10_000, ge=1)
     overflow: Literal["drop_oldest", "reconnect"] = "reconnect"
+    overflow_wait_seconds: float = Field(default=0.5, ge=0)
     late_tolerance_ms: int = Field(default=2_000, ge=0)

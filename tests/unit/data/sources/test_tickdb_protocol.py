@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from datetime import UTC, datetime
 
 import pytest
@@ -111,7 +112,7 @@ def test_kline_windows_cover_the_range_exactly_within_the_limit(
     windows = kline_windows(start, start + length, interval, limit)
     assert windows[0][0] == start
     assert windows[-1][1] == start + length - 1
-    for (low, high), (next_low, _) in zip(windows, windows[1:], strict=False):
+    for (_, high), (next_low, _) in pairwise(windows):
         assert next_low == high + 1
     for low, high in windows:
         assert low <= high

@@ -53,7 +53,10 @@ def test_control_and_market_frames_become_typed_events():
     assert parse_frame('{"cmd":"pong","code":0,"message":"pong","data":{"timestamp":1}}') == [
         Pong()
     ]
-    ack = '{"cmd":"subscribe","code":0,"message":"success","data":{"channel":"trade","symbols":["A"]}}'
+    ack = (
+        '{"cmd":"subscribe","code":0,"message":"success",'
+        '"data":{"channel":"trade","symbols":["A"]}}'
+    )
     assert parse_frame(ack) == [Acknowledged("subscribe", "trade", ("A",))]
     ticker = '{"cmd":"ticker","data":{"symbol":"SPX","last_price":"7342.86","timestamp":3}}'
     assert parse_frame(ticker) == [Ticker("SPX", 3, 7342.86)]
