@@ -29,6 +29,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from quantstrata.core.logging import get_logger
 from tests.kit.tickdb_tape import Tape
 
 __all__ = ["WS_FAULTS", "Chaos", "FakeTickDB", "HttpFault"]
@@ -164,6 +165,7 @@ class FakeTickDB:
             process_request=self._process_request,
             compression=None,
             ping_interval=None,
+            logger=get_logger("tests.fake_tickdb"),  # redacting: keys arrive in URLs and headers
         ) as server:
             self.port = next(iter(server.sockets)).getsockname()[1]
             tasks = [asyncio.create_task(self._tape_loop())]

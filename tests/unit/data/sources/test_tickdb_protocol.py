@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import json
-from itertools import pairwise
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import pytest
 from hypothesis import given
