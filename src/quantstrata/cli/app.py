@@ -13,6 +13,7 @@ import typer
 from quantstrata.cli import backtest as backtest_command
 from quantstrata.cli import data as data_commands
 from quantstrata.cli import demo as demo_command
+from quantstrata.cli import stream as stream_command
 from quantstrata.cli._render import make_console
 from quantstrata.core.errors import QuantstrataError
 
@@ -28,6 +29,7 @@ app = typer.Typer(
 app.add_typer(data_commands.app, name="data")
 app.command(name="demo")(demo_command.demo)
 app.command(name="backtest")(backtest_command.backtest)
+app.command(name="stream")(stream_command.stream)
 
 
 @app.callback()
@@ -76,6 +78,7 @@ def _hint(error: QuantstrataError) -> str:
         "UnknownSymbolError": "run `quantstrata data list` to see what the catalog holds",
         "SchemaError": "check the file's columns (time, open, high, low, close, volume)",
         "ConfigError": "fix the setting named above; `--help` on the command lists its options",
+        "AuthenticationError": "set TICKDB_API_KEY to a valid key for your plan",
         "LookAheadError": "compute each bar's target from that bar and earlier ones only",
     }
     return hints.get(name, "see the message above")
