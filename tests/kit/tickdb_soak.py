@@ -52,7 +52,7 @@ class SoakReport:
 
 
 def soak(bars: int, *, symbols: int = 4, seconds: float = 10.0, every: float = 1.5) -> SoakReport:
-    """Stream ``bars`` bars over ``symbols`` in about ``seconds`` with a fault every ~``every`` s."""
+    """Stream ``bars`` bars over ``symbols`` in about ``seconds``, a fault every ~``every`` s."""
     names = tuple(f"SYM{number}USDT" for number in range(symbols))
     per_symbol = -(-bars // symbols) + 2
     total = per_symbol * TRADES_PER_BAR

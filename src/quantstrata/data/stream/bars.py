@@ -59,6 +59,7 @@ class _SymbolState:
     tainted: bool = True
     tainted_upto: int | None = None  # index of the last tainted bucket
     watermark: int = 0
+    earliest: int | None = None  # lowest open bucket index: nothing can close before it ends
 
 
 class BarBuilder:
@@ -92,13 +93,18 @@ class BarBuilder:
             state.buckets[index] = _Bucket(
                 price, price, price, price, quantity, timestamp_ms, timestamp_ms, {key}
             )
+            if state.earliest is None or index < state.earliest:
+                state.earliest = index
         elif key in bucket.keys:
             self.duplicates += 1
             return []
         else:
             _update(bucket, timestamp_ms, price, quantity, key)
         state.watermark = max(state.watermark, timestamp_ms)
-        return self._close(symbol, state, state.watermark - self.late_tolerance_ms)
+        horizon = state.watermark - self.late_tolerance_ms
+        if state.earliest is None or horizon < (state.earliest + 1) * self.interval_ms:
+            return []  # the hot path: the oldest open bucket has not ended yet
+        return self._close(symbol, state, horizon)
 
     def advance(self, now_ms: int) -> list[BuiltBar | Gap]:
         """Close, for every symbol, the buckets that ended ``late_tolerance_ms`` before now."""
@@ -117,6 +123,7 @@ class BarBuilder:
         for name in names:
             state = self._states.setdefault(name, _SymbolState())
             state.buckets.clear()
+            state.earliest = None
             state.tainted, state.tainted_upto = True, None
             if rewind_to_ms is not None and (
                 state.closed_until is None or rewind_to_ms < state.closed_until
@@ -136,6 +143,8 @@ class BarBuilder:
         limit = horizon_ms // self.interval_ms  # buckets with index < limit have ended
         ready = sorted(index for index in state.buckets if index < limit)
         closed: list[BuiltBar | Gap] = []
+        if not ready:
+            return closed
         for index in ready:
             bucket = state.buckets.pop(index)
             end = (index + 1) * self.interval_ms
@@ -160,6 +169,7 @@ class BarBuilder:
                 )
             )
             state.closed_until = end
+        state.earliest = min(state.buckets) if state.buckets else None
         return closed
 
 

@@ -9,9 +9,16 @@ skips it.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+try:  # orjson parses several times faster; the standard library is the fallback
+    from orjson import loads as _orjson_loads
+
+    _loads: Callable[[str | bytes], Any] = _orjson_loads
+except ImportError:  # pragma: no cover - depends on the environment
+    _loads = json.loads
 
 __all__ = [
     "Acknowledged",
@@ -88,7 +95,7 @@ Event = Trade | Ticker | Depth | Pong | Acknowledged | ErrorMessage
 def parse_frame(text: str | bytes) -> list[Event]:
     """Return the events in one frame; raise :class:`MalformedFrame` if it cannot be read."""
     try:
-        message = json.loads(text)
+        message = _loads(text)
     except (ValueError, UnicodeDecodeError) as error:
         raise MalformedFrame("frame is not JSON") from error
     if not isinstance(message, dict):
@@ -107,18 +114,20 @@ def parse_frame(text: str | bytes) -> list[Event]:
 
 
 def _trades(data: Any) -> list[Event]:
-    symbol = str(data["symbol"])
+    symbol = data["symbol"]
+    if type(symbol) is not str:
+        raise TypeError("symbol is not text")
     rows = data.get("trades")
     if rows is None:
         return [_trade(symbol, data)]
-    if not isinstance(rows, list):
+    if type(rows) is not list:
         raise TypeError("trades is not a list")
     return [_trade(symbol, row) for row in rows]
 
 
 def _trade(symbol: str, row: Mapping[str, object]) -> Trade:
     timestamp = row["timestamp"]
-    if not isinstance(timestamp, int) or isinstance(timestamp, bool):
+    if type(timestamp) is not int:
         raise TypeError("timestamp is not an integer")
     price = float(row["price"])  # type: ignore[arg-type]
     quantity = float(row["quantity"])  # type: ignore[arg-type]
