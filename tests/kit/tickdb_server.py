@@ -78,6 +78,7 @@ class FakeTickDB:
         trades_per_second: float = 50.0,
         total_trades: int | None = None,
         released: int | None = None,
+        streaming: bool | None = None,
         chaos: Chaos | None = None,
         batch: int = 1,
         strip_suffix: bool = False,
@@ -87,7 +88,7 @@ class FakeTickDB:
         self.trades_per_second = trades_per_second
         self.total_trades = total_trades
         self.released = released or 0
-        self.streaming = released is None
+        self.streaming = released is None if streaming is None else streaming
         self.chaos = chaos
         self.batch = batch
         self.strip_suffix = strip_suffix

@@ -54,7 +54,7 @@ class SoakReport:
 def soak(bars: int, *, symbols: int = 4, seconds: float = 10.0, every: float = 1.5) -> SoakReport:
     """Stream ``bars`` bars over ``symbols`` in about ``seconds``, a fault every ~``every`` s."""
     names = tuple(f"SYM{number}USDT" for number in range(symbols))
-    per_symbol = -(-bars // symbols) + 2
+    per_symbol = -(-bars * 21 // (20 * symbols)) + 2  # 5 % spare: bars before the first connect
     total = per_symbol * TRADES_PER_BAR
     chaos = Chaos(every=(every * 0.5, every * 1.5), seed=11, retry_after=0.1)
     with FakeTickDB(
