@@ -241,6 +241,8 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "BarBuilder",
         "BuiltBar",
         "Gap",
+        "KlinePoller",
+        "LatestTracker",
         "MalformedFrame",
         "Reconnect",
         "StreamClosedError",
@@ -252,9 +254,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "canonical_symbol",
         "parse_frame",
     ),
-    "quantstrata.live.feeds": (
-        "TickDBFeed",
-    ),
+    "quantstrata.live.feeds": ("TickDBFeed",),
     "quantstrata.process": (
         "ACTION_COLUMNS",
         "ALWAYS_OPEN",

@@ -8,6 +8,7 @@ from quantstrata.data.stream.bars import BarBuilder, BuiltBar, Gap
 from quantstrata.data.stream.client import Backfill, StreamClosedError, TickDBStream
 from quantstrata.data.stream.config import StreamConfig
 from quantstrata.data.stream.messages import MalformedFrame, parse_frame
+from quantstrata.data.stream.polling import KlinePoller, LatestTracker
 from quantstrata.data.stream.session import (
     Reconnect,
     StreamCounters,
@@ -21,6 +22,8 @@ __all__ = [
     "BarBuilder",
     "BuiltBar",
     "Gap",
+    "KlinePoller",
+    "LatestTracker",
     "MalformedFrame",
     "Reconnect",
     "StreamClosedError",
