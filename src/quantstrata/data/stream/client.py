@@ -19,7 +19,7 @@ import polars as pl
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
-from quantstrata.core.clock import Clock, LiveClock
+from quantstrata.core.clock import Clock, LiveClock, ns_from_datetime
 from quantstrata.core.errors import QuantstrataError
 from quantstrata.core.logging import get_logger
 from quantstrata.core.secrets import Secret, redact
@@ -288,7 +288,7 @@ class TickDBStream:
         end = datetime.fromtimestamp(gap.end_ms / 1000, UTC)
         frame = await self._backfill(gap.symbol, self.interval, start, end)
         bars = [
-            BuiltBar(gap.symbol, int(row[0].timestamp() * 1000), *row[1:])
+            BuiltBar(gap.symbol, ns_from_datetime(row[0]) // 1_000_000, *row[1:])
             for row in frame.filter(pl.col("symbol") == gap.symbol)
             .sort("ts")
             .select("ts", "open", "high", "low", "close", "volume")
