@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import backtest_suite, data_suite, indicators_suite, live_suite
+from bench import backtest_suite, data_suite, indicators_suite, live_suite, stream_suite
 from bench.harness import (
     ERROR_MARKER,
     REPO_ROOT,
@@ -38,6 +38,7 @@ SUITES: tuple[Suite, ...] = (
     *indicators_suite.SUITES,
     backtest_suite.SUITE,
     live_suite.SUITE,
+    stream_suite.SUITE,
 )
 """Every registered suite, in the order they run."""
 
@@ -114,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             failed = failed or any(backtest_suite.fatal(result) for result in results)
         else:
             failed = failed or any(result.errors for result in results)
+        if suite is stream_suite.SUITE:
+            console.print(stream_suite.goal_line(results))
         path = write_json(suite, size, results, arguments.output_dir, load_before)
         console.print(f"results written to {path}")
     return 1 if failed else 0

@@ -14,6 +14,7 @@ from quantstrata.cli import backtest as backtest_command
 from quantstrata.cli import data as data_commands
 from quantstrata.cli import demo as demo_command
 from quantstrata.cli import live as live_commands
+from quantstrata.cli import stream as stream_command
 from quantstrata.cli import venue as venue_commands
 from quantstrata.cli._render import make_console
 from quantstrata.core.errors import QuantstrataError
@@ -33,6 +34,7 @@ app.command(name="demo")(demo_command.demo)
 app.command(name="backtest")(backtest_command.backtest)
 app.command(name="live")(live_commands.live)
 app.command(name="status")(live_commands.status)
+app.command(name="stream")(stream_command.stream)
 
 
 @app.callback()
@@ -81,6 +83,7 @@ def _hint(error: QuantstrataError) -> str:
         "UnknownSymbolError": "run `quantstrata data list` to see what the catalog holds",
         "SchemaError": "check the file's columns (time, open, high, low, close, volume)",
         "ConfigError": "fix the setting named above; `--help` on the command lists its options",
+        "AuthenticationError": "set TICKDB_API_KEY to a valid key for your plan",
         "LookAheadError": "compute each bar's target from that bar and earlier ones only",
     }
     return hints.get(name, "see the message above")

@@ -85,3 +85,18 @@ async def test_a_failing_feed_raises_after_the_bars_it_delivered() -> None:
     with pytest.raises(ConnectionError, match="feed lost"):
         await consume()
     assert seen == [0]
+
+
+def test_every_feed_implements_the_feed_protocol() -> None:
+    from quantstrata.live.brokers import VenueFeed
+    from quantstrata.live.feed import Feed
+    from quantstrata.live.feeds import ReplayFeed, TickDBFeed
+
+    for feed_class in (ReplayFeed, TickDBFeed, VenueFeed):
+        missing = [
+            name
+            for name in ("name", "history", "bars", "ack", "close")
+            if not hasattr(feed_class, name)
+        ]
+        assert missing == [], feed_class.__name__
+    assert Feed is not None

@@ -1,7 +1,8 @@
-"""Feeds the live runtime reads bars from (besides the venue's and the providers' streams)."""
+"""Feeds the live runtime reads bars from: a replayed frame, and network providers' streams."""
 
 from __future__ import annotations
 
 from quantstrata.live.feeds.replay import ReplayFeed
+from quantstrata.live.feeds.tickdb import TickDBFeed
 
-__all__ = ["ReplayFeed"]
+__all__ = ["ReplayFeed", "TickDBFeed"]

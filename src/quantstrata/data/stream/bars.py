@@ -1,0 +1,184 @@
+"""Bars from trades, with gaps made explicit instead of silently wrong, without I/O.
+
+:class:`BarBuilder` groups trades into buckets ``[ts, ts + interval)`` (``ts`` is the open time,
+UTC: the catalog's convention). A bucket closes when trades ``late_tolerance_ms`` past its end
+arrive (or the clock passes that point), so out-of-order trades within the tolerance still land
+in the right bar; repeats (same trade id) are dropped and counted.
+
+After a (re)connection, or when bars had to be thrown away, the first bucket seen may miss
+trades. Such buckets are *tainted*: instead of a bar the builder emits one :class:`Gap` covering
+everything from the last bar it delivered up to the end of the tainted bucket; the caller fills
+it over REST. A bucket with no trades while connected yields no bar and no gap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["BarBuilder", "BuiltBar", "Gap"]
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltBar:
+    """A closed bar; ``ts_ms`` is its open time in epoch milliseconds (UTC)."""
+
+    symbol: str
+    ts_ms: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Bars of ``symbol`` with ``start_ms <= ts < end_ms`` must come from REST."""
+
+    symbol: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(slots=True)
+class _Bucket:
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    first_ms: int
+    last_ms: int
+    keys: set[object] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class _SymbolState:
+    buckets: dict[int, _Bucket] = field(default_factory=dict)
+    closed_until: int | None = None  # end (ms) of the last bucket delivered or known empty
+    tainted: bool = True
+    tainted_upto: int | None = None  # index of the last tainted bucket
+    watermark: int = 0
+    earliest: int | None = None  # lowest open bucket index: nothing can close before it ends
+
+
+class BarBuilder:
+    """Build closed bars of one interval per symbol from trades; see the module docstring."""
+
+    def __init__(self, interval_ms: int, late_tolerance_ms: int = 0) -> None:
+        """Start with every symbol tainted: the first bucket seen is only partly observed."""
+        if interval_ms < 1:
+            raise ValueError(f"interval_ms must be positive, got {interval_ms}")
+        self.interval_ms = interval_ms
+        self.late_tolerance_ms = late_tolerance_ms
+        self.duplicates = 0
+        self.late = 0
+        self._states: dict[str, _SymbolState] = {}
+
+    def add(
+        self, symbol: str, timestamp_ms: int, price: float, quantity: float, key: object
+    ) -> list[BuiltBar | Gap]:
+        """Add one trade and return what it closed, in time order."""
+        state = self._states.get(symbol)
+        if state is None:
+            state = self._states[symbol] = _SymbolState()
+        index = timestamp_ms // self.interval_ms
+        if state.closed_until is not None and index * self.interval_ms < state.closed_until:
+            self.late += 1
+            return []
+        if state.tainted and state.tainted_upto is None:
+            state.tainted_upto = index
+        bucket = state.buckets.get(index)
+        if bucket is None:
+            state.buckets[index] = _Bucket(
+                price, price, price, price, quantity, timestamp_ms, timestamp_ms, {key}
+            )
+            if state.earliest is None or index < state.earliest:
+                state.earliest = index
+        elif key in bucket.keys:
+            self.duplicates += 1
+            return []
+        else:
+            _update(bucket, timestamp_ms, price, quantity, key)
+        state.watermark = max(state.watermark, timestamp_ms)
+        horizon = state.watermark - self.late_tolerance_ms
+        if state.earliest is None or horizon < (state.earliest + 1) * self.interval_ms:
+            return []  # the hot path: the oldest open bucket has not ended yet
+        return self._close(symbol, state, horizon)
+
+    def advance(self, now_ms: int) -> list[BuiltBar | Gap]:
+        """Close, for every symbol, the buckets that ended ``late_tolerance_ms`` before now."""
+        closed: list[BuiltBar | Gap] = []
+        for symbol, state in self._states.items():
+            closed.extend(self._close(symbol, state, now_ms - self.late_tolerance_ms))
+        return closed
+
+    def taint(self, symbol: str | None = None, *, rewind_to_ms: int | None = None) -> None:
+        """Mark ``symbol`` (or all) as missing trades from now on; optionally un-deliver bars.
+
+        ``rewind_to_ms`` moves the delivered boundary back (bars from there on were not
+        delivered after all), so the next gap covers them.
+        """
+        names = [symbol] if symbol is not None else list(self._states)
+        for name in names:
+            state = self._states.setdefault(name, _SymbolState())
+            state.buckets.clear()
+            state.earliest = None
+            state.tainted, state.tainted_upto = True, None
+            if rewind_to_ms is not None and (
+                state.closed_until is None or rewind_to_ms < state.closed_until
+            ):
+                state.closed_until = rewind_to_ms
+
+    def delivered_until(self, symbol: str) -> int | None:
+        """Return the end (ms) of the last bucket delivered or known empty for ``symbol``."""
+        state = self._states.get(symbol)
+        return None if state is None else state.closed_until
+
+    def open_buckets(self) -> int:
+        """Return how many buckets are open (bounded by symbols × tolerance; for memory checks)."""
+        return sum(len(state.buckets) for state in self._states.values())
+
+    def _close(self, symbol: str, state: _SymbolState, horizon_ms: int) -> list[BuiltBar | Gap]:
+        limit = horizon_ms // self.interval_ms  # buckets with index < limit have ended
+        ready = sorted(index for index in state.buckets if index < limit)
+        closed: list[BuiltBar | Gap] = []
+        if not ready:
+            return closed
+        for index in ready:
+            bucket = state.buckets.pop(index)
+            end = (index + 1) * self.interval_ms
+            if state.tainted and state.tainted_upto is not None and index <= state.tainted_upto:
+                if index == state.tainted_upto:
+                    start = state.closed_until
+                    closed.append(
+                        Gap(symbol, index * self.interval_ms if start is None else start, end)
+                    )
+                    state.tainted, state.tainted_upto = False, None
+                    state.closed_until = end
+                continue
+            closed.append(
+                BuiltBar(
+                    symbol,
+                    index * self.interval_ms,
+                    bucket.open,
+                    bucket.high,
+                    bucket.low,
+                    bucket.close,
+                    bucket.volume,
+                )
+            )
+            state.closed_until = end
+        state.earliest = min(state.buckets) if state.buckets else None
+        return closed
+
+
+def _update(bucket: _Bucket, timestamp_ms: int, price: float, quantity: float, key: object) -> None:
+    bucket.keys.add(key)
+    bucket.volume += quantity
+    bucket.high = max(bucket.high, price)
+    bucket.low = min(bucket.low, price)
+    if timestamp_ms < bucket.first_ms:
+        bucket.first_ms, bucket.open = timestamp_ms, price
+    if timestamp_ms >= bucket.last_ms:
+        bucket.last_ms, bucket.close = timestamp_ms, price

@@ -1,0 +1,322 @@
+"""The TickDB stream client: a thin asyncio wrapper that carries out :class:`StreamSession`.
+
+One connection at a time (the old socket is closed before a new one opens). Every close, clean
+or not, waits a jittered backoff; TickDB 3001/3003 and a handshake 429 wait at least what the
+server asks; authentication errors stop the client and call ``on_alert``. Trades become bars
+through :class:`~quantstrata.data.stream.bars.BarBuilder`; gaps are filled over REST by the
+``backfill`` callable, so consumers see every closed bar once, in order per symbol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+
+import polars as pl
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
+
+from quantstrata.core.clock import Clock, LiveClock, ns_from_datetime
+from quantstrata.core.errors import QuantstrataError
+from quantstrata.core.logging import get_logger
+from quantstrata.core.secrets import Secret, redact
+from quantstrata.data.sources.backoff import parse_retry_after
+from quantstrata.data.stream.bars import BarBuilder, BuiltBar, Gap
+from quantstrata.data.stream.config import StreamConfig
+from quantstrata.data.stream.messages import (
+    Acknowledged,
+    ErrorMessage,
+    MalformedFrame,
+    Pong,
+    Trade,
+    parse_frame,
+)
+from quantstrata.data.stream.session import (
+    Reconnect,
+    StreamCounters,
+    StreamSession,
+    canonical_symbol,
+)
+from quantstrata.model.interval import Interval
+
+__all__ = ["Backfill", "StreamClosedError", "TickDBStream"]
+
+_LOG = get_logger("data.stream")
+Backfill = Callable[[str, Interval, datetime, datetime], Awaitable[pl.DataFrame]]
+"""``backfill(symbol, interval, start, end)``: the closed bars with ``start <= ts < end``.
+
+:meth:`quantstrata.data.sources.AsyncTickDBClient.klines` has this shape.
+"""
+
+
+class StreamClosedError(QuantstrataError):
+    """The stream stopped for good (fatal provider error); the message says why, no key in it."""
+
+
+class _Restart(Exception):  # noqa: N818 - control flow inside the client only
+    def __init__(self, decision: Reconnect) -> None:
+        super().__init__(decision.reason)
+        self.decision = decision
+
+
+class TickDBStream:
+    """Stream closed bars of ``interval`` for ``symbols`` from TickDB's WebSocket."""
+
+    def __init__(
+        self,
+        api_key: Secret,
+        symbols: Sequence[str],
+        interval: str | Interval,
+        backfill: Backfill,
+        *,
+        config: StreamConfig | None = None,
+        on_alert: Callable[[str], None] | None = None,
+        uniform: Callable[[float, float], float] = random.uniform,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Clock | None = None,
+    ) -> None:
+        """Prepare the client; nothing connects until :meth:`bars` is iterated."""
+        self.config = config or StreamConfig()
+        self.interval = Interval.parse(interval)
+        self.symbols = tuple(symbols)
+        self.session = StreamSession(self.config, uniform)
+        self.builder = BarBuilder(
+            self.interval.nanoseconds // 1_000_000, self.config.late_tolerance_ms
+        )
+        self._key = api_key
+        self._backfill = backfill
+        self._alert = on_alert or (lambda message: _LOG.error("stream alert: %s", message))
+        self._sleep = sleep
+        self._queue: asyncio.Queue[BuiltBar | None] = asyncio.Queue(self.config.queue_size)
+        self._aliases: dict[str, str] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._failure: StreamClosedError | None = None
+        self._closed = False
+        self._finished = False
+        self._timer_decision: Reconnect | None = None
+        self._clock = clock or LiveClock()
+
+    def __repr__(self) -> str:
+        """Show the endpoint with the key masked."""
+        return f"TickDBStream(url={redact(self.config.url, [self._key])!r}, symbols={self.symbols})"
+
+    @property
+    def counters(self) -> StreamCounters:
+        """Return the session's counters (connections, reconnects, malformed, gaps …)."""
+        return self.session.counters
+
+    async def bars(self) -> AsyncIterator[BuiltBar]:
+        """Yield closed bars as they complete; raise :class:`StreamClosedError` if fatal."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run())
+        while True:
+            item = await self._queue.get()
+            if item is None:
+                if self._failure is not None:
+                    raise self._failure
+                return
+            yield item
+
+    async def close(self) -> None:
+        """Stop streaming and close the connection; safe to call twice."""
+        self._closed = True
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._finish()
+
+    # ------------------------------------------------------------------ connection loop
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while not self._closed:
+                decision = await self._connect_once()
+                if decision.fatal:
+                    self._stop(decision.reason)
+                    return
+                self.builder.taint()
+                delay = self.session.on_closed(loop.time(), decision.reason, decision.server_wait)
+                _LOG.warning("stream reconnecting in %.2fs: %s", delay, decision.reason)
+                await self._sleep(delay)
+        except Exception as error:  # noqa: BLE001 - surfaced to the consumer, never swallowed
+            self._stop(f"internal error {type(error).__name__}: {error}")
+        finally:
+            self._finish()
+
+    async def _connect_once(self) -> Reconnect:
+        url = f"{self.config.url}?api_key={self._key.reveal()}"
+        try:
+            socket = await connect(
+                url,
+                open_timeout=self.config.open_timeout_seconds,
+                close_timeout=self.config.close_timeout_seconds,
+                ping_interval=self.config.protocol_ping_seconds,
+                ping_timeout=self.config.protocol_ping_seconds,
+                compression=None,
+                proxy=None,
+                max_queue=64,
+                logger=get_logger("data.stream.websocket"),
+            )
+        except InvalidStatus as error:
+            return _handshake_refusal(error, self._clock.now())
+        except InvalidURI:
+            return Reconnect(f"invalid stream URL {redact(url, [self._key])}", fatal=True)
+        except (OSError, TimeoutError) as error:
+            return Reconnect(f"connect failed: {type(error).__name__}")
+        async with socket:
+            return await self._serve(socket)
+
+    async def _serve(self, socket: ClientConnection) -> Reconnect:
+        loop = asyncio.get_running_loop()
+        self.session.on_connected(loop.time())
+        frames = self.session.book.resubscribe()
+        if not frames and not self.session.book.symbols():
+            frames = [self.session.book.request(self.config.channel, self.symbols)]
+        self._timer_decision = None
+        timer = asyncio.create_task(self._timer(socket))
+        try:
+            for frame in frames:
+                await socket.send(frame)
+            async for message in socket:
+                closed = self._handle(message, loop.time())
+                if closed:
+                    await self._deliver(closed)
+            return self._timer_decision or Reconnect(f"server closed ({socket.close_code})")
+        except _Restart as restart:
+            return restart.decision
+        except ConnectionClosed as error:
+            code = error.rcvd.code if error.rcvd else "no close frame"
+            return self._timer_decision or Reconnect(f"connection lost ({code})")
+        finally:
+            timer.cancel()
+            await asyncio.gather(timer, return_exceptions=True)
+            await socket.close()
+
+    async def _timer(self, socket: ClientConnection) -> None:
+        loop = asyncio.get_running_loop()
+        tick = min(self.config.heartbeat_seconds, self.config.stale_after_seconds) / 4
+        while True:
+            await asyncio.sleep(tick)
+            ping, decision = self.session.on_timer(loop.time())
+            if decision is not None:
+                _LOG.warning("stream: %s", decision.reason)
+                self._timer_decision = decision
+                await socket.close(code=1000, reason="reconnect")
+                return
+            if ping is not None:
+                await socket.send(ping)
+
+    def _handle(self, message: str | bytes, now: float) -> list[BuiltBar | Gap]:
+        """Apply one frame; return the bars and gaps it closed (the hot path: no awaits)."""
+        counters = self.session.counters
+        counters.messages += 1
+        try:
+            events = parse_frame(message)
+        except MalformedFrame:
+            counters.malformed += 1
+            return []
+        closed: list[BuiltBar | Gap] = []
+        builder = self.builder
+        for event in events:
+            if type(event) is Trade:
+                self.session.on_data(now)
+                symbol = self._aliases.get(event.symbol) or self._alias(event.symbol)
+                closed += builder.add(
+                    symbol, event.timestamp_ms, event.price, event.quantity, event.key
+                )
+            elif isinstance(event, Pong):
+                self.session.on_pong()
+            elif isinstance(event, Acknowledged):
+                self.session.book.acknowledge(event)
+            elif isinstance(event, ErrorMessage):
+                decision = self.session.on_error(event)
+                if decision is not None:
+                    raise _Restart(decision)
+                self._alert(f"TickDB refused {event.command}: {event.code} {event.message}")
+            else:
+                self.session.on_data(now)
+        counters.duplicates, counters.late = builder.duplicates, builder.late
+        return closed
+
+    def _alias(self, pushed: str) -> str:
+        name = canonical_symbol(pushed, self.symbols)
+        self._aliases[pushed] = name
+        return name
+
+    async def _deliver(self, closed: list[BuiltBar | Gap]) -> None:
+        for position, item in enumerate(closed):
+            if isinstance(item, Gap):
+                # Backfilled bars are in hand and bounded by one range: wait for room (progress
+                # after every reconnect), never drop them.
+                for bar in await self._fill(item):
+                    await self._queue.put(bar)
+            elif not await self._offer(item):
+                await self._overflowed(item, closed[position + 1 :])
+                return
+
+    async def _offer(self, bar: BuiltBar) -> bool:
+        if not self._queue.full():
+            self._queue.put_nowait(bar)
+            return True
+        if self.config.overflow == "drop_oldest":
+            self._queue.get_nowait()
+            self.session.counters.bars_dropped += 1
+            self._queue.put_nowait(bar)
+            return True
+        try:
+            await asyncio.wait_for(self._queue.put(bar), self.config.overflow_wait_seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _overflowed(self, bar: BuiltBar, rest: list[BuiltBar | Gap]) -> None:
+        self.session.counters.overflows += 1
+        self.builder.taint(bar.symbol, rewind_to_ms=bar.ts_ms)
+        for item in rest:
+            symbol = item.symbol
+            start = item.start_ms if isinstance(item, Gap) else item.ts_ms
+            self.builder.taint(symbol, rewind_to_ms=start)
+        raise _Restart(Reconnect("the consumer is too slow: bar queue full"))
+
+    async def _fill(self, gap: Gap) -> list[BuiltBar]:
+        self.session.counters.gaps += 1
+        start = datetime.fromtimestamp(gap.start_ms / 1000, UTC)
+        end = datetime.fromtimestamp(gap.end_ms / 1000, UTC)
+        frame = await self._backfill(gap.symbol, self.interval, start, end)
+        bars = [
+            BuiltBar(gap.symbol, ns_from_datetime(row[0]) // 1_000_000, *row[1:])
+            for row in frame.filter(pl.col("symbol") == gap.symbol)
+            .sort("ts")
+            .select("ts", "open", "high", "low", "close", "volume")
+            .iter_rows()
+        ]
+        self.session.counters.backfilled_bars += len(bars)
+        return [bar for bar in bars if gap.start_ms <= bar.ts_ms < gap.end_ms]
+
+    def _stop(self, reason: str) -> None:
+        message = redact(reason, [self._key])
+        self._failure = StreamClosedError(f"the TickDB stream stopped: {message}")
+        self._alert(message)
+
+    def _finish(self) -> None:
+        if self._finished:
+            return
+        self._finished = self._closed = True
+        while self._queue.full():
+            self._queue.get_nowait()
+        self._queue.put_nowait(None)
+
+
+def _handshake_refusal(error: InvalidStatus, now: datetime) -> Reconnect:
+    status = error.response.status_code
+    if status in {401, 403}:
+        return Reconnect(f"TickDB refused the API key (HTTP {status})", fatal=True)
+    header = error.response.headers.get("Retry-After")
+    wait = parse_retry_after(header, now) if header is not None else None
+    if status == 429:
+        return Reconnect("handshake rate limited (HTTP 429)", server_wait=wait or 1.0)
+    return Reconnect(f"handshake refused (HTTP {status})", server_wait=wait)

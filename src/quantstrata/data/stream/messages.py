@@ -1,0 +1,184 @@
+"""TickDB WebSocket frames to typed events, without I/O.
+
+Handles both trade shapes (one trade in ``data``, or a ``trades`` list), decimals as text,
+error codes as int or string, and symbols pushed without their market suffix (``700`` for
+``700.HK``). A frame that cannot be read raises :class:`MalformedFrame`; the caller counts and
+skips it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+try:  # orjson parses several times faster; the standard library is the fallback
+    from orjson import loads as _orjson_loads
+
+    _loads: Callable[[str | bytes], Any] = _orjson_loads
+except ImportError:  # pragma: no cover - depends on the environment
+    _loads = json.loads
+
+__all__ = [
+    "Acknowledged",
+    "Depth",
+    "ErrorMessage",
+    "Event",
+    "MalformedFrame",
+    "Pong",
+    "Ticker",
+    "Trade",
+    "parse_frame",
+]
+
+
+class MalformedFrame(ValueError):  # noqa: N818 - a frame, not an error of ours
+    """A frame that is not valid JSON of a known shape."""
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """One trade; ``key`` identifies it for de-duplication (the id, else its fields)."""
+
+    symbol: str
+    timestamp_ms: int
+    price: float
+    quantity: float
+    key: object
+
+
+@dataclass(frozen=True, slots=True)
+class Ticker:
+    """A last-price update."""
+
+    symbol: str
+    timestamp_ms: int
+    last_price: float
+
+
+@dataclass(frozen=True, slots=True)
+class Depth:
+    """An order-book snapshot (counted and passed on; no bars are built from it)."""
+
+    symbol: str
+    timestamp_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pong:
+    """The answer to ``{"cmd":"ping"}``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledged:
+    """A successful (un)subscribe answer; ``symbols`` empty when the server did not list them."""
+
+    command: str
+    channel: str | None
+    symbols: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorMessage:
+    """A frame with a non-zero ``code``; ``retry_after`` in seconds when the server gave one."""
+
+    command: str | None
+    code: int
+    message: str
+    retry_after: float | None
+
+
+Event = Trade | Ticker | Depth | Pong | Acknowledged | ErrorMessage
+
+
+def parse_frame(text: str | bytes) -> list[Event]:
+    """Return the events in one frame; raise :class:`MalformedFrame` if it cannot be read."""
+    try:
+        message = _loads(text)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise MalformedFrame("frame is not JSON") from error
+    if not isinstance(message, dict):
+        raise MalformedFrame("frame is not a JSON object")
+    command = message.get("cmd")
+    data = message.get("data")
+    try:
+        if command == "trade":
+            return _trades(data)
+        code = _code(message.get("code", 0))
+        if code != 0:
+            return [_error(message, code)]
+        return [_other(command, data)]
+    except (KeyError, TypeError, ValueError) as error:
+        raise MalformedFrame(f"unreadable {command!r} frame") from error
+
+
+def _trades(data: Any) -> list[Event]:
+    symbol = data["symbol"]
+    if type(symbol) is not str:
+        raise TypeError("symbol is not text")
+    rows = data.get("trades")
+    if rows is None:
+        return [_trade(symbol, data)]
+    if type(rows) is not list:
+        raise TypeError("trades is not a list")
+    return [_trade(symbol, row) for row in rows]
+
+
+def _trade(symbol: str, row: Mapping[str, object]) -> Trade:
+    timestamp = row["timestamp"]
+    if type(timestamp) is not int:
+        raise TypeError("timestamp is not an integer")
+    price = float(row["price"])  # type: ignore[arg-type]
+    quantity = float(row["quantity"])  # type: ignore[arg-type]
+    if not price > 0 or not quantity >= 0:
+        raise ValueError("price or quantity out of range")
+    identifier = row.get("id")
+    key = identifier if identifier is not None else (timestamp, price, quantity, row.get("side"))
+    return Trade(symbol, timestamp, price, quantity, key)
+
+
+def _other(command: object, data: object) -> Event:
+    if command == "pong":
+        return Pong()
+    if command in {"subscribe", "unsubscribe"}:
+        channel = data.get("channel") if isinstance(data, dict) else None
+        symbols = data.get("symbols") if isinstance(data, dict) else None
+        return Acknowledged(
+            str(command),
+            str(channel) if channel is not None else None,
+            tuple(str(symbol) for symbol in symbols) if isinstance(symbols, list) else (),
+        )
+    if command == "ticker" and isinstance(data, dict):
+        return Ticker(str(data["symbol"]), int(data["timestamp"]), float(data["last_price"]))
+    if command == "depth" and isinstance(data, dict):
+        return Depth(str(data["symbol"]), int(data["timestamp"]))
+    raise ValueError(f"unknown command {command!r}")
+
+
+def _code(value: object) -> int:
+    if isinstance(value, bool):
+        raise TypeError("code is a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        return int(value.strip())
+    raise TypeError("code is neither an integer nor text")
+
+
+def _error(message: Mapping[str, object], code: int) -> ErrorMessage:
+    data = message.get("data")
+    retry_after: object = message.get("retry_after")
+    if retry_after is None and isinstance(data, dict):
+        retry_after = data.get("retry_after")
+    try:
+        wait = float(retry_after) if retry_after is not None else None  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        wait = None
+    command = message.get("cmd")
+    return ErrorMessage(
+        str(command) if command is not None else None,
+        code,
+        str(message.get("message", ""))[:200],
+        wait,
+    )

@@ -1,0 +1,47 @@
+"""The real ccxt.binance, pointed at a local fake, pages OHLCV into the catalog."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import ccxt
+
+from quantstrata.data.catalog import Catalog
+from quantstrata.data.sources.ccxt_history import fetch_ccxt_to_catalog, fetch_ohlcv_range
+from tests.kit.fake_binance import FakeBinance
+
+BARS = 2_500
+
+
+def _exchange(server: FakeBinance) -> ccxt.binance:
+    exchange = ccxt.binance({"enableRateLimit": False})
+    exchange.urls["api"]["public"] = server.url
+    exchange.options["fetchMarkets"] = {"types": ["spot"]}
+    exchange.options["fetchCurrencies"] = False
+    return exchange
+
+
+def test_a_long_range_is_paged_through_ccxt_and_lands_in_the_catalog(tmp_path: Path):
+    with FakeBinance(bars=BARS) as server:
+        exchange = _exchange(server)
+        start = datetime.fromtimestamp(server.tape.start_ms / 1000, UTC)
+        end = start + timedelta(minutes=BARS)
+        bars = fetch_ohlcv_range(exchange, "BTC/USDT", "1m", start, end)
+        catalog = Catalog(tmp_path / "catalog")
+        summary = fetch_ccxt_to_catalog(
+            exchange, catalog, ["BTC/USDT"], interval="1m", start=start, end=end
+        )
+        tape = server.tape
+        closed = tape.closed_bars(0, tape.start_ms, tape.time(BARS * 6), server.released)
+        truth = [bar.values() for bar in closed][:BARS]
+    klines = [query for path, query in server.requests if path == "/api/v3/klines"]
+    assert len(klines) >= 6  # 3 pages per fetch, twice
+    assert all(int(query["limit"]) <= 1000 for query in klines)
+    rows = [
+        (int(row[0].timestamp() * 1000), *row[1:])
+        for row in bars.select("ts", "open", "high", "low", "close", "volume").iter_rows()
+    ]
+    assert rows == truth
+    assert summary.rows_written == BARS
+    assert catalog.read(interval="1m")["symbol"].unique().to_list() == ["BTC/USDT"]
