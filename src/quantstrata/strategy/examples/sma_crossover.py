@@ -8,7 +8,6 @@ flat (or short, with ``allow_short``) otherwise, no decision until the slow aver
 
 from __future__ import annotations
 
-from math import isnan
 from typing import Self
 
 import numpy as np
@@ -105,9 +104,8 @@ class EventSmaCrossover(EventStrategy):
         """
         below = self._below
         for symbol, fast, slow in self._averages:
-            slow_value = slow.value
-            if not isnan(slow_value):
-                context.target(symbol, 1.0 if fast.value > slow_value else below)
+            if slow.ready:
+                context.target(symbol, 1.0 if fast.value > slow.value else below)
 
 
 class StreamingSmaCrossover(EventStrategy):
