@@ -128,6 +128,8 @@ class OrderDesk:
             for symbol in aligned.symbols
         ]
         self._sessions = SessionCloses(config, aligned.symbols, aligned.times)
+        self.sized_at_decision: set[ClientOrderId] = set()
+        """Target orders capped when sized (``size_at="decision"``), as live sends them."""
         steps = np.diff(aligned.times)
         self._bar_length = int(steps[steps > 0].min()) if (steps > 0).any() else 0
         self._next_id = 0
@@ -265,7 +267,11 @@ class OrderDesk:
         if item.capped:
             state = replace(state, quantity=allowed)
         step = self._models[item.symbol].step(state, prices)
-        if step.fill is not None and not order.request.reduce_only:
+        if (
+            step.fill is not None
+            and not order.request.reduce_only
+            and item.order_id not in self.sized_at_decision
+        ):
             capped = self._cap_leverage(item, state, step, prices)
             if capped is None:
                 self.working.remove(item)

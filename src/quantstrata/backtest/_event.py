@@ -42,6 +42,7 @@ from quantstrata.core.clock import datetime_from_ns
 from quantstrata.execution import WorkingOrder
 from quantstrata.execution._nb import carry_cost_nb
 from quantstrata.execution.costs import commission_arguments, slippage_arguments
+from quantstrata.execution.targets import SizingRules, TargetBook, orders_for_targets
 from quantstrata.model.bar import TIMESTAMP_DTYPE, Bar
 from quantstrata.model.orders import Order, OrderRequest, OrderSide
 from quantstrata.strategy.event import EventStrategy
@@ -86,6 +87,15 @@ class EventBook(OrderDesk):
         self._settings, self._costs = _kernel_settings(config, aligned.symbols)
         self._orders_index = np.zeros((count, 3), dtype=np.int64)
         self._orders_values = np.zeros((count, 7))
+        self.size_at_decision = config.size_at == "decision"
+        self.decided: dict[str, float] = {}
+        units = bool(getattr(strategy, "target_units", False))
+        self.sizing = SizingRules(
+            units=units,
+            allow_short=config.allow_short,
+            max_leverage=config.max_leverage,
+            lots={symbol: config.lot_size(symbol) for symbol in aligned.symbols},
+        )
 
     # -- reads for the context -----------------------------------------------------------------
 
@@ -154,11 +164,35 @@ class EventBook(OrderDesk):
         )
 
     def set_target(self, column: int, fraction: float) -> None:
-        """Make ``fraction`` the target of ``column``, pending from the current bar."""
+        """Make ``fraction`` the target of ``column``, pending from the current bar.
+
+        With ``size_at="decision"`` the target is kept for :meth:`place_decided` instead.
+        """
         self.targets[column] = fraction
         self.account[1 + column] = fraction
+        if self.size_at_decision:
+            self.decided[self.aligned.symbols[column]] = fraction
+            return
         self.pending_from[column] = max(self.bar, 0)
         self.pending = True
+
+    def place_decided(self) -> None:
+        """Send the market orders that reach this bar's new targets, sized at its closes.
+
+        The same function the live runtime calls (:func:`orders_for_targets`), on the same
+        account: cash, positions, working orders, and every symbol's latest close.
+        """
+        decided, self.decided = self.decided, {}
+        closes = self.closes[max(self.bar, 0)]
+        symbols = self.aligned.symbols
+        prices = {s: float(closes[c]) for c, s in enumerate(symbols) if not np.isnan(closes[c])}
+        positions = {s: float(self.quantities[c]) for c, s in enumerate(symbols)}
+        working = [self.orders[order_id] for item in self.working for order_id in item.ids]
+        book = TargetBook(self.cash, positions, working, prices)
+        for request in orders_for_targets(decided, book, self.sizing):
+            order_id = self.new_order_id()
+            self.sized_at_decision.add(order_id)
+            self.submit(order_id, request)
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -387,6 +421,8 @@ def run_event(strategy: EventStrategy, aligned: AlignedBars, config: BacktestCon
         on_bar(snapshot, context)
         if context.intents:
             book.drain()
+        if book.decided:
+            book.place_decided()
         if after and (book.pending or book.working):
             book.execute()
     strategy.on_stop(context)

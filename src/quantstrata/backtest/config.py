@@ -7,6 +7,8 @@ and the look-ahead check on.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import numpy.typing as npt
 from pydantic import ConfigDict, Field, field_validator
@@ -51,6 +53,12 @@ class BacktestConfig(FrozenConfig):
       strategy before simulating it; a violation raises
       :class:`~quantstrata.strategy.LookAheadError`.
     - ``lookahead_samples``: how many bar times per symbol that check recomputes at.
+    - ``size_at``: when a target becomes an order quantity. ``"fill"`` (default, the
+      convention of backtesting.py and backtrader) sizes it where it executes, from the
+      equity at the fill price; ``"decision"`` sizes it at the deciding bar's close with
+      :func:`~quantstrata.execution.targets.orders_for_targets` and sends market orders that
+      fill by the fill policy — what the live runtime must do, since it cannot know the next
+      open; the parity test runs backtests this way.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -69,6 +77,7 @@ class BacktestConfig(FrozenConfig):
     calendar: str | None = None
     check_lookahead: bool = True
     lookahead_samples: int = Field(default=20, ge=1)
+    size_at: Literal["fill", "decision"] = "fill"
 
     @field_validator("calendar")
     @classmethod

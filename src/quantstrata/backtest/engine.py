@@ -39,7 +39,8 @@ from quantstrata.analytics import MetricsConfig
 from quantstrata.backtest._align import align_bars, canonical_bars
 from quantstrata.backtest._event import run_event
 from quantstrata.backtest._ledger import Ledger, marks
-from quantstrata.backtest._signal import run_signal
+from quantstrata.backtest._replay import TargetReplay
+from quantstrata.backtest._signal import run_signal, target_grid
 from quantstrata.backtest.config import BacktestConfig
 from quantstrata.backtest.record import RunRecord, fingerprint
 from quantstrata.backtest.results import BacktestResult, build_result
@@ -97,7 +98,11 @@ class Backtest:
                 check_no_lookahead(
                     strategy, self.bars, samples=self.config.lookahead_samples, targets=targets
                 )
-            ledger = run_signal(strategy, self.bars, aligned, self.config, targets)
+            if self.config.size_at == "decision":
+                replay = TargetReplay(strategy, target_grid(targets, aligned), aligned.symbols)
+                ledger = run_event(replay, aligned, self.config)
+            else:
+                ledger = run_signal(strategy, self.bars, aligned, self.config, targets)
         else:
             ledger = run_event(strategy, aligned, self.config)
         record = RunRecord(

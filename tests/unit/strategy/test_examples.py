@@ -31,7 +31,15 @@ from tests.kit.bars import make_multi_symbol_bars
 from tests.kit.strategy_context import replay
 
 EXAMPLES_DIR = Path(importlib.import_module("quantstrata.strategy.examples").__file__).parent
-ALLOWED_IMPORTS = {"__future__", "math", "typing", "typing_extensions", "numpy", "polars", "pydantic"}
+ALLOWED_IMPORTS = {
+    "__future__",
+    "math",
+    "typing",
+    "typing_extensions",
+    "numpy",
+    "polars",
+    "pydantic",
+}
 
 
 @pytest.fixture(scope="module")
