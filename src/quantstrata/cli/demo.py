@@ -2,7 +2,9 @@
 
 Load every bundled sample into a catalog, validate it, print what is there, then backtest the
 SMA crossover on the S&P 500 from that catalog and write its HTML report next to the catalog
-(into a kept temporary folder when the catalog itself is temporary).
+(into a kept temporary folder when the catalog itself is temporary). Last, replay the final
+bars through the simulated venue into the live runtime and show that live trading gets the
+backtest's fills.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from rich.console import Console
 
 from quantstrata.backtest import BacktestConfig
 from quantstrata.cli._bar_source import LoadedBars
+from quantstrata.cli._demo_live import replay_live
 from quantstrata.cli._render import make_console, print_frame
 from quantstrata.cli.backtest import run_and_report
 from quantstrata.data.catalog import Catalog
@@ -28,6 +31,7 @@ from quantstrata.strategy.examples import SmaCrossover
 __all__ = ["REPORT_NAME", "demo"]
 
 REPORT_NAME = "backtest-report.html"
+LIVE_BARS = 500
 
 
 def demo(
@@ -57,6 +61,7 @@ def _run(console: Console, root: Path, report: Path) -> None:
     _validate_samples(console, store)
     _weekly_view(console, store)
     _backtest(console, store, report)
+    replay_live(console, store.read(["SPX"], interval="1d").tail(LIVE_BARS))
 
 
 def _validate_samples(console: Console, store: Catalog) -> None:
