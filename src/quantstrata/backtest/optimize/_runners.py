@@ -1,0 +1,178 @@
+"""Where tasks run: this process, a pool of local worker processes, or a Dask cluster.
+
+Every runner is given the bars and the job once, when it starts, and then streams rows back
+as tasks finish (in completion order; the engine sorts by trial). Local workers read the bars
+from one temporary Parquet file written at start; Dask workers receive them once through a
+broadcast ``scatter``. Workers ignore SIGINT so that Ctrl-C reaches only this process, which
+then stops the workers itself.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol
+
+import polars as pl
+
+from quantstrata.backtest.optimize._tasks import Row, Task, decode_job, evaluate
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
+
+__all__ = ["DaskRunner", "LocalRunner", "Runner", "SerialRunner", "default_workers"]
+
+
+class Runner(Protocol):
+    """Runs tasks and yields each task's rows as it finishes."""
+
+    workers: int
+
+    def run(self, tasks: list[Task]) -> Iterator[list[Row]]:
+        """Yield the rows of every task, in completion order."""
+        ...
+
+    def close(self) -> None:
+        """Stop the workers and free what the runner holds; safe to call twice."""
+        ...
+
+
+def default_workers() -> int:
+    """Return the cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class _Closing(AbstractContextManager["_Closing"]):
+    def close(self) -> None:
+        """Release nothing (subclasses override)."""
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close on leaving the block, whatever happened."""
+        self.close()
+
+
+class SerialRunner(_Closing):
+    """Run every task in this process, one after another: the reference result."""
+
+    def __init__(self, payload: bytes, bars: pl.DataFrame) -> None:
+        """Keep the job and the bars."""
+        self.workers = 1
+        self._job = decode_job(payload)
+        self._bars = bars
+
+    def run(self, tasks: list[Task]) -> Iterator[list[Row]]:
+        """Yield each task's rows as soon as it is computed."""
+        for task in tasks:
+            yield evaluate(self._job, self._bars, task)
+
+
+_WORKER_STATE: dict[str, Any] = {}
+
+
+def _initialise_worker(bars_path: str, payload: bytes) -> None:
+    """Load the bars and the job once per worker process; leave Ctrl-C to the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER_STATE["bars"] = pl.read_parquet(bars_path)
+    _WORKER_STATE["job"] = decode_job(payload)
+
+
+def _evaluate_in_worker(task: Task) -> list[Row]:
+    return evaluate(_WORKER_STATE["job"], _WORKER_STATE["bars"], task)
+
+
+class LocalRunner(_Closing):
+    """Run tasks on ``workers`` local processes (spawned, so no fork of Polars' threads)."""
+
+    def __init__(self, payload: bytes, bars: pl.DataFrame, workers: int | None = None) -> None:
+        """Write the bars to a temporary Parquet file and start the workers, which read it once."""
+        self.workers = workers if workers is not None else default_workers()
+        self._directory = Path(tempfile.mkdtemp(prefix="quantstrata-optimize-"))
+        path = self._directory / "bars.parquet"
+        bars.write_parquet(path, compression="uncompressed", statistics=False)
+        context = multiprocessing.get_context("spawn")
+        self._pool: Pool | None = context.Pool(
+            self.workers, initializer=_initialise_worker, initargs=(str(path), payload)
+        )
+
+    def run(self, tasks: list[Task]) -> Iterator[list[Row]]:
+        """Yield each task's rows as its worker finishes it."""
+        if self._pool is None:
+            return
+        yield from self._pool.imap_unordered(_evaluate_in_worker, tasks)
+
+    def close(self) -> None:
+        """Stop the workers at once (a Ctrl-C must not wait for running tasks), drop the file."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+        shutil.rmtree(self._directory, ignore_errors=True)
+
+
+def _evaluate_on_dask(payload: bytes, bars: pl.DataFrame, task: Task) -> list[Row]:
+    return evaluate(decode_job(payload), bars, task)
+
+
+class DaskRunner(_Closing):
+    """Run tasks on a Dask cluster: a new LocalCluster, or the scheduler at ``address``."""
+
+    def __init__(
+        self,
+        payload: bytes,
+        bars: pl.DataFrame,
+        workers: int | None = None,
+        address: str | None = None,
+    ) -> None:
+        """Connect (or start a LocalCluster of worker processes) and broadcast bars and job."""
+        from dask.distributed import Client, LocalCluster  # noqa: PLC0415 (optional, heavy)
+
+        self._cluster: LocalCluster | None = None
+        if address is None:
+            self._cluster = LocalCluster(
+                n_workers=workers or 2,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
+            self._client = Client(self._cluster)
+        else:
+            self._client = Client(address)
+        self.workers = len(self._client.scheduler_info()["workers"]) or 1
+        self._bars = self._client.scatter(bars, broadcast=True)
+        self._payload = self._client.scatter(payload, broadcast=True)
+        self._pending: list[Any] = []
+
+    def run(self, tasks: list[Task]) -> Iterator[list[Row]]:
+        """Submit every task (pure=False: a repeat is a new run) and yield as they finish."""
+        from dask.distributed import as_completed  # noqa: PLC0415
+
+        futures = [
+            self._client.submit(_evaluate_on_dask, self._payload, self._bars, task, pure=False)
+            for task in tasks
+        ]
+        self._pending = futures
+        for future in as_completed(futures):
+            yield future.result()
+        self._pending = []
+
+    def close(self) -> None:
+        """Cancel what is still queued and close the client (and the cluster this runner made)."""
+        if self._pending:
+            self._client.cancel(self._pending)
+            self._pending = []
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
