@@ -13,6 +13,7 @@ import typer
 from quantstrata.cli import backtest as backtest_command
 from quantstrata.cli import data as data_commands
 from quantstrata.cli import demo as demo_command
+from quantstrata.cli import optimize as optimize_command
 from quantstrata.cli._render import make_console
 from quantstrata.core.errors import QuantstrataError
 
@@ -28,6 +29,7 @@ app = typer.Typer(
 app.add_typer(data_commands.app, name="data")
 app.command(name="demo")(demo_command.demo)
 app.command(name="backtest")(backtest_command.backtest)
+app.command(name="optimize")(optimize_command.optimize)
 
 
 @app.callback()
