@@ -36,7 +36,9 @@ def bars() -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def serial(bars: pl.DataFrame) -> pl.DataFrame:
-    return optimize(bars, SmaCrossover, GRID, OptimizeConfig(backend="serial"), backtest=CONFIG).frame
+    return optimize(
+        bars, SmaCrossover, GRID, OptimizeConfig(backend="serial"), backtest=CONFIG
+    ).frame
 
 
 def test_local_processes_equal_the_serial_run(bars: pl.DataFrame, serial: pl.DataFrame) -> None:

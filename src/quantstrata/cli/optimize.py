@@ -1,4 +1,4 @@
-"""``quantstrata optimize``: search a strategy's parameters, optionally walk forward.
+r"""``quantstrata optimize``: search a strategy's parameters, optionally walk forward.
 
 quantstrata optimize quantstrata.strategy.examples:SmaCrossover --data SPX_1d \\
     --grid fast=5:50:5 --grid slow=20:200:10 --objective sharpe
@@ -26,8 +26,10 @@ from quantstrata.backtest.optimize import (
     OptimizeConfig,
     SearchMethod,
     WalkForwardConfig,
-    optimize as run_optimize,
     parse_range,
+)
+from quantstrata.backtest.optimize import (
+    optimize as run_optimize,
 )
 from quantstrata.backtest.optimize.report import write_optimization_report
 from quantstrata.backtest.optimize.walkforward import walk_forward
@@ -50,7 +52,9 @@ def parse_grid(assignments: list[str]) -> dict[str, list[Any]]:
     for assignment in assignments:
         name, separator, values = assignment.partition("=")
         if not separator or not name.strip():
-            raise ConfigError(f"--grid takes name=start:stop:step or name=a,b,c, got {assignment!r}")
+            raise ConfigError(
+                f"--grid takes name=start:stop:step or name=a,b,c, got {assignment!r}"
+            )
         grid[name.strip()] = parse_range(values)
     return grid
 
@@ -71,7 +75,7 @@ def parse_walk_forward(text: str) -> WalkForwardConfig:
     )
 
 
-def optimize(  # noqa: PLR0913 (one option per setting)
+def optimize(
     strategy: Annotated[
         str, typer.Argument(help="A .py file, file.py:ClassName or package.module:Class.")
     ],
@@ -130,18 +134,28 @@ def optimize(  # noqa: PLR0913 (one option per setting)
     space = parse_grid(grid)
     if walk is not None:
         analysis = walk_forward(
-            loaded.bars, strategy_class, space, parse_walk_forward(walk), settings, backtest=backtest
+            loaded.bars,
+            strategy_class,
+            space,
+            parse_walk_forward(walk),
+            settings,
+            backtest=backtest,
         )
         console.print(_table(analysis.windows, "walk-forward windows"))
-        console.print(f"stitched out-of-sample equity: Sharpe {analysis.metrics.sharpe:.3f}, "
-                      f"total return {analysis.metrics.total_return:.2%}", highlight=False)
+        console.print(
+            f"stitched out-of-sample equity: Sharpe {analysis.metrics.sharpe:.3f}, "
+            f"total return {analysis.metrics.total_return:.2%}",
+            highlight=False,
+        )
         _write(analysis.windows, output, console)
         return
     result = run_optimize(loaded.bars, strategy_class, space, settings, backtest=backtest)
     if result.interrupted:
         console.print(f"[yellow]interrupted: {result.frame.height} of {result.planned} run[/]")
     shown = ["trial", *result.parameters, "objective", "total_return", "max_drawdown", "trades"]
-    console.print(_table(result.frame.head(_SHOWN_ROWS).select(shown), f"best by {result.objective}"))
+    console.print(
+        _table(result.frame.head(_SHOWN_ROWS).select(shown), f"best by {result.objective}")
+    )
     _write(result.frame, output, console)
     if len(result.parameters) >= 2 and result.frame.height:
         written = write_optimization_report(result, report or DEFAULT_OPTIMIZE_REPORT)
@@ -164,5 +178,7 @@ def _table(frame: pl.DataFrame, title: str) -> Table:
     for name in shown:
         table.add_column(name, justify="right")
     for row in frame.select(shown).iter_rows():
-        table.add_row(*(f"{value:.4g}" if isinstance(value, float) else str(value) for value in row))
+        table.add_row(
+            *(f"{value:.4g}" if isinstance(value, float) else str(value) for value in row)
+        )
     return table

@@ -35,15 +35,27 @@ def test_optimize_writes_results_equal_to_the_api_and_a_heatmap_report(
     report, output = tmp_path / "report.html", tmp_path / "results.csv"
 
     code = main(
-        ["optimize", STRATEGY, "--data", "SPX_1d", *YEARS, "--grid", "fast=5:15:5",
-         "--grid", "slow=20,40", "--backend", "serial", "--report", str(report),
-         "--output", str(output)]
+        [
+            "optimize",
+            STRATEGY,
+            "--data",
+            "SPX_1d",
+            *YEARS,
+            "--grid",
+            "fast=5:15:5",
+            "--grid",
+            "slow=20,40",
+            "--backend",
+            "serial",
+            "--report",
+            str(report),
+            "--output",
+            str(output),
+        ]
     )
 
     assert code == 0, capsys.readouterr().err
-    bars = load_sample("SPX_1d").filter(
-        pl.col("ts").dt.year().is_between(2012, 2015)
-    )
+    bars = load_sample("SPX_1d").filter(pl.col("ts").dt.year().is_between(2012, 2015))
     expected = optimize(
         bars,
         SmaCrossover,
@@ -62,8 +74,21 @@ def test_walk_forward_option_prints_the_windows(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = main(
-        ["optimize", STRATEGY, "--data", "SPX_1d", *YEARS, "--grid", "fast=5,10",
-         "--grid", "slow=20,40", "--backend", "serial", "--walk-forward", "500:250"]
+        [
+            "optimize",
+            STRATEGY,
+            "--data",
+            "SPX_1d",
+            *YEARS,
+            "--grid",
+            "fast=5,10",
+            "--grid",
+            "slow=20,40",
+            "--backend",
+            "serial",
+            "--walk-forward",
+            "500:250",
+        ]
     )
 
     assert code == 0, capsys.readouterr().err

@@ -8,6 +8,7 @@ Parameters or a constraint refuse is told as failed and not run.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -81,7 +82,7 @@ def _distribution(
     if values is not None:
         ordered = sorted(set(values)) if all(_is_int(value) for value in values) else None
         if ordered is not None and len(ordered) > 1:
-            steps = {b - a for a, b in zip(ordered, ordered[1:], strict=False)}
+            steps = {b - a for a, b in itertools.pairwise(ordered)}
             if len(steps) == 1:
                 return optuna.distributions.IntDistribution(
                     ordered[0], ordered[-1], step=steps.pop()

@@ -9,6 +9,7 @@ then stops the workers itself.
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 import shutil
@@ -125,6 +126,11 @@ def _evaluate_on_dask(payload: bytes, bars: pl.DataFrame, task: Task) -> list[Ro
     return evaluate(decode_job(payload), bars, task)
 
 
+def _dask_distributed() -> Any:
+    """Import ``dask.distributed`` on first use (heavy, and untyped: used through Any)."""
+    return importlib.import_module("dask.distributed")
+
+
 class DaskRunner(_Closing):
     """Run tasks on a Dask cluster: a new LocalCluster, or the scheduler at ``address``."""
 
@@ -136,19 +142,18 @@ class DaskRunner(_Closing):
         address: str | None = None,
     ) -> None:
         """Connect (or start a LocalCluster of worker processes) and broadcast bars and job."""
-        from dask.distributed import Client, LocalCluster  # noqa: PLC0415 (optional, heavy)
-
-        self._cluster: LocalCluster | None = None
+        distributed = _dask_distributed()
+        self._cluster: Any = None
         if address is None:
-            self._cluster = LocalCluster(
+            self._cluster = distributed.LocalCluster(
                 n_workers=workers or 2,
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
             )
-            self._client = Client(self._cluster)
+            self._client: Any = distributed.Client(self._cluster)
         else:
-            self._client = Client(address)
+            self._client = distributed.Client(address)
         self.workers = len(self._client.scheduler_info()["workers"]) or 1
         self._bars = self._client.scatter(bars, broadcast=True)
         self._payload = self._client.scatter(payload, broadcast=True)
@@ -156,14 +161,12 @@ class DaskRunner(_Closing):
 
     def run(self, tasks: list[Task]) -> Iterator[list[Row]]:
         """Submit every task (pure=False: a repeat is a new run) and yield as they finish."""
-        from dask.distributed import as_completed  # noqa: PLC0415
-
         futures = [
             self._client.submit(_evaluate_on_dask, self._payload, self._bars, task, pure=False)
             for task in tasks
         ]
         self._pending = futures
-        for future in as_completed(futures):
+        for future in _dask_distributed().as_completed(futures):
             yield future.result()
         self._pending = []
 

@@ -63,7 +63,9 @@ def run_search(
     with _progress(config, label) as advance:
         try:
             if config.method is SearchMethod.OPTUNA:
-                _optuna_search(runner, space, config, window, outcome, advance)
+                _optuna_search(
+                    runner, space, config=config, window=window, outcome=outcome, advance=advance
+                )
             else:
                 candidates = (
                     space.grid_candidates()
@@ -86,12 +88,13 @@ def run_search(
 def _optuna_search(
     runner: Runner,
     space: SearchSpace,
+    *,
     config: OptimizeConfig,
     window: Window,
     outcome: SearchOutcome,
     advance: Callable[[int, int | None], None],
 ) -> None:
-    from quantstrata.backtest.optimize._optuna import OptunaProposer  # noqa: PLC0415
+    from quantstrata.backtest.optimize._optuna import OptunaProposer
 
     proposer = OptunaProposer(space, config)
     outcome.planned = config.trials

@@ -13,7 +13,7 @@ import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, TypeAlias
 
 import cloudpickle  # type: ignore[import-untyped]
 import numpy as np
@@ -42,15 +42,13 @@ __all__ = [
     "window_bars",
 ]
 
-StrategyClass = type[SignalStrategy] | type[EventStrategy]
+StrategyClass: TypeAlias = type[SignalStrategy] | type[EventStrategy]
 
 Objective = Callable[[BacktestResult], float]
 """A custom objective: reads a finished backtest, returns the number to rank it by."""
 
 Row = dict[str, Any]
 """One evaluated candidate: trial, parameters, objective, metrics (and equity when asked)."""
-
-StrategyClass = type[SignalStrategy] | type[EventStrategy]
 
 _NUMERIC = (int, float)
 METRIC_COLUMNS: tuple[str, ...] = (

@@ -8,9 +8,9 @@ ranked by and where they run (this process, local worker processes or Dask).
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Self
 
 from pydantic import Field, model_validator
-from typing_extensions import Self
 
 from quantstrata.core.config import FrozenConfig
 from quantstrata.core.errors import ConfigError

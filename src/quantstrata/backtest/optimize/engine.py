@@ -104,7 +104,10 @@ def resolve_job(
     objective: Objective | None,
 ) -> tuple[Job, str, bool]:
     """Return the job, the objective's name and the direction of ranking."""
-    if not (isinstance(strategy_class, type) and issubclass(strategy_class, SignalStrategy | EventStrategy)):
+    if not (
+        isinstance(strategy_class, type)
+        and issubclass(strategy_class, SignalStrategy | EventStrategy)
+    ):
         raise ConfigError(f"optimize() takes a strategy class, got {strategy_class!r}")
     if objective is None and config.objective not in METRIC_COLUMNS:
         raise ConfigError(
@@ -130,7 +133,7 @@ def open_runner(config: OptimizeConfig, job: Job, bars: pl.DataFrame) -> Runner:
     return DaskRunner(payload, bars, config.workers, config.scheduler)
 
 
-def optimize(  # noqa: PLR0913 (the search's inputs are independent)
+def optimize(
     bars: pl.DataFrame,
     strategy_class: StrategyClass,
     space: SearchSpace | Mapping[str, Sequence[Any]],

@@ -24,7 +24,12 @@ from quantstrata.backtest._report_page import Figure, Section, render_page, writ
 from quantstrata.backtest.optimize.engine import OptimizationResult
 from quantstrata.core.errors import ConfigError
 
-__all__ = ["heatmap_data", "heatmap_figure", "render_optimization_report", "write_optimization_report"]
+__all__ = [
+    "heatmap_data",
+    "heatmap_figure",
+    "render_optimization_report",
+    "write_optimization_report",
+]
 
 _TABLE_ROWS = 20
 
@@ -32,7 +37,7 @@ _TABLE_ROWS = 20
 def heatmap_data(
     frame: pl.DataFrame, x: str, y: str, value: str, *, maximize: bool = True
 ) -> tuple[list[Any], list[Any], list[list[float | None]]]:
-    """Return ``(x values, y values, z rows)``: the best ``value`` per (x, y) cell, None if empty."""
+    """Return ``(x values, y values, z rows)``: the best ``value`` per cell, None if empty."""
     for name in (x, y, value):
         if name not in frame.columns:
             raise ConfigError(f"heatmap column {name!r} is not in the results ({frame.columns})")

@@ -74,7 +74,7 @@ def probabilistic_sharpe_ratio(
     return _NORMAL.cdf((sharpe - benchmark) * math.sqrt(observations - 1) / math.sqrt(spread))
 
 
-def deflated_sharpe_ratio(  # noqa: PLR0913 (the paper's five inputs)
+def deflated_sharpe_ratio(
     sharpe: float,
     *,
     observations: int,
@@ -155,7 +155,10 @@ def probability_of_backtest_overfitting(
         winner = int(np.argmax(_sharpe_columns(in_sample)))
         scores = _sharpe_columns(out_of_sample)
         # rank 1 = worst; ties share the average rank (the paper leaves ties unspecified)
-        rank = float(np.sum(scores < scores[winner])) + (float(np.sum(scores == scores[winner])) + 1) / 2
+        rank = (
+            float(np.sum(scores < scores[winner]))
+            + (float(np.sum(scores == scores[winner])) + 1) / 2
+        )
         relative = rank / (matrix.shape[1] + 1)
         logits.append(math.log(relative / (1.0 - relative)))
     values = np.asarray(logits, dtype=np.float64)
@@ -169,4 +172,5 @@ def _sharpe_columns(block: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     mean = block.mean(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         sharpe = np.where(deviation > 0.0, mean / deviation, np.sign(mean) * np.inf)
-    return np.nan_to_num(sharpe, nan=0.0)
+    cleaned: npt.NDArray[np.float64] = np.nan_to_num(sharpe, nan=0.0)
+    return cleaned

@@ -34,7 +34,7 @@ __all__ = ["WalkForwardResult", "WalkForwardWindow", "walk_forward", "walk_forwa
 
 @dataclass(frozen=True, slots=True)
 class WalkForwardWindow:
-    """Bar-time indices of one window: in-sample ``[start, split)``, out-of-sample ``[split, end)``."""
+    """Bar-time indices of a window: in-sample ``[start, split)``, test ``[split, end)``."""
 
     start: int
     split: int
@@ -47,7 +47,9 @@ def walk_forward_windows(bar_times: int, config: WalkForwardConfig) -> list[Walk
     split = config.in_sample
     while split < bar_times:
         start = 0 if config.anchored else split - config.in_sample
-        windows.append(WalkForwardWindow(start, split, min(split + config.out_of_sample, bar_times)))
+        windows.append(
+            WalkForwardWindow(start, split, min(split + config.out_of_sample, bar_times))
+        )
         split += config.out_of_sample
     if not windows:
         raise ConfigError(
@@ -74,7 +76,7 @@ class WalkForwardResult:
     interrupted: bool
 
 
-def walk_forward(  # noqa: PLR0913 (the analysis's inputs are independent)
+def walk_forward(
     bars: pl.DataFrame,
     strategy_class: StrategyClass,
     space: SearchSpace | Mapping[str, Sequence[Any]],
@@ -118,17 +120,30 @@ def walk_forward(  # noqa: PLR0913 (the analysis's inputs are independent)
             (tested,) = next(iter(runner.run([task])))
             piece = tested["equity"].with_columns(window=pl.lit(number))
             pieces.append(piece)
-            rows.append(_window_row(number, window, times, chosen, best["objective"], piece))
+            rows.append(
+                _window_row(
+                    number,
+                    window=window,
+                    times=times,
+                    chosen=chosen,
+                    in_sample=best["objective"],
+                    piece=piece,
+                )
+            )
     except KeyboardInterrupt:
         interrupted = True
     finally:
         runner.close()
     if not pieces:
-        raise ConfigError("the walk-forward analysis tested no window (interrupted or no candidate)")
+        raise ConfigError(
+            "the walk-forward analysis tested no window (interrupted or no candidate)"
+        )
     equity = _stitch(pieces, job.config.cash)
     metrics = compute_metrics(
         equity.select("ts", "equity"),
-        config=MetricsConfig(risk_free_rate=job.config.risk_free_rate, calendar=job.config.calendar),
+        config=MetricsConfig(
+            risk_free_rate=job.config.risk_free_rate, calendar=job.config.calendar
+        ),
     )
     return WalkForwardResult(
         windows=pl.DataFrame(rows).rename({"in_sample_objective": f"in_sample_{name}"}),
@@ -140,8 +155,9 @@ def walk_forward(  # noqa: PLR0913 (the analysis's inputs are independent)
     )
 
 
-def _window_row(  # noqa: PLR0913
+def _window_row(
     number: int,
+    *,
     window: WalkForwardWindow,
     times: np.ndarray,
     chosen: dict[str, Any],
@@ -149,7 +165,7 @@ def _window_row(  # noqa: PLR0913
     piece: pl.DataFrame,
 ) -> dict[str, Any]:
     growth = piece["equity"].to_numpy() / float(piece["base"][0])
-    returns = np.diff(np.concatenate([[1.0], growth]))  / np.concatenate([[1.0], growth[:-1]])
+    returns = np.diff(np.concatenate([[1.0], growth])) / np.concatenate([[1.0], growth[:-1]])
     deviation = float(returns.std())
     peak = np.maximum.accumulate(np.concatenate([[1.0], growth]))
     return {

@@ -59,7 +59,9 @@ def test_grid_skips_candidates_the_parameters_refuse() -> None:
 
 def test_extra_constraints_and_unknown_names() -> None:
     space = SearchSpace(
-        SmaCrossover.Parameters, GRID, constraints=[lambda values: values["slow"] >= 3 * values["fast"]]
+        SmaCrossover.Parameters,
+        GRID,
+        constraints=[lambda values: values["slow"] >= 3 * values["fast"]],
     )
 
     assert {"fast": 20, "slow": 30} not in space.grid_candidates()
@@ -95,7 +97,10 @@ def test_grid_results_are_sorted_by_objective_and_match_a_lone_rerun(bars: pl.Da
 
 def test_drawdown_is_minimised_by_default(bars: pl.DataFrame) -> None:
     result = optimize(
-        bars, SmaCrossover, GRID, OptimizeConfig(backend="serial", objective="max_drawdown"),
+        bars,
+        SmaCrossover,
+        GRID,
+        OptimizeConfig(backend="serial", objective="max_drawdown"),
         backtest=CONFIG,
     )
 
@@ -124,7 +129,9 @@ def test_unknown_metric_objective_is_refused(bars: pl.DataFrame) -> None:
 
 
 def test_optuna_search_is_seeded_and_respects_constraints(bars: pl.DataFrame) -> None:
-    config = OptimizeConfig(backend="serial", method=SearchMethod.OPTUNA, trials=12, batch=4, seed=9)
+    config = OptimizeConfig(
+        backend="serial", method=SearchMethod.OPTUNA, trials=12, batch=4, seed=9
+    )
     grid = {"fast": list(range(2, 40, 2)), "slow": list(range(10, 100, 10))}
 
     first = optimize(bars, SmaCrossover, grid, config, backtest=CONFIG)
@@ -142,7 +149,8 @@ def test_heatmap_holds_the_best_objective_per_cell(bars: pl.DataFrame, tmp_path:
     xs, ys, grid = heatmap_data(result.frame, "fast", "slow", "objective")
     written = write_optimization_report(result, tmp_path / "optimise.html")
 
-    assert xs == [5, 10, 20] and ys == [10, 30, 60]
+    assert xs == [5, 10, 20]
+    assert ys == [10, 30, 60]
     assert grid[0][1] is None  # fast 10, slow 10 was never admitted
     expected = result.frame.filter((pl.col("fast") == 20) & (pl.col("slow") == 60))["objective"][0]
     assert grid[2][2] == expected

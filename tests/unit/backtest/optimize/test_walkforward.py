@@ -70,7 +70,9 @@ def test_each_window_picks_its_in_sample_best_and_the_equity_is_stitched(
         assert row["out_of_sample_start"] == times[split]
         # the test run: warm-up bars before the split, then the out-of-sample bars
         warmup = SmaCrossover(**expected.best).warmup_bars()
-        alone = Backtest(bars.slice(split - warmup, warmup + 200), SmaCrossover(**expected.best), CONFIG).run()
+        alone = Backtest(
+            bars.slice(split - warmup, warmup + 200), SmaCrossover(**expected.best), CONFIG
+        ).run()
         growth = alone.equity["equity"][-1] / alone.equity["equity"][warmup - 1]
         assert row["total_return"] == pytest.approx(growth - 1.0, rel=1e-12)
     assert result.equity.height == 600
