@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import backtest_suite, data_suite, indicators_suite
+from bench import backtest_suite, data_suite, indicators_suite, research_suite
 from bench.harness import (
     ERROR_MARKER,
     REPO_ROOT,
@@ -33,7 +33,12 @@ from bench.harness import (
     write_json,
 )
 
-SUITES: tuple[Suite, ...] = (data_suite.SUITE, *indicators_suite.SUITES, backtest_suite.SUITE)
+SUITES: tuple[Suite, ...] = (
+    data_suite.SUITE,
+    *indicators_suite.SUITES,
+    backtest_suite.SUITE,
+    research_suite.SUITE,
+)
 """Every registered suite, in the order they run."""
 
 
