@@ -9,12 +9,14 @@ then stops the workers itself.
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import multiprocessing
 import os
 import shutil
 import signal
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -80,45 +82,96 @@ class SerialRunner(_Closing):
 
 
 _WORKER_STATE: dict[str, Any] = {}
+_POOLS: dict[int, Pool] = {}
 
 
-def _initialise_worker(bars_path: str, payload: bytes) -> None:
-    """Load the bars and the job once per worker process; leave Ctrl-C to the parent."""
+def _ignore_interrupts() -> None:
+    """Leave Ctrl-C to the parent, which stops the workers itself."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER_STATE["bars"] = pl.read_parquet(bars_path)
-    _WORKER_STATE["job"] = decode_job(payload)
 
 
-def _evaluate_in_worker(task: Task) -> list[Row]:
+def _evaluate_in_worker(item: tuple[str, str, bytes, Task]) -> list[Row]:
+    """Run a task; read the search's bars and job only when this worker first meets it."""
+    search, bars_path, payload, task = item
+    if _WORKER_STATE.get("search") != search:
+        _WORKER_STATE["bars"] = pl.read_parquet(bars_path)
+        _WORKER_STATE["job"] = decode_job(payload)
+        _WORKER_STATE["search"] = search
     return evaluate(_WORKER_STATE["job"], _WORKER_STATE["bars"], task)
 
 
+def _process_context() -> multiprocessing.context.BaseContext:
+    """Return the fork-server context, its server preloaded with the backtest code.
+
+    The server is a fresh single-threaded process (so no Polars thread pool is forked); it
+    imports quantstrata once and forks every worker from there, which starts workers far
+    faster than ``spawn`` (one import per worker). Platforms without it fall back to spawn.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
+
+
+def _shared_pool(workers: int) -> Pool:
+    """Return this process's pool of ``workers`` processes, starting it on first use.
+
+    Pools outlive one search (like joblib's reusable executor), so later searches and every
+    walk-forward window skip the workers' start-up and their compiled kernels stay warm.
+    """
+    pool = _POOLS.get(workers)
+    if pool is None:
+        pool = _process_context().Pool(workers, initializer=_ignore_interrupts)
+        _POOLS[workers] = pool
+    return pool
+
+
+def _discard_pool(workers: int) -> None:
+    pool = _POOLS.pop(workers, None)
+    if pool is not None:
+        pool.terminate()
+        pool.join()
+
+
+@atexit.register
+def _close_pools() -> None:
+    for workers in list(_POOLS):
+        _discard_pool(workers)
+
+
 class LocalRunner(_Closing):
-    """Run tasks on ``workers`` local processes (spawned, so no fork of Polars' threads)."""
+    """Run tasks on ``workers`` local processes forked from a clean fork server.
+
+    The bars are written once to a temporary uncompressed Parquet file; each task names the
+    file, and a worker reads it (and unpickles the job) only on its first task of the search.
+    """
 
     def __init__(self, payload: bytes, bars: pl.DataFrame, workers: int | None = None) -> None:
-        """Write the bars to a temporary Parquet file and start the workers, which read it once."""
+        """Write the bars where the workers will read them and make sure the pool runs."""
         self.workers = workers if workers is not None else default_workers()
         self._directory = Path(tempfile.mkdtemp(prefix="quantstrata-optimize-"))
-        path = self._directory / "bars.parquet"
-        bars.write_parquet(path, compression="uncompressed", statistics=False)
-        context = multiprocessing.get_context("spawn")
-        self._pool: Pool | None = context.Pool(
-            self.workers, initializer=_initialise_worker, initargs=(str(path), payload)
-        )
+        self._path = str(self._directory / "bars.parquet")
+        bars.write_parquet(self._path, compression="uncompressed", statistics=False)
+        self._payload = payload
+        self._search = uuid.uuid4().hex
+        _shared_pool(self.workers)
 
     def run(self, tasks: list[Task]) -> Iterator[list[Row]]:
-        """Yield each task's rows as its worker finishes it."""
-        if self._pool is None:
-            return
-        yield from self._pool.imap_unordered(_evaluate_in_worker, tasks)
+        """Yield each task's rows as its worker finishes it.
+
+        Anything that stops the iteration early (Ctrl-C, a failing task, an abandoned
+        generator) terminates the pool at once, so no worker keeps running a dead search.
+        """
+        items = [(self._search, self._path, self._payload, task) for task in tasks]
+        try:
+            yield from _shared_pool(self.workers).imap_unordered(_evaluate_in_worker, items)
+        except BaseException:
+            _discard_pool(self.workers)
+            raise
 
     def close(self) -> None:
-        """Stop the workers at once (a Ctrl-C must not wait for running tasks), drop the file."""
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
+        """Remove the bars file; the pool stays for the next search."""
         shutil.rmtree(self._directory, ignore_errors=True)
 
 

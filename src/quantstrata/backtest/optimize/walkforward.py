@@ -117,7 +117,7 @@ def walk_forward(
                 end=int(times[window.end]) if window.end < times.size else None,
                 equity_from=int(times[window.split]),
             )
-            (tested,) = next(iter(runner.run([task])))
+            (tested,) = [row for rows in runner.run([task]) for row in rows]
             piece = tested["equity"].with_columns(window=pl.lit(number))
             pieces.append(piece)
             rows.append(
