@@ -9,7 +9,7 @@ A Ctrl-C while waiting stops the search and keeps every row already computed.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,8 +162,3 @@ def rank_rows(rows: list[Row], names: list[str], maximize: bool) -> pl.DataFrame
         .sort(["_undefined", "objective", "trial"], descending=[False, maximize, False])
         .drop("_undefined")
     )
-
-
-def iterate_rows(outcome: SearchOutcome) -> Iterator[Row]:
-    """Yield the outcome's rows in trial order."""
-    yield from outcome.rows

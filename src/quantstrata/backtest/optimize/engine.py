@@ -12,6 +12,7 @@ processes and Dask run the same task function on the same bars.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ from quantstrata.backtest.optimize._tasks import (
 )
 from quantstrata.backtest.optimize.config import Backend, OptimizeConfig
 from quantstrata.backtest.optimize.space import Constraint, SearchSpace
+from quantstrata.backtest.optimize.statistics import deflated_sharpe_ratio, sharpe_moments
 from quantstrata.backtest.results import BacktestResult
 from quantstrata.core.errors import ConfigError
 from quantstrata.strategy.event import EventStrategy
@@ -74,6 +76,26 @@ class OptimizationResult:
     def rerun_best(self, bars: pl.DataFrame) -> BacktestResult:
         """Run the best candidate alone on ``bars`` with the search's backtest settings."""
         return Backtest(bars, self.best_strategy(), self.backtest).run()
+
+    def deflated_sharpe(self, bars: pl.DataFrame) -> float:
+        """Return the Deflated Sharpe Ratio of the best candidate, deflated by this search.
+
+        The trials are every evaluated candidate; their Sharpe ratios' variance and the best
+        run's return moments are taken per bar (annual Sharpe ratios ÷ √periods per year).
+        """
+        best = self.rerun_best(bars)
+        returns = best.equity["equity"].pct_change().drop_nulls().to_numpy()
+        sharpe, skewness, kurtosis, observations = sharpe_moments(returns)
+        annual = self.frame["sharpe"].drop_nans().drop_nulls().to_numpy()
+        per_bar = annual / math.sqrt(best.metrics.periods_per_year)
+        return deflated_sharpe_ratio(
+            sharpe,
+            observations=observations,
+            trials=max(1, int(per_bar.size)),
+            variance=float(per_bar.var()) if per_bar.size > 1 else 0.0,
+            skewness=skewness,
+            kurtosis=kurtosis,
+        )
 
 
 def resolve_space(

@@ -160,3 +160,20 @@ def test_heatmap_holds_the_best_objective_per_cell(bars: pl.DataFrame, tmp_path:
     assert figure["data"][0]["type"] == "heatmap"
     assert [row[2] for row in figure["data"][0]["z"]][2] == pytest.approx(expected)
     assert not math.isnan(expected)
+
+
+def test_deflated_sharpe_of_a_sweep_uses_every_trial(bars: pl.DataFrame) -> None:
+    result = optimize(bars, SmaCrossover, GRID, SERIAL, backtest=CONFIG)
+    narrower = optimize(
+        bars,
+        SmaCrossover,
+        {"fast": [result.best["fast"]], "slow": [result.best["slow"]]},
+        SERIAL,
+        backtest=CONFIG,
+    )
+
+    deflated = result.deflated_sharpe(bars)
+
+    assert 0.0 <= deflated <= 1.0
+    # one trial deflates nothing: the same best run scores higher when it was the only one
+    assert narrower.deflated_sharpe(bars) > deflated
