@@ -6,7 +6,8 @@
   windows, stitch the out-of-sample equity.
 - :mod:`~quantstrata.backtest.optimize.statistics`: the Deflated Sharpe Ratio and the
   Probability of Backtest Overfitting.
-- :func:`write_optimization_report`: the ranked table and parameter heatmaps as HTML.
+- :func:`~quantstrata.backtest.optimize.report.write_optimization_report`: the ranked table
+  and parameter heatmaps as HTML (needs Plotly, the ``report`` extra).
 """
 
 from quantstrata.backtest.optimize.config import (
@@ -17,6 +18,7 @@ from quantstrata.backtest.optimize.config import (
 )
 from quantstrata.backtest.optimize.engine import OptimizationResult, optimize
 from quantstrata.backtest.optimize.space import SearchSpace, parse_range
+from quantstrata.backtest.optimize.walkforward import WalkForwardResult, walk_forward
 
 __all__ = [
     "Backend",
@@ -25,6 +27,8 @@ __all__ = [
     "SearchMethod",
     "SearchSpace",
     "WalkForwardConfig",
+    "WalkForwardResult",
     "optimize",
     "parse_range",
+    "walk_forward",
 ]
