@@ -20,7 +20,14 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import backtest_suite, data_suite, indicators_suite, live_suite, stream_suite
+from bench import (
+    backtest_suite,
+    data_suite,
+    indicators_suite,
+    live_suite,
+    research_suite,
+    stream_suite,
+)
 from bench.harness import (
     ERROR_MARKER,
     REPO_ROOT,
@@ -39,6 +46,7 @@ SUITES: tuple[Suite, ...] = (
     backtest_suite.SUITE,
     live_suite.SUITE,
     stream_suite.SUITE,
+    research_suite.SUITE,
 )
 """Every registered suite, in the order they run."""
 

@@ -14,6 +14,7 @@ from quantstrata.cli import backtest as backtest_command
 from quantstrata.cli import data as data_commands
 from quantstrata.cli import demo as demo_command
 from quantstrata.cli import live as live_commands
+from quantstrata.cli import optimize as optimize_command
 from quantstrata.cli import stream as stream_command
 from quantstrata.cli import venue as venue_commands
 from quantstrata.cli._render import make_console
@@ -35,6 +36,7 @@ app.command(name="backtest")(backtest_command.backtest)
 app.command(name="live")(live_commands.live)
 app.command(name="status")(live_commands.status)
 app.command(name="stream")(stream_command.stream)
+app.command(name="optimize")(optimize_command.optimize)
 
 
 @app.callback()

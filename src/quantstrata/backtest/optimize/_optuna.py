@@ -1,0 +1,99 @@
+"""Model-based search with Optuna's ask-and-tell interface (TPE sampler, seeded).
+
+Each listed grid becomes an Optuna distribution: evenly spaced integers an
+``IntDistribution`` with that step, other lists a ``CategoricalDistribution``; a sampled
+parameter without a list is drawn between its declared bounds. A suggestion the strategy's
+Parameters or a constraint refuse is told as failed and not run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import optuna
+
+from quantstrata.backtest.optimize._tasks import MINIMISED_METRICS, Row
+from quantstrata.backtest.optimize.config import OptimizeConfig
+from quantstrata.backtest.optimize.space import Candidate, SearchSpace
+from quantstrata.strategy.parameters import ParameterSpec
+
+__all__ = ["OptunaProposer"]
+
+
+class OptunaProposer:
+    """Ask Optuna for candidates the space admits, and tell it their objectives."""
+
+    def __init__(self, space: SearchSpace, config: OptimizeConfig) -> None:
+        """Create a seeded in-memory study in the configured direction."""
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        maximize = (
+            config.maximize
+            if config.maximize is not None
+            else config.objective not in MINIMISED_METRICS
+        )
+        self._study = optuna.create_study(
+            direction="maximize" if maximize else "minimize",
+            sampler=optuna.samplers.TPESampler(seed=config.seed),
+        )
+        specs = space.specs
+        self._space = space
+        self._distributions = {
+            name: _distribution(specs[name], space.grid.get(name)) for name in space.names
+        }
+        self._asked: dict[int, optuna.trial.Trial] = {}
+        self._next_trial = 0
+
+    def ask(self, count: int) -> tuple[list[int], list[Candidate]]:
+        """Return up to ``count`` admitted candidates with their trial numbers."""
+        trials: list[int] = []
+        candidates: list[Candidate] = []
+        attempts = 0
+        while len(candidates) < count and attempts < 50 * count:
+            attempts += 1
+            trial = self._study.ask(self._distributions)
+            candidate = dict(trial.params)
+            if not self._space.admits(candidate):
+                self._study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                continue
+            number = self._next_trial
+            self._next_trial += 1
+            self._asked[number] = trial
+            trials.append(number)
+            candidates.append(candidate)
+        return trials, candidates
+
+    def tell(self, rows: list[Row]) -> None:
+        """Report each row's objective (NaN as a failed trial), in trial order."""
+        for row in sorted(rows, key=lambda item: int(item["trial"])):
+            trial = self._asked.pop(int(row["trial"]))
+            value = float(row["objective"])
+            if math.isnan(value):
+                self._study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            else:
+                self._study.tell(trial, value)
+
+
+def _distribution(
+    spec: ParameterSpec, values: Sequence[Any] | None
+) -> optuna.distributions.BaseDistribution:
+    if values is not None:
+        ordered = sorted(set(values)) if all(_is_int(value) for value in values) else None
+        if ordered is not None and len(ordered) > 1:
+            steps = {b - a for a, b in itertools.pairwise(ordered)}
+            if len(steps) == 1:
+                return optuna.distributions.IntDistribution(
+                    ordered[0], ordered[-1], step=steps.pop()
+                )
+        return optuna.distributions.CategoricalDistribution(list(values))
+    if spec.choices is not None:
+        return optuna.distributions.CategoricalDistribution(list(spec.choices))
+    if spec.type is int:
+        return optuna.distributions.IntDistribution(int(spec.lower or 0), int(spec.upper or 0))
+    return optuna.distributions.FloatDistribution(float(spec.lower or 0), float(spec.upper or 0))
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
