@@ -2,18 +2,19 @@
 
 :class:`VenueBook` accepts orders, cancels them and matches the working ones against each new
 bar with the shared :class:`~quantstrata.execution.FillModel`, the way the backtester's event
-loop does (symbols in sorted order, orders oldest first; ``DAY`` orders expire at a new
-session, ``IOC`` rests are cancelled, ``reduce_only`` and the no-short rule cap the quantity
-and cancel the rest). Orders change only by applying events and positions only by applying
-fills; every change is returned as the venue's :data:`~quantstrata.model.orders.OrderEvent`
-for the stream, and remembered as changed for the state file.
+loop does (symbols in sorted order, orders oldest first; ``DAY`` orders work through the UTC
+day in which their deciding bar closes, ``IOC`` rests are cancelled, ``reduce_only`` and the
+no-short rule cap the quantity and cancel the rest). Orders change only by applying events and
+positions only by applying fills; every change is returned as the venue's
+:data:`~quantstrata.model.orders.OrderEvent` for the stream, and remembered as changed for the
+state file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from quantstrata.execution import FillConfig, FillModel, FillResult, WorkingOrder
 from quantstrata.model.bar import Bar
@@ -80,9 +81,17 @@ class _Changes:
 class VenueBook:
     """Cash, positions, orders, fills and working orders of the venue's one account."""
 
-    def __init__(self, config: VenueConfig, symbols: Iterable[str]) -> None:
-        """Start flat with the configured cash; only ``symbols`` can be traded."""
+    def __init__(
+        self, config: VenueConfig, symbols: Iterable[str], bar_length: timedelta = timedelta(0)
+    ) -> None:
+        """Start flat with the configured cash; only ``symbols`` can be traded.
+
+        ``bar_length`` is the replayed bars' interval: a DAY order works through the UTC day in
+        which the bar that decided it closes (its open time plus ``bar_length``), as in the
+        backtest without a calendar.
+        """
         self.config = config
+        self.bar_length = bar_length
         self.symbols = frozenset(Symbol(symbol) for symbol in symbols)
         self.cash = config.cash
         self.positions: dict[Symbol, Position] = {}
@@ -149,7 +158,7 @@ class VenueBook:
             trail_amount=request.trail_amount,
             trail_percent=request.trail_percent,
         )
-        entry = WorkingEntry(order_id, state, now.date())
+        entry = WorkingEntry(order_id, state, (now + self.bar_length).date())
         self.working.append(entry)
         events: list[OrderEvent] = [accepted]
         bar = self.latest.get(request.symbol)
