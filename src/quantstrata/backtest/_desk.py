@@ -187,15 +187,7 @@ class OrderDesk:
 
     def _open(self, order_id: ClientOrderId, request: OrderRequest) -> _Working:
         self.create(order_id, request, self.now)
-        state = WorkingOrder(
-            side=request.side,
-            quantity=request.quantity,
-            order_type=request.order_type,
-            limit_price=request.limit_price,
-            stop_price=request.stop_price,
-            trail_amount=request.trail_amount,
-            trail_percent=request.trail_percent,
-        )
+        state = WorkingOrder.from_request(request)
         column = self.symbol_index(request.symbol)
         item = _Working(order_id, column, state, self._expiry(request, column), ids=(order_id,))
         self.working.append(item)

@@ -16,6 +16,7 @@ from quantstrata.core.errors import ConfigError
 from quantstrata.execution import _nb
 from quantstrata.model.orders.enums import OrderSide, OrderType
 from quantstrata.model.orders.fill import Liquidity
+from quantstrata.model.orders.request import OrderRequest
 
 __all__ = [
     "BracketLeg",
@@ -112,6 +113,19 @@ class WorkingOrder:
             raise ConfigError(f"filled_quantity must be >= 0, got {self.filled_quantity!r}")
         if not (math.isfinite(self.fee_basis) and self.fee_basis >= 0):
             raise ConfigError(f"fee_basis must be >= 0, got {self.fee_basis!r}")
+
+    @classmethod
+    def from_request(cls, request: OrderRequest) -> WorkingOrder:
+        """Start working ``request`` (already checked by its constructor): nothing filled yet."""
+        return cls(
+            side=request.side,
+            quantity=request.quantity,
+            order_type=request.order_type,
+            limit_price=request.limit_price,
+            stop_price=request.stop_price,
+            trail_amount=request.trail_amount,
+            trail_percent=request.trail_percent,
+        )
 
     @property
     def trailing_stop(self) -> float | None:

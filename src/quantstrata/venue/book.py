@@ -149,15 +149,7 @@ class VenueBook:
         self.by_venue_id[venue_id] = order_id
         accepted = Accepted(order_id, now, venue_id)
         order = self._apply(accepted)
-        state = WorkingOrder(
-            side=request.side,
-            quantity=request.quantity,
-            order_type=request.order_type,
-            limit_price=request.limit_price,
-            stop_price=request.stop_price,
-            trail_amount=request.trail_amount,
-            trail_percent=request.trail_percent,
-        )
+        state = WorkingOrder.from_request(request)
         entry = WorkingEntry(order_id, state, (now + self.bar_length).date())
         self.working.append(entry)
         events: list[OrderEvent] = [accepted]

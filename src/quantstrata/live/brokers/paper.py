@@ -131,7 +131,7 @@ class PaperBroker:
             venue_order_id=VenueOrderId(f"paper-{len(self._orders) + 1}"),
             request=request,
             status=OrderStatus.PENDING,
-            working=_working(request),
+            working=WorkingOrder.from_request(request),
             after=None if last is None else last.ts,
             updated_at=self.clock.now(),
         )
@@ -244,15 +244,3 @@ class PaperBroker:
         entry.working = None
         entry.updated_at = max(entry.updated_at, self.clock.now())
         self._queue.put_nowait(Cancelled(entry.order_id, entry.updated_at, reason))
-
-
-def _working(request: OrderRequest) -> WorkingOrder:
-    return WorkingOrder(
-        side=request.side,
-        quantity=request.quantity,
-        order_type=request.order_type,
-        limit_price=request.limit_price,
-        stop_price=request.stop_price,
-        trail_amount=request.trail_amount,
-        trail_percent=request.trail_percent,
-    )
