@@ -8,7 +8,6 @@ and order manager as every other order. Nothing here talks to a broker.
 
 from __future__ import annotations
 
-import logging
 import math
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -19,6 +18,7 @@ from typing import Any, Protocol
 import polars as pl
 
 from quantstrata.core.errors import ConfigError, UnknownSymbolError
+from quantstrata.core.logging import get_logger
 from quantstrata.model.bar import BAR_SCHEMA, Bar
 from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.orders import Bracket, OneCancelsOther, Order, OrderRequest
@@ -26,7 +26,7 @@ from quantstrata.strategy.declared import StreamingIndicatorHandle
 
 __all__ = ["AccountView", "Intents", "LiveContext"]
 
-_LOGGER = logging.getLogger("quantstrata.live.strategy")
+_LOGGER = get_logger("live.strategy")
 
 
 class AccountView(Protocol):

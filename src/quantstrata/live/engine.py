@@ -25,7 +25,6 @@ from datetime import datetime
 
 from quantstrata.core.clock import Clock, LiveClock
 from quantstrata.core.errors import ConfigError
-from quantstrata.core.logging import get_logger
 from quantstrata.core.secrets import Secret
 from quantstrata.execution.risk import RiskEngine, RiskViolation
 from quantstrata.execution.targets import TargetBook, orders_for_targets
@@ -56,8 +55,6 @@ from quantstrata.strategy.event import EventStrategy
 from quantstrata.strategy.signal import SignalStrategy
 
 __all__ = ["Live", "LiveSummary"]
-
-_LOG = get_logger("live")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +106,7 @@ class Live:
         journal: Journal | None = None,
         alert_sinks: Sequence[AlertSink] | None = None,
     ) -> None:
-        """Check the inputs; nothing connects until :meth:`run`."""
+        """Check the inputs and open the journal; nothing else connects until :meth:`run`."""
         if not isinstance(config, LiveConfig):
             raise ConfigError(f"config must be a LiveConfig, got {type(config).__name__}")
         self.strategy = strategy
@@ -199,7 +196,7 @@ class Live:
             self.manager.set_cash(account.cash, f"start-up: {self.broker.name} cash")
         await self._reconcile()
         self.runner.start()
-        if self.config.warm_up and self.strategy.warmup_bars() > 0:
+        if self.config.warm_up:
             history = await self.feed.history(
                 self.config.symbols,
                 Interval.parse(self.config.interval),
