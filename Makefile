@@ -48,8 +48,9 @@ typecheck: $(STAMP_DEV)
 architecture: $(STAMP_DEV)
 	$(BIN)/lint-imports
 
+# Two workers (CI has two cores); a file's tests stay together, they share servers and fixtures.
 unit: $(STAMP_DEV) $(STAMP_BROWSER)
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15
 
 ## bench: speed and memory side by side with the peer libraries (not part of CI).
 ## pandas-ta has releases only for Python >= 3.12: `python -m bench indicators_pandas_ta` there.

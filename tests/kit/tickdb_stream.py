@@ -112,6 +112,15 @@ def check_bars(server: FakeTickDB, run: StreamRun, symbols: list[str]) -> dict[s
         assert len(times) == len(set(times)), f"duplicates for {symbol}"
         truth = server.truth(server.tape.symbols.index(symbol))
         expected = [bar for bar in truth if times[0] <= bar[0] <= times[-1]]
-        assert bars == expected, f"{symbol}: bars differ from the tape"
+        difference = _first_difference(bars, expected)
+        assert bars == expected, f"{symbol}: bars differ from the tape: {difference}"
         counts[symbol] = len(bars)
     return counts
+
+
+def _first_difference(got: list[tuple], expected: list[tuple]) -> str:
+    """Describe where ``got`` first departs from ``expected`` (for the failure message)."""
+    for index, (ours, theirs) in enumerate(zip(got, expected, strict=False)):
+        if ours != theirs:
+            return f"bar {index}: got {ours}, the tape has {theirs}"
+    return f"got {len(got)} bars, the tape has {len(expected)} over the same range"
