@@ -305,11 +305,8 @@ class FakeTickDB:
                 target = min(target, self.total_trades)
             while self.released < target:
                 upto = min(target, self.released + self.batch)
-                first_sent, self.released = self.released, upto
-                # Released before the sockets drain: a REST request served while they do must
-                # already count these trades (the stream has shown them, so the bars they close
-                # are closed for REST too).
-                await self._broadcast(first_sent, upto)
+                await self._broadcast(self.released, upto)
+                self.released = upto
             if self.total_trades is not None and self.released >= self.total_trades:
                 self.finished.set()
 

@@ -166,7 +166,9 @@ async def test_a_gap_is_backfilled_without_duplicates_or_holes():
         )
         await injected
     counters = run.stream.counters
-    assert counters.gaps >= 2 * len(SYMBOLS)  # first partial bar, then the outage, per symbol
+    # The outage leaves a gap per symbol; the first, partial bar adds one more unless the
+    # connection happened to open on a bar boundary, so only the outage's are certain.
+    assert counters.gaps >= len(SYMBOLS)
     assert counters.backfilled_bars > 0
     check_bars(server, run, SYMBOLS)
 
