@@ -27,6 +27,7 @@ checks the engine applies to every order a strategy submits:
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
@@ -94,7 +95,7 @@ class _Working:
     ids: tuple[ClientOrderId, ...] = field(default=())
 
 
-class OrderDesk:
+class OrderDesk(ABC):
     """Cash, positions, orders and the working-order book of one event-loop run."""
 
     bar: int
@@ -144,13 +145,13 @@ class OrderDesk:
         self.account[0] = value
 
     @property
+    @abstractmethod
     def now(self) -> datetime:
         """The current bar time (defined by the loop)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def symbol_index(self, symbol: str) -> int:
         """Return the column of ``symbol`` (defined by the loop)."""
-        raise NotImplementedError
 
     def new_order_id(self) -> ClientOrderId:
         """Return the next client order id."""
