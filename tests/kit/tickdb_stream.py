@@ -53,6 +53,11 @@ class StreamRun:
     error: BaseException | None = None
     alerts: list[str] = field(default_factory=list)
 
+    @property
+    def count(self) -> int:
+        """Return how many bars the consumer has taken so far, over every symbol."""
+        return sum(len(bars) for bars in self.bars.values())
+
 
 async def run_stream(
     server: FakeTickDB,
@@ -60,11 +65,15 @@ async def run_stream(
     *,
     until: Callable[[StreamRun], bool],
     timeout: float = 20.0,
-    consumer_delay: float = 0.0,
+    consumer_delay: float | Callable[[int], float] = 0.0,
     key: str | None = None,
     **overrides: Any,
 ) -> StreamRun:
-    """Stream from ``server`` until ``until(run)`` holds (or ``timeout``), then close."""
+    """Stream from ``server`` until ``until(run)`` holds (or ``timeout``), then close.
+
+    ``consumer_delay`` is the consumer's pause after each bar, or a function of the bars taken
+    so far that returns it (a consumer that is slow for a while, then catches up).
+    """
     rest = AsyncTickDBClient(Secret(server.api_key), config=rest_config(server))
     alerts: list[str] = []
     stream = TickDBStream(
@@ -83,8 +92,9 @@ async def run_stream(
                 run.bars.setdefault(bar.symbol, []).append(
                     (bar.ts_ms, bar.open, bar.high, bar.low, bar.close, bar.volume)
                 )
-                if consumer_delay:
-                    await asyncio.sleep(consumer_delay)
+                delay = consumer_delay(run.count) if callable(consumer_delay) else consumer_delay
+                if delay:
+                    await asyncio.sleep(delay)
         except Exception as error:  # noqa: BLE001 - handed to the test
             run.error = error
 

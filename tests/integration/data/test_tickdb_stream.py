@@ -8,9 +8,11 @@ from itertools import pairwise
 
 import pytest
 
-from quantstrata.data.stream import StreamClosedError
+from quantstrata.core.secrets import Secret
+from quantstrata.data.sources import AsyncTickDBClient
+from quantstrata.data.stream import StreamClosedError, TickDBStream
 from tests.kit.tickdb_server import FakeTickDB
-from tests.kit.tickdb_stream import StreamRun, check_bars, run_stream
+from tests.kit.tickdb_stream import StreamRun, check_bars, fast_config, rest_config, run_stream
 from tests.kit.tickdb_tape import Tape
 
 SYMBOLS = ["BTCUSDT", "700.HK"]
@@ -189,25 +191,50 @@ async def test_a_market_without_trades_is_not_a_gap():
 
 
 @pytest.mark.asyncio
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "known intermittent bug (issue #6, closing note of 2026-11-24): about 1 run in 10, after "
-        "an overflow and reconnect, the bar before the last delivered one is missing"
-    ),
-)
 async def test_a_slow_consumer_overflows_the_bounded_queue_then_catches_up():
-    with FakeTickDB(trades_per_second=300, batch=24) as server:  # bursts of 4 bars a symbol
+    # The consumer stalls 50 ms a bar for its first 12 bars (the queue of 2 overflows, whatever
+    # the machine's load), then keeps up; the stream reconnects and backfills the hole.
+    with FakeTickDB(trades_per_second=300) as server:
         run = await run_stream(
             server,
             SYMBOLS,
             until=lambda run: run.stream.counters.overflows >= 1 and _bars(40)(run),
-            consumer_delay=0.004,
+            consumer_delay=lambda taken: 0.05 if taken < 12 else 0.0,
             queue_size=2,
             overflow="reconnect",
             overflow_wait_seconds=0.001,
         )
     assert run.stream.counters.overflows >= 1
+    check_bars(server, run, SYMBOLS)
+
+
+@pytest.mark.asyncio
+async def test_closing_with_a_full_queue_still_hands_over_every_queued_bar():
+    with FakeTickDB(trades_per_second=300) as server:
+        rest = AsyncTickDBClient(Secret(server.api_key), config=rest_config(server))
+        stream = TickDBStream(
+            Secret(server.api_key),
+            SYMBOLS,
+            "1m",
+            rest.klines,
+            config=fast_config(server, queue_size=4, overflow_wait_seconds=30.0),
+        )
+        run = StreamRun(stream)
+        bars = stream.bars()
+        while run.count < 6:
+            bar = await anext(bars)
+            run.bars.setdefault(bar.symbol, []).append(
+                (bar.ts_ms, bar.open, bar.high, bar.low, bar.close, bar.volume)
+            )
+        while stream._queue.qsize() < 4:
+            await asyncio.sleep(0.01)
+        await stream.close()
+        async for bar in bars:
+            run.bars.setdefault(bar.symbol, []).append(
+                (bar.ts_ms, bar.open, bar.high, bar.low, bar.close, bar.volume)
+            )
+        await rest.close()
+    assert run.count == 10
     check_bars(server, run, SYMBOLS)
 
 

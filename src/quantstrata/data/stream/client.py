@@ -113,7 +113,11 @@ class TickDBStream:
         if self._task is None:
             self._task = asyncio.create_task(self._run())
         while True:
-            item = await self._queue.get()
+            # A closed stream hands over every bar it queued, then ends.
+            if self._finished and self._queue.empty():
+                item = None
+            else:
+                item = await self._queue.get()
             if item is None:
                 if self._failure is not None:
                     raise self._failure
@@ -306,9 +310,11 @@ class TickDBStream:
         if self._finished:
             return
         self._finished = self._closed = True
-        while self._queue.full():
-            self._queue.get_nowait()
-        self._queue.put_nowait(None)
+        # Wake a consumer waiting on an empty queue. A full queue needs no wake-up (the
+        # consumer sees the end once it has taken every bar), and dropping a queued bar to make
+        # room would leave a hole before the bars after it.
+        if not self._queue.full():
+            self._queue.put_nowait(None)
 
 
 def _handshake_refusal(error: InvalidStatus, now: datetime) -> Reconnect:
