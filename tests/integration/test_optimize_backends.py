@@ -145,3 +145,15 @@ def test_ctrl_c_stops_the_workers_and_returns_the_results_so_far(tmp_path: Path)
     word, interrupted, height, planned = output.split()
     assert (word, interrupted) == ("interrupted", "True")
     assert 0 < int(height) < int(planned) == 58 * 60
+
+
+def test_the_overfitting_pass_on_local_processes_equals_the_serial_one(bars: pl.DataFrame) -> None:
+    result = optimize(bars, SmaCrossover, GRID, OptimizeConfig(backend="serial"), backtest=CONFIG)
+
+    serial_pbo = result.overfitting(bars, partitions=4)
+    local_pbo = result.overfitting(
+        bars, partitions=4, config=OptimizeConfig(backend="local", workers=2)
+    )
+
+    assert local_pbo.pbo == serial_pbo.pbo
+    assert local_pbo.logits.tolist() == serial_pbo.logits.tolist()

@@ -105,6 +105,13 @@ def optimize(
     end: Annotated[datetime | None, typer.Option("--to", help="End, exclusive (UTC).")] = None,
     cash: Annotated[float, typer.Option("--cash")] = 100_000.0,
     commission: Annotated[float, typer.Option("--commission")] = 0.0,
+    pbo: Annotated[
+        int,
+        typer.Option(
+            "--pbo",
+            help="Partitions for the Probability of Backtest Overfitting (CSCV); 0 skips it.",
+        ),
+    ] = 0,
     report: Annotated[Path | None, typer.Option("--report", help="HTML report path.")] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write all results (.csv or .parquet).")
@@ -157,6 +164,14 @@ def optimize(
         _table(result.frame.head(_SHOWN_ROWS).select(shown), f"best by {result.objective}")
     )
     _write(result.frame, output, console)
+    if pbo and result.frame.height >= 2:
+        overfit = result.overfitting(loaded.bars, partitions=pbo, config=settings)
+        console.print(
+            f"deflated Sharpe ratio of the best: {result.deflated_sharpe(loaded.bars):.3f}; "
+            f"probability of backtest overfitting: {overfit.pbo:.2f} "
+            f"over {overfit.splits:,} splits",
+            highlight=False,
+        )
     if len(result.parameters) >= 2 and result.frame.height:
         written = write_optimization_report(result, report or DEFAULT_OPTIMIZE_REPORT)
         console.print(f"report written to {written.resolve()}", highlight=False, soft_wrap=True)

@@ -97,6 +97,29 @@ def test_walk_forward_option_prints_the_windows(
     assert "stitched out-of-sample equity" in printed
 
 
+def test_pbo_option_prints_the_sweeps_overfitting_statistics(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = ["optimize", STRATEGY, "--data", "SPX_1d", *YEARS, "--backend", "serial"]
+    grid = ["--grid", "fast=5:15:5", "--grid", "slow=20,40"]
+
+    code = main([*arguments, *grid, "--pbo", "4", "--report", str(tmp_path / "report.html")])
+
+    assert code == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out
+    bars = load_sample("SPX_1d").filter(pl.col("ts").dt.year().is_between(2012, 2015))
+    expected = optimize(
+        bars,
+        SmaCrossover,
+        {"fast": [5, 10, 15], "slow": [20, 40]},
+        OptimizeConfig(backend="serial"),
+        backtest=BacktestConfig(check_lookahead=False, calendar=sample_info("SPX_1d").calendar),
+    )
+    pbo = expected.overfitting(bars, partitions=4).pbo
+    assert f"probability of backtest overfitting: {pbo:.2f} over 6 splits" in printed
+    assert "deflated Sharpe ratio of the best:" in printed
+
+
 def test_unknown_grid_parameter_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["optimize", STRATEGY, "--grid", "speed=1,2", "--backend", "serial"])
 

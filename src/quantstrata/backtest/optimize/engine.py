@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from quantstrata.backtest.config import BacktestConfig
 from quantstrata.backtest.engine import Backtest
 from quantstrata.backtest.optimize._runners import DaskRunner, LocalRunner, Runner, SerialRunner
-from quantstrata.backtest.optimize._search import rank_rows, run_search
+from quantstrata.backtest.optimize._search import chunk, rank_rows, run_search
 from quantstrata.backtest.optimize._tasks import (
     METRIC_COLUMNS,
     MINIMISED_METRICS,
@@ -33,7 +34,12 @@ from quantstrata.backtest.optimize._tasks import (
 )
 from quantstrata.backtest.optimize.config import Backend, OptimizeConfig
 from quantstrata.backtest.optimize.space import Constraint, SearchSpace
-from quantstrata.backtest.optimize.statistics import deflated_sharpe_ratio, sharpe_moments
+from quantstrata.backtest.optimize.statistics import (
+    OverfittingProbability,
+    deflated_sharpe_ratio,
+    probability_of_backtest_overfitting,
+    sharpe_moments,
+)
 from quantstrata.backtest.results import BacktestResult
 from quantstrata.core.errors import ConfigError
 from quantstrata.strategy.event import EventStrategy
@@ -96,6 +102,43 @@ class OptimizationResult:
             skewness=skewness,
             kurtosis=kurtosis,
         )
+
+    def overfitting(
+        self, bars: pl.DataFrame, partitions: int = 16, config: OptimizeConfig | None = None
+    ) -> OverfittingProbability:
+        """Return the Probability of Backtest Overfitting of picking this search's best.
+
+        Every evaluated candidate runs again on ``bars`` (on ``config``'s backend; serial by
+        default) and its per-bar returns become one column of the T×N performance matrix that
+        :func:`probability_of_backtest_overfitting` cuts into ``partitions`` blocks (CSCV).
+        The search kept only metrics, since N equity curves of a large sweep do not fit in
+        memory alongside it; this pass holds them once.
+        """
+        if self.frame.height < 2:
+            raise ConfigError("the PBO compares candidates; the search evaluated fewer than 2")
+        settings = config if config is not None else OptimizeConfig(backend=Backend.SERIAL)
+        ordered = self.frame.sort("trial")
+        trials = [int(trial) for trial in ordered["trial"]]
+        candidates = [
+            {name: row[name] for name in self.parameters} for row in ordered.iter_rows(named=True)
+        ]
+        first = int(bars["ts"].dt.epoch("ns").to_numpy().min())
+        runner = open_runner(settings, Job(self.strategy_class, self.backtest, "sharpe"), bars)
+        try:
+            size = max(1, math.ceil(len(candidates) / (4 * runner.workers)))
+            tasks = [
+                replace(task, equity_from=first)
+                for task in chunk(trials, candidates, size, (None, None))
+            ]
+            rows = sorted(
+                (row for batch in runner.run(tasks) for row in batch),
+                key=lambda row: int(row["trial"]),
+            )
+        finally:
+            runner.close()
+        columns = [row["equity"]["equity"].to_numpy() for row in rows]
+        returns = [curve[1:] / curve[:-1] - 1.0 for curve in columns]
+        return probability_of_backtest_overfitting(np.column_stack(returns), partitions)
 
 
 def resolve_space(

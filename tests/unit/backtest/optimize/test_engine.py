@@ -7,6 +7,7 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -19,6 +20,7 @@ from quantstrata.backtest.optimize import (
     parse_range,
 )
 from quantstrata.backtest.optimize.report import heatmap_data, write_optimization_report
+from quantstrata.backtest.optimize.statistics import probability_of_backtest_overfitting
 from quantstrata.core.errors import ConfigError
 from quantstrata.data.synthetic import generate_bars
 from quantstrata.strategy.examples import SmaCrossover
@@ -177,3 +179,33 @@ def test_deflated_sharpe_of_a_sweep_uses_every_trial(bars: pl.DataFrame) -> None
     assert 0.0 <= deflated <= 1.0
     # one trial deflates nothing: the same best run scores higher when it was the only one
     assert narrower.deflated_sharpe(bars) > deflated
+
+
+def test_the_overfitting_probability_of_a_sweep_is_cscv_over_its_candidates_returns(
+    bars: pl.DataFrame,
+) -> None:
+    result = optimize(bars, SmaCrossover, GRID, OptimizeConfig(backend="serial"), backtest=CONFIG)
+
+    measured = result.overfitting(bars, partitions=6)
+
+    curves = [
+        Backtest(bars, SmaCrossover(**{name: row[name] for name in result.parameters}), CONFIG)
+        .run()
+        .equity["equity"]
+        .to_numpy()
+        for row in result.frame.sort("trial").iter_rows(named=True)
+    ]
+    matrix = np.column_stack([curve[1:] / curve[:-1] - 1.0 for curve in curves])
+    expected = probability_of_backtest_overfitting(matrix, partitions=6)
+    assert measured.splits == 20  # C(6, 3)
+    assert measured.pbo == expected.pbo
+    assert np.array_equal(measured.logits, expected.logits)
+
+
+def test_the_overfitting_probability_needs_two_candidates(bars: pl.DataFrame) -> None:
+    result = optimize(
+        bars, SmaCrossover, {"fast": [5], "slow": [20]}, OptimizeConfig(backend="serial")
+    )
+
+    with pytest.raises(ConfigError, match="fewer than 2"):
+        result.overfitting(bars)
