@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
+from websockets.exceptions import ConnectionClosed, ConnectionClosedOK, InvalidStatus, InvalidURI
 
 from quantstrata.core.clock import Clock, LiveClock, ns_from_datetime
 from quantstrata.core.errors import QuantstrataError
@@ -185,10 +185,13 @@ class TickDBStream:
         try:
             for frame in frames:
                 await socket.send(frame)
-            async for message in socket:
+            while True:
+                # Bytes, not text: orjson reads UTF-8 directly, without an interim str.
+                message = await socket.recv(decode=False)
                 closed = self._handle(message, loop.time())
                 if closed:
                     await self._deliver(closed)
+        except ConnectionClosedOK:
             return self._timer_decision or Reconnect(f"server closed ({socket.close_code})")
         except _Restart as restart:
             return restart.decision
@@ -225,13 +228,13 @@ class TickDBStream:
             return []
         closed: list[BuiltBar | Gap] = []
         builder = self.builder
+        add, aliases = builder.add, self._aliases
         for event in events:
             if type(event) is Trade:
-                self.session.on_data(now)
-                symbol = self._aliases.get(event.symbol) or self._alias(event.symbol)
-                closed += builder.add(
-                    symbol, event.timestamp_ms, event.price, event.quantity, event.key
-                )
+                symbol = aliases.get(event.symbol) or self._alias(event.symbol)
+                ended = add(symbol, event.timestamp_ms, event.price, event.quantity, event.key)
+                if ended:
+                    closed += ended
             elif isinstance(event, Pong):
                 self.session.on_pong()
             elif isinstance(event, Acknowledged):
@@ -243,6 +246,8 @@ class TickDBStream:
                 self._alert(f"TickDB refused {event.command}: {event.code} {event.message}")
             else:
                 self.session.on_data(now)
+        if events and type(events[0]) is Trade:
+            self.session.on_data(now)  # a trade frame holds only trades
         counters.duplicates, counters.late = builder.duplicates, builder.late
         return closed
 

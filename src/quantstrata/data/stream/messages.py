@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 try:  # orjson parses several times faster; the standard library is the fallback
     from orjson import loads as _orjson_loads
@@ -37,9 +37,12 @@ class MalformedFrame(ValueError):  # noqa: N818 - a frame, not an error of ours
     """A frame that is not valid JSON of a known shape."""
 
 
-@dataclass(frozen=True, slots=True)
-class Trade:
-    """One trade; ``key`` identifies it for de-duplication (the id, else its fields)."""
+class Trade(NamedTuple):
+    """One trade; ``key`` identifies it for de-duplication (the id, else its fields).
+
+    A named tuple rather than a frozen dataclass: it is built once per trade on the stream's hot
+    path, and a tuple is several times cheaper to build.
+    """
 
     symbol: str
     timestamp_ms: int
