@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 _MIN_SECRET_LENGTH = 4
+_MIDNIGHT = " 00:00:00"
 _TRADE_HEADINGS = (
     ("symbol", "Symbol"),
     ("direction", "Direction"),
@@ -198,7 +199,10 @@ def format_metric(name: str, value: object) -> str:
 def _column_text(trades: pl.DataFrame, name: str) -> list[str]:
     series = trades[name]
     if isinstance(series.dtype, pl.Datetime):
-        return time_labels(series)
+        labels = time_labels(series)
+        if all(label.endswith(_MIDNIGHT) for label in labels):  # daily bars: the date says it all
+            return [label.removesuffix(_MIDNIGHT) for label in labels]
+        return labels
     return [_trade_value(name, value) for value in series.to_list()]
 
 
