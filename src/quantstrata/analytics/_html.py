@@ -30,6 +30,7 @@ __all__ = [
     "side_by_side",
     "sparkline_indices",
     "sparkline_svg",
+    "table_html",
 ]
 
 SPARKLINE_POINTS = 300
@@ -106,6 +107,8 @@ def cell_text(value: object) -> str:
         return f"{value:,.6g}" if abs(value) < 1e15 else f"{value:.6e}"
     if isinstance(value, datetime):
         return format_moment(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
     return str(value)
 
 
@@ -157,6 +160,33 @@ def frame_html(frame: pl.DataFrame, *, rows: int = 10, identifier: str = "") -> 
     return (
         f'<table{_identified(identifier)} style="{_TABLE_STYLE}"><thead><tr>{heading}</tr></thead>'
         f"<tbody>{''.join(lines)}</tbody></table>"
+    )
+
+
+def table_html(
+    headings: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    numeric: Sequence[bool],
+    identifier: str = "",
+) -> str:
+    """Return a table of ready-made cell HTML (escape text cells first; SVG may go in as is)."""
+    styles = [_NUMBER_STYLE if is_number else _CELL_STYLE for is_number in numeric]
+    heading = "".join(
+        f'<th style="{style}">{escape(text)}</th>'
+        for text, style in zip(headings, styles, strict=True)
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td style="{style}">{cell}</td>' for cell, style in zip(row, styles, strict=True)
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return (
+        f'<table{_identified(identifier)} style="{_TABLE_STYLE}"><thead><tr>{heading}</tr></thead>'
+        f"<tbody>{body}</tbody></table>"
     )
 
 

@@ -14,7 +14,13 @@ from typing import Any
 import polars as pl
 
 from quantstrata.analytics._format import format_moment
-from quantstrata.analytics._html import card_html, cell_text, frame_html, sparkline_svg
+from quantstrata.analytics._html import (
+    card_html,
+    cell_text,
+    frame_html,
+    sparkline_svg,
+    table_html,
+)
 from quantstrata.core.errors import ConfigError
 
 __all__ = [
@@ -87,22 +93,23 @@ def bars_html(bars: pl.DataFrame, interval: str) -> str:
         series = bars.filter(pl.col("symbol") == symbol).sort("ts")
         close = series["close"]
         rows.append(
-            "<tr>"
-            f"<td>{escape(str(symbol))}</td>"
-            f'<td style="text-align:right">{series.height:,}</td>'
-            f"<td>{escape(format_moment(series['ts'][0]))}</td>"
-            f"<td>{escape(format_moment(series['ts'][-1]))}</td>"
-            f'<td style="text-align:right">{escape(cell_text(close[-1]))}</td>'
-            f"<td>{sparkline_svg(close.to_numpy(), width=140, height=28, label=str(symbol))}</td>"
-            "</tr>"
+            [
+                escape(str(symbol)),
+                f"{series.height:,}",
+                escape(format_moment(series["ts"][0])),
+                escape(format_moment(series["ts"][-1])),
+                escape(cell_text(close[-1])),
+                sparkline_svg(close.to_numpy(), width=140, height=28, label=str(symbol)),
+            ]
         )
     more = len(symbols) - SHOWN_SYMBOLS
     if more > 0:
-        rows.append(f'<tr><td colspan="6" style="color:#777">… {more:,} more symbols</td></tr>')
-    table = (
-        '<table id="symbols" style="border-collapse:collapse">'
-        "<thead><tr><th>symbol</th><th>bars</th><th>first (UTC)</th><th>last (UTC)</th>"
-        f"<th>last close</th><th>close</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        rows.append([f"… {more:,} more symbols", "", "", "", "", ""])
+    table = table_html(
+        ["symbol", "bars", "first (UTC)", "last (UTC)", "last close", "close"],
+        rows,
+        numeric=[False, True, False, False, True, False],
+        identifier="symbols",
     )
     title = f"BarFrame: {len(symbols):,} symbol{'s' if len(symbols) != 1 else ''}, {interval}"
     return card_html(

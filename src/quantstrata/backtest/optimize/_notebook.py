@@ -8,6 +8,7 @@ the one searched parameter) and the stitched equity coloured by window.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from quantstrata.analytics._html import (
@@ -70,10 +71,19 @@ def walk_forward_html(result: WalkForwardResult) -> str:
         status += " (interrupted)"
     return card_html(
         "WalkForwardResult: stitched out-of-sample run",
-        side_by_side(curve, metrics_html(result.metrics.to_dict())),
+        side_by_side(curve, metrics_html(_defined(result.metrics.to_dict()))),
         frame_html(result.windows, identifier="windows"),
         subtitle=f"{status}; .plot() draws the stitched equity by window",
     )
+
+
+def _defined(values: dict[str, Any]) -> dict[str, Any]:
+    """Drop the metrics a stitched curve cannot have (the trade statistics are all n/a)."""
+    return {
+        name: value
+        for name, value in values.items()
+        if value is not None and not (isinstance(value, float) and math.isnan(value))
+    }
 
 
 def plot_optimization(result: OptimizationResult, x: str | None, y: str | None) -> Any:
