@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -132,6 +133,7 @@ class _progress:  # noqa: N801 (a context manager used like a function)
                 TimeElapsedColumn(),
                 TextColumn("eta"),
                 TimeRemainingColumn(),
+                console=Console(stderr=True),  # results go to stdout, progress beside them
                 transient=False,
             )
             if config.progress
