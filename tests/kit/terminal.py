@@ -33,7 +33,7 @@ def run_in_terminal(arguments: list[str], *, timeout: float = 120.0) -> tuple[in
     environment["PYTHONPATH"] = os.pathsep.join(
         [str(_REPOSITORY / "src"), str(_REPOSITORY), environment.get("PYTHONPATH", "")]
     )
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and entry point
+    process = subprocess.Popen(
         [sys.executable, "-c", _ENTRY, *arguments],
         stdin=secondary,
         stdout=secondary,

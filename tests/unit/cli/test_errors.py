@@ -21,18 +21,17 @@ def _run(arguments: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int,
 
 
 @pytest.mark.parametrize(
-    ("arguments", "fragment", "hint"),
+    ("arguments", "expected"),
     [
-        (["data", "import", "nope.csv", "-i", "1d"], "nope.csv", "data validate"),
-        (["data", "show", "SPX", "-i", "1d"], "SPX", "data list"),
-        (["optimize", _STRATEGY, "--grid", "fast=a:b:c"], "'a:b:c'", "--help"),
-        (["optimize", _STRATEGY, "--grid", "fast=5", "--walk-forward", "x"], "IN:OUT", "--help"),
+        (["data", "import", "nope.csv", "-i", "1d"], ("nope.csv", "data validate")),
+        (["data", "show", "SPX", "-i", "1d"], ("SPX", "data list")),
+        (["optimize", _STRATEGY, "--grid", "fast=a:b:c"], ("'a:b:c'", "--help")),
+        (["optimize", _STRATEGY, "-g", "fast=5", "--walk-forward", "x"], ("IN:OUT", "--help")),
     ],
 )
 def test_a_failed_job_prints_one_error_line_and_one_hint(
     arguments: list[str],
-    fragment: str,
-    hint: str,
+    expected: tuple[str, str],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -40,6 +39,7 @@ def test_a_failed_job_prints_one_error_line_and_one_hint(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("QUANTSTRATA_CATALOG", str(tmp_path / "catalog"))
 
+    fragment, hint = expected
     code, lines = _run(arguments, capsys)
 
     assert code == 1
