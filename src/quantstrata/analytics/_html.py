@@ -104,7 +104,9 @@ def cell_text(value: object) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "n/a"
-        return f"{value:,.6g}" if abs(value) < 1e15 else f"{value:.6e}"
+        if abs(value) >= 1e15:
+            return f"{value:.6e}"
+        return f"{value:,.0f}" if abs(value) >= 1e6 else f"{value:,.6g}"  # volumes in full
     if isinstance(value, datetime):
         return format_moment(value)
     if isinstance(value, int) and not isinstance(value, bool):
