@@ -26,6 +26,7 @@ from quantstrata.core import (
     UnknownSymbolError,
 )
 from quantstrata.data import (
+    BarFrame,
     Catalog,
     generate_bars,
     import_file,
@@ -50,6 +51,7 @@ __all__ = [
     "BacktestConfig",
     "BacktestResult",
     "Bar",
+    "BarFrame",
     "BarValidationError",
     "Catalog",
     "CatalogConflictError",

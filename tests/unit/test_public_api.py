@@ -121,6 +121,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "BacktestConfig",
         "BacktestResult",
         "Bar",
+        "BarFrame",
         "BarValidationError",
         "Catalog",
         "CatalogConflictError",
@@ -203,6 +204,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "VenueOrderId",
     ),
     "quantstrata.data": (
+        "BarFrame",
         "Catalog",
         "CatalogConfig",
         "FileLayout",

@@ -27,6 +27,7 @@ import polars as pl
 from quantstrata.analytics import _ratios
 from quantstrata.analytics._activity import exposure, read_positions, traded_notional
 from quantstrata.analytics._format import render_metrics
+from quantstrata.analytics._html import card_html, metrics_html
 from quantstrata.analytics._inputs import EquityCurve, read_equity, to_polars_frame
 from quantstrata.analytics._nb import max_drawdown_nb
 from quantstrata.analytics.annualization import (
@@ -113,6 +114,10 @@ class PerformanceMetrics:
     def __str__(self) -> str:
         """Show the metrics as an aligned two-column table."""
         return render_metrics(self.to_dict())
+
+    def _repr_html_(self) -> str:
+        """Show the metrics as an HTML table in a notebook (labels and formats as the report)."""
+        return card_html("Performance metrics", metrics_html(self.to_dict()))
 
 
 def compute_metrics(

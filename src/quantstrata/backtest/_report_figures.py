@@ -65,10 +65,16 @@ def price_figure(
             )
         )
     figure.add_traces(_trade_markers(trades))
+    # Marker traces make Plotly pad the autorange by 5 %; pin the axis to the bars instead.
+    span = time_labels(bars["ts"].gather([0, bars.height - 1])) if bars.height else None
     figure.update_layout(
         **_layout(f"{symbol}: price and trades", height=480),
         hovermode="closest",
-        xaxis={"rangeslider": {"visible": False}, "title": {"text": "time (UTC)"}},
+        xaxis={
+            "rangeslider": {"visible": False},
+            "title": {"text": "time (UTC)"},
+            **({"range": span} if span is not None and span[0] != span[1] else {}),
+        },
         yaxis={"title": {"text": "price"}},
     )
     return _to_json(figure)
@@ -108,7 +114,8 @@ def equity_figure(curve: pl.DataFrame, *, max_points: int) -> str:
         row=2,
         col=1,
     )
-    figure.update_layout(**_layout("Equity and drawdown", height=560), hovermode="x unified")
+    # The section heading names the chart; a title inside it would repeat the heading.
+    figure.update_layout(**_layout(None, height=540), hovermode="x unified")
     figure.update_yaxes(title_text="equity", row=1, col=1)
     figure.update_yaxes(title_text="drawdown (%)", row=2, col=1)
     figure.update_xaxes(title_text="time (UTC)", row=2, col=1)
@@ -124,7 +131,7 @@ def monthly_returns_figure(curve: pl.DataFrame) -> str:
         (int(year), int(month)): float(value) * 100.0 for year, month, value in table.iter_rows()
     }
     grid = [[cells.get((year, month)) for month in range(1, 13)] for year in years]
-    text = [["" if value is None else f"{value:.1f}" for value in row] for row in grid]
+    text = [["" if value is None else _one_place(value) for value in row] for row in grid]
     figure = go.Figure(
         go.Heatmap(
             z=grid,
@@ -142,7 +149,7 @@ def monthly_returns_figure(curve: pl.DataFrame) -> str:
         )
     )
     figure.update_layout(
-        **_layout("Monthly returns (%)", height=120 + 24 * len(years)),
+        **_layout(None, height=100 + 24 * len(years)),
         yaxis={"autorange": "reversed", "type": "category"},
         xaxis={"side": "top", "type": "category"},
     )
@@ -216,6 +223,12 @@ def _hover(trades: pl.DataFrame, side: str) -> list[str]:
     ]
 
 
+def _one_place(value: float) -> str:
+    """Format a percentage to one place, without the "-0.0" a tiny loss would round to."""
+    text = f"{value:.1f}"
+    return "0.0" if text == "-0.0" else text
+
+
 def _number(value: object) -> str:
     return "n/a" if not isinstance(value, int | float) else f"{value:,.6g}"
 
@@ -228,12 +241,14 @@ def _percent(value: object) -> str:
     return "n/a" if not isinstance(value, int | float) else f"{value * 100:+.2f} %"
 
 
-def _layout(title: str, *, height: int) -> dict[str, Any]:
+def _layout(title: str | None, *, height: int) -> dict[str, Any]:
+    """Return the shared layout; ``title=None`` for a chart its section heading already names."""
+    titled = {"title": {"text": title, "x": 0.0, "xanchor": "left"}} if title is not None else {}
     return {
-        "title": {"text": title, "x": 0.0, "xanchor": "left"},
+        **titled,
         "template": _TEMPLATE,
         "height": height,
-        "margin": {"l": 60, "r": 30, "t": 60, "b": 40},
+        "margin": {"l": 60, "r": 30, "t": 60 if title is not None else 40, "b": 40},
         "font": _FONT,
         "legend": {
             "orientation": "h",

@@ -28,6 +28,7 @@ table { border-collapse: collapse; font-size: 0.9rem; }
 th, td { padding: 0.2rem 0.6rem; border-bottom: 1px solid #eee; text-align: left; }
 table.metrics td, table.trades td { text-align: right; font-variant-numeric: tabular-nums; }
 table.trades td:nth-child(2), table.trades td:nth-child(3) { text-align: left; }
+table.trades td, table.trades th { white-space: nowrap; }
 table.key-value td { font-family: ui-monospace, Menlo, Consolas, monospace;
   word-break: break-all; }
 tr.gap td { text-align: center; color: #777; font-style: italic; }

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from html import escape
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from quantstrata.analytics.labels import PERCENT_METRICS, RATIO_METRICS, metric_label
+from quantstrata.analytics._format import format_duration as _duration
+from quantstrata.analytics._format import format_metric
+from quantstrata.analytics._format import format_moment as _moment
+from quantstrata.analytics.labels import metric_label
 from quantstrata.backtest._report_data import time_labels
 from quantstrata.core.secrets import MASK, Secret, looks_like_secret_name, redact
 
@@ -32,6 +35,7 @@ __all__ = [
 ]
 
 _MIN_SECRET_LENGTH = 4
+_MIDNIGHT = " 00:00:00"
 _TRADE_HEADINGS = (
     ("symbol", "Symbol"),
     ("direction", "Direction"),
@@ -170,35 +174,13 @@ def trades_html(trades: pl.DataFrame, rows: int) -> str:
     )
 
 
-def format_metric(name: str, value: object) -> str:
-    """Format one metric: fractions as percentages, ratios to two places, durations in days."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if isinstance(value, datetime):
-        return _moment(value)
-    if isinstance(value, timedelta):
-        return _duration(value)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if math.isinf(value):
-        return "∞" if value > 0 else "-∞"
-    if name in PERCENT_METRICS:
-        return f"{value * 100:.2f} %"
-    if name in RATIO_METRICS:
-        return f"{value:.2f}"
-    if name == "turnover":
-        return f"{value:.2f}×"
-    if name == "periods_per_year":
-        return f"{value:g}"
-    return f"{value:,.2f}"
-
-
 def _column_text(trades: pl.DataFrame, name: str) -> list[str]:
     series = trades[name]
     if isinstance(series.dtype, pl.Datetime):
-        return time_labels(series)
+        labels = time_labels(series)
+        if all(label.endswith(_MIDNIGHT) for label in labels):  # daily bars: the date says it all
+            return [label.removesuffix(_MIDNIGHT) for label in labels]
+        return labels
     return [_trade_value(name, value) for value in series.to_list()]
 
 
@@ -232,29 +214,6 @@ def _key_value_table(identifier: str, rows: Iterable[tuple[str, str]]) -> str:
         f"<tr><th>{escape(key)}</th><td>{escape(value)}</td></tr>" for key, value in rows
     )
     return f'<table id="{identifier}" class="key-value">\n<tbody>\n{body}\n</tbody>\n</table>'
-
-
-def _moment(value: object) -> str:
-    if not isinstance(value, datetime):
-        return str(value)
-    if value.tzinfo is None:
-        return value.isoformat(sep=" ")
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _duration(value: object) -> str:
-    if not isinstance(value, timedelta):
-        return str(value)
-    seconds = int(value.total_seconds())
-    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    clock = f"{hours:02d}:{rest // 60:02d}" + (f":{rest % 60:02d}" if rest % 60 else "")
-    if days and not rest and not hours:
-        return f"{sign}{days:,} day{'s' if days != 1 else ''}"
-    if days:
-        return f"{sign}{days:,} day{'s' if days != 1 else ''} {clock}"
-    return f"{sign}{clock}"
 
 
 def _is_nested(value: object) -> bool:

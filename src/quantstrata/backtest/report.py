@@ -189,7 +189,7 @@ def render_report(result: ReportableResult, *, config: ReportConfig | None = Non
         Section("prices", "Prices and trades", _price_figures(result, symbols, settings)),
         Section(
             "monthly-returns",
-            "Monthly returns",
+            "Monthly returns (%)",
             (Figure("monthly-returns-chart", figures.monthly_returns_figure(curve)),),
         ),
         Section("trades", "Trades", html=trades_html(result.trades, settings.trade_rows)),

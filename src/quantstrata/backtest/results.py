@@ -16,12 +16,14 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from quantstrata.analytics import MetricsConfig, PerformanceMetrics, compute_metrics
 from quantstrata.backtest._ledger import Ledger, marks
+from quantstrata.backtest._notebook import PlotKind, plot_result, result_html
 from quantstrata.backtest._results_nb import equity_curve_nb
 from quantstrata.backtest.record import RunRecord
 from quantstrata.backtest.trades import round_trips
@@ -55,6 +57,19 @@ class BacktestResult:
         """Write the self-contained HTML report to ``path`` and return where it is."""
         report = importlib.import_module("quantstrata.backtest.report")
         return Path(report.write_report(self, Path(path)))
+
+    def plot(self, kind: PlotKind = "equity", *, symbol: str | None = None) -> Any:
+        """Return a Plotly figure of the run (the report's charts); call ``.show()`` on it.
+
+        ``kind`` is ``"equity"`` (equity over drawdown), ``"price"`` (``symbol``'s prices
+        with a marker per trade entry and exit; default the first symbol) or ``"monthly"``
+        (the monthly returns heatmap).
+        """
+        return plot_result(self, kind, symbol)
+
+    def _repr_html_(self) -> str:
+        """Show the run in a notebook: summary, equity sparkline and the metrics table."""
+        return result_html(self)
 
     def summary(self) -> str:
         """Return a plain-text summary: what ran, on what, and the metrics table."""

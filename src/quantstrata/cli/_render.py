@@ -1,4 +1,4 @@
-"""Rich rendering shared by the commands: frames as tables, errors as one clear line."""
+"""Rich rendering shared by the commands: frames as tables, progress bars with an ETA."""
 
 from __future__ import annotations
 
@@ -7,9 +7,17 @@ from typing import Any
 
 import polars as pl
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
-__all__ = ["format_cell", "frame_table", "make_console", "print_frame"]
+__all__ = ["format_cell", "frame_table", "make_console", "print_frame", "progress_bar"]
 
 _PIPE_WIDTH = 200
 
@@ -46,3 +54,22 @@ def frame_table(frame: pl.DataFrame, title: str | None = None) -> Table:
 def print_frame(console: Console, frame: pl.DataFrame, title: str | None = None) -> None:
     """Print ``frame`` as a table on ``console``."""
     console.print(frame_table(frame, title))
+
+
+def progress_bar(console: Console) -> Progress:
+    """Return a progress bar (done/total, elapsed, ETA) drawn on ``console`` while in a terminal.
+
+    Output to a pipe or file stays clean: the bar is disabled there, so logs and scripts see
+    only the result lines. The bar is transient: it disappears when the job ends.
+    """
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )

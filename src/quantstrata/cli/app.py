@@ -6,7 +6,7 @@ Errors print one clear line and a hint; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -17,8 +17,8 @@ from quantstrata.cli import live as live_commands
 from quantstrata.cli import optimize as optimize_command
 from quantstrata.cli import stream as stream_command
 from quantstrata.cli import venue as venue_commands
+from quantstrata.cli._errors import report, report_usage
 from quantstrata.cli._render import make_console
-from quantstrata.core.errors import QuantstrataError
 
 __all__ = ["app", "main"]
 
@@ -49,43 +49,25 @@ def _root(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code; errors become one readable line."""
+    """Run the CLI and return its exit code; errors become one readable line and a hint."""
     console = make_console(stderr=True)
     arguments = sys.argv[1:] if argv is None else argv
     debug = "--debug" in arguments
     try:
         # Outside standalone mode Click returns typer.Exit's code instead of raising it.
-        outcome = app(args=arguments, standalone_mode=False)
-    except QuantstrataError as error:
-        if debug:
-            raise
-        console.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
-        console.print(f"[dim]hint: {_hint(error)}; add --debug for the traceback[/]")
-        return 1
+        outcome = app(args=arguments, prog_name="quantstrata", standalone_mode=False)
     except typer.Exit as done:
         return int(done.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         console.print("[yellow]aborted[/]")
         return 130
-    except Exception as error:  # a click usage error, for instance
-        exit_code = getattr(error, "exit_code", None)
-        if hasattr(error, "show") and exit_code is not None:
-            error.show()
-            return int(exit_code)
-        raise
+    except typer.TyperException as error:  # Click's own: bad option, missing argument, no args
+        if type(error).__name__ == "NoArgsIsHelpError":  # `quantstrata data` alone: show help
+            cast("Any", error).show()
+            return int(getattr(error, "exit_code", 0))
+        return report_usage(console, error)
+    except Exception as error:
+        if debug:
+            raise
+        return report(console, error)
     return outcome if isinstance(outcome, int) else 0
-
-
-def _hint(error: QuantstrataError) -> str:
-    name = type(error).__name__
-    hints = {
-        "TimezoneError": "pass --timezone with the zone the timestamps were recorded in",
-        "BarValidationError": "run `quantstrata data validate PATH` to see every bad row",
-        "CatalogConflictError": "pass --on-conflict overwrite or keep to decide which bars win",
-        "UnknownSymbolError": "run `quantstrata data list` to see what the catalog holds",
-        "SchemaError": "check the file's columns (time, open, high, low, close, volume)",
-        "ConfigError": "fix the setting named above; `--help` on the command lists its options",
-        "AuthenticationError": "set TICKDB_API_KEY to a valid key for your plan",
-        "LookAheadError": "compute each bar's target from that bar and earlier ones only",
-    }
-    return hints.get(name, "see the message above")

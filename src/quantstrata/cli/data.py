@@ -8,7 +8,6 @@ from typing import Annotated
 
 import polars as pl
 import typer
-from rich.progress import Progress
 
 from quantstrata.cli._options import CatalogOption, IntervalOption, TimezoneOption, as_utc
 from quantstrata.cli._providers import (
@@ -19,7 +18,7 @@ from quantstrata.cli._providers import (
     split_symbols,
     tickdb_client,
 )
-from quantstrata.cli._render import make_console, print_frame
+from quantstrata.cli._render import make_console, print_frame, progress_bar
 from quantstrata.core.errors import ConfigError
 from quantstrata.data.catalog import Catalog
 from quantstrata.data.importers import import_file, read_bars_file
@@ -63,21 +62,26 @@ def import_command(
     """Import bar files into the catalog (validated, de-duplicated, written atomically)."""
     console = make_console()
     store = _catalog(catalog)
-    for path in paths:
-        summary = import_file(
-            store,
-            path,
-            interval=interval,
-            symbol=symbol,
-            timezone=timezone,
-            time_format=time_format,
-            on_conflict=on_conflict,
-        )
-        console.print(
-            f"[green]imported[/] {path.name}: {summary.rows_written:,} rows written, "
-            f"{summary.rows_skipped_duplicate:,} duplicates skipped, "
-            f"{summary.files_written} file(s) -> {store.root}"
-        )
+    with progress_bar(make_console(stderr=True)) as progress:
+        task = progress.add_task(f"importing {len(paths)} file(s)", total=len(paths))
+        for path in paths:
+            progress.update(task, description=f"importing {path.name}")
+            summary = import_file(
+                store,
+                path,
+                interval=interval,
+                symbol=symbol,
+                timezone=timezone,
+                time_format=time_format,
+                on_conflict=on_conflict,
+            )
+            progress.advance(task)
+            console.print(
+                f"[green]imported[/] {path.name}: {summary.rows_written:,} rows written, "
+                f"{summary.rows_skipped_duplicate:,} duplicates skipped, "
+                f"{summary.files_written} file(s) -> {store.root}",
+                highlight=False,
+            )
 
 
 @app.command("list")
@@ -165,7 +169,7 @@ def fetch_command(
         raise ConfigError("--from and --to are required")
     with (
         tickdb_client(base_url, plan) as client,
-        Progress(console=console, transient=True) as progress,
+        progress_bar(make_console(stderr=True)) as progress,
     ):
         task = progress.add_task(f"fetching {len(names)} symbol(s)", total=None)
 

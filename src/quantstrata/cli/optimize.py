@@ -136,7 +136,7 @@ def optimize(
         backend=Backend.DASK if scheduler is not None else backend,
         workers=workers,
         scheduler=scheduler,
-        progress=True,
+        progress=make_console(stderr=True).is_terminal,  # no bar in pipes and logs
     )
     space = parse_grid(grid)
     if walk is not None:

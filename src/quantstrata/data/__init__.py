@@ -1,5 +1,6 @@
 """Data acquisition: the Parquet catalog, file importers, bundled samples, synthetic bars."""
 
+from quantstrata.data.bar_frame import BarFrame
 from quantstrata.data.catalog import Catalog, CatalogConfig, OnConflict, WriteSummary
 from quantstrata.data.importers import FileLayout, import_file, read_bars_file
 from quantstrata.data.samples import (
@@ -12,6 +13,7 @@ from quantstrata.data.samples import (
 from quantstrata.data.synthetic import generate_bars
 
 __all__ = [
+    "BarFrame",
     "Catalog",
     "CatalogConfig",
     "FileLayout",

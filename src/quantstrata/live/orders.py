@@ -32,11 +32,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from quantstrata.core.clock import Clock
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.logging import get_logger
 from quantstrata.execution.risk import RiskAccount, RiskEngine, RiskViolation, TradingState
+from quantstrata.live._notebook import order_book_html, plot_order_book
 from quantstrata.live.broker import (
     Broker,
     BrokerUnavailableError,
@@ -140,6 +142,14 @@ class OrderManager:
             f"OrderManager(run_id={self.run_id!r}, broker={self.broker.name!r}, "
             f"orders={len(self.state.orders)}, last_sequence={self.state.last_sequence})"
         )
+
+    def _repr_html_(self) -> str:
+        """Show the order book in a notebook: cash, open orders and positions."""
+        return order_book_html(self.state, f"OrderManager {self.run_id} on {self.broker.name}")
+
+    def plot(self) -> Any:
+        """Return a Plotly bar chart of each symbol's position and its open orders' quantity."""
+        return plot_order_book(self.state)
 
     # ------------------------------------------------------------------ reading the state
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from quantstrata.execution.risk import TradingState
+from quantstrata.live._notebook import order_book_html, plot_order_book
 from quantstrata.live.journal.entries import (
     Alarm,
     CancelIntent,
@@ -77,6 +79,14 @@ class LiveState:
     def open_orders(self) -> list[Order]:
         """Return the orders that are not terminal, oldest first."""
         return [order for order in self.orders.values() if not order.is_terminal]
+
+    def plot(self) -> Any:
+        """Return a Plotly bar chart of each symbol's position and its open orders' quantity."""
+        return plot_order_book(self)
+
+    def _repr_html_(self) -> str:
+        """Show the order book in a notebook: cash, open orders and positions."""
+        return order_book_html(self, "LiveState: order book")
 
     def known_trade_ids(self) -> set[str]:
         """Return the trade ids of every fill booked on any order."""

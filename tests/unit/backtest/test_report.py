@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import fields, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from quantstrata.analytics import PerformanceMetrics
 from quantstrata.backtest._report_data import minmax_indices
+from quantstrata.backtest._report_tables import trades_html
 from quantstrata.backtest.report import ReportConfig, render_report, write_report
 from quantstrata.core.errors import DataError, SchemaError
 from quantstrata.core.secrets import Secret
@@ -315,7 +316,7 @@ def test_trades_table_lists_every_trade_when_few(result: FakeResult, page: Repor
         assert row[1:4] == [
             trade["symbol"],
             trade["direction"],
-            f"{trade['entry_ts']:%Y-%m-%d %H:%M:%S}",
+            f"{trade['entry_ts']:%Y-%m-%d}",  # daily bars: every time is midnight, dates suffice
         ]
         assert row[8] == f"{trade['pnl']:+,.2f}"
 
@@ -467,3 +468,18 @@ def test_monthly_returns_skip_months_without_equity() -> None:
 
     assert heatmap["y"] == ["2024"]
     assert heatmap["z"][0][:3] == [0.0, None, pytest.approx(10.0)]
+
+
+def test_trades_table_keeps_the_time_of_day_for_intraday_trades() -> None:
+    start = datetime(2024, 1, 2, 9, 30, tzinfo=UTC)
+    trades = pl.DataFrame(
+        {
+            "symbol": ["X"],
+            "entry_ts": [start],
+            "exit_ts": [start + timedelta(hours=1)],
+        }
+    ).with_columns(pl.col("entry_ts", "exit_ts").cast(pl.Datetime("ns", "UTC")))
+
+    page = parse(trades_html(trades, rows=5))
+
+    assert page.tables["trades-table"][1][2:] == ["2024-01-02 09:30:00", "2024-01-02 10:30:00"]

@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from quantstrata.backtest.optimize._runners import Runner
 from quantstrata.backtest.optimize._tasks import METRIC_COLUMNS, Row, Task
@@ -123,6 +131,9 @@ class _progress:  # noqa: N801 (a context manager used like a function)
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),  # results go to stdout, progress beside them
                 transient=False,
             )
             if config.progress

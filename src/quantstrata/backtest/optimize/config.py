@@ -56,7 +56,7 @@ class OptimizeConfig(FrozenConfig):
       every core for ``local`` and two workers for a new Dask LocalCluster.
     - ``chunk_size``: candidates per task sent to a worker (``None``: about four tasks per
       worker), so a task's overhead is shared by several backtests.
-    - ``progress``: show a Rich progress bar.
+    - ``progress``: show a Rich progress bar on stderr (done/total, elapsed time, ETA).
     """
 
     method: SearchMethod = SearchMethod.GRID

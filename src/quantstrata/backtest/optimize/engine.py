@@ -22,6 +22,7 @@ import polars as pl
 
 from quantstrata.backtest.config import BacktestConfig
 from quantstrata.backtest.engine import Backtest
+from quantstrata.backtest.optimize._notebook import optimization_html, plot_optimization
 from quantstrata.backtest.optimize._runners import DaskRunner, LocalRunner, Runner, SerialRunner
 from quantstrata.backtest.optimize._search import chunk, rank_rows, run_search
 from quantstrata.backtest.optimize._tasks import (
@@ -82,6 +83,18 @@ class OptimizationResult:
     def rerun_best(self, bars: pl.DataFrame) -> BacktestResult:
         """Run the best candidate alone on ``bars`` with the search's backtest settings."""
         return Backtest(bars, self.best_strategy(), self.backtest).run()
+
+    def plot(self, x: str | None = None, y: str | None = None) -> Any:
+        """Return a Plotly heatmap of the objective over parameters ``x`` and ``y``.
+
+        The defaults are the first two searched parameters; each cell is the best objective
+        over the other parameters. With one parameter the figure is the objective against it.
+        """
+        return plot_optimization(self, x, y)
+
+    def _repr_html_(self) -> str:
+        """Show the search in a notebook: best values and the top candidates."""
+        return optimization_html(self)
 
     def deflated_sharpe(self, bars: pl.DataFrame) -> float:
         """Return the Deflated Sharpe Ratio of the best candidate, deflated by this search.

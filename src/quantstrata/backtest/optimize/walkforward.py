@@ -22,6 +22,7 @@ import polars as pl
 
 from quantstrata.analytics import MetricsConfig, PerformanceMetrics, compute_metrics
 from quantstrata.backtest.config import BacktestConfig
+from quantstrata.backtest.optimize._notebook import plot_walk_forward, walk_forward_html
 from quantstrata.backtest.optimize._search import rank_rows, run_search
 from quantstrata.backtest.optimize._tasks import Objective, StrategyClass, Task
 from quantstrata.backtest.optimize.config import OptimizeConfig, WalkForwardConfig
@@ -75,6 +76,14 @@ class WalkForwardResult:
     parameters: tuple[str, ...]
     interrupted: bool
 
+    def plot(self) -> Any:
+        """Return a Plotly figure of the stitched out-of-sample equity, one trace per window."""
+        return plot_walk_forward(self)
+
+    def _repr_html_(self) -> str:
+        """Show the analysis in a notebook: equity sparkline, metrics and the windows."""
+        return walk_forward_html(self)
+
 
 def walk_forward(
     bars: pl.DataFrame,
@@ -101,7 +110,9 @@ def walk_forward(
     try:
         for number, window in enumerate(windows):
             bounds = (int(times[window.start]), int(times[window.split]))
-            outcome = run_search(runner, searched, settings, bounds, f"window {number + 1}")
+            outcome = run_search(
+                runner, searched, settings, bounds, f"window {number + 1}/{len(windows)}"
+            )
             ranked = rank_rows(outcome.rows, searched.names, maximize)
             interrupted = outcome.interrupted
             if interrupted or ranked.is_empty():

@@ -39,6 +39,7 @@ from quantstrata.core.errors import (
     UnknownSymbolError,
 )
 from quantstrata.core.secrets import redact
+from quantstrata.data._notebook import catalog_html, plot_coverage
 from quantstrata.data.catalog import _layout as layout
 from quantstrata.data.catalog._frames import (
     canonical_order,
@@ -137,6 +138,14 @@ class Catalog:
     def __repr__(self) -> str:
         """Show the root only; storage options may hold credentials."""
         return f"Catalog(root={redact(self.config.root)!r})"
+
+    def _repr_html_(self) -> str:
+        """Show the root and what is stored (from Parquet footers; no bar is read)."""
+        return catalog_html(redact(self.config.root), self.describe())
+
+    def plot(self) -> Any:
+        """Return a Plotly timeline of what is stored: one bar per (interval, symbol)."""
+        return plot_coverage(self.describe())
 
     def write(
         self,
