@@ -29,7 +29,7 @@ from tests.kit.venue import HEADERS, broker, feed, running_venue, spx
 
 ADMIN = "dash-admin-token-5e1c7a"
 VIEWER = "dash-viewer-token-92bd04"
-BARS_PER_SECOND = 25
+BARS_PER_SECOND = 50
 _DAY = 86_400
 
 

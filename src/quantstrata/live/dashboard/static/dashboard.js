@@ -111,38 +111,41 @@ function renderPositions(snapshot) {
 }
 
 function renderRisk(snapshot) {
-  const rows = fillTable("risk", snapshot.risk.symbols, (r) => [
-    [r.symbol],
-    [r.state],
-    [r.effective],
-    [quantity(r.position), "n"],
-    [r.max_position_units === null ? "–" : quantity(r.max_position_units), "n"],
-    ["", "n"],
-  ], "no symbol");
-  rows.forEach((tr, index) => {
-    const item = snapshot.risk.symbols[index];
-    tr.dataset.symbol = item.symbol;
-    const own = tr.children[1];
-    own.replaceChildren();
-    const ownPill = document.createElement("span");
-    pill(ownPill, item.state);
-    own.appendChild(ownPill);
-    const effective = tr.children[2];
-    effective.replaceChildren();
-    const effectivePill = document.createElement("span");
-    pill(effectivePill, item.effective);
-    effective.appendChild(effectivePill);
-    const actions = tr.children[5];
-    for (const [action, label, kind] of [["halt", "Halt", "danger"], ["reduce-only", "Reduce", "warn"], ["resume", "Resume", "ok"]]) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "mini " + kind;
-      button.textContent = label;
-      button.dataset.symbolAction = action;
-      button.disabled = role !== "admin";
-      button.addEventListener("click", () => control(action, item.symbol));
-      actions.appendChild(button);
+  // Rows (and their buttons) are built once per symbol list, then updated in place.
+  const body = $("risk").querySelector("tbody");
+  const symbols = snapshot.risk.symbols.map((r) => r.symbol).join(",");
+  if (body.dataset.symbols !== symbols || body.dataset.role !== role) {
+    body.replaceChildren();
+    body.dataset.symbols = symbols;
+    body.dataset.role = role;
+    for (const item of snapshot.risk.symbols) {
+      const tr = document.createElement("tr");
+      tr.dataset.symbol = item.symbol;
+      cell(tr, item.symbol);
+      cell(tr, "").appendChild(document.createElement("span"));
+      cell(tr, "").appendChild(document.createElement("span"));
+      cell(tr, "", "n");
+      cell(tr, "", "n");
+      const actions = cell(tr, "", "n");
+      for (const [action, label, kind] of [["halt", "Halt", "danger"], ["reduce-only", "Reduce", "warn"], ["resume", "Resume", "ok"]]) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "mini " + kind;
+        button.textContent = label;
+        button.dataset.symbolAction = action;
+        button.disabled = role !== "admin";
+        button.addEventListener("click", () => control(action, item.symbol));
+        actions.appendChild(button);
+      }
+      body.appendChild(tr);
     }
+  }
+  snapshot.risk.symbols.forEach((item, index) => {
+    const tr = body.children[index];
+    pill(tr.children[1].firstChild, item.state);
+    pill(tr.children[2].firstChild, item.effective);
+    tr.children[3].textContent = quantity(item.position);
+    tr.children[4].textContent = item.max_position_units === null ? "–" : quantity(item.max_position_units);
   });
 }
 
@@ -280,16 +283,25 @@ function renderChart(snapshot) {
   $("equity-range").textContent = `${points.length} bars · ${points[0][0].slice(0, 10)} → ${points[points.length - 1][0].slice(0, 10)}`;
 }
 
+// Redraw a part only when its data changed, so buttons are not replaced under the pointer.
+const drawn = {};
+function part(name, data, draw, snapshot) {
+  const text = JSON.stringify(data);
+  if (drawn[name] === text) return;
+  drawn[name] = text;
+  draw(snapshot);
+}
+
 function render(snapshot) {
   renderHeader(snapshot);
   renderKpis(snapshot);
-  renderChart(snapshot);
-  renderPositions(snapshot);
-  renderRisk(snapshot);
-  renderOrders(snapshot);
-  renderHealth(snapshot);
-  renderFills(snapshot);
-  renderAlerts(snapshot);
+  part("chart", [snapshot.equity.length, snapshot.equity[snapshot.equity.length - 1], snapshot.account.start_equity], renderChart, snapshot);
+  part("positions", snapshot.positions, renderPositions, snapshot);
+  part("risk", [snapshot.risk, snapshot.role], renderRisk, snapshot);
+  part("orders", snapshot.orders, renderOrders, snapshot);
+  part("health", snapshot.health, renderHealth, snapshot);
+  part("fills", snapshot.fills, renderFills, snapshot);
+  part("alerts", snapshot.alerts, renderAlerts, snapshot);
   firstRender = false;
   document.body.dataset.bars = String(snapshot.counters.bar_times);
 }
@@ -329,6 +341,9 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const button of document.querySelectorAll("button[data-action]")) {
     button.addEventListener("click", () => control(button.dataset.action, null));
   }
-  window.addEventListener("resize", () => fetch("/api/snapshot").then((r) => r.json()).then(render).catch(() => {}));
+  window.addEventListener("resize", () => {
+    delete drawn.chart;
+    fetch("/api/snapshot").then((r) => r.json()).then(render).catch(() => {});
+  });
   connect();
 });
