@@ -125,7 +125,6 @@ function renderRisk(snapshot) {
       cell(tr, "").appendChild(document.createElement("span"));
       cell(tr, "").appendChild(document.createElement("span"));
       cell(tr, "", "n");
-      cell(tr, "", "n");
       const actions = cell(tr, "", "n");
       for (const [action, label, kind] of [["halt", "Halt", "danger"], ["reduce-only", "Reduce", "warn"], ["resume", "Resume", "ok"]]) {
         const button = document.createElement("button");
@@ -144,8 +143,8 @@ function renderRisk(snapshot) {
     const tr = body.children[index];
     pill(tr.children[1].firstChild, item.state);
     pill(tr.children[2].firstChild, item.effective);
-    tr.children[3].textContent = quantity(item.position);
-    tr.children[4].textContent = item.max_position_units === null ? "–" : quantity(item.max_position_units);
+    tr.children[3].textContent = item.position.toLocaleString("en-US", { maximumFractionDigits: 4 });
+    tr.title = "position limit: " + (item.max_position_units === null ? "none" : quantity(item.max_position_units) + " units");
   });
 }
 
