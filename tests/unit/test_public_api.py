@@ -271,6 +271,18 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "VenueOrder",
     ),
     "quantstrata.live.brokers": ("PaperBroker", "VenueBroker", "VenueFeed"),
+    "quantstrata.live.dashboard": (
+        "CSRF_HEADER",
+        "ControlAction",
+        "ControlError",
+        "ControlQueue",
+        "ControlRequest",
+        "DashboardConfig",
+        "DashboardServer",
+        "Progress",
+        "RuntimeView",
+        "create_app",
+    ),
     "quantstrata.live.feeds": ("ReplayFeed", "TickDBFeed"),
     "quantstrata.venue": (
         "API_KEY_HEADER",

@@ -152,7 +152,7 @@ class Live:
                 self.alerts,
                 config.symbols,
                 self._prices,
-                config.dashboard,
+                config=config.dashboard,
             )
             self.manager.fill_listeners.append(self.view.fill_booked)
             self.dashboard = DashboardServer(self.view, self.controls, config.dashboard)
@@ -172,6 +172,7 @@ class Live:
                 loop.add_signal_handler(number, stop.set)
         if self.dashboard is not None:
             await self.dashboard.start()
+            self.manager.log.info("live dashboard at %s", self.dashboard.url)
         background: list[asyncio.Task[None]] = []
         reason = "feed ended"
         try:

@@ -157,9 +157,7 @@ def _login(sessions: Sessions, token: str) -> Response:
     if role is None:
         return login_page(failed=True)
     response = RedirectResponse("/", status_code=303)
-    response.set_cookie(
-        COOKIE, sessions.open(role), httponly=True, samesite="strict", path="/"
-    )
+    response.set_cookie(COOKIE, sessions.open(role), httponly=True, samesite="strict", path="/")
     return response
 
 
@@ -191,7 +189,4 @@ async def _events(
 
 def _static_files() -> dict[str, str]:
     folder = resources.files("quantstrata.live.dashboard") / "static"
-    return {
-        name: (folder / name).read_text(encoding="utf-8")
-        for name in ("index.html", *_STATIC)
-    }
+    return {name: (folder / name).read_text(encoding="utf-8") for name in ("index.html", *_STATIC)}

@@ -46,6 +46,7 @@ class RuntimeView:
         alerts: AlertRouter,
         symbols: tuple[str, ...],
         prices: Callable[[], Mapping[str, float]],
+        *,
         config: DashboardConfig | None = None,
     ) -> None:
         """Keep the parts; history (sized by ``config``) starts empty."""

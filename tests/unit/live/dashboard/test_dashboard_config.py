@@ -38,9 +38,7 @@ def test_bad_settings_are_refused(settings: dict[str, object]) -> None:
         DashboardConfig(**settings)  # type: ignore[arg-type]
     with pytest.raises(ConfigError) as error:
         DashboardConfig.build(**settings)
-    assert "same" not in str(error.value).replace("same-tokens", "") or "viewer_token" in str(
-        error.value
-    )
+    assert "DashboardConfig" in str(error.value)
 
 
 def test_actions_map_to_trading_states() -> None:
