@@ -216,3 +216,24 @@ async def test_tokens_never_reach_logs_or_reprs(
     for text in texts:
         assert ADMIN not in text
         assert VIEWER not in text
+
+
+@pytest.mark.asyncio
+async def test_stopping_the_runtime_ends_open_event_streams(tmp_path: Path) -> None:
+    lines: list[str] = []
+    async with _running(tmp_path) as (live, url):
+        client = httpx.AsyncClient(base_url=url, timeout=10)
+        request = client.build_request("GET", "api/events", headers=_bearer(ADMIN))
+        stream = await client.send(request, stream=True)
+
+        async def read() -> None:
+            async for line in stream.aiter_lines():
+                lines.append(line)
+
+        reading = asyncio.create_task(read())
+        await wait_until(lambda: any(line.startswith("data: ") for line in lines))
+    assert live.view is not None
+    assert live.view.progress.status == "stopped"
+    await asyncio.wait_for(reading, timeout=10)  # the server closed the stream
+    await stream.aclose()
+    await client.aclose()
