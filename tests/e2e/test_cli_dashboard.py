@@ -68,6 +68,7 @@ def test_live_serves_the_dashboard_with_tokens_from_the_environment(tmp_path: Pa
         output, _ = process.communicate(timeout=60)
     text = output.decode()
     assert process.returncode == 0, text
+    assert "stop requested" in text  # the runtime, not the web server, took the signal
     assert f"dashboard: {url}" in text
     assert _ADMIN not in text
     assert _VIEWER not in text

@@ -170,12 +170,12 @@ class Live:
             loop = asyncio.get_running_loop()
             for number in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(number, stop.set)
-        if self.dashboard is not None:
-            await self.dashboard.start()
-            self.manager.log.info("live dashboard at %s", self.dashboard.url)
         background: list[asyncio.Task[None]] = []
         reason = "feed ended"
         try:
+            if self.dashboard is not None:
+                await self.dashboard.start()
+                self.manager.log.info("live dashboard at %s", self.dashboard.url)
             await self.broker.connect()
             await self._start()
             background = [

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from quantstrata.core.clock import LiveClock
+from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret
 from quantstrata.data import load_sample
 from quantstrata.execution.fill_model import FillModel
@@ -237,3 +238,22 @@ async def test_stopping_the_runtime_ends_open_event_streams(tmp_path: Path) -> N
     await asyncio.wait_for(reading, timeout=10)  # the server closed the stream
     await stream.aclose()
     await client.aclose()
+
+
+@pytest.mark.asyncio
+async def test_a_taken_port_is_a_clear_config_error(tmp_path: Path) -> None:
+    (tmp_path / "first").mkdir()
+    async with _running(tmp_path / "first") as (_, url):
+        port = int(url.rstrip("/").rsplit(":", 1)[1])
+        config = LiveConfig(
+            symbols=("SPX",),
+            journal=str(tmp_path / "second.sqlite"),
+            dashboard=DashboardConfig(admin_token=Secret(ADMIN), port=port),
+        )
+        clock = LiveClock()
+        broker = PaperBroker(clock=clock, fill_model=FillModel(), cash=1_000.0)
+        feed = ReplayFeed(load_sample("SPX_1d").head(10), "1d")
+        live = Live(Flipper(), feed, broker, config, clock=clock)
+        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}"):
+            await live.run_async()
+        assert live.manager.state.submitted == 0

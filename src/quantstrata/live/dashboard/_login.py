@@ -7,13 +7,14 @@ from fastapi.responses import HTMLResponse
 __all__ = ["login_page"]
 
 _POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>quantstrata live: sign in</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <style>
 body{{margin:0;min-height:100vh;display:grid;place-items:center;background:#0e1117;
 color:#d7dce5;font:15px system-ui,-apple-system,"Segoe UI",sans-serif}}
