@@ -83,12 +83,18 @@ def test_halt_stops_orders_at_the_venue_and_resume_restarts_them(run: RunningDas
         page = record.page
         page.wait_for_selector("#fills tbody tr[data-trade-id]", timeout=_WAIT * 1000)
         page.fill("#control-reason", "browser test halt")
+        page.check("#cancel-open")
         page.click("button[data-action=halt]")
         _until(lambda: page.inner_text("#global-state") == "halted", "the page shows halted")
+        _until(
+            lambda: "working orders cancelled" in page.inner_text("#control-result"),
+            "the page reports the cancels",
+        )
         _wait_bars(record, 2)  # an order already past the checks may still land
         sent = len(run.venue_orders())
         _wait_bars(record, 20)  # the strategy flips every 3 bars: it wants ~6 orders
         assert len(run.venue_orders()) == sent
+        assert run.venue("/v1/orders", status="open") == []
         assert int(page.inner_text("#kpi-rejections").replace(",", "")) > 0
         assert "kill switch: halt all symbols" in page.inner_text("#alerts")
         page.screenshot(path=str(screenshot_dir() / "dashboard-halted.png"), full_page=True)

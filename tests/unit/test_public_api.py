@@ -275,6 +275,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "CSRF_HEADER",
         "ControlAction",
         "ControlError",
+        "ControlOutcome",
         "ControlQueue",
         "ControlRequest",
         "DashboardConfig",

@@ -41,7 +41,13 @@ from quantstrata.live.broker import Broker
 from quantstrata.live.brokers.paper import PaperBroker
 from quantstrata.live.config import LiveConfig
 from quantstrata.live.context import Intents
-from quantstrata.live.dashboard import ControlQueue, ControlRequest, DashboardServer, RuntimeView
+from quantstrata.live.dashboard import (
+    ControlOutcome,
+    ControlQueue,
+    ControlRequest,
+    DashboardServer,
+    RuntimeView,
+)
 from quantstrata.live.feed import Feed
 from quantstrata.live.health import HealthMonitor
 from quantstrata.live.journal import Journal, PostgresJournal, SqliteJournal
@@ -340,17 +346,25 @@ class Live:
         """Set the trading state through the order manager (journal, risk engine), alert it."""
         state = request.action.state
         self.manager.set_trading_state(request.symbol, state, f"dashboard: {request.reason}")
+        cancelled = 0
+        if request.cancel_open:
+            for order in list(self.manager.state.open_orders()):
+                if request.symbol is None or order.symbol == request.symbol:
+                    await self.manager.cancel(order.order_id)
+                    cancelled += 1
         scope = request.symbol or "all symbols"
         level = AlertLevel.INFO if state is TradingState.ACTIVE else AlertLevel.WARNING
         await self.alerts.raise_alert(
             level,
             f"kill switch: {request.action.value} {scope}",
-            f"trading in {scope} is now {state.value}: {request.reason}",
+            f"trading in {scope} is now {state.value}"
+            + (f", {cancelled} working orders cancelled" if request.cancel_open else "")
+            + f": {request.reason}",
             source="dashboard",
             symbol=request.symbol,
         )
         if not request.answer.done():
-            request.answer.set_result(state)
+            request.answer.set_result(ControlOutcome(state, cancelled))
 
     def _progress(self, status: str) -> None:
         if self.view is None:

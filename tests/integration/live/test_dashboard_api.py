@@ -29,6 +29,10 @@ from quantstrata.live.dashboard import DashboardConfig
 from quantstrata.live.feeds import ReplayFeed
 from quantstrata.live.journal import SqliteJournal
 from quantstrata.live.journal.entries import TradingStateChange
+from quantstrata.model.orders import OrderRequest, OrderStatus
+from quantstrata.strategy import EventStrategy
+from quantstrata.strategy.context import StrategyContext
+from quantstrata.strategy.event import BarSnapshot
 from tests.kit.dashboard import ADMIN, VIEWER, Flipper
 from tests.kit.venue import wait_until
 
@@ -39,8 +43,20 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+class RestingLimits(EventStrategy):
+    """Rest a buy limit far below the market on every bar (it never fills)."""
+
+    def warmup_bars(self) -> int:
+        return 0
+
+    def on_bar(self, bars: BarSnapshot, context: StrategyContext) -> None:
+        context.submit(OrderRequest.limit("SPX", 1.0, bars["SPX"].close * 0.5))
+
+
 @asynccontextmanager
-async def _running(tmp_path: Path, pause: float = 0.01) -> AsyncIterator[tuple[Live, str]]:
+async def _running(
+    tmp_path: Path, pause: float = 0.01, strategy: EventStrategy | None = None
+) -> AsyncIterator[tuple[Live, str]]:
     clock = LiveClock()
     broker = PaperBroker(clock=clock, fill_model=FillModel(), cash=100_000.0)
     config = LiveConfig(
@@ -53,7 +69,8 @@ async def _running(tmp_path: Path, pause: float = 0.01) -> AsyncIterator[tuple[L
         ),
     )
     feed = ReplayFeed(load_sample("SPX_1d").head(3_000), "1d", pause=pause)
-    live = Live(Flipper(hold=2), feed, broker, config, clock=clock)
+    chosen = strategy if strategy is not None else Flipper(hold=2)
+    live = Live(chosen, feed, broker, config, clock=clock)
     stop = asyncio.Event()
     task = asyncio.create_task(live.run_async(stop))
     await wait_until(lambda: live.controls.open)
@@ -75,7 +92,12 @@ async def test_kill_switch_is_journaled_alerted_and_stops_orders(tmp_path: Path)
             headers={**_bearer(ADMIN), **CSRF},
         )
         assert answer.status_code == 200
-        assert answer.json() == {"action": "halt", "symbol": None, "state": "halted"}
+        assert answer.json() == {
+            "action": "halt",
+            "symbol": None,
+            "state": "halted",
+            "cancelled": 0,
+        }
         assert live.manager.risk is not None
         assert live.manager.risk.global_state is TradingState.HALTED
         submitted, rejected = live.manager.state.submitted, live.manager.state.rejections
@@ -106,6 +128,27 @@ async def test_kill_switch_is_journaled_alerted_and_stops_orders(tmp_path: Path)
         (None, TradingState.ACTIVE),
     ]
     assert changes[0].reason == "dashboard: test halt"
+
+
+@pytest.mark.asyncio
+async def test_halt_can_cancel_the_working_orders_too(tmp_path: Path) -> None:
+    async with (
+        _running(tmp_path, strategy=RestingLimits()) as (live, url),
+        httpx.AsyncClient(base_url=url) as client,
+    ):
+        await wait_until(lambda: len(live.manager.state.open_orders()) >= 3)
+        answer = await client.post(
+            "api/trading-state",
+            json={"action": "halt", "symbol": "SPX", "cancel_open": True},
+            headers={**_bearer(ADMIN), **CSRF},
+        )
+        assert answer.status_code == 200
+        cancelled = answer.json()["cancelled"]
+        assert cancelled >= 3
+        await wait_until(lambda: not live.manager.state.open_orders())
+        assert await live.broker.open_orders() == []
+        statuses = [order.status for order in live.manager.state.orders.values()]
+        assert statuses.count(OrderStatus.CANCELLED) == cancelled == len(statuses)
 
 
 @pytest.mark.asyncio

@@ -14,6 +14,7 @@ from quantstrata.live.dashboard.config import DashboardConfig
 from quantstrata.live.dashboard.controls import (
     ControlAction,
     ControlError,
+    ControlOutcome,
     ControlQueue,
     ControlRequest,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "CSRF_HEADER",
     "ControlAction",
     "ControlError",
+    "ControlOutcome",
     "ControlQueue",
     "ControlRequest",
     "DashboardConfig",

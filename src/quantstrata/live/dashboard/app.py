@@ -51,13 +51,15 @@ _HEADERS = {
 
 
 class ControlIn(BaseModel):
-    """A kill-switch request: the action, the symbol (``null``: all) and why."""
+    """A kill-switch request: the action, the symbol (``null``: all), why, and whether to
+    cancel the working orders in scope too."""
 
     model_config = ConfigDict(extra="forbid")
 
     action: ControlAction
     symbol: str | None = Field(default=None, min_length=1, max_length=64)
     reason: str = Field(default="", max_length=200)
+    cancel_open: bool = False
 
 
 def create_app(
@@ -135,10 +137,17 @@ def create_app(
             raise HTTPException(422, f"symbol: {body.symbol!r} is not traded in this run")
         reason = body.reason.strip() or "from the dashboard"
         try:
-            state = await controls.ask(body.action, body.symbol, reason)
+            outcome = await controls.ask(
+                body.action, body.symbol, reason, cancel_open=body.cancel_open
+            )
         except ControlError as error:
             raise HTTPException(503, str(error)) from None
-        return {"action": body.action.value, "symbol": body.symbol, "state": state.value}
+        return {
+            "action": body.action.value,
+            "symbol": body.symbol,
+            "state": outcome.state.value,
+            "cancelled": outcome.cancelled,
+        }
 
     return app
 

@@ -16,7 +16,7 @@ from enum import StrEnum
 from quantstrata.core.errors import QuantstrataError
 from quantstrata.execution.risk import TradingState
 
-__all__ = ["ControlAction", "ControlError", "ControlQueue", "ControlRequest"]
+__all__ = ["ControlAction", "ControlError", "ControlOutcome", "ControlQueue", "ControlRequest"]
 
 _ANSWER_TIMEOUT = 10.0
 
@@ -45,14 +45,27 @@ class ControlError(QuantstrataError):
     """A kill-switch request the runtime could not apply (not running, or no answer in time)."""
 
 
+@dataclass(frozen=True, slots=True)
+class ControlOutcome:
+    """What the runtime did: the state now set, and how many working orders it cancelled."""
+
+    state: TradingState
+    cancelled: int = 0
+
+
 @dataclass(slots=True)
 class ControlRequest:
-    """One kill-switch request: the action, its scope (``None``: all symbols) and why."""
+    """One kill-switch request: the action, its scope (``None``: all symbols) and why.
+
+    ``cancel_open`` also cancels the working orders in scope (after the state is set, so no
+    new order can replace them).
+    """
 
     action: ControlAction
     symbol: str | None
     reason: str
-    answer: asyncio.Future[TradingState] = field(repr=False)
+    answer: asyncio.Future[ControlOutcome] = field(repr=False)
+    cancel_open: bool = False
 
 
 class ControlQueue:
@@ -63,12 +76,20 @@ class ControlQueue:
         self._queue: asyncio.Queue[ControlRequest] = asyncio.Queue()
         self.open = False
 
-    async def ask(self, action: ControlAction, symbol: str | None, reason: str) -> TradingState:
-        """Queue a request and wait for the runtime to apply it; return the state it set."""
+    async def ask(
+        self,
+        action: ControlAction,
+        symbol: str | None,
+        reason: str,
+        *,
+        cancel_open: bool = False,
+    ) -> ControlOutcome:
+        """Queue a request and wait for the runtime to apply it; return what it did."""
         if not self.open:
             raise ControlError("the live runtime is not trading; nothing to halt or resume")
-        answer: asyncio.Future[TradingState] = asyncio.get_running_loop().create_future()
-        await self._queue.put(ControlRequest(ControlAction(action), symbol, reason, answer))
+        answer: asyncio.Future[ControlOutcome] = asyncio.get_running_loop().create_future()
+        request = ControlRequest(ControlAction(action), symbol, reason, answer, cancel_open)
+        await self._queue.put(request)
         try:
             return await asyncio.wait_for(asyncio.shield(answer), timeout=_ANSWER_TIMEOUT)
         except TimeoutError:

@@ -11,7 +11,13 @@ from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret
 from quantstrata.execution.risk import TradingState
 from quantstrata.live import LiveConfig
-from quantstrata.live.dashboard import ControlAction, ControlError, ControlQueue, DashboardConfig
+from quantstrata.live.dashboard import (
+    ControlAction,
+    ControlError,
+    ControlOutcome,
+    ControlQueue,
+    DashboardConfig,
+)
 
 
 def test_defaults_bind_localhost_on_a_free_port_and_hide_tokens() -> None:
@@ -56,8 +62,9 @@ async def test_a_closed_queue_refuses_and_an_open_one_waits_for_the_runtime() ->
     asking = asyncio.create_task(queue.ask(ControlAction.REDUCE_ONLY, "SPX", "why"))
     request = await queue.next()
     assert (request.action, request.symbol, request.reason) == ("reduce-only", "SPX", "why")
-    request.answer.set_result(TradingState.REDUCING)
-    assert await asking is TradingState.REDUCING
+    assert request.cancel_open is False
+    request.answer.set_result(ControlOutcome(TradingState.REDUCING))
+    assert (await asking).state is TradingState.REDUCING
     waiting = asyncio.create_task(queue.ask(ControlAction.HALT, None, "late"))
     await asyncio.sleep(0)
     queue.close()

@@ -96,6 +96,7 @@ function renderHeader(snapshot) {
   $("read-only").hidden = !readOnly;
   for (const button of document.querySelectorAll("button[data-action]")) button.disabled = readOnly;
   $("control-reason").disabled = readOnly;
+  $("cancel-open").disabled = readOnly;
 }
 
 function renderPositions(snapshot) {
@@ -308,19 +309,21 @@ function render(snapshot) {
 async function control(action, symbol) {
   const result = $("control-result");
   const reason = $("control-reason").value.trim();
+  const cancelOpen = action === "halt" && $("cancel-open").checked;
   result.textContent = "sending…";
   try {
     const response = await fetch("/api/trading-state", {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-Quantstrata-Dashboard": "1" },
-      body: JSON.stringify({ action, symbol, reason }),
+      body: JSON.stringify({ action, symbol, reason, cancel_open: cancelOpen }),
     });
     const body = await response.json();
     if (!response.ok) {
       result.textContent = "refused (" + response.status + "): " + body.detail;
       return;
     }
-    result.textContent = (symbol || "all symbols") + " → " + body.state;
+    result.textContent = (symbol || "all symbols") + " → " + body.state +
+      (cancelOpen ? " (" + body.cancelled + " working orders cancelled)" : "");
   } catch (error) {
     result.textContent = "failed: " + error;
   }
