@@ -51,8 +51,11 @@ _HEADERS = {
 
 
 class ControlIn(BaseModel):
-    """A kill-switch request: the action, the symbol (``null``: all), why, and whether to
-    cancel the working orders in scope too."""
+    """A kill-switch request from the page.
+
+    The action, the symbol (``null``: all), why, and whether to cancel the working orders in
+    scope too.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
