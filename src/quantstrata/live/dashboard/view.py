@@ -8,6 +8,7 @@ only reads, on the runtime's event loop; nothing here changes trading.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -87,7 +88,11 @@ class RuntimeView:
         return value
 
     def snapshot(self) -> dict[str, Any]:
-        """Return everything the page shows, as JSON-ready values."""
+        """Return everything the page shows, as JSON-ready values (non-finite numbers: null)."""
+        snapshot: dict[str, Any] = _finite(self._snapshot())
+        return snapshot
+
+    def _snapshot(self) -> dict[str, Any]:
         return {
             "run_id": self.manager.run_id,
             "broker": self.manager.broker.name,
@@ -201,6 +206,17 @@ class RuntimeView:
             "symbols": rows,
             "rejections": self.manager.state.rejections,
         }
+
+
+def _finite(value: Any) -> Any:
+    """Return ``value`` with every NaN or infinity replaced by ``None`` (JSON has neither)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _order(order: Order) -> dict[str, Any]:

@@ -70,3 +70,10 @@ async def test_a_closed_queue_refuses_and_an_open_one_waits_for_the_runtime() ->
     queue.close()
     with pytest.raises(ControlError):
         await waiting
+
+
+def test_snapshots_carry_no_number_json_cannot_hold() -> None:
+    from quantstrata.live.dashboard.view import _finite
+
+    cleaned = _finite({"a": float("nan"), "b": [1.0, float("inf")], "c": ("x", -float("inf"))})
+    assert cleaned == {"a": None, "b": [1.0, None], "c": ["x", None]}
