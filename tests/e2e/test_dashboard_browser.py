@@ -73,6 +73,7 @@ def test_page_shows_fills_as_they_happen(run: RunningDashboard) -> None:
         health = page.inner_text("#health")
         assert "feed SPX" in health
         assert "broker" in health
+        assert "reconciler" in health
         _wait_bars(record, 5)
         page.screenshot(path=str(screenshot_dir() / "dashboard.png"), full_page=True)
     _clean(record, run)

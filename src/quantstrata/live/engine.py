@@ -425,6 +425,8 @@ class Live:
     async def _reconcile(self) -> None:
         report = await reconcile(self.manager)
         self._reconciliations += 1
+        if self.view is not None:
+            self.view.reconciled(report)
         if report.skipped:
             self.health.broker_failed(report.reason or "reconciliation query failed")
             return

@@ -236,6 +236,10 @@ async def test_snapshot_values_agree_with_the_broker(tmp_path: Path) -> None:
     assert len(trades) == len(set(trades)) == min(snapshot["counters"]["fills"], 50)
     broker_trades = {str(fill.trade_id) for fill in await live.broker.fills()}
     assert set(trades) <= broker_trades
+    health = {row["component"]: row for row in snapshot["health"]}
+    assert set(health) == {"feed", "broker", "journal", "reconciler"}
+    assert health["reconciler"]["state"] == "ok"
+    assert health["reconciler"]["detail"].startswith("1 runs")
 
 
 @pytest.mark.asyncio

@@ -20,6 +20,7 @@ from quantstrata.live.alerts import AlertRouter
 from quantstrata.live.dashboard.config import DashboardConfig
 from quantstrata.live.health import HealthMonitor
 from quantstrata.live.orders import OrderManager
+from quantstrata.live.reconcile import ReconcileReport
 from quantstrata.model.codec import iso
 from quantstrata.model.orders import Fill, Order
 
@@ -64,11 +65,18 @@ class RuntimeView:
         )
         self.start_equity: float | None = None
         self.fill_count = 0
+        self.reconciliations = 0
+        self.last_reconciliation: ReconcileReport | None = None
 
     def fill_booked(self, fill: Fill) -> None:
         """Note a fill the order manager just booked."""
         self.fills.append(fill)
         self.fill_count += 1
+
+    def reconciled(self, report: ReconcileReport) -> None:
+        """Note the outcome of a reconciliation with the broker."""
+        self.reconciliations += 1
+        self.last_reconciliation = report
 
     def bar_done(self, ts: datetime) -> None:
         """Record the equity after the bar time ``ts`` was handled."""
@@ -171,7 +179,7 @@ class RuntimeView:
 
     def _health(self) -> list[dict[str, Any]]:
         report = self.health.evaluate()
-        return [
+        rows = [
             {
                 "component": item.component.value,
                 "symbol": item.symbol,
@@ -180,6 +188,23 @@ class RuntimeView:
             }
             for item in report.components
         ]
+        rows.append(self._reconciler())
+        return rows
+
+    def _reconciler(self) -> dict[str, Any]:
+        """Judge the reconciler: ok, degraded (query failed) or down (mismatches found)."""
+        report = self.last_reconciliation
+        row: dict[str, Any] = {"component": "reconciler", "symbol": None}
+        if report is None:
+            return {**row, "state": "degraded", "detail": "not run yet"}
+        runs = f"{self.reconciliations} runs, last at {iso(report.ts)}"
+        if report.skipped:
+            return {**row, "state": "degraded", "detail": f"{runs}: skipped ({report.reason})"}
+        if report.mismatches:
+            kinds = ", ".join(sorted({mismatch.kind for mismatch in report.mismatches}))
+            count = len(report.mismatches)
+            return {**row, "state": "down", "detail": f"{runs}: {count} mismatches ({kinds})"}
+        return {**row, "state": "ok", "detail": f"{runs}: in agreement with the broker"}
 
     def _risk(self) -> dict[str, Any]:
         risk = self.manager.risk
