@@ -93,6 +93,12 @@ def create_app(
         ]
         return JSONResponse({"detail": "invalid request: " + "; ".join(parts)}, 422)
 
+    _page_routes(app, sessions, files)
+    _api_routes(app, view, controls, config, closing)
+    return app
+
+
+def _page_routes(app: FastAPI, sessions: Sessions, files: dict[str, str]) -> None:
     @app.get("/", response_class=HTMLResponse)
     async def page(request: Request, token: str | None = None) -> Response:
         if token is not None:
@@ -119,6 +125,14 @@ def create_app(
             raise HTTPException(404, f"no static file {name!r}")
         return Response(files[name], media_type=_STATIC[name])
 
+
+def _api_routes(
+    app: FastAPI,
+    view: RuntimeView,
+    controls: ControlQueue,
+    config: DashboardConfig,
+    closing: asyncio.Event,
+) -> None:
     @app.get("/api/snapshot")
     async def snapshot(role: Annotated[Role, Depends(_caller)]) -> dict[str, Any]:
         return {**view.snapshot(), "role": role.value}
@@ -151,8 +165,6 @@ def create_app(
             "state": outcome.state.value,
             "cancelled": outcome.cancelled,
         }
-
-    return app
 
 
 def _caller(request: Request) -> Role:
