@@ -239,7 +239,7 @@ async def test_snapshot_values_agree_with_the_broker(tmp_path: Path) -> None:
     health = {row["component"]: row for row in snapshot["health"]}
     assert set(health) == {"feed", "broker", "journal", "reconciler"}
     assert health["reconciler"]["state"] == "ok"
-    assert health["reconciler"]["detail"].startswith("1 runs")
+    assert health["reconciler"]["detail"].startswith("1 run, last ")
 
 
 @pytest.mark.asyncio

@@ -197,13 +197,15 @@ class RuntimeView:
         row: dict[str, Any] = {"component": "reconciler", "symbol": None}
         if report is None:
             return {**row, "state": "degraded", "detail": "not run yet"}
-        runs = f"{self.reconciliations} runs, last at {iso(report.ts)}"
+        count = self.reconciliations
+        when = report.ts.strftime("%Y-%m-%d %H:%M:%S %Z")
+        runs = f"{count} run{'s' if count != 1 else ''}, last {when}"
         if report.skipped:
             return {**row, "state": "degraded", "detail": f"{runs}: skipped ({report.reason})"}
         if report.mismatches:
             kinds = ", ".join(sorted({mismatch.kind for mismatch in report.mismatches}))
-            count = len(report.mismatches)
-            return {**row, "state": "down", "detail": f"{runs}: {count} mismatches ({kinds})"}
+            found = len(report.mismatches)
+            return {**row, "state": "down", "detail": f"{runs}: {found} mismatches ({kinds})"}
         return {**row, "state": "ok", "detail": f"{runs}: in agreement with the broker"}
 
     def _risk(self) -> dict[str, Any]:
