@@ -8,10 +8,14 @@ quantstrata status --journal quantstrata-journal.sqlite
 that fills with the backtest's fill model; bars before ``--start`` warm the strategy up.
 ``--venue sim`` trades on a running ``quantstrata venue serve`` (its key from
 ``$QUANTSTRATA_VENUE_KEY``). Every order passes the risk checks and is journaled first.
+``--dashboard`` serves the live dashboard on 127.0.0.1 (``--dashboard-port``, 8710 by
+default); its admin token comes from ``$QUANTSTRATA_DASHBOARD_TOKEN`` and an optional read-only
+token from ``$QUANTSTRATA_DASHBOARD_VIEWER_TOKEN``; neither is ever printed.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -34,15 +38,19 @@ from quantstrata.execution.config import CommissionConfig
 from quantstrata.execution.fill_model import FillModel
 from quantstrata.live import Live, LiveConfig, LiveSummary
 from quantstrata.live.brokers import PaperBroker, VenueBroker, VenueFeed
+from quantstrata.live.dashboard import DashboardConfig
 from quantstrata.live.feeds import ReplayFeed
 from quantstrata.live.journal import Journal, PostgresJournal, SqliteJournal
 from quantstrata.live.state import LiveState
 from quantstrata.strategy.event import EventStrategy
 from quantstrata.strategy.signal import SignalStrategy
 
-__all__ = ["VenueKind", "live", "status", "summary_table"]
+__all__ = ["VenueKind", "dashboard_config", "live", "status", "summary_table"]
 
 DEFAULT_JOURNAL = "quantstrata-journal.sqlite"
+DEFAULT_DASHBOARD_PORT = 8710
+DASHBOARD_TOKEN_VARIABLE = "QUANTSTRATA_DASHBOARD_TOKEN"  # noqa: S105 - a variable name
+DASHBOARD_VIEWER_VARIABLE = "QUANTSTRATA_DASHBOARD_VIEWER_TOKEN"
 
 
 class VenueKind(StrEnum):
@@ -84,10 +92,28 @@ def live(
         list[str] | None, typer.Option("--param", "-p", help="Parameter name=value.")
     ] = None,
     catalog: CatalogOption = None,
+    dashboard: Annotated[
+        bool,
+        typer.Option(
+            "--dashboard",
+            help=f"Serve the live dashboard (tokens from ${DASHBOARD_TOKEN_VARIABLE} and, "
+            f"read-only, ${DASHBOARD_VIEWER_VARIABLE}).",
+        ),
+    ] = False,
+    dashboard_port: Annotated[
+        int, typer.Option("--dashboard-port", help="The dashboard's port on 127.0.0.1.")
+    ] = DEFAULT_DASHBOARD_PORT,
 ) -> None:
     """Trade a strategy live on the paper broker or the simulated venue until the feed ends."""
     console = make_console()
     chosen = build_strategy(load_strategy_class(strategy), param or [])
+    board = dashboard_config(dashboard_port) if dashboard else None
+    if board is not None:
+        console.print(
+            f"dashboard: http://{board.host}:{board.port}/ "
+            f"(sign in with the token in ${DASHBOARD_TOKEN_VARIABLE})",
+            highlight=False,
+        )
     if venue is VenueKind.PAPER:
         loaded = load_bars(
             data or ["SPX"], interval=interval, catalog=catalog, start=first, end=end
@@ -101,13 +127,18 @@ def live(
             commission=commission,
             journal=journal,
             run_id=run_id,
+            dashboard=board,
         )
     else:
         if not symbol:
             raise ConfigError("--venue sim needs --symbol for every symbol to trade")
         key = Secret.from_environment(KEY_VARIABLE)
         config = LiveConfig.build(
-            symbols=tuple(symbol), interval=interval or "1d", journal=journal, run_id=run_id
+            symbols=tuple(symbol),
+            interval=interval or "1d",
+            journal=journal,
+            run_id=run_id,
+            dashboard=board,
         )
         runtime = Live(chosen, VenueFeed(venue_url, key), VenueBroker(venue_url, key), config)
         summary = runtime.run()
@@ -126,6 +157,7 @@ def run_paper(
     commission: float,
     journal: str,
     run_id: str,
+    dashboard: DashboardConfig | None = None,
 ) -> LiveSummary:
     """Replay ``bars`` into a paper broker and trade ``strategy`` on them; return the summary."""
     interval = infer_interval(bars)
@@ -135,6 +167,7 @@ def run_paper(
         journal=journal,
         run_id=run_id,
         warm_up=start is not None,
+        dashboard=dashboard,
     )
     clock = LiveClock()
     broker = PaperBroker(
@@ -144,6 +177,16 @@ def run_paper(
     )
     feed = ReplayFeed(bars, interval, start=start, pause=pause)
     return Live(strategy, feed, broker, config, clock=clock).run()
+
+
+def dashboard_config(port: int) -> DashboardConfig:
+    """Return the dashboard's settings with the tokens read from the environment."""
+    viewer = os.environ.get(DASHBOARD_VIEWER_VARIABLE)
+    return DashboardConfig.build(
+        port=port,
+        admin_token=Secret.from_environment(DASHBOARD_TOKEN_VARIABLE),
+        viewer_token=Secret(viewer) if viewer else None,
+    )
 
 
 def summary_table(summary: LiveSummary) -> Table:

@@ -8,6 +8,7 @@ from quantstrata.core.config import FrozenConfig
 from quantstrata.core.errors import ConfigError
 from quantstrata.execution.risk import RiskConfig
 from quantstrata.execution.targets import SizingRules
+from quantstrata.live.dashboard.config import DashboardConfig
 from quantstrata.live.health import HealthConfig
 from quantstrata.model.instrument import Instrument
 from quantstrata.model.interval import Interval
@@ -33,6 +34,8 @@ class LiveConfig(FrozenConfig):
       happened at the new bar's open are booked before the strategy decides (as in a backtest).
     - ``window``: bars kept per symbol (``None``: all, exact for every indicator).
     - ``webhook_env``: environment variable holding a Slack-compatible webhook URL for alerts.
+    - ``dashboard``: serve the live dashboard while the run trades (:class:`DashboardConfig`);
+      ``None`` (the default) serves nothing.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -54,6 +57,7 @@ class LiveConfig(FrozenConfig):
     sync_orders: bool = True
     window: int | None = Field(default=None, ge=1)
     webhook_env: str | None = None
+    dashboard: DashboardConfig | None = None
 
     @field_validator("interval")
     @classmethod

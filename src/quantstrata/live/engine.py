@@ -26,7 +26,7 @@ from datetime import datetime
 from quantstrata.core.clock import Clock, LiveClock
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret
-from quantstrata.execution.risk import RiskEngine, RiskViolation
+from quantstrata.execution.risk import RiskEngine, RiskViolation, TradingState
 from quantstrata.execution.targets import TargetBook, orders_for_targets
 from quantstrata.live._grouping import BarGrouper
 from quantstrata.live._groups import LinkedOrders
@@ -41,6 +41,13 @@ from quantstrata.live.broker import Broker
 from quantstrata.live.brokers.paper import PaperBroker
 from quantstrata.live.config import LiveConfig
 from quantstrata.live.context import Intents
+from quantstrata.live.dashboard import (
+    ControlOutcome,
+    ControlQueue,
+    ControlRequest,
+    DashboardServer,
+    RuntimeView,
+)
 from quantstrata.live.feed import Feed
 from quantstrata.live.health import HealthMonitor
 from quantstrata.live.journal import Journal, PostgresJournal, SqliteJournal
@@ -141,6 +148,20 @@ class Live:
         self._warm_up_targets: dict[str, float] = {}
         self._warmed_until: datetime | None = None
         self._late_bars = 0
+        self.controls = ControlQueue()
+        self.view: RuntimeView | None = None
+        self.dashboard: DashboardServer | None = None
+        if config.dashboard is not None:
+            self.view = RuntimeView(
+                self.manager,
+                self.health,
+                self.alerts,
+                config.symbols,
+                self._prices,
+                config=config.dashboard,
+            )
+            self.manager.fill_listeners.append(self.view.fill_booked)
+            self.dashboard = DashboardServer(self.view, self.controls, config.dashboard)
 
     def run(self) -> LiveSummary:
         """Run until the feed ends or SIGINT/SIGTERM; return the summary."""
@@ -155,16 +176,22 @@ class Live:
             loop = asyncio.get_running_loop()
             for number in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(number, stop.set)
-        await self.broker.connect()
         background: list[asyncio.Task[None]] = []
         reason = "feed ended"
         try:
+            if self.dashboard is not None:
+                await self.dashboard.start()
+                self.manager.log.info("live dashboard at %s", self.dashboard.url)
+            await self.broker.connect()
             await self._start()
             background = [
                 asyncio.create_task(self._consume_updates(), name="updates"),
                 asyncio.create_task(self._reconcile_loop(stop), name="reconcile"),
                 asyncio.create_task(self.health.run(stop), name="health"),
+                asyncio.create_task(self._control_loop(), name="controls"),
             ]
+            self.controls.open = True
+            self._progress("trading")
             trading = asyncio.create_task(self._trade(), name="bars")
             stopping = asyncio.create_task(stop.wait(), name="stop")
             done, _ = await asyncio.wait({trading, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -175,14 +202,20 @@ class Live:
                 stopping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await trading
+            self.controls.close()
+            self._progress("stopping")
             await self._finish()
         finally:
             stop.set()
+            self.controls.close()
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             await self.feed.close()
             await self.broker.close()
+            self._progress("stopped")
+            if self.dashboard is not None:
+                await self.dashboard.stop()
             self.journal.close()
         return self._summary(reason)
 
@@ -268,6 +301,9 @@ class Live:
             self._warm_up_targets = {}
         await self._execute(intents)
         self._bar_times += 1
+        if self.view is not None:
+            self.view.bar_done(ts)
+            self._progress("trading")
         await self.feed.ack(ts)
 
     async def _execute(self, intents: Intents) -> None:
@@ -295,6 +331,48 @@ class Live:
         )
         for request in orders_for_targets(changed, book, self.sizing):
             await self._send(request, None)
+
+    async def _control_loop(self) -> None:
+        """Apply the dashboard's kill-switch requests, one at a time, on this event loop."""
+        while True:
+            request = await self.controls.next()
+            try:
+                await self._apply_control(request)
+            except Exception as error:  # noqa: BLE001 - the caller hears of it, the loop goes on
+                if not request.answer.done():
+                    request.answer.set_exception(error)
+
+    async def _apply_control(self, request: ControlRequest) -> None:
+        """Set the trading state through the order manager (journal, risk engine), alert it."""
+        state = request.action.state
+        self.manager.set_trading_state(request.symbol, state, f"dashboard: {request.reason}")
+        cancelled = 0
+        if request.cancel_open:
+            for order in list(self.manager.state.open_orders()):
+                if request.symbol is None or order.symbol == request.symbol:
+                    await self.manager.cancel(order.order_id)
+                    cancelled += 1
+        scope = request.symbol or "all symbols"
+        level = AlertLevel.INFO if state is TradingState.ACTIVE else AlertLevel.WARNING
+        await self.alerts.raise_alert(
+            level,
+            f"kill switch: {request.action.value} {scope}",
+            f"trading in {scope} is now {state.value}"
+            + (f", {cancelled} working orders cancelled" if request.cancel_open else "")
+            + f": {request.reason}",
+            source="dashboard",
+            symbol=request.symbol,
+        )
+        if not request.answer.done():
+            request.answer.set_result(ControlOutcome(state, cancelled))
+
+    def _progress(self, status: str) -> None:
+        if self.view is None:
+            return
+        progress = self.view.progress
+        progress.status = status
+        progress.orders_sent = self._orders_sent
+        progress.risk_rejections = self._rejections
 
     async def _consume_updates(self) -> None:
         async for event in self.broker.updates():
@@ -332,8 +410,10 @@ class Live:
                 source="risk",
                 symbol=request.symbol,
             )
+            self._progress("trading")
             return False
         self._orders_sent += 1
+        self._progress("trading")
         self.health.broker_succeeded()
         return True
 
@@ -345,6 +425,8 @@ class Live:
     async def _reconcile(self) -> None:
         report = await reconcile(self.manager)
         self._reconciliations += 1
+        if self.view is not None:
+            self.view.reconciled(report)
         if report.skipped:
             self.health.broker_failed(report.reason or "reconciliation query failed")
             return

@@ -30,7 +30,7 @@ that differs from the journal.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -102,7 +102,8 @@ class OrderManager:
 
     ``run_id`` prefixes client order ids (1 to 24 characters of ``[A-Za-z0-9_-]``); reuse it
     with the same journal to continue a run. ``risk`` is the pre-trade risk engine (no checks
-    when ``None``); ``clock`` stamps every entry.
+    when ``None``); ``clock`` stamps every entry. Callables in :attr:`fill_listeners` hear of
+    every fill as it is booked (the dashboard shows them as they happen).
     """
 
     def __init__(
@@ -134,6 +135,7 @@ class OrderManager:
         self._reserved = self._highest_number()
         self.booked_fills: list[Fill] = []
         self.changed_orders: list[ClientOrderId] = []
+        self.fill_listeners: list[Callable[[Fill], None]] = []
         self._push_trading_states()
 
     def __repr__(self) -> str:
@@ -185,6 +187,8 @@ class OrderManager:
         if changed is not None and changed in self.state.orders:
             self.changed_orders.append(changed)
         for fill in booked:
+            for listener in self.fill_listeners:
+                listener(fill)
             self.log.info(
                 "booked fill %s: %s %s %s @ %s",
                 fill.trade_id,
