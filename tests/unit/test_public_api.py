@@ -270,7 +270,14 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "SubmitOutcomeUnknownError",
         "VenueOrder",
     ),
-    "quantstrata.live.brokers": ("PaperBroker", "VenueBroker", "VenueFeed"),
+    "quantstrata.live.brokers": (
+        "CcxtAuthenticationError",
+        "CcxtBroker",
+        "CcxtConfig",
+        "PaperBroker",
+        "VenueBroker",
+        "VenueFeed",
+    ),
     "quantstrata.live.feeds": ("ReplayFeed", "TickDBFeed"),
     "quantstrata.venue": (
         "API_KEY_HEADER",
