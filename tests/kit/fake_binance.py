@@ -66,6 +66,7 @@ class FakeBinance:
         self.methods: list[tuple[str, str]] = []
         self._rate_limited: list[str] = []
         self._stalls: list[float] = []
+        self.stalled: list[str] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -121,7 +122,8 @@ class FakeBinance:
             )
         with self._lock:
             retry_after = self._rate_limited.pop(0) if self._rate_limited else None
-            stall = self._stalls.pop(0) if self._stalls and method == "POST" else 0.0
+            stalls = self._stalls if retry_after is None and method == "POST" else []
+            stall = stalls.pop(0) if stalls else 0.0
         if retry_after is not None:
             body = {"code": -1003, "msg": "Too many requests; current limit is 1200."}
             return 429, body, {"Retry-After": retry_after}, 0.0
@@ -136,6 +138,8 @@ class FakeBinance:
         route = routes.get((method, path))
         if route is None:
             return 404, {"code": -1, "msg": f"unknown path {method} {path}"}, {}, 0.0
+        if stall:
+            self.stalled.append(query.get("newClientOrderId", ""))
         try:
             return 200, route(query), {}, stall
         except BinanceError as error:
@@ -158,6 +162,8 @@ class FakeBinance:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            wbufsize = 1 << 16  # one write per answer: no delayed-ACK stall on keep-alive
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
                 self._serve("GET")
@@ -195,6 +201,7 @@ class FakeBinance:
                         self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(content)
+                    self.wfile.flush()
                 except OSError:
                     self.close_connection = True  # the client gave up waiting
 
