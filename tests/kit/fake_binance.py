@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.kit.fake_binance_account import BinanceError, SpotAccount
+from tests.kit.fake_binance_stream import KlineStream
 from tests.kit.tickdb_tape import Tape
 
 __all__ = ["FakeBinance", "ccxt_config"]
@@ -68,6 +69,7 @@ class FakeBinance:
         self._stalls: list[float] = []
         self.stalled: list[str] = []
         self._lock = threading.Lock()
+        self.stream = KlineStream()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -78,15 +80,36 @@ class FakeBinance:
 
     def __enter__(self) -> FakeBinance:
         self._thread.start()
+        self.stream.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self.stream.stop()
         self._server.shutdown()
         self._server.server_close()
 
     def ws_urls(self) -> dict[str, Any]:
-        """Return ``urls['api']`` entries for the WebSocket (none until the stream exists)."""
-        return {}
+        """Return the ``urls['api']`` entry of the kline WebSocket."""
+        return {"ws": {"spot": self.stream.url}}
+
+    def kline(self, index: int, *, final: bool = True) -> dict[str, Any]:
+        """Return tape bar ``index`` as a WebSocket kline (``final=False``: its first update)."""
+        step = self.tape.interval_ms
+        start = self.tape.start_ms + index * step
+        bar = self.tape.bar(0, start)
+        if bar is None:
+            raise ValueError(f"the tape has no bar {index}")
+        values = bar if final else bar.__class__(start, bar.open, bar.open, bar.open, bar.open, "1")
+        return {
+            "t": start, "T": start + step - 1, "o": values.open, "h": values.high,
+            "l": values.low, "c": values.close, "v": values.volume, "n": 6, "x": final,
+            "q": "0", "V": "0", "Q": "0", "B": "0", "f": 0, "L": 0,
+        }  # fmt: skip
+
+    def publish(self, index: int) -> int:
+        """Stream tape bar ``index`` (its first update, then its final one); return receivers."""
+        self.stream.publish("BTCUSDT", "1m", self.kline(index, final=False))
+        return self.stream.publish("BTCUSDT", "1m", self.kline(index))
 
     def rate_limit(self, times: int = 1, retry_after: str = "1") -> None:
         """Answer the next ``times`` private requests with HTTP 429 and ``Retry-After``."""

@@ -278,7 +278,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "VenueBroker",
         "VenueFeed",
     ),
-    "quantstrata.live.feeds": ("ReplayFeed", "TickDBFeed"),
+    "quantstrata.live.feeds": ("CcxtFeed", "ReplayFeed", "TickDBFeed"),
     "quantstrata.venue": (
         "API_KEY_HEADER",
         "DEFAULT_HOST",
