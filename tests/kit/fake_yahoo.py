@@ -1,9 +1,9 @@
 """A fake Yahoo Finance serving recorded chart payloads, so yfinance's own code parses them.
 
 Standard-library ``ThreadingHTTPServer`` on ``127.0.0.1`` port 0. :meth:`FakeYahoo.session`
-returns a ``requests.Session`` whose transport sends every ``https://*.yahoo.com`` request to
-this server instead (the original host travels in ``X-Original-Host``), so ``yfinance`` runs
-unchanged: the cookie (``fc.yahoo.com``), the crumb (``/v1/test/getcrumb``) and the chart API
+returns quantstrata's :func:`~quantstrata.data.sources.yfinance_history.redirected_session`
+for this server: every ``https://*.yahoo.com`` request lands here instead (the original host
+travels in ``X-Original-Host``), so ``yfinance`` runs unchanged: the cookie (``fc.yahoo.com``), the crumb (``/v1/test/getcrumb``) and the chart API
 (``/v8/finance/chart/<symbol>``). Chart answers come from the recorded payloads in
 ``tests/kit/sample_sources/yahoo`` (daily for ``1d``/``1wk``/``1mo``, 5-minute otherwise),
 cut to ``[period1, period2)`` as Yahoo does. Nothing reaches the internet.
@@ -17,10 +17,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
+
+from quantstrata.data.sources.yfinance_history import redirected_session
 
 __all__ = ["PAYLOADS", "FakeYahoo", "load_payload"]
 
@@ -33,18 +34,6 @@ def load_payload(name: str) -> dict[str, Any]:
     """Return a recorded chart payload (``GOOG_1d`` or ``GOOG_5m``)."""
     loaded: dict[str, Any] = json.loads((PAYLOADS / f"{name}_chart.json").read_text())
     return loaded
-
-
-class _ToLocal(HTTPAdapter):
-    def __init__(self, netloc: str) -> None:
-        super().__init__()
-        self._netloc = netloc
-
-    def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        parts = urlsplit(request.url)
-        request.headers["X-Original-Host"] = parts.netloc
-        request.url = urlunsplit(("http", self._netloc, parts.path, parts.query, ""))
-        return super().send(request, *args, **kwargs)
 
 
 class FakeYahoo:
@@ -66,11 +55,13 @@ class FakeYahoo:
 
     def session(self) -> requests.Session:
         """Return a ``requests`` session whose every request lands on this server."""
-        session = requests.Session()
-        adapter = _ToLocal(f"127.0.0.1:{self._server.server_address[1]}")
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
+        session: requests.Session = redirected_session(self.url)
         return session
+
+    @property
+    def url(self) -> str:
+        """Return the server's base URL (``--base-url`` of ``data fetch --provider yfinance``)."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def chart_requests(self) -> list[dict[str, str]]:
         """Return the query parameters of every chart request, in order."""

@@ -39,6 +39,7 @@ __all__ = [
     "bars_from_yfinance",
     "fetch_yfinance",
     "fetch_yfinance_to_catalog",
+    "redirected_session",
     "yahoo_interval",
 ]
 
@@ -163,3 +164,32 @@ def fetch_yfinance_to_catalog(
         symbols, interval, start, end, adjusted=adjusted, session=session, on_symbol=on_symbol
     )
     return catalog.write(bars, interval=interval, on_conflict="overwrite")
+
+
+def redirected_session(base_url: str) -> Any:
+    """Return a ``requests`` session for yfinance that sends every request to ``base_url``.
+
+    Yahoo's host names are fixed inside yfinance; this session keeps the path and query and
+    swaps scheme and host (the original host travels in ``X-Original-Host``), for a gateway,
+    a recording proxy, or a local fake in tests.
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    target = urlsplit(base_url)
+    if target.scheme not in ("http", "https") or not target.netloc:
+        raise ConfigError(f"the Yahoo base URL must be http(s)://host[:port], got {base_url!r}")
+
+    class _Redirect(HTTPAdapter):
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            parts = urlsplit(request.url)
+            request.headers["X-Original-Host"] = parts.netloc
+            request.url = urlunsplit((target.scheme, target.netloc, parts.path, parts.query, ""))
+            return super().send(request, *args, **kwargs)
+
+    session = requests.Session()
+    session.mount("https://", _Redirect())
+    session.mount("http://", _Redirect())
+    return session
