@@ -3,10 +3,11 @@
 Standard-library ``ThreadingHTTPServer`` on ``127.0.0.1`` port 0. :meth:`FakeYahoo.session`
 returns quantstrata's :func:`~quantstrata.data.sources.yfinance_history.redirected_session`
 for this server: every ``https://*.yahoo.com`` request lands here instead (the original host
-travels in ``X-Original-Host``), so ``yfinance`` runs unchanged: the cookie (``fc.yahoo.com``), the crumb (``/v1/test/getcrumb``) and the chart API
-(``/v8/finance/chart/<symbol>``). Chart answers come from the recorded payloads in
-``tests/kit/sample_sources/yahoo`` (daily for ``1d``/``1wk``/``1mo``, 5-minute otherwise),
-cut to ``[period1, period2)`` as Yahoo does. Nothing reaches the internet.
+travels in ``X-Original-Host``), so ``yfinance`` runs unchanged: the cookie (``fc.yahoo.com``),
+the crumb (``/v1/test/getcrumb``) and the chart API (``/v8/finance/chart/<symbol>``). Chart
+answers come from the recorded payloads in ``tests/kit/sample_sources/yahoo`` (daily for
+``1d``/``1wk``/``1mo``, 5-minute otherwise), cut to ``[period1, period2)`` as Yahoo does.
+Nothing reaches the internet.
 """
 
 from __future__ import annotations
