@@ -149,9 +149,7 @@ def open_exchange(config: CcxtConfig, credentials: CcxtCredentials) -> Any:
     if credentials.password is not None:
         settings["password"] = credentials.password.reveal()
     exchange = exchange_class(settings)
-    logger = logging.getLogger(f"quantstrata.live.ccxt.{config.exchange}")
-    logger.addFilter(RedactingFilter(credentials.secrets))
-    exchange.logger = logger
+    exchange.logger = _redacting_logger(config.exchange, credentials.secrets)
     if config.sandbox:
         exchange.set_sandbox_mode(True)
     for name, url in config.api_urls.items():
@@ -162,6 +160,18 @@ def open_exchange(config: CcxtConfig, credentials: CcxtCredentials) -> Any:
             exchange.urls["api"][name] = url
     exchange.options.update(config.options)
     return exchange
+
+
+def _redacting_logger(exchange: str, secrets: list[Secret]) -> logging.Logger:
+    """Return the logger ccxt writes to, masking ``secrets`` (one filter per logger)."""
+    logger = logging.getLogger(f"quantstrata.live.ccxt.{exchange}")
+    found = next((f for f in logger.filters if isinstance(f, RedactingFilter)), None)
+    if found is None:
+        found = RedactingFilter()
+        logger.addFilter(found)
+    for secret in secrets:
+        found.add_secret(secret)
+    return logger
 
 
 class CcxtCaller:
