@@ -176,3 +176,31 @@ async def test_polled_updates_report_fills_and_cancellations():
             await broker.close()
     kinds = sorted((type(event).__name__, str(event.order_id)) for event in events)
     assert kinds == [("Cancelled", "u-2"), ("FillEvent", "u-1")]
+
+
+@pytest.mark.asyncio
+async def test_a_fresh_broker_finds_orders_and_fills_by_client_id_after_a_restart():
+    with FakeBinance(api_key=KEY) as server:
+        first = _broker(server)
+        try:
+            await first.connect()
+            await first.submit(ClientOrderId("x-1"), OrderRequest.market("BTC/USDT", 1.0))
+            await first.submit(ClientOrderId("x-2"), OrderRequest.limit("BTC/USDT", 1.0, 80.0))
+        finally:
+            await first.close()
+        restarted = _broker(server)  # knows nothing of the orders sent before
+        try:
+            await restarted.connect()
+            found = await restarted.query_order(ClientOrderId("x-1"))
+            fills = await restarted.fills()
+            working = await restarted.open_orders()
+            await restarted.cancel(ClientOrderId("x-2"))
+            cancelled = await restarted.query_order(ClientOrderId("x-2"))
+        finally:
+            await restarted.close()
+    assert found is not None
+    assert found.status is OrderStatus.FILLED
+    assert [(fill.order_id, fill.trade_id) for fill in fills] == [("x-1", "BTCUSDT-1")]
+    assert [order.order_id for order in working] == ["x-2"]
+    assert cancelled is not None
+    assert cancelled.status is OrderStatus.CANCELLED
