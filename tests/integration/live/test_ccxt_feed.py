@@ -45,10 +45,13 @@ async def _take(stream: AsyncIterator[Bar], count: int) -> list[Bar]:
 
 
 @pytest.mark.asyncio
-async def test_closed_bars_stream_and_a_reconnect_backfills_the_gap():
+@pytest.mark.parametrize("for_symbols", [True, False], ids=["watch_for_symbols", "watch_each"])
+async def test_closed_bars_stream_and_a_reconnect_backfills_the_gap(for_symbols: bool):
     with FakeBinance(bars=40) as server:
         feed = CcxtFeed(ccxt_config(server))
         assert isinstance(feed, Feed)
+        # Exchanges without watchOHLCVForSymbols are watched one symbol at a time.
+        feed.exchange.has["watchOHLCVForSymbols"] = for_symbols
         stream = feed.bars(["BTC/USDT"], Interval.parse("1m"))
         try:
             first = asyncio.ensure_future(anext(stream))

@@ -64,6 +64,7 @@ class CcxtFeed:
         self._forming: dict[str, list[Any]] = {}
         self._delivered: dict[str, int] = {}
         self._stale: set[str] = set()
+        self._watches: dict[str, asyncio.Future[list[Any]]] = {}
         self.reconnects = 0
         self.backfilled = 0
 
@@ -102,7 +103,7 @@ class CcxtFeed:
         failures = 0
         while not self._closed:
             try:
-                update = await self.exchange.watch_ohlcv_for_symbols(pairs)
+                update = await self._watch(pairs)
             except ccxt.NetworkError as error:
                 if self.stopped():
                     return
@@ -122,6 +123,44 @@ class CcxtFeed:
                 for row in sorted(frames.get(timeframe, []), key=lambda candle: candle[0]):
                     for bar in await self._on_update(symbol, row, interval):
                         yield bar
+
+    async def _watch(self, pairs: list[list[str]]) -> dict[str, dict[str, list[Any]]]:
+        """Return the next candle updates: one call for all symbols when the exchange can.
+
+        Exchanges without ``watchOHLCVForSymbols`` get one ``watch_ohlcv`` per symbol; the
+        first to answer wins, and the others keep waiting for the next call.
+        """
+        if self.exchange.has.get("watchOHLCVForSymbols"):
+            found: dict[str, dict[str, list[Any]]]
+            found = await self.exchange.watch_ohlcv_for_symbols(pairs)
+            return found
+        for symbol, timeframe in pairs:
+            if symbol not in self._watches:
+                call = self.exchange.watch_ohlcv(symbol, timeframe)
+                self._watches[symbol] = asyncio.ensure_future(call)
+        try:
+            done, _ = await asyncio.wait(
+                self._watches.values(), return_when=asyncio.FIRST_COMPLETED
+            )
+        except asyncio.CancelledError:
+            self._cancel_watches()
+            raise
+        update: dict[str, dict[str, list[Any]]] = {}
+        for symbol, timeframe in pairs:
+            task = self._watches[symbol]
+            if task in done:
+                del self._watches[symbol]
+                error = task.exception()
+                if error is not None:
+                    self._cancel_watches()
+                    raise error
+                update[symbol] = {timeframe: task.result()}
+        return update
+
+    def _cancel_watches(self) -> None:
+        for task in self._watches.values():
+            task.cancel()
+        self._watches.clear()
 
     async def _on_update(self, symbol: str, row: list[Any], interval: Interval) -> list[Bar]:
         """Return the bars one update closes (none while the same bar is still forming)."""
@@ -188,6 +227,7 @@ class CcxtFeed:
     async def close(self) -> None:
         """Stop streaming and close ccxt's connections; safe to call twice."""
         self._closed = True
+        self._cancel_watches()
         with contextlib.suppress(Exception):
             await self.exchange.close()
 
