@@ -272,7 +272,14 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "SubmitOutcomeUnknownError",
         "VenueOrder",
     ),
-    "quantstrata.live.brokers": ("PaperBroker", "VenueBroker", "VenueFeed"),
+    "quantstrata.live.brokers": (
+        "CcxtAuthenticationError",
+        "CcxtBroker",
+        "CcxtConfig",
+        "PaperBroker",
+        "VenueBroker",
+        "VenueFeed",
+    ),
     "quantstrata.live.dashboard": (
         "CSRF_HEADER",
         "ControlAction",
@@ -286,7 +293,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "RuntimeView",
         "create_app",
     ),
-    "quantstrata.live.feeds": ("ReplayFeed", "TickDBFeed"),
+    "quantstrata.live.feeds": ("CcxtFeed", "ReplayFeed", "TickDBFeed"),
     "quantstrata.venue": (
         "API_KEY_HEADER",
         "DEFAULT_HOST",

@@ -2,28 +2,73 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret
 from quantstrata.data.sources import API_KEY_VARIABLE, TickDBClient, TickDBConfig
+from quantstrata.live.brokers import CcxtConfig
 
 __all__ = [
+    "PROVIDERS",
     "BaseUrlOption",
+    "ExchangeOption",
+    "ExchangeUrlOption",
+    "ExchangeWebSocketOption",
+    "MarketTypeOption",
     "PlanOption",
     "ProviderOption",
     "SymbolsOption",
+    "YahooUrlOption",
+    "ccxt_config",
+    "ccxt_exchange",
+    "check_provider",
     "split_symbols",
     "tickdb_client",
     "tickdb_config",
 ]
 
+PROVIDERS = ("tickdb", "ccxt", "yfinance")
+
 SymbolsOption = Annotated[
     str, typer.Option("--symbols", "-s", help="Comma-separated symbols, e.g. AAPL.US,BTCUSDT.")
 ]
-ProviderOption = Annotated[str, typer.Option("--provider", help="Data provider: tickdb.")]
+ProviderOption = Annotated[
+    str, typer.Option("--provider", help="Data provider: tickdb, ccxt or yfinance.")
+]
+ExchangeOption = Annotated[
+    str,
+    typer.Option("--exchange", help="ccxt exchange id, e.g. binance, kraken (--provider ccxt)."),
+]
+ExchangeUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--exchange-url",
+        envvar="QUANTSTRATA_EXCHANGE_URL",
+        help="ccxt REST endpoint replacing the exchange's public one (a gateway, a test server).",
+    ),
+]
+ExchangeWebSocketOption = Annotated[
+    str | None,
+    typer.Option(
+        "--exchange-ws-url",
+        envvar="QUANTSTRATA_EXCHANGE_WS_URL",
+        help="ccxt WebSocket endpoint replacing the exchange's spot stream.",
+    ),
+]
+MarketTypeOption = Annotated[
+    str, typer.Option("--market-type", help="ccxt market type to load: spot, swap, future.")
+]
+YahooUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--yahoo-url",
+        envvar="QUANTSTRATA_YAHOO_URL",
+        help="Send yfinance's Yahoo requests to this base URL instead (a gateway, a test server).",
+    ),
+]
 BaseUrlOption = Annotated[
     str | None,
     typer.Option("--base-url", envvar="TICKDB_BASE_URL", help="REST endpoint (default: TickDB's)."),
@@ -58,4 +103,51 @@ def tickdb_client(base_url: str | None, plan: str) -> TickDBClient:
     """Return a TickDB REST client keyed from ``$TICKDB_API_KEY``."""
     return TickDBClient(
         Secret.from_environment(API_KEY_VARIABLE), config=tickdb_config(base_url, plan)
+    )
+
+
+def check_provider(provider: str, allowed: tuple[str, ...] = PROVIDERS) -> str:
+    """Return ``provider`` if this command supports it, else raise :class:`ConfigError`."""
+    if provider not in allowed:
+        raise ConfigError(f"--provider {provider!r} is not supported; use {', '.join(allowed)}")
+    return provider
+
+
+def _exchange_options(exchange: str, market_type: str) -> dict[str, Any]:
+    options: dict[str, Any] = {"defaultType": market_type}
+    if exchange == "binance":
+        options["fetchMarkets"] = {"types": [market_type]}
+    return options
+
+
+def ccxt_exchange(exchange: str, url: str | None, market_type: str) -> Any:
+    """Return ccxt's synchronous public client of ``exchange`` (history needs no key)."""
+    try:
+        import ccxt
+    except ImportError:  # pragma: no cover - the extra is installed in development
+        raise ConfigError("--provider ccxt needs: pip install 'quantstrata[ccxt]'") from None
+    exchange_class = getattr(ccxt, exchange, None)
+    if exchange_class is None:
+        raise ConfigError(f"ccxt has no exchange {exchange!r}")
+    client = exchange_class({"enableRateLimit": True})
+    client.options.update(_exchange_options(exchange, market_type))
+    if url is not None:
+        client.urls["api"]["public"] = url
+    return client
+
+
+def ccxt_config(
+    exchange: str, symbols: list[str], url: str | None, ws_url: str | None, market_type: str
+) -> CcxtConfig:
+    """Return the settings of the ccxt feed from command-line options."""
+    urls: dict[str, Any] = {}
+    if url is not None:
+        urls["public"] = url
+    if ws_url is not None:
+        urls["ws"] = {market_type: ws_url}
+    return CcxtConfig.build(
+        exchange=exchange,
+        symbols=tuple(symbols),
+        api_urls=urls,
+        options=_exchange_options(exchange, market_type),
     )

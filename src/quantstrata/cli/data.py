@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import polars as pl
 import typer
@@ -12,17 +13,28 @@ import typer
 from quantstrata.cli._options import CatalogOption, IntervalOption, TimezoneOption, as_utc
 from quantstrata.cli._providers import (
     BaseUrlOption,
+    ExchangeOption,
+    ExchangeUrlOption,
+    MarketTypeOption,
     PlanOption,
     ProviderOption,
     SymbolsOption,
+    YahooUrlOption,
+    ccxt_exchange,
+    check_provider,
     split_symbols,
     tickdb_client,
 )
 from quantstrata.cli._render import make_console, print_frame, progress_bar
 from quantstrata.core.errors import ConfigError
-from quantstrata.data.catalog import Catalog
+from quantstrata.data.catalog import Catalog, WriteSummary
 from quantstrata.data.importers import import_file, read_bars_file
 from quantstrata.data.sources import fetch_to_catalog
+from quantstrata.data.sources.ccxt_history import fetch_ohlcv_range
+from quantstrata.data.sources.yfinance_history import (
+    fetch_yfinance_to_catalog,
+    redirected_session,
+)
 from quantstrata.process.validate import validate_bars
 
 __all__ = ["app"]
@@ -153,34 +165,73 @@ def fetch_command(
     provider: ProviderOption = "tickdb",
     base_url: BaseUrlOption = None,
     plan: PlanOption = "free",
+    exchange: ExchangeOption = "binance",
+    exchange_url: ExchangeUrlOption = None,
+    market_type: MarketTypeOption = "spot",
+    yahoo_url: YahooUrlOption = None,
     catalog: CatalogOption = None,
 ) -> None:
     """Download bars from a provider into the catalog (paged, retried, rate limited).
 
-    The API key comes from $TICKDB_API_KEY; bars replace stored ones with the same time.
+    tickdb: the API key comes from $TICKDB_API_KEY. ccxt: public OHLCV of --exchange (no key).
+    yfinance: Yahoo Finance daily or intraday bars. Bars replace stored ones with the same time.
     """
-    if provider != "tickdb":
-        raise ConfigError(f"--provider {provider!r} is not supported yet; use tickdb")
+    check_provider(provider)
     console = make_console()
     store = _catalog(catalog)
     names = split_symbols(symbols)
     lower, upper = as_utc(start), as_utc(end)
     if lower is None or upper is None:
         raise ConfigError("--from and --to are required")
-    with (
-        tickdb_client(base_url, plan) as client,
-        progress_bar(make_console(stderr=True)) as progress,
-    ):
+    with progress_bar(make_console(stderr=True)) as progress:
         task = progress.add_task(f"fetching {len(names)} symbol(s)", total=None)
+        if provider == "tickdb":
+            with tickdb_client(base_url, plan) as client:
 
-        def advance(done: int, total: int) -> None:
-            # ``done`` counts pages of the current symbol; the bar shows pages of all symbols.
-            progress.update(task, total=total * len(names), advance=1 if done else 0)
+                def advance(done: int, total: int) -> None:
+                    # ``done`` counts pages of the current symbol; the bar shows all symbols.
+                    progress.update(task, total=total * len(names), advance=1 if done else 0)
 
-        summary = fetch_to_catalog(
-            client, store, names, interval=interval, start=lower, end=upper, progress=advance
-        )
+                summary = fetch_to_catalog(
+                    client, store, names, interval=interval, start=lower, end=upper,
+                    progress=advance,
+                )  # fmt: skip
+        else:
+            progress.update(task, total=len(names))
+            summary = _fetch_other(
+                provider, names, interval, (lower, upper), store,
+                lambda _symbol, _rows: progress.update(task, advance=1),
+                exchange=ccxt_exchange(exchange, exchange_url, market_type)
+                if provider == "ccxt" else None,
+                yahoo_url=yahoo_url,
+            )  # fmt: skip
     console.print(
         f"[green]fetched[/] {', '.join(names)} {interval}: {summary.rows_written:,} rows written, "
         f"{summary.rows_skipped_duplicate:,} unchanged -> {store.root}"
     )
+
+
+def _fetch_other(
+    provider: str,
+    names: list[str],
+    interval: str,
+    bounds: tuple[datetime, datetime],
+    store: Catalog,
+    on_symbol: Callable[[str, int], None],
+    *,
+    exchange: Any,
+    yahoo_url: str | None,
+) -> WriteSummary:
+    lower, upper = bounds
+    if provider == "yfinance":
+        session = None if yahoo_url is None else redirected_session(yahoo_url)
+        return fetch_yfinance_to_catalog(
+            store, names, interval=interval, start=lower, end=upper, session=session,
+            on_symbol=on_symbol,
+        )  # fmt: skip
+    frames = []
+    for name in names:
+        frame = fetch_ohlcv_range(exchange, name, interval, lower, upper)
+        frames.append(frame)
+        on_symbol(name, frame.height)
+    return store.write(pl.concat(frames), interval=interval, on_conflict="overwrite")

@@ -11,17 +11,25 @@ import typer
 from quantstrata.cli._options import IntervalOption
 from quantstrata.cli._providers import (
     BaseUrlOption,
+    ExchangeOption,
+    ExchangeUrlOption,
+    ExchangeWebSocketOption,
+    MarketTypeOption,
     PlanOption,
     ProviderOption,
     SymbolsOption,
+    ccxt_config,
+    check_provider,
     split_symbols,
     tickdb_config,
 )
 from quantstrata.cli._render import make_console
-from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret
 from quantstrata.data.sources import API_KEY_VARIABLE, AsyncTickDBClient, TickDBConfig
 from quantstrata.data.stream import StreamConfig, TickDBStream
+from quantstrata.live.brokers import CcxtConfig
+from quantstrata.live.feeds import CcxtFeed
+from quantstrata.model.interval import Interval
 
 __all__ = ["stream"]
 
@@ -40,19 +48,50 @@ def stream(
     base_url: BaseUrlOption = None,
     ws_url: WebSocketOption = None,
     plan: PlanOption = "free",
+    exchange: ExchangeOption = "binance",
+    exchange_url: ExchangeUrlOption = None,
+    exchange_ws_url: ExchangeWebSocketOption = None,
+    market_type: MarketTypeOption = "spot",
     bars: Annotated[
         int | None, typer.Option("--bars", help="Stop after this many bars (default: never).")
     ] = None,
 ) -> None:
-    """Stream live trades into bars and print each closed bar (Ctrl-C to stop).
+    """Print each closed bar of a live stream as it completes (Ctrl-C to stop).
 
-    Reconnects with backoff, re-subscribes and backfills gaps over REST on its own; the API key
-    comes from $TICKDB_API_KEY.
+    tickdb: trades built into bars; the API key comes from $TICKDB_API_KEY. ccxt: the
+    exchange's kline stream (ccxt.pro watch_ohlcv; a bar closes when the next one starts).
+    Both reconnect with backoff and backfill gaps over REST on their own.
     """
-    if provider != "tickdb":
-        raise ConfigError(f"--provider {provider!r} is not supported yet; use tickdb")
-    config = tickdb_config(base_url, plan, ws_url)
-    asyncio.run(_print_bars(split_symbols(symbols), interval, config, bars))
+    names = split_symbols(symbols)
+    if check_provider(provider, ("tickdb", "ccxt")) == "ccxt":
+        config = ccxt_config(exchange, names, exchange_url, exchange_ws_url, market_type)
+        asyncio.run(_print_ccxt_bars(names, interval, config, bars))
+        return
+    asyncio.run(_print_bars(names, interval, tickdb_config(base_url, plan, ws_url), bars))
+
+
+async def _print_ccxt_bars(
+    symbols: list[str], interval: str, config: CcxtConfig, limit: int | None
+) -> None:
+    console = make_console()
+    feed = CcxtFeed(config)
+    console.print(
+        f"streaming {', '.join(symbols)} {interval} bars from {config.exchange} "
+        "(ts = open time, UTC)"
+    )
+    shown = 0
+    try:
+        async for bar in feed.bars(symbols, Interval.parse(interval)):
+            console.print(
+                f"{bar.ts.isoformat(sep=' ')} {bar.symbol} open={bar.open:g} high={bar.high:g} "
+                f"low={bar.low:g} close={bar.close:g} volume={bar.volume:g}",
+                highlight=False,
+            )
+            shown += 1
+            if limit is not None and shown >= limit:
+                break
+    finally:
+        await feed.close()
 
 
 async def _print_bars(

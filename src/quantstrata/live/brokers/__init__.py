@@ -3,11 +3,22 @@
 - :class:`PaperBroker`: in-process, filling with the backtest's fill model.
 - :class:`VenueBroker` and :class:`VenueFeed`: clients of the local simulated venue
   (``quantstrata venue serve``), over HTTP and WebSocket.
+- :class:`CcxtBroker`: any ccxt exchange's spot account (``pip install 'quantstrata[ccxt]'``),
+  configured by :class:`CcxtConfig`; refused keys raise :class:`CcxtAuthenticationError`.
 """
 
 from __future__ import annotations
 
+from quantstrata.live._ccxt import CcxtAuthenticationError, CcxtConfig
+from quantstrata.live.brokers.ccxt import CcxtBroker
 from quantstrata.live.brokers.paper import PaperBroker
 from quantstrata.live.brokers.venue import VenueBroker, VenueFeed
 
-__all__ = ["PaperBroker", "VenueBroker", "VenueFeed"]
+__all__ = [
+    "CcxtAuthenticationError",
+    "CcxtBroker",
+    "CcxtConfig",
+    "PaperBroker",
+    "VenueBroker",
+    "VenueFeed",
+]

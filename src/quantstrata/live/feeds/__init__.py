@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from quantstrata.live.feeds.ccxt import CcxtFeed
 from quantstrata.live.feeds.replay import ReplayFeed
 from quantstrata.live.feeds.tickdb import TickDBFeed
 
-__all__ = ["ReplayFeed", "TickDBFeed"]
+__all__ = ["CcxtFeed", "ReplayFeed", "TickDBFeed"]
