@@ -2,7 +2,8 @@
 
 Conventions (``docs/index.md`` states them for writers):
 
-- ```` ```python ```` blocks of one page run in order in one namespace, in a scratch folder. A
+- ```` ```python ```` blocks of one page run in order in one namespace, in a scratch folder that
+  is on ``sys.path``; a block titled ``title="name.py"`` is first saved there as that file. A
   ``print(...)`` line ending in ``# => text`` must print exactly ``text``; a block with such
   claims prints one line per ``print``, so outputs pair with statements in order.
 - ```` ```console ```` blocks: a line starting ``$ `` is a command (a trailing ``\\`` continues
@@ -41,6 +42,7 @@ _FENCE = re.compile(
     re.DOTALL | re.MULTILINE,
 )
 _NOT_RUN = re.compile(r"<!--\s*not run:\s*(?P<why>.*?)\s*-->\s*$")
+_TITLE = re.compile(r'title="(?P<name>[^"]+)"')
 _CLAIM = re.compile(r"#\s*=>\s*(?P<expected>.+?)\s*$")
 _PEER_WARNINGS = (
     # backtesting.py 0.6.6 on pandas 3: see docs/peer-conventions.md, "Library warnings".
@@ -57,6 +59,7 @@ class Block:
     language: str
     body: str
     not_run: str | None
+    title: str | None
 
     def __str__(self) -> str:
         return f"{self.page.relative_to(ROOT)}:{self.line} ({self.language})"
@@ -72,7 +75,8 @@ def _blocks(page: Path) -> list[Block]:
         language = match["info"].strip().split(" ")[0].strip("{.")
         body = textwrap.dedent(match["body"])
         why = marker["why"] if marker else None
-        blocks.append(Block(page, line, language, body, why))
+        title = _TITLE.search(match["info"])
+        blocks.append(Block(page, line, language, body, why, title["name"] if title else None))
     return blocks
 
 
@@ -108,6 +112,7 @@ def test_every_block_names_its_language_and_every_skip_says_why():
 def test_page_code_runs_as_written(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     (tmp_path / "examples").symlink_to(ROOT / "examples")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("QUANTSTRATA_CATALOG", str(tmp_path / "catalog"))
     namespace: dict[str, object] = {"__name__": "__docs__"}
     ran = 0
@@ -115,6 +120,8 @@ def test_page_code_runs_as_written(page: Path, tmp_path: Path, monkeypatch: pyte
         if block.not_run is not None or block.language not in RUNNABLE:
             continue
         if block.language == "python":
+            if block.title and block.title.endswith(".py"):
+                (tmp_path / block.title).write_text(block.body, encoding="utf-8")
             _run_python(block, namespace)
         elif block.language == "console":
             _run_console(block, tmp_path)
