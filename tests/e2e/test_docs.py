@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,7 +115,10 @@ def test_page_code_runs_as_written(page: Path, tmp_path: Path, monkeypatch: pyte
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("QUANTSTRATA_CATALOG", str(tmp_path / "catalog"))
-    namespace: dict[str, object] = {"__name__": "__docs__"}
+    # A real module, as a script has: backtrader and dataclasses look classes up by module.
+    module = types.ModuleType("docs_page")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    namespace = module.__dict__
     ran = 0
     for block in _blocks(page):
         if block.not_run is not None or block.language not in RUNNABLE:
