@@ -12,6 +12,8 @@ Conventions (``docs/index.md`` states them for writers):
   non-empty line is output the commands must print (compared with runs of spaces squeezed).
 - ```` ```bash ```` blocks run whole, the same way, with ``set -euo pipefail``.
 - A block preceded by ``<!-- not run: why -->`` is shown and not run; the reason is required.
+- A page holding ``<!-- docs-test: fake-tickdb -->`` runs with ``TICKDB_API_KEY``,
+  ``TICKDB_BASE_URL`` and ``TICKDB_WS_URL`` pointing at the fake TickDB server of the test kit.
 - Other fences (``text``, formulas, diagrams) are not code and must name their language.
 """
 
@@ -33,6 +35,7 @@ import pytest
 
 from quantstrata.model.orders import IGNORED, TRANSITIONS, OrderStatus
 from quantstrata.model.orders.events import OrderEventKind
+from tests.kit.tickdb_server import FakeTickDB
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -44,6 +47,8 @@ _FENCE = re.compile(
 )
 _NOT_RUN = re.compile(r"<!--\s*not run:\s*(?P<why>.*?)\s*-->\s*$")
 _TITLE = re.compile(r'title="(?P<name>[^"]+)"')
+_FAKE_TICKDB = "<!-- docs-test: fake-tickdb -->"
+TICKDB_TRADES = 9_006  # trades the fake has released: a day of 1m bars for each symbol
 _CLAIM = re.compile(r"#\s*=>\s*(?P<expected>.+?)\s*$")
 _PEER_WARNINGS = (
     # backtesting.py 0.6.6 on pandas 3: see docs/peer-conventions.md, "Library warnings".
@@ -119,20 +124,33 @@ def test_page_code_runs_as_written(page: Path, tmp_path: Path, monkeypatch: pyte
     module = types.ModuleType("docs_page")
     monkeypatch.setitem(sys.modules, module.__name__, module)
     namespace = module.__dict__
+    with contextlib.ExitStack() as servers:
+        if _FAKE_TICKDB in page.read_text(encoding="utf-8"):
+            tickdb = servers.enter_context(
+                FakeTickDB(released=TICKDB_TRADES, streaming=True, trades_per_second=300)
+            )
+            monkeypatch.setenv("TICKDB_API_KEY", tickdb.api_key)
+            monkeypatch.setenv("TICKDB_BASE_URL", tickdb.url)
+            monkeypatch.setenv("TICKDB_WS_URL", tickdb.ws_url)
+        ran = _run_page(page, namespace, tmp_path)
+    assert ran > 0
+
+
+def _run_page(page: Path, namespace: dict[str, object], folder: Path) -> int:
     ran = 0
     for block in _blocks(page):
         if block.not_run is not None or block.language not in RUNNABLE:
             continue
         if block.language == "python":
             if block.title and block.title.endswith(".py"):
-                (tmp_path / block.title).write_text(block.body, encoding="utf-8")
+                (folder / block.title).write_text(block.body, encoding="utf-8")
             _run_python(block, namespace)
         elif block.language == "console":
-            _run_console(block, tmp_path)
+            _run_console(block, folder)
         else:
-            _run_shell(block, block.body, tmp_path)
+            _run_shell(block, block.body, folder)
         ran += 1
-    assert ran > 0
+    return ran
 
 
 def _run_python(block: Block, namespace: dict[str, object]) -> None:
@@ -183,7 +201,7 @@ def _run_shell(block: Block, script: str, folder: Path) -> str:
         env=environment,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=120,
         check=False,
     )
     assert completed.returncode == 0, (str(block), script, completed.stdout, completed.stderr)
