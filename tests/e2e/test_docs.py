@@ -42,7 +42,8 @@ DOCS = ROOT / "docs"
 RUNNABLE = {"python", "console", "bash"}
 NOT_CODE = {"text", "yaml", "toml", "json"}
 _FENCE = re.compile(
-    r"^(?P<indent>[ \t]*)(?P<fence>`{3,})(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=indent)(?P=fence)[ \t]*$",
+    r"^(?P<indent>[ \t]*)(?P<fence>`{3,})(?P<info>[^\n`]*)\n"
+    r"(?P<body>.*?)^(?P=indent)(?P=fence)[ \t]*$",
     re.DOTALL | re.MULTILINE,
 )
 _NOT_RUN = re.compile(r"<!--\s*not run:\s*(?P<why>.*?)\s*-->\s*$")
