@@ -52,7 +52,7 @@ architecture: $(STAMP_DEV)
 ## docs: build the documentation site into build/site; a warning (a broken link, a page left
 ## out of the navigation, a docstring mkdocstrings cannot read) fails the build.
 docs: $(STAMP_DEV)
-	$(BIN)/mkdocs build --strict --quiet
+	$(BIN)/mkdocs build --strict
 
 # Two workers (CI has two cores); a file's tests stay together, they share servers and fixtures.
 unit: $(STAMP_DEV) $(STAMP_BROWSER)
