@@ -8,6 +8,7 @@ STAMP_DEV     := $(VENV)/.dev-installed
 STAMP_BROWSER := $(VENV)/.browser-installed
 export PYTHONHASHSEED := 0
 export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: demo test lint typecheck architecture unit bench docs clean
 
@@ -36,7 +37,7 @@ demo: $(STAMP_RUNTIME)
 	$(BIN)/quantstrata demo
 
 ## test: set up and run every check: lint, types, layer contracts, the whole suite
-test: lint typecheck architecture unit
+test: lint typecheck architecture docs unit
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check src tests bench examples
@@ -47,6 +48,11 @@ typecheck: $(STAMP_DEV)
 
 architecture: $(STAMP_DEV)
 	$(BIN)/lint-imports
+
+## docs: build the documentation site into build/site; a warning (a broken link, a page left
+## out of the navigation, a docstring mkdocstrings cannot read) fails the build.
+docs: $(STAMP_DEV)
+	$(BIN)/mkdocs build --strict
 
 # Two workers (CI has two cores); a file's tests stay together, they share servers and fixtures.
 unit: $(STAMP_DEV) $(STAMP_BROWSER)
