@@ -13,7 +13,8 @@ Tasks (quantstrata side first, then its peer):
   weights, the multi-asset simulation, metrics; the look-ahead check off, as vectorbt has none)
   vs the same weights computed with pandas on wide frames and traded by vectorbt's
   ``Portfolio.from_orders`` (``targetpercent`` sizes at the next open, ``cash_sharing``,
-  ``call_seq="auto"`` so sales fund purchases), then its total return.
+  ``call_seq="auto"`` so sales fund purchases), then its final value, orders, round trips,
+  Sharpe ratio and drawdown (quantstrata's result holds those and the rest of its metrics).
 - ``momentum_checked``: the same quantstrata run with the look-ahead check on (the default)
   vs the unchecked run: the ratio is the check's price.
 
@@ -163,6 +164,10 @@ def _vectorbt_run(context: dict[str, Any]) -> tuple[int, int, float]:
     )
     final_value = float(np.asarray(portfolio.final_value()))
     count = int(np.asarray(portfolio.orders.count()).sum())
+    # what quantstrata's result holds too: round trips, Sharpe ratio, drawdown
+    portfolio.trades.count()
+    portfolio.sharpe_ratio()
+    portfolio.max_drawdown()
     rebalances = int(decided.notna().any(axis=1).sum())
     return rebalances, count, final_value
 

@@ -22,7 +22,7 @@ from rich.table import Table
 
 from quantstrata.backtest import BacktestConfig
 from quantstrata.cli._bar_source import LoadedBars, load_bars
-from quantstrata.cli._options import CatalogOption
+from quantstrata.cli._options import CatalogOption, as_utc
 from quantstrata.cli._render import make_console
 from quantstrata.cli._strategy_source import build_strategy, load_strategy_class
 from quantstrata.cli.backtest import run_and_report
@@ -66,6 +66,10 @@ def pipeline(
         str | None,
         typer.Option("--interval", "-i", help="Bar interval of catalog data (default 1d)."),
     ] = None,
+    start: Annotated[datetime | None, typer.Option("--from", help="First bar time (UTC).")] = None,
+    end: Annotated[
+        datetime | None, typer.Option("--to", help="End of the range, exclusive (UTC).")
+    ] = None,
     cash: Annotated[float, typer.Option("--cash", help="Starting cash.")] = 1_000_000.0,
     commission: Annotated[
         float, typer.Option("--commission", help="Commission as a fraction of traded value.")
@@ -87,12 +91,12 @@ def pipeline(
         raise ConfigError(
             f"{chosen.name} is not a PipelineStrategy; run it with `quantstrata backtest`"
         )
-    loaded = _bars(data, synthetic, years, seed, interval, catalog)
+    loaded = _bars(data, synthetic, (years, seed), interval, catalog, (start, end))
     config = BacktestConfig.build(
         cash=cash, commission=CommissionConfig.build(rate=commission), calendar=loaded.calendar
     )
     run_and_report(console, chosen, loaded, config, report or DEFAULT_PIPELINE_REPORT)
-    console.print(_weights_table(chosen, loaded.bars))
+    _print_weights(console, chosen, loaded.bars)
 
 
 def synthetic_universe(symbols: int, years: float, seed: int) -> pl.DataFrame:
@@ -116,36 +120,49 @@ def synthetic_universe(symbols: int, years: float, seed: int) -> pl.DataFrame:
 def _bars(
     data: list[str] | None,
     synthetic: int | None,
-    years: float,
-    seed: int,
+    shape: tuple[float, int],
     interval: str | None,
     catalog: Path | None,
+    window: tuple[datetime | None, datetime | None],
 ) -> LoadedBars:
+    """Return the synthetic universe or the named bars (comma-separated names allowed)."""
+    start, end = window
     if synthetic is not None:
         if data:
             raise ConfigError("pass either --data or --synthetic, not both")
+        years, seed = shape
         bars = synthetic_universe(synthetic, years, seed)
+        if start is not None:
+            bars = bars.filter(pl.col("ts") >= as_utc(start))
+        if end is not None:
+            bars = bars.filter(pl.col("ts") < as_utc(end))
         source = f"synthetic universe ({synthetic} symbols, {years:g} years, seed {seed})"
         return LoadedBars(bars=bars, sources=(source,), calendar="XNYS")
     names = [name.strip() for item in data or ["SPX,IXIC,GOOG"] for name in item.split(",")]
-    return load_bars([name for name in names if name], interval=interval, catalog=catalog)
+    return load_bars(
+        [name for name in names if name], interval=interval, catalog=catalog, start=start, end=end
+    )
 
 
-def _weights_table(strategy: PipelineStrategy, bars: pl.DataFrame) -> Table:
-    """Return the largest weights of the last rebalance as a Rich table."""
+def _print_weights(console: Console, strategy: PipelineStrategy, bars: pl.DataFrame) -> None:
+    """Print the last rebalance's date, how many symbols it holds and its largest weights."""
     decided = strategy.pipeline().rebalances(bars)
-    table = Table(title="weights at the last rebalance", header_style="bold")
-    table.add_column("symbol")
-    table.add_column("weight", justify="right")
     if decided.is_empty():
-        return table
+        console.print("no rebalance in these bars", highlight=False)
+        return
     last = decided.filter(pl.col("ts") == pl.col("ts").max())
     held = last.filter(pl.col("weight") != 0.0).sort(
         pl.col("weight").abs(), "symbol", descending=[True, False]
     )
-    table.title = f"weights at the last rebalance ({last['ts'][0]:%Y-%m-%d}, {held.height} held)"
-    for symbol, weight in held.head(_SHOWN_WEIGHTS).iter_rows():
+    console.print(
+        f"weights at the last rebalance, {last['ts'][0]:%Y-%m-%d}: {held.height} held",
+        highlight=False,
+    )
+    table = Table(header_style="bold")
+    table.add_column("symbol")
+    table.add_column("weight", justify="right")
+    for symbol, weight in held.select("symbol", "weight").head(_SHOWN_WEIGHTS).iter_rows():
         table.add_row(symbol, f"{weight:+.4f}")
     if held.height > _SHOWN_WEIGHTS:
         table.add_row("…", f"{held.height - _SHOWN_WEIGHTS} more")
-    return table
+    console.print(table)
