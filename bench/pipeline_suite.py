@@ -130,7 +130,9 @@ def _peer_setup(size: Size, _workdir: Path) -> dict[str, Any]:
     return frames
 
 
-def _pandas_weights(close: pd.DataFrame, volume: pd.DataFrame, month_end: np.ndarray) -> pd.DataFrame:
+def _pandas_weights(
+    close: pd.DataFrame, volume: pd.DataFrame, month_end: np.ndarray
+) -> pd.DataFrame:
     """Return the momentum pipeline's weights at every month end (NaN on other rows)."""
     score = close.shift(SKIP) / close.shift(LOOKBACK) - 1.0
     dollars = (close * volume).rolling(ADV_WINDOW).mean()

@@ -76,7 +76,9 @@ def pipeline(
     ] = 0.0,
     report: Annotated[
         Path | None,
-        typer.Option("--report", help=f"HTML report to write (default ./{DEFAULT_PIPELINE_REPORT})."),
+        typer.Option(
+            "--report", help=f"HTML report to write (default ./{DEFAULT_PIPELINE_REPORT})."
+        ),
     ] = None,
     param: Annotated[
         list[str] | None,

@@ -15,9 +15,7 @@ __all__ = ["per_symbol"]
 _ROW = "__pipeline_row__"
 
 
-def per_symbol(
-    frame: pl.DataFrame, compute: Callable[[pl.DataFrame], Any], name: str
-) -> pl.Series:
+def per_symbol(frame: pl.DataFrame, compute: Callable[[pl.DataFrame], Any], name: str) -> pl.Series:
     """Return ``compute`` of each symbol's rows (in time order) as one series in ``frame``'s order.
 
     ``compute`` receives one symbol's bars and returns one number per row (NaN or null: no

@@ -77,7 +77,7 @@ class Pipeline:
         return max(term.lookback for term in terms)
 
     def run(self, bars: pl.DataFrame) -> pl.DataFrame:
-        """Return every row of ``bars`` with each column, ``in_universe``, ``weight``, ``rebalance``.
+        """Return all rows of ``bars`` with the columns, ``in_universe``, ``weight``, ``rebalance``.
 
         Rows are sorted by ``ts`` then ``symbol``; ``weight`` is the weight the row would get if
         its ``ts`` were a rebalance time, ``rebalance`` says whether it is.
@@ -155,9 +155,7 @@ def _evaluate(
         frame = _add_terms(frame, [universe], columns, pl.lit(value=True))
         frame = frame.with_columns(pl.col(columns[id(universe)]).alias(_UNIVERSE))
     frame = _add_terms(frame, list(named.values()), columns, pl.col(_UNIVERSE))
-    return frame.with_columns(
-        pl.col(columns[id(term)]).alias(name) for name, term in named.items()
-    )
+    return frame.with_columns(pl.col(columns[id(term)]).alias(name) for name, term in named.items())
 
 
 def _add_terms(

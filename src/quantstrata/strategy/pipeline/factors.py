@@ -117,9 +117,7 @@ def indicator_factor(name: str, *, output: str | None = None, **parameters: Any)
         return add_indicators(needed, [spec]).get_column(column)
 
     label = f"{name}({', '.join(f'{key}={value}' for key, value in parameters.items())})"
-    return Factor(
-        None, lookback=indicator_warmup(name, **parameters), label=label, compute=compute
-    )
+    return Factor(None, lookback=indicator_warmup(name, **parameters), label=label, compute=compute)
 
 
 def custom_factor(

@@ -35,7 +35,7 @@ def has_history(bars: int) -> Filter:
     if isinstance(bars, bool) or not isinstance(bars, int) or bars < 1:
         raise SchemaError(f"has_history: bars must be a whole number >= 1, got {bars!r}")
     return Filter(
-        lambda _columns, _universe: (pl.int_range(1, pl.len() + 1).over("symbol") >= bars),
+        lambda _columns, _universe: pl.int_range(1, pl.len() + 1).over("symbol") >= bars,
         lookback=bars - 1,
         label=f"has_history({bars})",
     )

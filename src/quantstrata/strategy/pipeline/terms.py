@@ -186,11 +186,11 @@ class Factor(Term):
 
     def _safe(self, factor: Factor) -> Factor:
         """Return ``factor`` with infinities and NaN turned into null."""
-        return Factor(
-            lambda columns, _universe: _finite(columns[0]), (factor,), label=factor.label
-        )
+        return Factor(lambda columns, _universe: _finite(columns[0]), (factor,), label=factor.label)
 
-    def _compare(self, other: Factor | float, apply: Callable[[Any, Any], Any], sign: str) -> Filter:
+    def _compare(
+        self, other: Factor | float, apply: Callable[[Any, Any], Any], sign: str
+    ) -> Filter:
         combined = self._binary(other, apply, sign)
         return Filter(
             lambda columns, _universe: columns[0].fill_null(value=False),
@@ -320,13 +320,13 @@ class Factor(Term):
     def top(
         self, count: int, *, mask: Filter | None = None, groupby: Classifier | None = None
     ) -> Filter:
-        """Return the filter "among the ``count`` highest values at this ``ts``" (ties by symbol)."""
+        """Return the filter "among the ``count`` highest values at this ``ts``" (ties: symbol)."""
         return self._extreme(count, mask, groupby, descending=True)
 
     def bottom(
         self, count: int, *, mask: Filter | None = None, groupby: Classifier | None = None
     ) -> Filter:
-        """Return the filter "among the ``count`` lowest values at this ``ts``" (ties by symbol)."""
+        """Return the filter "among the ``count`` lowest values at this ``ts``" (ties: symbol)."""
         return self._extreme(count, mask, groupby, descending=False)
 
     def _extreme(
@@ -406,4 +406,3 @@ class Classifier(Term):
 def _finite(value: pl.Expr) -> pl.Expr:
     """Return ``value`` with NaN and infinities as null."""
     return pl.when(value.is_finite()).then(value).otherwise(None)
-

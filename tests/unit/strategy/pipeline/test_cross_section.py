@@ -31,17 +31,12 @@ def universes(draw: st.DrawFn) -> pl.DataFrame:
     times = draw(st.integers(1, 4))
     symbols = draw(st.integers(1, 7))
     value = st.one_of(st.none(), st.integers(-3, 3).map(float), st.floats(-5.0, 5.0))
-    rows = []
-    for step in range(times):
-        for number in range(symbols):
-            if draw(st.booleans()) or number == 0:
-                rows.append(
-                    {
-                        "ts": START + timedelta(days=step),
-                        "symbol": f"S{number}",
-                        "close": draw(value),
-                    }
-                )
+    rows = [
+        {"ts": START + timedelta(days=step), "symbol": f"S{number}", "close": draw(value)}
+        for step in range(times)
+        for number in range(symbols)
+        if number == 0 or draw(st.booleans())
+    ]
     return pl.DataFrame(
         rows, schema={"ts": pl.Datetime("ns", "UTC"), "symbol": pl.String, "close": pl.Float64}
     )

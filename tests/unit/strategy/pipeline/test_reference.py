@@ -53,25 +53,32 @@ def _month_ends(first: pd.Timestamp, last: pd.Timestamp) -> list[pd.Timestamp]:
     for session in sessions:
         ends[(session.year, session.month)] = session  # sessions ascend: the last one stays
     # a month's end is known from the calendar: the last, unfinished month has none yet
-    return [pd.Timestamp(value.date(), tz="UTC") for value in ends.values() if value.date() <= last.date()]
+    return [
+        pd.Timestamp(value.date(), tz="UTC")
+        for value in ends.values()
+        if value.date() <= last.date()
+    ]
 
 
-def _reference(bars: pl.DataFrame, lookback: int, skip: int, top: int, liquid: int,
-               min_price: float) -> pd.DataFrame:  # fmt: skip
+def _reference(  # noqa: PLR0917 - the example's parameters, spelled out
+    bars: pl.DataFrame, lookback: int, skip: int, top: int, liquid: int, min_price: float
+) -> pd.DataFrame:
     """Loop over month ends; on each, rank what is known by then, as a person would."""
     table = bars.to_pandas()
     rows = []
     for date in _month_ends(table["ts"].min(), table["ts"].max()):
         known = table[table["ts"] <= date]
         scores = []
-        for symbol, history in known.groupby("symbol"):
-            history = history.sort_values("ts")
+        for symbol, unordered in known.groupby("symbol"):
+            history = unordered.sort_values("ts")
             if history["ts"].iloc[-1] != date:
                 continue  # no bar today: not in today's cross-section
             close = history["close"].to_numpy()
             dollars = close * history["volume"].to_numpy()
             volume = dollars[-20:].mean() if len(close) >= 20 else np.nan
-            score = close[-1 - skip] / close[-1 - lookback] - 1.0 if len(close) > lookback else np.nan
+            score = (
+                close[-1 - skip] / close[-1 - lookback] - 1.0 if len(close) > lookback else np.nan
+            )
             scores.append((symbol, close[-1], volume, score))
         today = pd.DataFrame(scores, columns=["symbol", "close", "volume", "score"])
         if today.empty:
@@ -82,7 +89,9 @@ def _reference(bars: pl.DataFrame, lookback: int, skip: int, top: int, liquid: i
             .head(liquid)["symbol"]
         )
         eligible = today[
-            today["symbol"].isin(liquid_names) & (today["close"] > min_price) & today["score"].notna()
+            today["symbol"].isin(liquid_names)
+            & (today["close"] > min_price)
+            & today["score"].notna()
         ]
         chosen = eligible.sort_values(["score", "symbol"], ascending=[False, True]).head(top)
         for symbol in today["symbol"]:
