@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from quantstrata.core.errors import SchemaError
+from quantstrata.core.errors import ConfigError
 from quantstrata.strategy.pipeline.terms import Classifier
 
 __all__ = ["expression_classifier", "symbol_groups"]
@@ -19,7 +19,7 @@ __all__ = ["expression_classifier", "symbol_groups"]
 def symbol_groups(groups: Mapping[str, str]) -> Classifier:
     """Return a classifier from a fixed ``symbol -> group`` mapping (unlisted symbols: null)."""
     if not isinstance(groups, Mapping) or not groups:
-        raise SchemaError("symbol_groups takes a non-empty mapping of symbol to group")
+        raise ConfigError("symbol_groups takes a non-empty mapping of symbol to group")
     table = {str(symbol): str(group) for symbol, group in groups.items()}
     return Classifier(
         lambda _columns, _universe: pl.col("symbol").replace_strict(
@@ -34,7 +34,7 @@ def expression_classifier(
 ) -> Classifier:
     """Return a classifier from a Polars expression over bar columns, evaluated per symbol."""
     if not isinstance(expression, pl.Expr):
-        raise SchemaError(f"expression_classifier takes a Polars expression, got {expression!r}")
+        raise ConfigError(f"expression_classifier takes a Polars expression, got {expression!r}")
     return Classifier(
         lambda _columns, _universe: expression.over("symbol"), lookback=lookback, label=label
     )

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import polars as pl
 
-from quantstrata.core.errors import DataError, DataIssue, SchemaError
+from quantstrata.core.errors import ConfigError, DataError, DataIssue, SchemaError
 from quantstrata.model.bar import TIMESTAMP_DTYPE
 from quantstrata.strategy.pipeline.terms import Filter
 
@@ -33,7 +33,7 @@ def symbols_in(symbols: Sequence[str]) -> Filter:
 def has_history(bars: int) -> Filter:
     """Return the filter "the symbol has at least ``bars`` bars up to and including this one"."""
     if isinstance(bars, bool) or not isinstance(bars, int) or bars < 1:
-        raise SchemaError(f"has_history: bars must be a whole number >= 1, got {bars!r}")
+        raise ConfigError(f"has_history: bars must be a whole number >= 1, got {bars!r}")
     return Filter(
         lambda _columns, _universe: pl.int_range(1, pl.len() + 1).over("symbol") >= bars,
         lookback=bars - 1,
@@ -44,7 +44,7 @@ def has_history(bars: int) -> Filter:
 def expression_filter(expression: pl.Expr, *, lookback: int, label: str = "expression") -> Filter:
     """Return a filter from a boolean Polars expression over bar columns, evaluated per symbol."""
     if not isinstance(expression, pl.Expr):
-        raise SchemaError(f"expression_filter takes a Polars expression, got {expression!r}")
+        raise ConfigError(f"expression_filter takes a Polars expression, got {expression!r}")
     return Filter(
         lambda _columns, _universe: expression.over("symbol").fill_null(value=False),
         lookback=lookback,

@@ -185,3 +185,19 @@ def test_membership_changes_are_respected_as_of_each_rebalance():
     assert got.filter(inside)["weight"].min() > 0.0
     run = pipeline.run(bars).filter(pl.col("symbol") == "SYN005")
     assert run["in_universe"].to_list() == run.select(inside)["ts"].to_list()
+
+
+def test_a_live_trailing_window_decides_what_the_backtest_decided():
+    bars = _universe()
+    strategy = MomentumPipeline(**PARAMETERS, calendar="XNYS")
+    full = strategy.compute_targets(bars).drop_nulls("target")
+    times = bars["ts"].unique().sort()
+    window = strategy.warmup_bars() + 1
+    checked = 0
+    for when in full["ts"].unique().sort().tail(6):
+        position = times.search_sorted(when)
+        recent = bars.filter(pl.col("ts").is_between(times[position - window + 1], when))
+        live = strategy.latest_targets(recent).filter(pl.col("ts") == when)
+        assert live.equals(full.filter(pl.col("ts") == when)), when
+        checked += live.height
+    assert checked > 40
