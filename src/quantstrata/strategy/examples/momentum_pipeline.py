@@ -10,6 +10,8 @@ inspected with ``Pipeline.run`` before trading them.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator
 
 from quantstrata.process import canonical_calendar_code
@@ -18,7 +20,6 @@ from quantstrata.strategy.pipeline import (
     Pipeline,
     PipelineConfig,
     PipelineStrategy,
-    Rebalance,
     average_dollar_volume,
     equal_weight,
     latest,
@@ -26,6 +27,10 @@ from quantstrata.strategy.pipeline import (
 )
 
 __all__ = ["MomentumPipeline"]
+
+
+Schedule = Literal["daily", "week_start", "week_end", "month_start", "month_end"]
+"""The rebalance schedules of :class:`~quantstrata.strategy.pipeline.Rebalance`, by name."""
 
 
 class MomentumPipeline(PipelineStrategy):
@@ -39,7 +44,7 @@ class MomentumPipeline(PipelineStrategy):
         top: int = Field(50, ge=1, le=5000, description="symbols held, each at 1 / top")
         liquid: int = Field(300, ge=1, le=100_000, description="universe: most traded symbols")
         min_price: float = Field(5.0, ge=0.0, description="symbols below this close are skipped")
-        rebalance: Rebalance = Field(Rebalance.MONTH_END, description="when weights change")
+        rebalance: Schedule = Field("month_end", description="when weights change")
         calendar: str | None = Field(
             "XNYS", description="exchange-calendars code for sessions; None = every UTC day"
         )

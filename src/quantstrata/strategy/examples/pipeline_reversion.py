@@ -8,6 +8,8 @@ what shorting the winners raises. Built with :mod:`quantstrata.strategy.pipeline
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator
 
 from quantstrata.process import canonical_calendar_code
@@ -16,12 +18,15 @@ from quantstrata.strategy.pipeline import (
     Pipeline,
     PipelineConfig,
     PipelineStrategy,
-    Rebalance,
     proportional,
     returns,
 )
 
 __all__ = ["ReversionPipeline"]
+
+
+Schedule = Literal["daily", "week_start", "week_end", "month_start", "month_end"]
+"""The rebalance schedules of :class:`~quantstrata.strategy.pipeline.Rebalance`, by name."""
 
 
 class ReversionPipeline(PipelineStrategy):
@@ -32,7 +37,7 @@ class ReversionPipeline(PipelineStrategy):
 
         window: int = Field(5, ge=1, le=252, description="bars of return to revert")
         gross: float = Field(1.0, gt=0.0, le=4.0, description="sum of absolute weights")
-        rebalance: Rebalance = Field(Rebalance.WEEK_END, description="when weights change")
+        rebalance: Schedule = Field("week_end", description="when weights change")
         calendar: str | None = Field(
             "XNYS", description="exchange-calendars code for sessions; None = every UTC day"
         )
