@@ -36,8 +36,10 @@ class PipelineConfig(FrozenConfig):
     """The rebalance schedule and the calendar that defines sessions.
 
     ``calendar`` is an exchange-calendars code (``"XNYS"``) or ``None`` for one session per UTC
-    day (24/7 markets). The schedules act on daily bars labelled by their session date, as the
-    catalog stores them; on intraday bars every bar of a rebalance session decides.
+    day (24/7 markets): on weekday-only data without a calendar, a ``*_end`` falling on a
+    weekend has no bar and that period is skipped, so pass the market's calendar (or use a
+    ``*_start`` schedule). The schedules act on daily bars labelled by their session date, as
+    the catalog stores them; on intraday bars every bar of a rebalance session decides.
     """
 
     rebalance: Rebalance = Rebalance.MONTH_END
