@@ -25,6 +25,7 @@ from bench import (
     data_suite,
     indicators_suite,
     live_suite,
+    pipeline_suite,
     research_suite,
     stream_suite,
 )
@@ -47,6 +48,7 @@ SUITES: tuple[Suite, ...] = (
     live_suite.SUITE,
     stream_suite.SUITE,
     research_suite.SUITE,
+    pipeline_suite.SUITE,
 )
 """Every registered suite, in the order they run."""
 

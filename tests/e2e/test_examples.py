@@ -21,9 +21,11 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SCRIPTS = sorted(path.name for path in EXAMPLES.glob("*.py"))
 
 
-def test_the_four_examples_are_there():
+def test_the_six_examples_are_there():
     assert SCRIPTS == [
         "bollinger_zscore.py",
+        "mean_reversion_pipeline.py",
+        "momentum_pipeline.py",
         "momentum_rotation.py",
         "rsi_mean_reversion.py",
         "sma_cross.py",

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench import backtest_suite
+from bench import backtest_suite, pipeline_suite
 from bench.data_suite import SUITE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -87,3 +87,13 @@ def test_backtest_suite_reports_a_missing_vectorbt_without_failing(tmp_path: Pat
     assert entry["peer"] is None
     assert list(entry["errors"]) == ["vectorbt"]
     assert entry["errors"]["vectorbt"].startswith("PeerUnavailableError: unavailable:")
+
+
+def test_pipeline_suite_runs_at_tiny_size_and_agrees_with_vectorbt(tmp_path: Path) -> None:
+    stdout = _run_bench(["pipeline", "--size", "tiny"], tmp_path)
+
+    assert "FAILED" not in stdout
+    record = json.loads((tmp_path / "pipeline.json").read_text(encoding="utf-8"))
+    names = [task.name for task in pipeline_suite.SUITE.tasks]
+    assert [entry["task"] for entry in record["tasks"]] == names
+    assert all(entry["same_result"] for entry in record["tasks"])

@@ -155,6 +155,9 @@ class ReportConfig(FrozenConfig):
     """Lines longer than this are thinned, keeping each bucket's low and high."""
     trade_rows: int = Field(default=25, ge=1)
     """Above twice this many trades, the table shows only the first and last this many."""
+    price_charts: int = Field(default=40, ge=1)
+    """At most this many price charts: with more symbols, those with the most trades (a
+    500-symbol universe would otherwise make a page of hundreds of megabytes)."""
 
 
 def write_report(
@@ -186,7 +189,12 @@ def render_report(result: ReportableResult, *, config: ReportConfig | None = Non
             "Equity and drawdown",
             (Figure("equity-chart", figures.equity_figure(curve, max_points=settings.max_points)),),
         ),
-        Section("prices", "Prices and trades", _price_figures(result, symbols, settings)),
+        Section(
+            "prices",
+            "Prices and trades",
+            _price_figures(result, _charted(result.trades, symbols, settings), settings),
+            html=_charted_note(len(symbols), settings.price_charts),
+        ),
         Section(
             "monthly-returns",
             "Monthly returns (%)",
@@ -200,6 +208,21 @@ def render_report(result: ReportableResult, *, config: ReportConfig | None = Non
         sections=sections,
         generator=f"quantstrata {__version__}",
     )
+
+
+def _charted(trades: pl.DataFrame, symbols: list[str], settings: ReportConfig) -> list[str]:
+    """Return the symbols that get a price chart: all, or the most traded (ties by name)."""
+    if len(symbols) <= settings.price_charts:
+        return symbols
+    counts = dict(trades.group_by("symbol").len().iter_rows())
+    ranked = sorted(symbols, key=lambda symbol: (-counts.get(symbol, 0), symbol))
+    return sorted(ranked[: settings.price_charts])
+
+
+def _charted_note(symbols: int, limit: int) -> str:
+    if symbols <= limit:
+        return ""
+    return f"<p>Price charts of the {limit} most traded of {symbols} symbols.</p>"
 
 
 def _price_figures(

@@ -15,6 +15,7 @@ from quantstrata.cli import data as data_commands
 from quantstrata.cli import demo as demo_command
 from quantstrata.cli import live as live_commands
 from quantstrata.cli import optimize as optimize_command
+from quantstrata.cli import pipeline as pipeline_command
 from quantstrata.cli import stream as stream_command
 from quantstrata.cli import venue as venue_commands
 from quantstrata.cli._errors import report, report_usage
@@ -37,6 +38,7 @@ app.command(name="live")(live_commands.live)
 app.command(name="status")(live_commands.status)
 app.command(name="stream")(stream_command.stream)
 app.command(name="optimize")(optimize_command.optimize)
+app.command(name="pipeline")(pipeline_command.pipeline)
 
 
 @app.callback()

@@ -24,6 +24,7 @@ from quantstrata.model.bar import BAR_COLUMNS
 from quantstrata.strategy.examples import (
     BollingerZScore,
     EventSmaCrossover,
+    MomentumPipeline,
     MomentumRotation,
     RsiMeanReversion,
     SmaCrossover,
@@ -82,6 +83,10 @@ CASES = {
     "rsi-goog": (RsiMeanReversion(), ("GOOG_1d",)),
     "bollinger-goog": (BollingerZScore(), ("GOOG_1d",)),
     "rotation-three": (MomentumRotation(lookback=20, top=1), ("SPX_1d", "IXIC_1d", "GOOG_1d")),
+    "pipeline-momentum-three": (
+        MomentumPipeline(lookback=20, skip=5, top=2, liquid=3, min_price=0.0),
+        ("SPX_1d", "IXIC_1d", "GOOG_1d"),
+    ),
 }
 
 

@@ -483,3 +483,16 @@ def test_trades_table_keeps_the_time_of_day_for_intraday_trades() -> None:
     page = parse(trades_html(trades, rows=5))
 
     assert page.tables["trades-table"][1][2:] == ["2024-01-02 09:30:00", "2024-01-02 10:30:00"]
+
+
+def test_a_large_universe_charts_only_its_most_traded_symbols(
+    two_symbol_result: FakeResult,
+) -> None:
+    counts = two_symbol_result.trades.group_by("symbol").len().sort("len", "symbol")
+    most_traded = counts.sort(["len", "symbol"], descending=[True, False])["symbol"][0]
+    text = render_report(two_symbol_result, config=ReportConfig(price_charts=1))
+    page = parse(text)
+    charts = [name for name in page.figures if name.startswith("price-chart-")]
+    assert charts == ["price-chart-1"]
+    assert most_traded in page.figures["price-chart-1"]["layout"]["title"]["text"]
+    assert "Price charts of the 1 most traded of 2 symbols." in text

@@ -158,3 +158,14 @@ def test_bad_tolerance_is_refused():
 def test_only_signal_strategies_are_checked():
     with pytest.raises(ConfigError, match="takes a SignalStrategy"):
         check_no_lookahead(object(), make_bars(10))  # type: ignore[arg-type]
+
+
+def test_symbols_on_one_timeline_share_their_sampled_times():
+    names = tuple(f"S{number:02d}" for number in range(30))
+    bars = make_multi_symbol_bars(300, names)
+    strategy = CountsCalls()
+    check_no_lookahead(strategy, bars, samples=12, seed=4)
+    alone = CountsCalls()
+    check_no_lookahead(alone, make_multi_symbol_bars(300, names[:1]), samples=12, seed=4)
+    assert len(strategy.cutoffs) - 1 == 12  # not 12 per symbol
+    assert strategy.cutoffs == alone.cutoffs

@@ -1,0 +1,51 @@
+"""How a pipeline turns its weights into decisions: the rebalance schedule and its calendar."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import field_validator
+
+from quantstrata.core.config import FrozenConfig
+from quantstrata.process import canonical_calendar_code
+
+__all__ = ["PipelineConfig", "Rebalance"]
+
+
+class Rebalance(StrEnum):
+    """When a pipeline decides new weights.
+
+    ``*_end`` schedules need the exchange calendar (the last session of a period is known in
+    advance from the calendar, never from the data); ``*_start`` schedules are read from the bars
+    themselves: the first bar time of a new period, which needs no future bar either.
+    """
+
+    DAILY = "daily"
+    """Every bar."""
+    WEEK_START = "week_start"
+    """The first bar of each ISO week (Monday-based) the bars reach."""
+    WEEK_END = "week_end"
+    """The last session of each ISO week by the calendar."""
+    MONTH_START = "month_start"
+    """The first bar of each calendar month the bars reach."""
+    MONTH_END = "month_end"
+    """The last session of each calendar month by the calendar."""
+
+
+class PipelineConfig(FrozenConfig):
+    """The rebalance schedule and the calendar that defines sessions.
+
+    ``calendar`` is an exchange-calendars code (``"XNYS"``) or ``None`` for one session per UTC
+    day (24/7 markets): on weekday-only data without a calendar, a ``*_end`` falling on a
+    weekend has no bar and that period is skipped, so pass the market's calendar (or use a
+    ``*_start`` schedule). The schedules act on daily bars labelled by their session date, as
+    the catalog stores them; on intraday bars every bar of a rebalance session decides.
+    """
+
+    rebalance: Rebalance = Rebalance.MONTH_END
+    calendar: str | None = None
+
+    @field_validator("calendar")
+    @classmethod
+    def _known_calendar(cls, code: str | None) -> str | None:
+        return None if code is None else canonical_calendar_code(code)
