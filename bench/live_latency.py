@@ -132,6 +132,7 @@ async def _measure(bars: int, journal_kind: str, workdir: Path, *, profile: bool
             probe.received()
             return super()._read(raw)
 
+    class ProfiledFeed(TimedFeed):
         async def bars(self, symbols: Sequence[str], interval: Interval) -> AsyncIterator[Bar]:
             async for bar in super().bars(symbols, interval):
                 probe.yielded = time.perf_counter_ns()
@@ -161,7 +162,8 @@ async def _measure(bars: int, journal_kind: str, workdir: Path, *, profile: bool
             window=16,
         )
         strategy = EventSmaCrossover(fast=2, slow=5)
-        feed, broker = TimedFeed(server.url, key), TimedBroker(server.url, key)
+        feed = (ProfiledFeed if profile else TimedFeed)(server.url, key)
+        broker = TimedBroker(server.url, key)
         # the venue's own time is always excluded: every query the runtime awaits in a window
         for method in ("query_order", "fills", "open_orders", "cancel"):
             setattr(broker, method, probe.timed_async(VENUE, getattr(broker, method)))
