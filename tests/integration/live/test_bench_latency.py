@@ -1,4 +1,4 @@
-"""The latency bench still runs: ``python -m bench.live_latency`` at a tiny size (no speed asserted)."""
+"""The latency bench still runs: ``python -m bench.live_latency`` at a tiny size (no speed)."""
 
 from __future__ import annotations
 
