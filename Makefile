@@ -63,7 +63,7 @@ unit: $(STAMP_DEV) $(STAMP_BROWSER)
 BENCH_SUITES ?= data indicators indicators_pandas indicators_streaming backtest live stream research pipeline
 bench: $(STAMP_DEV)
 	$(BIN)/python -m bench $(BENCH_SUITES)
-	$(BIN)/python -m bench.live_latency --bars 10000
+	$(BIN)/python -m bench.live_latency --bars 10000 --repeat 3 --profile
 	$(BIN)/python -m bench.stream_soak --bars 10000
 	$(BIN)/python -m bench.sweep_scale --bars 1000000 --combinations 1000
 	QUANTSTRATA_CRASH_KILLS=50 $(BIN)/pytest -q -p no:cacheprovider tests/e2e/test_live_crash.py

@@ -1,7 +1,10 @@
 """Turn a strategy's targets into the market orders that reach them, in every environment.
 
-A target (a fraction of equity, or units) is sized exactly as the backtester sizes it — the same
-compiled functions of :mod:`quantstrata.execution._nb`: the position it asks for at the price,
+A target (a fraction of equity, or units) is sized exactly as the backtester sizes it — the
+arithmetic of the compiled functions of :mod:`quantstrata.execution._nb`, done here by their
+bit-identical pure-Python twins (:mod:`quantstrata.execution._scalar`: a handful of symbols per
+bar costs less than the kernels' call overhead; a large universe's equity still goes through the
+kernel): the position it asks for at the price,
 capped so gross exposure stays within ``max_leverage`` × equity, rounded to the instrument's
 lots — and netted against what is held *and* what open orders of the symbol will still add, so a
 target repeated while its order is working never orders twice. Symbols whose order reduces a
@@ -20,13 +23,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from quantstrata.core.errors import ConfigError, UnknownSymbolError
-from quantstrata.execution import _nb
+from quantstrata.execution import _nb, _scalar
 from quantstrata.model.orders import Order, OrderRequest
 
 __all__ = ["TARGET_TAG", "SizingRules", "TargetBook", "leverage_tag", "orders_for_targets"]
 
 TARGET_TAG = "target"
 _EPSILON = 1e-12
+_SCALAR_SYMBOLS = 64
+"""Up to this many symbols the equity sum runs in Python; above it, in the kernel."""
 
 
 def leverage_tag(asked: float, quantity: float, tolerance: float = 1e-9) -> str:
@@ -88,19 +93,20 @@ def orders_for_targets(
                 f"no usable price for {symbol!r} ({price!r}): a target needs the latest close"
             )
     symbols = sorted(set(book.positions) | set(targets))
-    positions = np.array([book.positions.get(symbol, 0.0) for symbol in symbols])
-    marks = np.array([book.prices.get(symbol, 0.0) for symbol in symbols])
-    equity, _ = _nb.equity_nb(book.cash, positions, marks)
+    positions = [book.positions.get(symbol, 0.0) for symbol in symbols]
+    marks = [book.prices.get(symbol, 0.0) for symbol in symbols]
+    if len(symbols) <= _SCALAR_SYMBOLS:
+        equity = _scalar.equity(book.cash, positions, marks)
+    else:
+        equity, _ = _nb.equity_nb(book.cash, np.array(positions), np.array(marks))
     held = {
         symbol: book.positions.get(symbol, 0.0) + book.working_quantity(symbol)
         for symbol in symbols
     }
     gross = sum(abs(held[symbol] * book.prices.get(symbol, 0.0)) for symbol in symbols)
     desired = {
-        symbol: float(
-            _nb.target_position_nb(
-                target, rules.units, equity, book.prices[symbol], rules.allow_short
-            )
+        symbol: _scalar.target_position(
+            target, rules.units, equity, book.prices[symbol], rules.allow_short
         )
         for symbol, target in targets.items()
     }
@@ -108,10 +114,10 @@ def orders_for_targets(
     for symbol in sorted(targets, key=lambda name: (not _reduces(held[name], desired[name]), name)):
         price, current = book.prices[symbol], held[symbol]
         other = gross - abs(current * price)
-        capped = float(
-            _nb.cap_leverage_nb(current, desired[symbol], price, other, equity, rules.max_leverage)
+        capped = _scalar.cap_leverage(
+            current, desired[symbol], price, other, equity, rules.max_leverage
         )
-        delta = float(_nb.round_lots_nb(capped - current, *rules.lot_size(symbol)))
+        delta = _scalar.round_lots(capped - current, *rules.lot_size(symbol))
         if abs(delta) <= _EPSILON * max(abs(current), 1.0):
             continue
         tag = leverage_tag(desired[symbol] - current, capped - current)

@@ -20,7 +20,6 @@ from quantstrata.model.bar import Bar
 __all__ = ["BarGrouper"]
 
 _LOG = get_logger("live.bars")
-_END = object()
 
 
 class BarGrouper:
@@ -37,42 +36,47 @@ class BarGrouper:
         self._last: datetime | None = after
 
     async def groups(self, stream: AsyncIterator[Bar]) -> AsyncIterator[list[Bar]]:
-        """Yield each bar time's bars (sorted by symbol) until ``stream`` ends."""
-        queue: asyncio.Queue[object] = asyncio.Queue()
-        pump = asyncio.create_task(_pump(stream, queue))
+        """Yield each bar time's bars (sorted by symbol) until ``stream`` ends.
+
+        The stream is read in the caller's task, so a complete bar time reaches the runtime
+        without a hop through the event loop. Only while a bar time is incomplete is the next
+        read started as a task, to wait for it at most ``grace`` seconds (or, without grace, to
+        see whether the feed has it at hand).
+        """
+        iterator = aiter(stream)
+        ahead: asyncio.Task[Bar] | None = None
         try:
             while True:
-                item = await self._next(queue)
-                if item is None:
+                if self._pending and self.symbols <= self._pending.keys():
                     yield self._flush()
                     continue
-                if item is _END:
+                if self._pending:
+                    if ahead is None:
+                        ahead = asyncio.create_task(_read(iterator))
+                    if not await self._arrives(ahead):
+                        yield self._flush()
+                        continue
+                try:
+                    item = await (ahead if ahead is not None else anext(iterator))
+                except StopAsyncIteration:
+                    ahead = None
                     if self._pending:
                         yield self._flush()
-                    break
-                if isinstance(item, BaseException):
-                    raise item
-                if isinstance(item, Bar):
-                    ready = self._add(item)
-                    if ready is not None:
-                        yield ready
+                    return
+                ahead = None
+                ready = self._add(item)
+                if ready is not None:
+                    yield ready
         finally:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
+            await _settle(ahead, iterator)
 
-    async def _next(self, queue: asyncio.Queue[object]) -> object | None:
-        """Return the next queued item, or ``None`` when the pending bar time is complete."""
-        if self._pending and self.symbols <= set(self._pending):
-            return None
-        if self._pending and queue.empty():
-            if self.grace <= 0:
-                return None
-            try:
-                return await asyncio.wait_for(queue.get(), timeout=self.grace)
-            except TimeoutError:
-                return None
-        return await queue.get()
+    async def _arrives(self, ahead: asyncio.Task[Bar]) -> bool:
+        """Whether the read ``ahead`` finishes within the grace (without grace: at once)."""
+        if self.grace <= 0:
+            await asyncio.sleep(0)  # the read runs first: done if the feed had a bar queued
+            return ahead.done()
+        done, _ = await asyncio.wait({ahead}, timeout=self.grace)
+        return bool(done)
 
     def _add(self, bar: Bar) -> list[Bar] | None:
         if (self._last is not None and bar.ts <= self._last) or bar.symbol not in self.symbols:
@@ -96,10 +100,17 @@ class BarGrouper:
         return bars
 
 
-async def _pump(stream: AsyncIterator[Bar], queue: asyncio.Queue[object]) -> None:
-    try:
-        async for bar in stream:
-            queue.put_nowait(bar)
-    except Exception as error:  # noqa: BLE001 - handed to the consumer, which raises it
-        queue.put_nowait(error)
-    queue.put_nowait(_END)
+async def _read(iterator: AsyncIterator[Bar]) -> Bar:
+    return await anext(iterator)
+
+
+async def _settle(ahead: asyncio.Task[Bar] | None, iterator: AsyncIterator[Bar]) -> None:
+    """Stop a read still running, then close the stream."""
+    if ahead is not None:
+        ahead.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await ahead
+    close = getattr(iterator, "aclose", None)
+    if close is not None:
+        with contextlib.suppress(Exception):
+            await close()

@@ -63,6 +63,11 @@ class LiveState:
     rejections: int = 0
     alarms: int = 0
     last_sequence: int = 0
+    # The ids of the non-terminal orders, in submission order: the runtime asks for the open
+    # orders at every bar, and scanning every order ever sent would grow with the run.
+    _open: dict[ClientOrderId, None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def fold(cls, records: Iterable[JournalRecord]) -> LiveState:
@@ -78,7 +83,8 @@ class LiveState:
 
     def open_orders(self) -> list[Order]:
         """Return the orders that are not terminal, oldest first."""
-        return [order for order in self.orders.values() if not order.is_terminal]
+        orders = self.orders
+        return [orders[order_id] for order_id in self._open]
 
     def plot(self) -> Any:
         """Return a Plotly bar chart of each symbol's position and its open orders' quantity."""
@@ -122,7 +128,10 @@ class LiveState:
     def _submit(self, entry: Submitted) -> None:
         if entry.order_id in self.orders:
             raise JournalError(f"order {entry.order_id} submitted twice in the journal")
-        self.orders[entry.order_id] = Order.submit(entry)
+        order = Order.submit(entry)
+        self.orders[entry.order_id] = order
+        if not order.is_terminal:
+            self._open[entry.order_id] = None
         self.submitted += 1
 
     def _order_event(self, sequence: int, event: object) -> list[Fill]:
@@ -135,6 +144,8 @@ class LiveState:
         except (OrderStateError, InvalidOrderError) as error:
             raise JournalError(f"journal record {sequence} cannot be applied: {error}") from error
         self.orders[order.order_id] = after
+        if after.is_terminal:
+            self._open.pop(order.order_id, None)
         if after.is_terminal or after.status is OrderStatus.PENDING_CANCEL:
             self.deferred_cancels.discard(order.order_id)
         new_trades = after.trade_ids - order.trade_ids

@@ -7,6 +7,7 @@ characters).
 
 from __future__ import annotations
 
+import re
 from typing import Self
 
 from quantstrata.core.errors import ConfigError
@@ -14,6 +15,7 @@ from quantstrata.core.errors import ConfigError
 __all__ = ["ClientOrderId", "Symbol", "TradeId", "VenueOrderId"]
 
 _FORBIDDEN = frozenset("\t\n\r\x00=")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 class Symbol(str):
@@ -28,6 +30,8 @@ class Symbol(str):
 
     def __new__(cls, value: str) -> Self:
         """Validate and wrap ``value``."""
+        if type(value) is cls:  # validated when it was made; identifiers are immutable
+            return value
         if not isinstance(value, str):
             raise ConfigError(f"a symbol must be text, got {type(value).__name__} {value!r}")
         if not value or value.strip() != value:
@@ -62,6 +66,8 @@ class ClientOrderId(str):
 
     def __new__(cls, value: str) -> Self:
         """Validate and wrap ``value``."""
+        if type(value) is cls:  # validated when it was made; identifiers are immutable
+            return value
         text = _require_text("client order id", value)
         if len(text) > _CLIENT_ORDER_ID_MAX_LENGTH:
             raise ConfigError(
@@ -92,6 +98,8 @@ class VenueOrderId(str):
 
     def __new__(cls, value: str) -> Self:
         """Validate and wrap ``value``."""
+        if type(value) is cls:  # validated when it was made; identifiers are immutable
+            return value
         return super().__new__(cls, _require_text("venue order id", value))
 
     def __repr__(self) -> str:
@@ -110,6 +118,8 @@ class TradeId(str):
 
     def __new__(cls, value: str) -> Self:
         """Validate and wrap ``value``."""
+        if type(value) is cls:  # validated when it was made; identifiers are immutable
+            return value
         return super().__new__(cls, _require_text("trade id", value))
 
     def __repr__(self) -> str:
@@ -122,6 +132,6 @@ def _require_text(what: str, value: object) -> str:
         raise ConfigError(f"a {what} must be text, got {type(value).__name__} {value!r}")
     if not value or value.strip() != value:
         raise ConfigError(f"invalid {what} {value!r}: empty or padded with whitespace")
-    if any(ord(character) < 32 or ord(character) == 127 for character in value):
+    if _CONTROL.search(value) is not None:
         raise ConfigError(f"invalid {what} {value!r}: contains a control character")
     return value

@@ -73,6 +73,7 @@ _FIELD_NAMES: dict[str, tuple[str, ...]] = {
     name: tuple(item.name for item in dataclasses.fields(cls)) for name, cls in _TYPES.items()
 }
 _PLAIN = frozenset({str, int, float, bool})
+_JSON = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 
 
 def entry_kind(entry: JournalEntry) -> str:
@@ -91,7 +92,7 @@ def encode_entry(entry: JournalEntry) -> str:
     if type(entry).__name__ not in _ENTRY_TYPES:
         raise JournalError(f"cannot journal {entry!r}: not a journal entry")
     try:
-        return json.dumps(_encode(entry), allow_nan=False, separators=(",", ":"))
+        return _JSON.encode(_encode(entry))
     except ValueError as error:
         raise JournalError(f"cannot journal {entry!r}: {error}") from error
 
@@ -122,7 +123,9 @@ def _encode(value: object) -> object:
     if names is not None and _TYPES[kind.__name__] is kind:
         body: dict[str, object] = {"$type": kind.__name__}
         for name in names:
-            body[name] = _encode(getattr(value, name))
+            item = getattr(value, name)
+            # plain fields inline: most of a record's fields, and the hot path of every append
+            body[name] = item if item is None or type(item) in _PLAIN else _encode(item)
         return body
     if isinstance(value, tuple | list | frozenset):
         return [_encode(item) for item in value]

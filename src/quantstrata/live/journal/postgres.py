@@ -54,6 +54,9 @@ class PostgresJournal:
             row = self._connection.execute(
                 sql.SQL("SELECT max(sequence) FROM {}").format(self._name)
             ).fetchone()
+            # composed once: every append sends the same text (prepared by the server after a
+            # few runs) instead of quoting the table name again
+            self._insert_text = self._insert.as_string(self._connection)
         except psycopg.Error as error:
             raise JournalError(
                 f"cannot open journal table {table!r}: {self._safe(error)}"
@@ -76,7 +79,8 @@ class PostgresJournal:
         sequence = self._last + 1
         try:
             self._connection.execute(
-                self._insert, (sequence, entry_kind(entry), entry_order_id(entry), entry.ts, body)
+                self._insert_text,
+                (sequence, entry_kind(entry), entry_order_id(entry), entry.ts, body),
             )
         except psycopg.errors.UniqueViolation:
             raise JournalError(
