@@ -79,6 +79,7 @@ def run_signal(
         ]
     )
     bars_count, symbols = aligned.close.shape
+    carry = config.carry_factors(aligned.times) if config.charges_carry() else np.zeros((0, 2))
     cash = np.empty(bars_count)
     positions = np.empty((bars_count, symbols))
     orders_index = np.zeros((bars_count * symbols, 3), dtype=np.int64)
@@ -86,7 +87,7 @@ def run_signal(
     count = _nb.simulate_targets_nb(
         aligned.open, aligned.high, aligned.low, aligned.close, aligned.volume,
         aligned.has_bar, grid, config.cash, settings, costs, fill.policy.bar_offset,
-        cash, positions, orders_index, orders_values, config.carry_factors(aligned.times),
+        cash, positions, orders_index, orders_values, carry,
     )  # fmt: skip
     orders, fills = _frames(aligned, orders_index[:count], orders_values[:count])
     return Ledger(aligned, cash, positions, fills, orders)
