@@ -12,13 +12,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import polars as pl
 
 from quantstrata.analytics._inputs import EquityCurve, timestamp_nanoseconds, to_polars_frame
 from quantstrata.core.errors import DataError, DataIssue, SchemaError
 
-__all__ = ["exposure", "read_positions", "traded_notional"]
+__all__ = ["exposure", "ordered_positions", "read_positions", "traded_notional"]
 
 _UTC_NS = pl.Datetime("ns", "UTC")
 _NAN = float("nan")
@@ -51,6 +52,32 @@ def read_positions(positions: pl.DataFrame | pd.Series | pd.DataFrame) -> pl.Dat
             "positions hold several rows for one symbol and time",
             tuple(DataIssue("duplicate_position", "duplicate", int(r), "ts") for r in duplicated),
         )
+    _check_finite(frame)
+    return ordered.with_columns(pl.col("ts").cast(_UTC_NS))
+
+
+def ordered_positions(
+    symbol: str, ts: pl.Series, position: npt.NDArray[np.float64], price: pl.Series
+) -> pl.DataFrame:
+    """Return one symbol's positions in :func:`read_positions`'s form without sorting them.
+
+    For callers whose rows are one per strictly increasing ``Datetime("ns", "UTC")`` time by
+    construction (a backtest of one symbol): only the positions are checked (finite).
+    """
+    frame = pl.DataFrame(
+        [
+            pl.Series("ts", ts, dtype=_UTC_NS),
+            pl.Series("position", position, dtype=pl.Float64),
+            price.cast(pl.Float64).alias("price"),
+        ]
+    ).select(pl.lit(symbol, dtype=pl.String).alias("symbol"), "ts", "position", "price")
+    if not bool(np.isfinite(position).all()):
+        _check_finite(frame)
+    return frame
+
+
+def _check_finite(frame: pl.DataFrame) -> None:
+    """Refuse positions that are not finite numbers, naming the rows."""
     finite = pl.col("position").is_finite().fill_null(value=False)
     if not frame.select(finite.all()).item():
         bad = frame.select(~finite).to_series().to_numpy()
@@ -61,7 +88,6 @@ def read_positions(positions: pl.DataFrame | pd.Series | pd.DataFrame) -> pl.Dat
                 for r in np.flatnonzero(bad)
             ),
         )
-    return ordered.with_columns(pl.col("ts").cast(_UTC_NS))
 
 
 def _by_symbol_then_time(frame: pl.DataFrame, nanoseconds: np.ndarray) -> pl.DataFrame:

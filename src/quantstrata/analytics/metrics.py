@@ -42,7 +42,12 @@ from quantstrata.core.clock import datetime_from_ns
 from quantstrata.core.errors import DataError
 from quantstrata.model.interval import Interval
 
-__all__ = ["PerformanceMetrics", "compute_metrics", "resolve_periods_per_year"]
+__all__ = [
+    "PerformanceMetrics",
+    "compute_checked_metrics",
+    "compute_metrics",
+    "resolve_periods_per_year",
+]
 
 _NAN = float("nan")
 
@@ -133,20 +138,40 @@ def compute_metrics(
     """
     settings = config if config is not None else MetricsConfig()
     curve = read_equity(equity)
-    periods = resolve_periods_per_year(curve, settings, interval)
     trades_frame = None if trades is None else to_polars_frame(trades, "trades")
-    statistics = (
-        None
-        if trades_frame is None
-        else trade_statistics(trades_frame, sqn_trade_cap=settings.sqn_trade_cap)
-    )
     positions_frame = None if positions is None else read_positions(positions)
+    return compute_checked_metrics(
+        curve, trades=trades_frame, positions=positions_frame, config=settings, interval=interval
+    )
+
+
+def compute_checked_metrics(
+    curve: EquityCurve,
+    *,
+    trades: pl.DataFrame | None,
+    positions: pl.DataFrame | None,
+    config: MetricsConfig,
+    interval: Interval | str | None = None,
+) -> PerformanceMetrics:
+    """Summarise inputs already checked: what :func:`compute_metrics` does after reading them.
+
+    ``curve`` comes from :func:`~quantstrata.analytics._inputs.read_equity` or
+    :func:`~quantstrata.analytics._inputs.ordered_equity`, ``positions`` from
+    :func:`~quantstrata.analytics._activity.read_positions` or
+    :func:`~quantstrata.analytics._activity.ordered_positions`. A backtest calls this directly:
+    its curve and positions are ordered by construction, so reading them would only repeat
+    checks its engine already guarantees.
+    """
+    periods = resolve_periods_per_year(curve, config, interval)
+    statistics = (
+        None if trades is None else trade_statistics(trades, sqn_trade_cap=config.sqn_trade_cap)
+    )
     return PerformanceMetrics(
         **_time_fields(curve, periods),
-        **_return_fields(curve, periods, settings),
+        **_return_fields(curve, periods, config),
         **_trade_fields(statistics),
-        exposure=_NAN if positions_frame is None else exposure(curve, positions_frame),
-        turnover=_turnover(curve, periods, traded_notional(trades_frame, positions_frame)),
+        exposure=_NAN if positions is None else exposure(curve, positions),
+        turnover=_turnover(curve, periods, traded_notional(trades, positions)),
     )
 
 
@@ -198,12 +223,13 @@ def _return_fields(curve: EquityCurve, periods: float, config: MetricsConfig) ->
     known = not math.isnan(periods)
     rf = _ratios.per_period_rate(config.risk_free_rate, periods) if known else _NAN
     mar = _ratios.per_period_rate(config.sortino_threshold, periods) if known else _NAN
+    stats = _ratios.moments(returns)
     return {
         "total_return": total_return,
         "cagr": growth,
-        "annual_volatility": _ratios.annual_volatility(returns, periods),
-        "sharpe": _ratios.sharpe(returns, rf, periods) if known else _NAN,
-        "sortino": _ratios.sortino(returns, mar, periods) if known else _NAN,
+        "annual_volatility": _ratios.volatility_of(stats, periods),
+        "sharpe": _ratios.sharpe_of(stats, rf, periods) if known else _NAN,
+        "sortino": _ratios.sortino_of(stats, mar, periods) if known else _NAN,
         "calmar": _ratios.calmar(growth, deepest),
         "max_drawdown": deepest,
     }

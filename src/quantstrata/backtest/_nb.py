@@ -229,9 +229,7 @@ def simulate_targets_nb(  # noqa: PLR0917
     charges_carry = carry.shape[0] > 0
     for bar in range(bars):
         if charges_carry:  # short borrow and financing: the event loop's compiled charge
-            account[0] -= carry_cost_nb(
-                account[0], positions, marks, carry[bar, 0], carry[bar, 1]
-            )
+            account[0] -= carry_cost_nb(account[0], positions, marks, carry[bar, 0], carry[bar, 1])
         if offset == 1 and waiting:
             count = _execute_pending_nb(
                 bar, has_bar, pending_from, prices, state, settings, costs, orders_index,

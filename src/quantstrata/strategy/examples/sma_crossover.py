@@ -16,7 +16,8 @@ from pydantic import Field, model_validator
 from typing_extensions import override
 
 from quantstrata.core import ConfigError
-from quantstrata.indicators import SimpleMovingAverage, sma, warmup_bars
+from quantstrata.indicators import SimpleMovingAverage, warmup_bars
+from quantstrata.indicators._inputs import first_finite, prepare
 from quantstrata.strategy import (
     BarSnapshot,
     EventStrategy,
@@ -26,6 +27,7 @@ from quantstrata.strategy import (
     StrategyParameters,
     targets_per_symbol,
 )
+from quantstrata.strategy.examples._nb import crossover_targets_nb
 
 __all__ = ["EventSmaCrossover", "SmaCrossover", "StreamingSmaCrossover"]
 
@@ -59,11 +61,17 @@ class SmaCrossover(SignalStrategy):
         return targets_per_symbol(bars, self._symbol_targets)
 
     def _symbol_targets(self, bars: pl.DataFrame) -> np.ndarray:
-        close = bars["close"].to_numpy()
-        fast = sma(close, self.parameters.fast)
-        slow = sma(close, self.parameters.slow)
+        """Compare ``sma(close, fast)`` with ``sma(close, slow)`` in one compiled pass."""
+        (close,), _ = prepare(bars.get_column("close"), names=("close",))
         below = -1.0 if self.parameters.allow_short else 0.0
-        return np.where(np.isnan(slow), np.nan, np.where(fast > slow, 1.0, below))
+        return crossover_targets_nb(
+            close,
+            self.parameters.fast,
+            self.parameters.slow,
+            first_finite(close),
+            below,
+            np.empty_like(close),
+        )
 
 
 class EventSmaCrossover(EventStrategy):
