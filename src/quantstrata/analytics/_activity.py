@@ -18,6 +18,7 @@ import polars as pl
 
 from quantstrata.analytics._inputs import EquityCurve, timestamp_nanoseconds, to_polars_frame
 from quantstrata.core.errors import DataError, DataIssue, SchemaError
+from quantstrata.model.bar import same_times
 
 __all__ = ["exposure", "ordered_positions", "read_positions", "traded_notional"]
 
@@ -137,7 +138,7 @@ def exposure(curve: EquityCurve, positions: pl.DataFrame) -> float:
     ts = positions.get_column("ts").to_physical().to_numpy()
     held = positions.get_column("position").to_numpy() != 0.0
     starts = _segment_starts(positions)
-    if starts.shape[0] == 1 and np.array_equal(ts, curve.ts):
+    if starts.shape[0] == 1 and same_times(ts, curve.ts):
         return float(np.mean(held))
     first = np.searchsorted(curve.ts, ts, side="left")
     until = np.empty_like(first)

@@ -28,14 +28,13 @@ from quantstrata.analytics import _ratios
 from quantstrata.analytics._activity import exposure, read_positions, traded_notional
 from quantstrata.analytics._format import render_metrics
 from quantstrata.analytics._inputs import EquityCurve, read_equity, to_polars_frame
-from quantstrata.analytics._nb import max_drawdown_nb
 from quantstrata.analytics.annualization import (
-    infer_interval,
-    infer_periods_per_year,
+    interval_of_ordered,
     periods_per_year,
+    periods_per_year_of_ordered,
 )
 from quantstrata.analytics.config import MetricsConfig
-from quantstrata.analytics.drawdown import longest_underwater
+from quantstrata.analytics.drawdown import DrawdownDuration, underwater_summary
 from quantstrata.analytics.returns import simple_returns_array
 from quantstrata.analytics.trades import TradeStatistics, trade_statistics
 from quantstrata.core.clock import datetime_from_ns
@@ -166,9 +165,10 @@ def compute_checked_metrics(
     statistics = (
         None if trades is None else trade_statistics(trades, sqn_trade_cap=config.sqn_trade_cap)
     )
+    longest, deepest = underwater_summary(curve)
     return PerformanceMetrics(
-        **_time_fields(curve, periods),
-        **_return_fields(curve, periods, config),
+        **_time_fields(curve, periods, longest),
+        **_return_fields(curve, periods, config, deepest),
         **_trade_fields(statistics),
         exposure=_NAN if positions is None else exposure(curve, positions),
         turnover=_turnover(curve, periods, traded_notional(trades, positions)),
@@ -195,15 +195,13 @@ def resolve_periods_per_year(
     checked = curve if isinstance(curve, EquityCurve) else read_equity(curve)
     if len(checked) < 2:
         return _NAN
-    timestamps = checked.timestamps()
     if config.calendar is not None:
-        return periods_per_year(infer_interval(timestamps), config.calendar)
-    return infer_periods_per_year(timestamps)
+        return periods_per_year(interval_of_ordered(checked.ts), config.calendar)
+    return periods_per_year_of_ordered(checked.ts)
 
 
-def _time_fields(curve: EquityCurve, periods: float) -> dict[str, Any]:
+def _time_fields(curve: EquityCurve, periods: float, longest: DrawdownDuration) -> dict[str, Any]:
     start, end = datetime_from_ns(int(curve.ts[0])), datetime_from_ns(int(curve.ts[-1]))
-    longest = longest_underwater(curve)
     return {
         "start": start,
         "end": end,
@@ -215,11 +213,12 @@ def _time_fields(curve: EquityCurve, periods: float) -> dict[str, Any]:
     }
 
 
-def _return_fields(curve: EquityCurve, periods: float, config: MetricsConfig) -> dict[str, Any]:
+def _return_fields(
+    curve: EquityCurve, periods: float, config: MetricsConfig, deepest: float
+) -> dict[str, Any]:
     returns = simple_returns_array(curve.equity)
     total_return = float(curve.equity[-1] / curve.equity[0] - 1.0)
     growth = _ratios.cagr(total_return, returns.shape[0], periods)
-    deepest = float(max_drawdown_nb(curve.equity))
     known = not math.isnan(periods)
     rf = _ratios.per_period_rate(config.risk_free_rate, periods) if known else _NAN
     mar = _ratios.per_period_rate(config.sortino_threshold, periods) if known else _NAN

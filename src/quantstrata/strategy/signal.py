@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 
 from quantstrata.core.errors import DataError, DataIssue, SchemaError
-from quantstrata.model.bar import TIMESTAMP_DTYPE, keys_strictly_increasing
+from quantstrata.model.bar import TIMESTAMP_DTYPE, keys_strictly_increasing, same_times
 from quantstrata.strategy import _nb
 from quantstrata.strategy._inputs import as_bool_array, as_float_array, kind_of
 from quantstrata.strategy.base import Strategy
@@ -241,7 +241,7 @@ def _same_keys(targets: pl.DataFrame, keys: pl.DataFrame) -> bool:
     if targets.schema["symbol"] != pl.String:
         return False
     ours, theirs = targets.get_column("ts"), keys.get_column("ts")
-    if ours.null_count() or not np.array_equal(
+    if ours.null_count() or not same_times(
         ours.to_physical().to_numpy(), theirs.to_physical().to_numpy()
     ):
         return False
