@@ -1,4 +1,4 @@
-"""The SMA crossover's one-pass kernel equals comparing the two ``sma`` arrays, bit for bit."""
+"""``sma_crossover_targets`` (one compiled pass) equals comparing two ``sma`` arrays exactly."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quantstrata.core.errors import DataError
+from quantstrata.core.errors import ConfigError, DataError
 from quantstrata.indicators import sma
+from quantstrata.strategy import sma_crossover_targets
 from quantstrata.strategy.examples import SmaCrossover
 
 
@@ -43,3 +44,15 @@ def test_kernel_refuses_a_gap_in_the_closes_like_sma() -> None:
     close = pl.Series("close", [1.0, 2.0, None, 4.0] * 10)
     with pytest.raises(DataError, match="NaN or infinity"):
         SmaCrossover(fast=2, slow=3)._symbol_targets(pl.DataFrame([close]))
+
+
+def test_public_function_takes_any_close_and_refuses_bad_windows() -> None:
+    close = np.linspace(10.0, 1.0, 40) ** 2
+    expected = _reference(close, 3, 7, -1.0)
+    for given_close in (close, pl.Series("close", close), list(close)):
+        got = sma_crossover_targets(given_close, 3, 7, below=-1.0)
+        np.testing.assert_array_equal(got, expected)
+    with pytest.raises(ConfigError, match="less than"):
+        sma_crossover_targets(close, 7, 7)
+    with pytest.raises(ConfigError, match="fast"):
+        sma_crossover_targets(close, 0, 7)

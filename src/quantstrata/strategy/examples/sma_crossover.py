@@ -17,7 +17,6 @@ from typing_extensions import override
 
 from quantstrata.core import ConfigError
 from quantstrata.indicators import SimpleMovingAverage, warmup_bars
-from quantstrata.indicators._inputs import first_finite, prepare
 from quantstrata.strategy import (
     BarSnapshot,
     EventStrategy,
@@ -25,9 +24,9 @@ from quantstrata.strategy import (
     SignalStrategy,
     StrategyContext,
     StrategyParameters,
+    sma_crossover_targets,
     targets_per_symbol,
 )
-from quantstrata.strategy.examples._nb import crossover_targets_nb
 
 __all__ = ["EventSmaCrossover", "SmaCrossover", "StreamingSmaCrossover"]
 
@@ -62,15 +61,11 @@ class SmaCrossover(SignalStrategy):
 
     def _symbol_targets(self, bars: pl.DataFrame) -> np.ndarray:
         """Compare ``sma(close, fast)`` with ``sma(close, slow)`` in one compiled pass."""
-        (close,), _ = prepare(bars.get_column("close"), names=("close",))
-        below = -1.0 if self.parameters.allow_short else 0.0
-        return crossover_targets_nb(
-            close,
+        return sma_crossover_targets(
+            bars.get_column("close"),
             self.parameters.fast,
             self.parameters.slow,
-            first_finite(close),
-            below,
-            np.empty_like(close),
+            below=-1.0 if self.parameters.allow_short else 0.0,
         )
 
 
