@@ -167,13 +167,14 @@ def traded_notional(trades: pl.DataFrame | None, positions: pl.DataFrame | None)
         return _finite_sum(legs, "trades size × prices")
     if positions is not None and positions.get_column("price").null_count() < positions.height:
         position = positions.get_column("position").to_numpy()
-        change = np.empty_like(position)
-        change[1:] = position[1:] - position[:-1]
+        change = np.empty_like(position, dtype=np.float64)
+        np.subtract(position[1:], position[:-1], out=change[1:])
         starts = _segment_starts(positions)
         change[starts] = position[starts]
         price = positions.get_column("price").to_numpy()
-        changes = pl.Series(np.abs(change) * price)
-        return _finite_sum(changes, "position changes × price")
+        np.abs(change, out=change)  # in place: one buffer instead of three temporaries
+        np.multiply(change, price, out=change)
+        return _finite_sum(pl.Series(change), "position changes × price")
     return _NAN
 
 
