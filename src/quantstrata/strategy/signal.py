@@ -17,6 +17,7 @@ backtester runs it on every signal strategy.
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from collections.abc import Callable
 from enum import StrEnum
@@ -279,9 +280,9 @@ def _require_columns(frame: pl.DataFrame, columns: tuple[str, ...], what: str) -
 
 
 def _check_target_values(frame: pl.DataFrame, strategy: str) -> None:
-    target = pl.col("target")
-    if not frame.select((target.is_not_null() & ~target.is_finite()).any()).item():
-        return
+    values = frame.get_column("target")  # Float64; nulls are "no decision"
+    if not (values.is_nan().any() or values.max() == math.inf or values.min() == -math.inf):
+        return  # one NaN screen and two reductions: cheaper than is_finite row by row
     bad = frame.with_row_index("row").filter(
         pl.col("target").is_not_null() & ~pl.col("target").is_finite()
     )
