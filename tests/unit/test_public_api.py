@@ -100,6 +100,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "fixed_units",
         "parameter_space",
         "realised_volatility",
+        "sma_crossover_targets",
         "targets_from_signals",
         "targets_per_symbol",
         "units_for_fraction",

@@ -12,13 +12,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import polars as pl
 
 from quantstrata.analytics._inputs import EquityCurve, timestamp_nanoseconds, to_polars_frame
 from quantstrata.core.errors import DataError, DataIssue, SchemaError
+from quantstrata.model.bar import same_times
 
-__all__ = ["exposure", "read_positions", "traded_notional"]
+__all__ = ["exposure", "ordered_positions", "read_positions", "traded_notional"]
 
 _UTC_NS = pl.Datetime("ns", "UTC")
 _NAN = float("nan")
@@ -51,6 +53,32 @@ def read_positions(positions: pl.DataFrame | pd.Series | pd.DataFrame) -> pl.Dat
             "positions hold several rows for one symbol and time",
             tuple(DataIssue("duplicate_position", "duplicate", int(r), "ts") for r in duplicated),
         )
+    _check_finite(frame)
+    return ordered.with_columns(pl.col("ts").cast(_UTC_NS))
+
+
+def ordered_positions(
+    symbol: str, ts: pl.Series, position: npt.NDArray[np.float64], price: pl.Series
+) -> pl.DataFrame:
+    """Return one symbol's positions in :func:`read_positions`'s form without sorting them.
+
+    For callers whose rows are one per strictly increasing ``Datetime("ns", "UTC")`` time by
+    construction (a backtest of one symbol): only the positions are checked (finite).
+    """
+    frame = pl.DataFrame(
+        [
+            pl.Series("ts", ts, dtype=_UTC_NS),
+            pl.Series("position", position, dtype=pl.Float64),
+            price.cast(pl.Float64).alias("price"),
+        ]
+    ).select(pl.lit(symbol, dtype=pl.String).alias("symbol"), "ts", "position", "price")
+    if not bool(np.isfinite(position).all()):
+        _check_finite(frame)
+    return frame
+
+
+def _check_finite(frame: pl.DataFrame) -> None:
+    """Refuse positions that are not finite numbers, naming the rows."""
     finite = pl.col("position").is_finite().fill_null(value=False)
     if not frame.select(finite.all()).item():
         bad = frame.select(~finite).to_series().to_numpy()
@@ -61,7 +89,6 @@ def read_positions(positions: pl.DataFrame | pd.Series | pd.DataFrame) -> pl.Dat
                 for r in np.flatnonzero(bad)
             ),
         )
-    return ordered.with_columns(pl.col("ts").cast(_UTC_NS))
 
 
 def _by_symbol_then_time(frame: pl.DataFrame, nanoseconds: np.ndarray) -> pl.DataFrame:
@@ -111,7 +138,7 @@ def exposure(curve: EquityCurve, positions: pl.DataFrame) -> float:
     ts = positions.get_column("ts").to_physical().to_numpy()
     held = positions.get_column("position").to_numpy() != 0.0
     starts = _segment_starts(positions)
-    if starts.shape[0] == 1 and np.array_equal(ts, curve.ts):
+    if starts.shape[0] == 1 and same_times(ts, curve.ts):
         return float(np.mean(held))
     first = np.searchsorted(curve.ts, ts, side="left")
     until = np.empty_like(first)
@@ -140,13 +167,14 @@ def traded_notional(trades: pl.DataFrame | None, positions: pl.DataFrame | None)
         return _finite_sum(legs, "trades size × prices")
     if positions is not None and positions.get_column("price").null_count() < positions.height:
         position = positions.get_column("position").to_numpy()
-        change = np.empty_like(position)
-        change[1:] = position[1:] - position[:-1]
+        change = np.empty_like(position, dtype=np.float64)
+        np.subtract(position[1:], position[:-1], out=change[1:])
         starts = _segment_starts(positions)
         change[starts] = position[starts]
         price = positions.get_column("price").to_numpy()
-        changes = pl.Series(np.abs(change) * price)
-        return _finite_sum(changes, "position changes × price")
+        np.abs(change, out=change)  # in place: one buffer instead of three temporaries
+        np.multiply(change, price, out=change)
+        return _finite_sum(pl.Series(change), "position changes × price")
     return _NAN
 
 

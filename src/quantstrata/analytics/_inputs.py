@@ -22,6 +22,7 @@ __all__ = [
     "FloatArray",
     "IntArray",
     "TimestampInput",
+    "ordered_equity",
     "read_equity",
     "read_timestamps",
     "timestamp_nanoseconds",
@@ -77,6 +78,23 @@ def read_equity(equity: pl.DataFrame | pd.Series) -> EquityCurve:
     if issues:
         raise DataError("the equity curve cannot be analysed", issues)
     return EquityCurve(ts=ts, equity=values)
+
+
+def ordered_equity(ts: IntArray, equity: FloatArray) -> EquityCurve:
+    """Check ``equity`` and return the curve; ``ts`` must be strictly increasing UTC ns already.
+
+    For callers whose times are ordered by construction (a backtest's aligned bar times):
+    only the equity values are checked, with the errors of :func:`read_equity`.
+    """
+    if ts.shape[0] == 0 or ts.shape != equity.shape:
+        raise DataError(
+            f"an equity curve needs equal, non-zero lengths: {ts.shape}, {equity.shape}"
+        )
+    values = np.ascontiguousarray(equity, dtype=np.float64)
+    issues = _positive_issues(values, "equity")
+    if issues:
+        raise DataError("the equity curve cannot be analysed", issues)
+    return EquityCurve(ts=np.ascontiguousarray(ts, dtype=np.int64), equity=values)
 
 
 def read_timestamps(ts: TimestampInput) -> IntArray:

@@ -39,7 +39,9 @@ __all__ = [
     "bars_per_year",
     "infer_interval",
     "infer_periods_per_year",
+    "interval_of_ordered",
     "periods_per_year",
+    "periods_per_year_of_ordered",
 ]
 
 DAYS_PER_YEAR = 365
@@ -100,7 +102,12 @@ def infer_interval(ts: TimestampInput) -> Interval:
     more as whole weeks, whole days as days; shorter spacings become the largest of hours,
     minutes or seconds that expresses them exactly.
     """
-    return _interval_from_step(_median_step(read_timestamps(ts)))
+    return interval_of_ordered(read_timestamps(ts))
+
+
+def interval_of_ordered(nanoseconds: IntArray) -> Interval:
+    """Return :func:`infer_interval` of times already checked (UTC ns, strictly increasing)."""
+    return _interval_from_step(_median_step(nanoseconds))
 
 
 def infer_periods_per_year(ts: TimestampInput) -> float:
@@ -117,7 +124,11 @@ def infer_periods_per_year(ts: TimestampInput) -> float:
 
     Two timestamps at least are needed; a week or more of data makes step 2 reliable.
     """
-    nanoseconds = read_timestamps(ts)
+    return periods_per_year_of_ordered(read_timestamps(ts))
+
+
+def periods_per_year_of_ordered(nanoseconds: IntArray) -> float:
+    """Return :func:`infer_periods_per_year` of times already checked (UTC ns, increasing)."""
     step = _interval_from_step(_median_step(nanoseconds))
     if step.unit in {IntervalUnit.WEEK, IntervalUnit.MONTH}:
         return periods_per_year(step, None)

@@ -26,6 +26,7 @@ __all__ = [
     "max_drawdown",
     "max_drawdown_duration",
     "underwater_periods",
+    "underwater_summary",
 ]
 
 _UTC_NS = pl.Datetime("ns", "UTC")
@@ -111,11 +112,21 @@ def drawdown_array(equity: FloatArray) -> FloatArray:
 
 def longest_underwater(curve: EquityCurve) -> DrawdownDuration:
     """Return the longest underwater period of a checked curve, in bars and in time."""
-    peaks, _, ends, _, _ = underwater_periods_nb(curve.equity)
+    return underwater_summary(curve)[0]
+
+
+def underwater_summary(curve: EquityCurve) -> tuple[DrawdownDuration, float]:
+    """Return the longest underwater period and the deepest drawdown, from one pass.
+
+    The deepest period's depth is the maximum drawdown: the same ``1 - equity / peak`` of
+    the same running peak (0.0 when the curve never fell), so the metrics need no second pass.
+    """
+    peaks, _, ends, depths, _ = underwater_periods_nb(curve.equity)
     if peaks.shape[0] == 0:
-        return DrawdownDuration(0, timedelta(0))
+        return DrawdownDuration(0, timedelta(0)), 0.0
     spans = curve.ts[ends] - curve.ts[peaks]
-    return DrawdownDuration(
+    longest = DrawdownDuration(
         bars=int((ends - peaks).max()),
         span=timedelta(microseconds=int(spans.max()) // 1_000),
     )
+    return longest, float(depths.max())

@@ -29,21 +29,25 @@ from quantstrata.analytics._activity import exposure, read_positions, traded_not
 from quantstrata.analytics._format import render_metrics
 from quantstrata.analytics._html import card_html, metrics_html
 from quantstrata.analytics._inputs import EquityCurve, read_equity, to_polars_frame
-from quantstrata.analytics._nb import max_drawdown_nb
 from quantstrata.analytics.annualization import (
-    infer_interval,
-    infer_periods_per_year,
+    interval_of_ordered,
     periods_per_year,
+    periods_per_year_of_ordered,
 )
 from quantstrata.analytics.config import MetricsConfig
-from quantstrata.analytics.drawdown import longest_underwater
+from quantstrata.analytics.drawdown import DrawdownDuration, underwater_summary
 from quantstrata.analytics.returns import simple_returns_array
 from quantstrata.analytics.trades import TradeStatistics, trade_statistics
 from quantstrata.core.clock import datetime_from_ns
 from quantstrata.core.errors import DataError
 from quantstrata.model.interval import Interval
 
-__all__ = ["PerformanceMetrics", "compute_metrics", "resolve_periods_per_year"]
+__all__ = [
+    "PerformanceMetrics",
+    "compute_checked_metrics",
+    "compute_metrics",
+    "resolve_periods_per_year",
+]
 
 _NAN = float("nan")
 
@@ -138,20 +142,41 @@ def compute_metrics(
     """
     settings = config if config is not None else MetricsConfig()
     curve = read_equity(equity)
-    periods = resolve_periods_per_year(curve, settings, interval)
     trades_frame = None if trades is None else to_polars_frame(trades, "trades")
-    statistics = (
-        None
-        if trades_frame is None
-        else trade_statistics(trades_frame, sqn_trade_cap=settings.sqn_trade_cap)
-    )
     positions_frame = None if positions is None else read_positions(positions)
+    return compute_checked_metrics(
+        curve, trades=trades_frame, positions=positions_frame, config=settings, interval=interval
+    )
+
+
+def compute_checked_metrics(
+    curve: EquityCurve,
+    *,
+    trades: pl.DataFrame | None,
+    positions: pl.DataFrame | None,
+    config: MetricsConfig,
+    interval: Interval | str | None = None,
+) -> PerformanceMetrics:
+    """Summarise inputs already checked: what :func:`compute_metrics` does after reading them.
+
+    ``curve`` comes from :func:`~quantstrata.analytics._inputs.read_equity` or
+    :func:`~quantstrata.analytics._inputs.ordered_equity`, ``positions`` from
+    :func:`~quantstrata.analytics._activity.read_positions` or
+    :func:`~quantstrata.analytics._activity.ordered_positions`. A backtest calls this directly:
+    its curve and positions are ordered by construction, so reading them would only repeat
+    checks its engine already guarantees.
+    """
+    periods = resolve_periods_per_year(curve, config, interval)
+    statistics = (
+        None if trades is None else trade_statistics(trades, sqn_trade_cap=config.sqn_trade_cap)
+    )
+    longest, deepest = underwater_summary(curve)
     return PerformanceMetrics(
-        **_time_fields(curve, periods),
-        **_return_fields(curve, periods, settings),
+        **_time_fields(curve, periods, longest),
+        **_return_fields(curve, periods, config, deepest),
         **_trade_fields(statistics),
-        exposure=_NAN if positions_frame is None else exposure(curve, positions_frame),
-        turnover=_turnover(curve, periods, traded_notional(trades_frame, positions_frame)),
+        exposure=_NAN if positions is None else exposure(curve, positions),
+        turnover=_turnover(curve, periods, traded_notional(trades, positions)),
     )
 
 
@@ -175,15 +200,13 @@ def resolve_periods_per_year(
     checked = curve if isinstance(curve, EquityCurve) else read_equity(curve)
     if len(checked) < 2:
         return _NAN
-    timestamps = checked.timestamps()
     if config.calendar is not None:
-        return periods_per_year(infer_interval(timestamps), config.calendar)
-    return infer_periods_per_year(timestamps)
+        return periods_per_year(interval_of_ordered(checked.ts), config.calendar)
+    return periods_per_year_of_ordered(checked.ts)
 
 
-def _time_fields(curve: EquityCurve, periods: float) -> dict[str, Any]:
+def _time_fields(curve: EquityCurve, periods: float, longest: DrawdownDuration) -> dict[str, Any]:
     start, end = datetime_from_ns(int(curve.ts[0])), datetime_from_ns(int(curve.ts[-1]))
-    longest = longest_underwater(curve)
     return {
         "start": start,
         "end": end,
@@ -195,20 +218,22 @@ def _time_fields(curve: EquityCurve, periods: float) -> dict[str, Any]:
     }
 
 
-def _return_fields(curve: EquityCurve, periods: float, config: MetricsConfig) -> dict[str, Any]:
+def _return_fields(
+    curve: EquityCurve, periods: float, config: MetricsConfig, deepest: float
+) -> dict[str, Any]:
     returns = simple_returns_array(curve.equity)
     total_return = float(curve.equity[-1] / curve.equity[0] - 1.0)
     growth = _ratios.cagr(total_return, returns.shape[0], periods)
-    deepest = float(max_drawdown_nb(curve.equity))
     known = not math.isnan(periods)
     rf = _ratios.per_period_rate(config.risk_free_rate, periods) if known else _NAN
     mar = _ratios.per_period_rate(config.sortino_threshold, periods) if known else _NAN
+    stats = _ratios.moments(returns)
     return {
         "total_return": total_return,
         "cagr": growth,
-        "annual_volatility": _ratios.annual_volatility(returns, periods),
-        "sharpe": _ratios.sharpe(returns, rf, periods) if known else _NAN,
-        "sortino": _ratios.sortino(returns, mar, periods) if known else _NAN,
+        "annual_volatility": _ratios.volatility_of(stats, periods),
+        "sharpe": _ratios.sharpe_of(stats, rf, periods) if known else _NAN,
+        "sortino": _ratios.sortino_of(stats, mar, periods) if known else _NAN,
         "calmar": _ratios.calmar(growth, deepest),
         "max_drawdown": deepest,
     }

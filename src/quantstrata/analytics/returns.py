@@ -32,7 +32,8 @@ def log_returns(equity: pl.DataFrame | pd.Series) -> pl.DataFrame:
 def simple_returns_array(equity: FloatArray) -> FloatArray:
     """Return ``equity[1:] / equity[:-1] - 1`` for an array of positive equity values."""
     values = np.asarray(equity, dtype=np.float64)
-    return values[1:] / values[:-1] - 1.0
+    returns = np.divide(values[1:], values[:-1])
+    return np.subtract(returns, 1.0, out=returns)  # in place: no second temporary
 
 
 def _frame(curve: EquityCurve, values: FloatArray) -> pl.DataFrame:

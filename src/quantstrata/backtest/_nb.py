@@ -212,7 +212,8 @@ def simulate_targets_nb(  # noqa: PLR0917
     at_close, volume_cap``; ``costs``: commission (5) and slippage (4) settings, then
     ``lot_size, min_quantity`` per symbol. Outputs: cash and positions after each bar, and per
     order ``decision bar, execution bar, symbol`` and the seven values of :func:`_execute_nb`.
-    ``carry`` (bars × 2): borrow and financing factors, charged at each bar's start.
+    ``carry`` (bars × 2): borrow and financing factors, charged at each bar's start; with no
+    rows nothing is charged (both rates zero: the loop then skips reading 16 bytes a bar).
     """
     bars, symbols = closes.shape
     positions = np.zeros(symbols)
@@ -225,9 +226,10 @@ def simulate_targets_nb(  # noqa: PLR0917
     state = (positions, marks, account)
     count = 0
     waiting = 0  # symbols with a pending target
+    charges_carry = carry.shape[0] > 0
     for bar in range(bars):
-        # Short borrow and financing: the same compiled charge as the event loop's.
-        account[0] -= carry_cost_nb(account[0], positions, marks, carry[bar, 0], carry[bar, 1])
+        if charges_carry:  # short borrow and financing: the event loop's compiled charge
+            account[0] -= carry_cost_nb(account[0], positions, marks, carry[bar, 0], carry[bar, 1])
         if offset == 1 and waiting:
             count = _execute_pending_nb(
                 bar, has_bar, pending_from, prices, state, settings, costs, orders_index,

@@ -10,7 +10,7 @@ from quantstrata.backtest._align import AlignedBars
 from quantstrata.backtest._ledger import FILL_SCHEMA, ORDER_SCHEMA, Ledger
 from quantstrata.backtest.config import BacktestConfig
 from quantstrata.execution.costs import commission_arguments, slippage_arguments
-from quantstrata.model.bar import TIMESTAMP_DTYPE
+from quantstrata.model.bar import TIMESTAMP_DTYPE, same_times
 from quantstrata.model.orders.enums import OrderStatus
 from quantstrata.model.orders.fill import Liquidity
 from quantstrata.strategy.signal import SignalStrategy, TargetUnit
@@ -35,7 +35,7 @@ def target_grid(targets: pl.DataFrame, aligned: AlignedBars) -> np.ndarray:
     """
     values = targets.get_column("target").fill_null(np.nan).to_numpy()
     ns = targets.get_column("ts").dt.epoch("ns").to_numpy()
-    if len(aligned.symbols) == 1 and np.array_equal(ns, aligned.times):
+    if len(aligned.symbols) == 1 and same_times(ns, aligned.times):
         return values.reshape(-1, 1)
     grid = np.full(aligned.close.shape, np.nan)
     row = np.searchsorted(aligned.times, ns)
@@ -79,14 +79,15 @@ def run_signal(
         ]
     )
     bars_count, symbols = aligned.close.shape
+    carry = config.carry_factors(aligned.times) if config.charges_carry() else np.zeros((0, 2))
     cash = np.empty(bars_count)
     positions = np.empty((bars_count, symbols))
-    orders_index = np.zeros((bars_count * symbols, 3), dtype=np.int64)
-    orders_values = np.zeros((bars_count * symbols, 7))
+    orders_index = np.empty((bars_count * symbols, 3), dtype=np.int64)  # rows written in full
+    orders_values = np.empty((bars_count * symbols, 7))
     count = _nb.simulate_targets_nb(
         aligned.open, aligned.high, aligned.low, aligned.close, aligned.volume,
         aligned.has_bar, grid, config.cash, settings, costs, fill.policy.bar_offset,
-        cash, positions, orders_index, orders_values, config.carry_factors(aligned.times),
+        cash, positions, orders_index, orders_values, carry,
     )  # fmt: skip
     orders, fills = _frames(aligned, orders_index[:count], orders_values[:count])
     return Ledger(aligned, cash, positions, fills, orders)

@@ -105,8 +105,18 @@ class BacktestConfig(FrozenConfig):
             return 1.0, 0.0
         return instrument.lot_size, instrument.min_quantity
 
+    def charges_carry(self) -> bool:
+        """Return whether a run charges borrow or financing (a rate above zero)."""
+        return self.borrow_rate != 0.0 or self.financing_rate != 0.0
+
     def carry_factors(self, times: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-        """Return the borrow and financing factors of each bar's interval (both engines use it)."""
+        """Return the borrow and financing factors of each bar's interval (both engines use it).
+
+        With both rates zero every factor is zero: the zeros are returned without computing
+        the intervals (the factors would be ``0 × years``, also exactly zero).
+        """
+        if not self.charges_carry():
+            return np.zeros((times.shape[0], 2))
         return carry_factors(times, self.borrow_rate, self.financing_rate)
 
     def summary(self) -> dict[str, object]:

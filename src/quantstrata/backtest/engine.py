@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from quantstrata._version import __version__
@@ -132,6 +133,9 @@ def _with_carry_costs(
     after each bar, with the same compiled function and inputs, gives the same numbers.
     """
     aligned = ledger.aligned
+    if not config.charges_carry():
+        costs = np.zeros(aligned.times.shape[0])  # what carry_cost_nb charges at zero rates
+        return replace(result, equity=result.equity.with_columns(pl.Series("carry_cost", costs)))
     costs = carry_costs_nb(
         ledger.cash, ledger.positions, marks(aligned), config.carry_factors(aligned.times)
     )

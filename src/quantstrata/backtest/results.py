@@ -21,7 +21,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from quantstrata.analytics import MetricsConfig, PerformanceMetrics, compute_metrics
+from quantstrata.analytics import MetricsConfig, PerformanceMetrics
+from quantstrata.analytics._activity import ordered_positions, read_positions
+from quantstrata.analytics._inputs import ordered_equity
+from quantstrata.analytics.metrics import compute_checked_metrics
 from quantstrata.backtest._ledger import Ledger, marks
 from quantstrata.backtest._notebook import PlotKind, plot_result, result_html
 from quantstrata.backtest._results_nb import equity_curve_nb
@@ -120,10 +123,10 @@ def build_result(
     )
     positions = _positions_frame(ledger, bars, times, values, every_bar=every_bar)
     trades = round_trips(ledger.fills, aligned.times)
-    metrics = compute_metrics(
-        equity_frame.select("ts", "equity"),
+    metrics = compute_checked_metrics(
+        ordered_equity(aligned.times, equity),
         trades=trades.rename({"entry_ts": "entry_time", "exit_ts": "exit_time"}),
-        positions=positions.select("ts", "symbol", pl.col("quantity").alias("position"), "price"),
+        positions=_metric_positions(positions, aligned.symbols, one_row_per_time=every_bar),
         config=metrics_config,
     )
     return BacktestResult(
@@ -135,6 +138,26 @@ def build_result(
         metrics=metrics,
         record=record,
         bars=bars,
+    )
+
+
+def _metric_positions(
+    positions: pl.DataFrame, symbols: tuple[str, ...], *, one_row_per_time: bool
+) -> pl.DataFrame:
+    """Return the positions in the form the metrics read (sorted by symbol, then time).
+
+    One symbol with a bar at every time is in that order already (the aligned times strictly
+    increase), so only its quantities are checked; otherwise the frame is read and sorted.
+    """
+    if one_row_per_time and len(symbols) == 1:
+        return ordered_positions(
+            symbols[0],
+            positions.get_column("ts"),
+            positions.get_column("quantity").to_numpy(),
+            positions.get_column("price"),
+        )
+    return read_positions(
+        positions.select("ts", "symbol", pl.col("quantity").alias("position"), "price")
     )
 
 

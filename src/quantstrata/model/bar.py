@@ -25,6 +25,7 @@ __all__ = [
     "TIMESTAMP_DTYPE",
     "Bar",
     "keys_strictly_increasing",
+    "same_times",
 ]
 
 TIMESTAMP_DTYPE = pl.Datetime("ns", "UTC")
@@ -91,6 +92,23 @@ def _bar_issues(bar: Bar) -> list[DataIssue]:
             DataIssue("low_above_body", "low above open/close/high", column="low", value=bar.low)
         )
     return issues
+
+
+def same_times(left: np.ndarray, right: np.ndarray) -> bool:
+    """Return whether two int64 nanosecond time arrays hold the same values.
+
+    Columns selected from one frame share their buffer: two views of the same memory (same
+    start, length and stride) are equal without comparing them, which is the common case of a
+    strategy's targets laid against the bars they were computed from.
+    """
+    if left.shape != right.shape or left.dtype != right.dtype:
+        return False
+    if (
+        left.__array_interface__["data"][0] == right.__array_interface__["data"][0]
+        and left.strides == right.strides
+    ):
+        return True
+    return bool(np.array_equal(left, right))
 
 
 def keys_strictly_increasing(frame: pl.DataFrame) -> bool:

@@ -5,6 +5,7 @@ warm-up):
 
 * :class:`SignalStrategy` — one vectorised ``targets(bars)`` returning the position wanted after
   each bar (:func:`targets_from_signals` turns entry/exit signals into targets;
+  :func:`sma_crossover_targets` compares two moving averages in one compiled pass;
   :func:`check_no_lookahead` proves a target never depends on later bars);
 * :class:`EventStrategy` — ``on_bar(bars, context)`` callbacks that read state and record
   intents through a :class:`StrategyContext`, seeing the market one bar at a time.
@@ -16,6 +17,7 @@ A strategy never does I/O and never sees a broker. Sizing helpers live in
 
 from quantstrata.strategy.base import Strategy
 from quantstrata.strategy.context import StrategyContext
+from quantstrata.strategy.crossover import sma_crossover_targets
 from quantstrata.strategy.declared import IndicatorHandle, StreamingIndicatorHandle
 from quantstrata.strategy.event import BarSnapshot, EventStrategy
 from quantstrata.strategy.lookahead import LookAheadError, check_no_lookahead
@@ -56,6 +58,7 @@ __all__ = [
     "fixed_units",
     "parameter_space",
     "realised_volatility",
+    "sma_crossover_targets",
     "targets_from_signals",
     "targets_per_symbol",
     "units_for_fraction",

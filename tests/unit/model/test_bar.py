@@ -3,11 +3,13 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
+import numpy as np
 import polars as pl
 import pytest
 
 from quantstrata.core.errors import BarValidationError
 from quantstrata.model import BAR_COLUMNS, BAR_SCHEMA, Bar
+from quantstrata.model.bar import same_times
 
 MOMENT = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
 
@@ -44,3 +46,14 @@ def test_inconsistent_bars_are_refused_naming_the_check(changes: dict[str, float
 def test_naive_timestamps_are_refused():
     with pytest.raises(BarValidationError, match="timezone"):
         Bar(datetime(2024, 1, 1), "X", 1.0, 1.0, 1.0, 1.0, 0.0)
+
+
+def test_same_times_compares_values_and_trusts_one_buffer() -> None:
+    times = np.arange(0, 50, 5, dtype=np.int64)
+    assert same_times(times, times[:])  # a view of the same memory
+    assert same_times(times, times.copy())  # equal values in another buffer
+    changed = times.copy()
+    changed[-1] += 1
+    assert not same_times(times, changed)
+    assert not same_times(times, times[:-1])
+    assert not same_times(times[::2], times[:5])  # same start, other stride

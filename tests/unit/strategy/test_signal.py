@@ -238,3 +238,13 @@ def test_check_targets_ignores_extra_columns_and_accepts_other_time_units():
     result = check_targets(targets, bars)
     assert result.schema == TARGET_SCHEMA
     assert result["target"].to_list() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf])
+def test_check_targets_refuses_infinite_targets_of_either_sign_beside_nulls(bad: float):
+    bars = make_bars(3)
+    targets = bars.select("ts", "symbol").with_columns(target=pl.Series([None, 1.0, bad]))
+    with pytest.raises(DataError, match="non-finite") as caught:
+        check_targets(targets, bars)
+    assert (caught.value.issues[0].row, caught.value.issues[0].value) == (2, bad)
+    assert check_targets(targets.head(2), bars)["target"].to_list() == [None, 1.0, None]

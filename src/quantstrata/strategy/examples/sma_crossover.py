@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 from typing_extensions import override
 
 from quantstrata.core import ConfigError
-from quantstrata.indicators import SimpleMovingAverage, sma, warmup_bars
+from quantstrata.indicators import SimpleMovingAverage, warmup_bars
 from quantstrata.strategy import (
     BarSnapshot,
     EventStrategy,
@@ -24,6 +24,7 @@ from quantstrata.strategy import (
     SignalStrategy,
     StrategyContext,
     StrategyParameters,
+    sma_crossover_targets,
     targets_per_symbol,
 )
 
@@ -59,11 +60,13 @@ class SmaCrossover(SignalStrategy):
         return targets_per_symbol(bars, self._symbol_targets)
 
     def _symbol_targets(self, bars: pl.DataFrame) -> np.ndarray:
-        close = bars["close"].to_numpy()
-        fast = sma(close, self.parameters.fast)
-        slow = sma(close, self.parameters.slow)
-        below = -1.0 if self.parameters.allow_short else 0.0
-        return np.where(np.isnan(slow), np.nan, np.where(fast > slow, 1.0, below))
+        """Compare ``sma(close, fast)`` with ``sma(close, slow)`` in one compiled pass."""
+        return sma_crossover_targets(
+            bars.get_column("close"),
+            self.parameters.fast,
+            self.parameters.slow,
+            below=-1.0 if self.parameters.allow_short else 0.0,
+        )
 
 
 class EventSmaCrossover(EventStrategy):
