@@ -16,7 +16,11 @@ from hypothesis import strategies as st
 from quantstrata.backtest import Backtest, BacktestConfig, BacktestResult
 from quantstrata.execution import CommissionConfig, FillConfig, FillPolicy, SlippageConfig
 from quantstrata.model.instrument import AssetClass, Instrument
-from tests.kit.backtest import FixedTargets, Idle, flat_bars, random_bars
+from quantstrata.model.orders import OrderRequest
+from quantstrata.strategy import EventStrategy
+from quantstrata.strategy.context import StrategyContext
+from quantstrata.strategy.event import BarSnapshot
+from tests.kit.backtest import FixedTargets, Idle, flat_bars, make_bars, random_bars
 from tests.kit.random_strategies import (
     EventTargets,
     RandomOrders,
@@ -102,7 +106,13 @@ def _check_fill_prices(result: BacktestResult, config: BacktestConfig) -> None:
     limited = joined.filter(pl.col("order_type").is_in(["limit", "stop_limit"]))
     sign = np.where(limited["side"] == "buy", 1.0, -1.0)
     assert (sign * (limited["price"] - limited["limit_price"]) <= 1e-9).all()
-    stopped = joined.filter(pl.col("order_type") == "stop")
+    # A stop's first fill is at its stop or worse. A triggered stop is a market order: what a
+    # volume cap leaves of it fills at later opens, on either side of the stop.
+    stopped = (
+        joined.filter(pl.col("order_type") == "stop")
+        .sort("ts")
+        .filter(pl.col("ts") == pl.col("ts").min().over("order_id"))
+    )
     sign = np.where(stopped["side"] == "buy", 1.0, -1.0)
     assert (sign * (stopped["price"] - stopped["stop_price"]) >= -1e-9).all()
 
@@ -261,3 +271,36 @@ def test_fill_round_lots_sizes_targets_in_whole_lots_in_both_engines() -> None:
         result = Backtest(bars, strategy, config).run()
         assert result.orders["quantity"].to_list() == [3_330.0]
         assert result.orders["status"].to_list() == ["filled"]
+
+
+class _BuyThenStop(EventStrategy):
+    """Buy 10 on the first bar, then rest a sell stop for them at 98.5."""
+
+    def warmup_bars(self) -> int:
+        return 0
+
+    def on_bar(self, bars: BarSnapshot, context: StrategyContext) -> None:
+        if context.position("AAA") == 0.0 and not context.open_orders():
+            context.submit(OrderRequest.market("AAA", 10.0))
+        elif context.position("AAA") > 0.0 and not context.open_orders():
+            context.submit(OrderRequest.stop("AAA", -10.0, 98.5))
+
+
+def test_a_volume_capped_triggered_stop_fills_its_rest_at_the_next_open() -> None:
+    """Regression (found by Hypothesis): the check wanted every fill of a stop at or past it."""
+    bars = pl.concat(
+        [
+            make_bars([(100.0, 101.0, 99.0, 100.0)] * 2, volume=200.0),
+            make_bars([(98.0, 99.0, 97.0, 98.5)], volume=100.0, start_day=2),
+            make_bars([(104.0, 105.0, 103.0, 104.0)] * 2, volume=200.0, start_day=3),
+        ]
+    )
+    config = BacktestConfig(check_lookahead=False, fill=FillConfig(volume_cap=0.05))
+
+    result = Backtest(bars, _BuyThenStop(), config).run()
+
+    stop = result.orders.filter(pl.col("order_type") == "stop")["order_id"][0]
+    fills = result.fills.filter(pl.col("order_id") == stop)
+    assert fills["price"].to_list() == [98.0, 104.0]  # the gap open, then the next open
+    assert fills["quantity"].to_list() == [5.0, 5.0]  # 5 % of each bar's volume
+    _check_fill_prices(result, config)
