@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+from yfinance.data import YfData
 
 from quantstrata.data.sources.yfinance_history import redirected_session
 
@@ -47,6 +48,9 @@ class FakeYahoo:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def __enter__(self) -> FakeYahoo:
+        # yfinance memoises answers for past ranges per process (keyed by Yahoo's URL, not the
+        # server that answered): forget them, so this server sees every request made to it.
+        YfData.cache_get.cache_clear()
         self._thread.start()
         return self
 

@@ -69,6 +69,12 @@ class LiveState:
         default_factory=dict, init=False, repr=False, compare=False
     )
 
+    def __post_init__(self) -> None:
+        """Index the open orders of a state built with orders (as a snapshot or a test does)."""
+        self._open = {
+            order_id: None for order_id, order in self.orders.items() if not order.is_terminal
+        }
+
     @classmethod
     def fold(cls, records: Iterable[JournalRecord]) -> LiveState:
         """Return the state after applying ``records`` in order to an empty state."""
