@@ -66,6 +66,21 @@ class EventTargets(EventStrategy):
             context.target(symbol, target)
 
 
+class ObservedEventTargets(EventTargets):
+    """:class:`EventTargets` with an ``on_fill`` callback: its targets go through order objects.
+
+    The event loop then fills each target order with the fill model (``FillModel.step``), not
+    with the signal loop's compiled step it uses when no one observes the orders.
+    """
+
+    def __init__(self, targets: pl.DataFrame) -> None:
+        super().__init__(targets)
+        self.fills: list[Fill] = []
+
+    def on_fill(self, fill: Fill, context: StrategyContext) -> None:
+        self.fills.append(fill)
+
+
 @st.composite
 def target_grid(
     draw: st.DrawFn, bars: pl.DataFrame, *, units: bool = False, missing: float = 0.5

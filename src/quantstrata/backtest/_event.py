@@ -392,9 +392,10 @@ def _kernel_settings(
             config.max_leverage,
             1.0 if fill.policy.arrives_at_close else 0.0,
             np.nan if fill.volume_cap is None else fill.volume_cap,
+            1.0 if fill.round_lots else 0.0,
         ]
     )
-    lots = [value for symbol in symbols for value in config.lot_size(symbol)]
+    lots = [value for symbol in symbols for value in config.lot_rules(symbol)]
     costs = np.array(
         [*commission_arguments(config.commission), *slippage_arguments(config.slippage), *lots]
     )

@@ -23,10 +23,12 @@ from quantstrata.execution._nb import (
     MARKET,
     SELL,
     cap_leverage_nb,
+    capped_quantity_nb,
     carry_cost_nb,
     equity_nb,
     execution_order_nb,
     fill_order_nb,
+    round_fill_nb,
     round_lots_nb,
     target_position_nb,
 )
@@ -72,8 +74,11 @@ def _execute_nb(  # noqa: PLR0917
     The position is sized at the execution price (the open, or the close when ``at_close``)
     from the equity marked there. Return whether the target was reached (nothing to do, or
     filled in full); a volume cap's unfilled rest is dropped and the target retried later.
-    ``order`` receives ``asked, capped, quantity, filled, bar_price, price, commission``
-    (signed quantities; ``capped`` after the leverage cap, ``quantity`` after lot rounding).
+    Under ``round_lots`` (``settings[5]``) a capped fill is rounded down to whole lots first, as
+    the fill model rounds every fill (a cap below one lot or the minimum fills nothing), and is
+    slipped and charged on that size. ``order`` receives ``asked, capped, quantity, filled,
+    bar_price, price, commission`` (signed quantities; ``capped`` after the leverage cap,
+    ``quantity`` after lot rounding).
     """
     opens, highs, lows, closes, volumes = prices
     positions, marks, account = state
@@ -93,7 +98,8 @@ def _execute_nb(  # noqa: PLR0917
     capped = cap_leverage_nb(
         current, desired, price, gross - abs(current * price), equity, max_leverage
     )
-    delta = round_lots_nb(capped - current, costs[9 + 2 * symbol], costs[10 + 2 * symbol])
+    lots = 9 + 3 * symbol
+    delta = round_lots_nb(capped - current, costs[lots], costs[lots + 1])
     order[0] = asked
     order[1] = capped - current
     order[2] = delta
@@ -101,9 +107,14 @@ def _execute_nb(  # noqa: PLR0917
         order[2] = 0.0  # a rounding-error remainder is no order (the event loop sends none)
         return True
     side = BUY if delta > 0.0 else SELL
+    size = abs(delta)
+    if settings[5] > 0.0:  # round_lots: a volume-capped fill is rounded down to lots
+        room = capped_quantity_nb(size, volumes[bar, symbol], volume_cap)
+        if room < size:
+            size = round_fill_nb(room, costs[lots], costs[lots + 1], costs[lots + 2])
     triggered, first_fill = False, True
     filled, bar_price, fill_price, commission, _, _, _ = fill_order_nb(
-        MARKET, side, abs(delta), np.nan, np.nan, np.nan, np.nan, np.nan, triggered,
+        MARKET, side, size, np.nan, np.nan, np.nan, np.nan, np.nan, triggered,
         first_fill, 0.0,
         opens[bar, symbol], highs[bar, symbol], lows[bar, symbol], closes[bar, symbol],
         volumes[bar, symbol], at_close, volume_cap, costs[0], costs[1], costs[2], costs[3],
@@ -209,9 +220,10 @@ def simulate_targets_nb(  # noqa: PLR0917
     ``targets[t, s]`` is decided at bar ``t``'s close (``NaN``: no decision); a new value is
     pending until executed at the symbol's next bar (``offset`` 1) or this bar's close
     (``offset`` 0) by :func:`_execute_nb`. ``settings``: ``units, allow_short, max_leverage,
-    at_close, volume_cap``; ``costs``: commission (5) and slippage (4) settings, then
-    ``lot_size, min_quantity`` per symbol. Outputs: cash and positions after each bar, and per
-    order ``decision bar, execution bar, symbol`` and the seven values of :func:`_execute_nb`.
+    at_close, volume_cap, round_lots``; ``costs``: commission (5) and slippage (4) settings,
+    then ``lot_size, min_quantity, lot scale`` per symbol. Outputs: cash and positions after
+    each bar, and per order ``decision bar, execution bar, symbol`` and the seven values of
+    :func:`_execute_nb`.
     ``carry`` (bars × 2): borrow and financing factors, charged at each bar's start; with no
     rows nothing is charged (both rates zero: the loop then skips reading 16 bytes a bar).
     """

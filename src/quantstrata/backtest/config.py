@@ -15,7 +15,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from quantstrata.core.config import FrozenConfig
 from quantstrata.execution.config import CommissionConfig, FillConfig, SlippageConfig
-from quantstrata.execution.costs import carry_factors
+from quantstrata.execution.costs import carry_factors, lot_scale
 from quantstrata.model.instrument import Instrument
 from quantstrata.process.calendar import canonical_calendar_code
 
@@ -104,6 +104,15 @@ class BacktestConfig(FrozenConfig):
         if instrument is None:
             return 1.0, 0.0
         return instrument.lot_size, instrument.min_quantity
+
+    def lot_rules(self, symbol: str) -> tuple[float, float, float]:
+        """Return :meth:`lot_size` and the lot's decimal scale, as the compiled loops take them.
+
+        The scale (:func:`~quantstrata.execution.costs.lot_scale`) lets compiled code round a
+        volume-capped fill to lots exactly as the fill model does under ``fill.round_lots``.
+        """
+        lot_size, min_quantity = self.lot_size(symbol)
+        return lot_size, min_quantity, lot_scale(lot_size)
 
     def charges_carry(self) -> bool:
         """Return whether a run charges borrow or financing (a rate above zero)."""

@@ -42,6 +42,7 @@ __all__ = [
     "limit_fill_price_nb",
     "match_bracket_nb",
     "match_order_nb",
+    "round_fill_nb",
     "round_lots_nb",
     "slippage_nb",
     "stop_fill_price_nb",
@@ -497,6 +498,32 @@ def round_lots_nb(quantity: float, lot_size: float, min_quantity: float) -> floa
     if size < min_quantity:
         return 0.0
     return size if quantity > 0.0 else -size
+
+
+@numba.njit(cache=True)
+def round_fill_nb(quantity: float, lot_size: float, min_quantity: float, scale: float) -> float:
+    """Round a fill ``quantity`` (not negative) down to whole lots, as the fill model does.
+
+    The fill model rounds with :meth:`~quantstrata.model.instrument.Instrument.round_quantity`
+    (decimal arithmetic on the shortest decimal forms); this gives the same result in floats.
+    The lot is ``units / scale`` with ``scale`` the power of ten of the lot's decimals
+    (:func:`quantstrata.execution.costs.lot_scale`): the count of lots is corrected by one
+    against the exact multiples ``n × units / scale``, so a quantity equal to a multiple up to
+    its last bit keeps it (``0.3`` is three lots of ``0.1``) and one below it does not. A
+    rounded size below ``min_quantity`` is 0; ``lot_size`` 0 does not round.
+    """
+    if lot_size <= 0.0:
+        return quantity
+    units = float(round(lot_size * scale))
+    lots = float(math.floor(quantity / lot_size))
+    if (lots + 1.0) * units / scale <= quantity:
+        lots += 1.0
+    elif lots * units / scale > quantity:
+        lots -= 1.0
+    size = lots * units / scale
+    if size < min_quantity:
+        return 0.0
+    return size
 
 
 @numba.njit(cache=True)

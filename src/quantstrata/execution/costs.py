@@ -8,6 +8,7 @@ parts; :class:`CommissionCharge` carries the order's fee basis from one fill to 
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import NamedTuple
 
 import numpy as np
@@ -25,6 +26,7 @@ __all__ = [
     "carry_factors",
     "commission",
     "commission_arguments",
+    "lot_scale",
     "slippage_arguments",
     "slipped_price",
 ]
@@ -131,3 +133,15 @@ def _require_finite(**values: float) -> None:
     for name, value in values.items():
         if not math.isfinite(value) or value < 0:
             raise ConfigError(f"{name} must be a finite number >= 0, got {value!r}")
+
+
+def lot_scale(lot_size: float) -> float:
+    """Return the power of ten that makes ``lot_size`` a whole number (``0.25`` → 100).
+
+    :func:`~quantstrata.execution._nb.round_fill_nb` counts lots in these units, so compiled
+    code rounds fills exactly as the decimal rounding of the fill model does.
+    """
+    exponent = Decimal(repr(float(lot_size))).as_tuple().exponent
+    if not isinstance(exponent, int):  # NaN or infinity: no decimals to count
+        return 1.0
+    return float(10 ** max(-exponent, 0))
