@@ -98,9 +98,19 @@ class BarBuilder:
         elif key in bucket.keys:
             self.duplicates += 1
             return []
-        else:
-            _update(bucket, timestamp_ms, price, quantity, key)
-        state.watermark = max(state.watermark, timestamp_ms)
+        else:  # the bucket's update, inline: this runs once per trade
+            bucket.keys.add(key)
+            bucket.volume += quantity
+            if price > bucket.high:
+                bucket.high = price
+            elif price < bucket.low:
+                bucket.low = price
+            if timestamp_ms < bucket.first_ms:
+                bucket.first_ms, bucket.open = timestamp_ms, price
+            if timestamp_ms >= bucket.last_ms:
+                bucket.last_ms, bucket.close = timestamp_ms, price
+        if timestamp_ms > state.watermark:  # noqa: PLR1730 - a branch is cheaper than max() here
+            state.watermark = timestamp_ms
         horizon = state.watermark - self.late_tolerance_ms
         if state.earliest is None or horizon < (state.earliest + 1) * self.interval_ms:
             return []  # the hot path: the oldest open bucket has not ended yet
@@ -171,14 +181,3 @@ class BarBuilder:
             state.closed_until = end
         state.earliest = min(state.buckets) if state.buckets else None
         return closed
-
-
-def _update(bucket: _Bucket, timestamp_ms: int, price: float, quantity: float, key: object) -> None:
-    bucket.keys.add(key)
-    bucket.volume += quantity
-    bucket.high = max(bucket.high, price)
-    bucket.low = min(bucket.low, price)
-    if timestamp_ms < bucket.first_ms:
-        bucket.first_ms, bucket.open = timestamp_ms, price
-    if timestamp_ms >= bucket.last_ms:
-        bucket.last_ms, bucket.close = timestamp_ms, price

@@ -226,16 +226,10 @@ class TickDBStream:
         except MalformedFrame:
             counters.malformed += 1
             return []
-        closed: list[BuiltBar | Gap] = []
-        builder = self.builder
-        add, aliases = builder.add, self._aliases
+        if events and type(events[0]) is Trade:  # a trade frame holds only trades
+            return self._add_trades(events, now)  # type: ignore[arg-type]
         for event in events:
-            if type(event) is Trade:
-                symbol = aliases.get(event.symbol) or self._alias(event.symbol)
-                ended = add(symbol, event.timestamp_ms, event.price, event.quantity, event.key)
-                if ended:
-                    closed += ended
-            elif isinstance(event, Pong):
+            if isinstance(event, Pong):
                 self.session.on_pong()
             elif isinstance(event, Acknowledged):
                 self.session.book.acknowledge(event)
@@ -246,8 +240,19 @@ class TickDBStream:
                 self._alert(f"TickDB refused {event.command}: {event.code} {event.message}")
             else:
                 self.session.on_data(now)
-        if events and type(events[0]) is Trade:
-            self.session.on_data(now)  # a trade frame holds only trades
+        return []
+
+    def _add_trades(self, trades: list[Trade], now: float) -> list[BuiltBar | Gap]:
+        self.session.on_data(now)
+        builder = self.builder
+        add, aliases = builder.add, self._aliases
+        closed: list[BuiltBar | Gap] = []
+        for symbol, timestamp_ms, price, quantity, key in trades:
+            name = aliases.get(symbol) or self._alias(symbol)
+            ended = add(name, timestamp_ms, price, quantity, key)
+            if ended:
+                closed += ended
+        counters = self.session.counters
         counters.duplicates, counters.late = builder.duplicates, builder.late
         return closed
 

@@ -125,6 +125,8 @@ def _trades(data: Any) -> list[Event]:
         return [_trade(symbol, data)]
     if type(rows) is not list:
         raise TypeError("trades is not a list")
+    if len(rows) == 1:  # the usual frame: one trade
+        return [_trade(symbol, rows[0])]
     return [_trade(symbol, row) for row in rows]
 
 
