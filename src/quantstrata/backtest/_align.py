@@ -46,7 +46,8 @@ def canonical_bars(bars: pl.DataFrame) -> pl.DataFrame:
 
     Missing columns are a :class:`SchemaError`; duplicate ``(ts, symbol)`` rows and missing
     or non-positive prices are a :class:`DataError` naming the rows. Bars already in order
-    (the usual case) are checked with vectorised comparisons and not sorted again.
+    (the usual case) are checked with vectorised comparisons and not sorted again; they come
+    back in one contiguous chunk per column either way.
     """
     if not isinstance(bars, pl.DataFrame):
         raise SchemaError(f"bars must be a Polars DataFrame, got {type(bars).__name__}")
@@ -64,6 +65,10 @@ def canonical_bars(bars: pl.DataFrame) -> pl.DataFrame:
     if not keys_strictly_increasing(frame):
         frame = frame.sort("ts", "symbol", maintain_order=True)
         _check_unique(frame)
+    elif frame.n_chunks() > 1:
+        # Bars read from Parquet (the catalog, a worker's copy) come in row-group chunks;
+        # every column the engine takes as a NumPy array would be copied on each access.
+        frame = frame.rechunk()
     _check_prices(frame)
     return frame
 

@@ -165,3 +165,14 @@ def test_compiled_round_trips_match_a_plain_python_matcher(
     assert got == expected
     held = (trades["exit_ts"] - trades["entry_ts"]).dt.total_minutes().to_numpy()
     assert np.array_equal(trades["bars_held"].to_numpy(), held)
+
+
+def test_bars_in_many_chunks_come_back_in_one_with_the_same_rows() -> None:
+    bars = make_bars(60)
+    pieces = pl.concat([bars.slice(0, 20), bars.slice(20, 20), bars.slice(40, 20)], rechunk=False)
+    assert pieces.n_chunks() == 3
+
+    canonical = canonical_bars(pieces)
+
+    assert canonical.n_chunks() == 1
+    assert_frame_equal(canonical, canonical_bars(bars))

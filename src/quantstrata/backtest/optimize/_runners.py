@@ -94,7 +94,7 @@ def _evaluate_in_worker(item: tuple[str, str, bytes, Task]) -> list[Row]:
     """Run a task; read the search's bars and job only when this worker first meets it."""
     search, bars_path, payload, task = item
     if _WORKER_STATE.get("search") != search:
-        _WORKER_STATE["bars"] = pl.read_parquet(bars_path)
+        _WORKER_STATE["bars"] = pl.read_parquet(bars_path).rechunk()  # one chunk, read once
         _WORKER_STATE["job"] = decode_job(payload)
         _WORKER_STATE["search"] = search
     return evaluate(_WORKER_STATE["job"], _WORKER_STATE["bars"], task)
