@@ -14,6 +14,7 @@ import contextlib
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from typing import cast
 
 import polars as pl
 from websockets.asyncio.client import ClientConnection, connect
@@ -227,7 +228,7 @@ class TickDBStream:
             counters.malformed += 1
             return []
         if events and type(events[0]) is Trade:  # a trade frame holds only trades
-            return self._add_trades(events, now)  # type: ignore[arg-type]
+            return self._add_trades(cast("list[Trade]", events), now)
         for event in events:
             if isinstance(event, Pong):
                 self.session.on_pong()
