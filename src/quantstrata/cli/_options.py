@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["CatalogOption", "IntervalOption", "TimezoneOption", "as_utc"]
+__all__ = [
+    "CatalogIntervalOption",
+    "CatalogOption",
+    "CommissionOption",
+    "EndOption",
+    "IntervalOption",
+    "StartOption",
+    "TimezoneOption",
+    "as_utc",
+]
 
 CatalogOption = Annotated[
     Path | None,
@@ -19,6 +28,17 @@ CatalogOption = Annotated[
 ]
 IntervalOption = Annotated[
     str, typer.Option("--interval", "-i", help="Bar interval, e.g. 1m, 1h, 1d.")
+]
+CatalogIntervalOption = Annotated[
+    str | None,
+    typer.Option("--interval", "-i", help="Bar interval of catalog data (default 1d)."),
+]
+StartOption = Annotated[datetime | None, typer.Option("--from", help="First bar time (UTC).")]
+EndOption = Annotated[
+    datetime | None, typer.Option("--to", help="End of the range, exclusive (UTC).")
+]
+CommissionOption = Annotated[
+    float, typer.Option("--commission", help="Commission as a fraction of traded value.")
 ]
 TimezoneOption = Annotated[
     str | None,

@@ -8,7 +8,6 @@ quantstrata backtest my_strategy.py:Breakout --data prices.csv --report out/brea
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +19,13 @@ from rich.table import Table
 from quantstrata.analytics import PerformanceMetrics
 from quantstrata.backtest import Backtest, BacktestConfig, BacktestResult
 from quantstrata.cli._bar_source import LoadedBars, load_bars
-from quantstrata.cli._options import CatalogOption
+from quantstrata.cli._options import (
+    CatalogIntervalOption,
+    CatalogOption,
+    CommissionOption,
+    EndOption,
+    StartOption,
+)
 from quantstrata.cli._render import make_console
 from quantstrata.cli._strategy_source import build_strategy, load_strategy_class
 from quantstrata.execution.config import CommissionConfig, FillConfig, FillPolicy
@@ -49,18 +54,11 @@ def backtest(
             "repeat for several symbols. Default: SPX.",
         ),
     ] = None,
-    interval: Annotated[
-        str | None,
-        typer.Option("--interval", "-i", help="Bar interval of catalog data (default 1d)."),
-    ] = None,
-    start: Annotated[datetime | None, typer.Option("--from", help="First bar time (UTC).")] = None,
-    end: Annotated[
-        datetime | None, typer.Option("--to", help="End of the range, exclusive (UTC).")
-    ] = None,
+    interval: CatalogIntervalOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
     cash: Annotated[float, typer.Option("--cash", help="Starting cash.")] = 100_000.0,
-    commission: Annotated[
-        float, typer.Option("--commission", help="Commission as a fraction of traded value.")
-    ] = 0.0,
+    commission: CommissionOption = 0.0,
     fill: Annotated[
         FillPolicy,
         typer.Option("--fill", help="When decided orders fill (this_close is optimistic)."),

@@ -22,7 +22,14 @@ from rich.table import Table
 
 from quantstrata.backtest import BacktestConfig
 from quantstrata.cli._bar_source import LoadedBars, load_bars
-from quantstrata.cli._options import CatalogOption, as_utc
+from quantstrata.cli._options import (
+    CatalogIntervalOption,
+    CatalogOption,
+    CommissionOption,
+    EndOption,
+    StartOption,
+    as_utc,
+)
 from quantstrata.cli._render import make_console
 from quantstrata.cli._strategy_source import build_strategy, load_strategy_class
 from quantstrata.cli.backtest import run_and_report
@@ -62,18 +69,11 @@ def pipeline(
         float, typer.Option("--years", help="Years of synthetic sessions (252 a year).")
     ] = 10.0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic universe.")] = 7,
-    interval: Annotated[
-        str | None,
-        typer.Option("--interval", "-i", help="Bar interval of catalog data (default 1d)."),
-    ] = None,
-    start: Annotated[datetime | None, typer.Option("--from", help="First bar time (UTC).")] = None,
-    end: Annotated[
-        datetime | None, typer.Option("--to", help="End of the range, exclusive (UTC).")
-    ] = None,
+    interval: CatalogIntervalOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
     cash: Annotated[float, typer.Option("--cash", help="Starting cash.")] = 1_000_000.0,
-    commission: Annotated[
-        float, typer.Option("--commission", help="Commission as a fraction of traded value.")
-    ] = 0.0,
+    commission: CommissionOption = 0.0,
     report: Annotated[
         Path | None,
         typer.Option(

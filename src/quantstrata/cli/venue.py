@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,7 +20,7 @@ import polars as pl
 import typer
 
 from quantstrata.cli._bar_source import load_bars
-from quantstrata.cli._options import CatalogOption
+from quantstrata.cli._options import CatalogOption, EndOption, StartOption
 from quantstrata.cli._render import make_console
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret
@@ -56,10 +55,8 @@ def serve(
     interval: Annotated[
         str | None, typer.Option("--interval", "-i", help="Bar interval (default: the data's).")
     ] = None,
-    start: Annotated[datetime | None, typer.Option("--from", help="First bar time (UTC).")] = None,
-    end: Annotated[
-        datetime | None, typer.Option("--to", help="End of the range, exclusive (UTC).")
-    ] = None,
+    start: StartOption = None,
+    end: EndOption = None,
     speed: Annotated[
         str | None,
         typer.Option("--speed", help="max, realtime, lockstep or N (realtime ×N). Default max."),
