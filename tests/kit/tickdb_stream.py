@@ -14,7 +14,7 @@ from typing import Any
 
 from quantstrata.core.secrets import Secret
 from quantstrata.data.sources import AsyncTickDBClient, TickDBConfig
-from quantstrata.data.stream import StreamConfig, TickDBStream
+from quantstrata.data.stream import BuiltBar, StreamConfig, TickDBStream
 from tests.kit.tickdb_server import FakeTickDB
 
 __all__ = ["StreamRun", "check_bars", "fast_config", "rest_config", "run_stream"]
@@ -53,6 +53,12 @@ class StreamRun:
     error: BaseException | None = None
     alerts: list[str] = field(default_factory=list)
 
+    def take(self, bar: BuiltBar) -> None:
+        """Record one delivered bar under its symbol."""
+        self.bars.setdefault(bar.symbol, []).append(
+            (bar.ts_ms, bar.open, bar.high, bar.low, bar.close, bar.volume)
+        )
+
     @property
     def count(self) -> int:
         """Return how many bars the consumer has taken so far, over every symbol."""
@@ -89,9 +95,7 @@ async def run_stream(
     async def consume() -> None:
         try:
             async for bar in stream.bars():
-                run.bars.setdefault(bar.symbol, []).append(
-                    (bar.ts_ms, bar.open, bar.high, bar.low, bar.close, bar.volume)
-                )
+                run.take(bar)
                 delay = consumer_delay(run.count) if callable(consumer_delay) else consumer_delay
                 if delay:
                     await asyncio.sleep(delay)

@@ -223,16 +223,12 @@ async def test_closing_with_a_full_queue_still_hands_over_every_queued_bar():
         bars = stream.bars()
         while run.count < 6:
             bar = await anext(bars)
-            run.bars.setdefault(bar.symbol, []).append(
-                (bar.ts_ms, bar.open, bar.high, bar.low, bar.close, bar.volume)
-            )
+            run.take(bar)
         while stream._queue.qsize() < 4:
             await asyncio.sleep(0.01)
         await stream.close()
         async for bar in bars:
-            run.bars.setdefault(bar.symbol, []).append(
-                (bar.ts_ms, bar.open, bar.high, bar.low, bar.close, bar.volume)
-            )
+            run.take(bar)
         await rest.close()
     assert run.count == 10
     check_bars(server, run, SYMBOLS)
