@@ -71,7 +71,7 @@ def test_comma_separated_samples_run_the_reversion_example(
     )
     expected = Backtest(bars, ReversionPipeline(), BacktestConfig(calendar="XNYS")).run()
     assert _final_equity(out) == pytest.approx(expected.final_equity, abs=0.006)
-    assert "ReversionPipeline(window=5" in out
+    assert "ReversionPipeline(rebalance='week_end', calendar='XNYS', window=5, gross=1.0)" in out
     assert report.is_file()
 
 

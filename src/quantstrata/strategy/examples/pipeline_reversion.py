@@ -8,16 +8,13 @@ what shorting the winners raises. Built with :mod:`quantstrata.strategy.pipeline
 
 from __future__ import annotations
 
-from typing import Literal
+from pydantic import Field
 
-from pydantic import Field, field_validator
-
-from quantstrata.process import canonical_calendar_code
-from quantstrata.strategy import StrategyParameters
 from quantstrata.strategy.pipeline import (
     Pipeline,
-    PipelineConfig,
+    PipelineParameters,
     PipelineStrategy,
+    RebalanceName,
     proportional,
     returns,
 )
@@ -25,27 +22,15 @@ from quantstrata.strategy.pipeline import (
 __all__ = ["ReversionPipeline"]
 
 
-Schedule = Literal["daily", "week_start", "week_end", "month_start", "month_end"]
-"""The rebalance schedules of :class:`~quantstrata.strategy.pipeline.Rebalance`, by name."""
-
-
 class ReversionPipeline(PipelineStrategy):
     """Dollar-neutral long/short on the reversal of recent returns across symbols."""
 
-    class Parameters(StrategyParameters):
+    class Parameters(PipelineParameters):
         """The return window, the gross exposure, the schedule and calendar."""
 
         window: int = Field(5, ge=1, le=252, description="bars of return to revert")
         gross: float = Field(1.0, gt=0.0, le=4.0, description="sum of absolute weights")
-        rebalance: Schedule = Field("week_end", description="when weights change")
-        calendar: str | None = Field(
-            "XNYS", description="exchange-calendars code for sessions; None = every UTC day"
-        )
-
-        @field_validator("calendar")
-        @classmethod
-        def _known_calendar(cls, code: str | None) -> str | None:
-            return None if code is None else canonical_calendar_code(code)
+        rebalance: RebalanceName = Field("week_end", description="when weights change")
 
     parameters: Parameters
 
@@ -56,5 +41,5 @@ class ReversionPipeline(PipelineStrategy):
         return Pipeline(
             weights=proportional(-score, gross=values.gross),
             columns={"zscore": score},
-            config=PipelineConfig(rebalance=values.rebalance, calendar=values.calendar),
+            config=values.pipeline_config(),
         )

@@ -10,7 +10,12 @@ through the normal backtester and live runtime.
 """
 
 from quantstrata.strategy.pipeline.classifiers import expression_classifier, symbol_groups
-from quantstrata.strategy.pipeline.config import PipelineConfig, Rebalance
+from quantstrata.strategy.pipeline.config import (
+    PipelineConfig,
+    PipelineParameters,
+    Rebalance,
+    RebalanceName,
+)
 from quantstrata.strategy.pipeline.engine import Pipeline, PipelineStrategy
 from quantstrata.strategy.pipeline.factors import (
     average_dollar_volume,
@@ -38,8 +43,10 @@ __all__ = [
     "Filter",
     "Pipeline",
     "PipelineConfig",
+    "PipelineParameters",
     "PipelineStrategy",
     "Rebalance",
+    "RebalanceName",
     "Term",
     "average_dollar_volume",
     "custom_factor",

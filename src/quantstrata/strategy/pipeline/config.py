@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from quantstrata.core.config import FrozenConfig
 from quantstrata.process import canonical_calendar_code
+from quantstrata.strategy.parameters import StrategyParameters
 
-__all__ = ["PipelineConfig", "Rebalance"]
+__all__ = ["PipelineConfig", "PipelineParameters", "Rebalance", "RebalanceName"]
 
 
 class Rebalance(StrEnum):
@@ -49,3 +51,30 @@ class PipelineConfig(FrozenConfig):
     @classmethod
     def _known_calendar(cls, code: str | None) -> str | None:
         return None if code is None else canonical_calendar_code(code)
+
+
+RebalanceName = Literal["daily", "week_start", "week_end", "month_start", "month_end"]
+"""The :class:`Rebalance` schedules by name (a plain string keeps parameter reprs and sweep
+choices readable)."""
+
+
+class PipelineParameters(StrategyParameters):
+    """The parameters every pipeline strategy declares: its schedule and its calendar.
+
+    Subclass it for a strategy's own parameters (override a field to change its default) and
+    build the pipeline with ``config=parameters.pipeline_config()``.
+    """
+
+    rebalance: RebalanceName = Field("month_end", description="when weights change")
+    calendar: str | None = Field(
+        "XNYS", description="exchange-calendars code for sessions; None = every UTC day"
+    )
+
+    @field_validator("calendar")
+    @classmethod
+    def _known_calendar(cls, code: str | None) -> str | None:
+        return None if code is None else canonical_calendar_code(code)
+
+    def pipeline_config(self) -> PipelineConfig:
+        """Return the :class:`PipelineConfig` of this schedule and calendar."""
+        return PipelineConfig(rebalance=Rebalance(self.rebalance), calendar=self.calendar)
