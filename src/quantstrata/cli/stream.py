@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from quantstrata.cli._options import IntervalOption
 from quantstrata.cli._providers import (
@@ -79,17 +81,12 @@ async def _print_ccxt_bars(
         f"streaming {', '.join(symbols)} {interval} bars from {config.exchange} "
         "(ts = open time, UTC)"
     )
-    shown = 0
     try:
-        async for bar in feed.bars(symbols, Interval.parse(interval)):
-            console.print(
-                f"{bar.ts.isoformat(sep=' ')} {bar.symbol} open={bar.open:g} high={bar.high:g} "
-                f"low={bar.low:g} close={bar.close:g} volume={bar.volume:g}",
-                highlight=False,
-            )
-            shown += 1
-            if limit is not None and shown >= limit:
-                break
+        rows = (
+            (bar.ts, bar.symbol, bar.open, bar.high, bar.low, bar.close, bar.volume)
+            async for bar in feed.bars(symbols, Interval.parse(interval))
+        )
+        await _show_bars(console, rows, limit)
     finally:
         await feed.close()
 
@@ -104,18 +101,37 @@ async def _print_bars(
         key, symbols, interval, rest.klines, config=StreamConfig(url=config.websocket_url)
     )
     console.print(f"streaming {', '.join(symbols)} {interval} bars (ts = open time, UTC)")
-    shown = 0
     try:
-        async for bar in client.bars():
-            opened = datetime.fromtimestamp(bar.ts_ms / 1000, UTC).isoformat(sep=" ")
-            console.print(
-                f"{opened} {bar.symbol} open={bar.open:g} high={bar.high:g} low={bar.low:g} "
-                f"close={bar.close:g} volume={bar.volume:g}",
-                highlight=False,
+        rows = (
+            (
+                datetime.fromtimestamp(bar.ts_ms / 1000, UTC),
+                bar.symbol,
+                bar.open,
+                bar.high,
+                bar.low,
+                bar.close,
+                bar.volume,
             )
-            shown += 1
-            if limit is not None and shown >= limit:
-                break
+            async for bar in client.bars()
+        )
+        await _show_bars(console, rows, limit)
     finally:
         await client.close()
         await rest.close()
+
+
+_BarRow = tuple[datetime, str, float, float, float, float, float]
+
+
+async def _show_bars(console: Console, rows: AsyncIterator[_BarRow], limit: int | None) -> None:
+    """Print one line per closed bar (open time, symbol, OHLCV) until ``limit`` bars."""
+    shown = 0
+    async for opened, symbol, open_, high, low, close, volume in rows:
+        console.print(
+            f"{opened.isoformat(sep=' ')} {symbol} open={open_:g} high={high:g} low={low:g} "
+            f"close={close:g} volume={volume:g}",
+            highlight=False,
+        )
+        shown += 1
+        if limit is not None and shown >= limit:
+            return
