@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
@@ -20,6 +19,7 @@ from quantstrata.model.orders import Bracket, Fill, OneCancelsOther, OrderReques
 from quantstrata.strategy import EventStrategy
 from quantstrata.strategy.context import StrategyContext
 from quantstrata.strategy.event import BarSnapshot
+from tests.kit.live_checks import fills_frame
 
 RATE = 0.001
 
@@ -55,18 +55,6 @@ class BracketsAndPairs(EventStrategy):
             )
 
 
-def _fills(fills: list[Fill]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "ts": [fill.ts for fill in fills],
-            "side": [fill.side.name.lower() for fill in fills],
-            "quantity": [fill.quantity for fill in fills],
-            "price": [fill.price for fill in fills],
-            "commission": [fill.commission for fill in fills],
-        }
-    ).with_columns(pl.col("ts").dt.cast_time_unit("ns"))
-
-
 @pytest.mark.asyncio
 async def test_linked_orders_fill_live_as_in_the_backtest(tmp_path: Path) -> None:
     bars = load_sample("SPX_1d").head(600)
@@ -84,7 +72,7 @@ async def test_linked_orders_fill_live_as_in_the_backtest(tmp_path: Path) -> Non
         bars, backtest_strategy, BacktestConfig(commission=CommissionConfig(rate=RATE))
     ).run()
     expected = result.fills.select("ts", "side", "quantity", "price", "commission")
-    live = _fills(sorted(await broker.fills(), key=lambda fill: fill.ts))
+    live = fills_frame(sorted(await broker.fills(), key=lambda fill: fill.ts))
     assert expected.height >= 8
     assert_frame_equal(live, expected, check_exact=False, rel_tol=1e-12)
     assert live_strategy.fills == backtest_strategy.fills

@@ -30,23 +30,11 @@ from quantstrata.strategy.examples import (
     SmaCrossover,
     StreamingSmaCrossover,
 )
+from tests.kit.live_checks import FILL_COLUMNS, fills_frame
 from tests.kit.venue import broker, feed, running_venue
 
 _COMPARED = ["ts", "symbol", "side", "quantity", "price", "commission"]
 RATE = 0.001
-
-
-def _frame(fills: list) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "ts": [fill.ts for fill in fills],
-            "symbol": [str(fill.symbol) for fill in fills],
-            "side": [fill.side.name.lower() for fill in fills],
-            "quantity": [fill.quantity for fill in fills],
-            "price": [fill.price for fill in fills],
-            "commission": [fill.commission for fill in fills],
-        }
-    ).with_columns(pl.col("ts").dt.cast_time_unit("ns"))
 
 
 async def _live(bars: pl.DataFrame, strategy: object, journal: Path) -> tuple[pl.DataFrame, object]:
@@ -65,7 +53,7 @@ async def _live(bars: pl.DataFrame, strategy: object, journal: Path) -> tuple[pl
     assert summary.stopped_by == "feed ended"
     assert summary.bar_times == bars["ts"].n_unique()
     assert summary.positions == {k: v for k, v in account.positions.items() if v}
-    return _frame(fills), account
+    return fills_frame(fills, ("ts", "symbol", *FILL_COLUMNS[1:])), account
 
 
 def _bars(names: tuple[str, ...], start: datetime, count: int) -> pl.DataFrame:

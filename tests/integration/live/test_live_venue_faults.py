@@ -11,11 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from quantstrata.backtest import Backtest, BacktestConfig
 from quantstrata.data import load_sample
 from quantstrata.execution import CommissionConfig
 from quantstrata.live import Live, LiveConfig
@@ -27,10 +25,10 @@ from quantstrata.strategy.context import StrategyContext
 from quantstrata.strategy.event import BarSnapshot
 from quantstrata.strategy.examples import SmaCrossover
 from quantstrata.venue import FaultConfig
+from tests.kit.live_checks import assert_consistent_with_venue, backtest_fills, fills_frame
 from tests.kit.venue import broker, feed, http, running_venue
 
 RATE = 0.001
-_COMPARED = ["ts", "side", "quantity", "price", "commission"]
 
 
 class LimitThenCancel(EventStrategy):
@@ -73,41 +71,8 @@ async def _trade(
         kinds = [type(record.entry).__name__ for record in store.replay()]
     finally:
         store.close()
-    _assert_consistent(state, fills, dict(account.positions), orders)
+    assert_consistent_with_venue(state, fills, dict(account.positions), orders)
     return state, fills, kinds, orders
-
-
-def _assert_consistent(
-    state: LiveState, fills: list[Any], positions: dict[str, float], orders: list[dict[str, Any]]
-) -> None:
-    ours = {trade for order in state.orders.values() for trade in order.trade_ids}
-    assert ours == {fill.trade_id for fill in fills}
-    held = {str(s): p.quantity for s, p in state.positions.items() if not p.is_flat}
-    assert held == pytest.approx({s: q for s, q in positions.items() if q})
-    venue_ids = [order["client_order_id"] for order in orders]
-    assert len(venue_ids) == len(set(venue_ids))
-    assert set(venue_ids) <= {str(order_id) for order_id in state.orders}
-    assert not [o for o in state.orders.values() if o.status is OrderStatus.UNKNOWN]
-
-
-def _backtest_fills(strategy: object) -> pl.DataFrame:
-    bars = load_sample("SPX_1d").head(250)
-    config = BacktestConfig(
-        commission=CommissionConfig(rate=RATE), check_lookahead=False, size_at="decision"
-    )
-    return Backtest(bars, strategy, config).run().fills.select(_COMPARED)  # type: ignore[arg-type]
-
-
-def _frame(fills: list[Any]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "ts": [fill.ts for fill in fills],
-            "side": [fill.side.name.lower() for fill in fills],
-            "quantity": [fill.quantity for fill in fills],
-            "price": [fill.price for fill in fills],
-            "commission": [fill.commission for fill in fills],
-        }
-    ).with_columns(pl.col("ts").dt.cast_time_unit("ns"))
 
 
 @pytest.mark.asyncio
@@ -129,7 +94,12 @@ async def test_faults_that_change_nothing_at_the_venue_keep_backtest_parity(
 ) -> None:
     strategy = SmaCrossover(fast=5, slow=20)
     state, fills, kinds, orders = await _trade(strategy, tmp_path / "j.sqlite", faults, **options)
-    assert_frame_equal(_frame(fills), _backtest_fills(strategy), check_exact=False, rel_tol=1e-9)
+    assert_frame_equal(
+        fills_frame(fills),
+        backtest_fills(load_sample("SPX_1d").head(250), strategy, RATE),
+        check_exact=False,
+        rel_tol=1e-9,
+    )
     assert len(orders) == len(state.orders)
     if "delay_next_submits" in faults:
         assert kinds.count("TimedOut") == 3, "the fault was not exercised"

@@ -20,13 +20,10 @@ from quantstrata.live.journal import SqliteJournal
 from quantstrata.live.state import LiveState
 from quantstrata.strategy.examples import SmaCrossover
 from quantstrata.venue import VenueConfig, VenueServer
-from tests.integration.live.test_live_venue_faults import (
-    RATE,
-    _assert_consistent,
-    _backtest_fills,
-    _frame,
-)
+from tests.kit.live_checks import assert_consistent_with_venue, backtest_fills, fills_frame
 from tests.kit.venue import KEY, broker, feed, http, wait_until
+
+RATE = 0.001
 
 
 @pytest.mark.asyncio
@@ -76,5 +73,7 @@ async def test_a_venue_restart_mid_run_loses_and_duplicates_nothing(tmp_path: Pa
         state = LiveState.fold(store.replay())
     finally:
         store.close()
-    _assert_consistent(state, fills, dict(account.positions), orders)
-    assert_frame_equal(_frame(fills), _backtest_fills(strategy), check_exact=False, rel_tol=1e-9)
+    assert_consistent_with_venue(state, fills, dict(account.positions), orders)
+    assert_frame_equal(
+        fills_frame(fills), backtest_fills(bars, strategy, RATE), check_exact=False, rel_tol=1e-9
+    )

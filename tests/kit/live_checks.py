@@ -1,0 +1,66 @@
+"""Checks shared by the live tests that trade on the venue: fills as frames, journal vs venue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import polars as pl
+import pytest
+
+from quantstrata.backtest import Backtest, BacktestConfig
+from quantstrata.execution import CommissionConfig
+from quantstrata.live.state import LiveState
+from quantstrata.model.orders import Fill, OrderStatus
+
+FILL_COLUMNS = ("ts", "side", "quantity", "price", "commission")
+"""The columns a live fill and a backtest fill are compared on."""
+
+
+def fills_frame(fills: Iterable[Fill], columns: Sequence[str] = FILL_COLUMNS) -> pl.DataFrame:
+    """Return ``fills`` laid out like a backtest's fills frame (ns times, lower-case sides)."""
+    rows = list(fills)
+    frame = pl.DataFrame(
+        {
+            "ts": [fill.ts for fill in rows],
+            "symbol": [str(fill.symbol) for fill in rows],
+            "side": [fill.side.name.lower() for fill in rows],
+            "quantity": [fill.quantity for fill in rows],
+            "price": [fill.price for fill in rows],
+            "commission": [fill.commission for fill in rows],
+        },
+        schema_overrides={"ts": pl.Datetime("us", "UTC")},
+    ).with_columns(pl.col("ts").dt.cast_time_unit("ns"))
+    return frame.select(columns)
+
+
+def backtest_fills(
+    bars: pl.DataFrame, strategy: Any, rate: float, columns: Sequence[str] = FILL_COLUMNS
+) -> pl.DataFrame:
+    """Return the fills the backtest makes of ``strategy`` on ``bars``, sized as live trading is.
+
+    ``size_at="decision"`` sizes targets with the equity known when the order is decided, as
+    the live runtime must; ``rate`` is the commission the venue charges.
+    """
+    config = BacktestConfig(
+        commission=CommissionConfig(rate=rate), check_lookahead=False, size_at="decision"
+    )
+    return Backtest(bars, strategy, config).run().fills.select(columns)
+
+
+def assert_consistent_with_venue(
+    state: LiveState, fills: list[Any], positions: dict[str, float], orders: list[dict[str, Any]]
+) -> None:
+    """Assert the journal's state holds exactly the venue's fills, positions and orders.
+
+    Every venue fill is booked once (by trade id), positions equal the venue's, no client id
+    reached the venue twice or unknown to the journal, and no order is left unknown.
+    """
+    ours = {trade for order in state.orders.values() for trade in order.trade_ids}
+    assert ours == {fill.trade_id for fill in fills}
+    held = {str(s): p.quantity for s, p in state.positions.items() if not p.is_flat}
+    assert held == pytest.approx({s: q for s, q in positions.items() if q})
+    venue_ids = [order["client_order_id"] for order in orders]
+    assert len(venue_ids) == len(set(venue_ids))
+    assert set(venue_ids) <= {str(order_id) for order_id in state.orders}
+    assert not [o for o in state.orders.values() if o.status is OrderStatus.UNKNOWN]
