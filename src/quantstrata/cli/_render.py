@@ -7,15 +7,10 @@ from typing import Any
 
 import polars as pl
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import Progress
 from rich.table import Table
+
+from quantstrata.core.progress import progress_bar as core_progress_bar
 
 __all__ = ["format_cell", "frame_table", "make_console", "print_frame", "progress_bar"]
 
@@ -62,14 +57,4 @@ def progress_bar(console: Console) -> Progress:
     Output to a pipe or file stays clean: the bar is disabled there, so logs and scripts see
     only the result lines. The bar is transient: it disappears when the job ends.
     """
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    )
+    return core_progress_bar(console, transient=True, disable=not console.is_terminal)

@@ -15,19 +15,12 @@ from typing import Any
 
 import polars as pl
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from quantstrata.backtest.optimize._runners import Runner
 from quantstrata.backtest.optimize._tasks import METRIC_COLUMNS, Row, Task
 from quantstrata.backtest.optimize.config import OptimizeConfig, SearchMethod
 from quantstrata.backtest.optimize.space import Candidate, SearchSpace
+from quantstrata.core.progress import progress_bar
 
 __all__ = ["SearchOutcome", "Window", "chunk", "rank_rows", "run_search"]
 
@@ -126,18 +119,8 @@ class _progress:  # noqa: N801 (a context manager used like a function)
 
     def __init__(self, config: OptimizeConfig, label: str) -> None:
         self._bar = (
-            Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TextColumn("eta"),
-                TimeRemainingColumn(),
-                console=Console(stderr=True),  # results go to stdout, progress beside them
-                transient=False,
-            )
-            if config.progress
-            else None
+            # results go to stdout, progress beside them
+            progress_bar(Console(stderr=True), transient=False) if config.progress else None
         )
         self._label = label
         self._task: Any = None
