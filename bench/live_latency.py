@@ -6,12 +6,14 @@ event-style SMA crossover (many orders), and times, for every order, from the mo
 feed's WebSocket message arrived (``time.perf_counter_ns`` before it is parsed) to the moment
 ``broker.submit`` is called (the request leaves). The venue's own time is excluded: the time
 spent awaiting the venue inside that window (order queries the runtime makes before deciding)
-is measured and subtracted. It prints p50, p99 and max for three set-ups:
+is measured and subtracted. It prints p50, p99 and max for four set-ups:
 
-- ``sqlite-full``: the default journal (SQLite WAL, ``synchronous=FULL``: fsync per commit);
-- ``sqlite-normal``: SQLite WAL with ``synchronous=NORMAL`` (durable across process crashes,
-  not across power loss);
-- ``postgresql``: the journal on the local PostgreSQL (``QUANTSTRATA_BENCH_DSN``).
+- ``sqlite``: the default journal (SQLite WAL, ``durability="process"``: an order's entries
+  survive a kill of the process when the request leaves; no fsync per order);
+- ``sqlite-machine``: the same at ``durability="machine"`` (an fsync of the WAL per append:
+  survives a power loss too);
+- ``postgresql`` and ``postgresql-machine``: the journal on the local PostgreSQL
+  (``QUANTSTRATA_BENCH_DSN``), ``synchronous_commit`` off and on.
 
 ``--repeat N`` runs each set-up N times and keeps the run with the lowest p50 (the machine is
 shared; the quietest run is the closest to the code's own cost). ``--profile`` adds one more
@@ -43,7 +45,7 @@ from rich.table import Table
 
 DSN = os.environ.get("QUANTSTRATA_BENCH_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 GOAL_P50_US, GOAL_P99_US = 300.0, 2_000.0
-KINDS = ("sqlite-full", "sqlite-normal", "postgresql")
+KINDS = ("sqlite", "sqlite-machine", "postgresql", "postgresql-machine")
 VENUE = "venue queries (excluded)"
 
 
@@ -115,7 +117,7 @@ async def _measure(bars: int, journal_kind: str, workdir: Path, *, profile: bool
     from quantstrata.data.synthetic import generate_bars
     from quantstrata.live import Live, LiveConfig, engine
     from quantstrata.live.brokers import VenueBroker, VenueFeed
-    from quantstrata.live.journal import Journal, PostgresJournal, SqliteJournal
+    from quantstrata.live.journal import Durability, Journal, PostgresJournal, SqliteJournal
     from quantstrata.model.bar import Bar
     from quantstrata.model.identifiers import ClientOrderId, VenueOrderId
     from quantstrata.model.interval import Interval
@@ -145,12 +147,12 @@ async def _measure(bars: int, journal_kind: str, workdir: Path, *, profile: bool
 
     journal: Journal
     table = f"bench_latency_{uuid.uuid4().hex[:12]}"
-    if journal_kind == "postgresql":
-        journal = PostgresJournal(DSN, table=table)
+    durability: Durability = "machine" if journal_kind.endswith("-machine") else "process"
+    if journal_kind.startswith("postgresql"):
+        journal = PostgresJournal(DSN, table=table, durability=durability)
     else:
-        synchronous: Any = "FULL" if journal_kind == "sqlite-full" else "NORMAL"
         name = f"{journal_kind}-{uuid.uuid4().hex[:8]}.sqlite"
-        journal = SqliteJournal(workdir / name, synchronous=synchronous)
+        journal = SqliteJournal(workdir / name, durability=durability)
     server = VenueServer(frame, VenueConfig(speed="lockstep"), key, interval="1m")
     await server.start()
     try:
@@ -178,7 +180,7 @@ async def _measure(bars: int, journal_kind: str, workdir: Path, *, profile: bool
                 gc.callbacks.remove(_CALLBACKS.pop())
     finally:
         await server.stop()
-        if journal_kind == "postgresql":
+        if journal_kind.startswith("postgresql"):
             _drop(table)
     return probe
 
@@ -278,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         "--journal",
         action="append",
         choices=KINDS,
-        help="journal set-ups to measure (default: all three)",
+        help="journal set-ups to measure (default: all four)",
     )
     options = parser.parse_args(argv)
     console = Console(width=120)

@@ -1,12 +1,14 @@
-"""The live suite: durable journal appends per second, SQLite and PostgreSQL.
+"""The live suite: journal appends per second, SQLite and PostgreSQL, at both durabilities.
 
-Each append is one committed, durable transaction (write-ahead: the order manager waits for it
-before calling a broker), so the rate is bounded by the storage's flush latency, not by Python.
-The quantstrata side appends real journal entries (submissions, acknowledgements, fills) through
+Each append is one committed transaction (write-ahead: the order manager waits for it before
+calling a broker). At ``durability="machine"`` each is flushed to disk, so the rate is bounded
+by the storage's flush latency; at ``"process"`` (the default) order-flow entries are committed
+without a flush (SQLite ``synchronous=NORMAL``, PostgreSQL ``synchronous_commit = off``). The
+quantstrata side appends real journal entries (submissions, acknowledgements, fills) through
 ``SqliteJournal`` / ``PostgresJournal``, encoding each to lossless JSON. The peer side inserts
 the same pre-encoded JSON text with the bare driver (``sqlite3`` with the same WAL and
-``synchronous`` settings, ``psycopg`` in autocommit): the difference is our encoding and
-bookkeeping.
+``synchronous`` settings, ``psycopg`` in autocommit with the same ``synchronous_commit``): the
+difference is our encoding and bookkeeping.
 
 PostgreSQL: ``QUANTSTRATA_BENCH_DSN`` (default ``postgresql://postgres@127.0.0.1:5432/test``);
 each run uses its own table, dropped when the worker exits.
@@ -75,12 +77,16 @@ def _rows(size: Size) -> int:
 # ------------------------------------------------------------------ SQLite
 
 
-def _sqlite_setup(synchronous: str) -> Any:
+_SQLITE_SYNCHRONOUS = {"process": "NORMAL", "machine": "FULL"}
+_POSTGRES_COMMIT = {"process": "off", "machine": "on"}
+
+
+def _sqlite_setup(durability: str) -> Any:
     def setup(size: Size, workdir: Path) -> dict[str, Any]:
         return {
             "entries": _entries(_rows(size)),
             "workdir": workdir,
-            "synchronous": synchronous,
+            "durability": durability,
             "runs": 0,
         }
 
@@ -92,7 +98,7 @@ def _sqlite_quantstrata(context: dict[str, Any]) -> int:
 
     context["runs"] += 1
     path = context["workdir"] / f"journal-{context['runs']}.sqlite"
-    journal = SqliteJournal(path, synchronous=context["synchronous"])
+    journal = SqliteJournal(path, durability=context["durability"])
     for entry in context["entries"]:
         journal.append(entry)
     last = journal.last_sequence
@@ -116,9 +122,9 @@ def _encoded(context: dict[str, Any]) -> list[tuple[str, str | None, str, str]]:
     return context["encoded"]  # type: ignore[no-any-return]
 
 
-def _sqlite_peer_setup(synchronous: str) -> Any:
+def _sqlite_peer_setup(durability: str) -> Any:
     def setup(size: Size, workdir: Path) -> dict[str, Any]:
-        context = _sqlite_setup(synchronous)(size, workdir)
+        context = _sqlite_setup(durability)(size, workdir)
         _encoded(context)
         return context
 
@@ -130,7 +136,7 @@ def _sqlite_peer(context: dict[str, Any]) -> int:
     path = context["workdir"] / f"raw-{context['runs']}.sqlite"
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute(f"PRAGMA synchronous={context['synchronous']}")
+    connection.execute(f"PRAGMA synchronous={_SQLITE_SYNCHRONOUS[context['durability']]}")
     connection.execute(
         "CREATE TABLE journal (sequence INTEGER PRIMARY KEY, kind TEXT NOT NULL, "
         "order_id TEXT, ts TEXT NOT NULL, body TEXT NOT NULL)"
@@ -149,18 +155,18 @@ def _digest(_context: Any, result: int) -> str:
     return f"{result} records"
 
 
-def _sqlite_task(synchronous: str) -> Task:
+def _sqlite_task(durability: str) -> Task:
     return Task(
-        name=f"journal_sqlite_{synchronous.lower()}",
-        description=f"durable appends to the SQLite journal (WAL, synchronous={synchronous}), "
-        "one committed transaction each",
+        name=f"journal_sqlite_{durability}",
+        description=f"appends to the SQLite journal at durability={durability} (WAL, "
+        f"synchronous={_SQLITE_SYNCHRONOUS[durability]}), one committed transaction each",
         rows=_rows,
         repeat=3,
         quantstrata=Side(
-            "quantstrata", _sqlite_setup(synchronous), _sqlite_quantstrata, digest=_digest
+            "quantstrata", _sqlite_setup(durability), _sqlite_quantstrata, digest=_digest
         ),
         peer=Side(
-            "sqlite3 (raw inserts)", _sqlite_peer_setup(synchronous), _sqlite_peer, digest=_digest
+            "sqlite3 (raw inserts)", _sqlite_peer_setup(durability), _sqlite_peer, digest=_digest
         ),
     )
 
@@ -168,19 +174,26 @@ def _sqlite_task(synchronous: str) -> Task:
 # ------------------------------------------------------------------ PostgreSQL
 
 
-def _postgres_setup(size: Size, _workdir: Path) -> dict[str, Any]:
-    import psycopg
+def _postgres_setup(durability: str) -> Any:
+    def setup(size: Size, _workdir: Path) -> dict[str, Any]:
+        import psycopg
 
-    context: dict[str, Any] = {"entries": _entries(_rows(size)), "tables": []}
-    _encoded(context)
+        context: dict[str, Any] = {
+            "entries": _entries(_rows(size)),
+            "tables": [],
+            "durability": durability,
+        }
+        _encoded(context)
 
-    def drop_tables() -> None:
-        with psycopg.connect(DSN, autocommit=True) as connection:
-            for table in context["tables"]:
-                connection.execute(f'DROP TABLE IF EXISTS "{table}"')
+        def drop_tables() -> None:
+            with psycopg.connect(DSN, autocommit=True) as connection:
+                for table in context["tables"]:
+                    connection.execute(f'DROP TABLE IF EXISTS "{table}"')
 
-    atexit.register(drop_tables)
-    return context
+        atexit.register(drop_tables)
+        return context
+
+    return setup
 
 
 def _new_table(context: dict[str, Any]) -> str:
@@ -192,7 +205,7 @@ def _new_table(context: dict[str, Any]) -> str:
 def _postgres_quantstrata(context: dict[str, Any]) -> int:
     from quantstrata.live.journal import PostgresJournal
 
-    journal = PostgresJournal(DSN, table=_new_table(context))
+    journal = PostgresJournal(DSN, table=_new_table(context), durability=context["durability"])
     for entry in context["entries"]:
         journal.append(entry)
     last = journal.last_sequence
@@ -206,6 +219,8 @@ def _postgres_peer(context: dict[str, Any]) -> int:
     table = _new_table(context)
     sequence = 0
     with psycopg.connect(DSN, autocommit=True) as connection:
+        commit = _POSTGRES_COMMIT[context["durability"]]
+        connection.execute(f"SET synchronous_commit TO {commit}")
         connection.execute(
             f'CREATE TABLE "{table}" (sequence BIGINT PRIMARY KEY, kind TEXT NOT NULL, '
             "order_id TEXT, ts TIMESTAMPTZ NOT NULL, body TEXT NOT NULL)"
@@ -219,19 +234,30 @@ def _postgres_peer(context: dict[str, Any]) -> int:
     return sequence
 
 
-POSTGRES = Task(
-    name="journal_postgres",
-    description="durable appends to the PostgreSQL journal (synchronous_commit as configured, "
-    "default on), one committed transaction each",
-    rows=_rows,
-    repeat=3,
-    quantstrata=Side("quantstrata", _postgres_setup, _postgres_quantstrata, digest=_digest),
-    peer=Side("psycopg (raw inserts)", _postgres_setup, _postgres_peer, digest=_digest),
-)
+def _postgres_task(durability: str) -> Task:
+    return Task(
+        name=f"journal_postgres_{durability}",
+        description=f"appends to the PostgreSQL journal at durability={durability} "
+        f"(synchronous_commit {_POSTGRES_COMMIT[durability]}), one committed transaction each",
+        rows=_rows,
+        repeat=3,
+        quantstrata=Side(
+            "quantstrata", _postgres_setup(durability), _postgres_quantstrata, digest=_digest
+        ),
+        peer=Side(
+            "psycopg (raw inserts)", _postgres_setup(durability), _postgres_peer, digest=_digest
+        ),
+    )
+
 
 SUITE = Suite(
     name="live",
-    description="live execution: durable order-journal appends per second",
+    description="live execution: order-journal appends per second",
     peer="bare drivers (sqlite3, psycopg)",
-    tasks=(_sqlite_task("FULL"), _sqlite_task("NORMAL"), POSTGRES),
+    tasks=(
+        _sqlite_task("process"),
+        _sqlite_task("machine"),
+        _postgres_task("process"),
+        _postgres_task("machine"),
+    ),
 )

@@ -4,12 +4,19 @@ A real venue (lockstep replay, state on disk) serves a fast SMA crossover; ``qua
 --venue sim`` runs as a separate process, is killed with SIGKILL while it trades and restarted
 with the same journal and run id, over and over, until the replay ends. Afterwards: no
 duplicate order at the venue (no decision was sent twice: the position never exceeds what one
-all-in target buys), no fill lost (the journal holds exactly the venue's trade ids), positions
-equal the venue's, and folding the journal twice gives the same state.
+all-in target buys; no client order id was used for two different requests), no fill lost (the
+journal holds exactly the venue's trade ids), positions equal the venue's, and folding the
+journal twice gives the same state.
+
+The second variant plays a power loss at every kill: the journal (at its default
+``"process"`` durability) also loses a random part of the order-flow tail it had not flushed.
+The same checks hold: client order ids come from flushed reservations and reconciliation adopts
+what the lost tail held.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import signal
@@ -25,6 +32,8 @@ from quantstrata.data import load_sample
 from quantstrata.execution import CommissionConfig
 from quantstrata.live.journal import SqliteJournal
 from quantstrata.live.state import LiveState
+from quantstrata.model.codec import request_from_json
+from tests.kit.live_checks import lose_unflushed_tail
 from tests.kit.venue import HEADERS, KEY_TEXT, venue_in_thread
 
 KILLS = int(os.environ.get("QUANTSTRATA_CRASH_KILLS", "20"))
@@ -61,11 +70,14 @@ def _wait_for_progress(client: httpx.Client, process: subprocess.Popen[bytes], s
 
 
 @pytest.mark.slow
-def test_killed_and_restarted_live_process_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("power_loss", [False, True], ids=["kill", "kill-and-lose-tail"])
+def test_killed_and_restarted_live_process_loses_and_duplicates_nothing(
+    tmp_path: Path, power_loss: bool
+) -> None:
     bars = load_sample("SPX_1d").head(BARS)
     journal, log = tmp_path / "journal.sqlite", tmp_path / "live.log"
-    chance = random.Random(20_261_123)
-    kills = 0
+    chance, loss = random.Random(20_261_123), random.Random(20_261_124)
+    kills = lost = 0
     with (
         venue_in_thread(
             bars,
@@ -82,6 +94,8 @@ def test_killed_and_restarted_live_process_loses_and_duplicates_nothing(tmp_path
                 process.send_signal(signal.SIGKILL)
                 process.wait()
                 kills += 1
+                if power_loss:
+                    lost += lose_unflushed_tail(journal, loss)
                 continue
             assert process.wait(timeout=600) == 0, log.read_text()[-3000:]
             break
@@ -90,6 +104,7 @@ def test_killed_and_restarted_live_process_loses_and_duplicates_nothing(tmp_path
         venue_positions = {p["symbol"]: p["quantity"] for p in client.get("/v1/positions").json()}
         status = client.get("/v1/status").json()
     assert kills == KILLS
+    assert lost > 0 if power_loss else lost == 0
     assert status["bars_published"] == BARS
     store = SqliteJournal(journal)
     try:
@@ -101,6 +116,11 @@ def test_killed_and_restarted_live_process_loses_and_duplicates_nothing(tmp_path
     ours = {trade for order in state.orders.values() for trade in order.trade_ids}
     assert ours == {fill["trade_id"] for fill in venue_fills}
     assert len(venue_orders) == len({order["client_order_id"] for order in venue_orders})
+    at_venue = {order["client_order_id"]: order for order in venue_orders}
+    for order_id, order in state.orders.items():
+        if order_id in at_venue:  # the venue answers a reused id with the first order's request
+            sent = dataclasses.replace(order.request, tag=None)  # a tag stays with us
+            assert request_from_json(at_venue[order_id]) == sent, order_id
     held = {str(s): p.quantity for s, p in state.positions.items() if not p.is_flat}
     assert held == pytest.approx({s: q for s, q in venue_positions.items() if q})
     position, cash = 0.0, 100_000.0

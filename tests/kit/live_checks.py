@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import random
+import sqlite3
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -10,8 +13,9 @@ import pytest
 
 from quantstrata.backtest import Backtest, BacktestConfig
 from quantstrata.execution import CommissionConfig
+from quantstrata.live.journal import RiskRejection, decode_entry
 from quantstrata.live.state import LiveState
-from quantstrata.model.orders import Fill, OrderStatus
+from quantstrata.model.orders import Fill, OrderEvent, OrderStatus
 
 FILL_COLUMNS = ("ts", "side", "quantity", "price", "commission")
 """The columns a live fill and a backtest fill are compared on."""
@@ -64,3 +68,27 @@ def assert_consistent_with_venue(
     assert len(venue_ids) == len(set(venue_ids))
     assert set(venue_ids) <= {str(order_id) for order_id in state.orders}
     assert not [o for o in state.orders.values() if o.status is OrderStatus.UNKNOWN]
+
+
+def lose_unflushed_tail(journal: Path, chance: random.Random | None = None) -> int:
+    """Delete what a power loss may take from a process-durable SQLite journal; return how many.
+
+    That is a tail of order-flow entries after the last entry that steers the run (those are
+    flushed as they are appended). Without ``chance`` the whole such tail goes; with it, a
+    random part of it (a loss can strike at any point after the last flush).
+    """
+    with sqlite3.connect(journal) as raw:
+        rows = raw.execute("SELECT sequence, body FROM journal ORDER BY sequence").fetchall()
+        flushed = max(
+            (
+                sequence
+                for sequence, body in rows
+                if not isinstance(decode_entry(body), OrderEvent | RiskRejection)
+            ),
+            default=0,
+        )
+        last = rows[-1][0] if rows else 0
+        cut = flushed if chance is None else chance.randint(flushed, last)
+        raw.execute("DELETE FROM journal WHERE sequence > ?", (cut,))
+    raw.close()
+    return last - cut

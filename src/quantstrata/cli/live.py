@@ -40,7 +40,7 @@ from quantstrata.live import Live, LiveConfig, LiveSummary
 from quantstrata.live.brokers import PaperBroker, VenueBroker, VenueFeed
 from quantstrata.live.dashboard import DashboardConfig
 from quantstrata.live.feeds import ReplayFeed
-from quantstrata.live.journal import Journal, PostgresJournal, SqliteJournal
+from quantstrata.live.journal import Durability, Journal, PostgresJournal, SqliteJournal
 from quantstrata.live.state import LiveState
 from quantstrata.strategy.event import EventStrategy
 from quantstrata.strategy.signal import SignalStrategy
@@ -88,6 +88,14 @@ def live(
         DEFAULT_JOURNAL
     ),
     run_id: Annotated[str, typer.Option("--run-id", help="Client order id prefix.")] = "live",
+    durability: Annotated[
+        Durability,
+        typer.Option(
+            "--journal-durability",
+            help="process: appends survive a kill of this process; machine: also a power loss "
+            "(one disk flush per order).",
+        ),
+    ] = "process",
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", help="Parameter name=value.")
     ] = None,
@@ -126,6 +134,7 @@ def live(
             cash=cash,
             commission=commission,
             journal=journal,
+            durability=durability,
             run_id=run_id,
             dashboard=board,
         )
@@ -137,6 +146,7 @@ def live(
             symbols=tuple(symbol),
             interval=interval or "1d",
             journal=journal,
+            journal_durability=durability,
             run_id=run_id,
             dashboard=board,
         )
@@ -157,6 +167,7 @@ def run_paper(
     commission: float,
     journal: str,
     run_id: str,
+    durability: Durability = "process",
     dashboard: DashboardConfig | None = None,
 ) -> LiveSummary:
     """Replay ``bars`` into a paper broker and trade ``strategy`` on them; return the summary."""
@@ -165,6 +176,7 @@ def run_paper(
         symbols=tuple(sorted(bars["symbol"].unique())),
         interval=interval,
         journal=journal,
+        journal_durability=durability,
         run_id=run_id,
         warm_up=start is not None,
         dashboard=dashboard,

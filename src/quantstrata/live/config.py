@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import ConfigDict, Field, field_validator
 
 from quantstrata.core.config import FrozenConfig
@@ -22,6 +24,11 @@ class LiveConfig(FrozenConfig):
     - ``run_id``: prefix of client order ids; reuse it with the same journal to continue a run.
     - ``symbols``, ``interval``: what the strategy trades and the bars it is fed.
     - ``journal``: a SQLite file path (WAL; the default) or a ``postgresql://`` DSN.
+    - ``journal_durability``: ``"process"`` (the default: each append survives this process
+      being killed; order-flow entries reach the disk at the next flush, everything that
+      steers the run is flushed at once) or ``"machine"`` (every append is flushed before the
+      order leaves: survives a power loss, at one disk flush per order); see
+      :mod:`quantstrata.live.journal`.
     - ``risk``: the pre-trade checks every order passes (:class:`RiskConfig`).
     - ``allow_short``, ``max_leverage``, ``fractional``, ``instruments``: how targets are
       sized, as in :class:`~quantstrata.backtest.BacktestConfig`.
@@ -44,6 +51,7 @@ class LiveConfig(FrozenConfig):
     symbols: tuple[str, ...] = Field(min_length=1)
     interval: str = "1d"
     journal: str = "quantstrata-journal.sqlite"
+    journal_durability: Literal["process", "machine"] = "process"
     risk: RiskConfig = Field(default_factory=RiskConfig)
     health: HealthConfig = Field(default_factory=HealthConfig)
     allow_short: bool = True

@@ -450,8 +450,8 @@ class Live:
 
 def _open_journal(config: LiveConfig) -> Journal:
     if config.uses_postgres:
-        return PostgresJournal(Secret(config.journal))
-    return SqliteJournal(config.journal)
+        return PostgresJournal(Secret(config.journal), durability=config.journal_durability)
+    return SqliteJournal(config.journal, durability=config.journal_durability)
 
 
 def _sinks(config: LiveConfig, given: Sequence[AlertSink] | None) -> list[AlertSink]:

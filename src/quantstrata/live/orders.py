@@ -7,8 +7,10 @@ fold it into :class:`~quantstrata.live.state.LiveState`, then act (call the brok
 - a request first passes the risk engine; a :class:`~quantstrata.execution.risk.RiskViolation`
   is journaled as a :class:`~quantstrata.live.journal.RiskRejection` and nothing reaches the
   broker;
-- client order ids are ``<run_id>-<n>`` with ``n`` the count of orders in the journal, so they
-  are unique and stable across restarts;
+- client order ids are ``<run_id>-<n>``, ``n`` counting up inside blocks of
+  :data:`ORDER_ID_BLOCK` numbers reserved by a flushed :data:`ORDER_IDS` checkpoint before the
+  first is used; a restart continues after the last reserved block, so an id is never handed
+  out twice, even when a power loss took the journal's unflushed tail;
 - ``Submitted`` is journaled before ``broker.submit``; a submit that times out
   (:class:`~quantstrata.live.broker.SubmitOutcomeUnknownError`) makes the order ``UNKNOWN``
   (``TimedOut``) and a query by client order id resolves it (``Resolved``); it is never sent
@@ -82,13 +84,19 @@ from quantstrata.model.orders import (
 )
 from quantstrata.model.position import Position
 
-__all__ = ["DAY_START", "MAX_RUN_ID_LENGTH", "OrderManager"]
+__all__ = ["DAY_START", "MAX_RUN_ID_LENGTH", "ORDER_IDS", "ORDER_ID_BLOCK", "OrderManager"]
 
 MAX_RUN_ID_LENGTH = 24
 """Longest run id: ``<run_id>-<n>`` must fit a client order id (36 characters)."""
 
 DAY_START = "day_start"
 """Checkpoint label holding the equity at the first risk check of a UTC day."""
+
+ORDER_IDS = "order_ids"
+"""Checkpoint label reserving client order numbers up to its ``up_to`` (flushed on append)."""
+
+ORDER_ID_BLOCK = 1000
+"""How many client order numbers one :data:`ORDER_IDS` checkpoint reserves."""
 
 _VENUE_SETTLEMENT = {
     OrderStatus.CANCELLED: "cancelled at venue (found by query)",
@@ -132,7 +140,7 @@ class OrderManager:
         self.risk = risk
         self.log = logger if logger is not None else get_logger("quantstrata.live.orders")
         self.state = LiveState.fold(journal.replay())
-        self._reserved = self._highest_number()
+        self._issued = self._reserved = max(self._highest_number(), self._reservation())
         self.booked_fills: list[Fill] = []
         self.changed_orders: list[ClientOrderId] = []
         self.fill_listeners: list[Callable[[Fill], None]] = []
@@ -286,14 +294,32 @@ class OrderManager:
         return self.state.orders[order_id]
 
     def new_order_id(self) -> ClientOrderId:
-        """Return a client order id no order of this run has (stable across restarts).
+        """Return a client order id no order of this run ever had (stable across restarts).
 
-        Ids count up from the highest one journaled; an id handed out but never submitted
-        (its order failed the risk checks) is not reused within the process, and may be after
-        a restart, when nothing was ever sent with it.
+        Numbers count up inside a reserved block; when the block is used up, the next one is
+        reserved (one flushed journal entry per :data:`ORDER_ID_BLOCK` ids). A process that
+        starts again skips what is left of the last block: a number handed out before a crash
+        may have reached the venue even if the journal lost its ``Submitted``.
         """
-        self._reserved += 1
-        return ClientOrderId(f"{self.run_id}-{self._reserved}")
+        if self._issued >= self._reserved:
+            self.checkpoint(ORDER_IDS, up_to=self._reserved + ORDER_ID_BLOCK)
+            self._reserved += ORDER_ID_BLOCK
+        self._issued += 1
+        return ClientOrderId(f"{self.run_id}-{self._issued}")
+
+    def issued(self, order_id: str) -> bool:
+        """Whether ``order_id`` has the form of this run's ids and a number already handed out.
+
+        Such an id missing from the journal belongs to an order sent before a power loss took
+        the journal's unflushed tail (reconciliation adopts it).
+        """
+        prefix = f"{self.run_id}-"
+        number = order_id[len(prefix) :]
+        return order_id.startswith(prefix) and number.isdigit() and int(number) <= self._reserved
+
+    def _reservation(self) -> int:
+        reserved = self.state.checkpoints.get(ORDER_IDS)
+        return 0 if reserved is None else int(reserved.data.get("up_to") or 0)
 
     def _highest_number(self) -> int:
         prefix = f"{self.run_id}-"
@@ -456,9 +482,14 @@ class OrderManager:
         same transition table builds it; its fills are booked.
         """
         now = self.clock.now()
+        whose = (
+            "is this run's but missing from the journal (its tail was lost)"
+            if self.issued(venue.order_id)
+            else "was not ours"
+        )
         self.alarm(
             "adopted_order",
-            f"venue order {venue.venue_order_id} ({venue.order_id}) was not ours; adopted",
+            f"venue order {venue.venue_order_id} ({venue.order_id}) {whose}; adopted",
             order_id=venue.order_id,
             symbol=venue.symbol,
         )

@@ -194,6 +194,37 @@ def compare_positions(
     return mismatches
 
 
+def _fills_since(manager: OrderManager, lookback: timedelta) -> datetime | None:
+    previous = manager.state.checkpoints.get(RECONCILED)
+    if previous is None:
+        return None
+    venue_as_of = previous.data.get("venue_as_of")
+    if isinstance(venue_as_of, str):
+        return datetime.fromisoformat(venue_as_of) - lookback
+    return previous.ts - lookback
+
+
+async def _adopt_own_closed_order(
+    manager: OrderManager, order_id: ClientOrderId, venue_fills: Sequence[Fill]
+) -> bool:
+    """Adopt this run's order that the venue filled but the journal lost (a power-loss tail).
+
+    Only ids of this run qualify (another run's or a person's trades stay alarms); return
+    whether the order was adopted.
+    """
+    if not manager.issued(order_id):
+        return False
+    try:
+        reported = await manager.broker.query_order(order_id)
+    except BrokerUnavailableError as error:
+        manager.log.warning("cannot query %s to adopt it: %s", order_id, error)
+        return False
+    if reported is None:
+        return False
+    await manager.adopt(reported, [f for f in venue_fills if f.order_id == order_id])
+    return True
+
+
 async def reconcile(
     manager: OrderManager,
     *,
@@ -203,12 +234,12 @@ async def reconcile(
 ) -> ReconcileReport:
     """Run one reconciliation cycle between ``manager`` and its broker; see the module doc.
 
-    Fills are asked for since the previous cycle's checkpoint minus ``lookback`` (all of them
-    on the first cycle).
+    Fills are asked for since the previous cycle minus ``lookback`` (all of them on the first
+    cycle), in the venue's time: the ``as_of`` of its account at that cycle when it reports one
+    (a replaying venue's clock is not ours), else our clock's.
     """
     broker = manager.broker
-    previous = manager.state.checkpoints.get(RECONCILED)
-    since = None if previous is None else previous.ts - lookback
+    since = _fills_since(manager, lookback)
     try:
         venue_open = await broker.open_orders()
         venue_fills = await broker.fills(since)
@@ -233,6 +264,11 @@ async def reconcile(
         if mismatch.kind is MismatchKind.MISSING_FILL:
             manager.alarm(mismatch.kind, mismatch.message, order_id=fill.order_id)
             await manager.apply_update(FillEvent(fill))
+            booked.append(fill.trade_id)
+        elif fill.order_id in manager.orders:
+            booked.append(fill.trade_id)  # booked when its order was adopted for an earlier fill
+        elif await _adopt_own_closed_order(manager, fill.order_id, venue_fills):
+            adopted.append(fill.order_id)
             booked.append(fill.trade_id)
         else:
             manager.alarm(mismatch.kind, mismatch.message, symbol=fill.symbol)
@@ -259,7 +295,12 @@ async def reconcile(
         if symbol is not None:
             halted.append(symbol)
     mismatches = (*order_mismatches, *fill_mismatches, *position_mismatches)
-    manager.checkpoint(RECONCILED, mismatches=len(mismatches), adopted=len(adopted))
+    manager.checkpoint(
+        RECONCILED,
+        mismatches=len(mismatches),
+        adopted=len(adopted),
+        venue_as_of=None if account.as_of is None else account.as_of.isoformat(),
+    )
     return ReconcileReport(
         manager.clock.now(),
         mismatches=mismatches,

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import hmac
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Req
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
+from starlette.responses import Response as StarletteResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from quantstrata.core.secrets import Secret
@@ -56,6 +57,7 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "no such order or symbol"}
 }
 _KEY_SCHEME = APIKeyHeader(name=API_KEY_HEADER, auto_error=False)
+_MISSING_KEY = f"missing or wrong API key in header {API_KEY_HEADER}"
 
 
 def _same_key(given: str | None, key: Secret) -> bool:
@@ -69,7 +71,7 @@ def create_app(venue: Venue, key: Secret) -> FastAPI:
 
     async def require_key(given: Annotated[str | None, Depends(_KEY_SCHEME)]) -> None:
         if not _same_key(given, key):
-            raise HTTPException(401, f"missing or wrong API key in header {API_KEY_HEADER}")
+            raise HTTPException(401, _MISSING_KEY)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -98,6 +100,17 @@ def create_app(venue: Venue, key: Secret) -> FastAPI:
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_key)])
     async def openapi() -> JSONResponse:
         return JSONResponse(app.openapi())
+
+    @app.middleware("http")
+    async def key_first(
+        request: Request, call_next: Callable[[Request], Awaitable[StarletteResponse]]
+    ) -> StarletteResponse:
+        # FastAPI reads and validates a body (400, 422) before route dependencies run: check the
+        # key before that, so a request without it learns nothing about its body
+        protected = request.url.path.startswith("/v1/") or request.url.path == "/openapi.json"
+        if protected and not _same_key(request.headers.get(API_KEY_HEADER), key):
+            return JSONResponse({"detail": _MISSING_KEY}, status_code=401)
+        return await call_next(request)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -23,7 +23,8 @@ def test_latency_bench_reports_every_journal_and_the_stages(tmp_path: Path) -> N
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     output = completed.stdout
-    for kind in ("sqlite-full", "sqlite-normal", "postgresql"):
-        assert f"where an order's window goes, {kind}" in output
+    kinds = ("sqlite", "sqlite-machine", "postgresql", "postgresql-machine")
+    for kind in kinds:
+        assert f"where an order's window goes, {kind} (in-process" in output
     for stage in ("journal append", "risk checks", "target sizing", "strategy runner"):
-        assert output.count(stage) == 3, stage
+        assert output.count(stage) == len(kinds), stage

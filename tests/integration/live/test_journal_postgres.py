@@ -10,8 +10,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from quantstrata.core.secrets import Secret
-from quantstrata.live.journal import CashSet, JournalEntry, JournalError, PostgresJournal
+from quantstrata.execution.risk import TradingState
+from quantstrata.live.journal import (
+    CashSet,
+    Durability,
+    JournalEntry,
+    JournalError,
+    PostgresJournal,
+    TradingStateChange,
+)
 from quantstrata.live.state import LiveState
+from quantstrata.model.identifiers import ClientOrderId
+from quantstrata.model.orders import OrderRequest, Submitted
 from tests.kit.live import START, journal_entries, operations, run_operations
 
 DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -45,6 +55,32 @@ def test_reopening_continues_and_a_second_writer_fails(journal: PostgresJournal)
         journal.append(CashSet(START, 3.0, "c"))
     assert [r.entry.cash for r in journal.replay()] == [1.0, 2.0]  # type: ignore[union-attr]
     other.close()
+
+
+@pytest.mark.parametrize(("durability", "setting"), [("process", "off"), ("machine", "on")])
+def test_commits_wait_for_the_wal_flush_per_durability(
+    durability: Durability, setting: str
+) -> None:
+    journal = PostgresJournal(DSN, table=_table(), durability=durability)
+    try:
+        session = journal._connection
+        assert session.execute("SHOW synchronous_commit").fetchone() == (setting,)
+        journal.append(Submitted(ClientOrderId("r-1"), START, OrderRequest.market("AAA", 1.0)))
+        row = session.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
+        assert row is not None
+        journal.append(TradingStateChange(START, None, TradingState.HALTED, "kill switch"))
+        # a steering entry's commit waited for the WAL flush past everything written before it
+        flushed = session.execute("SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", row)
+        assert flushed.fetchone() == (True,)
+        # it committed in its own transaction with SET LOCAL: the session setting is unchanged
+        assert session.execute("SHOW synchronous_commit").fetchone() == (setting,)
+        assert [type(r.entry).__name__ for r in journal.replay()] == [
+            "Submitted",
+            "TradingStateChange",
+        ]
+    finally:
+        journal.drop()
+        journal.close()
 
 
 def test_table_names_are_checked_and_the_dsn_never_shows() -> None:

@@ -31,6 +31,15 @@ async def test_every_route_refuses_a_missing_or_wrong_key() -> None:
             for headers in ({"X-API-Key": ""}, {"X-API-Key": "wrong"}):
                 response = await client.request(method, path, headers=headers)
                 assert response.status_code == 401, (method, path)
+                # an unreadable body must not be judged before the key (422 would be an oracle)
+                garbled = await client.request(
+                    method,
+                    path,
+                    headers={**headers, "Content-Type": "application/json"},
+                    content="{",
+                )
+                assert garbled.status_code == 401, (method, path)
+                assert "invalid request" not in garbled.text
                 assert "X-API-Key" in response.json()["detail"]
                 assert "test-venue-key" not in response.text
         spec = await client.get("/openapi.json")

@@ -54,9 +54,20 @@ def _attempts(draw: st.DrawFn) -> dict[str, object]:
 
 
 def _is_reasonable(attempt: dict[str, object]) -> bool:
-    """Whether the attempt is a sane order (then it may legitimately pass)."""
-    numbers = [v for k, v in attempt.items() if k not in ("symbol", "side", "order_type")]
-    sane = all(isinstance(v, float) and math.isfinite(v) and 1e-6 < v < 1e6 for v in numbers)
+    """Whether the attempt is a sane order (then it may legitimately pass).
+
+    Any positive finite quantity below the position limit is sane, however small (a fractional
+    order; the venue enforces its own minimum lot); prices must be near the last price.
+    """
+    quantity = attempt["quantity"]
+    prices = [
+        v for k, v in attempt.items() if k not in ("symbol", "side", "order_type", "quantity")
+    ]
+    sane = (
+        isinstance(quantity, float)
+        and 0.0 < quantity < 1e4
+        and all(isinstance(v, float) and math.isfinite(v) and 1e-6 < v < 1e6 for v in prices)
+    )
     return (
         sane
         and attempt["symbol"] == "AAA"
@@ -78,7 +89,7 @@ def test_invalid_orders_never_reach_the_broker(
 async def _run(path: Path, attempts: list[dict[str, object]]) -> None:
     clock = SimulatedClock(START)
     broker = PaperBroker(clock=clock, cash=1e6)
-    journal = SqliteJournal(path, synchronous="NORMAL")
+    journal = SqliteJournal(path, durability="process")
     manager = OrderManager(broker, journal, run_id="fuzz", clock=clock, risk=RiskEngine(CONFIG))
     refused = 0
     build_errors: list[tuple[dict[str, object], InvalidOrderError]] = []

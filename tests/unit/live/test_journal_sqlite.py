@@ -14,8 +14,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from quantstrata.live.journal import CashSet, JournalEntry, JournalError, SqliteJournal
+from quantstrata.execution.risk import TradingState
+from quantstrata.live.journal import (
+    CashSet,
+    Durability,
+    JournalEntry,
+    JournalError,
+    SqliteJournal,
+    TradingStateChange,
+)
 from quantstrata.live.state import LiveState
+from quantstrata.model.identifiers import ClientOrderId
+from quantstrata.model.orders import OrderRequest, Submitted
 from tests.kit.live import START, journal_entries, operations, run_operations
 
 REPO = Path(__file__).resolve().parents[3]
@@ -32,11 +42,34 @@ def test_append_returns_gapless_sequences_and_replay_yields_them_in_order(tmp_pa
     journal.close()
 
 
-def test_file_is_in_wal_mode_with_full_sync(tmp_path: Path) -> None:
-    journal = SqliteJournal(tmp_path / "j.sqlite")
+@pytest.mark.parametrize(("durability", "level"), [("process", 1), ("machine", 2)])
+def test_file_is_in_wal_mode_synced_per_durability(
+    tmp_path: Path, durability: Durability, level: int
+) -> None:
+    journal = SqliteJournal(tmp_path / "j.sqlite", durability=durability)
     mode = journal._connection.execute("PRAGMA journal_mode").fetchone()[0]
     sync = journal._connection.execute("PRAGMA synchronous").fetchone()[0]
-    assert (mode, sync) == ("wal", 2)
+    assert (mode, sync) == ("wal", level)  # NORMAL: fsync at checkpoints; FULL: every commit
+    journal.close()
+
+
+def test_entries_that_steer_the_run_commit_at_full_sync_order_flow_does_not(
+    tmp_path: Path,
+) -> None:
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    statements: list[str] = []
+    journal._connection.set_trace_callback(statements.append)
+    request = OrderRequest.market("BTC/USDT", 1.0)
+    journal.append(Submitted(ClientOrderId("r-1"), START, request))
+    assert [s.split()[0] for s in statements] == ["INSERT"]
+    statements.clear()
+    journal.append(TradingStateChange(START, None, TradingState.HALTED, "kill switch"))
+    assert [s.split()[0] for s in statements] == ["PRAGMA", "INSERT", "PRAGMA"]
+    assert (statements[0], statements[2]) == (
+        "PRAGMA synchronous=FULL",
+        "PRAGMA synchronous=NORMAL",
+    )
+    assert journal._connection.execute("PRAGMA synchronous").fetchone()[0] == 1
     journal.close()
 
 
@@ -76,9 +109,9 @@ def test_a_gap_in_the_file_is_reported(tmp_path: Path) -> None:
     reopened.close()
 
 
-def test_bad_synchronous_setting_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(JournalError, match="synchronous"):
-        SqliteJournal(tmp_path / "j.sqlite", synchronous="OFF")  # type: ignore[arg-type]
+def test_bad_durability_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(JournalError, match="durability must be 'process' or 'machine'"):
+        SqliteJournal(tmp_path / "j.sqlite", durability="OFF")  # type: ignore[arg-type]
 
 
 @settings(
@@ -88,7 +121,7 @@ def test_bad_synchronous_setting_is_refused(tmp_path: Path) -> None:
 def test_random_entries_replay_equal(
     tmp_path_factory: pytest.TempPathFactory, entries: list[JournalEntry]
 ) -> None:
-    journal = SqliteJournal(tmp_path_factory.mktemp("j") / "j.sqlite", synchronous="NORMAL")
+    journal = SqliteJournal(tmp_path_factory.mktemp("j") / "j.sqlite", durability="process")
     for entry in entries:
         journal.append(entry)
     assert [r.entry for r in journal.replay()] == entries
@@ -103,7 +136,7 @@ def test_fold_of_replayed_journal_equals_the_state_in_memory(
     tmp_path_factory: pytest.TempPathFactory, script: list[tuple[str, int, float]]
 ) -> None:
     path = tmp_path_factory.mktemp("j") / "j.sqlite"
-    journal = SqliteJournal(path, synchronous="NORMAL")
+    journal = SqliteJournal(path, durability="process")
     in_memory = run_operations(journal, script)
     journal.close()
     reopened = SqliteJournal(path)

@@ -16,11 +16,12 @@ from quantstrata.core.errors import ConfigError
 from quantstrata.execution.risk import RiskConfig, RiskEngine, RiskViolation, TradingState
 from quantstrata.live.journal import (
     Alarm,
+    Checkpoint,
     RiskRejection,
     SqliteJournal,
     TradingStateChange,
 )
-from quantstrata.live.orders import OrderManager
+from quantstrata.live.orders import ORDER_ID_BLOCK, ORDER_IDS, OrderManager
 from quantstrata.live.state import LiveState
 from quantstrata.model.identifiers import ClientOrderId, VenueOrderId
 from quantstrata.model.orders import (
@@ -31,6 +32,7 @@ from quantstrata.model.orders import (
     Submitted,
 )
 from tests.kit.live import START, SYMBOL, Fault, ScriptedVenue, settle
+from tests.kit.live_checks import lose_unflushed_tail
 
 
 @dataclass
@@ -87,7 +89,10 @@ async def test_submitted_is_journaled_before_the_broker_is_called(rig: Rig) -> N
     assert order.status is OrderStatus.PENDING
     assert order.order_id == "r1-1"
     assert order.venue_order_id == "V1"
-    assert rig.kinds() == ["Submitted", "Accepted"]
+    assert rig.kinds() == ["Checkpoint", "Submitted", "Accepted"]
+    reservation = next(rig.journal.replay()).entry
+    assert isinstance(reservation, Checkpoint)
+    assert (reservation.label, dict(reservation.data)) == (ORDER_IDS, {"up_to": ORDER_ID_BLOCK})
 
 
 @pytest.mark.asyncio
@@ -119,7 +124,7 @@ async def test_timeout_but_accepted_is_resolved_by_query_never_resent(rig: Rig) 
     assert order.status is OrderStatus.PENDING
     assert order.venue_order_id == "V1"
     assert len(rig.venue.received) == 1
-    assert rig.kinds() == ["Submitted", "TimedOut", "Resolved"]
+    assert rig.kinds() == ["Checkpoint", "Submitted", "TimedOut", "Resolved"]
 
 
 @pytest.mark.asyncio
@@ -151,7 +156,7 @@ async def test_fill_before_ack_goes_straight_to_filled(rig: Rig) -> None:
     order = await rig.manager.submit(_buy())
     assert order.status is OrderStatus.FILLED
     assert order.venue_order_id == "V1"
-    assert rig.kinds() == ["Submitted", "FillEvent"]
+    assert rig.kinds() == ["Checkpoint", "Submitted", "FillEvent"]
 
 
 @pytest.mark.asyncio
@@ -264,7 +269,7 @@ async def test_restart_rebuilds_identical_state_and_resolves_open_orders(rig: Ri
     assert restarted.positions[SYMBOL].quantity == 2.5
     assert len(rig.venue.received) == 3
     next_order = await restarted.submit(_buy(1.0))
-    assert next_order.order_id == "r1-4"
+    assert next_order.order_id == f"r1-{ORDER_ID_BLOCK + 1}"  # after the block reserved before
     assert LiveState.fold(journal.replay()) == restarted.state
     journal.close()
 
@@ -282,6 +287,39 @@ async def test_an_order_caught_sending_by_a_crash_is_resolved_not_resent(tmp_pat
     await manager.start()
     assert manager.order("r-1").status is OrderStatus.PENDING
     assert len(venue.received) == 1
+    journal.close()
+
+
+@pytest.mark.asyncio
+async def test_ids_are_never_reused_when_a_power_loss_took_the_journal_tail(rig: Rig) -> None:
+    sent = [(await rig.manager.submit(_buy(1.0))).order_id for _ in range(3)]
+    await settle()
+    # what a power loss can take: every order-flow entry after the last flushed one
+    assert lose_unflushed_tail(rig.path) > 0
+    journal = SqliteJournal(rig.path)
+    restarted = OrderManager(rig.venue, journal, run_id="r1", clock=rig.clock)
+    assert restarted.orders == {}
+    assert all(restarted.issued(order_id) for order_id in sent)
+    assert not restarted.issued(f"r1-{ORDER_ID_BLOCK + 1}")
+    assert not restarted.issued("someone-else-1")
+    after = await restarted.submit(_buy(1.0))
+    assert after.order_id == f"r1-{ORDER_ID_BLOCK + 1}"
+    received = [order_id for order_id, _request in rig.venue.received]
+    assert len(received) == len(set(received)) == 4
+    journal.close()
+
+
+def test_a_new_block_is_reserved_and_flushed_when_one_is_used_up(tmp_path: Path) -> None:
+    clock = SimulatedClock(START)
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    manager = OrderManager(ScriptedVenue(clock), journal, run_id="ids", clock=clock)
+    numbers = [int(manager.new_order_id().split("-")[1]) for _ in range(ORDER_ID_BLOCK + 1)]
+    assert numbers == list(range(1, ORDER_ID_BLOCK + 2))
+    reservations = [r.entry for r in journal.replay()]
+    assert [dict(c.data) for c in reservations if isinstance(c, Checkpoint)] == [
+        {"up_to": ORDER_ID_BLOCK},
+        {"up_to": 2 * ORDER_ID_BLOCK},
+    ]
     journal.close()
 
 

@@ -46,7 +46,7 @@ def test_random_sessions_keep_journal_state_and_venue_in_agreement(
 async def _session(path: Path, steps: list[tuple[str, object, object]]) -> None:
     clock = SimulatedClock(START)
     venue = ScriptedVenue(clock)
-    journal = SqliteJournal(path, synchronous="NORMAL")
+    journal = SqliteJournal(path, durability="process")
     manager = OrderManager(venue, journal, run_id="p", clock=clock)
     consumer = asyncio.create_task(manager.consume_updates())
     submits = 0

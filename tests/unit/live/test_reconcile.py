@@ -23,6 +23,7 @@ from quantstrata.model.identifiers import ClientOrderId, Symbol
 from quantstrata.model.orders import Order, OrderRequest, OrderStatus, Submitted
 from quantstrata.model.position import Position
 from tests.kit.live import START, SYMBOL, ScriptedVenue, settle
+from tests.kit.live_checks import lose_unflushed_tail
 
 
 def _rig(tmp_path: Path) -> tuple[ScriptedVenue, SqliteJournal, OrderManager, RiskEngine]:
@@ -89,6 +90,44 @@ async def test_unknown_venue_order_is_adopted_and_flagged(tmp_path: Path) -> Non
     alarms = [r.entry.kind for r in journal.replay() if isinstance(r.entry, Alarm)]
     assert "adopted_order" in alarms
     assert (await reconcile(manager)).clean
+    journal.close()
+
+
+@pytest.mark.asyncio
+async def test_filled_orders_lost_with_the_journal_tail_are_adopted_foreign_ones_alarm(
+    tmp_path: Path,
+) -> None:
+    venue, journal, manager, risk = _rig(tmp_path)
+    first = await manager.submit(_buy(2.0))
+    venue.execute(first.order_id, 2.0, push=False)
+    second = await manager.submit(_buy(1.0))
+    venue.execute(second.order_id, 0.5, push=False)
+    venue.execute(second.order_id, 0.5, push=False)
+    await settle()
+    journal.close()
+    # a power loss took every order-flow entry after the flushed client-id reservation
+    assert lose_unflushed_tail(tmp_path / "j.sqlite") > 0
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    restarted = OrderManager(venue, journal, run_id="rc", clock=manager.clock, risk=risk)
+    assert restarted.orders == {}
+    report = await reconcile(restarted)
+    assert report.adopted == (first.order_id, second.order_id)
+    assert restarted.order(first.order_id).status is OrderStatus.FILLED
+    assert restarted.order(second.order_id).trade_ids == {"T2", "T3"}
+    assert restarted.positions[SYMBOL].quantity == 3.0
+    assert report.halted == ()
+    assert risk.trading_state(str(SYMBOL)) is TradingState.ACTIVE
+    assert LiveState.fold(journal.replay()) == restarted.state
+    # a fill of an order that is not this run's is only alarmed: the position check halts
+    venue.adopt_foreign("manual-9", _buy(1.0))
+    venue.execute("manual-9", 1.0, push=False)
+    later = await reconcile(restarted)
+    assert later.adopted == ()
+    assert [m.kind for m in later.mismatches] == [
+        MismatchKind.UNKNOWN_FILL,
+        MismatchKind.POSITION,
+    ]
+    assert later.halted == (SYMBOL,)
     journal.close()
 
 

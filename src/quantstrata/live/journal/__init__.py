@@ -3,11 +3,12 @@
 Entries are order events (:mod:`quantstrata.model.orders`), risk rejections, cancel intents,
 trading-state changes, alarms, cash settings and checkpoints (:mod:`.entries`), stored as
 lossless JSON with gapless sequence numbers. Two backends: :class:`SqliteJournal` (embedded,
-WAL) and :class:`PostgresJournal`. The live state is the fold of the journal
-(:class:`quantstrata.live.state.LiveState`).
+WAL) and :class:`PostgresJournal`, each at one of two :data:`Durability` levels (``"process"``,
+the default, or ``"machine"``; see :mod:`quantstrata.live.journal._base`). The live state is
+the fold of the journal (:class:`quantstrata.live.state.LiveState`).
 """
 
-from quantstrata.live.journal._base import Journal
+from quantstrata.live.journal._base import Durability, Journal
 from quantstrata.live.journal._codec import decode_entry, encode_entry
 from quantstrata.live.journal.entries import (
     Alarm,
@@ -28,6 +29,7 @@ __all__ = [
     "CancelIntent",
     "CashSet",
     "Checkpoint",
+    "Durability",
     "Journal",
     "JournalEntry",
     "JournalError",

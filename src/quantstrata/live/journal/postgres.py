@@ -1,8 +1,12 @@
 """The production journal: one PostgreSQL table, each append its own committed transaction.
 
-PostgreSQL's default ``synchronous_commit = on`` makes a commit return only after its WAL
-record is flushed, which is the write-ahead guarantee the order manager needs. The DSN is kept
-as a :class:`~quantstrata.core.secrets.Secret`: it never appears in reprs or errors.
+Durability (see :mod:`quantstrata.live.journal._base`): with ``durability="process"`` the
+session runs at ``synchronous_commit = off``: a commit returns once the server has it (it
+survives this process being killed) and the server flushes its WAL within a few hundred
+milliseconds; an entry that must be flushed commits with ``synchronous_commit = on``, which
+waits for the WAL flush up to it, and so for everything before it. With
+``durability="machine"`` every commit waits for its flush. The DSN is kept as a
+:class:`~quantstrata.core.secrets.Secret`: it never appears in reprs or errors.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from quantstrata.core.secrets import Secret, redact
+from quantstrata.live.journal._base import Durability, check_durability, steers_the_run
 from quantstrata.live.journal._codec import (
     decode_entry,
     encode_entry,
@@ -30,8 +35,15 @@ _TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 class PostgresJournal:
     """A journal in table ``table`` of the database at ``dsn`` (the table is created)."""
 
-    def __init__(self, dsn: str | Secret, *, table: str = "quantstrata_journal") -> None:
+    def __init__(
+        self,
+        dsn: str | Secret,
+        *,
+        table: str = "quantstrata_journal",
+        durability: Durability = "process",
+    ) -> None:
         """Connect, create the table if needed and read the last sequence number."""
+        self.durability = check_durability(durability)
         if not _TABLE_NAME.match(table):
             raise JournalError(
                 f"table must be a lower-case SQL name ([a-z_][a-z0-9_]*, <= 63), got {table!r}"
@@ -44,6 +56,8 @@ class PostgresJournal:
         ).format(self._name)
         try:
             self._connection = psycopg.connect(self._dsn.reveal(), autocommit=True)
+            if self.durability == "process":
+                self._connection.execute("SET synchronous_commit TO off")
             self._connection.execute(
                 sql.SQL(
                     "CREATE TABLE IF NOT EXISTS {} (sequence BIGINT PRIMARY KEY, "
@@ -66,7 +80,10 @@ class PostgresJournal:
 
     def __repr__(self) -> str:
         """Show the table and the last sequence number, never the DSN."""
-        return f"PostgresJournal(table={self.table!r}, last_sequence={self._last})"
+        return (
+            f"PostgresJournal(table={self.table!r}, durability={self.durability!r}, "
+            f"last_sequence={self._last})"
+        )
 
     @property
     def last_sequence(self) -> int:
@@ -74,14 +91,17 @@ class PostgresJournal:
         return self._last
 
     def append(self, entry: JournalEntry) -> JournalRecord:
-        """Commit ``entry`` (flushed to the server's WAL) and return its record."""
+        """Commit ``entry`` (flushed when the durability policy says so) and return its record."""
         body = encode_entry(entry)
         sequence = self._last + 1
+        row = (sequence, entry_kind(entry), entry_order_id(entry), entry.ts, body)
         try:
-            self._connection.execute(
-                self._insert_text,
-                (sequence, entry_kind(entry), entry_order_id(entry), entry.ts, body),
-            )
+            if self.durability == "process" and steers_the_run(entry):
+                with self._connection.transaction():
+                    self._connection.execute("SET LOCAL synchronous_commit TO on")
+                    self._connection.execute(self._insert_text, row)
+            else:
+                self._connection.execute(self._insert_text, row)
         except psycopg.errors.UniqueViolation:
             raise JournalError(
                 f"journal {self.table!r}: sequence {sequence} already written (a second writer?)"

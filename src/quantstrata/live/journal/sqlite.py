@@ -1,10 +1,10 @@
-"""The embedded journal: one SQLite file in WAL mode, each append committed with fsync.
+"""The embedded journal: one SQLite file in WAL mode, each append its own commit.
 
-Durability: ``journal_mode=WAL`` with ``synchronous=FULL`` by default. In WAL mode ``NORMAL``
-syncs only at checkpoints, so a power loss (not a process crash) can drop the last commits,
-which would let an order reach the venue without its ``Submitted`` record; ``FULL`` fsyncs the
-WAL on every commit, which is what write-ahead needs. ``NORMAL`` is accepted for tests and
-for runs that only paper-trade, where a lost tail costs nothing.
+Durability (see :mod:`quantstrata.live.journal._base`): with ``durability="process"`` the
+connection runs at ``synchronous=NORMAL``, where a commit is written to the WAL file (the
+operating system holds it even if the process is killed) and fsync'd only at checkpoints; an
+entry that must be flushed is committed at ``synchronous=FULL``, which fsyncs the WAL and so
+everything before it. With ``durability="machine"`` every commit is at ``FULL``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
 
+from quantstrata.live.journal._base import Durability, check_durability, steers_the_run
 from quantstrata.live.journal._codec import (
     decode_entry,
     encode_entry,
@@ -34,18 +34,17 @@ CREATE TABLE IF NOT EXISTS journal (
 )
 """
 _INDEX = "CREATE INDEX IF NOT EXISTS journal_order_id ON journal (order_id)"
+_INSERT = "INSERT INTO journal (sequence, kind, order_id, ts, body) VALUES (?, ?, ?, ?, ?)"
 
 
 class SqliteJournal:
     """A journal in the SQLite file at ``path`` (created when missing)."""
 
-    def __init__(
-        self, path: str | Path, *, synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL"
-    ) -> None:
+    def __init__(self, path: str | Path, *, durability: Durability = "process") -> None:
         """Open (or create) the file, switch it to WAL and read the last sequence number."""
-        if synchronous not in ("FULL", "NORMAL", "EXTRA"):
-            raise JournalError(f"synchronous must be FULL, NORMAL or EXTRA, got {synchronous!r}")
+        self.durability = check_durability(durability)
         self.path = Path(path)
+        synchronous = "FULL" if self.durability == "machine" else "NORMAL"
         try:
             self._connection = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False
@@ -64,7 +63,10 @@ class SqliteJournal:
 
     def __repr__(self) -> str:
         """Show the file and the last sequence number."""
-        return f"SqliteJournal({str(self.path)!r}, last_sequence={self._last})"
+        return (
+            f"SqliteJournal({str(self.path)!r}, durability={self.durability!r}, "
+            f"last_sequence={self._last})"
+        )
 
     @property
     def last_sequence(self) -> int:
@@ -72,14 +74,19 @@ class SqliteJournal:
         return self._last
 
     def append(self, entry: JournalEntry) -> JournalRecord:
-        """Commit ``entry`` (fsync'd per ``synchronous``) and return its record."""
+        """Commit ``entry`` (fsync'd when the durability policy says so) and return its record."""
         body = encode_entry(entry)
         sequence = self._last + 1
+        row = (sequence, entry_kind(entry), entry_order_id(entry), entry.ts.isoformat(), body)
+        flush = self.durability == "process" and steers_the_run(entry)
         try:
-            self._connection.execute(
-                "INSERT INTO journal (sequence, kind, order_id, ts, body) VALUES (?, ?, ?, ?, ?)",
-                (sequence, entry_kind(entry), entry_order_id(entry), entry.ts.isoformat(), body),
-            )
+            if flush:
+                self._connection.execute("PRAGMA synchronous=FULL")
+            try:
+                self._connection.execute(_INSERT, row)
+            finally:
+                if flush:
+                    self._connection.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.IntegrityError as error:
             raise JournalError(
                 f"journal {self.path}: sequence {sequence} already written (a second writer?)"
