@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 import typer
@@ -15,6 +16,7 @@ __all__ = [
     "PROVIDERS",
     "BaseUrlOption",
     "ExchangeOption",
+    "ExchangeOptionsOption",
     "ExchangeUrlOption",
     "ExchangeWebSocketOption",
     "MarketTypeOption",
@@ -56,6 +58,14 @@ ExchangeWebSocketOption = Annotated[
         "--exchange-ws-url",
         envvar="QUANTSTRATA_EXCHANGE_WS_URL",
         help="ccxt WebSocket endpoint replacing the exchange's spot stream.",
+    ),
+]
+ExchangeOptionsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exchange-option",
+        help="ccxt option name=value merged into exchange.options (value read as JSON when it "
+        "parses, e.g. fetchCurrencies=false); repeatable.",
     ),
 ]
 MarketTypeOption = Annotated[
@@ -137,17 +147,43 @@ def ccxt_exchange(exchange: str, url: str | None, market_type: str) -> Any:
 
 
 def ccxt_config(
-    exchange: str, symbols: list[str], url: str | None, ws_url: str | None, market_type: str
+    exchange: str,
+    symbols: list[str],
+    url: str | None,
+    ws_url: str | None,
+    market_type: str,
+    *,
+    private: bool = False,
+    options: list[str] | None = None,
 ) -> CcxtConfig:
-    """Return the settings of the ccxt feed from command-line options."""
+    """Return the settings of the ccxt feed (and, with ``private``, broker) from CLI options.
+
+    ``url`` replaces the exchange's public REST endpoint, and its private one too when
+    ``private`` (a gateway or test server serves both); ``options`` are ``name=value`` texts.
+    """
     urls: dict[str, Any] = {}
     if url is not None:
         urls["public"] = url
+        if private:
+            urls["private"] = url
     if ws_url is not None:
         urls["ws"] = {market_type: ws_url}
     return CcxtConfig.build(
         exchange=exchange,
         symbols=tuple(symbols),
         api_urls=urls,
-        options=_exchange_options(exchange, market_type),
+        options={**_exchange_options(exchange, market_type), **_named_values(options or [])},
     )
+
+
+def _named_values(pairs: list[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        name, separator, text = pair.partition("=")
+        if not separator or not name:
+            raise ConfigError(f"--exchange-option takes name=value, got {pair!r}")
+        try:
+            values[name] = json.loads(text)
+        except ValueError:
+            values[name] = text
+    return values

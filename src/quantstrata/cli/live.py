@@ -2,12 +2,17 @@
 
 quantstrata live examples/sma_cross.py --data SPX --venue paper --from 2015-01-01
 quantstrata live examples/sma_cross.py --venue sim --venue-url http://127.0.0.1:8700 --symbol SPX
+quantstrata live examples/sma_cross.py --venue ccxt --exchange kraken --symbol BTC/USD -i 1h
 quantstrata status --journal quantstrata-journal.sqlite
 
 ``--venue paper`` replays the bars (bundled, file or catalog) into an in-process paper broker
 that fills with the backtest's fill model; bars before ``--start`` warm the strategy up.
 ``--venue sim`` trades on a running ``quantstrata venue serve`` (its key from
-``$QUANTSTRATA_VENUE_KEY``). Every order passes the risk checks and is journaled first.
+``$QUANTSTRATA_VENUE_KEY``). ``--venue ccxt`` trades the spot account of a ccxt exchange
+(``--exchange``; keys from ``$QUANTSTRATA_EXCHANGE_API_KEY``, ``$QUANTSTRATA_EXCHANGE_SECRET``
+and, where the exchange wants one, ``$QUANTSTRATA_EXCHANGE_PASSWORD``), bars streamed with
+ccxt.pro's ``watch_ohlcv``, until SIGINT/SIGTERM. Every order passes the risk checks and is
+journaled first.
 ``--dashboard`` serves the live dashboard on 127.0.0.1 (``--dashboard-port``, 8710 by
 default); its admin token comes from ``$QUANTSTRATA_DASHBOARD_TOKEN`` and an optional read-only
 token from ``$QUANTSTRATA_DASHBOARD_VIEWER_TOKEN``; neither is ever printed.
@@ -28,6 +33,13 @@ from rich.table import Table
 
 from quantstrata.cli._bar_source import load_bars
 from quantstrata.cli._options import CatalogOption, as_utc
+from quantstrata.cli._providers import (
+    ExchangeOption,
+    ExchangeOptionsOption,
+    ExchangeUrlOption,
+    ExchangeWebSocketOption,
+    ccxt_config,
+)
 from quantstrata.cli._render import make_console, print_frame
 from quantstrata.cli._strategy_source import build_strategy, load_strategy_class
 from quantstrata.cli.venue import KEY_VARIABLE, infer_interval
@@ -37,20 +49,25 @@ from quantstrata.core.secrets import Secret
 from quantstrata.execution.config import CommissionConfig
 from quantstrata.execution.fill_model import FillModel
 from quantstrata.live import Live, LiveConfig, LiveSummary
-from quantstrata.live.brokers import PaperBroker, VenueBroker, VenueFeed
+from quantstrata.live.broker import Broker
+from quantstrata.live.brokers import CcxtBroker, PaperBroker, VenueBroker, VenueFeed
 from quantstrata.live.dashboard import DashboardConfig
-from quantstrata.live.feeds import ReplayFeed
+from quantstrata.live.feed import Feed
+from quantstrata.live.feeds import CcxtFeed, ReplayFeed
 from quantstrata.live.journal import Durability, Journal, PostgresJournal, SqliteJournal
 from quantstrata.live.state import LiveState
 from quantstrata.strategy.event import EventStrategy
 from quantstrata.strategy.signal import SignalStrategy
 
-__all__ = ["VenueKind", "dashboard_config", "live", "status", "summary_table"]
+__all__ = ["VenueKind", "ccxt_venue", "dashboard_config", "live", "status", "summary_table"]
 
 DEFAULT_JOURNAL = "quantstrata-journal.sqlite"
 DEFAULT_DASHBOARD_PORT = 8710
 DASHBOARD_TOKEN_VARIABLE = "QUANTSTRATA_DASHBOARD_TOKEN"  # noqa: S105 - a variable name
 DASHBOARD_VIEWER_VARIABLE = "QUANTSTRATA_DASHBOARD_VIEWER_TOKEN"
+EXCHANGE_KEY_VARIABLE = "QUANTSTRATA_EXCHANGE_API_KEY"
+EXCHANGE_SECRET_VARIABLE = "QUANTSTRATA_EXCHANGE_SECRET"  # noqa: S105 - a variable name
+EXCHANGE_PASSWORD_VARIABLE = "QUANTSTRATA_EXCHANGE_PASSWORD"  # noqa: S105 - a variable name
 
 
 class VenueKind(StrEnum):
@@ -58,6 +75,7 @@ class VenueKind(StrEnum):
 
     PAPER = "paper"
     SIM = "sim"
+    CCXT = "ccxt"
 
 
 def live(
@@ -66,13 +84,20 @@ def live(
         list[str] | None,
         typer.Option("--data", "-d", help="Paper: sample, file or catalog symbol (repeatable)."),
     ] = None,
-    venue: Annotated[VenueKind, typer.Option("--venue", help="paper or sim.")] = VenueKind.PAPER,
+    venue: Annotated[
+        VenueKind, typer.Option("--venue", help="paper, sim or ccxt.")
+    ] = VenueKind.PAPER,
     venue_url: Annotated[
         str, typer.Option("--venue-url", help="Sim: the venue's address.")
     ] = "http://127.0.0.1:8700",
     symbol: Annotated[
-        list[str] | None, typer.Option("--symbol", help="Sim: a symbol to trade (repeatable).")
+        list[str] | None,
+        typer.Option("--symbol", help="Sim, ccxt: a symbol to trade (repeatable)."),
     ] = None,
+    exchange: ExchangeOption = "binance",
+    exchange_url: ExchangeUrlOption = None,
+    exchange_ws_url: ExchangeWebSocketOption = None,
+    exchange_option: ExchangeOptionsOption = None,
     interval: Annotated[str | None, typer.Option("--interval", "-i", help="Bar interval.")] = None,
     start: Annotated[
         datetime | None, typer.Option("--start", help="Paper: first bar traded (UTC).")
@@ -140,8 +165,7 @@ def live(
         )
     else:
         if not symbol:
-            raise ConfigError("--venue sim needs --symbol for every symbol to trade")
-        key = Secret.from_environment(KEY_VARIABLE)
+            raise ConfigError(f"--venue {venue} needs --symbol for every symbol to trade")
         config = LiveConfig.build(
             symbols=tuple(symbol),
             interval=interval or "1d",
@@ -150,8 +174,17 @@ def live(
             run_id=run_id,
             dashboard=board,
         )
-        runtime = Live(chosen, VenueFeed(venue_url, key), VenueBroker(venue_url, key), config)
-        summary = runtime.run()
+        if venue is VenueKind.SIM:
+            key = Secret.from_environment(KEY_VARIABLE)
+            connections: tuple[Feed, Broker] = (
+                VenueFeed(venue_url, key),
+                VenueBroker(venue_url, key),
+            )
+        else:
+            connections = ccxt_venue(
+                exchange, list(symbol), exchange_url, exchange_ws_url, exchange_option
+            )
+        summary = Live(chosen, *connections, config).run()
     console.print(summary_table(summary))
     if summary.stopped_by != "feed ended":
         console.print(f"stopped: {summary.stopped_by}; the journal is closed", highlight=False)
@@ -189,6 +222,25 @@ def run_paper(
     )
     feed = ReplayFeed(bars, interval, start=start, pause=pause)
     return Live(strategy, feed, broker, config, clock=clock).run()
+
+
+def ccxt_venue(
+    exchange: str,
+    symbols: list[str],
+    url: str | None,
+    ws_url: str | None,
+    options: list[str] | None,
+) -> tuple[Feed, Broker]:
+    """Return the kline feed and the spot broker of a ccxt exchange, keyed from the environment."""
+    config = ccxt_config(exchange, symbols, url, ws_url, "spot", private=True, options=options)
+    password = os.environ.get(EXCHANGE_PASSWORD_VARIABLE)
+    broker = CcxtBroker(
+        config,
+        api_key=Secret.from_environment(EXCHANGE_KEY_VARIABLE),
+        secret=Secret.from_environment(EXCHANGE_SECRET_VARIABLE),
+        password=Secret(password) if password else None,
+    )
+    return CcxtFeed(config), broker
 
 
 def dashboard_config(port: int) -> DashboardConfig:
