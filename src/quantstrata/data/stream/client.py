@@ -33,7 +33,9 @@ from quantstrata.data.stream.messages import (
     MalformedFrame,
     Pong,
     Trade,
-    parse_frame,
+    decode_frame,
+    one_trade,
+    parse_message,
 )
 from quantstrata.data.stream.session import (
     Reconnect,
@@ -223,9 +225,28 @@ class TickDBStream:
         counters = self.session.counters
         counters.messages += 1
         try:
-            events = parse_frame(message)
+            frame = decode_frame(message)
         except MalformedFrame:
             counters.malformed += 1
+            return []
+        trade = one_trade(frame)
+        if trade is None:
+            return self._handle_events(frame, now)
+        # The usual frame, one trade: what _add_trades does, without the Trade and the lists.
+        self.session.on_data(now)
+        symbol, timestamp_ms, price, quantity, key = trade
+        builder = self.builder
+        closed = builder.add(
+            self._aliases.get(symbol) or self._alias(symbol), timestamp_ms, price, quantity, key
+        )
+        counters.duplicates, counters.late = builder.duplicates, builder.late
+        return closed
+
+    def _handle_events(self, frame: object, now: float) -> list[BuiltBar | Gap]:
+        try:
+            events = parse_message(frame)
+        except MalformedFrame:
+            self.session.counters.malformed += 1
             return []
         if events and type(events[0]) is Trade:  # a trade frame holds only trades
             return self._add_trades(cast("list[Trade]", events), now)
