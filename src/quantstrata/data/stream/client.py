@@ -117,10 +117,13 @@ class TickDBStream:
             self._task = asyncio.create_task(self._run())
         while True:
             # A closed stream hands over every bar it queued, then ends.
-            if self._finished and self._queue.empty():
+            queue = self._queue
+            if not queue.empty():
+                item = queue.get_nowait()  # what get() would do, without a coroutine per bar
+            elif self._finished:
                 item = None
             else:
-                item = await self._queue.get()
+                item = await queue.get()
             if item is None:
                 if self._failure is not None:
                     raise self._failure
@@ -193,7 +196,9 @@ class TickDBStream:
                 message = await socket.recv(decode=False)
                 closed = self._handle(message, loop.time())
                 if closed:
-                    await self._deliver(closed)
+                    queued = self._queue_ready(closed)
+                    if queued < len(closed):
+                        await self._deliver(closed[queued:])
         except ConnectionClosedOK:
             return self._timer_decision or Reconnect(f"server closed ({socket.close_code})")
         except _Restart as restart:
@@ -282,6 +287,15 @@ class TickDBStream:
         name = canonical_symbol(pushed, self.symbols)
         self._aliases[pushed] = name
         return name
+
+    def _queue_ready(self, closed: list[BuiltBar | Gap]) -> int:
+        """Queue the leading bars while there is room (no awaits); return how many."""
+        queue = self._queue
+        for position, item in enumerate(closed):
+            if type(item) is not BuiltBar or queue.full():
+                return position
+            queue.put_nowait(item)
+        return len(closed)
 
     async def _deliver(self, closed: list[BuiltBar | Gap]) -> None:
         for position, item in enumerate(closed):
