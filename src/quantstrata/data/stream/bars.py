@@ -154,7 +154,8 @@ class BarBuilder:
         return sum(len(state.buckets) for state in self._states.values())
 
     def _close(self, symbol: str, state: _SymbolState, horizon_ms: int) -> list[BuiltBar | Gap]:
-        limit = horizon_ms // self.interval_ms  # buckets with index < limit have ended
+        interval = self.interval_ms
+        limit = horizon_ms // interval  # buckets with index < limit have ended
         closed: list[BuiltBar | Gap] = []
         if state.earliest is not None and limit == state.earliest + 1:
             ready = [state.earliest]  # the usual case: only the oldest bucket has ended
@@ -164,20 +165,18 @@ class BarBuilder:
                 return closed
         for index in ready:
             bucket = state.buckets.pop(index)
-            end = (index + 1) * self.interval_ms
+            end = (index + 1) * interval
             if state.tainted and state.tainted_upto is not None and index <= state.tainted_upto:
                 if index == state.tainted_upto:
                     start = state.closed_until
-                    closed.append(
-                        Gap(symbol, index * self.interval_ms if start is None else start, end)
-                    )
+                    closed.append(Gap(symbol, index * interval if start is None else start, end))
                     state.tainted, state.tainted_upto = False, None
                     state.closed_until = end
                 continue
             closed.append(
                 BuiltBar(
                     symbol,
-                    index * self.interval_ms,
+                    end - interval,
                     bucket.open,
                     bucket.high,
                     bucket.low,
@@ -187,8 +186,8 @@ class BarBuilder:
             )
             state.closed_until = end
         if state.buckets:
-            state.earliest = min(state.buckets)
-            state.close_at = (state.earliest + 1) * self.interval_ms + self.late_tolerance_ms
+            state.earliest = earliest = min(state.buckets)
+            state.close_at = (earliest + 1) * interval + self.late_tolerance_ms
         else:
             state.earliest, state.close_at = None, _NEVER
         return closed

@@ -191,10 +191,10 @@ class TickDBStream:
         try:
             for frame in frames:
                 await socket.send(frame)
+            receive, handle, time = socket.recv, self._handle, loop.time
             while True:
                 # Bytes, not text: orjson reads UTF-8 directly, without an interim str.
-                message = await socket.recv(decode=False)
-                closed = self._handle(message, loop.time())
+                closed = handle(await receive(decode=False), time())
                 if closed:
                     queued = self._queue_ready(closed)
                     if queued < len(closed):
@@ -290,11 +290,14 @@ class TickDBStream:
 
     def _queue_ready(self, closed: list[BuiltBar | Gap]) -> int:
         """Queue the leading bars while there is room (no awaits); return how many."""
-        queue = self._queue
+        put = self._queue.put_nowait
         for position, item in enumerate(closed):
-            if type(item) is not BuiltBar or queue.full():
+            if type(item) is not BuiltBar:
                 return position
-            queue.put_nowait(item)
+            try:
+                put(item)
+            except asyncio.QueueFull:
+                return position
         return len(closed)
 
     async def _deliver(self, closed: list[BuiltBar | Gap]) -> None:
