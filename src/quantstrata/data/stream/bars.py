@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 __all__ = ["BarBuilder", "BuiltBar", "Gap"]
 
+_NEVER = float("inf")
+
 
 @dataclass(frozen=True, slots=True)
 class BuiltBar:
@@ -60,6 +62,7 @@ class _SymbolState:
     tainted_upto: int | None = None  # index of the last tainted bucket
     watermark: int = 0
     earliest: int | None = None  # lowest open bucket index: nothing can close before it ends
+    close_at: float = _NEVER  # the watermark that closes the earliest bucket, kept with it
 
 
 class BarBuilder:
@@ -82,8 +85,9 @@ class BarBuilder:
         state = self._states.get(symbol)
         if state is None:
             state = self._states[symbol] = _SymbolState()
-        index = timestamp_ms // self.interval_ms
-        if state.closed_until is not None and index * self.interval_ms < state.closed_until:
+        interval = self.interval_ms
+        index = timestamp_ms // interval
+        if state.closed_until is not None and index * interval < state.closed_until:
             self.late += 1
             return []
         if state.tainted and state.tainted_upto is None:
@@ -95,6 +99,7 @@ class BarBuilder:
             )
             if state.earliest is None or index < state.earliest:
                 state.earliest = index
+                state.close_at = (index + 1) * interval + self.late_tolerance_ms
         elif key in bucket.keys:
             self.duplicates += 1
             return []
@@ -111,10 +116,9 @@ class BarBuilder:
                 bucket.last_ms, bucket.close = timestamp_ms, price
         if timestamp_ms > state.watermark:  # noqa: PLR1730 - a branch is cheaper than max() here
             state.watermark = timestamp_ms
-        horizon = state.watermark - self.late_tolerance_ms
-        if state.earliest is None or horizon < (state.earliest + 1) * self.interval_ms:
+        if state.watermark < state.close_at:
             return []  # the hot path: the oldest open bucket has not ended yet
-        return self._close(symbol, state, horizon)
+        return self._close(symbol, state, state.watermark - self.late_tolerance_ms)
 
     def advance(self, now_ms: int) -> list[BuiltBar | Gap]:
         """Close, for every symbol, the buckets that ended ``late_tolerance_ms`` before now."""
@@ -133,7 +137,7 @@ class BarBuilder:
         for name in names:
             state = self._states.setdefault(name, _SymbolState())
             state.buckets.clear()
-            state.earliest = None
+            state.earliest, state.close_at = None, _NEVER
             state.tainted, state.tainted_upto = True, None
             if rewind_to_ms is not None and (
                 state.closed_until is None or rewind_to_ms < state.closed_until
@@ -150,27 +154,29 @@ class BarBuilder:
         return sum(len(state.buckets) for state in self._states.values())
 
     def _close(self, symbol: str, state: _SymbolState, horizon_ms: int) -> list[BuiltBar | Gap]:
-        limit = horizon_ms // self.interval_ms  # buckets with index < limit have ended
-        ready = sorted(index for index in state.buckets if index < limit)
+        interval = self.interval_ms
+        limit = horizon_ms // interval  # buckets with index < limit have ended
         closed: list[BuiltBar | Gap] = []
-        if not ready:
-            return closed
+        if state.earliest is not None and limit == state.earliest + 1:
+            ready = [state.earliest]  # the usual case: only the oldest bucket has ended
+        else:
+            ready = sorted(index for index in state.buckets if index < limit)
+            if not ready:
+                return closed
         for index in ready:
             bucket = state.buckets.pop(index)
-            end = (index + 1) * self.interval_ms
+            end = (index + 1) * interval
             if state.tainted and state.tainted_upto is not None and index <= state.tainted_upto:
                 if index == state.tainted_upto:
                     start = state.closed_until
-                    closed.append(
-                        Gap(symbol, index * self.interval_ms if start is None else start, end)
-                    )
+                    closed.append(Gap(symbol, index * interval if start is None else start, end))
                     state.tainted, state.tainted_upto = False, None
                     state.closed_until = end
                 continue
             closed.append(
                 BuiltBar(
                     symbol,
-                    index * self.interval_ms,
+                    end - interval,
                     bucket.open,
                     bucket.high,
                     bucket.low,
@@ -179,5 +185,9 @@ class BarBuilder:
                 )
             )
             state.closed_until = end
-        state.earliest = min(state.buckets) if state.buckets else None
+        if state.buckets:
+            state.earliest = earliest = min(state.buckets)
+            state.close_at = (earliest + 1) * interval + self.late_tolerance_ms
+        else:
+            state.earliest, state.close_at = None, _NEVER
         return closed

@@ -33,7 +33,9 @@ from quantstrata.data.stream.messages import (
     MalformedFrame,
     Pong,
     Trade,
-    parse_frame,
+    decode_frame,
+    one_trade,
+    parse_message,
 )
 from quantstrata.data.stream.session import (
     Reconnect,
@@ -115,10 +117,13 @@ class TickDBStream:
             self._task = asyncio.create_task(self._run())
         while True:
             # A closed stream hands over every bar it queued, then ends.
-            if self._finished and self._queue.empty():
+            queue = self._queue
+            if not queue.empty():
+                item = queue.get_nowait()  # what get() would do, without a coroutine per bar
+            elif self._finished:
                 item = None
             else:
-                item = await self._queue.get()
+                item = await queue.get()
             if item is None:
                 if self._failure is not None:
                     raise self._failure
@@ -186,12 +191,14 @@ class TickDBStream:
         try:
             for frame in frames:
                 await socket.send(frame)
+            receive, handle, time = socket.recv, self._handle, loop.time
             while True:
                 # Bytes, not text: orjson reads UTF-8 directly, without an interim str.
-                message = await socket.recv(decode=False)
-                closed = self._handle(message, loop.time())
+                closed = handle(await receive(decode=False), time())
                 if closed:
-                    await self._deliver(closed)
+                    queued = self._queue_ready(closed)
+                    if queued < len(closed):
+                        await self._deliver(closed[queued:])
         except ConnectionClosedOK:
             return self._timer_decision or Reconnect(f"server closed ({socket.close_code})")
         except _Restart as restart:
@@ -223,9 +230,28 @@ class TickDBStream:
         counters = self.session.counters
         counters.messages += 1
         try:
-            events = parse_frame(message)
+            frame = decode_frame(message)
         except MalformedFrame:
             counters.malformed += 1
+            return []
+        trade = one_trade(frame)
+        if trade is None:
+            return self._handle_events(frame, now)
+        # The usual frame, one trade: what _add_trades does, without the Trade and the lists.
+        self.session.on_data(now)
+        symbol, timestamp_ms, price, quantity, key = trade
+        builder = self.builder
+        closed = builder.add(
+            self._aliases.get(symbol) or self._alias(symbol), timestamp_ms, price, quantity, key
+        )
+        counters.duplicates, counters.late = builder.duplicates, builder.late
+        return closed
+
+    def _handle_events(self, frame: object, now: float) -> list[BuiltBar | Gap]:
+        try:
+            events = parse_message(frame)
+        except MalformedFrame:
+            self.session.counters.malformed += 1
             return []
         if events and type(events[0]) is Trade:  # a trade frame holds only trades
             return self._add_trades(cast("list[Trade]", events), now)
@@ -261,6 +287,18 @@ class TickDBStream:
         name = canonical_symbol(pushed, self.symbols)
         self._aliases[pushed] = name
         return name
+
+    def _queue_ready(self, closed: list[BuiltBar | Gap]) -> int:
+        """Queue the leading bars while there is room (no awaits); return how many."""
+        put = self._queue.put_nowait
+        for position, item in enumerate(closed):
+            if type(item) is not BuiltBar:
+                return position
+            try:
+                put(item)
+            except asyncio.QueueFull:
+                return position
+        return len(closed)
 
     async def _deliver(self, closed: list[BuiltBar | Gap]) -> None:
         for position, item in enumerate(closed):

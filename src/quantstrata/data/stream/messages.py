@@ -29,7 +29,11 @@ __all__ = [
     "Pong",
     "Ticker",
     "Trade",
+    "TradeFields",
+    "decode_frame",
+    "one_trade",
     "parse_frame",
+    "parse_message",
 ]
 
 
@@ -95,12 +99,25 @@ class ErrorMessage:
 Event = Trade | Ticker | Depth | Pong | Acknowledged | ErrorMessage
 
 
+TradeFields = tuple[str, int, float, float, object]
+"""A trade's fields in :class:`Trade` order, as a plain tuple (cheaper to build)."""
+
+
 def parse_frame(text: str | bytes) -> list[Event]:
     """Return the events in one frame; raise :class:`MalformedFrame` if it cannot be read."""
+    return parse_message(decode_frame(text))
+
+
+def decode_frame(text: str | bytes) -> Any:
+    """Return the frame's JSON value; raise :class:`MalformedFrame` if it is not JSON."""
     try:
-        message = _loads(text)
+        return _loads(text)
     except (ValueError, UnicodeDecodeError) as error:
         raise MalformedFrame("frame is not JSON") from error
+
+
+def parse_message(message: Any) -> list[Event]:
+    """Return the events in a decoded frame; raise :class:`MalformedFrame` if it is unreadable."""
     if not isinstance(message, dict):
         raise MalformedFrame("frame is not a JSON object")
     command = message.get("cmd")
@@ -112,8 +129,49 @@ def parse_frame(text: str | bytes) -> list[Event]:
         if code != 0:
             return [_error(message, code)]
         return [_other(command, data)]
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
         raise MalformedFrame(f"unreadable {command!r} frame") from error
+
+
+def one_trade(message: Any) -> TradeFields | None:
+    """Return the trade of a plain one-trade frame, else ``None`` (then use :func:`parse_message`).
+
+    The stream's hot path. It accepts only frames :func:`parse_message` reads as exactly this
+    one trade (text or integer id, or text side when there is no id) and refuses everything
+    else, malformed or not, so the general path decides those.
+    """
+    if type(message) is not dict or message.get("cmd") != "trade":
+        return None
+    data = message.get("data")
+    if type(data) is not dict:
+        return None
+    rows = data.get("trades")
+    if rows is None:
+        row = data
+    elif type(rows) is list and len(rows) == 1:
+        row = rows[0]
+        if type(row) is not dict:
+            return None
+    else:
+        return None
+    symbol, timestamp = data.get("symbol"), row.get("timestamp")
+    if type(symbol) is not str or type(timestamp) is not int:
+        return None
+    try:
+        price, quantity = float(row["price"]), float(row["quantity"])
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+    if not price > 0 or not quantity >= 0:
+        return None
+    key = row.get("id")
+    if key is None:
+        side = row.get("side")
+        if side is not None and type(side) is not str:
+            return None
+        key = (timestamp, price, quantity, side)
+    elif type(key) is not str and type(key) is not int:
+        return None
+    return symbol, timestamp, price, quantity, key
 
 
 def _trades(data: Any) -> list[Event]:
@@ -140,6 +198,7 @@ def _trade(symbol: str, row: Mapping[str, object]) -> Trade:
         raise ValueError("price or quantity out of range")
     identifier = row.get("id")
     key = identifier if identifier is not None else (timestamp, price, quantity, row.get("side"))
+    hash(key)  # an unhashable id or side (a list, an object) is a malformed frame: TypeError
     return Trade(symbol, timestamp, price, quantity, key)
 
 
