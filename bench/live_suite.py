@@ -155,22 +155,6 @@ def _digest(_context: Any, result: int) -> str:
     return f"{result} records"
 
 
-def _sqlite_task(durability: str) -> Task:
-    return Task(
-        name=f"journal_sqlite_{durability}",
-        description=f"appends to the SQLite journal at durability={durability} (WAL, "
-        f"synchronous={_SQLITE_SYNCHRONOUS[durability]}), one committed transaction each",
-        rows=_rows,
-        repeat=3,
-        quantstrata=Side(
-            "quantstrata", _sqlite_setup(durability), _sqlite_quantstrata, digest=_digest
-        ),
-        peer=Side(
-            "sqlite3 (raw inserts)", _sqlite_peer_setup(durability), _sqlite_peer, digest=_digest
-        ),
-    )
-
-
 # ------------------------------------------------------------------ PostgreSQL
 
 
@@ -234,19 +218,27 @@ def _postgres_peer(context: dict[str, Any]) -> int:
     return sequence
 
 
-def _postgres_task(durability: str) -> Task:
+def _journal_task(backend: str, durability: str) -> Task:
+    """Return the task appending to ``backend``'s journal at ``durability``, and its peer."""
+    if backend == "sqlite":
+        setting = f"WAL, synchronous={_SQLITE_SYNCHRONOUS[durability]}"
+        ours = Side("quantstrata", _sqlite_setup(durability), _sqlite_quantstrata, digest=_digest)
+        peer = Side(
+            "sqlite3 (raw inserts)", _sqlite_peer_setup(durability), _sqlite_peer, digest=_digest
+        )
+    else:
+        setting = f"synchronous_commit {_POSTGRES_COMMIT[durability]}"
+        setup = _postgres_setup(durability)
+        ours = Side("quantstrata", setup, _postgres_quantstrata, digest=_digest)
+        peer = Side("psycopg (raw inserts)", setup, _postgres_peer, digest=_digest)
     return Task(
-        name=f"journal_postgres_{durability}",
-        description=f"appends to the PostgreSQL journal at durability={durability} "
-        f"(synchronous_commit {_POSTGRES_COMMIT[durability]}), one committed transaction each",
+        name=f"journal_{backend}_{durability}",
+        description=f"appends to the {backend} journal at durability={durability} ({setting}), "
+        "one committed transaction each",
         rows=_rows,
         repeat=3,
-        quantstrata=Side(
-            "quantstrata", _postgres_setup(durability), _postgres_quantstrata, digest=_digest
-        ),
-        peer=Side(
-            "psycopg (raw inserts)", _postgres_setup(durability), _postgres_peer, digest=_digest
-        ),
+        quantstrata=ours,
+        peer=peer,
     )
 
 
@@ -255,9 +247,9 @@ SUITE = Suite(
     description="live execution: order-journal appends per second",
     peer="bare drivers (sqlite3, psycopg)",
     tasks=(
-        _sqlite_task("process"),
-        _sqlite_task("machine"),
-        _postgres_task("process"),
-        _postgres_task("machine"),
+        _journal_task("sqlite", "process"),
+        _journal_task("sqlite", "machine"),
+        _journal_task("postgres", "process"),
+        _journal_task("postgres", "machine"),
     ),
 )
