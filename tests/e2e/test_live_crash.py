@@ -58,14 +58,15 @@ def _position(client: httpx.Client) -> int:
     return int(client.get("/v1/status").json()["bars_published"])
 
 
-def _wait_for_progress(client: httpx.Client, process: subprocess.Popen[bytes], since: int) -> bool:
+def _wait_for_progress(client: httpx.Client, process: subprocess.Popen[bytes], until: int) -> bool:
+    """Wait until the venue has published bar ``until``; False when the process ended first."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return False
-        if _position(client) > since + 1:
+        if _position(client) >= until:
             return True
-        time.sleep(0.05)
+        time.sleep(0.01)
     raise AssertionError("the live process made no progress in 60 s")
 
 
@@ -89,8 +90,11 @@ def test_killed_and_restarted_live_process_loses_and_duplicates_nothing(
     ):
         while True:
             process = _spawn(server.url, journal, log)
-            if kills < KILLS and _wait_for_progress(client, process, _position(client)):
-                time.sleep(chance.uniform(0.0, 0.4))
+            # a random number of bars into this life (however fast it trades), then a random
+            # moment inside the bar's handling
+            until = _position(client) + chance.randint(2, BARS // KILLS // 2)
+            if kills < KILLS and _wait_for_progress(client, process, until):
+                time.sleep(chance.uniform(0.0, 0.02))
                 process.send_signal(signal.SIGKILL)
                 process.wait()
                 kills += 1
