@@ -313,22 +313,22 @@ class OrderManager:
         Such an id missing from the journal belongs to an order sent before a power loss took
         the journal's unflushed tail (reconciliation adopts it).
         """
-        prefix = f"{self.run_id}-"
-        number = order_id[len(prefix) :]
-        return order_id.startswith(prefix) and number.isdigit() and int(number) <= self._reserved
+        number = self._number(order_id)
+        return number is not None and number <= self._reserved
 
     def _reservation(self) -> int:
         reserved = self.state.checkpoints.get(ORDER_IDS)
         return 0 if reserved is None else int(reserved.data.get("up_to") or 0)
 
     def _highest_number(self) -> int:
+        numbers = (self._number(order_id) for order_id in self.state.orders)
+        return max((number for number in numbers if number is not None), default=0)
+
+    def _number(self, order_id: str) -> int | None:
+        """Return ``n`` of an id of this run's form ``<run_id>-<n>``, else ``None``."""
         prefix = f"{self.run_id}-"
-        numbers = [
-            int(order_id[len(prefix) :])
-            for order_id in self.state.orders
-            if order_id.startswith(prefix) and order_id[len(prefix) :].isdigit()
-        ]
-        return max(numbers, default=0)
+        rest = order_id[len(prefix) :]
+        return int(rest) if order_id.startswith(prefix) and rest.isdigit() else None
 
     async def cancel(self, order_id: str) -> Order:
         """Cancel ``order_id``: now if the venue acknowledged it, else once it does."""
