@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+from tests.kit.bench_runs import run_bench
 
 
 def test_latency_bench_reports_every_journal_and_the_stages(tmp_path: Path) -> None:
-    environment = {**os.environ, "TMPDIR": str(tmp_path), "COLUMNS": "200"}
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.live_latency", "--bars", "80", "--profile"],
-        cwd=REPO_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    output = completed.stdout
+    output = run_bench(["bench.live_latency", "--bars", "80", "--profile"], tmp_path)
     kinds = ("sqlite", "sqlite-machine", "postgresql", "postgresql-machine")
     for kind in kinds:
         assert f"where an order's window goes, {kind} (in-process" in output
