@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import ConfigDict, Field, field_validator
 
-from quantstrata.core.config import FrozenConfig
+from quantstrata.core.config import DEFAULT_CASH, FrozenConfig, StartingCash
 from quantstrata.execution.config import CommissionConfig, FillConfig, SlippageConfig
 from quantstrata.execution.costs import carry_factors, lot_scale
 from quantstrata.model.instrument import Instrument
@@ -63,7 +63,7 @@ class BacktestConfig(FrozenConfig):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    cash: float = Field(default=100_000.0, gt=0.0, allow_inf_nan=False)
+    cash: StartingCash = DEFAULT_CASH
     fill: FillConfig = Field(default_factory=FillConfig)
     commission: CommissionConfig = Field(default_factory=CommissionConfig)
     slippage: SlippageConfig = Field(default_factory=SlippageConfig)

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from quantstrata.core.errors import ConfigError
 
-__all__ = ["FrozenConfig", "load_config"]
+__all__ = ["DEFAULT_CASH", "FrozenConfig", "StartingCash", "load_config"]
+
+DEFAULT_CASH = 100_000.0
+"""The starting cash of every job that does not name one: backtests, pipelines, sweeps, paper."""
+
+StartingCash = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+"""A starting cash amount: positive and finite (the one rule every config and command uses)."""
 
 ConfigT = TypeVar("ConfigT", bound="FrozenConfig")
 
