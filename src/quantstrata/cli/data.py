@@ -29,12 +29,12 @@ from quantstrata.cli._render import make_console, print_frame, progress_bar
 from quantstrata.core.errors import ConfigError
 from quantstrata.data.catalog import Catalog, WriteSummary
 from quantstrata.data.importers import import_file, read_bars_file
-from quantstrata.data.sources import fetch_to_catalog
-from quantstrata.data.sources.ccxt_history import fetch_ohlcv_range
-from quantstrata.data.sources.yfinance_history import (
+from quantstrata.data.sources import (
+    fetch_ccxt_to_catalog,
+    fetch_tickdb_to_catalog,
     fetch_yfinance_to_catalog,
-    redirected_session,
 )
+from quantstrata.data.sources.yfinance_history import redirected_session
 from quantstrata.process.validate import validate_bars
 
 __all__ = ["app"]
@@ -192,7 +192,7 @@ def fetch_command(
                     # ``done`` counts pages of the current symbol; the bar shows all symbols.
                     progress.update(task, total=total * len(names), advance=1 if done else 0)
 
-                summary = fetch_to_catalog(
+                summary = fetch_tickdb_to_catalog(
                     client, store, names, interval=interval, start=lower, end=upper,
                     progress=advance,
                 )  # fmt: skip
@@ -229,9 +229,6 @@ def _fetch_other(
             store, names, interval=interval, start=lower, end=upper, session=session,
             on_symbol=on_symbol,
         )  # fmt: skip
-    frames = []
-    for name in names:
-        frame = fetch_ohlcv_range(exchange, name, interval, lower, upper)
-        frames.append(frame)
-        on_symbol(name, frame.height)
-    return store.write(pl.concat(frames), interval=interval, on_conflict="overwrite")
+    return fetch_ccxt_to_catalog(
+        exchange, store, names, interval=interval, start=lower, end=upper, on_symbol=on_symbol
+    )

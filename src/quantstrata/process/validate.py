@@ -47,14 +47,14 @@ from quantstrata.core.errors import BarValidationError, DataIssue
 from quantstrata.model.interval import Interval, IntervalUnit
 from quantstrata.process._validate_checks import ROW, RowFindings, check_rows, check_schema
 from quantstrata.process._validate_gaps import GapFindings, find_gaps, gap_issue, infer_interval
-from quantstrata.process._validate_report import Gap, ValidationReport
+from quantstrata.process._validate_report import SessionGap, ValidationReport
 from quantstrata.process._validate_symbols import SymbolTimes, split_by_symbol, without_rows
 from quantstrata.process.calendar import canonical_calendar_code
 from quantstrata.process.config import GapPolicy, ValidationConfig, ValidationPolicy
 
 __all__ = [
-    "Gap",
     "GapPolicy",
+    "SessionGap",
     "ValidationConfig",
     "ValidationPolicy",
     "ValidationReport",

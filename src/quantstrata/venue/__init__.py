@@ -10,7 +10,7 @@ internet, and the peer the end-to-end tests trade against. See ``docs/venue.md``
 
 from __future__ import annotations
 
-from quantstrata.venue.app import API_KEY_HEADER, create_app
+from quantstrata.venue.app import API_KEY_HEADER, create_venue_app
 from quantstrata.venue.book import VenueBook
 from quantstrata.venue.config import (
     DEFAULT_HOST,
@@ -32,7 +32,7 @@ __all__ = [
     "VenueBook",
     "VenueConfig",
     "VenueServer",
-    "create_app",
+    "create_venue_app",
     "load_venue_config",
     "parse_speed",
 ]

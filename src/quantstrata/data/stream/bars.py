@@ -6,16 +6,16 @@ arrive (or the clock passes that point), so out-of-order trades within the toler
 in the right bar; repeats (same trade id) are dropped and counted.
 
 After a (re)connection, or when bars had to be thrown away, the first bucket seen may miss
-trades. Such buckets are *tainted*: instead of a bar the builder emits one :class:`Gap` covering
-everything from the last bar it delivered up to the end of the tainted bucket; the caller fills
-it over REST. A bucket with no trades while connected yields no bar and no gap.
+trades. Such buckets are *tainted*: instead of a bar the builder emits one :class:`StreamGap`
+covering everything from the last bar it delivered up to the end of the tainted bucket; the
+caller fills it over REST. A bucket with no trades while connected yields no bar and no gap.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["BarBuilder", "BuiltBar", "Gap"]
+__all__ = ["BarBuilder", "BuiltBar", "StreamGap"]
 
 _NEVER = float("inf")
 
@@ -34,7 +34,7 @@ class BuiltBar:
 
 
 @dataclass(frozen=True, slots=True)
-class Gap:
+class StreamGap:
     """Bars of ``symbol`` with ``start_ms <= ts < end_ms`` must come from REST."""
 
     symbol: str
@@ -80,7 +80,7 @@ class BarBuilder:
 
     def add(
         self, symbol: str, timestamp_ms: int, price: float, quantity: float, key: object
-    ) -> list[BuiltBar | Gap]:
+    ) -> list[BuiltBar | StreamGap]:
         """Add one trade and return what it closed, in time order."""
         state = self._states.get(symbol)
         if state is None:
@@ -120,9 +120,9 @@ class BarBuilder:
             return []  # the hot path: the oldest open bucket has not ended yet
         return self._close(symbol, state, state.watermark - self.late_tolerance_ms)
 
-    def advance(self, now_ms: int) -> list[BuiltBar | Gap]:
+    def advance(self, now_ms: int) -> list[BuiltBar | StreamGap]:
         """Close, for every symbol, the buckets that ended ``late_tolerance_ms`` before now."""
-        closed: list[BuiltBar | Gap] = []
+        closed: list[BuiltBar | StreamGap] = []
         for symbol, state in self._states.items():
             closed.extend(self._close(symbol, state, now_ms - self.late_tolerance_ms))
         return closed
@@ -153,10 +153,12 @@ class BarBuilder:
         """Return how many buckets are open (bounded by symbols × tolerance; for memory checks)."""
         return sum(len(state.buckets) for state in self._states.values())
 
-    def _close(self, symbol: str, state: _SymbolState, horizon_ms: int) -> list[BuiltBar | Gap]:
+    def _close(
+        self, symbol: str, state: _SymbolState, horizon_ms: int
+    ) -> list[BuiltBar | StreamGap]:
         interval = self.interval_ms
         limit = horizon_ms // interval  # buckets with index < limit have ended
-        closed: list[BuiltBar | Gap] = []
+        closed: list[BuiltBar | StreamGap] = []
         if state.earliest is not None and limit == state.earliest + 1:
             ready = [state.earliest]  # the usual case: only the oldest bucket has ended
         else:
@@ -169,7 +171,9 @@ class BarBuilder:
             if state.tainted and state.tainted_upto is not None and index <= state.tainted_upto:
                 if index == state.tainted_upto:
                     start = state.closed_until
-                    closed.append(Gap(symbol, index * interval if start is None else start, end))
+                    closed.append(
+                        StreamGap(symbol, index * interval if start is None else start, end)
+                    )
                     state.tainted, state.tainted_upto = False, None
                     state.closed_until = end
                 continue

@@ -25,7 +25,7 @@ from quantstrata.core.errors import QuantstrataError
 from quantstrata.core.logging import get_logger
 from quantstrata.core.secrets import Secret, redact
 from quantstrata.data.sources.backoff import parse_retry_after
-from quantstrata.data.stream.bars import BarBuilder, BuiltBar, Gap
+from quantstrata.data.stream.bars import BarBuilder, BuiltBar, StreamGap
 from quantstrata.data.stream.config import StreamConfig
 from quantstrata.data.stream.messages import (
     Acknowledged,
@@ -225,7 +225,7 @@ class TickDBStream:
             if ping is not None:
                 await socket.send(ping)
 
-    def _handle(self, message: str | bytes, now: float) -> list[BuiltBar | Gap]:
+    def _handle(self, message: str | bytes, now: float) -> list[BuiltBar | StreamGap]:
         """Apply one frame; return the bars and gaps it closed (the hot path: no awaits)."""
         counters = self.session.counters
         counters.messages += 1
@@ -247,7 +247,7 @@ class TickDBStream:
         counters.duplicates, counters.late = builder.duplicates, builder.late
         return closed
 
-    def _handle_events(self, frame: object, now: float) -> list[BuiltBar | Gap]:
+    def _handle_events(self, frame: object, now: float) -> list[BuiltBar | StreamGap]:
         try:
             events = parse_message(frame)
         except MalformedFrame:
@@ -269,11 +269,11 @@ class TickDBStream:
                 self.session.on_data(now)
         return []
 
-    def _add_trades(self, trades: list[Trade], now: float) -> list[BuiltBar | Gap]:
+    def _add_trades(self, trades: list[Trade], now: float) -> list[BuiltBar | StreamGap]:
         self.session.on_data(now)
         builder = self.builder
         add, aliases = builder.add, self._aliases
-        closed: list[BuiltBar | Gap] = []
+        closed: list[BuiltBar | StreamGap] = []
         for symbol, timestamp_ms, price, quantity, key in trades:
             name = aliases.get(symbol) or self._alias(symbol)
             ended = add(name, timestamp_ms, price, quantity, key)
@@ -288,7 +288,7 @@ class TickDBStream:
         self._aliases[pushed] = name
         return name
 
-    def _queue_ready(self, closed: list[BuiltBar | Gap]) -> int:
+    def _queue_ready(self, closed: list[BuiltBar | StreamGap]) -> int:
         """Queue the leading bars while there is room (no awaits); return how many."""
         put = self._queue.put_nowait
         for position, item in enumerate(closed):
@@ -300,9 +300,9 @@ class TickDBStream:
                 return position
         return len(closed)
 
-    async def _deliver(self, closed: list[BuiltBar | Gap]) -> None:
+    async def _deliver(self, closed: list[BuiltBar | StreamGap]) -> None:
         for position, item in enumerate(closed):
-            if isinstance(item, Gap):
+            if isinstance(item, StreamGap):
                 # Backfilled bars are in hand and bounded by one range: wait for room (progress
                 # after every reconnect), never drop them.
                 for bar in await self._fill(item):
@@ -326,16 +326,16 @@ class TickDBStream:
             return False
         return True
 
-    async def _overflowed(self, bar: BuiltBar, rest: list[BuiltBar | Gap]) -> None:
+    async def _overflowed(self, bar: BuiltBar, rest: list[BuiltBar | StreamGap]) -> None:
         self.session.counters.overflows += 1
         self.builder.taint(bar.symbol, rewind_to_ms=bar.ts_ms)
         for item in rest:
             symbol = item.symbol
-            start = item.start_ms if isinstance(item, Gap) else item.ts_ms
+            start = item.start_ms if isinstance(item, StreamGap) else item.ts_ms
             self.builder.taint(symbol, rewind_to_ms=start)
         raise _Restart(Reconnect("the consumer is too slow: bar queue full"))
 
-    async def _fill(self, gap: Gap) -> list[BuiltBar]:
+    async def _fill(self, gap: StreamGap) -> list[BuiltBar]:
         self.session.counters.gaps += 1
         start = datetime.fromtimestamp(gap.start_ms / 1000, UTC)
         end = datetime.fromtimestamp(gap.end_ms / 1000, UTC)

@@ -9,7 +9,7 @@ manager and risk engine. A second, read-only token sees the page but cannot use 
 
 from __future__ import annotations
 
-from quantstrata.live.dashboard.app import CSRF_HEADER, create_app
+from quantstrata.live.dashboard.app import CSRF_HEADER, create_dashboard_app
 from quantstrata.live.dashboard.config import DashboardConfig
 from quantstrata.live.dashboard.controls import (
     ControlAction,
@@ -32,5 +32,5 @@ __all__ = [
     "DashboardServer",
     "Progress",
     "RuntimeView",
-    "create_app",
+    "create_dashboard_app",
 ]

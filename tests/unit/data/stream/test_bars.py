@@ -5,7 +5,7 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from quantstrata.data.stream import BarBuilder, BuiltBar, Gap
+from quantstrata.data.stream import BarBuilder, BuiltBar, StreamGap
 
 MINUTE = 60_000
 
@@ -29,7 +29,7 @@ def _reference(trades: list[tuple[int, float, float]]) -> dict[int, tuple[float,
 def test_the_first_bucket_seen_is_a_gap_then_bars_follow_open_time_labels():
     builder = BarBuilder(MINUTE)
     assert builder.add("A", 30_000, 10.0, 1.0, "t1") == []
-    assert builder.add("A", 61_000, 11.0, 2.0, "t2") == [Gap("A", 0, MINUTE)]
+    assert builder.add("A", 61_000, 11.0, 2.0, "t2") == [StreamGap("A", 0, MINUTE)]
     builder.add("A", 90_000, 9.0, 1.0, "t3")
     builder.add("A", 119_000, 10.5, 3.0, "t4")
     assert builder.add("A", 120_000, 12.0, 1.0, "t5") == [
@@ -52,7 +52,7 @@ def test_after_a_taint_the_gap_starts_at_the_last_delivered_bar():
     builder.add("A", 2 * MINUTE, 10.0, 1.0, 3)  # closes bucket 1
     builder.taint()
     builder.add("A", 7 * MINUTE + 5, 10.0, 1.0, 4)
-    assert builder.add("A", 8 * MINUTE, 10.0, 1.0, 5) == [Gap("A", 2 * MINUTE, 8 * MINUTE)]
+    assert builder.add("A", 8 * MINUTE, 10.0, 1.0, 5) == [StreamGap("A", 2 * MINUTE, 8 * MINUTE)]
 
 
 def test_rewinding_undelivers_bars_so_the_next_gap_covers_them():
@@ -62,14 +62,14 @@ def test_rewinding_undelivers_bars_so_the_next_gap_covers_them():
     builder.add("A", 2 * MINUTE, 10.0, 1.0, 3)
     builder.taint("A", rewind_to_ms=MINUTE)
     builder.add("A", 3 * MINUTE, 10.0, 1.0, 4)
-    assert builder.add("A", 4 * MINUTE, 10.0, 1.0, 5) == [Gap("A", MINUTE, 4 * MINUTE)]
+    assert builder.add("A", 4 * MINUTE, 10.0, 1.0, 5) == [StreamGap("A", MINUTE, 4 * MINUTE)]
 
 
 def test_advance_closes_bars_when_time_passes_without_trades():
     builder = BarBuilder(MINUTE, late_tolerance_ms=1_000)
     builder.add("A", 0, 10.0, 1.0, 1)
     builder.add("A", MINUTE + 1, 10.0, 1.0, 2)  # closes nothing: tolerance
-    assert builder.advance(2 * MINUTE) == [Gap("A", 0, MINUTE)]
+    assert builder.advance(2 * MINUTE) == [StreamGap("A", 0, MINUTE)]
     assert builder.advance(2 * MINUTE + 1_000) == [
         BuiltBar("A", MINUTE, 10.0, 10.0, 10.0, 10.0, 1.0)
     ]
@@ -97,13 +97,13 @@ def test_shuffled_and_repeated_trades_within_tolerance_give_the_reference_bars(
         position += 1
     arrival += [arrival[draw.randrange(len(arrival))] for _ in range(count // 10)]  # repeats
     builder = BarBuilder(MINUTE, late_tolerance_ms=2 * step)
-    closed: list[BuiltBar | Gap] = []
+    closed: list[BuiltBar | StreamGap] = []
     for key, (moment, price, quantity) in arrival:
         closed.extend(builder.add("A", moment, price, quantity, key))
     closed.extend(builder.advance(10**12))
     bars = [item for item in closed if isinstance(item, BuiltBar)]
     reference = _reference(trades)
-    assert isinstance(closed[0], Gap)
+    assert isinstance(closed[0], StreamGap)
     assert {bar.ts_ms: (bar.open, bar.high, bar.low, bar.close, bar.volume) for bar in bars} == {
         start: values for start, values in reference.items() if start != 0
     }
