@@ -298,7 +298,7 @@ def test_look_ahead_is_refused_with_its_own_hint(
     [
         (
             ["quantstrata.strategy.examples:SmaCrossover", "-d", "NOPE"],
-            "not a file, a bundled sample",
+            "no sample, file or catalog symbol named",
         ),
         (["quantstrata.strategy.examples:SmaCrossover", "--data", "missing.csv"], "missing.csv"),
         (["no_such_module_here:Thing"], "no_such_module_here"),
@@ -363,4 +363,4 @@ def test_interval_picks_the_sample_of_that_interval(
     assert "sample EURUSD_1h" in out
     code, _, err = _run([*arguments, "-i", "1d"], capsys)
     assert code == 1
-    assert "not a file, a bundled sample" in err
+    assert "no sample, file or catalog symbol named" in err
