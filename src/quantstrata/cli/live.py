@@ -46,9 +46,8 @@ from quantstrata.cli._providers import (
 from quantstrata.cli._render import make_console, print_frame
 from quantstrata.cli._strategy_source import build_strategy, load_strategy_class
 from quantstrata.cli.venue import KEY_VARIABLE
-from quantstrata.core.clock import LiveClock
-from quantstrata.core.errors import ConfigError
 from quantstrata.core.config import DEFAULT_CASH
+from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret, SecretUrl
 from quantstrata.live import Live, LiveConfig, LiveSummary
 from quantstrata.live.broker import Broker

@@ -32,8 +32,8 @@ from pathlib import Path
 import polars as pl
 
 from quantstrata.core.clock import Clock, LiveClock
-from quantstrata.core.errors import ConfigError
 from quantstrata.core.config import DEFAULT_CASH
+from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret, SecretUrl
 from quantstrata.execution.config import CommissionConfig
 from quantstrata.execution.risk import RiskEngine, RiskViolation, TradingState
@@ -214,7 +214,12 @@ class Live:
         chosen = LiveConfig.build(**{**base, "journal": journal})
         parts = paper_parts(strategy.name, bars, settings, chosen, start=start, pause=pause)
         return cls(
-            strategy, parts.feed, parts.broker, parts.config, clock=parts.clock, journal=parts.journal
+            strategy,
+            parts.feed,
+            parts.broker,
+            parts.config,
+            clock=parts.clock,
+            journal=parts.journal,
         )
 
     @classmethod
@@ -263,7 +268,7 @@ class Live:
     ) -> Live:
         """Return a run of ``strategy`` on the local simulated venue at ``url`` (its ``key``)."""
         # imported here: the venue client (httpx, websockets) loads only for a venue run
-        from quantstrata.live.brokers.venue import VenueBroker, VenueFeed  # noqa: PLC0415
+        from quantstrata.live.brokers.venue import VenueBroker, VenueFeed
 
         return cls(strategy, VenueFeed(url, key), VenueBroker(url, key), config)
 

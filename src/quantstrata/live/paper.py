@@ -19,9 +19,9 @@ from pydantic import Field
 from quantstrata.core.clock import Clock, LiveClock
 from quantstrata.core.config import DEFAULT_CASH, FrozenConfig, StartingCash
 from quantstrata.core.errors import ConfigError
+from quantstrata.core.secrets import SecretUrl
 from quantstrata.execution.config import CommissionConfig
 from quantstrata.execution.fill_model import FillModel
-from quantstrata.core.secrets import SecretUrl
 from quantstrata.live.brokers.paper import PaperBroker
 from quantstrata.live.config import LiveConfig
 from quantstrata.live.feeds.replay import ReplayFeed, replay_interval
@@ -118,8 +118,8 @@ def prepare_paper_journal(
     return state
 
 
-def resume_start(bars: pl.DataFrame, start: datetime | None, state: LiveState) -> PaperStart:
-    """Return where to start trading ``bars``: after the journal's last bar time, if any."""
+def resume_start(start: datetime | None, state: LiveState) -> PaperStart:
+    """Return where to start trading: from ``start``, or after the journal's last bar time."""
     last = state.last_bar
     if last is None:
         return PaperStart(start)
@@ -166,7 +166,7 @@ def paper_parts(
     except BaseException:
         journal.close()
         raise
-    begin = resume_start(bars, start, state)
+    begin = resume_start(start, state)
     interval = replay_interval(bars)
     values = {**dict(config), "interval": interval, "warm_up": begin.start is not None}
     return PaperParts(
