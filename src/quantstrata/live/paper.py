@@ -26,6 +26,7 @@ from quantstrata.live.brokers.paper import PaperBroker
 from quantstrata.live.config import LiveConfig
 from quantstrata.live.feeds.replay import ReplayFeed, replay_interval
 from quantstrata.live.journal import CashSet, Checkpoint, Journal, PostgresJournal, SqliteJournal
+from quantstrata.live.journal.entries import CheckpointValue
 from quantstrata.live.state import LiveState
 
 __all__ = [
@@ -97,7 +98,11 @@ def prepare_paper_journal(
     run: the :class:`ConfigError` names the setting and the way to start a new run.
     """
     state = LiveState.fold(journal.replay())
-    wanted = {"cash": settings.cash, "symbols": ",".join(sorted(symbols)), "strategy": strategy}
+    wanted: dict[str, CheckpointValue] = {
+        "cash": settings.cash,
+        "symbols": ",".join(sorted(symbols)),
+        "strategy": strategy,
+    }
     held = state.checkpoints.get(PAPER_RUN)
     if held is None:
         if state.orders or state.last_bar is not None:
