@@ -25,13 +25,12 @@ from quantstrata.cli._render import make_console
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret
 from quantstrata.execution.config import CommissionConfig, FillConfig, FillPolicy
-from quantstrata.model.interval import Interval
+from quantstrata.live.feeds.replay import replay_interval
 from quantstrata.venue import VenueConfig, VenueServer, load_venue_config
 
 __all__ = ["KEY_VARIABLE", "app", "infer_interval", "serve"]
 
 KEY_VARIABLE = "QUANTSTRATA_VENUE_KEY"
-_MONTH_SECONDS = 28 * 86_400
 
 app = typer.Typer(
     name="venue",
@@ -151,17 +150,4 @@ def _settings(config: Path | None, **options: Any) -> VenueConfig:
 
 def infer_interval(bars: pl.DataFrame) -> str:
     """Return the bar interval of ``bars``: the shortest step between two bars of a symbol."""
-    steps = (
-        bars.sort("symbol", "ts")
-        .select(pl.col("ts").diff().over("symbol").dt.total_seconds().alias("step"))
-        .filter(pl.col("step") > 0)["step"]
-    )
-    if steps.is_empty():
-        return "1d"
-    seconds = int(steps.min())  # type: ignore[arg-type]
-    if seconds >= _MONTH_SECONDS:
-        return "1mo"
-    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
-        if seconds % size == 0:
-            return str(Interval.parse(f"{seconds // size}{unit}"))
-    return f"{seconds}s"
+    return replay_interval(bars)
