@@ -46,8 +46,12 @@ def load_bars(
     catalog: Path | None,
     start: datetime | None,
     end: datetime | None,
+    timezone: str | None = None,
 ) -> LoadedBars:
-    """Read every named source, keep ``start <= ts < end`` and stack them into one frame."""
+    """Read every named source, keep ``start <= ts < end`` and stack them into one frame.
+
+    ``timezone`` places a file's naive timestamps (samples and the catalog are UTC already).
+    """
     if not names:
         raise ConfigError("--data needs at least one sample, file or catalog symbol")
     lower, upper = as_utc(start), as_utc(end)
@@ -58,7 +62,9 @@ def load_bars(
     calendars: set[str | None] = set()
     seen: set[str] = set()
     for name in names:
-        frame, source, calendar = _load_one(name, interval=interval, catalog=catalog)
+        frame, source, calendar = _load_one(
+            name, interval=interval, catalog=catalog, timezone=timezone
+        )
         symbols = set(frame["symbol"].unique().to_list())
         if symbols & seen:
             raise ConfigError(f"--data gives {sorted(symbols & seen)} twice (again in {source})")
@@ -72,11 +78,12 @@ def load_bars(
 
 
 def _load_one(
-    name: str, *, interval: str | None, catalog: Path | None
+    name: str, *, interval: str | None, catalog: Path | None, timezone: str | None
 ) -> tuple[pl.DataFrame, str, str | None]:
     path = Path(name)
     if path.is_file():
-        return read_bars_file(path, interval=interval), f"file {path}", None
+        frame = read_bars_file(path, interval=interval, timezone=timezone)
+        return frame, f"file {path}", None
     if path.suffix.lower() in _FILE_SUFFIXES:
         raise ConfigError(f"data file {path} does not exist")
     if catalog is None:

@@ -32,7 +32,7 @@ from rich.console import Console
 from rich.table import Table
 
 from quantstrata.cli._bar_source import load_bars
-from quantstrata.cli._options import CatalogOption, as_utc
+from quantstrata.cli._options import CatalogOption, TimezoneOption, as_utc
 from quantstrata.cli._providers import (
     ExchangeOption,
     ExchangeOptionsOption,
@@ -125,6 +125,7 @@ def live(
         list[str] | None, typer.Option("--param", "-p", help="Parameter name=value.")
     ] = None,
     catalog: CatalogOption = None,
+    timezone: TimezoneOption = None,
     dashboard: Annotated[
         bool,
         typer.Option(
@@ -149,8 +150,9 @@ def live(
         )
     if venue is VenueKind.PAPER:
         loaded = load_bars(
-            data or ["SPX"], interval=interval, catalog=catalog, start=first, end=end
-        )
+            data or ["SPX"], interval=interval, catalog=catalog, start=first, end=end,
+            timezone=timezone,
+        )  # fmt: skip
         summary = run_paper(
             chosen,
             loaded.bars,
