@@ -194,9 +194,7 @@ def _incomplete_strategy_classes(module: ModuleType) -> list[str]:
     return [
         _incomplete(value)
         for value in vars(module).values()
-        if isinstance(value, type)
-        and value.__module__ == module.__name__
-        and _lacks_methods(value)
+        if isinstance(value, type) and value.__module__ == module.__name__ and _lacks_methods(value)
     ]
 
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 import csv
 import gzip
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from enum import StrEnum
@@ -46,7 +46,13 @@ from quantstrata.model.interval import Interval
 from quantstrata.process.normalize import to_bars
 from quantstrata.process.validate import inferred_interval
 
-__all__ = ["FileLayout", "import_file", "numbered_by_file_line", "read_bars_file", "symbol_from_path"]
+__all__ = [
+    "FileLayout",
+    "import_file",
+    "numbered_by_file_line",
+    "read_bars_file",
+    "symbol_from_path",
+]
 
 _PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 _TEXT_SUFFIXES = frozenset({".csv", ".txt", ".gz", ".gzip"})
@@ -290,9 +296,7 @@ def _read_table(path: Path, layout: FileLayout) -> pl.DataFrame:
         raise SchemaError(f"cannot read {path.name} as a table of bars: {error}") from error
 
 
-def _read_csv(
-    path: Path, types: dict[str, pl.DataType], *, has_header: bool
-) -> pl.DataFrame:
+def _read_csv(path: Path, types: Mapping[str, pl.DataType], *, has_header: bool) -> pl.DataFrame:
     """Read a CSV with the given column ``types`` (``null`` in a number column is missing).
 
     With a header the types override inference for the columns named; without one they are the

@@ -1,4 +1,4 @@
-"""``quantstrata backtest`` on doubtful input: hints that lead somewhere, short ranges, no stray files."""
+"""``quantstrata backtest`` on doubtful input: hints that work, short ranges, no stray files."""
 
 from __future__ import annotations
 

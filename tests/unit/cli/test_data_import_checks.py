@@ -58,11 +58,10 @@ def test_import_policy_drops_or_repairs_the_bad_rows(
 ) -> None:
     root = tmp_path / "catalog"
 
-    code, out, err = _run(
-        ["data", "import", str(_yahoo(tmp_path)), "-i", "1d", "--catalog", str(root)]
-        + ["--policy", policy],
-        capsys,
-    )
+    source = str(_yahoo(tmp_path))
+    arguments = ["data", "import", source, "-i", "1d", "--catalog", str(root), "--policy", policy]
+
+    code, out, err = _run(arguments, capsys)
 
     assert code == 0, err
     assert f"{written} rows written" in out

@@ -166,9 +166,7 @@ def _command(path: tuple[str, ...]) -> Any:
 
 def _options(command: Any) -> set[str]:
     """Return every option name of ``command`` and, for a group, of its sub-commands."""
-    names = {
-        option for param in command.params for option in (*param.opts, *param.secondary_opts)
-    }
+    names = {option for param in command.params for option in (*param.opts, *param.secondary_opts)}
     for sub_command in getattr(command, "commands", {}).values():
         names |= _options(sub_command)
     return names
