@@ -24,11 +24,17 @@ def load_bars(
     catalog: Path | None,
     start: datetime | None,
     end: datetime | None,
+    timezone: str | None = None,
 ) -> LoadedBars:
-    """Read every ``--data`` source, keep ``--from <= ts < --to`` and stack them into one frame."""
+    """Read every named source, keep ``start <= ts < end`` and stack them into one frame.
+
+    ``timezone`` places a file's naive timestamps (samples and the catalog are UTC already).
+    """
     if not names:
         raise ConfigError("--data needs at least one sample, file or catalog symbol")
     lower, upper = as_utc(start), as_utc(end)
     if lower is not None and upper is not None and lower >= upper:
         raise ConfigError(f"--from {lower} must be before --to {upper}")
-    return load_named_bars(names, interval=interval, catalog=catalog, start=lower, end=upper)
+    return load_named_bars(
+        names, interval=interval, catalog=catalog, start=lower, end=upper, timezone=timezone
+    )

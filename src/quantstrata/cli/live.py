@@ -35,7 +35,7 @@ from rich.console import Console
 from rich.table import Table
 
 from quantstrata.cli._bar_source import load_bars
-from quantstrata.cli._options import CatalogOption, as_utc
+from quantstrata.cli._options import CatalogOption, TimezoneOption, as_utc
 from quantstrata.cli._providers import (
     ExchangeOption,
     ExchangeOptionsOption,
@@ -147,6 +147,7 @@ def live(
         list[str] | None, typer.Option("--param", "-p", help="Parameter name=value.")
     ] = None,
     catalog: CatalogOption = None,
+    timezone: TimezoneOption = None,
     dashboard: Annotated[
         bool,
         typer.Option(
@@ -172,7 +173,12 @@ def live(
     location = journal_location(journal, journal_dsn_file)
     if venue is VenueKind.PAPER:
         loaded = load_bars(
-            data or ["SPX"], interval=interval, catalog=catalog, start=first, end=end
+            data or ["SPX"],
+            interval=interval,
+            catalog=catalog,
+            start=first,
+            end=end,
+            timezone=timezone,
         )
         check_start(loaded.bars, as_utc(start), option="--start")
         config = LiveConfig.build(

@@ -34,7 +34,7 @@ from quantstrata.backtest.optimize import (
 from quantstrata.backtest.optimize.report import write_optimization_report
 from quantstrata.backtest.optimize.walkforward import walk_forward
 from quantstrata.cli._bar_source import load_bars
-from quantstrata.cli._options import CatalogOption
+from quantstrata.cli._options import CatalogOption, TimezoneOption
 from quantstrata.cli._render import make_console
 from quantstrata.cli._strategy_source import load_strategy_class
 from quantstrata.core.errors import ConfigError
@@ -117,11 +117,15 @@ def optimize(
         Path | None, typer.Option("--output", "-o", help="Write all results (.csv or .parquet).")
     ] = None,
     catalog: CatalogOption = None,
+    timezone: TimezoneOption = None,
 ) -> None:
     """Search a strategy's parameters; print the best candidates and write the heatmap report."""
     console = make_console()
     strategy_class = load_strategy_class(strategy)
-    loaded = load_bars(data or ["SPX_1d"], interval=interval, catalog=catalog, start=start, end=end)
+    loaded = load_bars(
+        data or ["SPX_1d"], interval=interval, catalog=catalog, start=start, end=end,
+        timezone=timezone,
+    )  # fmt: skip
     backtest = BacktestConfig.build(
         cash=cash,
         commission=CommissionConfig.build(rate=commission),

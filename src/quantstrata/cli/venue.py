@@ -20,7 +20,7 @@ import polars as pl
 import typer
 
 from quantstrata.cli._bar_source import load_bars
-from quantstrata.cli._options import CatalogOption, EndOption, StartOption
+from quantstrata.cli._options import CatalogOption, EndOption, StartOption, TimezoneOption
 from quantstrata.cli._render import make_console
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret
@@ -51,6 +51,7 @@ def serve(
         ),
     ] = None,
     catalog: CatalogOption = None,
+    timezone: TimezoneOption = None,
     interval: Annotated[
         str | None, typer.Option("--interval", "-i", help="Bar interval (default: the data's).")
     ] = None,
@@ -97,8 +98,9 @@ def serve(
     )
     names = [name.strip() for value in (data or ["SPX"]) for name in value.split(",")]
     loaded = load_bars(
-        [name for name in names if name], interval=interval, catalog=catalog, start=start, end=end
-    )
+        [name for name in names if name], interval=interval, catalog=catalog, start=start, end=end,
+        timezone=timezone,
+    )  # fmt: skip
     step = interval or infer_interval(loaded.bars)
     server = VenueServer(loaded.bars, settings, key, interval=step)
 

@@ -62,18 +62,22 @@ def load_bars(
     catalog: Catalog | str | Path | None = None,
     start: TimeBound = None,
     end: TimeBound = None,
+    timezone: str | None = None,
 ) -> pl.DataFrame:
     """Return the canonical bars ``source`` names: a sample, a CSV/Parquet file or a catalog symbol.
 
     ``source`` is one name or several (stacked into one multi-symbol frame). ``interval`` picks
     the sample or catalog interval (catalog default ``1d``) and tells a file reader the bar
     length; ``catalog`` is a :class:`~quantstrata.data.Catalog` or its root; ``start``/``end``
-    keep ``start <= ts < end``. A name that matches nothing raises
+    keep ``start <= ts < end``; ``timezone`` places a file's naive timestamps (samples and the
+    catalog are UTC already). A name that matches nothing raises
     :class:`~quantstrata.core.errors.UnknownSymbolError` naming what was tried, e.g.
     ``load_bars("SPX", start="2020-01-01")`` or ``load_bars(["AAPL", "MSFT"], catalog="data")``.
     """
     names = [source] if isinstance(source, str | Path) else list(source)
-    return load_named_bars(names, interval=interval, catalog=catalog, start=start, end=end).bars
+    return load_named_bars(
+        names, interval=interval, catalog=catalog, start=start, end=end, timezone=timezone
+    ).bars
 
 
 def load_named_bars(
@@ -83,6 +87,7 @@ def load_named_bars(
     catalog: Catalog | str | Path | None = None,
     start: TimeBound = None,
     end: TimeBound = None,
+    timezone: str | None = None,
 ) -> LoadedBars:
     """Read every name (see the module doc), keep ``start <= ts < end`` and stack the frames.
 
@@ -99,7 +104,7 @@ def load_named_bars(
     calendars: set[str | None] = set()
     seen: set[str] = set()
     for name in names:
-        frame, found, calendar = _load_one(name, interval=step, catalog=catalog)
+        frame, found, calendar = _load_one(name, interval=step, catalog=catalog, timezone=timezone)
         symbols = set(frame["symbol"].unique().to_list())
         if symbols & seen:
             raise ConfigError(
@@ -115,11 +120,16 @@ def load_named_bars(
 
 
 def _load_one(
-    name: BarSourceName, *, interval: str | None, catalog: Catalog | str | Path | None
+    name: BarSourceName,
+    *,
+    interval: str | None,
+    catalog: Catalog | str | Path | None,
+    timezone: str | None,
 ) -> tuple[pl.DataFrame, str, str | None]:
     path = Path(name)
     if path.is_file():
-        return read_bars_file(path, interval=interval), f"file {path}", None
+        frame = read_bars_file(path, interval=interval, timezone=timezone)
+        return frame, f"file {path}", None
     if path.suffix.lower() in _FILE_SUFFIXES:
         raise ConfigError(f"data file {path} does not exist")
     text = str(name)

@@ -59,6 +59,7 @@ __all__ = [
     "ValidationPolicy",
     "ValidationReport",
     "ValidationResult",
+    "inferred_interval",
     "validate_bars",
 ]
 
@@ -132,6 +133,16 @@ def validate_bars(
     )
     output = bars if kept.height == bars.height and not repaired else kept.drop(ROW)
     return ValidationResult(output, report)
+
+
+def inferred_interval(bars: pl.DataFrame) -> Interval | None:
+    """Return the interval :func:`validate_bars` infers for canonical ``bars``, or ``None``.
+
+    It is the most common positive step between consecutive bars of a symbol (bars with a null
+    ``ts`` or symbol are ignored); ``None`` when no symbol has two bars at different times.
+    """
+    checked = check_schema(bars).with_row_index(ROW)
+    return infer_interval(split_by_symbol(checked, ROW))
 
 
 def _interval(
