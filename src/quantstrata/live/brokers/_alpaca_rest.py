@@ -1,0 +1,329 @@
+"""What the Alpaca broker, feed and history fetcher share: settings, keys, and calls that retry.
+
+:class:`AlpacaConfig` says where Alpaca is (paper by default; URL overrides for a test server)
+and how patient to be. :func:`trading_client` and :func:`data_client` build alpaca-py's sync
+REST clients (``alpaca-py`` is an optional extra, imported only here, at run time) with the
+SDK's own retries switched off and a timeout on every request, so :class:`AlpacaCaller`
+decides:
+
+- each call runs in a worker thread (``asyncio.to_thread``), so the event loop never blocks;
+- HTTP 429 waits at least the server's ``Retry-After``, otherwise an exponential backoff with
+  full jitter (:func:`~quantstrata.data.sources.backoff.backoff_delay`), then retries, up to
+  ``max_attempts``; so do 5xx answers and network errors, for queries only: a create is never
+  retried after either (its outcome is unknown, see the broker);
+- 401, and a 403 that is not an order refusal, are fatal at once:
+  :class:`AlpacaAuthenticationError`, whose message names the variables to check and never a key.
+
+Every message that leaves this module goes through :func:`~quantstrata.core.secrets.redact`
+with the keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import random
+import warnings
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from quantstrata.core.clock import Clock, LiveClock
+from quantstrata.core.config import FrozenConfig
+from quantstrata.core.errors import ConfigError
+from quantstrata.core.secrets import Secret, redact
+from quantstrata.data.sources.backoff import backoff_delay, parse_retry_after
+from quantstrata.live.broker import BrokerError, BrokerUnavailableError
+
+__all__ = [
+    "KEY_VARIABLE",
+    "PAPER_URL",
+    "SECRET_VARIABLE",
+    "AlpacaAuthenticationError",
+    "AlpacaCaller",
+    "AlpacaConfig",
+    "AlpacaCredentials",
+    "AlpacaHttpError",
+    "data_client",
+    "sdk",
+    "trading_client",
+]
+
+KEY_VARIABLE = "APCA_API_KEY_ID"
+SECRET_VARIABLE = "APCA_API_SECRET_KEY"  # noqa: S105 - a variable name
+PAPER_URL = "https://paper-api.alpaca.markets"
+LIVE_URL = "https://api.alpaca.markets"
+_EXTRA_HINT = "the Alpaca connector needs: pip install 'quantstrata[alpaca]'"
+
+
+def sdk(module: str) -> Any:
+    """Import ``alpaca.<module>`` from alpaca-py, or say which extra to install.
+
+    alpaca-py imports ``websockets.legacy``, deprecated since websockets 14; the warning is
+    about the SDK's own streams, which quantstrata does not use, so it is silenced here.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "websockets.legacy", DeprecationWarning)
+            return importlib.import_module(f"alpaca.{module}")
+    except ImportError:  # pragma: no cover - the extra is installed in development
+        raise ConfigError(_EXTRA_HINT) from None
+
+
+class AlpacaConfig(FrozenConfig):
+    """How to reach Alpaca.
+
+    - ``paper``: trade the paper account (the default); a live account needs ``paper=False``.
+    - ``url``, ``stream_url``: the Trading API and its ``trade_updates`` WebSocket (default:
+      Alpaca's paper or live hosts).
+    - ``data_url``, ``data_stream_url``: market data REST and WebSocket (default: Alpaca's).
+    - ``feed``: ``iex`` (free) or ``sip`` (all US exchanges, a paid plan).
+    - ``timeout_seconds``: one REST request's timeout; a create that times out is unknown.
+    - ``max_attempts``, ``backoff_base_seconds``, ``backoff_cap_seconds``: retries of 429s
+      (and, for queries, 5xx and network errors); ``max_server_wait_seconds`` caps a
+      ``Retry-After``.
+    - ``reconnect_cap_seconds``: the longest wait between stream reconnects.
+    - ``stale_after_seconds``: a market-data socket silent this long while "connected" is
+      closed and reopened (0: never).
+    - ``extended_hours``: orders may fill outside regular hours (``day`` limit orders only).
+    """
+
+    paper: bool = True
+    url: str | None = None
+    stream_url: str | None = None
+    data_url: str | None = None
+    data_stream_url: str | None = None
+    feed: str = Field(default="iex", pattern="^(iex|sip)$")
+    timeout_seconds: float = Field(default=10.0, gt=0.0, allow_inf_nan=False)
+    max_attempts: int = Field(default=5, ge=1)
+    backoff_base_seconds: float = Field(default=0.25, gt=0.0, allow_inf_nan=False)
+    backoff_cap_seconds: float = Field(default=10.0, gt=0.0, allow_inf_nan=False)
+    max_server_wait_seconds: float = Field(default=60.0, gt=0.0, allow_inf_nan=False)
+    reconnect_cap_seconds: float = Field(default=30.0, gt=0.0, allow_inf_nan=False)
+    stale_after_seconds: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
+    extended_hours: bool = False
+
+    @property
+    def trading_url(self) -> str:
+        """The Trading API's base URL (without ``/v2``)."""
+        return (self.url or (PAPER_URL if self.paper else LIVE_URL)).rstrip("/")
+
+    @property
+    def trade_stream_url(self) -> str:
+        """The ``trade_updates`` WebSocket: ``stream_url``, or the Trading API's ``/stream``."""
+        if self.stream_url:
+            return self.stream_url
+        base = self.trading_url.replace("https://", "wss://").replace("http://", "ws://")
+        return f"{base}/stream"
+
+    @property
+    def market_data_url(self) -> str:
+        """The market data REST base URL (without ``/v2``)."""
+        return (self.data_url or "https://data.alpaca.markets").rstrip("/")
+
+    @property
+    def market_stream_url(self) -> str:
+        """The market data WebSocket for the configured feed (``.../v2/iex`` or ``.../v2/sip``)."""
+        if self.data_stream_url:
+            base = self.data_stream_url.rstrip("/")
+            return base if base.endswith(("/iex", "/sip")) else f"{base}/v2/{self.feed}"
+        return f"wss://stream.data.alpaca.markets/v2/{self.feed}"
+
+
+class AlpacaCredentials:
+    """The API key id and secret key, both :class:`Secret`."""
+
+    __slots__ = ("key_id", "secret_key")
+
+    def __init__(self, key_id: Secret, secret_key: Secret) -> None:
+        """Keep the keys; both must be :class:`Secret` values."""
+        for name, value in (("key_id", key_id), ("secret_key", secret_key)):
+            if not isinstance(value, Secret):
+                raise ConfigError(f"the Alpaca {name} must be a quantstrata.core.secrets.Secret")
+        self.key_id = key_id
+        self.secret_key = secret_key
+
+    @classmethod
+    def from_environment(cls) -> AlpacaCredentials:
+        """Read ``$APCA_API_KEY_ID`` and ``$APCA_API_SECRET_KEY``."""
+        return cls(Secret.from_environment(KEY_VARIABLE), Secret.from_environment(SECRET_VARIABLE))
+
+    def __repr__(self) -> str:
+        """Never show the keys."""
+        return "AlpacaCredentials(***)"
+
+    @property
+    def secrets(self) -> list[Secret]:
+        """Both keys, for redaction."""
+        return [self.key_id, self.secret_key]
+
+
+class AlpacaAuthenticationError(BrokerError):
+    """Alpaca refused the keys (401) or the permission (403): fatal, nothing is retried."""
+
+
+class AlpacaHttpError(BrokerError):
+    """Alpaca answered with an HTTP error that is not retried (4xx): ``status`` and ``body``."""
+
+    def __init__(self, message: str, status: int, body: str) -> None:
+        """Keep the status and the (redacted) body beside the message."""
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+def _sdk_timeout(client: Any, seconds: float) -> Any:
+    """Bound alpaca-py's requests: no SDK retry (ours decide) and a timeout on each request.
+
+    alpaca-py's ``TradingClient`` takes neither a retry count nor a timeout; its REST base
+    keeps both on the instance (``_retry``, ``_session``), which is where they are set.
+    """
+    client._retry = 0
+    client._retry_codes = []
+    session = client._session
+    send = session.request
+
+    def request(method: str, url: str, **options: Any) -> Any:
+        options.setdefault("timeout", seconds)
+        return send(method, url, **options)
+
+    session.request = request
+    return client
+
+
+def trading_client(config: AlpacaConfig, credentials: AlpacaCredentials) -> Any:
+    """Return alpaca-py's ``TradingClient`` (raw JSON answers) for ``config``."""
+    client = sdk("trading.client").TradingClient(
+        credentials.key_id.reveal(),
+        credentials.secret_key.reveal(),
+        paper=config.paper,
+        raw_data=True,
+        url_override=config.trading_url,
+    )
+    return _sdk_timeout(client, config.timeout_seconds)
+
+
+def data_client(config: AlpacaConfig, credentials: AlpacaCredentials) -> Any:
+    """Return alpaca-py's ``StockHistoricalDataClient`` (raw JSON answers) for ``config``."""
+    client = sdk("data.historical.stock").StockHistoricalDataClient(
+        credentials.key_id.reveal(),
+        credentials.secret_key.reveal(),
+        raw_data=True,
+        url_override=config.market_data_url,
+    )
+    return _sdk_timeout(client, config.timeout_seconds)
+
+
+class AlpacaCaller:
+    """Run alpaca-py calls in a thread with the retry and error policy of the module doc."""
+
+    def __init__(
+        self,
+        config: AlpacaConfig,
+        credentials: AlpacaCredentials,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        uniform: Callable[[float, float], float] = random.uniform,
+        clock: Clock | None = None,
+    ) -> None:
+        """Keep the settings and the injected sleep, jitter and clock."""
+        self.config = config
+        self._secrets = credentials.secrets
+        self._sleep = sleep
+        self._uniform = uniform
+        self.clock = clock if clock is not None else LiveClock()
+        self.rate_limited = 0
+        self.waits: list[float] = []
+
+    def redact(self, text: str) -> str:
+        """Return ``text`` with the keys masked."""
+        return redact(text, self._secrets)
+
+    async def call(
+        self, what: str, function: Callable[..., Any], *args: Any, create: bool = False
+    ) -> Any:
+        """Run ``function(*args)`` in a thread; retry 429s (and, unless ``create``, failures).
+
+        Raise :class:`AlpacaAuthenticationError` for refused keys, :class:`AlpacaHttpError` for
+        other 4xx answers, and :class:`BrokerUnavailableError` once retries run out. With
+        ``create=True`` a 5xx or a network error raises
+        :class:`~quantstrata.live.broker.SubmitOutcomeUnknownError` at once.
+        """
+        from quantstrata.live.broker import SubmitOutcomeUnknownError
+
+        attempts = self.config.max_attempts
+        failure = "no attempt made"
+        for attempt in range(attempts):
+            floor = 0.0
+            try:
+                return await asyncio.to_thread(function, *args)
+            except Exception as error:  # noqa: BLE001 - the SDK raises requests' and its own
+                status, body, headers = _http_parts(error)
+                failure = self.redact(f"{type(error).__name__}: {body or error}")[:300]
+                if status == 429:
+                    self.rate_limited += 1
+                    floor = self._server_wait(headers)
+                elif status is not None and 400 <= status < 500:
+                    self._raise_client_error(what, status, body)
+                elif create:
+                    raise SubmitOutcomeUnknownError(
+                        f"Alpaca {what} got no answer: {failure}"
+                    ) from None
+            if attempt + 1 < attempts:
+                await self._wait(attempt, floor)
+        raise BrokerUnavailableError(f"Alpaca {what} failed after {attempts} attempts: {failure}")
+
+    def _raise_client_error(self, what: str, status: int, body: str) -> None:
+        text = self.redact(body)[:300]
+        if status == 401 or (status == 403 and _is_permission(text)):
+            raise AlpacaAuthenticationError(
+                f"Alpaca refused the keys for {what} (HTTP {status}: {text}); check "
+                f"${KEY_VARIABLE} and ${SECRET_VARIABLE}, and that paper keys go to the paper "
+                "account and live keys to the live one"
+            )
+        raise AlpacaHttpError(f"Alpaca {what} answered HTTP {status}: {text}", status, text)
+
+    async def _wait(self, attempt: int, floor: float) -> None:
+        delay = backoff_delay(
+            attempt,
+            base=self.config.backoff_base_seconds,
+            cap=self.config.backoff_cap_seconds,
+            uniform=self._uniform,
+            floor=floor,
+        )
+        self.waits.append(delay)
+        await self._sleep(delay)
+
+    def _server_wait(self, headers: dict[str, str]) -> float:
+        value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+        seconds = parse_retry_after(value, self._now())
+        return 0.0 if seconds is None else min(seconds, self.config.max_server_wait_seconds)
+
+    def _now(self) -> datetime:
+        return self.clock.now()
+
+
+_PERMISSION_WORDS = ("forbidden", "unauthorized", "not authorized", "access key", "api key")
+
+
+def _is_permission(body: str) -> bool:
+    """Whether a 403 body refuses the keys (not an order: buying power, shorting, PDT...)."""
+    from quantstrata.live.brokers._alpaca_mapping import AlpacaRefusal, refusal_of
+
+    lowered = body.lower()
+    if refusal_of(403, body) is not AlpacaRefusal.UNSUPPORTED:
+        return False
+    return any(word in lowered for word in _PERMISSION_WORDS) or not lowered.strip()
+
+
+def _http_parts(error: BaseException) -> tuple[int | None, str, dict[str, str]]:
+    """Return the HTTP status, body and headers of an alpaca-py or requests error."""
+    response = getattr(error, "response", None)
+    status = getattr(response, "status_code", None)
+    if not isinstance(status, int):
+        return None, "", {}
+    body = str(getattr(response, "text", "") or "")
+    headers = {str(k): str(v) for k, v in dict(getattr(response, "headers", {}) or {}).items()}
+    return status, body, headers
