@@ -10,26 +10,62 @@ its stop flag only every 5 seconds) ends at once.
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 from tests.kit.fake_alpaca import DATA, TRADING, FakeAlpaca
 
-__all__ = ["SdkStream", "bar_stream", "history_client", "trade_stream", "trading_client"]
+with warnings.catch_warnings():  # alpaca-py still imports websockets' deprecated legacy client
+    warnings.filterwarnings("ignore", "websockets.legacy is deprecated", DeprecationWarning)
+    from alpaca.common.exceptions import APIError
+    from alpaca.data.historical import StockHistoricalDataClient
+    from alpaca.data.live import StockDataStream
+    from alpaca.data.requests import StockBarsRequest
+    from alpaca.data.timeframe import TimeFrame
+    from alpaca.trading.client import TradingClient
+    from alpaca.trading.requests import (
+        GetOrdersRequest,
+        LimitOrderRequest,
+        MarketOrderRequest,
+        ReplaceOrderRequest,
+        StopLimitOrderRequest,
+        StopLossRequest,
+        StopOrderRequest,
+        TakeProfitRequest,
+        TrailingStopOrderRequest,
+    )
+    from alpaca.trading.stream import TradingStream
+__all__ = [
+    "APIError",
+    "GetOrdersRequest",
+    "LimitOrderRequest",
+    "MarketOrderRequest",
+    "ReplaceOrderRequest",
+    "SdkStream",
+    "StockBarsRequest",
+    "StopLimitOrderRequest",
+    "StopLossRequest",
+    "StopOrderRequest",
+    "TakeProfitRequest",
+    "TimeFrame",
+    "TradingClient",
+    "TrailingStopOrderRequest",
+    "bar_stream",
+    "history_client",
+    "trade_stream",
+    "trading_client",
+]
 
 
 def trading_client(fake: FakeAlpaca, **options: Any) -> Any:
     """Return ``alpaca.trading.client.TradingClient`` pointed at ``fake``."""
-    from alpaca.trading.client import TradingClient
-
     return TradingClient(fake.key_id, fake.secret, paper=True, url_override=fake.url, **options)
 
 
 def history_client(fake: FakeAlpaca) -> Any:
     """Return ``alpaca.data.historical.StockHistoricalDataClient`` pointed at ``fake``."""
-    from alpaca.data.historical import StockHistoricalDataClient
-
     return StockHistoricalDataClient(fake.key_id, fake.secret, url_override=fake.data_url)
 
 
@@ -84,8 +120,6 @@ class SdkStream:
 
 def trade_stream(fake: FakeAlpaca, **options: Any) -> SdkStream:
     """Return a running-on-enter ``TradingStream`` listening to ``trade_updates``."""
-    from alpaca.trading.stream import TradingStream
-
     stream = TradingStream(fake.key_id, fake.secret, url_override=fake.ws_url, **options)
     runner = SdkStream(fake, stream, TRADING, lambda: fake.streams.listeners() > 0)
     stream.subscribe_trade_updates(runner.handle)
@@ -94,8 +128,6 @@ def trade_stream(fake: FakeAlpaca, **options: Any) -> SdkStream:
 
 def bar_stream(fake: FakeAlpaca, *symbols: str, updated: bool = False, **options: Any) -> SdkStream:
     """Return a running-on-enter ``StockDataStream`` subscribed to bars of ``symbols``."""
-    from alpaca.data.live import StockDataStream
-
     stream = StockDataStream(fake.key_id, fake.secret, url_override=fake.data_ws_url, **options)
     channel = "updatedBars" if updated else "bars"
     ready = lambda: all(fake.streams.bar_subscribers(s, channel) for s in symbols)  # noqa: E731

@@ -173,6 +173,8 @@ class AlpacaAccount:
         """Create an order (with its legs) from a ``POST /v2/orders`` body."""
         with self.lock:
             client_id = str(body.get("client_order_id") or self._new_id("client"))
+            if body.get("order_class") == "oco" and body.get("limit_price") is None:
+                body = {**body, "limit_price": (body.get("take_profit") or {}).get("limit_price")}
             if client_id in self.by_client_id:
                 raise AlpacaError(422, 40010001, "client_order_id must be unique")
             order_class = str(body.get("order_class") or "simple")
@@ -401,7 +403,7 @@ class AlpacaAccount:
         stop = body.get("stop_loss") or {}
         if kind == "oco":
             if parent.type != "limit" or not stop:
-                raise AlpacaError(422, 40010001, "oco orders must be limit orders with a stop_loss")
+                raise AlpacaError(422, 40010001, "oco orders need type limit and a stop_loss")
             take = {}
         elif kind == "bracket" and not (take and stop):
             raise AlpacaError(422, 40010001, "bracket orders need take_profit and stop_loss")
