@@ -25,8 +25,10 @@ API, in short (every method is thread-safe)::
   ``/v2/account/activities[/FILL]``, ``/v2/clock``, ``/v2/calendar`` (the bars' dates),
   ``/v2/assets/{sym}`` and ``/v2/stocks/bars`` (``page_token`` paging, at most
   ``page_size`` bars a page). ``APCA-API-KEY-ID``/``APCA-API-SECRET-KEY`` are checked: 401
-  ``{"code": 40110000}`` otherwise. Order logic: :mod:`tests.kit.fake_alpaca_account`;
-  streams: :mod:`tests.kit.fake_alpaca_stream`.
+  ``{"code": 40110000}`` otherwise. Orders: :mod:`tests.kit.fake_alpaca_account`; account,
+  positions, activities: :mod:`tests.kit.fake_alpaca_portfolio`; routes and faults:
+  :mod:`tests.kit.fake_alpaca_routes`; streams: :mod:`tests.kit.fake_alpaca_stream`. SDK
+  helpers (clients, streams in threads): :mod:`tests.kit.alpaca_sdk`.
 - Faults, each for the next calls: :meth:`rate_limit` (429 + ``Retry-After``),
   :meth:`fail_next` (5xx), :meth:`stall_creates` (the order is accepted, the answer comes
   after the client's timeout), :meth:`refuse_next_create` (a typed 403/422 refusal);

@@ -46,6 +46,7 @@ __all__ = [
     "Update",
     "asset_id",
     "number",
+    "parse_moment",
 ]
 
 ACCOUNT_ID = "11111111-2222-4333-8444-555555555555"
@@ -317,7 +318,7 @@ class AlpacaAccount:
             nested = query.get("nested", "false").lower() == "true"
             wanted = query.get("status", "open")
             symbols = set(filter(None, query.get("symbols", "").split(",")))
-            after, until = _time(query.get("after")), _time(query.get("until"))
+            after, until = parse_moment(query.get("after")), parse_moment(query.get("until"))
             chosen = []
             for order in self.orders.values():
                 if nested and order.parent is not None:
@@ -450,7 +451,7 @@ class AlpacaAccount:
         return [Update("canceled", order.id, ts or self.now)]
 
     def _check_buying_power(self, request: OrderRequest) -> None:
-        price = request.limit_price or request.stop_price or self._mark(request.symbol)
+        price = request.limit_price or request.stop_price or self.mark(request.symbol)
         held = self.book.position(request.symbol).quantity
         opening = request.quantity if request.side is OrderSide.BUY else request.quantity - held
         if opening > 0 and opening * price > self.buying_power() + 1e-9:
@@ -521,115 +522,18 @@ class AlpacaAccount:
 
     # -- account -------------------------------------------------------------------------------
 
-    def _mark(self, symbol: str) -> float:
+    def mark(self, symbol: str) -> float:
+        """Return the latest close of ``symbol`` (its average price before any bar)."""
         bar = self.book.latest.get(Symbol(symbol))
         return bar.close if bar is not None else self.book.position(symbol).average_price
 
     def buying_power(self) -> float:
         """Return the margin buying power: multiplier × equity minus the gross exposure."""
         gross = sum(
-            abs(position.market_value(self._mark(symbol)))
+            abs(position.market_value(self.mark(symbol)))
             for symbol, position in self.book.positions.items()
         )
         return max(self.margin_multiplier * self.book.equity() - gross, 0.0)
-
-    def account_json(self) -> dict[str, Any]:
-        """Answer ``GET /v2/account``."""
-        with self.lock:
-            values = {s: p.market_value(self._mark(s)) for s, p in self.book.positions.items()}
-            equity = self.book.equity()
-            return {
-                "id": ACCOUNT_ID,
-                "account_number": "PA0FAKE0001",
-                "status": "ACTIVE",
-                "crypto_status": "INACTIVE",
-                "currency": "USD",
-                "buying_power": number(self.buying_power()),
-                "regt_buying_power": number(self.buying_power()),
-                "daytrading_buying_power": "0",
-                "non_marginable_buying_power": number(max(self.book.cash, 0.0)),
-                "cash": number(self.book.cash),
-                "accrued_fees": "0",
-                "portfolio_value": number(equity),
-                "pattern_day_trader": False,
-                "trading_blocked": False,
-                "transfers_blocked": False,
-                "account_blocked": False,
-                "created_at": "2020-01-01T00:00:00Z",
-                "trade_suspended_by_user": False,
-                "multiplier": number(self.margin_multiplier),
-                "shorting_enabled": self.book.config.allow_short,
-                "equity": number(equity),
-                "last_equity": number(equity),
-                "long_market_value": number(sum(v for v in values.values() if v > 0)),
-                "short_market_value": number(sum(v for v in values.values() if v < 0)),
-                "initial_margin": "0",
-                "maintenance_margin": "0",
-                "last_maintenance_margin": "0",
-                "sma": "0",
-                "daytrade_count": 0,
-            }
-
-    def positions_json(self) -> list[dict[str, Any]]:
-        """Answer ``GET /v2/positions`` (open positions, by symbol)."""
-        with self.lock:
-            return [
-                self._position_json(symbol)
-                for symbol, position in sorted(self.book.positions.items())
-                if not position.is_flat
-            ]
-
-    def position_json(self, symbol: str) -> dict[str, Any]:
-        """Answer ``GET /v2/positions/{symbol}`` (404 when flat)."""
-        with self.lock:
-            position = self.book.positions.get(Symbol(symbol))
-            if position is None or position.is_flat:
-                raise AlpacaError(404, 40410000, "position does not exist")
-            return self._position_json(Symbol(symbol))
-
-    def _position_json(self, symbol: Symbol) -> dict[str, Any]:
-        position = self.book.positions[symbol]
-        mark = self._mark(symbol)
-        cost = position.quantity * position.average_price
-        unrealized = position.unrealized_pnl(mark)
-        return {
-            "asset_id": asset_id(symbol),
-            "symbol": str(symbol),
-            "exchange": "NYSE",
-            "asset_class": "us_equity",
-            "asset_marginable": True,
-            "avg_entry_price": number(position.average_price),
-            "qty": number(position.quantity),
-            "qty_available": number(position.quantity),
-            "side": "long" if position.quantity > 0 else "short",
-            "market_value": number(position.market_value(mark)),
-            "cost_basis": number(cost),
-            "unrealized_pl": number(unrealized),
-            "unrealized_plpc": number(unrealized / abs(cost) if cost else 0.0),
-            "unrealized_intraday_pl": number(unrealized),
-            "unrealized_intraday_plpc": "0",
-            "current_price": number(mark),
-            "lastday_price": number(mark),
-            "change_today": "0",
-        }
-
-    def fill_activities(self, query: dict[str, str]) -> list[dict[str, Any]]:
-        """Answer ``GET /v2/account/activities[/FILL]``: page_size, page_token, direction."""
-        with self.lock:
-            items = list(self.activities)
-            after, until = _time(query.get("after")), _time(query.get("until"))
-            if after is not None:
-                items = [a for a in items if _time(a["transaction_time"]) > after]  # type: ignore[operator]
-            if until is not None:
-                items = [a for a in items if _time(a["transaction_time"]) < until]  # type: ignore[operator]
-            if query.get("direction", "desc") == "desc":
-                items.reverse()
-            token = query.get("page_token")
-            if token:
-                ids = [a["id"] for a in items]
-                items = items[ids.index(token) + 1 :] if token in ids else []
-            size = min(int(query.get("page_size") or 100), 100)
-            return items[:size]
 
 
 def _maybe(value: float | None) -> str | None:
@@ -640,7 +544,8 @@ def _float(value: Any) -> float | None:
     return None if value is None or value == "" else float(value)
 
 
-def _time(text: str | None) -> datetime | None:
+def parse_moment(text: str | None) -> datetime | None:
+    """Read an RFC 3339 time (``Z`` or an offset; none means UTC); ``None`` when empty."""
     if not text:
         return None
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tests.kit import fake_alpaca_portfolio as portfolio
 from tests.kit.fake_alpaca_account import AlpacaError, asset_id
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ def _create(fake: FakeAlpaca, body: dict[str, Any]) -> Answer:
 def _read(fake: FakeAlpaca, path: str, query: dict[str, str]) -> Any:
     account = fake.account
     if path == "/v2/account":
-        return account.account_json()
+        return portfolio.account_json(account)
     if path == "/v2/orders":
         return account.list_orders(query)
     if path == "/v2/orders:by_client_order_id":
@@ -97,12 +98,12 @@ def _read(fake: FakeAlpaca, path: str, query: dict[str, str]) -> Any:
     if path.startswith("/v2/orders/"):
         return account.get(path.removeprefix("/v2/orders/"))
     if path == "/v2/positions":
-        return account.positions_json()
+        return portfolio.positions_json(account)
     if path.startswith("/v2/positions/"):
-        return account.position_json(path.removeprefix("/v2/positions/"))
+        return portfolio.position_json(account, path.removeprefix("/v2/positions/"))
     if path in ("/v2/account/activities", "/v2/account/activities/FILL"):
         types = query.get("activity_types", "FILL")
-        return account.fill_activities(query) if "FILL" in types.split(",") else []
+        return portfolio.fill_activities(account, query) if "FILL" in types.split(",") else []
     if path == "/v2/clock":
         return fake.clock()
     if path == "/v2/calendar":
