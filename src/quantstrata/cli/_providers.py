@@ -19,6 +19,8 @@ from quantstrata.live.brokers import CcxtConfig
 
 __all__ = [
     "PROVIDERS",
+    "AlpacaDataUrlOption",
+    "AlpacaFeedOption",
     "BaseUrlOption",
     "ExchangeOption",
     "ExchangeOptionsOption",
@@ -37,13 +39,24 @@ __all__ = [
     "tickdb_config",
 ]
 
-PROVIDERS = ("tickdb", "ccxt", "yfinance")
+PROVIDERS = ("tickdb", "ccxt", "yfinance", "alpaca")
 
 SymbolsOption = Annotated[
     str, typer.Option("--symbols", "-s", help="Comma-separated symbols, e.g. AAPL.US,BTCUSDT.")
 ]
 ProviderOption = Annotated[
-    str, typer.Option("--provider", help="Data provider: tickdb, ccxt or yfinance.")
+    str, typer.Option("--provider", help="Data provider: tickdb, ccxt, yfinance or alpaca.")
+]
+AlpacaDataUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--alpaca-data-url",
+        help="Alpaca market data REST endpoint replacing Alpaca's (a test server).",
+    ),
+]
+AlpacaFeedOption = Annotated[
+    str,
+    typer.Option("--alpaca-feed", help="Alpaca bars feed: iex (free) or sip (paid plan)."),
 ]
 ExchangeOption = Annotated[
     str,

@@ -13,6 +13,8 @@ import typer
 
 from quantstrata.cli._options import CatalogOption, IntervalOption, TimezoneOption, as_utc
 from quantstrata.cli._providers import (
+    AlpacaDataUrlOption,
+    AlpacaFeedOption,
     BaseUrlOption,
     ExchangeOption,
     ExchangeUrlOption,
@@ -35,6 +37,7 @@ from quantstrata.data.sources import (
     fetch_tickdb_to_catalog,
     fetch_yfinance_to_catalog,
 )
+from quantstrata.data.sources.alpaca_history import alpaca_data_client, fetch_alpaca_to_catalog
 from quantstrata.data.sources.yfinance_history import redirected_session
 from quantstrata.process.config import ValidationPolicy
 from quantstrata.process.validate import ValidationReport, validate_bars
@@ -195,12 +198,16 @@ def fetch_command(
     exchange_url: ExchangeUrlOption = None,
     market_type: MarketTypeOption = "spot",
     yahoo_url: YahooUrlOption = None,
+    alpaca_data_url: AlpacaDataUrlOption = None,
+    alpaca_feed: AlpacaFeedOption = "iex",
     catalog: CatalogOption = None,
 ) -> None:
     """Download bars from a provider into the catalog (paged, retried, rate limited).
 
     tickdb: the API key comes from $TICKDB_API_KEY. ccxt: public OHLCV of --exchange (no key).
-    yfinance: Yahoo Finance daily or intraday bars. Bars replace stored ones with the same time.
+    yfinance: Yahoo Finance daily or intraday bars. alpaca: US equities from --alpaca-feed,
+    keys from $APCA_API_KEY_ID and $APCA_API_SECRET_KEY. Bars replace stored ones with the
+    same time.
     """
     check_provider(provider)
     console = make_console()
@@ -222,6 +229,13 @@ def fetch_command(
                     client, store, names, interval=interval, start=lower, end=upper,
                     progress=advance,
                 )  # fmt: skip
+        elif provider == "alpaca":
+            progress.update(task, total=len(names))
+            summary = fetch_alpaca_to_catalog(
+                alpaca_data_client(url=alpaca_data_url), store, names, interval=interval,
+                start=lower, end=upper, feed=alpaca_feed,
+                on_symbol=lambda _symbol, _rows: progress.update(task, advance=1),
+            )  # fmt: skip
         else:
             progress.update(task, total=len(names))
             summary = _fetch_other(

@@ -3,6 +3,7 @@
 quantstrata live examples/sma_cross.py --data SPX --venue paper --from 2015-01-01
 quantstrata live examples/sma_cross.py --venue sim --venue-url http://127.0.0.1:8700 --symbol SPX
 quantstrata live examples/sma_cross.py --venue ccxt --exchange kraken --symbol BTC/USD -i 1h
+quantstrata live examples/sma_cross.py --venue alpaca --symbol SPY -i 1m
 quantstrata status --journal quantstrata-journal.sqlite
 
 ``--venue paper`` replays the bars (bundled, file or catalog) into an in-process paper broker
@@ -14,8 +15,10 @@ handled. The journal is a SQLite file or a PostgreSQL DSN; a DSN with a password
 ``$QUANTSTRATA_VENUE_KEY``). ``--venue ccxt`` trades the spot account of a ccxt exchange
 (``--exchange``; keys from ``$QUANTSTRATA_EXCHANGE_API_KEY``, ``$QUANTSTRATA_EXCHANGE_SECRET``
 and, where the exchange wants one, ``$QUANTSTRATA_EXCHANGE_PASSWORD``), bars streamed with
-ccxt.pro's ``watch_ohlcv``, until SIGINT/SIGTERM. Every order passes the risk checks and is
-journaled first.
+ccxt.pro's ``watch_ohlcv``, until SIGINT/SIGTERM. ``--venue alpaca`` trades an Alpaca account
+(keys from ``$APCA_API_KEY_ID`` and ``$APCA_API_SECRET_KEY``; the paper account unless
+``--live-account``, and it prints which account it trades), bars from Alpaca's stream.
+Every order passes the risk checks and is journaled first.
 ``--dashboard`` serves the live dashboard on 127.0.0.1 (``--dashboard-port``, 8710 by
 default); its admin token comes from ``$QUANTSTRATA_DASHBOARD_TOKEN`` and an optional read-only
 token from ``$QUANTSTRATA_DASHBOARD_VIEWER_TOKEN``; neither is ever printed.
@@ -34,9 +37,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from quantstrata.cli._alpaca import (
+    AlpacaDataStreamOption,
+    AlpacaStreamOption,
+    AlpacaUrlOption,
+    LiveAccountOption,
+    alpaca_venue,
+)
 from quantstrata.cli._bar_source import load_bars
 from quantstrata.cli._options import CatalogOption, TimezoneOption, as_utc
 from quantstrata.cli._providers import (
+    AlpacaDataUrlOption,
+    AlpacaFeedOption,
     ExchangeOption,
     ExchangeOptionsOption,
     ExchangeUrlOption,
@@ -99,6 +111,7 @@ class VenueKind(StrEnum):
     PAPER = "paper"
     SIM = "sim"
     CCXT = "ccxt"
+    ALPACA = "alpaca"
 
 
 def live(
@@ -108,15 +121,21 @@ def live(
         typer.Option("--data", "-d", help="Paper: sample, file or catalog symbol (repeatable)."),
     ] = None,
     venue: Annotated[
-        VenueKind, typer.Option("--venue", help="paper, sim or ccxt.")
+        VenueKind, typer.Option("--venue", help="paper, sim, ccxt or alpaca.")
     ] = VenueKind.PAPER,
     venue_url: Annotated[
         str, typer.Option("--venue-url", help="Sim: the venue's address.")
     ] = "http://127.0.0.1:8700",
     symbol: Annotated[
         list[str] | None,
-        typer.Option("--symbol", help="Sim, ccxt: a symbol to trade (repeatable)."),
+        typer.Option("--symbol", help="Sim, ccxt, alpaca: a symbol to trade (repeatable)."),
     ] = None,
+    alpaca_url: AlpacaUrlOption = None,
+    alpaca_stream_url: AlpacaStreamOption = None,
+    alpaca_data_url: AlpacaDataUrlOption = None,
+    alpaca_data_stream_url: AlpacaDataStreamOption = None,
+    alpaca_feed: AlpacaFeedOption = "iex",
+    live_account: LiveAccountOption = False,
     exchange: ExchangeOption = "binance",
     exchange_url: ExchangeUrlOption = None,
     exchange_ws_url: ExchangeWebSocketOption = None,
@@ -215,9 +234,17 @@ def live(
                 chosen, venue_url, Secret.from_environment(KEY_VARIABLE), config
             )
         else:
-            connections = ccxt_venue(
-                exchange, list(symbol), exchange_url, exchange_ws_url, exchange_option
-            )
+            connections = (
+                alpaca_venue(
+                    console, url=alpaca_url, stream_url=alpaca_stream_url,
+                    data_url=alpaca_data_url, data_stream_url=alpaca_data_stream_url,
+                    feed=alpaca_feed, live_account=live_account,
+                )
+                if venue is VenueKind.ALPACA
+                else ccxt_venue(
+                    exchange, list(symbol), exchange_url, exchange_ws_url, exchange_option
+                )
+            )  # fmt: skip
             summary = Live(chosen, *connections, config).run()
     _print_resume(console, summary, location)
     console.print(summary_table(summary))

@@ -87,7 +87,7 @@ def _order(**changes: object) -> dict[str, object]:
         ),
         (
             OrderRequest.market("AAPL", 0.5),
-            {"qty": "0.5", "time_in_force": "day"},
+            {"qty": "0.5", "time_in_force": "gtc"},
         ),
         (
             OrderRequest.market("AAPL", -3, reduce_only=True),
@@ -118,7 +118,6 @@ def test_alpaca_time_in_force_extended_hours_and_notional_options() -> None:
 @pytest.mark.parametrize(
     ("request_", "options", "words"),
     [
-        (OrderRequest.limit("AAPL", 0.5, 100.0), None, "fractional"),
         (OrderRequest.market("AAPL", 1), AlpacaOrderOptions(extended_hours=True), "extended"),
         (
             OrderRequest.limit("AAPL", 1, 100.0),

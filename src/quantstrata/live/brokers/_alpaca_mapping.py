@@ -163,24 +163,16 @@ def order_body(
 ) -> dict[str, Any]:
     """Return the JSON body of ``POST /v2/orders`` for ``request``, or raise a refusal.
 
-    Alpaca's own rules are checked before anything is sent: a fractional quantity trades only
-    as a ``day`` order (a fractional *market* order is sent as ``day``: it fills at the next
-    open either way, as in the backtest), extended hours take only ``day`` limit orders, a
-    notional amount only a market ``day`` order. ``reduce_only`` is sent as Alpaca's closing
-    position intent (``sell_to_close``, ``buy_to_close``).
+    The time in force is the request's (or the options'), never changed: a ``day`` order
+    expires as in the backtest. Alpaca's rules that a request alone can break are checked
+    before anything is sent: extended hours take only ``day`` limit orders, a notional amount
+    only a market ``day`` order. Fractional quantities are sent as they are; Alpaca takes them
+    as ``day`` orders only, and refuses others (an ``invalid order`` rejection).
+    ``reduce_only`` is sent as Alpaca's closing position intent (``sell_to_close``,
+    ``buy_to_close``).
     """
     chosen = options or AlpacaOrderOptions()
     tif = chosen.time_in_force or _TIME_IN_FORCE[request.time_in_force]
-    fractional = abs(request.quantity - round(request.quantity)) > QUANTITY_TOLERANCE
-    if fractional and tif != "day":
-        if request.order_type is not OrderType.MARKET or chosen.time_in_force is not None:
-            raise _refuse(
-                order_id,
-                AlpacaRefusal.INVALID,
-                f"quantity {request.quantity} is fractional and Alpaca trades fractional "
-                f"shares only as day orders, got time in force {tif}",
-            )
-        tif = "day"
     body: dict[str, Any] = {
         "symbol": str(request.symbol),
         "side": "buy" if request.side is OrderSide.BUY else "sell",

@@ -21,9 +21,7 @@ with the keys.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import random
-import warnings
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -34,6 +32,14 @@ from quantstrata.core.clock import Clock, LiveClock
 from quantstrata.core.config import FrozenConfig
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret, redact
+from quantstrata.data.sources.alpaca_history import (
+    ALPACA_DATA_URL,
+    ALPACA_KEY_VARIABLE,
+    ALPACA_SECRET_VARIABLE,
+    alpaca_data_client,
+    alpaca_sdk,
+    bounded_client,
+)
 from quantstrata.data.sources.backoff import backoff_delay, parse_retry_after
 from quantstrata.live.broker import BrokerError, BrokerUnavailableError
 
@@ -51,25 +57,14 @@ __all__ = [
     "trading_client",
 ]
 
-KEY_VARIABLE = "APCA_API_KEY_ID"
-SECRET_VARIABLE = "APCA_API_SECRET_KEY"  # noqa: S105 - a variable name
+KEY_VARIABLE = ALPACA_KEY_VARIABLE
+SECRET_VARIABLE = ALPACA_SECRET_VARIABLE
 PAPER_URL = "https://paper-api.alpaca.markets"
 LIVE_URL = "https://api.alpaca.markets"
-_EXTRA_HINT = "the Alpaca connector needs: pip install 'quantstrata[alpaca]'"
 
 
-def sdk(module: str) -> Any:
-    """Import ``alpaca.<module>`` from alpaca-py, or say which extra to install.
-
-    alpaca-py imports ``websockets.legacy``, deprecated since websockets 14; the warning is
-    about the SDK's own streams, which quantstrata does not use, so it is silenced here.
-    """
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "websockets.legacy", DeprecationWarning)
-            return importlib.import_module(f"alpaca.{module}")
-    except ImportError:  # pragma: no cover - the extra is installed in development
-        raise ConfigError(_EXTRA_HINT) from None
+sdk = alpaca_sdk
+"""Import ``alpaca.<module>`` from alpaca-py, or say which extra to install."""
 
 
 class AlpacaConfig(FrozenConfig):
@@ -121,7 +116,7 @@ class AlpacaConfig(FrozenConfig):
     @property
     def market_data_url(self) -> str:
         """The market data REST base URL (without ``/v2``)."""
-        return (self.data_url or "https://data.alpaca.markets").rstrip("/")
+        return (self.data_url or ALPACA_DATA_URL).rstrip("/")
 
     @property
     def market_stream_url(self) -> str:
@@ -174,25 +169,6 @@ class AlpacaHttpError(BrokerError):
         self.body = body
 
 
-def _sdk_timeout(client: Any, seconds: float) -> Any:
-    """Bound alpaca-py's requests: no SDK retry (ours decide) and a timeout on each request.
-
-    alpaca-py's ``TradingClient`` takes neither a retry count nor a timeout; its REST base
-    keeps both on the instance (``_retry``, ``_session``), which is where they are set.
-    """
-    client._retry = 0
-    client._retry_codes = []
-    session = client._session
-    send = session.request
-
-    def request(method: str, url: str, **options: Any) -> Any:
-        options.setdefault("timeout", seconds)
-        return send(method, url, **options)
-
-    session.request = request
-    return client
-
-
 def trading_client(config: AlpacaConfig, credentials: AlpacaCredentials) -> Any:
     """Return alpaca-py's ``TradingClient`` (raw JSON answers) for ``config``."""
     client = sdk("trading.client").TradingClient(
@@ -202,18 +178,17 @@ def trading_client(config: AlpacaConfig, credentials: AlpacaCredentials) -> Any:
         raw_data=True,
         url_override=config.trading_url,
     )
-    return _sdk_timeout(client, config.timeout_seconds)
+    return bounded_client(client, config.timeout_seconds)
 
 
 def data_client(config: AlpacaConfig, credentials: AlpacaCredentials) -> Any:
     """Return alpaca-py's ``StockHistoricalDataClient`` (raw JSON answers) for ``config``."""
-    client = sdk("data.historical.stock").StockHistoricalDataClient(
-        credentials.key_id.reveal(),
-        credentials.secret_key.reveal(),
-        raw_data=True,
-        url_override=config.market_data_url,
+    return alpaca_data_client(
+        credentials.key_id,
+        credentials.secret_key,
+        url=config.market_data_url,
+        timeout_seconds=config.timeout_seconds,
     )
-    return _sdk_timeout(client, config.timeout_seconds)
 
 
 class AlpacaCaller:

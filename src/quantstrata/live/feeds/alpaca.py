@@ -1,0 +1,281 @@
+"""Alpaca market data as a live :class:`~quantstrata.live.feed.Feed`: :class:`AlpacaFeed`.
+
+Bars stream from Alpaca's market-data WebSocket (``/v2/iex`` or ``/v2/sip`` by
+:attr:`~quantstrata.live.brokers._alpaca_rest.AlpacaConfig.feed`), in the protocol alpaca-py's
+``StockDataStream`` speaks (msgpack frames: ``connected``, ``auth`` -> ``authenticated``,
+``subscribe`` to ``bars`` and ``updatedBars``). Alpaca sends a minute bar once the minute is
+over, so every bar received is closed and is delivered at once. An *updated* bar (late trades
+changed a bar already sent) cannot be delivered again (the runtime has acted on it); it is
+counted in :attr:`AlpacaFeed.updated_bars` and logged.
+
+The SDK's stream client is not used: it reconnects on its own, with no hook for a backfill.
+Here every loss (a closed socket, a refused handshake, or a socket silent for
+``stale_after_seconds`` while "connected", alpaca-py issue #740) waits with full jitter, then
+reconnects, and the bars that closed while away are fetched from the historical bars endpoint
+before any streamed bar, so none is lost and none is delivered twice. Warm-up history comes
+from the same endpoint (:func:`~quantstrata.data.sources.alpaca_history.fetch_alpaca_bars`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgpack
+import polars as pl
+import websockets
+
+from quantstrata.core.clock import Clock, LiveClock
+from quantstrata.core.errors import ConfigError
+from quantstrata.data.sources.alpaca_history import bars_from_alpaca, fetch_alpaca_bars
+from quantstrata.data.sources.backoff import backoff_delay
+from quantstrata.live.brokers._alpaca_rest import (
+    KEY_VARIABLE,
+    SECRET_VARIABLE,
+    AlpacaAuthenticationError,
+    AlpacaConfig,
+    AlpacaCredentials,
+    data_client,
+)
+from quantstrata.model.bar import Bar
+from quantstrata.model.interval import Interval
+
+__all__ = ["AlpacaFeed"]
+
+_log = logging.getLogger("quantstrata.live.alpaca")
+_CONNECTION_LOST = (OSError, TimeoutError, websockets.exceptions.WebSocketException)
+
+
+class _StreamLostError(Exception):
+    """The socket went silent, closed, or answered the handshake out of protocol."""
+
+
+class AlpacaFeed:
+    """Closed bars of US equities from Alpaca for the live runtime; one stream at a time."""
+
+    def __init__(
+        self,
+        config: AlpacaConfig,
+        credentials: AlpacaCredentials,
+        *,
+        client: Any = None,
+        on_ack: Callable[[datetime], Awaitable[None]] | None = None,
+        stop_after: datetime | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        uniform: Callable[[float, float], float] = random.uniform,
+        clock: Clock | None = None,
+    ) -> None:
+        """Keep the settings; nothing connects until :meth:`bars`.
+
+        ``client`` replaces alpaca-py's historical client; ``on_ack`` is told each bar time
+        the runtime finished (a lockstep test server waits for it); ``stop_after`` ends the
+        stream after the frame that delivered a bar opening at or after it (a bounded replay).
+        """
+        self.config = config
+        self._credentials = credentials
+        self.client = client if client is not None else data_client(config, credentials)
+        self._on_ack = on_ack
+        self._stop_after = stop_after
+        self._sleep = sleep
+        self._uniform = uniform
+        self._clock = clock if clock is not None else LiveClock()
+        self._delivered: dict[str, datetime] = {}
+        self._streaming = False
+        self._closed = False
+        self.reconnects = 0
+        self.stale = 0
+        self.backfilled = 0
+        self.updated_bars = 0
+
+    def __repr__(self) -> str:
+        """Show the endpoint and feed, never the keys."""
+        return f"AlpacaFeed(feed={self.config.feed!r}, url={self.config.market_stream_url!r})"
+
+    @property
+    def name(self) -> str:
+        """``alpaca-iex`` or ``alpaca-sip``."""
+        return f"alpaca-{self.config.feed}"
+
+    async def history(
+        self, symbols: Sequence[str], interval: Interval, end: datetime, bars: int
+    ) -> pl.DataFrame:
+        """Return up to ``bars`` closed bars per symbol opening before ``end`` (REST)."""
+        span = interval.duration if interval.is_fixed else timedelta(days=31)
+        days = max(
+            span * bars * 2, timedelta(days=bars * 2 + 10) if span >= timedelta(days=1) else span
+        )
+        frame = await self._fetch(symbols, interval, end - days, end)
+        closed = frame.filter(pl.col("ts") + pl.duration(seconds=interval.seconds) <= end)
+        return closed.sort("symbol", "ts").group_by("symbol", maintain_order=True).tail(bars)
+
+    async def _fetch(
+        self, symbols: Sequence[str], interval: Interval, start: datetime, end: datetime
+    ) -> pl.DataFrame:
+        return await asyncio.to_thread(
+            fetch_alpaca_bars,
+            self.client,
+            list(symbols),
+            interval=interval,
+            start=start,
+            end=end,
+            feed=self.config.feed,
+        )
+
+    async def bars(self, symbols: Sequence[str], interval: Interval) -> AsyncIterator[Bar]:
+        """Yield closed bars as they complete, in time order per symbol, without duplicates."""
+        if self._streaming:
+            raise ConfigError("this AlpacaFeed is already streaming; open one feed per stream")
+        self._streaming = True
+        failures = 0
+        while not self._closed and not self._done(symbols):
+            try:
+                async with websockets.connect(
+                    self.config.market_stream_url,
+                    additional_headers={"Content-Type": "application/msgpack"},
+                    open_timeout=self.config.timeout_seconds,
+                    max_size=None,
+                ) as socket:
+                    await self._handshake(socket, symbols)
+                    for bar in await self._backfill(symbols, interval):
+                        yield bar
+                    failures = 0
+                    async for bar in self._receive(socket, symbols, interval):
+                        yield bar
+                    return
+            except (*_CONNECTION_LOST, _StreamLostError) as error:
+                _log.info("Alpaca bars stream lost (%s); reconnecting", type(error).__name__)
+            if self._closed or self._done(symbols):
+                return
+            self.reconnects += 1
+            await self._sleep(
+                backoff_delay(
+                    failures,
+                    base=self.config.backoff_base_seconds,
+                    cap=self.config.reconnect_cap_seconds,
+                    uniform=self._uniform,
+                )
+            )
+            failures += 1
+
+    def _done(self, symbols: Sequence[str]) -> bool:
+        """Whether a bar opening at or after ``stop_after`` was delivered (a bounded replay)."""
+        del symbols
+        stop = self._stop_after
+        return stop is not None and any(ts >= stop for ts in self._delivered.values())
+
+    async def _handshake(self, socket: Any, symbols: Sequence[str]) -> None:
+        _expect(await self._recv(socket), "connected")
+        credentials = self._credentials
+        auth = {
+            "action": "auth",
+            "key": credentials.key_id.reveal(),
+            "secret": credentials.secret_key.reveal(),
+        }
+        await socket.send(msgpack.packb(auth))
+        answer = await self._recv(socket)
+        if answer and answer[0].get("T") == "error":
+            raise AlpacaAuthenticationError(
+                f"Alpaca refused the keys on the market-data stream ({answer[0].get('msg')}); "
+                f"check ${KEY_VARIABLE} and ${SECRET_VARIABLE}"
+            )
+        _expect(answer, "authenticated")
+        wanted = list(symbols)
+        await socket.send(
+            msgpack.packb({"action": "subscribe", "bars": wanted, "updatedBars": wanted})
+        )
+        while True:
+            answer = await self._recv(socket)
+            if any(message.get("T") == "subscription" for message in answer):
+                return
+
+    async def _recv(self, socket: Any) -> list[Mapping[str, Any]]:
+        try:
+            frame = await asyncio.wait_for(socket.recv(), self.config.timeout_seconds)
+        except TimeoutError:
+            raise _StreamLostError("no answer during the handshake") from None
+        return _messages(frame)
+
+    async def _backfill(self, symbols: Sequence[str], interval: Interval) -> list[Bar]:
+        """Return the bars that closed since the last one delivered, per symbol (REST)."""
+        if not self._delivered:
+            return []
+        start = min(self._delivered.get(s, min(self._delivered.values())) for s in symbols)
+        frame = await self._fetch(symbols, interval, start, self._clock.now() + interval.duration)
+        found = [
+            bar for bar in (Bar(**row) for row in frame.iter_rows(named=True)) if self._fresh(bar)
+        ]
+        found.sort(key=lambda bar: (bar.ts, bar.symbol))
+        for bar in found:
+            self._delivered[str(bar.symbol)] = bar.ts
+        self.backfilled += len(found)
+        return found
+
+    def _fresh(self, bar: Bar) -> bool:
+        last = self._delivered.get(str(bar.symbol))
+        return last is None or bar.ts > last
+
+    async def _receive(
+        self, socket: Any, symbols: Sequence[str], interval: Interval
+    ) -> AsyncIterator[Bar]:
+        wanted = set(symbols)
+        stale = self.config.stale_after_seconds or None
+        while True:
+            try:
+                frame = await asyncio.wait_for(socket.recv(), stale)
+            except TimeoutError:
+                self.stale += 1
+                raise _StreamLostError(f"no data for {stale} s while connected") from None
+            for message in _messages(frame):
+                kind = message.get("T")
+                if kind == "u":
+                    self.updated_bars += 1
+                    _log.info(
+                        "Alpaca updated bar for %s ignored (already delivered)", message.get("S")
+                    )
+                    continue
+                if kind != "b" or message.get("S") not in wanted:
+                    continue
+                bar = _bar(message, interval)
+                if self._fresh(bar):
+                    self._delivered[str(bar.symbol)] = bar.ts
+                    yield bar
+            if self._done(symbols):
+                return
+
+    async def ack(self, ts: datetime) -> None:
+        """Tell ``on_ack`` (a lockstep test server) the runtime handled ``ts``; else nothing."""
+        if self._on_ack is not None:
+            await self._on_ack(ts)
+
+    async def close(self) -> None:
+        """Stop streaming; safe to call twice."""
+        self._closed = True
+
+
+def _messages(frame: str | bytes) -> list[Mapping[str, Any]]:
+    try:
+        decoded = msgpack.unpackb(frame, timestamp=3) if isinstance(frame, bytes) else None
+    except (ValueError, msgpack.UnpackException):
+        raise _StreamLostError("an unreadable frame") from None
+    if decoded is None:
+        decoded = json.loads(frame)
+    if isinstance(decoded, Mapping):
+        return [decoded]
+    if not isinstance(decoded, list):
+        raise _StreamLostError("a frame that is not a list of messages")
+    return [message for message in decoded if isinstance(message, Mapping)]
+
+
+def _expect(messages: list[Mapping[str, Any]], word: str) -> None:
+    if not any(m.get("T") == "success" and m.get("msg") == word for m in messages):
+        raise _StreamLostError(f"expected {word!r}, got {messages!r:.120}")
+
+
+def _bar(message: Mapping[str, Any], interval: Interval) -> Bar:
+    frame = bars_from_alpaca({str(message["S"]): [message]}, interval)
+    return Bar(**frame.row(0, named=True))
