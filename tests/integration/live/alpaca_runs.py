@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from quantstrata.core.secrets import Secret
+from quantstrata.data import load_sample
 from quantstrata.live import Live, LiveConfig, LiveSummary
 from quantstrata.live.broker import AccountSnapshot
 from quantstrata.live.brokers._alpaca_rest import AlpacaConfig, AlpacaCredentials
@@ -19,6 +20,7 @@ from quantstrata.live.brokers.alpaca import AlpacaBroker
 from quantstrata.live.feeds.alpaca import AlpacaFeed
 from quantstrata.live.journal import SqliteJournal
 from quantstrata.live.state import LiveState
+from quantstrata.model.bar import BAR_COLUMNS
 from quantstrata.model.orders import Fill
 from tests.kit.fake_alpaca import FakeAlpaca
 
@@ -33,6 +35,12 @@ class AlpacaRun:
     account: AccountSnapshot
     broker: AlpacaBroker
     feed: AlpacaFeed
+
+
+def spx_bars(count: int = 120) -> pl.DataFrame:
+    """Return ``count`` daily SPX bars from 2012 on (the sample)."""
+    start = datetime(2012, 1, 1, tzinfo=UTC)
+    return load_sample("SPX_1d").select(BAR_COLUMNS).filter(pl.col("ts") >= start).head(count)
 
 
 def alpaca_config(fake: FakeAlpaca, **changes: Any) -> AlpacaConfig:

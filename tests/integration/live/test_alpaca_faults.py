@@ -8,44 +8,43 @@ equal to the venue's, and no client order id sent twice.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
 from quantstrata.core.secrets import Secret
-from quantstrata.data import load_sample
 from quantstrata.live.broker import OrderRejectedError
 from quantstrata.live.brokers._alpaca_mapping import AlpacaRefusal
 from quantstrata.live.brokers._alpaca_rest import AlpacaAuthenticationError, AlpacaCredentials
 from quantstrata.live.brokers.alpaca import AlpacaBroker
 from quantstrata.live.journal import SqliteJournal
-from quantstrata.model.bar import BAR_COLUMNS
 from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.orders import OrderRequest, Resolved, TimedOut
 from quantstrata.strategy.examples import SmaCrossover
-from tests.integration.live.alpaca_runs import AlpacaRun, alpaca_config, credentials, run_on_fake
+from tests.integration.live.alpaca_runs import (
+    AlpacaRun,
+    alpaca_config,
+    credentials,
+    run_on_fake,
+    spx_bars,
+)
 from tests.kit.fake_alpaca import DATA, TRADING, FakeAlpaca
 from tests.kit.live_checks import assert_consistent_with_venue, backtest_fills, fills_frame
 
 _COMPARED = ("ts", "symbol", "side", "quantity", "price", "commission")
 
 
-def _bars() -> pl.DataFrame:
-    start = datetime(2012, 1, 1, tzinfo=UTC)
-    return load_sample("SPX_1d").select(BAR_COLUMNS).filter(pl.col("ts") >= start).head(120)
-
-
 async def _run(
     tmp_path: Path,
     prepare: Callable[[FakeAlpaca], None] = lambda fake: None,
     during: Callable[[FakeAlpaca, int], None] | None = None,
+    *,
+    parity: bool = True,
     **changes: Any,
 ) -> tuple[AlpacaRun, FakeAlpaca]:
-    bars = _bars()
+    bars = spx_bars()
     with FakeAlpaca(bars) as fake:
         prepare(fake)
         hook = None if during is None else (lambda n: during(fake, n))
@@ -57,6 +56,8 @@ async def _run(
     assert_consistent_with_venue(run.state, run.fills, dict(run.account.positions), orders)
     expected = backtest_fills(bars, SmaCrossover(fast=3, slow=8), 0.0, _COMPARED)
     assert expected.height >= 6
+    if not parity:
+        return run, fake
     assert_frame_equal(
         fills_frame(run.fills, _COMPARED).sort("ts"), expected.sort("ts"), rel_tol=1e-9
     )
@@ -77,11 +78,15 @@ async def test_http_429_waits_at_least_retry_after(tmp_path: Path) -> None:
 
 @pytest.mark.asyncio
 async def test_server_errors_are_retried_and_a_create_is_resolved(tmp_path: Path) -> None:
+    """A create answered 503 may or may not live at Alpaca: it is resolved by client id, never
+    resent, so the run may miss the backtest's fill of that order but books exactly Alpaca's."""
+
     def fail(fake: FakeAlpaca, bar: int) -> None:
         if bar in (10, 30, 50):
             fake.fail_next(times=2, status=503)
 
-    await _run(tmp_path, during=fail)
+    run, _ = await _run(tmp_path, during=fail, parity=False)
+    assert run.broker.waits
 
 
 @pytest.mark.asyncio
@@ -155,7 +160,7 @@ async def test_odd_event_orders_change_nothing(fault: str, tmp_path: Path) -> No
 async def test_refusals_raise_typed_reasons(
     status: int, message: str, refusal: AlpacaRefusal
 ) -> None:
-    with FakeAlpaca(_bars(), published=5) as fake:
+    with FakeAlpaca(spx_bars(), published=5) as fake:
         broker = AlpacaBroker(alpaca_config(fake), credentials(fake))
         fake.refuse_next_create(status, status * 100_000, message)
         with pytest.raises(OrderRejectedError) as caught:
@@ -166,7 +171,7 @@ async def test_refusals_raise_typed_reasons(
 @pytest.mark.asyncio
 async def test_refused_keys_stop_with_a_clear_message() -> None:
     wrong = "PKWRONG0KEY0ID000009"
-    with FakeAlpaca(_bars(), published=5) as fake:
+    with FakeAlpaca(spx_bars(), published=5) as fake:
         keys = AlpacaCredentials(Secret(wrong), Secret("wrong-secret-value-123"))
         broker = AlpacaBroker(alpaca_config(fake), keys)
         with pytest.raises(AlpacaAuthenticationError, match="APCA_API_KEY_ID") as caught:
