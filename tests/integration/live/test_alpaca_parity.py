@@ -58,6 +58,9 @@ async def test_examples_on_the_fake_alpaca_fill_as_the_backtest(case: str, tmp_p
     build, names = CASES[case]
     bars = _bars(names, 500)
     with FakeAlpaca(bars) as fake:
+        # A 4x (intraday) margin account: the backtest has no buying-power limit, and a
+        # rotation buys its new holding in the same bar it sells the old one.
+        fake.account.margin_multiplier = 4.0
         run = await run_on_fake(fake, bars, build(), tmp_path / "journal.sqlite")
         orders = fake.orders()
     assert run.summary.stopped_by == "feed ended"

@@ -19,6 +19,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import polars as pl
@@ -188,9 +189,7 @@ def fetch_alpaca_bars(
             feed=feed,
             adjustment=adjustment,
         )
-        raw = _with_retries(
-            lambda request=request: source.get_stock_bars(request), max_attempts, sleep
-        )
+        raw = _with_retries(partial(source.get_stock_bars, request), max_attempts, sleep)
         frame = bars_from_alpaca(raw or {}, step)
         frames.append(frame)
         if on_symbol is not None:

@@ -26,7 +26,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from datetime import datetime, timedelta
 from typing import Any
 
-import msgpack
 import polars as pl
 import websockets
 
@@ -176,7 +175,7 @@ class AlpacaFeed:
             "key": credentials.key_id.reveal(),
             "secret": credentials.secret_key.reveal(),
         }
-        await socket.send(msgpack.packb(auth))
+        await socket.send(_msgpack().packb(auth))
         answer = await self._recv(socket)
         if answer and answer[0].get("T") == "error":
             raise AlpacaAuthenticationError(
@@ -186,7 +185,7 @@ class AlpacaFeed:
         _expect(answer, "authenticated")
         wanted = list(symbols)
         await socket.send(
-            msgpack.packb({"action": "subscribe", "bars": wanted, "updatedBars": wanted})
+            _msgpack().packb({"action": "subscribe", "bars": wanted, "updatedBars": wanted})
         )
         while True:
             answer = await self._recv(socket)
@@ -257,7 +256,17 @@ class AlpacaFeed:
         self._closed = True
 
 
+def _msgpack() -> Any:
+    """Return the msgpack module alpaca-py installs (the market-data stream's framing)."""
+    try:
+        import msgpack
+    except ImportError:  # pragma: no cover - the extra is installed in development
+        raise ConfigError("Alpaca needs: pip install 'quantstrata[alpaca]'") from None
+    return msgpack
+
+
 def _messages(frame: str | bytes) -> list[Mapping[str, Any]]:
+    msgpack = _msgpack()
     try:
         decoded = msgpack.unpackb(frame, timestamp=3) if isinstance(frame, bytes) else None
     except (ValueError, msgpack.UnpackException):
