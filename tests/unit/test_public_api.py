@@ -194,6 +194,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "DataIssue",
         "FrozenConfig",
         "LiveClock",
+        "MissingDependencyError",
         "QuantstrataError",
         "RedactingFilter",
         "SchemaError",

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from quantstrata.core._extras import require
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret
 from quantstrata.data.sources import API_KEY_VARIABLE, TickDBClient, TickDBConfig
@@ -132,10 +133,7 @@ def _exchange_options(exchange: str, market_type: str) -> dict[str, Any]:
 
 def ccxt_exchange(exchange: str, url: str | None, market_type: str) -> Any:
     """Return ccxt's synchronous public client of ``exchange`` (history needs no key)."""
-    try:
-        import ccxt
-    except ImportError:  # pragma: no cover - the extra is installed in development
-        raise ConfigError("--provider ccxt needs: pip install 'quantstrata[ccxt]'") from None
+    ccxt = require("ccxt", "--provider ccxt")
     exchange_class = getattr(ccxt, exchange, None)
     if exchange_class is None:
         raise ConfigError(f"ccxt has no exchange {exchange!r}")

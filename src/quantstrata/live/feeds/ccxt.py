@@ -23,6 +23,7 @@ from typing import Any
 
 import polars as pl
 
+from quantstrata.core._extras import require
 from quantstrata.core.clock import Clock
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret
@@ -93,7 +94,7 @@ class CcxtFeed:
 
     async def bars(self, symbols: Sequence[str], interval: Interval) -> AsyncIterator[Bar]:
         """Yield closed bars as they complete, in time order per symbol, without duplicates."""
-        import ccxt
+        ccxt = require("ccxt", "the ccxt feed")
 
         if self._streaming:
             raise ConfigError("this CcxtFeed is already streaming; open one feed per stream")
