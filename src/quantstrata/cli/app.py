@@ -14,9 +14,8 @@ import importlib
 import sys
 from typing import Annotated, Any, cast
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from quantstrata.cli._errors import report, report_usage
 from quantstrata.cli._render import make_console
@@ -64,23 +63,23 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class _Pending(click.Command):
+class _Pending(TyperCommand):
     """A command not imported yet: enough to list it in ``--help``; :meth:`load` imports it."""
 
     def __init__(self, name: str, target: str, summary: str) -> None:
         super().__init__(name, short_help=summary)
         self.target = target
 
-    def load(self) -> click.Command:
-        """Import the command's module and build its Click command (a group for sub-apps)."""
+    def load(self) -> TyperCommand | TyperGroup:
+        """Import the command's module and build its command (a group for a sub-application)."""
         module_name, _, attribute = self.target.partition(":")
         target = getattr(importlib.import_module(module_name), attribute)
         if isinstance(target, typer.Typer):
-            command: click.Command = typer.main.get_group(target)
+            command: TyperCommand | TyperGroup = typer.main.get_group(target)
         else:
             single = typer.Typer(add_completion=False)
             single.command(name=self.name)(target)
-            command = typer.main.get_command(single)
+            command = cast("TyperCommand", typer.main.get_command(single))
         command.name = self.name
         return command
 
@@ -93,9 +92,8 @@ class _LazyGroup(TyperGroup):
         for name, (target, summary) in COMMANDS.items():
             self.commands[name] = _Pending(name, target, summary)
 
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
+    # ctx and the command are Click's types, which Typer vendors from 0.29 on: typed loosely.
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
         """Load the named command on first use, then resolve as Typer does."""
         pending = self.commands.get(args[0]) if args else None
         if isinstance(pending, _Pending):

@@ -19,7 +19,6 @@ __all__ = ["EXTRAS", "require"]
 EXTRAS: dict[str, str] = {
     "ccxt": "ccxt",
     "dask": "dask",
-    "distributed": "dask",
     "duckdb": "sql",
     "optuna": "optuna",
     "psycopg": "postgres",

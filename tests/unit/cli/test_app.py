@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import click
 import pytest
 import typer
 from typer.core import TyperGroup
@@ -16,7 +15,7 @@ from quantstrata.cli.app import COMMANDS, app, main, split_debug
 def test_the_listed_summary_is_the_first_line_of_the_commands_own_help(name: str) -> None:
     group = typer.main.get_command(app)
     assert isinstance(group, TyperGroup)
-    context = click.Context(group)
+    context = typer.Context(group)
 
     _, command, _ = group.resolve_command(context, [name])
 
@@ -58,7 +57,7 @@ def test_debug_after_the_sub_command_shows_the_traceback(
     with pytest.raises(Exception, match=r"missing\.py") as raised:
         main(["backtest", str(tmp_path / "missing.py"), "--debug"])
 
-    assert not isinstance(raised.value, click.UsageError)  # not "No such option: --debug"
+    assert "No such option" not in str(raised.value)
 
 
 def test_an_error_without_debug_is_one_line_and_a_hint(
