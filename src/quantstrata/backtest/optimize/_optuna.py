@@ -84,18 +84,21 @@ def _distribution(
     spec: ParameterSpec, values: Sequence[Any] | None
 ) -> optuna.distributions.BaseDistribution:
     distributions = _optuna().distributions
+    chosen: optuna.distributions.BaseDistribution
     if values is not None:
         ordered = sorted(set(values)) if all(_is_int(value) for value in values) else None
-        if ordered is not None and len(ordered) > 1:
-            steps = {b - a for a, b in itertools.pairwise(ordered)}
-            if len(steps) == 1:
-                return distributions.IntDistribution(ordered[0], ordered[-1], step=steps.pop())
-        return distributions.CategoricalDistribution(list(values))
-    if spec.choices is not None:
-        return distributions.CategoricalDistribution(list(spec.choices))
-    if spec.type is int:
-        return distributions.IntDistribution(int(spec.lower or 0), int(spec.upper or 0))
-    return distributions.FloatDistribution(float(spec.lower or 0), float(spec.upper or 0))
+        steps = {b - a for a, b in itertools.pairwise(ordered)} if ordered else set()
+        if ordered is not None and len(ordered) > 1 and len(steps) == 1:
+            chosen = distributions.IntDistribution(ordered[0], ordered[-1], step=steps.pop())
+        else:
+            chosen = distributions.CategoricalDistribution(list(values))
+    elif spec.choices is not None:
+        chosen = distributions.CategoricalDistribution(list(spec.choices))
+    elif spec.type is int:
+        chosen = distributions.IntDistribution(int(spec.lower or 0), int(spec.upper or 0))
+    else:
+        chosen = distributions.FloatDistribution(float(spec.lower or 0), float(spec.upper or 0))
+    return chosen
 
 
 def _optuna() -> Any:
