@@ -48,6 +48,8 @@ from quantstrata.backtest.results import BacktestResult, build_result
 from quantstrata.core.clock import Clock, SimulatedClock
 from quantstrata.core.errors import ConfigError
 from quantstrata.execution._nb import carry_costs_nb
+from quantstrata.model.interval import Interval
+from quantstrata.process._bar_frames import infer_interval, sort_by_symbol_time
 from quantstrata.strategy.event import EventStrategy
 from quantstrata.strategy.lookahead import check_no_lookahead
 from quantstrata.strategy.signal import SignalStrategy
@@ -120,8 +122,20 @@ class Backtest:
         metrics = MetricsConfig(
             risk_free_rate=self.config.risk_free_rate, calendar=self.config.calendar
         )
-        result = build_result(ledger, self.bars, record, metrics)
+        result = build_result(ledger, self.bars, record, metrics, interval=self._interval())
         return _with_carry_costs(result, ledger, self.config)
+
+    def _interval(self) -> Interval | None:
+        """Return the bars' interval when a calendar annualises the metrics, else None.
+
+        The interval is the bar frame's own (the smallest step between one symbol's bars), so
+        a short daily range around a holiday is still daily; without a calendar the metrics
+        infer the market from the timestamps (:func:`~quantstrata.analytics.
+        resolve_periods_per_year`).
+        """
+        if self.config.calendar is None:
+            return None
+        return infer_interval(sort_by_symbol_time(self.bars))
 
 
 def _with_carry_costs(

@@ -31,6 +31,7 @@ from quantstrata.backtest._results_nb import equity_curve_nb
 from quantstrata.backtest.record import RunRecord
 from quantstrata.backtest.trades import round_trips
 from quantstrata.model.bar import TIMESTAMP_DTYPE
+from quantstrata.model.interval import Interval
 
 __all__ = ["BacktestResult", "build_result"]
 
@@ -87,9 +88,17 @@ class BacktestResult:
 
 
 def build_result(
-    ledger: Ledger, bars: pl.DataFrame, record: RunRecord, metrics_config: MetricsConfig
+    ledger: Ledger,
+    bars: pl.DataFrame,
+    record: RunRecord,
+    metrics_config: MetricsConfig,
+    *,
+    interval: Interval | None = None,
 ) -> BacktestResult:
     """Turn a simulation loop's ledger into the result frames and metrics.
+
+    ``interval`` is the bars' interval, which annualises the metrics on the configured
+    calendar (None: the metrics infer it).
 
     ``bars`` is the canonical bar frame the ledger was simulated on: its rows are the aligned
     ``has_bar`` cells in row-major order, so its ``ts``, ``symbol`` and ``close`` columns are
@@ -128,6 +137,7 @@ def build_result(
         trades=trades.rename({"entry_ts": "entry_time", "exit_ts": "exit_time"}),
         positions=_metric_positions(positions, aligned.symbols, one_row_per_time=every_bar),
         config=metrics_config,
+        interval=interval,
     )
     return BacktestResult(
         equity=equity_frame,

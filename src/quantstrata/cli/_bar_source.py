@@ -30,8 +30,9 @@ _FILE_SUFFIXES = frozenset({".csv", ".gz", ".parquet", ".pq", ".txt"})
 class LoadedBars:
     """Bars ready for a backtest and where they came from.
 
-    ``calendar`` is the market's exchange-calendars code when every source is a bundled sample
-    of one market (it annualises the metrics); otherwise ``None`` (inferred from timestamps).
+    ``calendar`` is an exchange-calendars code when every source is a bundled sample (it
+    annualises the metrics): the first source's, so several symbols are annualised by the
+    same calendar rule as one; otherwise ``None`` (the market is inferred from timestamps).
     """
 
     bars: pl.DataFrame
@@ -55,7 +56,7 @@ def load_bars(
         raise ConfigError(f"--from {lower} must be before --to {upper}")
     frames: list[pl.DataFrame] = []
     sources: list[str] = []
-    calendars: set[str | None] = set()
+    calendars: list[str | None] = []
     seen: set[str] = set()
     for name in names:
         frame, source, calendar = _load_one(name, interval=interval, catalog=catalog)
@@ -65,9 +66,9 @@ def load_bars(
         seen |= symbols
         frames.append(_between(frame, lower, upper, source))
         sources.append(source)
-        calendars.add(calendar)
+        calendars.append(calendar)
     bars = pl.concat(frames, how="diagonal_relaxed").sort("ts", "symbol")
-    calendar = calendars.pop() if len(calendars) == 1 else None
+    calendar = calendars[0] if None not in calendars else None
     return LoadedBars(bars=bars, sources=tuple(sources), calendar=calendar)
 
 
