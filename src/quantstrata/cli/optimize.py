@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from quantstrata.analytics._format import format_metric
 from quantstrata.backtest import BacktestConfig
 from quantstrata.backtest.optimize import (
     Backend,
@@ -31,11 +32,12 @@ from quantstrata.backtest.optimize import (
 from quantstrata.backtest.optimize import (
     optimize as run_optimize,
 )
+from quantstrata.backtest.optimize._tasks import METRIC_COLUMNS
 from quantstrata.backtest.optimize.report import write_optimization_report
 from quantstrata.backtest.optimize.walkforward import walk_forward
 from quantstrata.cli._bar_source import load_bars
 from quantstrata.cli._options import CatalogOption
-from quantstrata.cli._render import make_console
+from quantstrata.cli._render import format_cell, make_console
 from quantstrata.cli._strategy_source import load_strategy_class
 from quantstrata.core.errors import ConfigError
 from quantstrata.execution.config import CommissionConfig
@@ -148,10 +150,11 @@ def optimize(
             settings,
             backtest=backtest,
         )
-        console.print(_table(analysis.windows, "walk-forward windows"))
+        console.print(_table(analysis.windows, "walk-forward windows", settings.objective))
         console.print(
-            f"stitched out-of-sample equity: Sharpe {analysis.metrics.sharpe:.3f}, "
-            f"total return {analysis.metrics.total_return:.2%}",
+            "stitched out-of-sample equity: "
+            f"Sharpe {format_metric('sharpe', analysis.metrics.sharpe)}, "
+            f"total return {format_metric('total_return', analysis.metrics.total_return)}",
             highlight=False,
         )
         _write(analysis.windows, output, console)
@@ -161,7 +164,11 @@ def optimize(
         console.print(f"[yellow]interrupted: {result.frame.height} of {result.planned} run[/]")
     shown = ["trial", *result.parameters, "objective", "total_return", "max_drawdown", "trades"]
     console.print(
-        _table(result.frame.head(_SHOWN_ROWS).select(shown), f"best by {result.objective}")
+        _table(
+            result.frame.head(_SHOWN_ROWS).select(shown),
+            f"best by {result.objective}",
+            result.objective,
+        )
     )
     _write(result.frame, output, console)
     if pbo and result.frame.height >= 2:
@@ -187,13 +194,19 @@ def _write(frame: pl.DataFrame, output: Path | None, console: Console) -> None:
     console.print(f"results written to {output.resolve()}", highlight=False, soft_wrap=True)
 
 
-def _table(frame: pl.DataFrame, title: str) -> Table:
+def _table(frame: pl.DataFrame, title: str, objective: object) -> Table:
+    """Return the rows as a table; metrics formatted as every command formats them."""
     table = Table(title=title, header_style="bold")
     shown = frame.columns[:14]
     for name in shown:
         table.add_column(name, justify="right")
+    metric_of = {name: name for name in METRIC_COLUMNS}
+    metric_of["objective"] = objective if isinstance(objective, str) else ""
     for row in frame.select(shown).iter_rows():
         table.add_row(
-            *(f"{value:.4g}" if isinstance(value, float) else str(value) for value in row)
+            *(
+                format_metric(metric_of[name], value) if name in metric_of else format_cell(value)
+                for name, value in zip(shown, row, strict=True)
+            )
         )
     return table

@@ -52,3 +52,25 @@ def test_a_short_daily_range_over_a_holiday_runs(
     )  # fmt: skip
 
     assert float(_row(output, "Periods per year")) == round(periods_per_year("1d", "XNYS"), 1)
+
+
+def test_optimize_prints_total_return_as_backtest_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    strategy = str(EXAMPLES / "sma_cross.py")
+    backtest = _run(
+        ["backtest", strategy, "--data", "SPX", *YEAR_2015, "-p", "fast=10", "-p", "slow=50",
+         "--report", str(tmp_path / "r.html")],
+        capsys,
+    )  # fmt: skip
+
+    swept = _run(
+        ["optimize", strategy, "--data", "SPX", *YEAR_2015, "--grid", "fast=10",
+         "--grid", "slow=50", "--backend", "serial"],
+        capsys,
+    )  # fmt: skip
+
+    header = next(line for line in swept.splitlines() if "total_return" in line)
+    row = next(line for line in swept.splitlines() if re.match(r"[│|]\s*0\s*[│|]", line))
+    cells = dict(zip(re.split(r"\s*[│┃|]\s*", header), re.split(r"\s*[│|]\s*", row), strict=True))
+    assert cells["total_return"] == _row(backtest, "Total return")
