@@ -20,6 +20,7 @@ from quantstrata.analytics import PerformanceMetrics
 from quantstrata.backtest import Backtest, BacktestConfig, BacktestResult
 from quantstrata.cli._bar_source import LoadedBars, load_bars
 from quantstrata.cli._options import (
+    CashOption,
     CatalogIntervalOption,
     CatalogOption,
     CommissionOption,
@@ -28,6 +29,7 @@ from quantstrata.cli._options import (
 )
 from quantstrata.cli._render import make_console
 from quantstrata.cli._strategy_source import build_strategy, load_strategy_class
+from quantstrata.core.config import DEFAULT_CASH
 from quantstrata.execution.config import CommissionConfig, FillConfig, FillPolicy
 from quantstrata.strategy.event import EventStrategy
 from quantstrata.strategy.signal import SignalStrategy
@@ -57,7 +59,7 @@ def backtest(
     interval: CatalogIntervalOption = None,
     start: StartOption = None,
     end: EndOption = None,
-    cash: Annotated[float, typer.Option("--cash", help="Starting cash.")] = 100_000.0,
+    cash: CashOption = DEFAULT_CASH,
     commission: CommissionOption = 0.0,
     fill: Annotated[
         FillPolicy,
@@ -98,6 +100,7 @@ def run_and_report(
     sources = escape(", ".join(loaded.sources))
     console.print(f"[bold]{escape(repr(strategy))}[/] on {sources}", highlight=False)
     console.print(
+        f"starting cash {config.cash:,.2f}, "
         f"{result.record.bars:,} bars, fill policy {result.record.fill_policy}, "
         f"orders {result.orders.height}, trades {result.trades.height}, "
         f"final equity {result.final_equity:,.2f}",

@@ -36,9 +36,10 @@ from quantstrata.backtest.optimize._tasks import METRIC_COLUMNS
 from quantstrata.backtest.optimize.report import write_optimization_report
 from quantstrata.backtest.optimize.walkforward import walk_forward
 from quantstrata.cli._bar_source import load_bars
-from quantstrata.cli._options import CatalogOption
+from quantstrata.cli._options import CashOption, CatalogOption
 from quantstrata.cli._render import format_cell, make_console
 from quantstrata.cli._strategy_source import load_strategy_class
+from quantstrata.core.config import DEFAULT_CASH
 from quantstrata.core.errors import ConfigError
 from quantstrata.execution.config import CommissionConfig
 
@@ -105,7 +106,7 @@ def optimize(
     interval: Annotated[str | None, typer.Option("--interval", "-i")] = None,
     start: Annotated[datetime | None, typer.Option("--from", help="First bar (UTC).")] = None,
     end: Annotated[datetime | None, typer.Option("--to", help="End, exclusive (UTC).")] = None,
-    cash: Annotated[float, typer.Option("--cash")] = 100_000.0,
+    cash: CashOption = DEFAULT_CASH,
     commission: Annotated[float, typer.Option("--commission")] = 0.0,
     pbo: Annotated[
         int,
@@ -141,6 +142,7 @@ def optimize(
         progress=make_console(stderr=True).is_terminal,  # no bar in pipes and logs
     )
     space = parse_grid(grid)
+    console.print(f"starting cash {backtest.cash:,.2f} for every run", highlight=False)
     if walk is not None:
         analysis = walk_forward(
             loaded.bars,

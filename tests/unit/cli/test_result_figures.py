@@ -9,6 +9,7 @@ import pytest
 
 from quantstrata.analytics import periods_per_year
 from quantstrata.cli.app import main
+from quantstrata.core.config import DEFAULT_CASH
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 YEAR_2015 = ["--from", "2015-01-01", "--to", "2016-01-01"]
@@ -74,3 +75,24 @@ def test_optimize_prints_total_return_as_backtest_does(
     row = next(line for line in swept.splitlines() if re.match(r"[│|]\s*0\s*[│|]", line))
     cells = dict(zip(re.split(r"\s*[│┃|]\s*", header), re.split(r"\s*[│|]\s*", row), strict=True))
     assert cells["total_return"] == _row(backtest, "Total return")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["backtest", str(EXAMPLES / "sma_cross.py"), "--data", "SPX", *YEAR_2015],
+        ["pipeline", str(EXAMPLES / "momentum_pipeline.py"), "--synthetic", "12", "--years", "1",
+         "-p", "lookback=40", "-p", "skip=5", "-p", "top=4", "-p", "liquid=10"],
+        ["optimize", str(EXAMPLES / "sma_cross.py"), "--data", "SPX", *YEAR_2015,
+         "--grid", "fast=10", "--grid", "slow=50", "--backend", "serial"],
+    ],
+    ids=["backtest", "pipeline", "optimize"],
+)  # fmt: skip
+def test_every_command_starts_with_the_one_cash_default_and_prints_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    report = [] if command[0] == "optimize" else ["--report", str(tmp_path / "r.html")]
+
+    output = _run([*command, *report], capsys)
+
+    assert f"starting cash {DEFAULT_CASH:,.2f}" in output
