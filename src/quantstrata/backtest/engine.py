@@ -52,6 +52,7 @@ from quantstrata.model.interval import Interval
 from quantstrata.process._bar_frames import infer_interval, sort_by_symbol_time
 from quantstrata.strategy.event import EventStrategy
 from quantstrata.strategy.lookahead import check_no_lookahead
+from quantstrata.strategy.origin import strategy_label
 from quantstrata.strategy.signal import SignalStrategy
 
 __all__ = ["Backtest"]
@@ -62,7 +63,8 @@ class Backtest:
 
     ``config`` defaults to :class:`BacktestConfig()`. ``clock`` stamps the run's
     ``started_at``; the default is a :class:`~quantstrata.core.clock.SimulatedClock` set to
-    the first bar's time, so a run never reads the wall clock.
+    the first bar's time, so a run never reads the wall clock (the command line passes a
+    :class:`~quantstrata.core.clock.LiveClock`: its reports say when they ran).
     """
 
     def __init__(
@@ -110,7 +112,7 @@ class Backtest:
             ledger = run_event(strategy, aligned, self.config)
         record = RunRecord(
             data_fingerprint=fingerprint(self.bars),
-            strategy=f"{type(strategy).__module__}.{type(strategy).__qualname__}",
+            strategy=strategy_label(type(strategy)),
             parameters=_parameters(strategy),
             config=self.config.summary(),
             fill_policy=self.config.fill.policy.value,
@@ -118,6 +120,8 @@ class Backtest:
             started_at=started_at,
             bars=int(aligned.times.shape[0]),
             symbols=aligned.symbols,
+            first_bar=self.bars["ts"][0],
+            last_bar=self.bars["ts"][-1],
         )
         metrics = MetricsConfig(
             risk_free_rate=self.config.risk_free_rate, calendar=self.config.calendar

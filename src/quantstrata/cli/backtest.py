@@ -29,6 +29,7 @@ from quantstrata.cli._options import (
 )
 from quantstrata.cli._render import make_console
 from quantstrata.cli._strategy_source import build_strategy, load_strategy_class
+from quantstrata.core.clock import LiveClock
 from quantstrata.core.config import DEFAULT_CASH
 from quantstrata.execution.config import CommissionConfig, FillConfig, FillPolicy
 from quantstrata.strategy.event import EventStrategy
@@ -96,7 +97,7 @@ def run_and_report(
     report: Path,
 ) -> BacktestResult:
     """Run the backtest, print what ran and its metrics table, write and name the report."""
-    result = Backtest(loaded.bars, strategy, config).run()
+    result = Backtest(loaded.bars, strategy, config, clock=LiveClock()).run()
     sources = escape(", ".join(loaded.sources))
     console.print(f"[bold]{escape(repr(strategy))}[/] on {sources}", highlight=False)
     console.print(

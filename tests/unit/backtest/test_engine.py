@@ -297,3 +297,13 @@ def test_a_short_daily_range_over_a_holiday_is_annualised_on_its_calendar() -> N
     result = Backtest(bars, Idle(), BacktestConfig(calendar="XNYS")).run()
 
     assert result.metrics.periods_per_year == periods_per_year("1d", "XNYS")
+
+
+def test_the_run_record_carries_the_data_range_beside_the_clock_time() -> None:
+    bars = flat_bars([10.0, 11.0, 12.0])
+    started = datetime(2030, 5, 6, 7, 8, tzinfo=UTC)
+
+    record = Backtest(bars, Idle(), FREE, clock=SimulatedClock(started)).run().record
+
+    assert record.started_at == started
+    assert (record.first_bar, record.last_bar) == (bars["ts"][0], bars["ts"][-1])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,22 @@ def test_every_command_starts_with_the_one_cash_default_and_prints_it(
     output = _run([*command, *report], capsys)
 
     assert f"starting cash {DEFAULT_CASH:,.2f}" in output
+
+
+def test_report_names_the_users_class_and_file_and_when_the_run_started(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(EXAMPLES.parent)
+    report = tmp_path / "r.html"
+    before = datetime.now(UTC).replace(microsecond=0)
+
+    _run(["backtest", "examples/sma_cross.py", "--data", "SPX", *YEAR_2015,
+          "--report", str(report)], capsys)  # fmt: skip
+
+    page = report.read_text(encoding="utf-8")
+    assert "<title>Backtest report: SmaCross (examples/sma_cross.py)</title>" in page
+    started = re.search(r"<th>Run started</th><td>([^<]+) UTC</td>", page)
+    assert started, page[:2000]
+    moment = datetime.strptime(started.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    assert before <= moment <= datetime.now(UTC)
+    assert "<th>Period</th><td>2015-01-02 00:00:00 UTC → 2015-12-31" in page
