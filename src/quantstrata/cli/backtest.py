@@ -18,6 +18,7 @@ from rich.table import Table
 
 from quantstrata.analytics import PerformanceMetrics
 from quantstrata.backtest import Backtest, BacktestConfig, BacktestResult
+from quantstrata.backtest.trades import describe_open_positions
 from quantstrata.cli._bar_source import LoadedBars, load_bars
 from quantstrata.cli._options import (
     CashOption,
@@ -103,9 +104,14 @@ def run_and_report(
     console.print(
         f"starting cash {config.cash:,.2f}, "
         f"{result.record.bars:,} bars, fill policy {result.record.fill_policy}, "
-        f"orders {result.orders.height}, trades {result.trades.height}, "
+        f"orders {result.orders.height}, trades {result.trades.height} (closed), "
         f"final equity {result.final_equity:,.2f}",
         highlight=False,
+    )
+    console.print(
+        f"open at the end: {describe_open_positions(result.open_positions)}",
+        highlight=False,
+        soft_wrap=True,
     )
     console.print(metrics_table(result.metrics, title=f"{strategy.name} metrics"))
     written = result.to_html(report)

@@ -116,3 +116,40 @@ def test_report_names_the_users_class_and_file_and_when_the_run_started(
     moment = datetime.strptime(started.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
     assert before <= moment <= datetime.now(UTC)
     assert "<th>Period</th><td>2015-01-02 00:00:00 UTC → 2015-12-31" in page
+
+
+ALWAYS_LONG = """
+import polars as pl
+
+from quantstrata.strategy import SignalStrategy
+
+
+class AlwaysLong(SignalStrategy):
+    def warmup_bars(self) -> int:
+        return 0
+
+    def targets(self, bars: pl.DataFrame) -> pl.DataFrame:
+        return bars.select("ts", "symbol", target=pl.lit(1.0))
+"""
+
+
+def test_buy_and_hold_shows_its_open_position_and_unrealised_pnl(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    strategy = tmp_path / "always_long.py"
+    strategy.write_text(ALWAYS_LONG, encoding="utf-8")
+    report = tmp_path / "r.html"
+
+    output = _run(
+        ["backtest", str(strategy), "--data", "SPX", *YEAR_2015, "--report", str(report)], capsys
+    )
+
+    final = re.search(r"final equity ([\d,]+\.\d\d)", output)
+    pnl = re.search(r"open at the end: SPX long [\d,.]+ @ [\d,.]+ \(last [\d,.]+, "
+                    r"unrealised PnL (-?[\d,]+\.\d\d)\)", output)  # fmt: skip
+    assert final, output
+    assert pnl, output
+    gain = float(final.group(1).replace(",", "")) - DEFAULT_CASH
+    assert float(pnl.group(1).replace(",", "")) == pytest.approx(gain, abs=0.01)
+    assert "trades 0 (closed)" in output
+    assert f"unrealised PnL {pnl.group(1)}" in report.read_text(encoding="utf-8")
