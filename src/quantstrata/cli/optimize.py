@@ -33,7 +33,11 @@ from quantstrata.backtest.optimize import (
     optimize as run_optimize,
 )
 from quantstrata.backtest.optimize._tasks import METRIC_COLUMNS
-from quantstrata.backtest.optimize.report import write_optimization_report
+from quantstrata.backtest.optimize.engine import OptimizationResult
+from quantstrata.backtest.optimize.report import (
+    write_optimization_report,
+    write_walk_forward_report,
+)
 from quantstrata.backtest.optimize.walkforward import walk_forward
 from quantstrata.cli._bar_source import load_bars
 from quantstrata.cli._options import CashOption, CatalogOption
@@ -42,6 +46,7 @@ from quantstrata.cli._strategy_source import load_strategy_class
 from quantstrata.core.config import DEFAULT_CASH
 from quantstrata.core.errors import ConfigError
 from quantstrata.execution.config import CommissionConfig
+from quantstrata.strategy.origin import strategy_label
 
 __all__ = ["DEFAULT_OPTIMIZE_REPORT", "optimize", "parse_grid", "parse_walk_forward"]
 
@@ -112,10 +117,18 @@ def optimize(
         int,
         typer.Option(
             "--pbo",
-            help="Partitions for the Probability of Backtest Overfitting (CSCV); 0 skips it.",
+            help="Partitions for the Probability of Backtest Overfitting (CSCV); 0 skips it. "
+            "With --walk-forward: of the grid over the whole history.",
         ),
     ] = 0,
-    report: Annotated[Path | None, typer.Option("--report", help="HTML report path.")] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help=f"HTML report path (default ./{DEFAULT_OPTIMIZE_REPORT}): the heatmaps; "
+            "with --walk-forward (written only when given) the stitched equity and windows.",
+        ),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write all results (.csv or .parquet).")
     ] = None,
@@ -160,6 +173,14 @@ def optimize(
             highlight=False,
         )
         _write(analysis.windows, output, console)
+        if pbo:  # the overfitting of picking the best of this grid over the whole history
+            sweep = run_optimize(loaded.bars, strategy_class, space, settings, backtest=backtest)
+            _print_overfitting(console, sweep, loaded.bars, pbo, settings)
+        if report is not None:
+            written = write_walk_forward_report(analysis, report, strategy_label(strategy_class))
+            console.print(
+                f"report written to {written.resolve()}", highlight=False, soft_wrap=True
+            )
         return
     result = run_optimize(loaded.bars, strategy_class, space, settings, backtest=backtest)
     if result.interrupted:
@@ -173,17 +194,30 @@ def optimize(
         )
     )
     _write(result.frame, output, console)
-    if pbo and result.frame.height >= 2:
-        overfit = result.overfitting(loaded.bars, partitions=pbo, config=settings)
-        console.print(
-            f"deflated Sharpe ratio of the best: {result.deflated_sharpe(loaded.bars):.3f}; "
-            f"probability of backtest overfitting: {overfit.pbo:.2f} "
-            f"over {overfit.splits:,} splits",
-            highlight=False,
-        )
+    if pbo:
+        _print_overfitting(console, result, loaded.bars, pbo, settings)
     if len(result.parameters) >= 2 and result.frame.height:
         written = write_optimization_report(result, report or DEFAULT_OPTIMIZE_REPORT)
         console.print(f"report written to {written.resolve()}", highlight=False, soft_wrap=True)
+
+
+def _print_overfitting(
+    console: Console,
+    result: OptimizationResult,
+    bars: pl.DataFrame,
+    partitions: int,
+    settings: OptimizeConfig,
+) -> None:
+    """Print the best candidate's deflated Sharpe ratio and the sweep's PBO (CSCV)."""
+    if result.frame.height < 2:
+        return
+    overfit = result.overfitting(bars, partitions=partitions, config=settings)
+    console.print(
+        f"deflated Sharpe ratio of the best: {result.deflated_sharpe(bars):.3f}; "
+        f"probability of backtest overfitting: {overfit.pbo:.2f} "
+        f"over {overfit.splits:,} splits",
+        highlight=False,
+    )
 
 
 def _write(frame: pl.DataFrame, output: Path | None, console: Console) -> None:
