@@ -90,8 +90,10 @@ class BacktestResult:
         head = [
             f"{record.strategy} {record.parameters}",
             f"{record.bars} bars of {', '.join(record.symbols)}; fill policy {record.fill_policy}",
-            f"orders {self.orders.height}, fills {self.fills.height}, "
-            f"trades {self.trades.height} (closed)",
+            (
+                f"orders {self.orders.height}, fills {self.fills.height}, "
+                f"trades {self.trades.height} (closed)"
+            ),
             f"open at the end: {describe_open_positions(self.open_positions)}",
             f"final equity {self.final_equity:,.2f}",
         ]

@@ -107,14 +107,17 @@ def open_positions(fills: pl.DataFrame, bars: pl.DataFrame) -> pl.DataFrame:
         .sort("symbol")
         .select(
             "symbol",
-            pl.when(pl.col("quantity") > 0).then(pl.lit("long")).otherwise(pl.lit("short"))
+            pl.when(pl.col("quantity") > 0)
+            .then(pl.lit("long"))
+            .otherwise(pl.lit("short"))
             .alias("direction"),
             "quantity",
             (pl.col("cost") / pl.col("quantity")).alias("entry_price"),
             "last_price",
-            (pl.col("quantity") * pl.col("last_price") - pl.col("cost") - pl.col("commission"))
-            .alias("unrealised_pnl"),
-        )  # fmt: skip
+            (
+                pl.col("quantity") * pl.col("last_price") - pl.col("cost") - pl.col("commission")
+            ).alias("unrealised_pnl"),
+        )
         .cast(dict(OPEN_POSITION_SCHEMA))  # type: ignore[arg-type]
     )
 

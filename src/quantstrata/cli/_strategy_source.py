@@ -4,8 +4,9 @@ A strategy is named by a Python file (``examples/sma_cross.py``), a file and a c
 (``my_strategies.py:Breakout``) or a module and a class (``package.module:ClassName``). A file is
 imported with :func:`importlib.util.spec_from_file_location`, the documented recipe, so its
 ``if __name__ == "__main__":`` block does not run; its folder is put first on ``sys.path``, as
-``python my_dir/file.py`` does, so it can import the modules beside it. Without a class name the file or module must
-hold exactly one strategy class: the one defined there, else the one its ``__all__`` exports.
+``python my_dir/file.py`` does, so it can import the modules beside it. Without a class name
+the file or module must hold exactly one strategy class: the one defined there, else the one
+its ``__all__`` exports.
 """
 
 from __future__ import annotations

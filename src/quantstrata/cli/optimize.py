@@ -178,9 +178,7 @@ def optimize(
             _print_overfitting(console, sweep, loaded.bars, pbo, settings)
         if report is not None:
             written = write_walk_forward_report(analysis, report, strategy_label(strategy_class))
-            console.print(
-                f"report written to {written.resolve()}", highlight=False, soft_wrap=True
-            )
+            console.print(f"report written to {written.resolve()}", highlight=False, soft_wrap=True)
         return
     result = run_optimize(loaded.bars, strategy_class, space, settings, backtest=backtest)
     if result.interrupted:

@@ -291,7 +291,9 @@ def test_a_rotation_sells_before_it_buys() -> None:
 
 def test_a_short_daily_range_over_a_holiday_is_annualised_on_its_calendar() -> None:
     bars = load_sample("SPX_1d").filter(
-        pl.col("ts").is_between(datetime(2018, 12, 20, tzinfo=UTC), datetime(2018, 12, 27, 1, tzinfo=UTC))
+        pl.col("ts").is_between(
+            datetime(2018, 12, 20, tzinfo=UTC), datetime(2018, 12, 27, 1, tzinfo=UTC)
+        )
     )  # 20, 21, 24, 26, 27 December: Christmas and a weekend inside five sessions
 
     result = Backtest(bars, Idle(), BacktestConfig(calendar="XNYS")).run()
