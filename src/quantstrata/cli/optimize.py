@@ -52,6 +52,7 @@ __all__ = ["DEFAULT_OPTIMIZE_REPORT", "optimize", "parse_grid", "parse_walk_forw
 
 DEFAULT_OPTIMIZE_REPORT = Path("optimize-report.html")
 _SHOWN_ROWS = 10
+_COUNT_METRICS = frozenset({"trades", "max_drawdown_duration_bars"})
 
 
 def parse_grid(assignments: list[str]) -> dict[str, list[Any]]:
@@ -228,6 +229,13 @@ def _write(frame: pl.DataFrame, output: Path | None, console: Console) -> None:
     console.print(f"results written to {output.resolve()}", highlight=False, soft_wrap=True)
 
 
+def _as_count(name: str, value: object) -> object:
+    """Return a count metric (kept as a float in result rows) as the integer it is."""
+    if name in _COUNT_METRICS and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _table(frame: pl.DataFrame, title: str, objective: object) -> Table:
     """Return the rows as a table; metrics formatted as every command formats them."""
     table = Table(title=title, header_style="bold")
@@ -239,7 +247,9 @@ def _table(frame: pl.DataFrame, title: str, objective: object) -> Table:
     for row in frame.select(shown).iter_rows():
         table.add_row(
             *(
-                format_metric(metric_of[name], value) if name in metric_of else format_cell(value)
+                format_metric(metric_of[name], _as_count(name, value))
+                if name in metric_of
+                else format_cell(value)
                 for name, value in zip(shown, row, strict=True)
             )
         )
