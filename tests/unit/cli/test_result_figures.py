@@ -68,7 +68,7 @@ def test_optimize_prints_total_return_as_backtest_does(
 
     swept = _run(
         ["optimize", strategy, "--data", "SPX", *YEAR_2015, "--grid", "fast=10",
-         "--grid", "slow=50", "--backend", "serial"],
+         "--grid", "slow=50", "--backend", "serial", "--report", str(tmp_path / "o.html")],
         capsys,
     )  # fmt: skip
 
@@ -92,9 +92,7 @@ def test_optimize_prints_total_return_as_backtest_does(
 def test_every_command_starts_with_the_one_cash_default_and_prints_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
 ) -> None:
-    report = [] if command[0] == "optimize" else ["--report", str(tmp_path / "r.html")]
-
-    output = _run([*command, *report], capsys)
+    output = _run([*command, "--report", str(tmp_path / "r.html")], capsys)
 
     assert f"starting cash {DEFAULT_CASH:,.2f}" in output
 
