@@ -9,7 +9,10 @@ unknown symbols refused with code 2002), ``{"cmd":"ping"}`` → pong, trades str
 not anyone is connected (so a disconnect really loses trades).
 
 Faults are queued with :meth:`FakeTickDB.inject` (``http`` answers, ``ws`` actions) or drawn
-at random every few seconds by :class:`Chaos`. Everything the server saw is recorded for tests.
+at random every few seconds by :class:`Chaos`. With ``proxy=True`` the WebSocket URL points at a
+:class:`~tests.kit.chaos_proxy.ChaosProxy` in front of the server, which adds the faults of the
+path before the server (drop or garbage before the HTTP 101, a 503, a throttled link).
+Everything the server saw is recorded for tests.
 """
 
 from __future__ import annotations
@@ -30,9 +33,10 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from quantstrata.core.logging import get_logger
+from tests.kit.chaos_proxy import PROXY_FAULTS, ChaosProxy
 from tests.kit.tickdb_tape import Tape
 
-__all__ = ["WS_FAULTS", "Chaos", "FakeTickDB", "HttpFault"]
+__all__ = ["ALL_FAULTS", "WS_FAULTS", "Chaos", "FakeTickDB", "HttpFault"]
 
 WS_FAULTS = (
     "disconnect",
@@ -46,6 +50,8 @@ WS_FAULTS = (
     "reorder",
     "handshake_429",
 )
+ALL_FAULTS = (*WS_FAULTS, *PROXY_FAULTS)
+"""Every fault kind, the proxy's included (a :class:`Chaos` with these needs ``proxy=True``)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,7 @@ class FakeTickDB:
         chaos: Chaos | None = None,
         batch: int = 1,
         strip_suffix: bool = False,
+        proxy: bool = False,
     ) -> None:
         self.api_key = api_key
         self.tape = tape or Tape(("BTCUSDT", "700.HK"))
@@ -92,6 +99,7 @@ class FakeTickDB:
         self.chaos = chaos
         self.batch = batch
         self.strip_suffix = strip_suffix
+        self.proxy: ChaosProxy | None = ChaosProxy(0) if proxy else None
         self.http_faults: deque[HttpFault] = deque()
         self.ws_faults: deque[str] = deque()
         self.requests: list[tuple[str, dict[str, str]]] = []
@@ -121,8 +129,9 @@ class FakeTickDB:
 
     @property
     def ws_url(self) -> str:
-        """Return the WebSocket URL (without the key)."""
-        return f"ws://127.0.0.1:{self.port}/v1/realtime"
+        """Return the WebSocket URL (without the key), through the proxy when there is one."""
+        port = self.proxy.port if self.proxy is not None else self.port
+        return f"ws://127.0.0.1:{port}/v1/realtime"
 
     def __enter__(self) -> FakeTickDB:
         self._thread = threading.Thread(target=self._main, name="fake-tickdb", daemon=True)
@@ -138,10 +147,14 @@ class FakeTickDB:
             self._thread.join(10)
 
     def inject(self, *faults: HttpFault | str) -> None:
-        """Queue faults: :class:`HttpFault` for REST, names from :data:`WS_FAULTS` for WS."""
+        """Queue faults: :class:`HttpFault` for REST, names from :data:`ALL_FAULTS` for WS."""
         for fault in faults:
             if isinstance(fault, HttpFault):
                 self.http_faults.append(fault)
+            elif fault in PROXY_FAULTS:
+                if self.proxy is None:
+                    raise ValueError(f"{fault!r} needs FakeTickDB(proxy=True)")
+                self.proxy.inject(fault)
             else:
                 self.ws_faults.append(fault)
                 if self._loop is not None and fault not in {"accept_then_close", "handshake_429"}:
@@ -169,6 +182,9 @@ class FakeTickDB:
             logger=get_logger("tests.fake_tickdb"),  # redacting: keys arrive in URLs and headers
         ) as server:
             self.port = next(iter(server.sockets)).getsockname()[1]
+            if self.proxy is not None:
+                self.proxy.target_port = self.port
+                await self.proxy.start()
             tasks = [asyncio.create_task(self._tape_loop())]
             if self.chaos is not None:
                 tasks.append(asyncio.create_task(self._chaos_loop(self.chaos)))
@@ -177,6 +193,8 @@ class FakeTickDB:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if self.proxy is not None:
+                await self.proxy.stop()
 
     # ------------------------------------------------------------------ REST
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
@@ -378,7 +396,11 @@ class FakeTickDB:
         while True:
             await asyncio.sleep(draw.uniform(*chaos.every))
             fault = draw.choice(chaos.kinds)
-            if fault in {"accept_then_close", "handshake_429"}:
+            if fault in PROXY_FAULTS and self.proxy is not None:
+                self.proxy.inject(fault)
+                self.faults_applied.append(fault)
+                fault = "close"
+            elif fault in {"accept_then_close", "handshake_429"}:
                 self.ws_faults.append(fault)
                 fault = "close"
             await self._apply(fault)

@@ -14,6 +14,7 @@ from typing import Any
 
 from quantstrata.core.secrets import Secret
 from quantstrata.data.sources import AsyncTickDBClient, TickDBConfig
+from quantstrata.data.sources.config import HttpConfig, RetryPolicy
 from quantstrata.data.stream import BuiltBar, StreamConfig, TickDBStream
 from tests.kit.tickdb_server import FakeTickDB
 
@@ -40,8 +41,11 @@ def fast_config(server: FakeTickDB, **overrides: Any) -> StreamConfig:
 
 
 def rest_config(server: FakeTickDB) -> TickDBConfig:
-    """Return a REST configuration pointed at ``server`` with a generous rate limit."""
-    return TickDBConfig(base_url=server.url, requests_per_minute=600_000)
+    """Return a REST configuration pointed at ``server``: generous rate limit, quick retries."""
+    retry = RetryPolicy(base_seconds=0.01, cap_seconds=0.1)
+    return TickDBConfig(
+        base_url=server.url, requests_per_minute=600_000, http=HttpConfig(retry=retry)
+    )
 
 
 @dataclass

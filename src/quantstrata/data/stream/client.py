@@ -18,13 +18,13 @@ from typing import cast
 
 import polars as pl
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, ConnectionClosedOK, InvalidStatus, InvalidURI
+from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 
 from quantstrata.core.clock import Clock, LiveClock, ns_from_datetime
 from quantstrata.core.errors import QuantstrataError
 from quantstrata.core.logging import get_logger
 from quantstrata.core.secrets import Secret, redact
-from quantstrata.data.sources.backoff import parse_retry_after
+from quantstrata.data.sources.backoff import Delay
 from quantstrata.data.stream.bars import BarBuilder, BuiltBar, Gap
 from quantstrata.data.stream.config import StreamConfig
 from quantstrata.data.stream.messages import (
@@ -37,8 +37,13 @@ from quantstrata.data.stream.messages import (
     one_trade,
     parse_message,
 )
-from quantstrata.data.stream.session import (
+from quantstrata.data.stream.resilience import (
     Reconnect,
+    backfill_failure,
+    connect_failure,
+    keep_connected,
+)
+from quantstrata.data.stream.session import (
     StreamCounters,
     StreamSession,
     canonical_symbol,
@@ -143,40 +148,42 @@ class TickDBStream:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         try:
-            while not self._closed:
-                decision = await self._connect_once()
-                if decision.fatal:
-                    self._stop(decision.reason)
-                    return
-                self.builder.taint()
-                delay = self.session.on_closed(loop.time(), decision.reason, decision.server_wait)
-                _LOG.warning("stream reconnecting in %.2fs: %s", delay, decision.reason)
-                await self._sleep(delay)
+            fatal = await keep_connected(
+                self._connect_once,
+                self.session.backoff,
+                classify=lambda error: connect_failure(error, self._clock.now()),
+                sleep=self._sleep,
+                now=loop.time,
+                stopped=lambda: self._closed,
+                on_retry=self._retrying,
+            )
+            if fatal is not None:
+                self._stop(fatal.reason)
         except Exception as error:  # noqa: BLE001 - surfaced to the consumer, never swallowed
             self._stop(f"internal error {type(error).__name__}: {error}")
         finally:
             self._finish()
 
+    def _retrying(self, decision: Reconnect, delay: Delay) -> None:
+        self.builder.taint()
+        self.session.on_retry(decision, delay)
+        reason = redact(decision.reason, [self._key])
+        _LOG.warning("stream reconnecting in %.2fs: %s", delay.seconds, reason)
+
     async def _connect_once(self) -> Reconnect:
+        """Open one connection and serve it to its end; a failure to open raises."""
         url = f"{self.config.url}?api_key={self._key.reveal()}"
-        try:
-            socket = await connect(
-                url,
-                open_timeout=self.config.open_timeout_seconds,
-                close_timeout=self.config.close_timeout_seconds,
-                ping_interval=self.config.protocol_ping_seconds,
-                ping_timeout=self.config.protocol_ping_seconds,
-                compression=None,
-                proxy=None,
-                max_queue=64,
-                logger=get_logger("data.stream.websocket"),
-            )
-        except InvalidStatus as error:
-            return _handshake_refusal(error, self._clock.now())
-        except InvalidURI:
-            return Reconnect(f"invalid stream URL {redact(url, [self._key])}", fatal=True)
-        except (OSError, TimeoutError) as error:
-            return Reconnect(f"connect failed: {type(error).__name__}")
+        socket = await connect(
+            url,
+            open_timeout=self.config.open_timeout_seconds,
+            close_timeout=self.config.close_timeout_seconds,
+            ping_interval=self.config.protocol_ping_seconds,
+            ping_timeout=self.config.protocol_ping_seconds,
+            compression=None,
+            proxy=None,
+            max_queue=64,
+            logger=get_logger("data.stream.websocket"),
+        )
         async with socket:
             return await self._serve(socket)
 
@@ -303,9 +310,14 @@ class TickDBStream:
     async def _deliver(self, closed: list[BuiltBar | Gap]) -> None:
         for position, item in enumerate(closed):
             if isinstance(item, Gap):
+                try:
+                    filled = await self._fill(item)
+                except Exception as error:
+                    self._undeliver(closed[position:])
+                    raise _Restart(backfill_failure(error)) from error
                 # Backfilled bars are in hand and bounded by one range: wait for room (progress
                 # after every reconnect), never drop them.
-                for bar in await self._fill(item):
+                for bar in filled:
                     await self._queue.put(bar)
             elif not await self._offer(item):
                 await self._overflowed(item, closed[position + 1 :])
@@ -328,12 +340,14 @@ class TickDBStream:
 
     async def _overflowed(self, bar: BuiltBar, rest: list[BuiltBar | Gap]) -> None:
         self.session.counters.overflows += 1
-        self.builder.taint(bar.symbol, rewind_to_ms=bar.ts_ms)
-        for item in rest:
-            symbol = item.symbol
-            start = item.start_ms if isinstance(item, Gap) else item.ts_ms
-            self.builder.taint(symbol, rewind_to_ms=start)
+        self._undeliver([bar, *rest])
         raise _Restart(Reconnect("the consumer is too slow: bar queue full"))
+
+    def _undeliver(self, items: list[BuiltBar | Gap]) -> None:
+        """Forget that ``items`` were closed: the next connection's gap covers them again."""
+        for item in items:
+            start = item.start_ms if isinstance(item, Gap) else item.ts_ms
+            self.builder.taint(item.symbol, rewind_to_ms=start)
 
     async def _fill(self, gap: Gap) -> list[BuiltBar]:
         self.session.counters.gaps += 1
@@ -364,14 +378,3 @@ class TickDBStream:
         # room would leave a hole before the bars after it.
         if not self._queue.full():
             self._queue.put_nowait(None)
-
-
-def _handshake_refusal(error: InvalidStatus, now: datetime) -> Reconnect:
-    status = error.response.status_code
-    if status in {401, 403}:
-        return Reconnect(f"TickDB refused the API key (HTTP {status})", fatal=True)
-    header = error.response.headers.get("Retry-After")
-    wait = parse_retry_after(header, now) if header is not None else None
-    if status == 429:
-        return Reconnect("handshake rate limited (HTTP 429)", server_wait=wait or 1.0)
-    return Reconnect(f"handshake refused (HTTP {status})", server_wait=wait)

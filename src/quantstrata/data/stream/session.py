@@ -13,9 +13,10 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from quantstrata.data.sources.backoff import backoff_delay
+from quantstrata.data.sources.backoff import Backoff, Delay
 from quantstrata.data.stream.config import StreamConfig
 from quantstrata.data.stream.messages import Acknowledged, ErrorMessage
+from quantstrata.data.stream.resilience import Reconnect
 
 __all__ = [
     "FATAL_CODES",
@@ -29,15 +30,6 @@ __all__ = [
 FATAL_CODES = frozenset({401, 403, 1001, 1002, 1003, 1004, 3002})
 RATE_LIMIT_CODE = 3001
 CONNECTION_LIMIT_CODE = 3003
-
-
-@dataclass(frozen=True, slots=True)
-class Reconnect:
-    """Why the current connection must be replaced; ``fatal`` stops the client instead."""
-
-    reason: str
-    fatal: bool = False
-    server_wait: float | None = None
 
 
 @dataclass(slots=True)
@@ -139,8 +131,13 @@ class StreamSession:
         self.config = config
         self.book = SubscriptionBook()
         self.counters = StreamCounters()
-        self._uniform = uniform
-        self._attempt = 0
+        self.backoff = Backoff(
+            base=config.backoff_base_seconds,
+            cap=config.backoff_cap_seconds,
+            uniform=uniform,
+            healthy_after=config.healthy_after_seconds,
+            max_server_wait=config.max_server_wait_seconds,
+        )
         self._connected_at: float | None = None
         self._last_data = 0.0
         self._next_ping = 0.0
@@ -155,6 +152,7 @@ class StreamSession:
     def on_connected(self, now: float) -> None:
         """Start the clocks of a new connection."""
         self._connected_at = now
+        self.backoff.connected_at(now)
         self._last_data = now
         self._next_ping = now + self.config.heartbeat_seconds
         self._unanswered = 0
@@ -202,27 +200,15 @@ class StreamSession:
 
     def on_closed(self, now: float, reason: str, server_wait: float | None = None) -> float:
         """Return the delay before the next attempt; any close counts, healthy ones reset."""
-        if self._connected_at is not None:
-            if now - self._connected_at >= self.config.healthy_after_seconds:
-                self._attempt = 0
-            self._connected_at = None
-        floor = min(server_wait or 0.0, self.config.max_server_wait_seconds)
-        ceiling = min(
-            self.config.backoff_cap_seconds,
-            self.config.backoff_base_seconds * 2.0 ** min(self._attempt, 62),
-        )
-        delay = backoff_delay(
-            self._attempt,
-            base=self.config.backoff_base_seconds,
-            cap=self.config.backoff_cap_seconds,
-            uniform=self._uniform,
-            floor=floor,
-        )
-        self._attempt += 1
+        delay = self.backoff.failed(now, server_wait)
+        self.on_retry(Reconnect(reason, server_wait=server_wait), delay)
+        return delay.seconds
+
+    def on_retry(self, decision: Reconnect, delay: Delay) -> None:
+        """Count a reconnect and the delay chosen for it (the policy is checked, not trusted)."""
+        self._connected_at = None
         self.counters.reconnects += 1
-        highest = max(floor, ceiling)
-        self.counters.delays.append((delay, floor, highest))
-        self.counters.reasons.append(reason)
-        if not floor <= delay <= highest:
+        self.counters.delays.append((delay.seconds, delay.lowest, delay.highest))
+        self.counters.reasons.append(decision.reason)
+        if not delay.within_policy:
             self.counters.delays_outside_policy += 1
-        return delay

@@ -1,0 +1,57 @@
+"""The stream survives every connect failure and backfill error (real sockets on 127.0.0.1).
+
+A :class:`~tests.kit.chaos_proxy.ChaosProxy` in front of the fake TickDB breaks connections
+before the server's HTTP 101 answer; a REST fault breaks the backfill during recovery.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.kit.tickdb_server import FakeTickDB, HttpFault
+from tests.kit.tickdb_stream import StreamRun, check_bars, run_stream
+
+SYMBOLS = ["BTCUSDT", "700.HK"]
+
+
+def _bars(count: int):
+    def enough(run: StreamRun) -> bool:
+        return all(len(run.bars.get(symbol, [])) >= count for symbol in SYMBOLS)
+
+    return enough
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("fault", ["drop_before_handshake", "garbage_handshake", "status_503"])
+async def test_a_broken_handshake_is_retried_and_the_bars_keep_coming(fault: str):
+    with FakeTickDB(trades_per_second=300, proxy=True) as server:
+        server.inject(fault, fault, fault)  # the first three connections fail before the 101
+        run = await run_stream(server, SYMBOLS, until=_bars(15))
+    assert run.error is None
+    assert server.proxy is not None
+    assert server.proxy.applied == [fault] * 3
+    assert run.stream.counters.connections == 1  # one opened; three failed to open
+    assert run.stream.counters.reconnects == 3
+    assert run.stream.counters.delays_outside_policy == 0
+    check_bars(server, run, SYMBOLS)
+
+
+@pytest.mark.asyncio
+async def test_a_rest_error_during_backfill_is_retried_and_the_bars_stay_right():
+    with FakeTickDB(trades_per_second=300) as server:
+        down = HttpFault(503, {"code": 5000, "message": "maintenance"})
+        server.inject(*[down] * 14)  # more than twice the REST client's own retries
+        run = await run_stream(server, SYMBOLS, until=_bars(15), timeout=30)
+    assert run.error is None
+    assert any("backfill" in reason for reason in run.stream.counters.reasons)
+    check_bars(server, run, SYMBOLS)
+
+
+@pytest.mark.asyncio
+async def test_a_refused_key_over_rest_during_backfill_stops_with_an_alert():
+    with FakeTickDB(trades_per_second=300) as server:
+        server.inject(HttpFault(401, {"code": 1001, "message": "Invalid or expired token"}))
+        run = await run_stream(server, SYMBOLS, until=lambda run: False, timeout=10)
+    assert run.error is not None
+    assert "1001" in str(run.error) or "key" in str(run.error)
+    assert run.alerts
