@@ -25,6 +25,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -36,7 +37,10 @@ from quantstrata.core.logging import get_logger
 from tests.kit.chaos_proxy import PROXY_FAULTS, ChaosProxy
 from tests.kit.tickdb_tape import Tape
 
-__all__ = ["ALL_FAULTS", "WS_FAULTS", "Chaos", "FakeTickDB", "HttpFault"]
+__all__ = ["ALL_FAULTS", "WS_FAULTS", "Chaos", "FakeTickDB", "HttpFault", "MarketClock"]
+
+_DEFERRED = frozenset({"accept_then_close", "handshake_429", "late_first"})
+"""Faults that wait for the next connection instead of hitting the open ones."""
 
 WS_FAULTS = (
     "disconnect",
@@ -49,6 +53,7 @@ WS_FAULTS = (
     "duplicate",
     "reorder",
     "handshake_429",
+    "late_first",
 )
 ALL_FAULTS = (*WS_FAULTS, *PROXY_FAULTS)
 """Every fault kind, the proxy's included (a :class:`Chaos` with these needs ``proxy=True``)."""
@@ -71,6 +76,21 @@ class Chaos:
     kinds: tuple[str, ...] = WS_FAULTS
     seed: int = 7
     retry_after: float = 0.2
+
+
+class MarketClock:
+    """The fake exchange's clock: the time of the next trade of the tape to be released."""
+
+    def __init__(self, server: FakeTickDB) -> None:
+        self._server = server
+
+    def now_ns(self) -> int:
+        """Return the market time in nanoseconds since the epoch."""
+        return self._server.tape.time(self._server.released) * 1_000_000
+
+    def now(self) -> datetime:
+        """Return the market time as an aware UTC datetime."""
+        return datetime.fromtimestamp(self.now_ns() / 1e9, UTC)
 
 
 class FakeTickDB:
@@ -157,8 +177,12 @@ class FakeTickDB:
                 self.proxy.inject(fault)
             else:
                 self.ws_faults.append(fault)
-                if self._loop is not None and fault not in {"accept_then_close", "handshake_429"}:
+                if self._loop is not None and fault not in _DEFERRED:
                     self._loop.call_soon_threadsafe(self._apply_now)
+
+    def clock(self) -> MarketClock:
+        """Return the market clock (the stream's ``clock`` when lateness matters)."""
+        return MarketClock(self)
 
     def truth(self, symbol_number: int, end_ms: int | None = None) -> list[tuple[Any, ...]]:
         """Return every closed bar of the tape so far as numbers (for exact comparisons)."""
@@ -312,6 +336,23 @@ class FakeTickDB:
             await connection.send(
                 json.dumps({"cmd": "subscribe", "code": 0, "message": "success", "data": answer})
             )
+            if "late_first" in self.ws_faults:
+                self.ws_faults.remove("late_first")
+                self.faults_applied.append("late_first")
+                await self._send_late_trade(connection, sorted(self._subscriptions[connection]))
+
+    async def _send_late_trade(self, connection: ServerConnection, numbers: list[int]) -> None:
+        """Send, first, a repeat of the last trade of the bucket before the current one."""
+        tape = self.tape
+        now = tape.time(self.released)
+        bucket = now - now % tape.interval_ms
+        index = -(-(bucket - tape.start_ms) // tape.step_ms) - 1
+        while index >= 0 and tape.is_quiet(index):
+            index -= 1
+        if index < 0:
+            return
+        for number in numbers:
+            await connection.send(self._trade_frame(number, [index]))
 
     async def _tape_loop(self) -> None:
         began = time.monotonic()
@@ -356,8 +397,7 @@ class FakeTickDB:
 
     # ------------------------------------------------------------------ faults
     def _apply_now(self) -> None:
-        deferred = {"accept_then_close", "handshake_429"}
-        for fault in [fault for fault in self.ws_faults if fault not in deferred]:
+        for fault in [fault for fault in self.ws_faults if fault not in _DEFERRED]:
             self.ws_faults.remove(fault)
             asyncio.get_running_loop().create_task(self._apply(fault))
 
@@ -400,7 +440,7 @@ class FakeTickDB:
                 self.proxy.inject(fault)
                 self.faults_applied.append(fault)
                 fault = "close"
-            elif fault in {"accept_then_close", "handshake_429"}:
+            elif fault in _DEFERRED:
                 self.ws_faults.append(fault)
                 fault = "close"
             await self._apply(fault)

@@ -93,6 +93,7 @@ async def run_stream(
         rest.klines,
         config=fast_config(server, **overrides),
         on_alert=alerts.append,
+        clock=server.clock(),
     )
     run = StreamRun(stream, alerts=alerts)
 

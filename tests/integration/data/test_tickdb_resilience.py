@@ -6,6 +6,8 @@ before the server's HTTP 101 answer; a REST fault breaks the backfill during rec
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.kit.tickdb_server import FakeTickDB, HttpFault
@@ -55,3 +57,27 @@ async def test_a_refused_key_over_rest_during_backfill_stops_with_an_alert():
     assert run.error is not None
     assert "1001" in str(run.error) or "key" in str(run.error)
     assert run.alerts
+
+
+@pytest.mark.asyncio
+async def test_a_late_duplicate_first_after_each_reconnect_leaves_every_bar_right():
+    with FakeTickDB(trades_per_second=300) as server:
+        rounds = 6
+        for _ in range(rounds):
+            server.inject("late_first")
+        injected = asyncio.create_task(_faults(server, ["disconnect"] * (rounds - 1), 0.3))
+        run = await run_stream(
+            server,
+            SYMBOLS,
+            until=lambda run: run.stream.counters.connections >= rounds and _bars(60)(run),
+        )
+        await injected
+    assert server.faults_applied.count("late_first") == rounds
+    assert run.error is None
+    check_bars(server, run, SYMBOLS)
+
+
+async def _faults(server: FakeTickDB, faults: list[str], every: float) -> None:
+    for fault in faults:
+        await asyncio.sleep(every)
+        server.inject(fault)

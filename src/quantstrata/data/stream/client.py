@@ -105,6 +105,7 @@ class TickDBStream:
         self._closed = False
         self._finished = False
         self._timer_decision: Reconnect | None = None
+        self._streaming = False
         self._clock = clock or LiveClock()
 
     def __repr__(self) -> str:
@@ -190,6 +191,7 @@ class TickDBStream:
     async def _serve(self, socket: ClientConnection) -> Reconnect:
         loop = asyncio.get_running_loop()
         self.session.on_connected(loop.time())
+        self._streaming = False
         frames = self.session.book.resubscribe()
         if not frames and not self.session.book.symbols():
             frames = [self.session.book.request(self.config.channel, self.symbols)]
@@ -267,6 +269,9 @@ class TickDBStream:
                 self.session.on_pong()
             elif isinstance(event, Acknowledged):
                 self.session.book.acknowledge(event)
+                if not self._streaming:  # trades flow from here: older ones were missed
+                    self._streaming = True
+                    self.builder.reopened(self._clock.now_ns() // 1_000_000)
             elif isinstance(event, ErrorMessage):
                 decision = self.session.on_error(event)
                 if decision is not None:
