@@ -18,9 +18,11 @@ import asyncio
 import contextlib
 from collections import deque
 
-__all__ = ["PROXY_FAULTS", "ChaosProxy"]
+__all__ = ["LINK_FAULTS", "PROXY_FAULTS", "ChaosProxy"]
 
 PROXY_FAULTS = ("drop_before_handshake", "garbage_handshake", "status_503")
+LINK_FAULTS = ("throttle",)
+"""Faults of the open links rather than of the next connection."""
 
 _ANSWERS = {
     "garbage_handshake": b"\x00\xff SPEAK FRIEND AND ENTER \xfe\r\n\r\n",
@@ -64,7 +66,7 @@ class ChaosProxy:
                 raise ValueError(f"unknown proxy fault {fault!r}; known: {PROXY_FAULTS}")
             self.pending.append(fault)
 
-    def throttle(self, bytes_per_second: float) -> None:
+    def throttle(self, bytes_per_second: float = 3_000.0) -> None:
         """Slow the server-to-client direction of every link open now."""
         self.throttled.append(bytes_per_second)
         for rate in self._links.values():
@@ -107,18 +109,43 @@ class ChaosProxy:
 async def _pump(
     source: asyncio.StreamReader, sink: asyncio.StreamWriter, rate: list[float | None]
 ) -> None:
-    """Copy ``source`` to ``sink`` until either end closes; ``rate[0]`` bytes/s when set."""
+    """Copy ``source`` to ``sink`` until either end closes; ``rate[0]`` bytes/s when set.
+
+    The source is read as fast as it sends (into a buffer here), so a throttled client never
+    slows the server down: the backlog builds on the link, as on a congested path.
+    """
+    backlog = bytearray()
+    arrived = asyncio.Event()
+    ended = False
+
+    async def read() -> None:
+        nonlocal ended
+        try:
+            while data := await source.read(_CHUNK):
+                backlog.extend(data)
+                arrived.set()
+        except OSError:
+            pass
+        ended = True
+        arrived.set()
+
+    reader = asyncio.create_task(read())
     try:
         while True:
-            limit = rate[0]
-            data = await source.read(_CHUNK if limit is None else max(1, int(limit / 20)))
-            if not data:
+            await arrived.wait()
+            arrived.clear()
+            while backlog:
+                limit = rate[0]
+                size = len(backlog) if limit is None else max(1, int(limit / 20))
+                sink.write(bytes(backlog[:size]))
+                del backlog[:size]
+                await sink.drain()
+                if limit is not None:
+                    await asyncio.sleep(size / limit)
+            if ended:
                 break
-            sink.write(data)
-            await sink.drain()
-            if limit is not None:
-                await asyncio.sleep(len(data) / limit)
     except (OSError, asyncio.CancelledError):
         pass
     finally:
+        reader.cancel()
         sink.transport.abort()

@@ -34,7 +34,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from quantstrata.core.logging import get_logger
-from tests.kit.chaos_proxy import PROXY_FAULTS, ChaosProxy
+from tests.kit.chaos_proxy import LINK_FAULTS, PROXY_FAULTS, ChaosProxy
 from tests.kit.tickdb_tape import Tape
 
 __all__ = ["ALL_FAULTS", "WS_FAULTS", "Chaos", "FakeTickDB", "HttpFault", "MarketClock"]
@@ -55,7 +55,7 @@ WS_FAULTS = (
     "handshake_429",
     "late_first",
 )
-ALL_FAULTS = (*WS_FAULTS, *PROXY_FAULTS)
+ALL_FAULTS = (*WS_FAULTS, *PROXY_FAULTS, *LINK_FAULTS)
 """Every fault kind, the proxy's included (a :class:`Chaos` with these needs ``proxy=True``)."""
 
 
@@ -171,10 +171,14 @@ class FakeTickDB:
         for fault in faults:
             if isinstance(fault, HttpFault):
                 self.http_faults.append(fault)
-            elif fault in PROXY_FAULTS:
-                if self.proxy is None:
-                    raise ValueError(f"{fault!r} needs FakeTickDB(proxy=True)")
-                self.proxy.inject(fault)
+            elif fault in PROXY_FAULTS or fault in LINK_FAULTS:
+                if self.proxy is None or self._loop is None:
+                    raise ValueError(f"{fault!r} needs a running FakeTickDB(proxy=True)")
+                if fault in LINK_FAULTS:
+                    self.faults_applied.append(fault)
+                    self._loop.call_soon_threadsafe(self.proxy.throttle)
+                else:
+                    self.proxy.inject(fault)
             else:
                 self.ws_faults.append(fault)
                 if self._loop is not None and fault not in _DEFERRED:
@@ -436,6 +440,10 @@ class FakeTickDB:
         while True:
             await asyncio.sleep(draw.uniform(*chaos.every))
             fault = draw.choice(chaos.kinds)
+            if fault in LINK_FAULTS and self.proxy is not None:
+                self.faults_applied.append(fault)
+                self.proxy.throttle()
+                continue
             if fault in PROXY_FAULTS and self.proxy is not None:
                 self.proxy.inject(fault)
                 self.faults_applied.append(fault)

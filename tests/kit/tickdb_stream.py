@@ -35,6 +35,10 @@ def fast_config(server: FakeTickDB, **overrides: Any) -> StreamConfig:
         "late_tolerance_ms": 2 * server.tape.step_ms,
         "protocol_ping_seconds": 1.0,
         "close_timeout_seconds": 0.2,
+        # Market time runs fast on the tape: two wall seconds' worth of it.
+        "max_lag_seconds": max(
+            1.0, 2.0 * server.trades_per_second * server.tape.step_ms / 1000 / server.batch
+        ),
     }
     values.update(overrides)
     return StreamConfig(**values)

@@ -81,3 +81,26 @@ async def _faults(server: FakeTickDB, faults: list[str], every: float) -> None:
     for fault in faults:
         await asyncio.sleep(every)
         server.inject(fault)
+
+
+@pytest.mark.asyncio
+async def test_a_throttled_link_is_detected_and_replaced_within_the_lateness_bound():
+    # A link slowed to 3 KB/s still answers pings (late); the market runs 3,000 s a second,
+    # so a bound of 600 market seconds is 0.2 s of wall time behind.
+    with FakeTickDB(trades_per_second=300, proxy=True) as server:
+        injected = asyncio.create_task(_faults(server, ["throttle"], 0.5))
+        run = await run_stream(
+            server,
+            SYMBOLS,
+            until=lambda run: run.stream.counters.connections >= 2 and _bars(40)(run),
+            max_lag_seconds=600.0,
+            heartbeat_seconds=5.0,  # pings alone would not notice within the test
+            protocol_ping_seconds=None,
+            stale_after_seconds=30.0,
+        )
+        await injected
+    counters = run.stream.counters
+    assert counters.lag_reconnects >= 1
+    assert any("behind the market" in reason for reason in counters.reasons)
+    assert any("degraded" in alert for alert in run.alerts)
+    check_bars(server, run, SYMBOLS)

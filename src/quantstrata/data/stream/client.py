@@ -53,6 +53,7 @@ from quantstrata.model.interval import Interval
 __all__ = ["Backfill", "StreamClosedError", "TickDBStream"]
 
 _LOG = get_logger("data.stream")
+_NO_TRADE = 2**63  # the lag (ns) of a check period without a trade
 Backfill = Callable[[str, Interval, datetime, datetime], Awaitable[pl.DataFrame]]
 """``backfill(symbol, interval, start, end)``: the closed bars with ``start <= ts < end``.
 
@@ -107,6 +108,8 @@ class TickDBStream:
         self._timer_decision: Reconnect | None = None
         self._streaming = False
         self._clock = clock or LiveClock()
+        self._now_ns = self._clock.now_ns
+        self._freshest_lag_ns = _NO_TRADE
 
     def __repr__(self) -> str:
         """Show the endpoint with the key masked."""
@@ -226,6 +229,11 @@ class TickDBStream:
         while True:
             await asyncio.sleep(tick)
             ping, decision = self.session.on_timer(loop.time())
+            lag, self._freshest_lag_ns = self._freshest_lag_ns, _NO_TRADE
+            if decision is None:
+                decision = self.session.on_lag(lag / 1e9 if lag != _NO_TRADE else None)
+                if decision is not None:
+                    self._alert(decision.reason)
             if decision is not None:
                 _LOG.warning("stream: %s", decision.reason)
                 self._timer_decision = decision
@@ -250,6 +258,8 @@ class TickDBStream:
         self.session.on_data(now)
         symbol, timestamp_ms, price, quantity, key = trade
         builder = self.builder
+        lag = self._now_ns() - timestamp_ms * 1_000_000
+        self._freshest_lag_ns = min(self._freshest_lag_ns, lag)
         closed = builder.add(
             self._aliases.get(symbol) or self._alias(symbol), timestamp_ms, price, quantity, key
         )
@@ -266,7 +276,7 @@ class TickDBStream:
             return self._add_trades(cast("list[Trade]", events), now)
         for event in events:
             if isinstance(event, Pong):
-                self.session.on_pong()
+                self.session.on_pong(now)
             elif isinstance(event, Acknowledged):
                 self.session.book.acknowledge(event)
                 if not self._streaming:  # trades flow from here: older ones were missed
@@ -291,6 +301,8 @@ class TickDBStream:
             ended = add(name, timestamp_ms, price, quantity, key)
             if ended:
                 closed += ended
+        lag = self._now_ns() - max(trade[1] for trade in trades) * 1_000_000
+        self._freshest_lag_ns = min(self._freshest_lag_ns, lag)
         counters = self.session.counters
         counters.duplicates, counters.late = builder.duplicates, builder.late
         return closed

@@ -51,6 +51,11 @@ class StreamCounters:
     reasons: deque[str] = field(default_factory=lambda: deque(maxlen=1_000))
     """Why the latest connections ended."""
     delays_outside_policy: int = 0
+    lag_seconds: float | None = None
+    """The lag of the freshest trade in the latest check period (``None``: no trade yet)."""
+    worst_lag_seconds: float = 0.0
+    lag_reconnects: int = 0
+    """Reconnects because the link fell more than ``max_lag_seconds`` behind the market."""
 
 
 def canonical_symbol(pushed: str, subscribed: Iterable[str]) -> str:
@@ -142,6 +147,9 @@ class StreamSession:
         self._last_data = 0.0
         self._next_ping = 0.0
         self._unanswered = 0
+        self._pings: deque[float] = deque()
+        self._late_pongs = 0
+        self._least_lag: float | None = None
         self._server_wait: float | None = None
 
     @property
@@ -155,16 +163,46 @@ class StreamSession:
         self.backoff.connected_at(now)
         self._last_data = now
         self._next_ping = now + self.config.heartbeat_seconds
-        self._unanswered = 0
+        self._unanswered = self._late_pongs = 0
+        self._pings.clear()
         self.counters.connections += 1
 
     def on_data(self, now: float) -> None:
         """Note that market data arrived (liveness)."""
         self._last_data = now
 
-    def on_pong(self) -> None:
-        """Note the answer to our application ping."""
-        self._unanswered = 0
+    def on_pong(self, now: float | None = None) -> None:
+        """Note the answer to our oldest ping; only a timely one (within a heartbeat) counts.
+
+        A late pong (a congested link answers, slowly) adds to the missed ones instead of
+        clearing them, so a slow link cannot look healthy forever.
+        """
+        sent = self._pings.popleft() if self._pings else None
+        self._unanswered = len(self._pings)
+        if now is not None and sent is not None and now - sent > self.config.heartbeat_seconds:
+            self._late_pongs += 1
+        else:
+            self._late_pongs = 0
+
+    def on_lag(self, lag_seconds: float | None) -> Reconnect | None:
+        """Judge the lag of the freshest trade of one check period; ``None``: no trade came.
+
+        The lag is measured against the least lag seen so far (the path's own latency and the
+        skew between our clock and the provider's), so only falling behind counts.
+        """
+        if lag_seconds is None:
+            return None
+        if self._least_lag is None or lag_seconds < self._least_lag:
+            self._least_lag = lag_seconds
+        lag_seconds -= self._least_lag
+        counters = self.counters
+        counters.lag_seconds = lag_seconds
+        counters.worst_lag_seconds = max(counters.worst_lag_seconds, lag_seconds)
+        bound = self.config.max_lag_seconds
+        if bound is None or lag_seconds <= bound:
+            return None
+        counters.lag_reconnects += 1
+        return Reconnect(f"degraded: {lag_seconds:.1f}s behind the market (bound {bound:g}s)")
 
     def on_error(self, error: ErrorMessage) -> Reconnect | None:
         """Decide what an in-band error means: fatal, wait-and-reconnect, or a refused request."""
@@ -192,9 +230,11 @@ class StreamSession:
             return None, Reconnect(f"no data for {now - self._last_data:.1f}s")
         if now < self._next_ping:
             return None, None
-        if self._unanswered >= self.config.missed_pongs:
-            return None, Reconnect(f"{self._unanswered} pings without pong")
+        missed = self._unanswered + self._late_pongs
+        if missed >= self.config.missed_pongs:
+            return None, Reconnect(f"{missed} pings without a timely pong")
         self._unanswered += 1
+        self._pings.append(now)
         self._next_ping = now + self.config.heartbeat_seconds
         return '{"cmd":"ping"}', None
 
