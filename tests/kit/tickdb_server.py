@@ -437,9 +437,12 @@ class FakeTickDB:
 
     async def _chaos_loop(self, chaos: Chaos) -> None:
         draw = random.Random(chaos.seed)
+        deck: list[str] = []
         while True:
             await asyncio.sleep(draw.uniform(*chaos.every))
-            fault = draw.choice(chaos.kinds)
+            if not deck:  # every kind once per round, in a seeded random order
+                deck = draw.sample(chaos.kinds, len(chaos.kinds))
+            fault = deck.pop()
             if fault in LINK_FAULTS and self.proxy is not None:
                 self.faults_applied.append(fault)
                 self.proxy.throttle()

@@ -10,6 +10,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from quantstrata.core.secrets import Secret
@@ -81,6 +82,7 @@ async def run_stream(
     timeout: float = 20.0,
     consumer_delay: float | Callable[[int], float] = 0.0,
     key: str | None = None,
+    resume_after: datetime | None = None,
     **overrides: Any,
 ) -> StreamRun:
     """Stream from ``server`` until ``until(run)`` holds (or ``timeout``), then close.
@@ -98,6 +100,7 @@ async def run_stream(
         config=fast_config(server, **overrides),
         on_alert=alerts.append,
         clock=server.clock(),
+        resume_after=resume_after,
     )
     run = StreamRun(stream, alerts=alerts)
 

@@ -7,6 +7,7 @@ before the server's HTTP 101 answer; a REST fault breaks the backfill during rec
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 
@@ -104,3 +105,15 @@ async def test_a_throttled_link_is_detected_and_replaced_within_the_lateness_bou
     assert any("behind the market" in reason for reason in counters.reasons)
     assert any("degraded" in alert for alert in run.alerts)
     check_bars(server, run, SYMBOLS)
+
+
+@pytest.mark.asyncio
+async def test_a_new_stream_resumes_after_the_last_bar_a_stopped_one_delivered():
+    with FakeTickDB(trades_per_second=300) as server:
+        first = await run_stream(server, SYMBOLS, until=_bars(10))
+        last = min(first.bars[symbol][-1][0] for symbol in SYMBOLS)
+        after = datetime.fromtimestamp(last / 1000, UTC)
+        second = await run_stream(server, SYMBOLS, until=_bars(10), resume_after=after)
+    for symbol in SYMBOLS:
+        assert second.bars[symbol][0][0] == last + server.tape.interval_ms  # nothing skipped
+    check_bars(server, second, SYMBOLS)

@@ -165,6 +165,15 @@ class BarBuilder:
             state.opened_ms = market_ms
         self._opened_ms = market_ms
 
+    def resume(self, symbol: str, delivered_until_ms: int) -> None:
+        """Start ``symbol`` as if its bars up to ``delivered_until_ms`` were delivered already.
+
+        The first gap then reaches back to there, so a new stream fills what a stopped one
+        missed, and nothing older is delivered twice.
+        """
+        state = self._states.setdefault(symbol, _SymbolState(opened_ms=self._opened_ms))
+        state.closed_until = delivered_until_ms
+
     def delivered_until(self, symbol: str) -> int | None:
         """Return the end (ms) of the last bucket delivered or known empty for ``symbol``."""
         state = self._states.get(symbol)
@@ -195,11 +204,13 @@ class BarBuilder:
         upto = state.tainted_upto if state.tainted else None
         if upto is not None and upto < limit:
             # Every partly seen bucket has ended (with trades on the stream or not): one gap.
-            first = state.tainted_from if state.closed_until is None else None
-            start = state.closed_until if first is None else first * interval
-            closed.append(Gap(symbol, start, (upto + 1) * interval))
+            end_ms = (upto + 1) * interval
+            start = state.closed_until
+            closed.append(
+                Gap(symbol, state.tainted_from * interval if start is None else start, end_ms)
+            )
             state.tainted, state.tainted_upto = False, None
-            state.closed_until = (upto + 1) * interval
+            state.closed_until = end_ms
             upto = None
         if upto is None and state.earliest is not None and limit == state.earliest + 1:
             ready = [state.earliest]  # the usual case: only the oldest bucket has ended

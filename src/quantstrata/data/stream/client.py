@@ -86,8 +86,14 @@ class TickDBStream:
         uniform: Callable[[float, float], float] = random.uniform,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Clock | None = None,
+        resume_after: datetime | None = None,
     ) -> None:
-        """Prepare the client; nothing connects until :meth:`bars` is iterated."""
+        """Prepare the client; nothing connects until :meth:`bars` is iterated.
+
+        ``resume_after`` (the open time of the last bar a consumer received, e.g. from its
+        journal) makes the first bars the ones after it: the stream backfills the gap over
+        REST, so a restart after any stop loses nothing and repeats nothing.
+        """
         self.config = config or StreamConfig()
         self.interval = Interval.parse(interval)
         self.symbols = tuple(symbols)
@@ -95,6 +101,10 @@ class TickDBStream:
         self.builder = BarBuilder(
             self.interval.nanoseconds // 1_000_000, self.config.late_tolerance_ms
         )
+        if resume_after is not None:
+            after_ms = ns_from_datetime(resume_after) // 1_000_000
+            for symbol in self.symbols:
+                self.builder.resume(symbol, after_ms + self.builder.interval_ms)
         self._key = api_key
         self._backfill = backfill
         self._alert = on_alert or (lambda message: _LOG.error("stream alert: %s", message))
