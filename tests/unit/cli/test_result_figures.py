@@ -50,7 +50,8 @@ def test_a_short_daily_range_over_a_holiday_runs(
     # averages short enough for the five sessions (a longer warm-up is refused by name)
     output = _run(
         ["backtest", str(EXAMPLES / "sma_cross.py"), "--data", "SPX", "--from", "2018-12-20",
-         "--to", "2018-12-28", "-p", "fast=2", "-p", "slow=3", "--report", str(tmp_path / "r.html")],
+         "--to", "2018-12-28", "-p", "fast=2", "-p", "slow=3",
+         "--report", str(tmp_path / "r.html")],
         capsys,
     )  # fmt: skip
 
