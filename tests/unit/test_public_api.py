@@ -7,8 +7,15 @@ Each package's ``__all__`` must name only things that exist and must equal the l
 from __future__ import annotations
 
 import importlib
+import inspect
+import pkgutil
+import subprocess
+import sys
 
 import pytest
+
+import quantstrata
+from quantstrata.core.errors import QuantstrataError
 
 PUBLIC_API: dict[str, tuple[str, ...]] = {
     "quantstrata.backtest": (
@@ -78,9 +85,9 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "momentum",
         "proportional",
         "rebalance_times",
-        "returns",
         "symbol_groups",
         "symbols_in",
+        "trailing_return",
         "volatility",
     ),
     "quantstrata.strategy": (
@@ -134,14 +141,14 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "TradeStatistics",
         "compute_metrics",
         "drawdown_series",
+        "equity_log_returns",
+        "equity_simple_returns",
         "infer_interval",
         "infer_periods_per_year",
-        "log_returns",
         "max_drawdown",
         "max_drawdown_duration",
         "periods_per_year",
         "resolve_periods_per_year",
-        "simple_returns",
         "trade_statistics",
         "underwater_periods",
     ),
@@ -161,13 +168,19 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "ConfigError",
         "DataError",
         "DataIssue",
+        "EventStrategy",
         "Instrument",
         "Interval",
+        "Live",
         "LiveClock",
+        "LiveConfig",
+        "OptimizeConfig",
         "QuantstrataError",
         "SchemaError",
         "Secret",
+        "SignalStrategy",
         "SimulatedClock",
+        "StrategyParameters",
         "Symbol",
         "TimezoneError",
         "UnknownSymbolError",
@@ -175,14 +188,51 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "add_features",
         "adjust_for_actions",
         "align",
+        "compute_metrics",
+        "errors",
         "generate_bars",
         "import_file",
+        "load_bars",
         "load_sample",
+        "optimize",
         "read_bars_file",
         "resample",
         "sample_names",
         "to_bars",
         "validate_bars",
+    ),
+    "quantstrata.errors": (
+        "AuthenticationError",
+        "BarValidationError",
+        "BrokerError",
+        "BrokerUnavailableError",
+        "CatalogConflictError",
+        "CatalogError",
+        "CcxtAuthenticationError",
+        "ConfigError",
+        "ControlError",
+        "DataError",
+        "InvalidOrderError",
+        "InvalidTransitionError",
+        "JournalError",
+        "LookAheadError",
+        "MissingDependencyError",
+        "OrderRejectedError",
+        "OrderStateError",
+        "OverfillError",
+        "PositionError",
+        "ProviderError",
+        "ProviderUnavailableError",
+        "QuantstrataError",
+        "RateLimitedError",
+        "RequestRejectedError",
+        "RiskViolation",
+        "SchemaError",
+        "StreamClosedError",
+        "SubmitOutcomeUnknownError",
+        "TimezoneError",
+        "UnknownSymbolError",
+        "WebhookDeliveryError",
     ),
     "quantstrata.core": (
         "BarValidationError",
@@ -240,11 +290,20 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "Catalog",
         "CatalogConfig",
         "FileLayout",
+        "LoadedBars",
         "OnConflict",
         "SampleInfo",
         "WriteSummary",
+        "fetch_ccxt_bars",
+        "fetch_ccxt_to_catalog",
+        "fetch_tickdb_bars",
+        "fetch_tickdb_to_catalog",
+        "fetch_yfinance_bars",
+        "fetch_yfinance_to_catalog",
         "generate_bars",
         "import_file",
+        "load_bars",
+        "load_named_bars",
         "load_sample",
         "load_samples_into",
         "read_bars_file",
@@ -266,7 +325,13 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "TickDBClient",
         "TickDBConfig",
         "backoff_delay",
-        "fetch_to_catalog",
+        "ccxt_public_exchange",
+        "fetch_ccxt_bars",
+        "fetch_ccxt_to_catalog",
+        "fetch_tickdb_bars",
+        "fetch_tickdb_to_catalog",
+        "fetch_yfinance_bars",
+        "fetch_yfinance_to_catalog",
         "parse_reset_at",
         "parse_retry_after",
         "server_wait",
@@ -276,7 +341,6 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "Backfill",
         "BarBuilder",
         "BuiltBar",
-        "Gap",
         "KlinePoller",
         "LatestTracker",
         "MalformedFrame",
@@ -284,6 +348,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "StreamClosedError",
         "StreamConfig",
         "StreamCounters",
+        "StreamGap",
         "StreamSession",
         "SubscriptionBook",
         "TickDBStream",
@@ -323,7 +388,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "DashboardServer",
         "Progress",
         "RuntimeView",
-        "create_app",
+        "create_dashboard_app",
     ),
     "quantstrata.live.feeds": ("CcxtFeed", "ReplayFeed", "TickDBFeed"),
     "quantstrata.venue": (
@@ -335,7 +400,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "VenueBook",
         "VenueConfig",
         "VenueServer",
-        "create_app",
+        "create_venue_app",
         "load_venue_config",
         "parse_speed",
     ),
@@ -357,9 +422,9 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "ActionKind",
         "FeatureSet",
         "FillMethod",
-        "Gap",
         "GapPolicy",
         "ResampleAnchor",
+        "SessionGap",
         "ValidationConfig",
         "ValidationPolicy",
         "ValidationReport",
@@ -453,3 +518,72 @@ def test_every_registered_indicator_has_a_lower_case_batch_function_and_a_stream
         assert getattr(indicators, name) is item.batch
         assert item.streaming.__name__ in indicators.__all__
         assert issubclass(item.streaming, indicators.StreamingIndicator)
+
+
+def test_no_public_name_means_two_different_things():
+    # A name two packages export must be the same object in both; otherwise a user who imports
+    # it from the other package silently gets something else (``Gap``, ``create_app`` once).
+    first_owner: dict[str, tuple[str, object]] = {}
+    clashes: list[str] = []
+    for module_name in [*sorted(PUBLIC_API), "quantstrata.indicators"]:
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            value = getattr(module, name)
+            owner, seen = first_owner.setdefault(name, (module_name, value))
+            if seen is not value:
+                clashes.append(f"{name}: {owner} and {module_name}")
+    assert clashes == []
+
+
+def _public_modules() -> list[str]:
+    """Every importable quantstrata module outside the CLI with no underscore part in its name."""
+    found = pkgutil.walk_packages(quantstrata.__path__, prefix="quantstrata.")
+    return sorted(
+        info.name
+        for info in found
+        if not any(part.startswith("_") for part in info.name.split("."))
+        and not info.name.startswith("quantstrata.cli")
+    )
+
+
+def test_every_public_error_type_is_in_quantstrata_errors():
+    errors = importlib.import_module("quantstrata.errors")
+    public: dict[str, type] = {}
+    for module_name in [*PUBLIC_API, *_public_modules()]:
+        module = importlib.import_module(module_name)
+        for name in getattr(module, "__all__", ()):
+            value = getattr(module, name)
+            if inspect.isclass(value) and issubclass(value, QuantstrataError):
+                public[name] = value
+    missing = sorted(name for name in public if getattr(errors, name, None) is not public[name])
+    assert missing == []
+    assert all(issubclass(getattr(errors, name), QuantstrataError) for name in errors.__all__)
+
+
+def test_import_quantstrata_errors_loads_no_server_or_network_package():
+    heavy = "{'fastapi', 'httpx', 'websockets', 'psycopg', 'plotly', 'uvicorn'}"
+    code = (
+        "import sys, quantstrata.errors as errors; "
+        "assert issubclass(errors.ConfigError, errors.QuantstrataError); "
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy}))"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert completed.stdout.strip() == "[]"
+
+
+def test_the_first_hour_names_are_one_import_away():
+    import quantstrata as qs
+
+    strategy = importlib.import_module("quantstrata.strategy")
+    optimize = importlib.import_module("quantstrata.backtest.optimize")
+    live = importlib.import_module("quantstrata.live")
+    assert qs.SignalStrategy is strategy.SignalStrategy
+    assert qs.StrategyParameters is strategy.StrategyParameters
+    assert qs.optimize is optimize.optimize
+    assert qs.Live is live.Live
+    assert qs.errors is importlib.import_module("quantstrata.errors")
+    assert set(qs.__all__) <= set(dir(qs))
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = qs.Nope  # type: ignore[attr-defined]

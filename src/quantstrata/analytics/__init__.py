@@ -23,7 +23,7 @@ from quantstrata.analytics.metrics import (
     compute_metrics,
     resolve_periods_per_year,
 )
-from quantstrata.analytics.returns import log_returns, simple_returns
+from quantstrata.analytics.returns import equity_log_returns, equity_simple_returns
 from quantstrata.analytics.trades import TradeStatistics, trade_statistics
 
 __all__ = [
@@ -33,14 +33,14 @@ __all__ = [
     "TradeStatistics",
     "compute_metrics",
     "drawdown_series",
+    "equity_log_returns",
+    "equity_simple_returns",
     "infer_interval",
     "infer_periods_per_year",
-    "log_returns",
     "max_drawdown",
     "max_drawdown_duration",
     "periods_per_year",
     "resolve_periods_per_year",
-    "simple_returns",
     "trade_statistics",
     "underwater_periods",
 ]

@@ -14,16 +14,16 @@ import polars as pl
 
 from quantstrata.analytics._inputs import EquityCurve, FloatArray, read_equity
 
-__all__ = ["log_returns", "simple_returns", "simple_returns_array"]
+__all__ = ["equity_log_returns", "equity_simple_returns", "simple_returns_array"]
 
 
-def simple_returns(equity: pl.DataFrame | pd.Series) -> pl.DataFrame:
+def equity_simple_returns(equity: pl.DataFrame | pd.Series) -> pl.DataFrame:
     """Return the simple returns of ``equity`` as a frame with ``ts`` and ``return``."""
     curve = read_equity(equity)
     return _frame(curve, simple_returns_array(curve.equity))
 
 
-def log_returns(equity: pl.DataFrame | pd.Series) -> pl.DataFrame:
+def equity_log_returns(equity: pl.DataFrame | pd.Series) -> pl.DataFrame:
     """Return the log returns of ``equity`` as a frame with ``ts`` and ``return``."""
     curve = read_equity(equity)
     return _frame(curve, np.log(curve.equity[1:] / curve.equity[:-1]))

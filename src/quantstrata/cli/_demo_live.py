@@ -25,7 +25,7 @@ from quantstrata.core.errors import QuantstrataError
 from quantstrata.core.secrets import Secret
 from quantstrata.execution.config import CommissionConfig
 from quantstrata.live import Live, LiveConfig, LiveSummary
-from quantstrata.live.brokers import VenueBroker, VenueFeed
+from quantstrata.live.brokers import VenueBroker
 from quantstrata.strategy.examples import SmaCrossover
 from quantstrata.venue import VenueConfig, VenueServer
 
@@ -82,8 +82,7 @@ async def _trade(
         config = LiveConfig(
             symbols=("SPX",), journal=str(journal), warm_up=False, reconcile_interval=3_600
         )
-        feed, broker = VenueFeed(server.url, key), VenueBroker(server.url, key)
-        summary = await Live(strategy, feed, broker, config).run_async()
+        summary = await Live.for_venue(strategy, server.url, key, config).run_async()
         client = VenueBroker(server.url, key)
         fills = await client.fills()
         await client.close()

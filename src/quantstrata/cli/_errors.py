@@ -25,10 +25,15 @@ EXIT_USAGE = 2
 
 _HINTS = {
     "TimezoneError": "pass --timezone with the zone the timestamps were recorded in",
-    "BarValidationError": "run `quantstrata data validate PATH` to see every bad row",
+    "BarValidationError": (
+        "run `quantstrata data validate PATH` to see every bad row; "
+        "`quantstrata data import --policy drop` (or repair) imports the rest"
+    ),
     "CatalogConflictError": "pass --on-conflict overwrite or keep to decide which bars win",
     "UnknownSymbolError": "run `quantstrata data list` to see what the catalog holds",
     "SchemaError": "check the file's columns (time, open, high, low, close, volume)",
+    "StrategySyntaxError": "fix the Python syntax at the file:line named above",
+    "StrategyFileError": "fix the strategy file or class named above, or name another one",
     "ConfigError": "fix the setting named above; `--help` on the command lists its options",
     "AuthenticationError": "set TICKDB_API_KEY to a valid key for your plan",
     "RateLimitedError": "wait a minute and retry, or pass --plan with your plan's name",

@@ -7,10 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
-from quantstrata.core._extras import require
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret
-from quantstrata.data.sources import API_KEY_VARIABLE, TickDBClient, TickDBConfig
+from quantstrata.data.sources import (
+    API_KEY_VARIABLE,
+    TickDBClient,
+    TickDBConfig,
+    ccxt_public_exchange,
+)
 from quantstrata.live.brokers import CcxtConfig
 
 __all__ = [
@@ -133,11 +137,7 @@ def _exchange_options(exchange: str, market_type: str) -> dict[str, Any]:
 
 def ccxt_exchange(exchange: str, url: str | None, market_type: str) -> Any:
     """Return ccxt's synchronous public client of ``exchange`` (history needs no key)."""
-    ccxt = require("ccxt", "--provider ccxt")
-    exchange_class = getattr(ccxt, exchange, None)
-    if exchange_class is None:
-        raise ConfigError(f"ccxt has no exchange {exchange!r}")
-    client = exchange_class({"enableRateLimit": True})
+    client = ccxt_public_exchange(exchange)
     client.options.update(_exchange_options(exchange, market_type))
     if url is not None:
         client.urls["api"]["public"] = url

@@ -3,8 +3,10 @@
 A strategy is named by a Python file (``examples/sma_cross.py``), a file and a class
 (``my_strategies.py:Breakout``) or a module and a class (``package.module:ClassName``). A file is
 imported with :func:`importlib.util.spec_from_file_location`, the documented recipe, so its
-``if __name__ == "__main__":`` block does not run. Without a class name the file or module must
-hold exactly one strategy class: the one defined there, else the one its ``__all__`` exports.
+``if __name__ == "__main__":`` block does not run; its folder is put first on ``sys.path``, as
+``python my_dir/file.py`` does, so it can import the modules beside it. Without a class name
+the file or module must hold exactly one strategy class: the one defined there, else the one
+its ``__all__`` exports.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import importlib
 import importlib.util
 import inspect
 import sys
+import traceback
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -23,11 +26,26 @@ from quantstrata.strategy.event import EventStrategy
 from quantstrata.strategy.parameters import ParameterSpec, parameter_space
 from quantstrata.strategy.signal import SignalStrategy
 
-__all__ = ["StrategyClass", "build_strategy", "describe_parameters", "load_strategy_class"]
+__all__ = [
+    "StrategyClass",
+    "StrategyFileError",
+    "StrategySyntaxError",
+    "build_strategy",
+    "describe_parameters",
+    "load_strategy_class",
+]
 
 StrategyClass = type[SignalStrategy] | type[EventStrategy]
 
 _NONE_WORDS = frozenset({"none", "null"})
+
+
+class StrategyFileError(ConfigError):
+    """The strategy file or module cannot give a usable strategy class; the message says why."""
+
+
+class StrategySyntaxError(StrategyFileError):
+    """The strategy file is not valid Python; the message names ``file:line``."""
 
 
 def load_strategy_class(source: str) -> StrategyClass:
@@ -35,12 +53,16 @@ def load_strategy_class(source: str) -> StrategyClass:
     named = ":" in source and not source.endswith(".py")
     location, _, class_name = source.rpartition(":") if named else (source, "", "")
     if not location:
-        raise ConfigError(f"strategy {source!r} names a class but no file or module before ':'")
+        raise StrategyFileError(
+            f"strategy {source!r} names a class but no file or module before ':'"
+        )
     module = _import_source(location)
     if class_name:
         found = getattr(module, class_name, None)
+        if isinstance(found, type) and _lacks_methods(found):
+            raise StrategyFileError(_incomplete(found))
         if not _is_strategy_class(found):
-            raise ConfigError(
+            raise StrategyFileError(
                 f"{location} has no strategy class {class_name!r}; "
                 f"its strategy classes are: {_listing(_strategy_classes(module))}"
             )
@@ -98,7 +120,7 @@ def _import_source(location: str) -> ModuleType:
     try:
         return importlib.import_module(location)
     except ImportError as error:
-        raise ConfigError(
+        raise StrategyFileError(
             f"cannot import the strategy module {location!r}: {error}; "
             "name a .py file or an importable package.module"
         ) from error
@@ -106,7 +128,7 @@ def _import_source(location: str) -> ModuleType:
 
 def _import_file(path: Path) -> ModuleType:
     if not path.is_file():
-        raise ConfigError(f"strategy file {path} does not exist")
+        raise StrategyFileError(f"strategy file {path} does not exist")
     resolved = path.resolve()
     digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
     module_name = f"quantstrata_user_strategy_{resolved.stem}_{digest}"
@@ -117,18 +139,44 @@ def _import_file(path: Path) -> ModuleType:
     if spec is None or spec.loader is None:
         raise ConfigError(f"cannot load {path} as a Python module")
     module = importlib.util.module_from_spec(spec)
+    _put_folder_on_path(resolved.parent)
     # Registered before running, as the importlib recipe says, so pydantic and dataclasses
     # can resolve the module's annotations.
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
-    except (ImportError, SyntaxError, OSError) as error:
+    except SyntaxError as error:
         del sys.modules[module_name]
-        raise ConfigError(f"cannot import the strategy file {path}: {error}") from error
+        raise StrategySyntaxError(
+            f"{path}:{error.lineno}: {error.msg} in the strategy file"
+        ) from error
+    except Exception as error:
+        del sys.modules[module_name]
+        raise StrategyFileError(
+            f"{path}:{_failing_line(error, resolved)}: importing the strategy file raised "
+            f"{type(error).__name__}: {error}"
+        ) from error
     except BaseException:
         del sys.modules[module_name]
         raise
     return module
+
+
+def _failing_line(error: BaseException, file: Path) -> int | None:
+    """Return the line of ``file`` where ``error`` was raised (the innermost frame in it)."""
+    lines = [
+        frame.lineno
+        for frame in traceback.extract_tb(error.__traceback__)
+        if Path(frame.filename) == file
+    ]
+    return lines[-1] if lines else None
+
+
+def _put_folder_on_path(folder: Path) -> None:
+    """Let the file import the modules beside it, as ``python my_dir/file.py`` does."""
+    entry = str(folder)
+    if entry not in sys.path:
+        sys.path.insert(0, entry)
 
 
 def _single_strategy(module: ModuleType, location: str) -> StrategyClass:
@@ -139,12 +187,49 @@ def _single_strategy(module: ModuleType, location: str) -> StrategyClass:
     if len(chosen) == 1:
         return chosen[0]
     if not chosen:
-        raise ConfigError(
+        incomplete = _incomplete_strategy_classes(module)
+        if incomplete:
+            raise StrategyFileError("; ".join(incomplete))
+        raise StrategyFileError(
             f"{location} defines no strategy class (a SignalStrategy or EventStrategy subclass)"
         )
-    raise ConfigError(
+    raise StrategyFileError(
         f"{location} holds several strategy classes ({_listing(chosen)}); "
         f"name one as {location}:ClassName"
+    )
+
+
+def _incomplete_strategy_classes(module: ModuleType) -> list[str]:
+    """Describe each strategy subclass defined in ``module`` that leaves abstract methods out."""
+    return [
+        _incomplete(value)
+        for value in vars(module).values()
+        if isinstance(value, type) and value.__module__ == module.__name__ and _lacks_methods(value)
+    ]
+
+
+def _lacks_methods(value: type) -> bool:
+    """Whether ``value`` is a user's strategy subclass that leaves abstract methods undefined."""
+    return (
+        issubclass(value, SignalStrategy | EventStrategy)
+        and value not in {SignalStrategy, EventStrategy}
+        and inspect.isabstract(value)
+    )
+
+
+def _incomplete(value: type) -> str:
+    """Say which abstract methods the strategy class ``value`` does not define."""
+    base = "SignalStrategy" if issubclass(value, SignalStrategy) else "EventStrategy"
+    missing = sorted(getattr(value, "__abstractmethods__", ()))
+    where = Path(inspect.getfile(value)).name
+    why = (
+        " (warmup_bars() returns how many bars precede the first valid decision)"
+        if "warmup_bars" in missing
+        else ""
+    )
+    return (
+        f"class {value.__name__} in {where} is a {base} but does not define "
+        f"{', '.join(f'{name}()' for name in missing)}{why}"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,14 +29,15 @@ from quantstrata.cli._providers import (
 from quantstrata.cli._render import make_console, print_frame, progress_bar
 from quantstrata.core.errors import ConfigError
 from quantstrata.data.catalog import Catalog, WriteSummary
-from quantstrata.data.importers import import_file, read_bars_file
-from quantstrata.data.sources import fetch_to_catalog
-from quantstrata.data.sources.ccxt_history import fetch_ohlcv_range
-from quantstrata.data.sources.yfinance_history import (
+from quantstrata.data.importers import import_file, numbered_by_file_line, read_bars_file
+from quantstrata.data.sources import (
+    fetch_ccxt_to_catalog,
+    fetch_tickdb_to_catalog,
     fetch_yfinance_to_catalog,
-    redirected_session,
 )
-from quantstrata.process.validate import validate_bars
+from quantstrata.data.sources.yfinance_history import redirected_session
+from quantstrata.process.config import ValidationPolicy
+from quantstrata.process.validate import ValidationReport, validate_bars
 
 __all__ = ["app"]
 
@@ -69,9 +71,20 @@ def import_command(
     on_conflict: Annotated[
         str, typer.Option(help="When stored bars differ: raise, overwrite or keep.")
     ] = "raise",
+    policy: Annotated[
+        ValidationPolicy,
+        typer.Option(
+            "--policy",
+            help="Bad rows: raise (import nothing), drop them, or repair what has one fix "
+            "and drop the rest.",
+        ),
+    ] = ValidationPolicy.RAISE,
     catalog: CatalogOption = None,
 ) -> None:
-    """Import bar files into the catalog (validated, de-duplicated, written atomically)."""
+    """Import bar files into the catalog (validated, de-duplicated, written atomically).
+
+    Errors name bad rows by file line (the header is line 1).
+    """
     console = make_console()
     store = _catalog(catalog)
     with progress_bar(make_console(stderr=True)) as progress:
@@ -86,6 +99,7 @@ def import_command(
                 timezone=timezone,
                 time_format=time_format,
                 on_conflict=on_conflict,
+                validation=policy.value,
             )
             progress.advance(task)
             console.print(
@@ -138,22 +152,34 @@ def validate_command(
     ] = None,
     calendar: CalendarOption = None,
 ) -> None:
-    """Check a file before import; exit 1 with a report naming each bad row, column and value."""
+    """Check a file before import; exit 1 with a report naming each bad row, column and value.
+
+    Rows of a CSV are named by file line (the header is line 1).
+    """
     console = make_console()
     frame = read_bars_file(
         path, symbol=symbol, timezone=timezone, time_format=time_format, validation=None
     )
     result = validate_bars(frame, policy="drop", calendar=calendar, interval=interval)
-    report = result.report
+    report = replace(result.report, issues=numbered_by_file_line(path, result.report.issues))
     console.print(report.summary())
     if report.ok:
         console.print(f"[green]ok[/] {path.name}: {report.rows_in:,} rows pass every check")
         return
-    issues = report.to_frame()
+    issues = _issue_table(report)
     print_frame(console, issues.head(_SHOWN_ISSUES), title=f"problems in {path.name}")
     if issues.height > _SHOWN_ISSUES:
         console.print(f"... and {issues.height - _SHOWN_ISSUES:,} more")
     raise typer.Exit(code=1)
+
+
+def _issue_table(report: ValidationReport) -> pl.DataFrame:
+    """Return the report's issues as a table; rows read from a CSV are named by file line."""
+    table = report.to_frame()
+    if all(issue.line is None for issue in report.issues):
+        return table
+    lines = pl.Series("row", [issue.line for issue in report.issues], dtype=pl.Int64)
+    return table.with_columns(lines).rename({"row": "file line"})
 
 
 @app.command("fetch")
@@ -192,7 +218,7 @@ def fetch_command(
                     # ``done`` counts pages of the current symbol; the bar shows all symbols.
                     progress.update(task, total=total * len(names), advance=1 if done else 0)
 
-                summary = fetch_to_catalog(
+                summary = fetch_tickdb_to_catalog(
                     client, store, names, interval=interval, start=lower, end=upper,
                     progress=advance,
                 )  # fmt: skip
@@ -229,9 +255,6 @@ def _fetch_other(
             store, names, interval=interval, start=lower, end=upper, session=session,
             on_symbol=on_symbol,
         )  # fmt: skip
-    frames = []
-    for name in names:
-        frame = fetch_ohlcv_range(exchange, name, interval, lower, upper)
-        frames.append(frame)
-        on_symbol(name, frame.height)
-    return store.write(pl.concat(frames), interval=interval, on_conflict="overwrite")
+    return fetch_ccxt_to_catalog(
+        exchange, store, names, interval=interval, start=lower, end=upper, on_symbol=on_symbol
+    )

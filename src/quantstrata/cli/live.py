@@ -6,7 +6,10 @@ quantstrata live examples/sma_cross.py --venue ccxt --exchange kraken --symbol B
 quantstrata status --journal quantstrata-journal.sqlite
 
 ``--venue paper`` replays the bars (bundled, file or catalog) into an in-process paper broker
-that fills with the backtest's fill model; bars before ``--start`` warm the strategy up.
+that fills with the backtest's fill model (``Live.for_paper``); bars before ``--start`` warm the
+strategy up. Run again on the same ``--journal``, it resumes after the last bar time the journal
+handled. The journal is a SQLite file or a PostgreSQL DSN; a DSN with a password comes from
+``$QUANTSTRATA_JOURNAL_DSN`` or ``--journal-dsn-file``, never the command line.
 ``--venue sim`` trades on a running ``quantstrata venue serve`` (its key from
 ``$QUANTSTRATA_VENUE_KEY``). ``--venue ccxt`` trades the spot account of a ccxt exchange
 (``--exchange``; keys from ``$QUANTSTRATA_EXCHANGE_API_KEY``, ``$QUANTSTRATA_EXCHANGE_SECRET``
@@ -32,7 +35,7 @@ from rich.console import Console
 from rich.table import Table
 
 from quantstrata.cli._bar_source import load_bars
-from quantstrata.cli._options import CatalogOption, as_utc
+from quantstrata.cli._options import CatalogOption, TimezoneOption, as_utc
 from quantstrata.cli._providers import (
     ExchangeOption,
     ExchangeOptionsOption,
@@ -42,26 +45,46 @@ from quantstrata.cli._providers import (
 )
 from quantstrata.cli._render import make_console, print_frame
 from quantstrata.cli._strategy_source import build_strategy, load_strategy_class
-from quantstrata.cli.venue import KEY_VARIABLE, infer_interval
-from quantstrata.core.clock import LiveClock
+from quantstrata.cli.venue import KEY_VARIABLE
+from quantstrata.core.config import DEFAULT_CASH
 from quantstrata.core.errors import ConfigError
-from quantstrata.core.secrets import Secret
-from quantstrata.execution.config import CommissionConfig
-from quantstrata.execution.fill_model import FillModel
+from quantstrata.core.secrets import Secret, SecretUrl
 from quantstrata.live import Live, LiveConfig, LiveSummary
 from quantstrata.live.broker import Broker
-from quantstrata.live.brokers import CcxtBroker, PaperBroker, VenueBroker, VenueFeed
+from quantstrata.live.brokers import CcxtBroker
+from quantstrata.live.config import POSTGRES_SCHEMES
 from quantstrata.live.dashboard import DashboardConfig
 from quantstrata.live.feed import Feed
-from quantstrata.live.feeds import CcxtFeed, ReplayFeed
+from quantstrata.live.feeds import CcxtFeed
 from quantstrata.live.journal import Durability, Journal, PostgresJournal, SqliteJournal
+from quantstrata.live.paper import check_start
 from quantstrata.live.state import LiveState
-from quantstrata.strategy.event import EventStrategy
-from quantstrata.strategy.signal import SignalStrategy
 
-__all__ = ["VenueKind", "ccxt_venue", "dashboard_config", "live", "status", "summary_table"]
+__all__ = [
+    "VenueKind",
+    "ccxt_venue",
+    "dashboard_config",
+    "journal_location",
+    "live",
+    "status",
+    "summary_table",
+]
 
 DEFAULT_JOURNAL = "quantstrata-journal.sqlite"
+JOURNAL_DSN_VARIABLE = "QUANTSTRATA_JOURNAL_DSN"
+JournalOption = Annotated[
+    str | None,
+    typer.Option(
+        "--journal",
+        help=f"SQLite file (default {DEFAULT_JOURNAL}) or a PostgreSQL DSN without a password; "
+        f"a DSN with one comes from ${JOURNAL_DSN_VARIABLE} or --journal-dsn-file.",
+        show_default=False,
+    ),
+]
+JournalDsnFileOption = Annotated[
+    Path | None,
+    typer.Option("--journal-dsn-file", help="A file holding the PostgreSQL journal's DSN."),
+]
 DEFAULT_DASHBOARD_PORT = 8710
 DASHBOARD_TOKEN_VARIABLE = "QUANTSTRATA_DASHBOARD_TOKEN"  # noqa: S105 - a variable name
 DASHBOARD_VIEWER_VARIABLE = "QUANTSTRATA_DASHBOARD_VIEWER_TOKEN"
@@ -107,11 +130,10 @@ def live(
     pause: Annotated[
         float, typer.Option("--pause", help="Paper: seconds between bar times (0: at once).")
     ] = 0.0,
-    cash: Annotated[float, typer.Option("--cash", help="Paper: starting cash.")] = 100_000.0,
+    cash: Annotated[float, typer.Option("--cash", help="Paper: starting cash.")] = DEFAULT_CASH,
     commission: Annotated[float, typer.Option("--commission", help="Paper: rate.")] = 0.0,
-    journal: Annotated[str, typer.Option("--journal", help="SQLite file or DSN.")] = (
-        DEFAULT_JOURNAL
-    ),
+    journal: JournalOption = None,
+    journal_dsn_file: JournalDsnFileOption = None,
     run_id: Annotated[str, typer.Option("--run-id", help="Client order id prefix.")] = "live",
     durability: Annotated[
         Durability,
@@ -125,6 +147,7 @@ def live(
         list[str] | None, typer.Option("--param", "-p", help="Parameter name=value.")
     ] = None,
     catalog: CatalogOption = None,
+    timezone: TimezoneOption = None,
     dashboard: Annotated[
         bool,
         typer.Option(
@@ -147,81 +170,59 @@ def live(
             f"(sign in with the token in ${DASHBOARD_TOKEN_VARIABLE})",
             highlight=False,
         )
+    location = journal_location(journal, journal_dsn_file)
     if venue is VenueKind.PAPER:
         loaded = load_bars(
-            data or ["SPX"], interval=interval, catalog=catalog, start=first, end=end
+            data or ["SPX"],
+            interval=interval,
+            catalog=catalog,
+            start=first,
+            end=end,
+            timezone=timezone,
         )
-        summary = run_paper(
-            chosen,
-            loaded.bars,
-            start=as_utc(start),
-            pause=pause,
-            cash=cash,
-            commission=commission,
-            journal=journal,
-            durability=durability,
+        check_start(loaded.bars, as_utc(start), option="--start")
+        config = LiveConfig.build(
+            symbols=tuple(sorted(loaded.bars["symbol"].unique())),
+            journal=location,
+            journal_durability=durability,
             run_id=run_id,
             dashboard=board,
         )
+        paper = Live.for_paper(
+            chosen,
+            loaded.bars,
+            journal=location,
+            cash=cash,
+            commission=commission,
+            start=as_utc(start),
+            config=config,
+            pause=pause,
+        )
+        summary = paper.run()
     else:
         if not symbol:
             raise ConfigError(f"--venue {venue} needs --symbol for every symbol to trade")
         config = LiveConfig.build(
             symbols=tuple(symbol),
             interval=interval or "1d",
-            journal=journal,
+            journal=location,
             journal_durability=durability,
             run_id=run_id,
             dashboard=board,
         )
         if venue is VenueKind.SIM:
-            key = Secret.from_environment(KEY_VARIABLE)
-            connections: tuple[Feed, Broker] = (
-                VenueFeed(venue_url, key),
-                VenueBroker(venue_url, key),
+            summary = Live.on_venue(
+                chosen, venue_url, Secret.from_environment(KEY_VARIABLE), config
             )
         else:
             connections = ccxt_venue(
                 exchange, list(symbol), exchange_url, exchange_ws_url, exchange_option
             )
-        summary = Live(chosen, *connections, config).run()
+            summary = Live(chosen, *connections, config).run()
+    _print_resume(console, summary, location)
     console.print(summary_table(summary))
     if summary.stopped_by != "feed ended":
         console.print(f"stopped: {summary.stopped_by}; the journal is closed", highlight=False)
-
-
-def run_paper(
-    strategy: SignalStrategy | EventStrategy,
-    bars: pl.DataFrame,
-    *,
-    start: datetime | None,
-    pause: float = 0.0,
-    cash: float,
-    commission: float,
-    journal: str,
-    run_id: str,
-    durability: Durability = "process",
-    dashboard: DashboardConfig | None = None,
-) -> LiveSummary:
-    """Replay ``bars`` into a paper broker and trade ``strategy`` on them; return the summary."""
-    interval = infer_interval(bars)
-    config = LiveConfig.build(
-        symbols=tuple(sorted(bars["symbol"].unique())),
-        interval=interval,
-        journal=journal,
-        journal_durability=durability,
-        run_id=run_id,
-        warm_up=start is not None,
-        dashboard=dashboard,
-    )
-    clock = LiveClock()
-    broker = PaperBroker(
-        clock=clock,
-        fill_model=FillModel(commission=CommissionConfig.build(rate=commission)),
-        cash=cash,
-    )
-    feed = ReplayFeed(bars, interval, start=start, pause=pause)
-    return Live(strategy, feed, broker, config, clock=clock).run()
 
 
 def ccxt_venue(
@@ -262,20 +263,17 @@ def summary_table(summary: LiveSummary) -> Table:
     table.add_row("refused by risk checks", f"{summary.risk_rejections:,}")
     table.add_row("reconciliations", f"{summary.reconciliations:,}")
     table.add_row("cash", f"{summary.cash:,.2f}")
+    table.add_row("equity", f"{summary.equity:,.2f}")
     for name, quantity in summary.positions.items():
         table.add_row(f"position {name}", f"{quantity:,.6g}")
     table.add_row("alerts", f"{len(summary.alerts):,}")
     return table
 
 
-def status(
-    journal: Annotated[str, typer.Option("--journal", help="SQLite file or DSN.")] = (
-        DEFAULT_JOURNAL
-    ),
-) -> None:
+def status(journal: JournalOption = None, journal_dsn_file: JournalDsnFileOption = None) -> None:
     """Show a run's positions, open orders, cash and alarms, read from its journal."""
     console = make_console()
-    store = _open(journal)
+    store = _open(journal_location(journal, journal_dsn_file))
     try:
         state = LiveState.fold(store.replay())
     finally:
@@ -283,9 +281,47 @@ def status(
     _print_state(console, state)
 
 
-def _open(journal: str) -> Journal:
-    if journal.startswith(("postgresql://", "postgres://")):
-        return PostgresJournal(Secret(journal))
+def journal_location(journal: str | None, dsn_file: Path | None) -> str | SecretUrl:
+    """Return the journal to use: ``--journal``, ``--journal-dsn-file``, the variable, or the file.
+
+    A PostgreSQL DSN with a password is refused on the command line (every user of the machine
+    sees a process's arguments): it comes from ``$QUANTSTRATA_JOURNAL_DSN`` or a file instead.
+    """
+    if journal is not None and dsn_file is not None:
+        raise ConfigError("pass --journal or --journal-dsn-file, not both")
+    if dsn_file is not None:
+        try:
+            return SecretUrl(dsn_file.read_text(encoding="utf-8").strip())
+        except OSError as error:
+            raise ConfigError(f"--journal-dsn-file {dsn_file}: {error.strerror}") from None
+    if journal is not None:
+        if journal.startswith(POSTGRES_SCHEMES) and SecretUrl(journal).has_password:
+            raise ConfigError(
+                f"--journal {SecretUrl(journal)} puts a password on the command line, where "
+                f"every user of the machine can read it; set ${JOURNAL_DSN_VARIABLE} to the DSN "
+                "(or write it to a file and pass --journal-dsn-file FILE) instead"
+            )
+        return journal
+    dsn = os.environ.get(JOURNAL_DSN_VARIABLE, "")
+    return SecretUrl(dsn) if dsn else DEFAULT_JOURNAL
+
+
+def _print_resume(console: Console, summary: LiveSummary, journal: str | SecretUrl) -> None:
+    resumed = summary.resumed_after
+    if resumed is None:
+        return
+    console.print(f"resumed after {resumed:%Y-%m-%d %H:%M} from {journal}", highlight=False)
+    if summary.bar_times == 0:
+        console.print(
+            f"nothing after {resumed:%Y-%m-%d %H:%M} to trade: the journal's state is shown "
+            "(pass a fresh --journal to start a new run)",
+            highlight=False,
+        )
+
+
+def _open(journal: str | SecretUrl) -> Journal:
+    if isinstance(journal, SecretUrl):
+        return PostgresJournal(journal)
     if not Path(journal).exists():
         raise ConfigError(f"no journal at {journal}; pass --journal with the run's file")
     return SqliteJournal(journal)

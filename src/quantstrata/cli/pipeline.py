@@ -23,16 +23,19 @@ from rich.table import Table
 from quantstrata.backtest import BacktestConfig
 from quantstrata.cli._bar_source import LoadedBars, load_bars
 from quantstrata.cli._options import (
+    CashOption,
     CatalogIntervalOption,
     CatalogOption,
     CommissionOption,
     EndOption,
     StartOption,
+    TimezoneOption,
     as_utc,
 )
 from quantstrata.cli._render import make_console
 from quantstrata.cli._strategy_source import build_strategy, load_strategy_class
 from quantstrata.cli.backtest import run_and_report
+from quantstrata.core.config import DEFAULT_CASH
 from quantstrata.core.errors import ConfigError
 from quantstrata.data.synthetic import generate_bars
 from quantstrata.execution.config import CommissionConfig
@@ -72,7 +75,7 @@ def pipeline(
     interval: CatalogIntervalOption = None,
     start: StartOption = None,
     end: EndOption = None,
-    cash: Annotated[float, typer.Option("--cash", help="Starting cash.")] = 1_000_000.0,
+    cash: CashOption = DEFAULT_CASH,
     commission: CommissionOption = 0.0,
     report: Annotated[
         Path | None,
@@ -85,6 +88,7 @@ def pipeline(
         typer.Option("--param", "-p", help="Strategy parameter as name=value; repeatable."),
     ] = None,
     catalog: CatalogOption = None,
+    timezone: TimezoneOption = None,
 ) -> None:
     """Backtest a pipeline strategy; print metrics and the last weights, write the report."""
     console = make_console()
@@ -93,7 +97,7 @@ def pipeline(
         raise ConfigError(
             f"{chosen.name} is not a PipelineStrategy; run it with `quantstrata backtest`"
         )
-    loaded = _bars(data, synthetic, (years, seed), interval, catalog, (start, end))
+    loaded = _bars(data, synthetic, (years, seed), interval, catalog, (start, end), timezone)
     config = BacktestConfig.build(
         cash=cash, commission=CommissionConfig.build(rate=commission), calendar=loaded.calendar
     )
@@ -126,6 +130,7 @@ def _bars(
     interval: str | None,
     catalog: Path | None,
     window: tuple[datetime | None, datetime | None],
+    timezone: str | None,
 ) -> LoadedBars:
     """Return the synthetic universe or the named bars (comma-separated names allowed)."""
     start, end = window
@@ -142,8 +147,9 @@ def _bars(
         return LoadedBars(bars=bars, sources=(source,), calendar="XNYS")
     names = [name.strip() for item in data or ["SPX,IXIC,GOOG"] for name in item.split(",")]
     return load_bars(
-        [name for name in names if name], interval=interval, catalog=catalog, start=start, end=end
-    )
+        [name for name in names if name], interval=interval, catalog=catalog, start=start, end=end,
+        timezone=timezone,
+    )  # fmt: skip
 
 
 def _print_weights(console: Console, strategy: PipelineStrategy, bars: pl.DataFrame) -> None:

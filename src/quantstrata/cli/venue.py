@@ -20,18 +20,17 @@ import polars as pl
 import typer
 
 from quantstrata.cli._bar_source import load_bars
-from quantstrata.cli._options import CatalogOption, EndOption, StartOption
+from quantstrata.cli._options import CatalogOption, EndOption, StartOption, TimezoneOption
 from quantstrata.cli._render import make_console
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret
 from quantstrata.execution.config import CommissionConfig, FillConfig, FillPolicy
-from quantstrata.model.interval import Interval
+from quantstrata.live.feeds.replay import replay_interval
 from quantstrata.venue import VenueConfig, VenueServer, load_venue_config
 
 __all__ = ["KEY_VARIABLE", "app", "infer_interval", "serve"]
 
 KEY_VARIABLE = "QUANTSTRATA_VENUE_KEY"
-_MONTH_SECONDS = 28 * 86_400
 
 app = typer.Typer(
     name="venue",
@@ -52,6 +51,7 @@ def serve(
         ),
     ] = None,
     catalog: CatalogOption = None,
+    timezone: TimezoneOption = None,
     interval: Annotated[
         str | None, typer.Option("--interval", "-i", help="Bar interval (default: the data's).")
     ] = None,
@@ -98,8 +98,9 @@ def serve(
     )
     names = [name.strip() for value in (data or ["SPX"]) for name in value.split(",")]
     loaded = load_bars(
-        [name for name in names if name], interval=interval, catalog=catalog, start=start, end=end
-    )
+        [name for name in names if name], interval=interval, catalog=catalog, start=start, end=end,
+        timezone=timezone,
+    )  # fmt: skip
     step = interval or infer_interval(loaded.bars)
     server = VenueServer(loaded.bars, settings, key, interval=step)
 
@@ -151,17 +152,4 @@ def _settings(config: Path | None, **options: Any) -> VenueConfig:
 
 def infer_interval(bars: pl.DataFrame) -> str:
     """Return the bar interval of ``bars``: the shortest step between two bars of a symbol."""
-    steps = (
-        bars.sort("symbol", "ts")
-        .select(pl.col("ts").diff().over("symbol").dt.total_seconds().alias("step"))
-        .filter(pl.col("step") > 0)["step"]
-    )
-    if steps.is_empty():
-        return "1d"
-    seconds = int(steps.min())  # type: ignore[arg-type]
-    if seconds >= _MONTH_SECONDS:
-        return "1mo"
-    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
-        if seconds % size == 0:
-            return str(Interval.parse(f"{seconds // size}{unit}"))
-    return f"{seconds}s"
+    return replay_interval(bars)

@@ -24,7 +24,8 @@ def lazy_exports(
     """Return the ``__getattr__`` and ``__dir__`` of ``package`` for its lazy ``exports``.
 
     ``exports`` maps each re-exported name to the module that defines it (``name`` must be an
-    attribute of that module). A loaded name is stored on the package, so the import runs once.
+    attribute of that module), or a submodule ``package.name`` to itself. A loaded name is
+    stored on the package, so the import runs once.
     """
 
     def __getattr__(name: str) -> object:  # noqa: N807 -- the PEP 562 hook's own name
@@ -32,7 +33,8 @@ def lazy_exports(
             source = exports[name]
         except KeyError:
             raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
-        value = getattr(importlib.import_module(source), name)
+        module = importlib.import_module(source)
+        value = module if source == f"{package}.{name}" else getattr(module, name)
         setattr(sys.modules[package], name, value)
         return value
 

@@ -33,7 +33,9 @@ class DataIssue:
 
     ``row`` is the zero-based position in the input as the user gave it (``None`` when the problem
     concerns the whole input, such as a missing column); ``column`` is the column name as the user
-    spelled it where known.
+    spelled it where known. ``line`` is set when the row was read from a text file: the file line
+    it came from, counted from 1 with the header as line 1, as editors number lines. The message
+    then names the file line instead of the row.
     """
 
     check: str
@@ -42,13 +44,16 @@ class DataIssue:
     column: str | None = None
     value: Any = None
     symbol: str | None = None
+    line: int | None = None
 
     def __str__(self) -> str:
         """Describe the issue in one line a user can act on."""
         where = []
         if self.symbol is not None:
             where.append(f"symbol {self.symbol!r}")
-        if self.row is not None:
+        if self.line is not None:
+            where.append(f"file line {self.line}")
+        elif self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column {self.column!r}")
@@ -69,11 +74,13 @@ class ConfigError(QuantstrataError, ValueError):
 class DataError(QuantstrataError, ValueError):
     """Input data cannot be used as given.
 
-    ``issues`` lists every problem found, not only the first, so one run reports all of them.
+    ``issues`` lists every problem found, not only the first, so one run reports all of them;
+    ``summary`` is the message without them.
     """
 
     def __init__(self, message: str, issues: tuple[DataIssue, ...] = ()) -> None:
         """Build the error from a summary and the individual issues."""
+        self.summary = message
         self.issues = tuple(issues)
         shown = "\n".join(f"  - {issue}" for issue in self.issues[:_MAX_ISSUES_IN_MESSAGE])
         hidden = len(self.issues) - _MAX_ISSUES_IN_MESSAGE

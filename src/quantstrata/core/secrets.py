@@ -13,12 +13,13 @@ from collections.abc import Iterable
 
 from quantstrata.core.errors import ConfigError
 
-__all__ = ["MASK", "Secret", "looks_like_secret_name", "redact"]
+__all__ = ["MASK", "Secret", "SecretUrl", "looks_like_secret_name", "redact"]
 
 MASK = "***"
 _KEY_PARAMETER = re.compile(
     r"(?i)((?:api[_-]?key|apikey|token|secret|password|signature|access[_-]?key)=)[^&\s\"']+"
 )
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@/\s]+@")
 _SECRET_NAME = re.compile(
     r"(?i)(api[_-]?key|apikey|secret|token|passw(or)?d|passphrase|private[_-]?key|signature"
     r"|credential|access[_-]?key|auth)"
@@ -71,12 +72,45 @@ class Secret:
         return (Secret, (self._value,))
 
 
+class SecretUrl(Secret):
+    """A connection URL (a PostgreSQL DSN) whose password is secret.
+
+    It shows itself with the password masked (``postgresql://user:***@host/db``), so a config
+    holding it can be printed, dumped and logged; :meth:`reveal` returns the full URL.
+    """
+
+    __slots__ = ()
+
+    @property
+    def masked(self) -> str:
+        """The URL with its password (and any key-like parameter) replaced by ``***``."""
+        return redact(self.reveal())
+
+    @property
+    def has_password(self) -> bool:
+        """Whether the URL carries a password (in its user part or as a parameter)."""
+        return self.masked != self.reveal()
+
+    def __repr__(self) -> str:
+        """Show the URL with the password masked."""
+        return f"SecretUrl({self.masked!r})"
+
+    def __str__(self) -> str:
+        """Return the URL with the password masked."""
+        return self.masked
+
+    def __reduce__(self) -> tuple[type[Secret], tuple[str]]:
+        """Pickle by value so workers receive a usable URL."""
+        return (SecretUrl, (self.reveal(),))
+
+
 def redact(text: str, secrets: Iterable[Secret | str] = ()) -> str:
-    """Return ``text`` with every given secret and every key-like parameter masked."""
+    """Return ``text`` with every given secret, URL password and key-like parameter masked."""
     for secret in secrets:
         value = secret.reveal() if isinstance(secret, Secret) else secret
         if value:
             text = text.replace(value, MASK)
+    text = _URL_PASSWORD.sub(rf"\g<1>{MASK}@", text)
     text = _KEY_PARAMETER.sub(rf"\g<1>{MASK}", text)
     return _AUTH_HEADER.sub(rf"\g<1>{MASK}", text)
 

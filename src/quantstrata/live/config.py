@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_serializer, field_validator
 
 from quantstrata.core.config import FrozenConfig
 from quantstrata.core.errors import ConfigError
+from quantstrata.core.secrets import Secret, SecretUrl
 from quantstrata.execution.risk import RiskConfig
 from quantstrata.execution.targets import SizingRules
 from quantstrata.live.dashboard.config import DashboardConfig
@@ -15,7 +17,10 @@ from quantstrata.live.health import HealthConfig
 from quantstrata.model.instrument import Instrument
 from quantstrata.model.interval import Interval
 
-__all__ = ["LiveConfig"]
+__all__ = ["POSTGRES_SCHEMES", "LiveConfig"]
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+"""How a PostgreSQL journal DSN starts (anything else is a SQLite file path)."""
 
 
 class LiveConfig(FrozenConfig):
@@ -23,7 +28,9 @@ class LiveConfig(FrozenConfig):
 
     - ``run_id``: prefix of client order ids; reuse it with the same journal to continue a run.
     - ``symbols``, ``interval``: what the strategy trades and the bars it is fed.
-    - ``journal``: a SQLite file path (WAL; the default) or a ``postgresql://`` DSN.
+    - ``journal``: a SQLite file path (WAL; the default) or a ``postgresql://`` DSN, held as a
+      :class:`~quantstrata.core.secrets.SecretUrl`: the repr, ``model_dump`` and
+      ``model_dump_json`` show it as ``postgresql://user:***@host/db``.
     - ``journal_durability``: ``"process"`` (the default: each append survives this process
       being killed; order-flow entries reach the disk at the next flush, everything that
       steers the run is flushed at once) or ``"machine"`` (every append is flushed before the
@@ -50,7 +57,7 @@ class LiveConfig(FrozenConfig):
     run_id: str = Field(default="live", min_length=1, max_length=24)
     symbols: tuple[str, ...] = Field(min_length=1)
     interval: str = "1d"
-    journal: str = "quantstrata-journal.sqlite"
+    journal: str | SecretUrl = "quantstrata-journal.sqlite"
     journal_durability: Literal["process", "machine"] = "process"
     risk: RiskConfig = Field(default_factory=RiskConfig)
     health: HealthConfig = Field(default_factory=HealthConfig)
@@ -76,10 +83,26 @@ class LiveConfig(FrozenConfig):
             raise ValueError(str(error)) from None
         return value
 
+    @field_validator("journal", mode="before")
+    @classmethod
+    def _secret_dsn(cls, value: object) -> object:
+        """Hold a PostgreSQL DSN as a secret URL, so no repr or dump shows its password."""
+        if isinstance(value, Secret) and not isinstance(value, SecretUrl):
+            value = value.reveal()
+        if isinstance(value, PurePath):
+            value = str(value)
+        if isinstance(value, str) and value.startswith(POSTGRES_SCHEMES):
+            return SecretUrl(value)
+        return value
+
+    @field_serializer("journal")
+    def _masked_journal(self, value: str | SecretUrl) -> str:
+        return str(value)
+
     @property
     def uses_postgres(self) -> bool:
         """Whether the journal is a PostgreSQL DSN (else a SQLite file)."""
-        return self.journal.startswith(("postgresql://", "postgres://"))
+        return isinstance(self.journal, SecretUrl)
 
     def sizing(self, units: bool) -> SizingRules:
         """Return the sizing rules of targets (in ``units`` or fractions of equity)."""

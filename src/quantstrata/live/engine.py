@@ -12,6 +12,10 @@ the journal closed.
 Orders decided on a bar's close meet the market at the next bar, as in a backtest: before each
 decision the runtime asks the broker about its open orders (``sync_orders``), so the fills of
 the new bar's open are booked before the strategy looks at its position.
+
+After each bar time the runtime journals a :class:`~quantstrata.live.journal.BarHandled` mark
+(the bar time and the targets held). A run restarted on the same journal resumes after the last
+one: it holds those targets and skips every bar time up to it, so no bar time is traded twice.
 """
 
 from __future__ import annotations
@@ -19,13 +23,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
+
+import polars as pl
 
 from quantstrata.core.clock import Clock, LiveClock
+from quantstrata.core.config import DEFAULT_CASH
 from quantstrata.core.errors import ConfigError
-from quantstrata.core.secrets import Secret
+from quantstrata.core.secrets import Secret, SecretUrl
+from quantstrata.execution.config import CommissionConfig
 from quantstrata.execution.risk import RiskEngine, RiskViolation, TradingState
 from quantstrata.execution.targets import TargetBook, orders_for_targets
 from quantstrata.live._grouping import BarGrouper
@@ -50,14 +60,15 @@ from quantstrata.live.dashboard import (
 )
 from quantstrata.live.feed import Feed
 from quantstrata.live.health import HealthMonitor
-from quantstrata.live.journal import Journal, PostgresJournal, SqliteJournal
+from quantstrata.live.journal import BarHandled, Journal
 from quantstrata.live.orders import OrderManager
+from quantstrata.live.paper import PaperConfig, open_journal, paper_parts
 from quantstrata.live.reconcile import reconcile
 from quantstrata.live.runner import StrategyRunner
 from quantstrata.model.bar import Bar
 from quantstrata.model.identifiers import ClientOrderId, Symbol
 from quantstrata.model.interval import Interval
-from quantstrata.model.orders import Order, OrderRequest
+from quantstrata.model.orders import Fill, Order, OrderRequest
 from quantstrata.strategy.event import EventStrategy
 from quantstrata.strategy.signal import SignalStrategy
 
@@ -66,7 +77,13 @@ __all__ = ["Live", "LiveSummary"]
 
 @dataclass(frozen=True, slots=True)
 class LiveSummary:
-    """What one run did, for the CLI and tests."""
+    """What one run did, for the CLI and tests.
+
+    ``cash``, ``positions`` and ``equity`` (cash plus positions at the last closes seen) are the
+    account at the end; ``fills`` the fills booked during this run, oldest first;
+    ``resumed_after`` the last bar time an earlier run on the same journal had handled
+    (``None`` for a fresh journal).
+    """
 
     run_id: str
     bar_times: int
@@ -78,6 +95,9 @@ class LiveSummary:
     reconciliations: int = 0
     late_bars: int = 0
     alerts: tuple[str, ...] = field(default=())
+    equity: float = 0.0
+    fills: tuple[Fill, ...] = field(default=())
+    resumed_after: datetime | None = None
 
 
 class _Account:
@@ -121,7 +141,7 @@ class Live:
         self.broker = broker
         self.config = config
         self.clock = clock if clock is not None else LiveClock()
-        self.journal = journal if journal is not None else _open_journal(config)
+        self.journal = journal if journal is not None else open_journal(config)
         self.alerts = AlertRouter(_sinks(config, alert_sinks), self.clock)
         self.manager = OrderManager(
             broker,
@@ -148,6 +168,9 @@ class Live:
         self._warm_up_targets: dict[str, float] = {}
         self._warmed_until: datetime | None = None
         self._late_bars = 0
+        self._fills: list[Fill] = []
+        self._resumed_after: datetime | None = None
+        self.manager.fill_listeners.append(self._fills.append)
         self.controls = ControlQueue()
         self.view: RuntimeView | None = None
         self.dashboard: DashboardServer | None = None
@@ -162,6 +185,107 @@ class Live:
             )
             self.manager.fill_listeners.append(self.view.fill_booked)
             self.dashboard = DashboardServer(self.view, self.controls, config.dashboard)
+
+    @classmethod
+    def for_paper(
+        cls,
+        strategy: SignalStrategy | EventStrategy,
+        bars: pl.DataFrame,
+        *,
+        journal: str | Path | SecretUrl,
+        cash: float = DEFAULT_CASH,
+        commission: float | CommissionConfig = 0.0,
+        start: datetime | None = None,
+        config: LiveConfig | None = None,
+        pause: float = 0.0,
+    ) -> Live:
+        """Return a paper run of ``strategy`` on ``bars`` through an in-process paper broker.
+
+        The broker fills with the backtest's fill model; bars before ``start`` warm the
+        strategy up. A ``journal`` that already traded some bar times is resumed after the last
+        one (see :meth:`paper`). ``config`` sets everything else (risk, sizing, run id).
+        """
+        rules = commission if isinstance(commission, CommissionConfig) else None
+        settings = PaperConfig.build(
+            cash=cash, commission=rules or CommissionConfig.build(rate=commission)
+        )
+        symbols = tuple(sorted(bars["symbol"].unique().to_list())) if "symbol" in bars else ()
+        base = dict(config) if config is not None else {"symbols": symbols}
+        chosen = LiveConfig.build(**{**base, "journal": journal})
+        parts = paper_parts(strategy.name, bars, settings, chosen, start=start, pause=pause)
+        return cls(
+            strategy,
+            parts.feed,
+            parts.broker,
+            parts.config,
+            clock=parts.clock,
+            journal=parts.journal,
+        )
+
+    @classmethod
+    def paper(
+        cls,
+        strategy: SignalStrategy | EventStrategy,
+        bars: pl.DataFrame,
+        *,
+        cash: float = DEFAULT_CASH,
+        commission: float | CommissionConfig = 0.0,
+        start: datetime | None = None,
+        journal: str | Path | SecretUrl | None = None,
+        config: LiveConfig | None = None,
+    ) -> LiveSummary:
+        """Paper-trade ``strategy`` on ``bars`` in one call; return the run's summary.
+
+        The bars are replayed into the in-process paper broker as fast as the runtime takes
+        them, through the risk checks, the order manager and the journal, exactly as live
+        trading runs. ``journal``: a SQLite file or a PostgreSQL DSN (``None``: a temporary
+        file, removed afterwards). Run again on the same journal, it resumes after the last
+        bar time the journal handled, holding its cash, positions and orders: a bar time is
+        never traded twice. A journal started with another cash, strategy or symbols is refused.
+        """
+        with tempfile.TemporaryDirectory(prefix="quantstrata-paper-") as folder:
+            location = journal
+            if location is None:
+                location = config.journal if config is not None else Path(folder) / "paper.sqlite"
+            live = cls.for_paper(
+                strategy,
+                bars,
+                journal=location,
+                cash=cash,
+                commission=commission,
+                start=start,
+                config=config,
+            )
+            return live.run()
+
+    @classmethod
+    def for_venue(
+        cls,
+        strategy: SignalStrategy | EventStrategy,
+        url: str,
+        key: Secret,
+        config: LiveConfig,
+    ) -> Live:
+        """Return a run of ``strategy`` on the local simulated venue at ``url`` (its ``key``)."""
+        # imported here: the venue client (httpx, websockets) loads only for a venue run
+        from quantstrata.live.brokers.venue import VenueBroker, VenueFeed
+
+        return cls(strategy, VenueFeed(url, key), VenueBroker(url, key), config)
+
+    @classmethod
+    def on_venue(
+        cls,
+        strategy: SignalStrategy | EventStrategy,
+        url: str,
+        key: Secret,
+        config: LiveConfig,
+    ) -> LiveSummary:
+        """Trade ``strategy`` on the local simulated venue until its feed ends; return the summary.
+
+        The venue (``quantstrata venue serve``) replays its bars and fills by the backtest's
+        fill model; ``config`` names the symbols, the interval and the journal.
+        """
+        return cls.for_venue(strategy, url, key, config).run()
 
     def run(self) -> LiveSummary:
         """Run until the feed ends or SIGINT/SIGTERM; return the summary."""
@@ -229,6 +353,12 @@ class Live:
             self.manager.set_cash(account.cash, f"start-up: {self.broker.name} cash")
         await self._reconcile()
         self.runner.start()
+        resumed = self.manager.state.last_bar
+        self._resumed_after = resumed
+        if resumed is not None:
+            # a restart on this journal: hold the targets it held, trade only later bar times
+            self._targets = dict(self.manager.state.bar_targets)
+            self._warmed_until = resumed
         if self.config.warm_up:
             history = await self.feed.history(
                 self.config.symbols,
@@ -239,7 +369,7 @@ class Live:
             if history.height:
                 self._warm_up_targets = self.runner.warm_up(history)
                 warmed_until: datetime = history["ts"].max()  # type: ignore[assignment]
-                self._warmed_until = warmed_until
+                self._warmed_until = max(warmed_until, resumed or warmed_until)
                 await self.feed.ack(warmed_until)
         self.health.watch_symbols(list(self.config.symbols))
 
@@ -269,6 +399,9 @@ class Live:
             reconciliations=self._reconciliations,
             late_bars=self._late_bars,
             alerts=tuple(alert.text() for alert in self.alerts.history),
+            equity=self.manager.state.equity(self._prices()),
+            fills=tuple(self._fills),
+            resumed_after=self._resumed_after,
         )
 
     # ------------------------------------------------------------------ loops
@@ -300,6 +433,7 @@ class Live:
             intents.targets = {**self._warm_up_targets, **intents.targets}
             self._warm_up_targets = {}
         await self._execute(intents)
+        self.manager.record(BarHandled(ts, self._targets))
         self._bar_times += 1
         if self.view is not None:
             self.view.bar_done(ts)
@@ -446,12 +580,6 @@ class Live:
                 await asyncio.wait_for(stop.wait(), timeout=self.config.reconcile_interval)
             except TimeoutError:
                 await self._reconcile()
-
-
-def _open_journal(config: LiveConfig) -> Journal:
-    if config.uses_postgres:
-        return PostgresJournal(Secret(config.journal), durability=config.journal_durability)
-    return SqliteJournal(config.journal, durability=config.journal_durability)
 
 
 def _sinks(config: LiveConfig, given: Sequence[AlertSink] | None) -> list[AlertSink]:

@@ -516,7 +516,7 @@ class OrderManager:
             for symbol, position in self.state.positions.items()
             if not position.is_flat
         }
-        equity = self.state.cash + sum(positions[s] * prices[s] for s in positions)
+        equity = self.state.equity(marks)
         today = now.astimezone(UTC).date().isoformat()
         start = self.state.checkpoints.get(DAY_START)
         if start is None or start.data.get("date") != today:

@@ -7,14 +7,16 @@ equal state (the test suite checks ``LiveState.fold(journal.replay()) == manager
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from quantstrata.execution.risk import TradingState
 from quantstrata.live._notebook import order_book_html, plot_order_book
 from quantstrata.live.journal.entries import (
     Alarm,
+    BarHandled,
     CancelIntent,
     CashSet,
     Checkpoint,
@@ -50,7 +52,9 @@ class LiveState:
     ``cash`` set by :class:`CashSet` entries and moved by fills (price × quantity and
     commission); ``trading`` the trading states set (key ``None``: global);
     ``deferred_cancels`` cancels waiting for an acknowledgement; ``submitted`` the number of
-    orders created (it numbers client order ids); ``checkpoints`` the latest of each label.
+    orders created (it numbers client order ids); ``checkpoints`` the latest of each label;
+    ``last_bar`` the open time of the last bar time the runtime handled and ``bar_targets``
+    the targets it held then (where a restarted run resumes).
     """
 
     orders: dict[ClientOrderId, Order] = field(default_factory=dict)
@@ -59,6 +63,8 @@ class LiveState:
     trading: dict[Symbol | None, TradingState] = field(default_factory=dict)
     deferred_cancels: set[ClientOrderId] = field(default_factory=set)
     checkpoints: dict[str, Checkpoint] = field(default_factory=dict)
+    last_bar: datetime | None = None
+    bar_targets: dict[str, float] = field(default_factory=dict)
     submitted: int = 0
     rejections: int = 0
     alarms: int = 0
@@ -86,6 +92,14 @@ class LiveState:
     def position(self, symbol: str) -> Position:
         """Return the position in ``symbol`` (flat when nothing was ever booked)."""
         return self.positions.get(Symbol(symbol), Position.flat(symbol))
+
+    def equity(self, marks: Mapping[str, float]) -> float:
+        """Return cash plus every position valued at ``marks`` (its average price if unmarked)."""
+        return self.cash + sum(
+            position.quantity * float(marks.get(symbol, position.average_price))
+            for symbol, position in self.positions.items()
+            if not position.is_flat
+        )
 
     def open_orders(self) -> list[Order]:
         """Return the orders that are not terminal, oldest first."""
@@ -126,6 +140,9 @@ class LiveState:
             self.cash = entry.cash
         elif isinstance(entry, Checkpoint):
             self.checkpoints[entry.label] = entry
+        elif isinstance(entry, BarHandled):
+            self.last_bar = entry.ts
+            self.bar_targets = dict(entry.targets)
         else:
             booked = self._order_event(record.sequence, entry)
         self.last_sequence = record.sequence

@@ -28,7 +28,12 @@ from quantstrata.process.features import (
 )
 from quantstrata.process.normalize import to_bars
 from quantstrata.process.resample import ResampleAnchor, resample
-from quantstrata.process.validate import Gap, ValidationReport, ValidationResult, validate_bars
+from quantstrata.process.validate import (
+    SessionGap,
+    ValidationReport,
+    ValidationResult,
+    validate_bars,
+)
 
 __all__ = [
     "ACTION_COLUMNS",
@@ -36,9 +41,9 @@ __all__ = [
     "ActionKind",
     "FeatureSet",
     "FillMethod",
-    "Gap",
     "GapPolicy",
     "ResampleAnchor",
+    "SessionGap",
     "ValidationConfig",
     "ValidationPolicy",
     "ValidationReport",

@@ -12,7 +12,7 @@ from quantstrata.core.clock import datetime_from_ns
 from quantstrata.core.errors import DataIssue
 from quantstrata.model.bar import TIMESTAMP_DTYPE
 from quantstrata.model.interval import Interval, IntervalUnit
-from quantstrata.process._validate_report import Gap
+from quantstrata.process._validate_report import SessionGap
 from quantstrata.process._validate_symbols import IntArray, SymbolTimes
 from quantstrata.process.calendar import expected_bar_opens
 
@@ -34,7 +34,7 @@ _UNITS_BY_SIZE = (
 class GapFindings:
     """Missing bars, bars off the expected grid (one issue per row) and whole-symbol notes."""
 
-    gaps: tuple[Gap, ...] = ()
+    gaps: tuple[SessionGap, ...] = ()
     unexpected: tuple[DataIssue, ...] = ()
     notes: tuple[DataIssue, ...] = ()
 
@@ -82,7 +82,7 @@ def find_gaps(
         .cast(pl.Int64)
         .to_numpy()
     )
-    gaps: list[Gap] = []
+    gaps: list[SessionGap] = []
     unexpected: list[DataIssue] = []
     notes: list[DataIssue] = []
     hidden = 0
@@ -119,7 +119,7 @@ def find_gaps(
     return GapFindings(tuple(gaps), tuple(unexpected), tuple(notes))
 
 
-def gap_issue(gap: Gap) -> DataIssue:
+def gap_issue(gap: SessionGap) -> DataIssue:
     """Turn a gap into an issue, for the ``gaps="error"`` setting."""
     return DataIssue(
         "gap", str(gap).split(": ", 1)[1], None, "ts", gap.start.isoformat(), gap.symbol
@@ -146,7 +146,7 @@ def _all_month_starts(parts: list[SymbolTimes]) -> bool:
     return bool(((ts.dt.day() == 1) & (ts.dt.truncate("1d") == ts)).all())
 
 
-def _runs(symbol: str, window: IntArray, missing: IntArray) -> list[Gap]:
+def _runs(symbol: str, window: IntArray, missing: IntArray) -> list[SessionGap]:
     """Group positions of missing expected bars into runs of consecutive expected bars."""
     if missing.size == 0:
         return []
@@ -154,7 +154,7 @@ def _runs(symbol: str, window: IntArray, missing: IntArray) -> list[Gap]:
     starts = np.concatenate([[0], breaks + 1])
     ends = np.concatenate([breaks, [missing.size - 1]])
     return [
-        Gap(
+        SessionGap(
             symbol,
             datetime_from_ns(int(window[missing[begin]])),
             datetime_from_ns(int(window[missing[end]])),

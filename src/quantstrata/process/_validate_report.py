@@ -12,14 +12,14 @@ from quantstrata.core.errors import ConfigError, DataIssue
 from quantstrata.model.interval import Interval
 from quantstrata.process.config import ValidationPolicy
 
-__all__ = ["Gap", "ValidationReport"]
+__all__ = ["SessionGap", "ValidationReport"]
 
 _SHOWN_ISSUES = 10
 _SHOWN_GAPS = 5
 
 
 @dataclass(frozen=True, slots=True)
-class Gap:
+class SessionGap:
     """A run of consecutive missing bars of one symbol.
 
     ``start`` and ``end`` are the open times of the first and the last missing bar (both
@@ -61,7 +61,7 @@ class ValidationReport:
     """
 
     issues: tuple[DataIssue, ...]
-    gaps: tuple[Gap, ...]
+    gaps: tuple[SessionGap, ...]
     rows_in: int
     rows_out: int
     dropped_rows: tuple[int, ...]

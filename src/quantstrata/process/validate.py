@@ -47,18 +47,19 @@ from quantstrata.core.errors import BarValidationError, DataIssue
 from quantstrata.model.interval import Interval, IntervalUnit
 from quantstrata.process._validate_checks import ROW, RowFindings, check_rows, check_schema
 from quantstrata.process._validate_gaps import GapFindings, find_gaps, gap_issue, infer_interval
-from quantstrata.process._validate_report import Gap, ValidationReport
+from quantstrata.process._validate_report import SessionGap, ValidationReport
 from quantstrata.process._validate_symbols import SymbolTimes, split_by_symbol, without_rows
 from quantstrata.process.calendar import canonical_calendar_code
 from quantstrata.process.config import GapPolicy, ValidationConfig, ValidationPolicy
 
 __all__ = [
-    "Gap",
     "GapPolicy",
+    "SessionGap",
     "ValidationConfig",
     "ValidationPolicy",
     "ValidationReport",
     "ValidationResult",
+    "inferred_interval",
     "validate_bars",
 ]
 
@@ -132,6 +133,16 @@ def validate_bars(
     )
     output = bars if kept.height == bars.height and not repaired else kept.drop(ROW)
     return ValidationResult(output, report)
+
+
+def inferred_interval(bars: pl.DataFrame) -> Interval | None:
+    """Return the interval :func:`validate_bars` infers for canonical ``bars``, or ``None``.
+
+    It is the most common positive step between consecutive bars of a symbol (bars with a null
+    ``ts`` or symbol are ignored); ``None`` when no symbol has two bars at different times.
+    """
+    checked = check_schema(bars).with_row_index(ROW)
+    return infer_interval(split_by_symbol(checked, ROW))
 
 
 def _interval(

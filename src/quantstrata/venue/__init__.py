@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from quantstrata.core._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from quantstrata.venue.app import API_KEY_HEADER, create_app
+    from quantstrata.venue.app import API_KEY_HEADER, create_venue_app
     from quantstrata.venue.book import VenueBook
     from quantstrata.venue.config import (
         DEFAULT_HOST,
@@ -38,7 +38,7 @@ _EXPORTS = {
     "VenueBook": "quantstrata.venue.book",
     "VenueConfig": "quantstrata.venue.config",
     "VenueServer": "quantstrata.venue.server",
-    "create_app": "quantstrata.venue.app",
+    "create_venue_app": "quantstrata.venue.app",
     "load_venue_config": "quantstrata.venue.config",
     "parse_speed": "quantstrata.venue.config",
 }
@@ -54,7 +54,7 @@ __all__ = [
     "VenueBook",
     "VenueConfig",
     "VenueServer",
-    "create_app",
+    "create_venue_app",
     "load_venue_config",
     "parse_speed",
 ]

@@ -44,7 +44,7 @@ from quantstrata.venue.schemas import (
     SubmitOrder,
 )
 
-__all__ = ["API_KEY_HEADER", "create_app"]
+__all__ = ["API_KEY_HEADER", "create_venue_app"]
 
 API_KEY_HEADER = "X-API-Key"
 _AUTH_TIMEOUT = 5.0
@@ -66,7 +66,7 @@ def _same_key(given: str | None, key: Secret) -> bool:
     return hmac.compare_digest(given.encode(), key.reveal().encode())
 
 
-def create_app(venue: Venue, key: Secret) -> FastAPI:
+def create_venue_app(venue: Venue, key: Secret) -> FastAPI:
     """Build the API around ``venue``; the replay runs while the app is served."""
 
     async def require_key(given: Annotated[str | None, Depends(_KEY_SCHEME)]) -> None:

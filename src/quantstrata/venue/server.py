@@ -18,7 +18,7 @@ import uvicorn
 
 from quantstrata.core.errors import ConfigError, QuantstrataError
 from quantstrata.core.secrets import Secret
-from quantstrata.venue.app import create_app
+from quantstrata.venue.app import create_venue_app
 from quantstrata.venue.config import VenueConfig
 from quantstrata.venue.engine import Venue
 
@@ -39,7 +39,7 @@ class VenueServer:
             raise ConfigError("the venue's API key must be a quantstrata.core.secrets.Secret")
         self.config = config
         self.venue = Venue(bars, config, interval=interval)
-        self.app = create_app(self.venue, key)
+        self.app = create_venue_app(self.venue, key)
         self._server = uvicorn.Server(
             uvicorn.Config(
                 self.app,

@@ -8,7 +8,7 @@ from pathlib import Path
 import ccxt
 
 from quantstrata.data.catalog import Catalog
-from quantstrata.data.sources.ccxt_history import fetch_ccxt_to_catalog, fetch_ohlcv_range
+from quantstrata.data.sources import fetch_ccxt_bars, fetch_ccxt_to_catalog
 from tests.kit.fake_binance import FakeBinance
 
 BARS = 2_500
@@ -27,7 +27,7 @@ def test_a_long_range_is_paged_through_ccxt_and_lands_in_the_catalog(tmp_path: P
         exchange = _exchange(server)
         start = datetime.fromtimestamp(server.tape.start_ms / 1000, UTC)
         end = start + timedelta(minutes=BARS)
-        bars = fetch_ohlcv_range(exchange, "BTC/USDT", "1m", start, end)
+        bars = fetch_ccxt_bars(exchange, ["BTC/USDT"], interval="1m", start=start, end=end)
         catalog = Catalog(tmp_path / "catalog")
         summary = fetch_ccxt_to_catalog(
             exchange, catalog, ["BTC/USDT"], interval="1m", start=start, end=end

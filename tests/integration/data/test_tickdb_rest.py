@@ -21,7 +21,7 @@ from quantstrata.data.sources import (
     RetryPolicy,
     TickDBClient,
     TickDBConfig,
-    fetch_to_catalog,
+    fetch_tickdb_to_catalog,
 )
 from tests.kit.tickdb_server import FakeTickDB, HttpFault
 from tests.kit.tickdb_tape import Tape
@@ -145,11 +145,11 @@ def test_a_wrong_key_is_fatal_at_once_and_never_shown(server: FakeTickDB):
     assert secret not in repr(client)
 
 
-def test_fetch_to_catalog_writes_sorted_unique_bars(server: FakeTickDB, tmp_path: Path):
+def test_fetch_tickdb_to_catalog_writes_sorted_unique_bars(server: FakeTickDB, tmp_path: Path):
     catalog = Catalog(tmp_path / "catalog")
     progress: list[tuple[int, int]] = []
     with _client(server, []) as client:
-        summary = fetch_to_catalog(
+        summary = fetch_tickdb_to_catalog(
             client,
             catalog,
             ["BTCUSDT", "700.HK"],
@@ -158,7 +158,9 @@ def test_fetch_to_catalog_writes_sorted_unique_bars(server: FakeTickDB, tmp_path
             end=END,
             progress=lambda done, total: progress.append((done, total)),
         )
-        again = fetch_to_catalog(client, catalog, ["BTCUSDT"], interval="1m", start=START, end=END)
+        again = fetch_tickdb_to_catalog(
+            client, catalog, ["BTCUSDT"], interval="1m", start=START, end=END
+        )
     assert summary.rows_written == 2 * BARS
     assert again.rows_written == 0
     stored = catalog.read(interval="1m")

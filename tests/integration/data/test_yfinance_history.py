@@ -16,8 +16,8 @@ import yfinance
 
 from quantstrata.data import load_sample
 from quantstrata.data.catalog import Catalog
+from quantstrata.data.sources import fetch_yfinance_bars, fetch_yfinance_to_catalog
 from quantstrata.data.sources.errors import ProviderUnavailableError
-from quantstrata.data.sources.yfinance_history import fetch_yfinance, fetch_yfinance_to_catalog
 from tests.kit.fake_yahoo import CRUMB, FakeYahoo, load_payload
 
 COLUMNS = ["ts", "open", "high", "low", "close", "volume"]
@@ -58,7 +58,9 @@ def test_daily_history_lands_in_the_catalog_as_session_dates(tmp_path: Path):
 
 def test_intraday_history_is_utc_open_times_in_regular_hours():
     with FakeYahoo() as server:
-        bars = fetch_yfinance(["GOOG"], "5m", "2012-01-30", "2012-02-01", session=server.session())
+        bars = fetch_yfinance_bars(
+            ["GOOG"], interval="5m", start="2012-01-30", end="2012-02-01", session=server.session()
+        )
     result = load_payload("GOOG_5m")["chart"]["result"][0]
     quote = result["indicators"]["quote"][0]
     opens = [datetime.fromtimestamp(ts, UTC) for ts in result["timestamp"]]
@@ -77,10 +79,12 @@ def test_an_unknown_interval_and_a_failing_server_are_typed_errors():
     from quantstrata.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="Yahoo Finance has no 4h bars"):
-        fetch_yfinance(["GOOG"], "4h", "2012-01-03", "2012-02-01")
+        fetch_yfinance_bars(["GOOG"], interval="4h", start="2012-01-03", end="2012-02-01")
     with FakeYahoo() as server:
         session = server.session()
     # The server is gone; yfinance logs the failure and returns nothing, which is an error.
     # (Another range than the other tests: yfinance caches answers within the process.)
     with pytest.raises(ProviderUnavailableError, match="GOOG"):
-        fetch_yfinance(["GOOG"], "1d", "2011-01-03", "2011-02-01", session=session)
+        fetch_yfinance_bars(
+            ["GOOG"], interval="1d", start="2011-01-03", end="2011-02-01", session=session
+        )

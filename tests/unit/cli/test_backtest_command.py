@@ -229,8 +229,7 @@ def test_example_file_with_one_class_is_picked(
     code, out, err = _run(["backtest", str(EXAMPLES / "sma_cross.py"), *YEAR_2015], capsys)
     assert code == 0, err
     assert "SmaCross(fast=20, slow=50)" in out
-    report = tmp_path / "backtest-report.html"
-    assert "Backtest report" in report.read_text(encoding="utf-8")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_unknown_parameter_lists_the_parameter_space(
@@ -298,7 +297,7 @@ def test_look_ahead_is_refused_with_its_own_hint(
     [
         (
             ["quantstrata.strategy.examples:SmaCrossover", "-d", "NOPE"],
-            "not a file, a bundled sample",
+            "no sample, file or catalog symbol named",
         ),
         (["quantstrata.strategy.examples:SmaCrossover", "--data", "missing.csv"], "missing.csv"),
         (["no_such_module_here:Thing"], "no_such_module_here"),
@@ -363,4 +362,4 @@ def test_interval_picks_the_sample_of_that_interval(
     assert "sample EURUSD_1h" in out
     code, _, err = _run([*arguments, "-i", "1d"], capsys)
     assert code == 1
-    assert "not a file, a bundled sample" in err
+    assert "no sample, file or catalog symbol named" in err

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer.main
 
-from quantstrata.cli._errors import hint_for
-from quantstrata.cli.app import main
-from quantstrata.core.errors import CatalogConflictError, DataError, UnknownSymbolError
+from quantstrata.cli._errors import _HINTS, hint_for
+from quantstrata.cli.app import app, main
+from quantstrata.core.errors import (
+    BarValidationError,
+    CatalogConflictError,
+    DataError,
+    SchemaError,
+    TimezoneError,
+    UnknownSymbolError,
+)
 from quantstrata.data.sources import AuthenticationError
 
 _STRATEGY = "quantstrata.strategy.examples:SmaCrossover"
@@ -132,3 +142,65 @@ def test_hints_follow_the_error_class_and_file_errors() -> None:
     assert "path" in hint_for(FileNotFoundError(2, os.strerror(2), "x"))
     assert "permissions" in hint_for(PermissionError(13, os.strerror(13), "x"))
     assert hint_for(RuntimeError("x")) == "read the message above"
+
+
+_OPTION = re.compile(r"(?<![\w-])--[a-z][a-z-]*")
+_FILE_READERS = (
+    ("backtest",),
+    ("optimize",),
+    ("pipeline",),
+    ("live",),
+    ("venue", "serve"),
+    ("data", "import"),
+    ("data", "validate"),
+)
+
+
+def _sub_command(group: Any, name: str) -> Any:
+    """Resolve ``name`` as a run would (the root group imports a command when resolved)."""
+    _, command, _ = group.resolve_command(typer.Context(group), [name])
+    return command
+
+
+def _command(path: tuple[str, ...]) -> Any:
+    """Return the Click command at ``path`` (Typer builds a group of groups and commands)."""
+    command: Any = typer.main.get_command(app)
+    for name in path:
+        command = _sub_command(command, name)
+    return command
+
+
+def _options(command: Any) -> set[str]:
+    """Return every option name of ``command`` and, for a group, of its sub-commands."""
+    names = {option for param in command.params for option in (*param.opts, *param.secondary_opts)}
+    for name in list(getattr(command, "commands", {})):
+        names |= _options(_sub_command(command, name))
+    return names
+
+
+def test_every_hint_names_only_options_that_a_command_has() -> None:
+    known = _options(_command(())) | {"--help"}
+
+    named = {option for hint in _HINTS.values() for option in _OPTION.findall(hint)}
+
+    assert named, "the hints name options"
+    assert named <= known, sorted(named - known)
+
+
+@pytest.mark.parametrize("path", _FILE_READERS, ids=" ".join)
+@pytest.mark.parametrize(
+    "error",
+    [TimezoneError("x"), SchemaError("x"), BarValidationError("x"), DataError("x")],
+    ids=lambda error: type(error).__name__,
+)
+def test_file_reading_commands_have_the_options_their_data_hints_name(
+    path: tuple[str, ...], error: DataError
+) -> None:
+    command = _command(path)
+    options = _options(command)
+    hint = hint_for(error)
+
+    # A hint may run another command (`quantstrata data validate PATH`); options outside such a
+    # quoted command must be the command's own.
+    outside_quotes = re.sub(r"`[^`]*`", "", hint)
+    assert set(_OPTION.findall(outside_quotes)) <= options, (path, hint)

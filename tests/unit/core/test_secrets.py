@@ -7,7 +7,7 @@ import pytest
 
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.logging import RedactingFilter, get_logger
-from quantstrata.core.secrets import MASK, Secret, looks_like_secret_name, redact
+from quantstrata.core.secrets import MASK, Secret, SecretUrl, looks_like_secret_name, redact
 
 KEY = "tk_live_5f3c9a1e77b04d2a"
 
@@ -94,3 +94,16 @@ def test_get_logger_attaches_one_filter_and_names_under_the_package():
 )
 def test_secret_like_setting_names_are_recognised(name: str, expected: bool):
     assert looks_like_secret_name(name) is expected
+
+
+def test_a_secret_url_masks_its_password_everywhere_but_reveal() -> None:
+    url = SecretUrl("postgresql://user:pa:ss@db.example:5432/prod?sslmode=require")
+    assert str(url) == "postgresql://user:***@db.example:5432/prod?sslmode=require"
+    assert "pa:ss" not in repr(url)
+    assert url.has_password
+    assert not SecretUrl("postgresql://user@db.example/prod").has_password
+    assert url.reveal().startswith("postgresql://user:pa:ss@")
+    assert (
+        redact("connect to postgres://u:pw1@h/db failed")
+        == "connect to postgres://u:***@h/db failed"
+    )

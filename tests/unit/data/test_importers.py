@@ -259,3 +259,93 @@ def test_pandas_layout_names_a_labelled_first_column_as_time(tmp_path: Path) -> 
         read_bars_file(path)
     bars = read_bars_file(path, layout="pandas")
     assert bars["ts"].to_list() == [utc(2024, 1, 2)]
+
+
+YAHOO_WITH_NULL = (
+    "Date,Open,High,Low,Close,Adj Close,Volume\n"
+    "2024-01-02,1,2,0.5,1.5,1.5,100\n"
+    "2024-01-03,null,null,null,null,null,null\n"
+    "2024-01-04,1,2,0.5,1.5,1.5,100\n"
+)
+
+
+def test_yahoo_null_rows_are_read_as_missing_values(tmp_path: Path) -> None:
+    path = tmp_path / "YHO_1d.csv"
+    path.write_text(YAHOO_WITH_NULL)
+
+    bars = read_bars_file(path, validation="drop")
+    with pytest.raises(BarValidationError) as caught:
+        read_bars_file(path)
+
+    assert bars["ts"].to_list() == [utc(2024, 1, 2), utc(2024, 1, 4)]
+    assert {issue.row for issue in caught.value.issues} == {1}
+    assert "file line 3" in str(caught.value)
+
+
+def test_a_value_that_is_not_a_number_names_the_file_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "X_1d.csv"
+    path.write_text(
+        "Date,Open,High,Low,Close,Volume\n2024-01-02,1,2,0.5,1.5,100\n"
+        "2024-01-03,1,2,0.5,1.5,100\n2024-01-04,1,2,0.5,n/a,100\n"
+    )
+
+    with pytest.raises(SchemaError) as caught:
+        read_bars_file(path)
+
+    message = str(caught.value)
+    assert "file line 4" in message
+    assert "'Close'" in message
+    assert "'n/a'" in message
+    assert "infer_schema_length" not in message
+
+
+def test_row_messages_of_a_csv_count_file_lines_with_the_header_as_line_1(tmp_path: Path) -> None:
+    path = tmp_path / "X.csv"
+    path.write_text(
+        "ts,open,high,low,close,volume\n"
+        "2024-01-01T00:00:00Z,1,2,0.5,1.5,10\n2024-01-01T00:01:00Z,1,0.9,0.5,1.5,10\n"
+    )
+
+    with pytest.raises(BarValidationError) as caught:
+        read_bars_file(path)
+
+    assert "file line 3" in str(caught.value)
+    assert "row 1" not in str(caught.value)
+    assert [issue.line for issue in caught.value.issues] == [3] * len(caught.value.issues)
+
+
+def test_import_errors_name_file_lines_too(tmp_path: Path) -> None:
+    path = tmp_path / "X_1m.csv"
+    path.write_text(
+        "ts,open,high,low,close,volume\n"
+        "2024-01-01T00:00:00Z,1,2,0.5,1.5,10\n2024-01-01T00:01:00Z,1,0.9,0.5,1.5,10\n"
+    )
+
+    with pytest.raises(BarValidationError) as caught:
+        import_file(Catalog(tmp_path / "catalog"), path, interval="1m")
+
+    assert "file line 3" in str(caught.value)
+    assert {issue.row for issue in caught.value.issues} == {1}
+
+
+def test_a_header_less_file_counts_its_first_row_as_line_1(tmp_path: Path) -> None:
+    path = tmp_path / "BTC_1m.csv"
+    path.write_text("1704067200000,1,2,0.5,1.5,10\n1704067260000,1,0.9,0.5,1.5,10\n")
+
+    with pytest.raises(BarValidationError, match="file line 2"):
+        read_bars_file(path)
+
+
+def test_import_refuses_an_interval_the_bars_do_not_have(tmp_path: Path) -> None:
+    path = tmp_path / "X_1d.csv"
+    path.write_text(
+        "Date,Open,High,Low,Close,Volume\n2024-01-02,1,2,0.5,1.5,100\n"
+        "2024-01-03,1,2,0.5,1.5,100\n2024-01-04,1,2,0.5,1.5,100\n"
+    )
+    catalog = Catalog(tmp_path / "catalog")
+
+    with pytest.raises(DataError, match=r"1d apart.*not 1m"):
+        import_file(catalog, path, interval="1m")
+
+    assert catalog.describe().is_empty()
+    assert import_file(catalog, path, interval="1d").rows_written == 3

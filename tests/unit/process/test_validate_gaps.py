@@ -13,7 +13,7 @@ import pytest
 
 from quantstrata.core.errors import BarValidationError, ConfigError
 from quantstrata.model.interval import Interval
-from quantstrata.process.validate import Gap, validate_bars
+from quantstrata.process.validate import SessionGap, validate_bars
 from tests.kit.bars import make_bars
 
 
@@ -48,9 +48,9 @@ def test_always_open_gaps_are_runs_of_missing_bars() -> None:
     report = validate_bars(kept).report
     ts = bars.get_column("ts").to_list()
     assert report.gaps == (
-        Gap("TEST", ts[10], ts[14], 5),
-        Gap("TEST", ts[40], ts[40], 1),
-        Gap("TEST", ts[98], ts[98], 1),
+        SessionGap("TEST", ts[10], ts[14], 5),
+        SessionGap("TEST", ts[40], ts[40], 1),
+        SessionGap("TEST", ts[98], ts[98], 1),
     )
     assert report.ok
     assert report.missing_bars == 7
@@ -85,13 +85,15 @@ def test_missing_bars_around_thanksgiving_are_found_on_xnys() -> None:
     kept = [ts for index, ts in enumerate(opens) if index not in removed]
     report = validate_bars(bars_at(kept), calendar="XNYS", interval="1h").report
     # Closed Thanksgiving adds nothing: one run of three consecutive expected bars.
-    assert report.gaps == (Gap("SPY", utc(2024, 11, 27, 20, 30), utc(2024, 11, 29, 15, 30), 3),)
+    assert report.gaps == (
+        SessionGap("SPY", utc(2024, 11, 27, 20, 30), utc(2024, 11, 29, 15, 30), 3),
+    )
     # A bar back on the Friday splits the run in two.
     kept.insert(kept.index(utc(2024, 11, 29, 16, 30)), utc(2024, 11, 29, 14, 30))
     report = validate_bars(bars_at(kept), calendar="XNYS", interval="1h").report
     assert report.gaps == (
-        Gap("SPY", utc(2024, 11, 27, 20, 30), utc(2024, 11, 27, 20, 30), 1),
-        Gap("SPY", utc(2024, 11, 29, 15, 30), utc(2024, 11, 29, 15, 30), 1),
+        SessionGap("SPY", utc(2024, 11, 27, 20, 30), utc(2024, 11, 27, 20, 30), 1),
+        SessionGap("SPY", utc(2024, 11, 29, 15, 30), utc(2024, 11, 29, 15, 30), 1),
     )
 
 
@@ -104,7 +106,7 @@ def test_daily_bars_skip_weekends_and_holidays() -> None:
     assert validate_bars(bars_at(days), calendar="XNYS").report.gaps == ()
     without_july_5 = [day for day in days if day != utc(2024, 7, 5)]
     report = validate_bars(bars_at(without_july_5), calendar="XNYS").report
-    assert report.gaps == (Gap("SPY", utc(2024, 7, 5), utc(2024, 7, 5), 1),)
+    assert report.gaps == (SessionGap("SPY", utc(2024, 7, 5), utc(2024, 7, 5), 1),)
     assert report.inferred_interval == Interval.parse("1d")
 
 
@@ -114,7 +116,7 @@ def test_gaps_are_per_symbol() -> None:
     frame = pl.concat([aaa, bbb]).sort("ts", "symbol")
     report = validate_bars(frame).report
     ts = aaa.get_column("ts").to_list()
-    assert report.gaps == (Gap("BBB", ts[12], ts[12], 1),)
+    assert report.gaps == (SessionGap("BBB", ts[12], ts[12], 1),)
 
 
 def test_bar_on_a_holiday_is_an_unexpected_bar_note() -> None:
@@ -136,7 +138,7 @@ def test_gaps_error_setting_raises_and_drop_removes_unexpected_bars() -> None:
     result = validate_bars(frame, calendar="XNYS", interval="1d", gaps="error", policy="drop")
     assert result.report.dropped_rows == (2,)
     assert result.bars.get_column("ts").to_list() == [days[0], days[1], days[3]]
-    assert result.report.gaps == (Gap("SPY", utc(2024, 12, 23), utc(2024, 12, 23), 1),)
+    assert result.report.gaps == (SessionGap("SPY", utc(2024, 12, 23), utc(2024, 12, 23), 1),)
 
 
 def test_bars_on_another_grid_give_one_note_and_no_gaps() -> None:
@@ -164,14 +166,14 @@ def test_monthly_bars_are_inferred_and_checked() -> None:
     months = [utc(2023, m, 1) for m in range(1, 13)] + [utc(2024, 2, 1)]
     report = validate_bars(bars_at(months, symbol="BTC")).report
     assert report.inferred_interval == Interval.parse("1mo")
-    assert report.gaps == (Gap("BTC", utc(2024, 1, 1), utc(2024, 1, 1), 1),)
+    assert report.gaps == (SessionGap("BTC", utc(2024, 1, 1), utc(2024, 1, 1), 1),)
 
 
 def test_weekly_fx_bars_on_the_24_5_calendar() -> None:
     mondays = [utc(2024, 1, 1) + timedelta(weeks=k) for k in range(10) if k != 4]
     report = validate_bars(bars_at(mondays, symbol="EURUSD"), calendar="24/5").report
     assert report.inferred_interval == Interval.parse("1w")
-    assert report.gaps == (Gap("EURUSD", utc(2024, 1, 29), utc(2024, 1, 29), 1),)
+    assert report.gaps == (SessionGap("EURUSD", utc(2024, 1, 29), utc(2024, 1, 29), 1),)
 
 
 def test_gap_summary_is_readable() -> None:

@@ -1,7 +1,13 @@
-"""Network data sources: resilient REST clients for market-data providers (TickDB first).
+"""Network data sources: history from market-data providers, as frames or into the catalog.
 
-A sans-I/O core builds requests, reads answers and decides between retrying and stopping; thin
-httpx clients (sync and async) do the I/O. See ``docs/connectors.md``.
+One naming scheme for every provider (named as ``quantstrata data fetch --provider`` names it):
+``fetch_<provider>_bars(...)`` returns a canonical bar frame and
+``fetch_<provider>_to_catalog(...)`` writes the same bars into a catalog, for ``tickdb`` (a
+:class:`TickDBClient`), ``ccxt`` (a ccxt exchange or its id) and ``yfinance`` (Yahoo Finance).
+Optional clients (ccxt, yfinance) are imported only when a fetch runs.
+
+For TickDB, a sans-I/O core builds requests, reads answers and decides between retrying and
+stopping; thin httpx clients (sync and async) do the I/O. See ``docs/connectors.md``.
 """
 
 from quantstrata.data.sources.backoff import (
@@ -9,6 +15,11 @@ from quantstrata.data.sources.backoff import (
     parse_reset_at,
     parse_retry_after,
     server_wait,
+)
+from quantstrata.data.sources.ccxt_history import (
+    ccxt_public_exchange,
+    fetch_ccxt_bars,
+    fetch_ccxt_to_catalog,
 )
 from quantstrata.data.sources.config import (
     PLAN_REQUESTS_PER_MINUTE,
@@ -28,7 +39,12 @@ from quantstrata.data.sources.tickdb import (
     API_KEY_VARIABLE,
     AsyncTickDBClient,
     TickDBClient,
-    fetch_to_catalog,
+    fetch_tickdb_bars,
+    fetch_tickdb_to_catalog,
+)
+from quantstrata.data.sources.yfinance_history import (
+    fetch_yfinance_bars,
+    fetch_yfinance_to_catalog,
 )
 
 __all__ = [
@@ -46,7 +62,13 @@ __all__ = [
     "TickDBClient",
     "TickDBConfig",
     "backoff_delay",
-    "fetch_to_catalog",
+    "ccxt_public_exchange",
+    "fetch_ccxt_bars",
+    "fetch_ccxt_to_catalog",
+    "fetch_tickdb_bars",
+    "fetch_tickdb_to_catalog",
+    "fetch_yfinance_bars",
+    "fetch_yfinance_to_catalog",
     "parse_reset_at",
     "parse_retry_after",
     "server_wait",

@@ -9,11 +9,12 @@ import polars as pl
 
 from quantstrata.core.clock import utc_bound
 from quantstrata.core.errors import SchemaError
+from quantstrata.data.catalog import Catalog, WriteSummary
 from quantstrata.model.bar import BAR_COLUMNS, BAR_SCHEMA
 from quantstrata.model.interval import Interval
 from quantstrata.process.normalize import to_bars
 
-__all__ = ["klines_frame", "merge_pages"]
+__all__ = ["klines_frame", "merge_pages", "write_fetched"]
 
 
 def klines_frame(body: object, symbol: str, interval: Interval) -> pl.DataFrame:
@@ -50,3 +51,12 @@ def merge_pages(
     return merged.unique(subset=["symbol", "ts"], keep="last", maintain_order=True).sort(
         ["symbol", "ts"]
     )
+
+
+def write_fetched(catalog: Catalog, bars: pl.DataFrame, interval: str | Interval) -> WriteSummary:
+    """Write fetched ``bars`` into ``catalog``; fetched bars replace stored ones at the same time.
+
+    The provider is the source of truth for the range it was asked for (corrections included),
+    so every fetcher writes with ``on_conflict="overwrite"``.
+    """
+    return catalog.write(bars, interval=interval, on_conflict="overwrite")

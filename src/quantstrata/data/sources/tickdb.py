@@ -24,7 +24,7 @@ from quantstrata.core.logging import get_logger
 from quantstrata.core.secrets import Secret, redact
 from quantstrata.data.catalog import Catalog, WriteSummary
 from quantstrata.data.sources import _tickdb_protocol as protocol
-from quantstrata.data.sources._frames import klines_frame, merge_pages
+from quantstrata.data.sources._frames import klines_frame, merge_pages, write_fetched
 from quantstrata.data.sources.config import TickDBConfig
 from quantstrata.data.sources.rate_limit import RateLimiter, shared_limiter
 from quantstrata.model.interval import Interval
@@ -33,7 +33,8 @@ __all__ = [
     "API_KEY_VARIABLE",
     "AsyncTickDBClient",
     "TickDBClient",
-    "fetch_to_catalog",
+    "fetch_tickdb_bars",
+    "fetch_tickdb_to_catalog",
     "latest_frame",
 ]
 
@@ -252,7 +253,24 @@ def latest_frame(body: object, interval: Interval) -> pl.DataFrame:
     return merge_pages(frames, None, None)
 
 
-def fetch_to_catalog(
+def fetch_tickdb_bars(
+    client: TickDBClient,
+    symbols: Sequence[str],
+    *,
+    interval: str | Interval,
+    start: datetime | str,
+    end: datetime | str,
+    progress: Progress | None = None,
+) -> pl.DataFrame:
+    """Return the bars of every symbol with ``start <= ts < end`` from TickDB, merged.
+
+    ``progress(page, pages)`` is called after each page of the current symbol.
+    """
+    frames = [client.klines(symbol, interval, start, end, progress) for symbol in symbols]
+    return merge_pages(frames, None, None)
+
+
+def fetch_tickdb_to_catalog(
     client: TickDBClient,
     catalog: Catalog,
     symbols: Sequence[str],
@@ -262,7 +280,8 @@ def fetch_to_catalog(
     end: datetime | str,
     progress: Progress | None = None,
 ) -> WriteSummary:
-    """Fetch ``[start, end)`` for every symbol and write the bars into ``catalog`` (merged)."""
-    frames = [client.klines(symbol, interval, start, end, progress) for symbol in symbols]
-    merged = merge_pages(frames, None, None)
-    return catalog.write(merged, interval=interval, on_conflict="overwrite")
+    """Fetch ``[start, end)`` of every symbol from TickDB and write the bars into ``catalog``."""
+    bars = fetch_tickdb_bars(
+        client, symbols, interval=interval, start=start, end=end, progress=progress
+    )
+    return write_fetched(catalog, bars, interval)

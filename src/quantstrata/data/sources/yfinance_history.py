@@ -1,8 +1,9 @@
 """Daily and intraday history from Yahoo Finance (``yfinance``) into canonical bars and the catalog.
 
 ``yfinance`` is an optional extra (``pip install 'quantstrata[yfinance]'``), imported only when
-a fetch runs. :func:`bars_from_yfinance` turns the pandas frame ``Ticker.history`` returns
-into the canonical bar frame:
+a fetch runs (:func:`fetch_yfinance_bars`, :func:`fetch_yfinance_to_catalog`).
+:func:`bars_from_yfinance` turns the pandas frame ``Ticker.history`` returns into the canonical
+bar frame:
 
 - daily and longer bars keep their session *date* at midnight UTC (the catalog's convention
   for daily data, and what the bundled samples use); Yahoo stamps them at midnight in the
@@ -30,7 +31,7 @@ from quantstrata.core._extras import require
 from quantstrata.core.clock import utc_bound
 from quantstrata.core.errors import ConfigError
 from quantstrata.data.catalog import Catalog, WriteSummary
-from quantstrata.data.sources._frames import merge_pages
+from quantstrata.data.sources._frames import merge_pages, write_fetched
 from quantstrata.data.sources.errors import ProviderUnavailableError
 from quantstrata.model.bar import BAR_COLUMNS, BAR_SCHEMA
 from quantstrata.model.interval import Interval, IntervalUnit
@@ -38,7 +39,7 @@ from quantstrata.process.normalize import to_bars
 
 __all__ = [
     "bars_from_yfinance",
-    "fetch_yfinance",
+    "fetch_yfinance_bars",
     "fetch_yfinance_to_catalog",
     "redirected_session",
     "yahoo_interval",
@@ -98,12 +99,12 @@ def bars_from_yfinance(frame: pd.DataFrame, symbol: str, interval: str | Interva
     return to_bars(table, symbol=symbol, interval=step).select(BAR_COLUMNS)
 
 
-def fetch_yfinance(
+def fetch_yfinance_bars(
     symbols: Sequence[str],
+    *,
     interval: str | Interval,
     start: datetime | str,
     end: datetime | str,
-    *,
     adjusted: bool = False,
     session: Any = None,
     on_symbol: Callable[[str, int], None] | None = None,
@@ -158,10 +159,11 @@ def fetch_yfinance_to_catalog(
     on_symbol: Callable[[str, int], None] | None = None,
 ) -> WriteSummary:
     """Fetch ``[start, end)`` of every symbol from Yahoo Finance and write it into ``catalog``."""
-    bars = fetch_yfinance(
-        symbols, interval, start, end, adjusted=adjusted, session=session, on_symbol=on_symbol
-    )
-    return catalog.write(bars, interval=interval, on_conflict="overwrite")
+    bars = fetch_yfinance_bars(
+        symbols, interval=interval, start=start, end=end, adjusted=adjusted, session=session,
+        on_symbol=on_symbol,
+    )  # fmt: skip
+    return write_fetched(catalog, bars, interval)
 
 
 def redirected_session(base_url: str) -> Any:

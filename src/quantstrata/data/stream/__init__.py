@@ -4,7 +4,7 @@ See ``docs/connectors.md`` for the behaviour under faults (heartbeats, liveness,
 backfill) and how it is tested against a fake TickDB server.
 """
 
-from quantstrata.data.stream.bars import BarBuilder, BuiltBar, Gap
+from quantstrata.data.stream.bars import BarBuilder, BuiltBar, StreamGap
 from quantstrata.data.stream.client import Backfill, StreamClosedError, TickDBStream
 from quantstrata.data.stream.config import StreamConfig
 from quantstrata.data.stream.messages import MalformedFrame, parse_frame
@@ -21,7 +21,6 @@ __all__ = [
     "Backfill",
     "BarBuilder",
     "BuiltBar",
-    "Gap",
     "KlinePoller",
     "LatestTracker",
     "MalformedFrame",
@@ -29,6 +28,7 @@ __all__ = [
     "StreamClosedError",
     "StreamConfig",
     "StreamCounters",
+    "StreamGap",
     "StreamSession",
     "SubscriptionBook",
     "TickDBStream",

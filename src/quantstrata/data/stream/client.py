@@ -18,14 +18,14 @@ from typing import cast
 
 import polars as pl
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, ConnectionClosedOK, InvalidStatus, InvalidURI
+from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 
 from quantstrata.core.clock import Clock, LiveClock, ns_from_datetime
 from quantstrata.core.errors import QuantstrataError
 from quantstrata.core.logging import get_logger
 from quantstrata.core.secrets import Secret, redact
-from quantstrata.data.sources.backoff import parse_retry_after
-from quantstrata.data.stream.bars import BarBuilder, BuiltBar, Gap
+from quantstrata.data.sources.backoff import Delay
+from quantstrata.data.stream.bars import BarBuilder, BuiltBar, StreamGap
 from quantstrata.data.stream.config import StreamConfig
 from quantstrata.data.stream.messages import (
     Acknowledged,
@@ -37,8 +37,13 @@ from quantstrata.data.stream.messages import (
     one_trade,
     parse_message,
 )
-from quantstrata.data.stream.session import (
+from quantstrata.data.stream.resilience import (
     Reconnect,
+    backfill_failure,
+    connect_failure,
+    keep_connected,
+)
+from quantstrata.data.stream.session import (
     StreamCounters,
     StreamSession,
     canonical_symbol,
@@ -48,6 +53,7 @@ from quantstrata.model.interval import Interval
 __all__ = ["Backfill", "StreamClosedError", "TickDBStream"]
 
 _LOG = get_logger("data.stream")
+_NO_TRADE = 2**63  # the lag (ns) of a check period without a trade
 Backfill = Callable[[str, Interval, datetime, datetime], Awaitable[pl.DataFrame]]
 """``backfill(symbol, interval, start, end)``: the closed bars with ``start <= ts < end``.
 
@@ -80,8 +86,14 @@ class TickDBStream:
         uniform: Callable[[float, float], float] = random.uniform,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Clock | None = None,
+        resume_after: datetime | None = None,
     ) -> None:
-        """Prepare the client; nothing connects until :meth:`bars` is iterated."""
+        """Prepare the client; nothing connects until :meth:`bars` is iterated.
+
+        ``resume_after`` (the open time of the last bar a consumer received, e.g. from its
+        journal) makes the first bars the ones after it: the stream backfills the gap over
+        REST, so a restart after any stop loses nothing and repeats nothing.
+        """
         self.config = config or StreamConfig()
         self.interval = Interval.parse(interval)
         self.symbols = tuple(symbols)
@@ -89,6 +101,10 @@ class TickDBStream:
         self.builder = BarBuilder(
             self.interval.nanoseconds // 1_000_000, self.config.late_tolerance_ms
         )
+        if resume_after is not None:
+            after_ms = ns_from_datetime(resume_after) // 1_000_000
+            for symbol in self.symbols:
+                self.builder.resume(symbol, after_ms + self.builder.interval_ms)
         self._key = api_key
         self._backfill = backfill
         self._alert = on_alert or (lambda message: _LOG.error("stream alert: %s", message))
@@ -100,7 +116,10 @@ class TickDBStream:
         self._closed = False
         self._finished = False
         self._timer_decision: Reconnect | None = None
+        self._streaming = False
         self._clock = clock or LiveClock()
+        self._now_ns = self._clock.now_ns
+        self._freshest_lag_ns = _NO_TRADE
 
     def __repr__(self) -> str:
         """Show the endpoint with the key masked."""
@@ -143,46 +162,49 @@ class TickDBStream:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         try:
-            while not self._closed:
-                decision = await self._connect_once()
-                if decision.fatal:
-                    self._stop(decision.reason)
-                    return
-                self.builder.taint()
-                delay = self.session.on_closed(loop.time(), decision.reason, decision.server_wait)
-                _LOG.warning("stream reconnecting in %.2fs: %s", delay, decision.reason)
-                await self._sleep(delay)
+            fatal = await keep_connected(
+                self._connect_once,
+                self.session.backoff,
+                classify=lambda error: connect_failure(error, self._clock.now()),
+                sleep=self._sleep,
+                now=loop.time,
+                stopped=lambda: self._closed,
+                on_retry=self._retrying,
+            )
+            if fatal is not None:
+                self._stop(fatal.reason)
         except Exception as error:  # noqa: BLE001 - surfaced to the consumer, never swallowed
             self._stop(f"internal error {type(error).__name__}: {error}")
         finally:
             self._finish()
 
+    def _retrying(self, decision: Reconnect, delay: Delay) -> None:
+        self.builder.taint()
+        self.session.on_retry(decision, delay)
+        reason = redact(decision.reason, [self._key])
+        _LOG.warning("stream reconnecting in %.2fs: %s", delay.seconds, reason)
+
     async def _connect_once(self) -> Reconnect:
+        """Open one connection and serve it to its end; a failure to open raises."""
         url = f"{self.config.url}?api_key={self._key.reveal()}"
-        try:
-            socket = await connect(
-                url,
-                open_timeout=self.config.open_timeout_seconds,
-                close_timeout=self.config.close_timeout_seconds,
-                ping_interval=self.config.protocol_ping_seconds,
-                ping_timeout=self.config.protocol_ping_seconds,
-                compression=None,
-                proxy=None,
-                max_queue=64,
-                logger=get_logger("data.stream.websocket"),
-            )
-        except InvalidStatus as error:
-            return _handshake_refusal(error, self._clock.now())
-        except InvalidURI:
-            return Reconnect(f"invalid stream URL {redact(url, [self._key])}", fatal=True)
-        except (OSError, TimeoutError) as error:
-            return Reconnect(f"connect failed: {type(error).__name__}")
+        socket = await connect(
+            url,
+            open_timeout=self.config.open_timeout_seconds,
+            close_timeout=self.config.close_timeout_seconds,
+            ping_interval=self.config.protocol_ping_seconds,
+            ping_timeout=self.config.protocol_ping_seconds,
+            compression=None,
+            proxy=None,
+            max_queue=64,
+            logger=get_logger("data.stream.websocket"),
+        )
         async with socket:
             return await self._serve(socket)
 
     async def _serve(self, socket: ClientConnection) -> Reconnect:
         loop = asyncio.get_running_loop()
         self.session.on_connected(loop.time())
+        self._streaming = False
         frames = self.session.book.resubscribe()
         if not frames and not self.session.book.symbols():
             frames = [self.session.book.request(self.config.channel, self.symbols)]
@@ -217,6 +239,11 @@ class TickDBStream:
         while True:
             await asyncio.sleep(tick)
             ping, decision = self.session.on_timer(loop.time())
+            lag, self._freshest_lag_ns = self._freshest_lag_ns, _NO_TRADE
+            if decision is None:
+                decision = self.session.on_lag(lag / 1e9 if lag != _NO_TRADE else None)
+                if decision is not None:
+                    self._alert(decision.reason)
             if decision is not None:
                 _LOG.warning("stream: %s", decision.reason)
                 self._timer_decision = decision
@@ -225,7 +252,7 @@ class TickDBStream:
             if ping is not None:
                 await socket.send(ping)
 
-    def _handle(self, message: str | bytes, now: float) -> list[BuiltBar | Gap]:
+    def _handle(self, message: str | bytes, now: float) -> list[BuiltBar | StreamGap]:
         """Apply one frame; return the bars and gaps it closed (the hot path: no awaits)."""
         counters = self.session.counters
         counters.messages += 1
@@ -241,13 +268,15 @@ class TickDBStream:
         self.session.on_data(now)
         symbol, timestamp_ms, price, quantity, key = trade
         builder = self.builder
+        lag = self._now_ns() - timestamp_ms * 1_000_000
+        self._freshest_lag_ns = min(self._freshest_lag_ns, lag)
         closed = builder.add(
             self._aliases.get(symbol) or self._alias(symbol), timestamp_ms, price, quantity, key
         )
         counters.duplicates, counters.late = builder.duplicates, builder.late
         return closed
 
-    def _handle_events(self, frame: object, now: float) -> list[BuiltBar | Gap]:
+    def _handle_events(self, frame: object, now: float) -> list[BuiltBar | StreamGap]:
         try:
             events = parse_message(frame)
         except MalformedFrame:
@@ -257,9 +286,12 @@ class TickDBStream:
             return self._add_trades(cast("list[Trade]", events), now)
         for event in events:
             if isinstance(event, Pong):
-                self.session.on_pong()
+                self.session.on_pong(now)
             elif isinstance(event, Acknowledged):
                 self.session.book.acknowledge(event)
+                if not self._streaming:  # trades flow from here: older ones were missed
+                    self._streaming = True
+                    self.builder.reopened(self._clock.now_ns() // 1_000_000)
             elif isinstance(event, ErrorMessage):
                 decision = self.session.on_error(event)
                 if decision is not None:
@@ -269,16 +301,18 @@ class TickDBStream:
                 self.session.on_data(now)
         return []
 
-    def _add_trades(self, trades: list[Trade], now: float) -> list[BuiltBar | Gap]:
+    def _add_trades(self, trades: list[Trade], now: float) -> list[BuiltBar | StreamGap]:
         self.session.on_data(now)
         builder = self.builder
         add, aliases = builder.add, self._aliases
-        closed: list[BuiltBar | Gap] = []
+        closed: list[BuiltBar | StreamGap] = []
         for symbol, timestamp_ms, price, quantity, key in trades:
             name = aliases.get(symbol) or self._alias(symbol)
             ended = add(name, timestamp_ms, price, quantity, key)
             if ended:
                 closed += ended
+        lag = self._now_ns() - max(trade[1] for trade in trades) * 1_000_000
+        self._freshest_lag_ns = min(self._freshest_lag_ns, lag)
         counters = self.session.counters
         counters.duplicates, counters.late = builder.duplicates, builder.late
         return closed
@@ -288,7 +322,7 @@ class TickDBStream:
         self._aliases[pushed] = name
         return name
 
-    def _queue_ready(self, closed: list[BuiltBar | Gap]) -> int:
+    def _queue_ready(self, closed: list[BuiltBar | StreamGap]) -> int:
         """Queue the leading bars while there is room (no awaits); return how many."""
         put = self._queue.put_nowait
         for position, item in enumerate(closed):
@@ -300,12 +334,17 @@ class TickDBStream:
                 return position
         return len(closed)
 
-    async def _deliver(self, closed: list[BuiltBar | Gap]) -> None:
+    async def _deliver(self, closed: list[BuiltBar | StreamGap]) -> None:
         for position, item in enumerate(closed):
-            if isinstance(item, Gap):
+            if isinstance(item, StreamGap):
+                try:
+                    filled = await self._fill(item)
+                except Exception as error:
+                    self._undeliver(closed[position:])
+                    raise _Restart(backfill_failure(error)) from error
                 # Backfilled bars are in hand and bounded by one range: wait for room (progress
                 # after every reconnect), never drop them.
-                for bar in await self._fill(item):
+                for bar in filled:
                     await self._queue.put(bar)
             elif not await self._offer(item):
                 await self._overflowed(item, closed[position + 1 :])
@@ -326,16 +365,18 @@ class TickDBStream:
             return False
         return True
 
-    async def _overflowed(self, bar: BuiltBar, rest: list[BuiltBar | Gap]) -> None:
+    async def _overflowed(self, bar: BuiltBar, rest: list[BuiltBar | StreamGap]) -> None:
         self.session.counters.overflows += 1
-        self.builder.taint(bar.symbol, rewind_to_ms=bar.ts_ms)
-        for item in rest:
-            symbol = item.symbol
-            start = item.start_ms if isinstance(item, Gap) else item.ts_ms
-            self.builder.taint(symbol, rewind_to_ms=start)
+        self._undeliver([bar, *rest])
         raise _Restart(Reconnect("the consumer is too slow: bar queue full"))
 
-    async def _fill(self, gap: Gap) -> list[BuiltBar]:
+    def _undeliver(self, items: list[BuiltBar | StreamGap]) -> None:
+        """Forget that ``items`` were closed: the next connection's gap covers them again."""
+        for item in items:
+            start = item.start_ms if isinstance(item, StreamGap) else item.ts_ms
+            self.builder.taint(item.symbol, rewind_to_ms=start)
+
+    async def _fill(self, gap: StreamGap) -> list[BuiltBar]:
         self.session.counters.gaps += 1
         start = datetime.fromtimestamp(gap.start_ms / 1000, UTC)
         end = datetime.fromtimestamp(gap.end_ms / 1000, UTC)
@@ -364,14 +405,3 @@ class TickDBStream:
         # room would leave a hole before the bars after it.
         if not self._queue.full():
             self._queue.put_nowait(None)
-
-
-def _handshake_refusal(error: InvalidStatus, now: datetime) -> Reconnect:
-    status = error.response.status_code
-    if status in {401, 403}:
-        return Reconnect(f"TickDB refused the API key (HTTP {status})", fatal=True)
-    header = error.response.headers.get("Retry-After")
-    wait = parse_retry_after(header, now) if header is not None else None
-    if status == 429:
-        return Reconnect("handshake rate limited (HTTP 429)", server_wait=wait or 1.0)
-    return Reconnect(f"handshake refused (HTTP {status})", server_wait=wait)

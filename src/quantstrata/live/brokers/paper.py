@@ -12,14 +12,20 @@ Updates (fills, cancellations) are pushed through :meth:`PaperBroker.updates`; a
 directly (the acknowledgement is the return value). ``DAY`` orders are treated as ``GTC`` (a
 paper broker has no session calendar); the unfilled rest of an ``IOC`` order is cancelled
 after its first bar. :attr:`PaperBroker.received` records every submit that reached it.
+
+A paper broker lives in this process, so a run restarted on its journal rebuilds it from the
+journal's state (:meth:`PaperBroker.resume`): cash, positions and working orders, with trade and
+venue order numbers continuing after the journal's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from quantstrata.core.clock import Clock
 from quantstrata.core.errors import ConfigError
@@ -37,6 +43,9 @@ from quantstrata.model.orders import (
     OrderStatus,
     TimeInForce,
 )
+
+if TYPE_CHECKING:
+    from quantstrata.live.state import LiveState
 
 __all__ = ["PaperBroker"]
 
@@ -91,6 +100,53 @@ class PaperBroker:
         self._queue: asyncio.Queue[OrderEvent | None] = asyncio.Queue()
         self.received: list[tuple[ClientOrderId, OrderRequest]] = []
         self._closed = False
+        self._numbered_orders = 0
+        self._numbered_trades = 0
+
+    @classmethod
+    def resume(
+        cls,
+        state: LiveState,
+        *,
+        clock: Clock,
+        fill_model: FillModel | None = None,
+        name: str = "paper",
+    ) -> PaperBroker:
+        """Return a paper broker holding the account a journal's ``state`` describes.
+
+        Cash and positions are the journal's; its working orders are working again (what is
+        left of them, first meeting the bar after ``state.last_bar``); new trade and venue order
+        numbers continue after the journal's, so no fill is taken for one already booked.
+        """
+        broker = cls(clock=clock, fill_model=fill_model, cash=state.cash, name=name)
+        broker._positions = {
+            symbol: position.quantity
+            for symbol, position in state.positions.items()
+            if not position.is_flat
+        }
+        broker._numbered_orders = len(state.orders)
+        broker._numbered_trades = len(state.known_trade_ids())
+        for order in state.open_orders():
+            left = order.request.quantity - order.filled_quantity
+            if order.venue_order_id is None or left <= 0:
+                continue  # never reached the venue: reconciliation settles it
+            working = dataclasses.replace(
+                WorkingOrder.from_request(order.request),
+                quantity=left,
+                filled_quantity=order.filled_quantity,
+            )
+            broker._orders[order.order_id] = _PaperOrder(
+                order_id=order.order_id,
+                venue_order_id=order.venue_order_id,
+                request=order.request,
+                status=OrderStatus.PARTIAL if order.filled_quantity else OrderStatus.PENDING,
+                working=working,
+                after=state.last_bar,
+                updated_at=order.updated_at,
+                filled=order.filled_quantity,
+                notional=order.filled_quantity * order.average_fill_price,
+            )
+        return broker
 
     def __repr__(self) -> str:
         """Show the name, the cash and the number of orders."""
@@ -128,7 +184,7 @@ class PaperBroker:
         last = self._last_bars.get(request.symbol)
         entry = _PaperOrder(
             order_id=order_id,
-            venue_order_id=VenueOrderId(f"paper-{len(self._orders) + 1}"),
+            venue_order_id=VenueOrderId(f"paper-{self._numbered_orders + len(self._orders) + 1}"),
             request=request,
             status=OrderStatus.PENDING,
             working=WorkingOrder.from_request(request),
@@ -214,7 +270,7 @@ class PaperBroker:
     def _book(self, entry: _PaperOrder, result: FillResult, bar: Bar) -> None:
         fill = Fill(
             order_id=entry.order_id,
-            trade_id=TradeId(f"paper-{len(self._fills) + 1}"),
+            trade_id=TradeId(f"paper-{self._numbered_trades + len(self._fills) + 1}"),
             symbol=entry.request.symbol,
             side=entry.request.side,
             quantity=result.quantity,

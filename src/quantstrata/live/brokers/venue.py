@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,7 @@ from websockets.asyncio.client import ClientConnection
 
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret, redact
+from quantstrata.data.sources.backoff import Backoff
 from quantstrata.live.broker import (
     AccountSnapshot,
     BrokerError,
@@ -42,7 +44,6 @@ from quantstrata.live.broker import (
 from quantstrata.live.brokers._venue_messages import (
     MalformedMessageError,
     account_from_json,
-    backoff_delays,
     bars_from_message,
     event_from_message,
     venue_order_from_json,
@@ -124,8 +125,13 @@ class _VenueClient:
         """Whether :meth:`close` was called."""
         return self._closed
 
-    async def _pause(self, delay: float) -> None:
-        """Wait ``delay`` seconds before reconnecting, or less when :meth:`close` is called."""
+    def _backoff(self) -> Backoff:
+        """Return the stream's reconnect schedule (the one every feed uses: jittered)."""
+        return Backoff(base=0.05, cap=self.reconnect_max, uniform=random.uniform)
+
+    async def _pause(self, backoff: Backoff) -> None:
+        """Wait the backoff's delay before reconnecting, or less when :meth:`close` is called."""
+        delay = backoff.failed(asyncio.get_running_loop().time()).seconds
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), delay)
 
@@ -286,7 +292,7 @@ class VenueBroker(_VenueClient):
     # -- the stream ----------------------------------------------------------------------------
 
     async def _stream(self) -> None:
-        delays = backoff_delays(0.05, self.reconnect_max)
+        backoff = self._backoff()
         first = True
         while not self.stopped():
             try:
@@ -299,7 +305,7 @@ class VenueBroker(_VenueClient):
                         await self._catch_up()
                     first = False
                     self._subscribed.set()
-                    delays = backoff_delays(0.05, self.reconnect_max)
+                    backoff.connected_at(asyncio.get_running_loop().time())
                     async for raw in socket:
                         self._on_message(raw)
             except (*_CONNECTION_LOST, BrokerError):
@@ -310,7 +316,7 @@ class VenueBroker(_VenueClient):
             if self.stopped():
                 return
             self.reconnects += 1
-            await self._pause(next(delays))
+            await self._pause(backoff)
 
     async def _catch_up(self) -> None:
         for fill in await self.fills(self._last_fill):
@@ -410,7 +416,7 @@ class VenueFeed(_VenueClient):
         """
         await self._check_interval(interval)
         wanted = set(symbols)
-        delays = backoff_delays(0.05, self.reconnect_max)
+        backoff = self._backoff()
         while not self.stopped():
             try:
                 async with self._connect_stream() as socket:
@@ -420,7 +426,7 @@ class VenueFeed(_VenueClient):
                     await socket.send(json.dumps({"op": "subscribe", "channels": ["bars"]}))
                     if self._acked is not None:
                         await self.ack(self._acked)
-                    delays = backoff_delays(0.05, self.reconnect_max)
+                    backoff.connected_at(asyncio.get_running_loop().time())
                     for group in await self._backfill():
                         async for snapshot in self._deliver(group, wanted):
                             yield snapshot
@@ -437,7 +443,7 @@ class VenueFeed(_VenueClient):
             if self.stopped():
                 return
             self.reconnects += 1
-            await self._pause(next(delays))
+            await self._pause(backoff)
 
     async def _deliver(self, found: list[Bar], wanted: set[str]) -> AsyncIterator[list[Bar]]:
         if not found:

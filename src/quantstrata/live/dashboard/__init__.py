@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from quantstrata.core._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from quantstrata.live.dashboard.app import CSRF_HEADER, create_app
+    from quantstrata.live.dashboard.app import CSRF_HEADER, create_dashboard_app
     from quantstrata.live.dashboard.config import DashboardConfig
     from quantstrata.live.dashboard.controls import (
         ControlAction,
@@ -38,7 +38,7 @@ _EXPORTS = {
     "DashboardServer": "quantstrata.live.dashboard.server",
     "Progress": "quantstrata.live.dashboard.view",
     "RuntimeView": "quantstrata.live.dashboard.view",
-    "create_app": "quantstrata.live.dashboard.app",
+    "create_dashboard_app": "quantstrata.live.dashboard.app",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
@@ -54,5 +54,5 @@ __all__ = [
     "DashboardServer",
     "Progress",
     "RuntimeView",
-    "create_app",
+    "create_dashboard_app",
 ]

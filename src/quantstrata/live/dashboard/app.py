@@ -33,7 +33,7 @@ from quantstrata.live.dashboard.config import DashboardConfig
 from quantstrata.live.dashboard.controls import ControlAction, ControlError, ControlQueue
 from quantstrata.live.dashboard.view import RuntimeView
 
-__all__ = ["CSRF_HEADER", "create_app"]
+__all__ = ["CSRF_HEADER", "create_dashboard_app"]
 
 CSRF_HEADER = "X-Quantstrata-Dashboard"
 _STATIC = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
@@ -65,7 +65,7 @@ class ControlIn(BaseModel):
     cancel_open: bool = False
 
 
-def create_app(
+def create_dashboard_app(
     view: RuntimeView,
     controls: ControlQueue,
     config: DashboardConfig,

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import uvicorn
 
 from quantstrata.core.errors import ConfigError, QuantstrataError
-from quantstrata.live.dashboard.app import create_app
+from quantstrata.live.dashboard.app import create_dashboard_app
 from quantstrata.live.dashboard.config import DashboardConfig
 from quantstrata.live.dashboard.controls import ControlQueue
 from quantstrata.live.dashboard.view import RuntimeView
@@ -42,7 +42,7 @@ class DashboardServer:
         """Build the app; nothing listens until :meth:`start`."""
         self.config = config
         self.closing = asyncio.Event()
-        self.app = create_app(view, controls, config, self.closing)
+        self.app = create_dashboard_app(view, controls, config, self.closing)
         self._server = _Server(
             uvicorn.Config(
                 self.app,

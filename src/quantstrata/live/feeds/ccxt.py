@@ -4,11 +4,13 @@ Bars stream through ccxt's ``watch_ohlcv_for_symbols`` (``ccxt.pro``, inside the
 package). An exchange pushes the bar still forming over and over; a bar is *closed* when an
 update of a newer bar arrives, and only then is it delivered, with its last values.
 
-When the connection drops, ccxt raises a network error; the feed waits (exponential backoff
-with full jitter) and watches again, which reconnects and resubscribes. The bars that closed
-while it was away, and the one that was forming, are fetched over REST (``fetch_ohlcv``) as
-soon as the first update after the reconnect shows where the market is, so no bar is lost and
-none is delivered twice. Warm-up history comes from ``fetch_ohlcv`` too, paged.
+When the connection drops, ccxt raises a network error; the feed waits (the shared
+:class:`~quantstrata.data.sources.backoff.Backoff`: exponential, full jitter) and watches again,
+which reconnects and resubscribes. The bars that closed while it was away, and the one that was
+forming, are fetched over REST (``fetch_ohlcv``) as soon as the first update after the
+reconnect shows where the market is, so no bar is lost and none is delivered twice; a backfill
+that fails even after the REST retries is retried the same way, never the end of the stream
+(only refused keys are). Warm-up history comes from ``fetch_ohlcv`` too, paged.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from quantstrata.core._extras import require
 from quantstrata.core.clock import Clock
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret
-from quantstrata.data.sources.backoff import backoff_delay
+from quantstrata.data.sources.backoff import Backoff
 from quantstrata.live._ccxt import CcxtCaller, CcxtConfig, CcxtCredentials, open_exchange
+from quantstrata.live.broker import BrokerUnavailableError
 from quantstrata.model.bar import BAR_SCHEMA, Bar
 from quantstrata.model.identifiers import Symbol
 from quantstrata.model.interval import Interval
@@ -101,29 +104,34 @@ class CcxtFeed:
         self._streaming = True
         timeframe = _timeframe(interval)
         pairs = [[symbol, timeframe] for symbol in symbols]
-        failures = 0
+        backoff = Backoff(
+            base=self.config.backoff_base_seconds,
+            cap=self.config.backoff_cap_seconds,
+            uniform=self._uniform,
+        )
+        loop = asyncio.get_running_loop()
         while not self._closed:
             try:
                 update = await self._watch(pairs)
-            except ccxt.NetworkError as error:
+                backoff.connected_at(loop.time())
+                for symbol, frames in update.items():
+                    for row in sorted(frames.get(timeframe, []), key=lambda candle: candle[0]):
+                        for bar in await self._on_update(symbol, row, interval):
+                            yield bar
+            except (ccxt.NetworkError, BrokerUnavailableError) as error:
+                # A lost stream, or a backfill that failed through every REST retry: both
+                # are retried after a backoff; only refused keys (raised as they are) stop.
                 if self.stopped():
                     return
                 _log.info("%s stream lost (%s); reconnecting", self.name, type(error).__name__)
                 self.reconnects += 1
                 self._stale.update(self._forming)
                 self._stale.update(self._delivered)
-                await self._backoff(failures)
-                failures += 1
-                continue
+                await self._sleep(backoff.failed(loop.time()).seconds)
             except Exception:
                 if self.stopped():
                     return
                 raise
-            failures = 0
-            for symbol, frames in update.items():
-                for row in sorted(frames.get(timeframe, []), key=lambda candle: candle[0]):
-                    for bar in await self._on_update(symbol, row, interval):
-                        yield bar
 
     async def _watch(self, pairs: list[list[str]]) -> dict[str, dict[str, list[Any]]]:
         """Return the next candle updates: one call for all symbols when the exchange can.
@@ -207,15 +215,6 @@ class CcxtFeed:
             found.update((int(row[0]), row) for row in page)
             since = max(int(row[0]) for row in page) + 1
         return [found[ts] for ts in sorted(found)]
-
-    async def _backoff(self, attempt: int) -> None:
-        delay = backoff_delay(
-            attempt,
-            base=self.config.backoff_base_seconds,
-            cap=self.config.backoff_cap_seconds,
-            uniform=self._uniform,
-        )
-        await self._sleep(delay)
 
     def stopped(self) -> bool:
         """Whether :meth:`close` was called."""

@@ -17,7 +17,9 @@ from quantstrata.core.errors import ConfigError, UnknownSymbolError
 from quantstrata.model.bar import BAR_COLUMNS, Bar
 from quantstrata.model.interval import Interval
 
-__all__ = ["ReplayFeed"]
+__all__ = ["ReplayFeed", "replay_interval"]
+
+_MONTH_SECONDS = 28 * 86_400
 
 
 class ReplayFeed:
@@ -89,3 +91,21 @@ class ReplayFeed:
         if missing:
             raise UnknownSymbolError(f"the replayed bars hold no {missing}")
         return self._bars.filter(pl.col("symbol").is_in(list(symbols)))
+
+
+def replay_interval(bars: pl.DataFrame) -> str:
+    """Return the bar interval of ``bars``: the shortest step between two bars of a symbol."""
+    steps = (
+        bars.sort("symbol", "ts")
+        .select(pl.col("ts").diff().over("symbol").dt.total_seconds().alias("step"))
+        .filter(pl.col("step") > 0)["step"]
+    )
+    if steps.is_empty():
+        return "1d"
+    seconds = int(steps.min())  # type: ignore[arg-type]
+    if seconds >= _MONTH_SECONDS:
+        return "1mo"
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if seconds % size == 0:
+            return str(Interval.parse(f"{seconds // size}{unit}"))
+    return f"{seconds}s"

@@ -1,7 +1,8 @@
 """The order journal: an append-only, write-ahead log of everything the order manager does.
 
 Entries are order events (:mod:`quantstrata.model.orders`), risk rejections, cancel intents,
-trading-state changes, alarms, cash settings and checkpoints (:mod:`.entries`), stored as
+trading-state changes, alarms, cash settings, checkpoints and bar-handled
+marks (:mod:`.entries`), stored as
 lossless JSON with gapless sequence numbers. Two backends: :class:`SqliteJournal` (embedded,
 WAL) and :class:`PostgresJournal`, each at one of two :data:`Durability` levels (``"process"``,
 the default, or ``"machine"``; see :mod:`quantstrata.live.journal._base`). The live state is
@@ -12,6 +13,7 @@ from quantstrata.live.journal._base import Durability, Journal
 from quantstrata.live.journal._codec import decode_entry, encode_entry
 from quantstrata.live.journal.entries import (
     Alarm,
+    BarHandled,
     CancelIntent,
     CashSet,
     Checkpoint,
@@ -26,6 +28,7 @@ from quantstrata.live.journal.sqlite import SqliteJournal
 
 __all__ = [
     "Alarm",
+    "BarHandled",
     "CancelIntent",
     "CashSet",
     "Checkpoint",

@@ -8,7 +8,8 @@ Two durability levels (``durability=`` on both backends):
   killed at any point. Entries that steer the run (reserved client order ids, trading states,
   cash, cancel intents, alarms, checkpoints) are flushed to stable storage as they are
   appended, and with them everything before. A power loss or kernel crash can therefore drop
-  only order-flow entries after the last such flush; client order ids come from a flushed
+  only order-flow entries (and bar-handled marks) after the last such
+  flush; client order ids come from a flushed
   reservation, so none is ever handed out twice, and start-up reconciliation adopts the orders
   and fills the venue has that the lost tail held.
 - ``"machine"``: every append is flushed to stable storage (an fsync of the WAL, or a
@@ -22,6 +23,7 @@ from collections.abc import Iterator
 from typing import Literal, Protocol, get_args, runtime_checkable
 
 from quantstrata.live.journal.entries import (
+    BarHandled,
     JournalEntry,
     JournalError,
     JournalRecord,
@@ -34,7 +36,7 @@ __all__ = ["Durability", "Journal", "check_durability", "steers_the_run"]
 Durability = Literal["process", "machine"]
 """What an append survives before it returns: the process being killed, or a power loss."""
 
-_ORDER_FLOW = (*get_args(OrderEvent), RiskRejection)
+_ORDER_FLOW = (*get_args(OrderEvent), RiskRejection, BarHandled)
 
 
 def check_durability(value: object) -> Durability:

@@ -19,6 +19,7 @@ from typing import Any, cast
 from quantstrata.execution.risk import RiskFailure
 from quantstrata.live.journal.entries import (
     Alarm,
+    BarHandled,
     CancelIntent,
     CashSet,
     Checkpoint,
@@ -66,6 +67,7 @@ _TYPES: dict[str, type[Any]] = {
         Alarm,
         CashSet,
         Checkpoint,
+        BarHandled,
     )
 }
 _ENTRY_TYPES = frozenset(_TYPES) - {"OrderRequest", "Fill", "RiskFailure"}

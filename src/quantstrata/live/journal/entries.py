@@ -19,6 +19,7 @@ from quantstrata.model.orders import OrderEvent, OrderRequest
 
 __all__ = [
     "Alarm",
+    "BarHandled",
     "CancelIntent",
     "CashSet",
     "Checkpoint",
@@ -155,8 +156,49 @@ class Checkpoint:
         return hash((self.ts, self.label))
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class BarHandled:
+    """The runtime handled the bars that open at ``ts``; ``targets`` are the targets it holds.
+
+    The last one tells a restarted run where to resume: after ``ts``, holding ``targets``, so
+    a re-run on the same journal never trades a bar time twice.
+    """
+
+    ts: datetime
+    targets: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Refuse targets the journal cannot store exactly; freeze them."""
+        _require_aware("ts", self.ts)
+        for symbol, target in self.targets.items():
+            if isinstance(target, bool) or not isinstance(target, int | float):
+                raise JournalError(f"target of {symbol!r} must be a number, got {target!r}")
+            if not math.isfinite(target):
+                raise JournalError(f"target of {symbol!r} must be finite, got {target!r}")
+        object.__setattr__(
+            self, "targets", MappingProxyType({str(k): float(v) for k, v in self.targets.items()})
+        )
+
+    def __eq__(self, other: object) -> bool:
+        """Compare time and targets."""
+        if not isinstance(other, BarHandled):
+            return NotImplemented
+        return (self.ts, dict(self.targets)) == (other.ts, dict(other.targets))
+
+    def __hash__(self) -> int:
+        """Hash the time."""
+        return hash(self.ts)
+
+
 JournalEntry = (
-    OrderEvent | RiskRejection | CancelIntent | TradingStateChange | Alarm | CashSet | Checkpoint
+    OrderEvent
+    | RiskRejection
+    | CancelIntent
+    | TradingStateChange
+    | Alarm
+    | CashSet
+    | Checkpoint
+    | BarHandled
 )
 """Anything the journal records."""
 

@@ -16,7 +16,7 @@ from quantstrata.strategy.pipeline import (
     PipelineStrategy,
     RebalanceName,
     proportional,
-    returns,
+    trailing_return,
 )
 
 __all__ = ["ReversionPipeline"]
@@ -37,7 +37,7 @@ class ReversionPipeline(PipelineStrategy):
     def pipeline(self) -> Pipeline:
         """Return the reversal pipeline these parameters describe."""
         values = self.parameters
-        score = returns(values.window).zscore()
+        score = trailing_return(values.window).zscore()
         return Pipeline(
             weights=proportional(-score, gross=values.gross),
             columns={"zscore": score},

@@ -24,7 +24,7 @@ from quantstrata.strategy.pipeline.factors import (
     indicator_factor,
     latest,
     momentum,
-    returns,
+    trailing_return,
     volatility,
 )
 from quantstrata.strategy.pipeline.filters import (
@@ -62,8 +62,8 @@ __all__ = [
     "momentum",
     "proportional",
     "rebalance_times",
-    "returns",
     "symbol_groups",
     "symbols_in",
+    "trailing_return",
     "volatility",
 ]

@@ -26,7 +26,7 @@ __all__ = [
     "indicator_factor",
     "latest",
     "momentum",
-    "returns",
+    "trailing_return",
     "volatility",
 ]
 
@@ -44,7 +44,7 @@ def latest(column: str = "close") -> Factor:
     return Factor(lambda _columns, _universe: pl.col(column), label=column)
 
 
-def returns(window: int, column: str = "close") -> Factor:
+def trailing_return(window: int, column: str = "close") -> Factor:
     """Return the simple return over the last ``window`` bars: ``x[t] / x[t - window] - 1``."""
     _window(window, "window")
 
@@ -52,7 +52,7 @@ def returns(window: int, column: str = "close") -> Factor:
         price = pl.col(column)
         return (price / price.shift(window) - 1.0).over(_SYMBOL)
 
-    return Factor(build, lookback=window, label=f"returns({window})")
+    return Factor(build, lookback=window, label=f"trailing_return({window})")
 
 
 def momentum(window: int, skip: int = 0, column: str = "close") -> Factor:

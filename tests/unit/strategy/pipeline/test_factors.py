@@ -27,7 +27,7 @@ from quantstrata.strategy.pipeline import (
     membership,
     momentum,
     rebalance_times,
-    returns,
+    trailing_return,
     volatility,
 )
 
@@ -55,7 +55,7 @@ def test_time_series_factors_equal_pandas_per_symbol():
     bars = _bars()
     got = _columns(
         bars,
-        ret=returns(5),
+        ret=trailing_return(5),
         mom=momentum(20, 5),
         adv=average_dollar_volume(10),
         vol=volatility(10),
@@ -109,7 +109,7 @@ def test_history_and_expression_filters_and_classifiers():
 
 
 def test_lookbacks_add_up_along_the_expression():
-    score = (momentum(60, 20) - returns(5)).rank(mask=has_history(100))
+    score = (momentum(60, 20) - trailing_return(5)).rank(mask=has_history(100))
     assert score.lookback == 99
     pipeline = Pipeline(
         weights=equal_weight(score.top(3)), universe=average_dollar_volume(20).top(5)

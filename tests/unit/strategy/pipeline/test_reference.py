@@ -21,7 +21,7 @@ from quantstrata.strategy.pipeline import (
     custom_factor,
     equal_weight,
     membership,
-    returns,
+    trailing_return,
 )
 
 START = datetime(2020, 1, 2, tzinfo=UTC)
@@ -175,7 +175,7 @@ def test_membership_changes_are_respected_as_of_each_rebalance():
                 "end": pl.Datetime("ns", "UTC")},
     )  # fmt: skip
     pipeline = Pipeline(
-        weights=equal_weight(returns(5).top(11)),
+        weights=equal_weight(trailing_return(5).top(11)),
         universe=membership(intervals),
         config=PipelineConfig(rebalance="month_end", calendar="XNYS"),
     )
