@@ -129,8 +129,7 @@ def _load_one(
 ) -> tuple[pl.DataFrame, str, str | None]:
     path = Path(name)
     if path.is_file():
-        frame = read_bars_file(path, interval=interval, timezone=timezone)
-        return frame, f"file {path}", None
+        return read_bars_file(path, interval=interval, timezone=timezone), f"file {path}", None
     if path.suffix.lower() in _FILE_SUFFIXES:
         raise ConfigError(f"data file {path} does not exist")
     text = str(name)
