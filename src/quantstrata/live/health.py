@@ -214,7 +214,9 @@ class HealthMonitor:
             await self.check()
             waits = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())}
             try:
-                await asyncio.wait(waits, timeout=self.config.check_interval)
+                await asyncio.wait(
+                    waits, timeout=self.config.check_interval, return_when=asyncio.FIRST_COMPLETED
+                )
             finally:
                 for waiting in waits:
                     waiting.cancel()
