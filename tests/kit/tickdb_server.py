@@ -184,6 +184,13 @@ class FakeTickDB:
                 if self._loop is not None and fault not in _DEFERRED:
                     self._loop.call_soon_threadsafe(self._apply_now)
 
+    def throttle(self, bytes_per_second: float) -> None:
+        """Slow the links open now to ``bytes_per_second`` (needs ``proxy=True``)."""
+        if self.proxy is None or self._loop is None:
+            raise ValueError("throttle needs a running FakeTickDB(proxy=True)")
+        self.faults_applied.append("throttle")
+        self._loop.call_soon_threadsafe(self.proxy.throttle, bytes_per_second)
+
     def clock(self) -> MarketClock:
         """Return the market clock (the stream's ``clock`` when lateness matters)."""
         return MarketClock(self)

@@ -87,12 +87,15 @@ class TickDBStream:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Clock | None = None,
         resume_after: datetime | None = None,
+        on_lag: Callable[[str], None] | None = None,
     ) -> None:
         """Prepare the client; nothing connects until :meth:`bars` is iterated.
 
         ``resume_after`` (the open time of the last bar a consumer received, e.g. from its
         journal) makes the first bars the ones after it: the stream backfills the gap over
-        REST, so a restart after any stop loses nothing and repeats nothing.
+        REST, so a restart after any stop loses nothing and repeats nothing. ``on_lag`` is
+        called (besides ``on_alert``) with the reason whenever the link falls more than
+        ``max_lag_seconds`` behind the market, so a consumer can judge its own health.
         """
         self.config = config or StreamConfig()
         self.interval = Interval.parse(interval)
@@ -108,6 +111,7 @@ class TickDBStream:
         self._key = api_key
         self._backfill = backfill
         self._alert = on_alert or (lambda message: _LOG.error("stream alert: %s", message))
+        self._on_lag = on_lag
         self._sleep = sleep
         self._queue: asyncio.Queue[BuiltBar | None] = asyncio.Queue(self.config.queue_size)
         self._aliases: dict[str, str] = {}
@@ -244,6 +248,8 @@ class TickDBStream:
                 decision = self.session.on_lag(lag / 1e9 if lag != _NO_TRADE else None)
                 if decision is not None:
                     self._alert(decision.reason)
+                    if self._on_lag is not None:
+                        self._on_lag(decision.reason)
             if decision is not None:
                 _LOG.warning("stream: %s", decision.reason)
                 self._timer_decision = decision

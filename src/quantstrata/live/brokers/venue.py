@@ -48,6 +48,7 @@ from quantstrata.live.brokers._venue_messages import (
     event_from_message,
     venue_order_from_json,
 )
+from quantstrata.live.feed import LagListener
 from quantstrata.model.bar import BAR_SCHEMA, Bar
 from quantstrata.model.codec import fill_from_json, iso, request_to_json
 from quantstrata.model.identifiers import ClientOrderId, TradeId, VenueOrderId
@@ -399,8 +400,27 @@ class VenueFeed(_VenueClient):
             with contextlib.suppress(*_CONNECTION_LOST):
                 await socket.send(json.dumps({"op": "ack", "ts": iso(ts)}))
 
-    async def bars(self, symbols: Sequence[str], interval: Interval) -> AsyncIterator[Bar]:
-        """Yield replayed bars of ``symbols`` in time order, without duplicates, until the end."""
+    @property
+    def realtime(self) -> bool:
+        """Return ``False``: the venue replays history, its bars are never late."""
+        return False
+
+    async def bars(
+        self,
+        symbols: Sequence[str],
+        interval: Interval,
+        *,
+        after: datetime | None = None,
+        on_lag: LagListener | None = None,
+    ) -> AsyncIterator[Bar]:
+        """Yield replayed bars of ``symbols`` in time order, without duplicates, until the end.
+
+        ``after``: start after that bar time; the bars the venue published since come first
+        (over REST, as after a reconnect). ``on_lag`` is never called.
+        """
+        del on_lag
+        if after is not None and (self._last is None or self._last < after):
+            self._last = after
         async for snapshot in self.snapshots(symbols, interval):
             for bar in snapshot:
                 yield bar

@@ -32,6 +32,7 @@ from quantstrata.core.secrets import Secret
 from quantstrata.data.sources.backoff import Backoff
 from quantstrata.live._ccxt import CcxtCaller, CcxtConfig, CcxtCredentials, open_exchange
 from quantstrata.live.broker import BrokerUnavailableError
+from quantstrata.live.feed import LagListener
 from quantstrata.model.bar import BAR_SCHEMA, Bar
 from quantstrata.model.identifiers import Symbol
 from quantstrata.model.interval import Interval
@@ -95,13 +96,45 @@ class CcxtFeed:
         frame = pl.DataFrame([bar.as_row for bar in rows], schema=BAR_SCHEMA, orient="row")
         return frame.sort("symbol", "ts")
 
-    async def bars(self, symbols: Sequence[str], interval: Interval) -> AsyncIterator[Bar]:
-        """Yield closed bars as they complete, in time order per symbol, without duplicates."""
-        ccxt = require("ccxt", "the ccxt feed")
+    @property
+    def realtime(self) -> bool:
+        """Return ``True``: the exchange streams the market as it trades."""
+        return True
 
+    async def bars(
+        self,
+        symbols: Sequence[str],
+        interval: Interval,
+        *,
+        after: datetime | None = None,
+        on_lag: LagListener | None = None,
+    ) -> AsyncIterator[Bar]:
+        """Yield closed bars as they complete, in time order per symbol, without duplicates.
+
+        ``after``: the first update of each symbol backfills from the bar after it over REST
+        (``fetch_ohlcv`` with ``since``). ``on_lag`` is not called: ccxt does not say how far
+        behind the market its stream is (the runtime still judges each bar's lateness).
+        """
+        del on_lag
         if self._streaming:
             raise ConfigError("this CcxtFeed is already streaming; open one feed per stream")
         self._streaming = True
+        try:
+            async for bar in self._stream(symbols, interval, after):
+                yield bar
+        finally:
+            self._streaming = False
+
+    async def _stream(
+        self, symbols: Sequence[str], interval: Interval, after: datetime | None
+    ) -> AsyncIterator[Bar]:
+        ccxt = require("ccxt", "the ccxt feed")
+        if after is not None:
+            after_ms = int(after.timestamp() * 1000)
+            for symbol in symbols:
+                if self._delivered.get(symbol, after_ms) <= after_ms:
+                    self._delivered[symbol] = after_ms
+                    self._stale.add(symbol)
         timeframe = _timeframe(interval)
         pairs = [[symbol, timeframe] for symbol in symbols]
         backoff = Backoff(
