@@ -11,7 +11,8 @@ ending normally ends the run.
 :meth:`FeedSupervisor.on_time` is the lateness rule: a bar time of a realtime feed handled
 more than ``LiveConfig.max_bar_delay`` after its close is too late to trade on. The feed's
 own lateness alarm (``on_lag``) and late bars make the feed's health degraded; a bar on time
-makes it ok again.
+makes it ok again. :meth:`FeedSupervisor.retry_in_time` retries an action of a bar time (placing
+an order whose submit met no venue) while that bar time may still be traded.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class FeedSupervisor:
         self.restarts = 0
         self.late_bars = 0
         self._sleep = sleep
+        self._uniform = uniform
         self._down = False
         self._pending: set[asyncio.Task[object]] = set()
 
@@ -107,7 +109,7 @@ class FeedSupervisor:
             return True
         delay = self.clock.now() - (ts + self.interval.duration)
         limit = self.limit.total_seconds()
-        if delay <= self.limit:
+        if self.in_time(ts):
             if self.health.feed_status(HealthState.OK, f"bars on time (bound {limit:g} s)"):
                 await self.health.check()
             return True
@@ -122,6 +124,28 @@ class FeedSupervisor:
             AlertLevel.WARNING, "bar too late to trade", detail, source=self.feed.name
         )
         return False
+
+    def in_time(self, ts: datetime) -> bool:
+        """Whether the bars opening at ``ts`` may still be traded now (no alert, no count)."""
+        if self.limit is None:
+            return True
+        return self.clock.now() - (ts + self.interval.duration) <= self.limit
+
+    async def retry_in_time(self, ts: datetime, attempt: Callable[[], Awaitable[bool]]) -> bool:
+        """Retry ``attempt`` until it succeeds while the bars of ``ts`` may still be traded.
+
+        Each try waits the restart backoff first (the venue that failed the first try needs
+        time to come back); return whether a try succeeded before ``ts`` got too late. With a
+        replayed feed (no lateness bound) it tries until it succeeds or the run is stopped.
+        """
+        backoff = Backoff(base=self.backoff.base, cap=self.backoff.cap, uniform=self._uniform)
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._sleep(backoff.failed(loop.time()).seconds)
+            if not self.in_time(ts):
+                return False
+            if await attempt():
+                return True
 
     def _behind(self, reason: str) -> None:
         """Take the feed's lateness alarm (from the feed's own task): degrade health, alert."""

@@ -31,6 +31,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -67,7 +68,7 @@ from quantstrata.live.runner import StrategyRunner
 from quantstrata.model.bar import Bar
 from quantstrata.model.identifiers import ClientOrderId, Symbol
 from quantstrata.model.interval import Interval
-from quantstrata.model.orders import Fill, Order, OrderRequest
+from quantstrata.model.orders import Fill, Order, OrderRequest, OrderStatus
 from quantstrata.strategy.event import EventStrategy
 from quantstrata.strategy.signal import SignalStrategy
 
@@ -443,7 +444,9 @@ class Live:
         targets = {**self._carried_targets, **intents.targets}
         if on_time:
             intents.targets, self._carried_targets = targets, {}
+            known = set(self.manager.state.orders)
             await self._execute(intents)
+            await self._place_in_doubt(ts, [o for o in self.manager.orders if o not in known])
         else:  # as in warm-up: orders and cancels dropped, targets wait for a bar on time
             self._carried_targets = targets
         self.manager.record(BarHandled(ts, self._targets))
@@ -478,6 +481,19 @@ class Live:
         )
         for request in orders_for_targets(changed, book, self.sizing):
             await self._send(request, None)
+
+    async def _place_in_doubt(self, ts: datetime, sent: Sequence[ClientOrderId]) -> None:
+        """Place the orders of bar time ``ts`` whose submit met no venue, before ``ts`` is acked.
+
+        Else a lockstep venue that restarted after publishing ``ts`` fills the next bar without
+        them (:meth:`OrderManager.place`, :meth:`FeedSupervisor.retry_in_time`).
+        """
+        for order_id in sent:
+            if self.manager.state.orders[order_id].status is OrderStatus.UNKNOWN:
+                await self.supervisor.retry_in_time(ts, partial(self._placed, order_id))
+
+    async def _placed(self, order_id: ClientOrderId) -> bool:
+        return (await self.manager.place(order_id)).status is not OrderStatus.UNKNOWN
 
     async def _control_loop(self) -> None:
         """Apply the dashboard's kill-switch requests, one at a time, on this event loop."""
