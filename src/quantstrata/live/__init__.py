@@ -22,9 +22,10 @@ if TYPE_CHECKING:
         VenueOrder,
     )
     from quantstrata.live.config import LiveConfig
-    from quantstrata.live.engine import Live, LiveSummary
+    from quantstrata.live.engine import Live
     from quantstrata.live.feed import Feed
     from quantstrata.live.orders import OrderManager
+    from quantstrata.live.summary import LiveSummary
 
 # Each public name and its module, imported on first use (quantstrata.core._lazy).
 _EXPORTS = {
@@ -35,7 +36,7 @@ _EXPORTS = {
     "Feed": "quantstrata.live.feed",
     "Live": "quantstrata.live.engine",
     "LiveConfig": "quantstrata.live.config",
-    "LiveSummary": "quantstrata.live.engine",
+    "LiveSummary": "quantstrata.live.summary",
     "OrderManager": "quantstrata.live.orders",
     "OrderRejectedError": "quantstrata.live.broker",
     "SubmitOutcomeUnknownError": "quantstrata.live.broker",
