@@ -10,7 +10,7 @@ export PYTHONHASHSEED := 0
 export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: demo test lint typecheck architecture unit bench docs clean
+.PHONY: demo test lint typecheck architecture unit bench docs plain-install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,10 +63,16 @@ unit: $(STAMP_DEV) $(STAMP_BROWSER)
 BENCH_SUITES ?= data indicators indicators_pandas indicators_streaming backtest live stream research pipeline
 bench: $(STAMP_DEV)
 	$(BIN)/python -m bench $(BENCH_SUITES)
+	$(BIN)/python -m bench.startup --runs 15
 	$(BIN)/python -m bench.live_latency --bars 10000 --repeat 3 --profile
 	$(BIN)/python -m bench.stream_soak --bars 10000
 	$(BIN)/python -m bench.sweep_scale --bars 1000000 --combinations 1000
 	QUANTSTRATA_CRASH_KILLS=50 $(BIN)/pytest -q -p no:cacheprovider tests/e2e/test_live_crash.py
+
+## plain-install: build the wheel, install it without extras into a fresh environment, and run
+## the CLI, the demo, a backtest and a paper run there (CI runs it after `make test`).
+plain-install:
+	PYTHON=$(PYTHON) scripts/check_plain_install.sh
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache build dist

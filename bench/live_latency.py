@@ -117,6 +117,7 @@ async def _measure(bars: int, journal_kind: str, workdir: Path, *, profile: bool
     from quantstrata.data.synthetic import generate_bars
     from quantstrata.live import Live, LiveConfig, engine
     from quantstrata.live.brokers import VenueBroker, VenueFeed
+    from quantstrata.live.feed import LagListener
     from quantstrata.live.journal import Durability, Journal, PostgresJournal, SqliteJournal
     from quantstrata.model.bar import Bar
     from quantstrata.model.identifiers import ClientOrderId, VenueOrderId
@@ -135,8 +136,15 @@ async def _measure(bars: int, journal_kind: str, workdir: Path, *, profile: bool
             return super()._read(raw)
 
     class ProfiledFeed(TimedFeed):
-        async def bars(self, symbols: Sequence[str], interval: Interval) -> AsyncIterator[Bar]:
-            async for bar in super().bars(symbols, interval):
+        async def bars(
+            self,
+            symbols: Sequence[str],
+            interval: Interval,
+            *,
+            after: datetime | None = None,
+            on_lag: LagListener | None = None,
+        ) -> AsyncIterator[Bar]:
+            async for bar in super().bars(symbols, interval, after=after, on_lag=on_lag):
                 probe.yielded = time.perf_counter_ns()
                 yield bar
 

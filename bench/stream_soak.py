@@ -2,9 +2,11 @@
 
 Streams at least ``--bars`` 1-minute bars from the fake TickDB server (tests/kit) while it
 injects a random fault every ~``--every`` seconds (disconnects, stalls, accept-then-close,
-3001/3003, handshake 429, malformed, duplicate and out-of-order frames), then prints the counts:
-bars lost, duplicated or wrong, reconnects, delays outside the backoff policy, memory growth.
-Exit code 1 when anything was lost, repeated or wrong.
+3001/3003, handshake 429, malformed, duplicate, out-of-order and late-first frames, and through
+the chaos proxy: accept-then-drop and garbage before the HTTP 101, a 503, a throttled link),
+then prints the counts: bars lost, duplicated or wrong, fatal stops, reconnects, delays outside
+the backoff policy, memory growth. Exit code 1 when anything was lost, repeated or wrong, or the
+stream stopped.
 """
 
 from __future__ import annotations
@@ -27,7 +29,13 @@ def main(argv: list[str] | None = None) -> int:
         arguments.bars, symbols=arguments.symbols, seconds=arguments.seconds, every=arguments.every
     )
     print(f"chaos soak: {report.line()}")
-    bad = report.lost or report.duplicates or report.wrong_values or report.delays_outside_policy
+    bad = (
+        report.lost
+        or report.duplicates
+        or report.wrong_values
+        or report.delays_outside_policy
+        or report.fatal_stops
+    )
     return 1 if bad else 0
 
 

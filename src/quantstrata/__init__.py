@@ -19,10 +19,10 @@ used (PEP 562), so ``import quantstrata`` stays light.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from quantstrata._version import __version__
+from quantstrata.core._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from quantstrata import errors
@@ -117,7 +117,7 @@ __all__ = [
     "validate_bars",
 ]
 
-_LAZY: dict[str, str] = {
+_EXPORTS: dict[str, str] = {
     "errors": "quantstrata.errors",
     "compute_metrics": "quantstrata.analytics",
     "Backtest": "quantstrata.backtest",
@@ -168,17 +168,4 @@ _LAZY: dict[str, str] = {
 """Where each top-level name lives (name -> package); a module maps to itself."""
 
 
-def __getattr__(name: str) -> Any:
-    """Import a top-level name from its layer the first time it is used (PEP 562)."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    imported = importlib.import_module(module)
-    value = imported if module == f"{__name__}.{name}" else getattr(imported, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    """List every top-level name, the ones not imported yet included."""
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -5,7 +5,8 @@ All errors quantstrata raises on purpose derive from :class:`QuantstrataError`, 
 
 - configuration and data (``quantstrata.core``): :class:`ConfigError`, :class:`DataError`,
   :class:`SchemaError`, :class:`TimezoneError`, :class:`BarValidationError`,
-  :class:`UnknownSymbolError`, :class:`CatalogError`, :class:`CatalogConflictError`;
+  :class:`UnknownSymbolError`, :class:`CatalogError`, :class:`CatalogConflictError`,
+  :class:`MissingDependencyError` (an optional package is not installed);
 - providers and streams (``quantstrata.data``): :class:`ProviderError` and its
   :class:`AuthenticationError`, :class:`RateLimitedError`, :class:`RequestRejectedError`,
   :class:`ProviderUnavailableError`; :class:`StreamClosedError`;
@@ -27,15 +28,16 @@ unloaded until a live error is asked for).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from quantstrata.core._lazy import lazy_exports
 from quantstrata.core.errors import (
     BarValidationError,
     CatalogConflictError,
     CatalogError,
     ConfigError,
     DataError,
+    MissingDependencyError,
     QuantstrataError,
     SchemaError,
     TimezoneError,
@@ -86,6 +88,7 @@ __all__ = [
     "InvalidTransitionError",
     "JournalError",
     "LookAheadError",
+    "MissingDependencyError",
     "OrderRejectedError",
     "OrderStateError",
     "OverfillError",
@@ -130,16 +133,4 @@ _LAZY: dict[str, str] = {
 """Where each error not imported at once lives (name -> defining module)."""
 
 
-def __getattr__(name: str) -> Any:
-    """Import an error from its layer the first time it is asked for (PEP 562)."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    """List every error, the ones not imported yet included."""
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -57,6 +57,8 @@ def _spawn(
         "--exchange-url", server.url, "--exchange-ws-url", server.stream.url,
         "--exchange-option", "fetchCurrencies=false", "--exchange-option", "fetchMargins=false",
         "--symbol", SYMBOL, "--interval", "1m", "--journal", str(journal), "--run-id", "cli",
+        # the fake exchange replays 2023 bars: every one is "late" by the wall clock
+        "--max-bar-delay", "off",
     ]  # fmt: skip
     environment = {
         **os.environ,

@@ -67,6 +67,7 @@ class FakeBinance:
         self.methods: list[tuple[str, str]] = []
         self._rate_limited: list[str] = []
         self._stalls: list[float] = []
+        self._kline_failures = 0
         self.stalled: list[str] = []
         self._lock = threading.Lock()
         self.stream = KlineStream()
@@ -121,9 +122,19 @@ class FakeBinance:
         with self._lock:
             self._stalls.extend([seconds] * times)
 
+    def fail_klines(self, times: int) -> None:
+        """Answer the next ``times`` kline requests with HTTP 503 (the REST API is down)."""
+        with self._lock:
+            self._kline_failures += times
+
     def answer(self, path: str, query: dict[str, str]) -> tuple[int, Any]:
         """Return the status and JSON body for one public request."""
         self.requests.append((path, query))
+        with self._lock:
+            failing = path == "/api/v3/klines" and self._kline_failures > 0
+            self._kline_failures -= failing
+        if failing:
+            return 503, {}
         if path == "/api/v3/exchangeInfo":
             return 200, {"timezone": "UTC", "serverTime": 0, "symbols": [_MARKET]}
         if path == "/api/v3/klines":

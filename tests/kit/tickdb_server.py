@@ -9,7 +9,10 @@ unknown symbols refused with code 2002), ``{"cmd":"ping"}`` → pong, trades str
 not anyone is connected (so a disconnect really loses trades).
 
 Faults are queued with :meth:`FakeTickDB.inject` (``http`` answers, ``ws`` actions) or drawn
-at random every few seconds by :class:`Chaos`. Everything the server saw is recorded for tests.
+at random every few seconds by :class:`Chaos`. With ``proxy=True`` the WebSocket URL points at a
+:class:`~tests.kit.chaos_proxy.ChaosProxy` in front of the server, which adds the faults of the
+path before the server (drop or garbage before the HTTP 101, a 503, a throttled link).
+Everything the server saw is recorded for tests.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,9 +34,13 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from quantstrata.core.logging import get_logger
+from tests.kit.chaos_proxy import LINK_FAULTS, PROXY_FAULTS, ChaosProxy
 from tests.kit.tickdb_tape import Tape
 
-__all__ = ["WS_FAULTS", "Chaos", "FakeTickDB", "HttpFault"]
+__all__ = ["ALL_FAULTS", "WS_FAULTS", "Chaos", "FakeTickDB", "HttpFault", "MarketClock"]
+
+_DEFERRED = frozenset({"accept_then_close", "handshake_429", "late_first"})
+"""Faults that wait for the next connection instead of hitting the open ones."""
 
 WS_FAULTS = (
     "disconnect",
@@ -45,7 +53,10 @@ WS_FAULTS = (
     "duplicate",
     "reorder",
     "handshake_429",
+    "late_first",
 )
+ALL_FAULTS = (*WS_FAULTS, *PROXY_FAULTS, *LINK_FAULTS)
+"""Every fault kind, the proxy's included (a :class:`Chaos` with these needs ``proxy=True``)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,21 @@ class Chaos:
     retry_after: float = 0.2
 
 
+class MarketClock:
+    """The fake exchange's clock: the time of the next trade of the tape to be released."""
+
+    def __init__(self, server: FakeTickDB) -> None:
+        self._server = server
+
+    def now_ns(self) -> int:
+        """Return the market time in nanoseconds since the epoch."""
+        return self._server.tape.time(self._server.released) * 1_000_000
+
+    def now(self) -> datetime:
+        """Return the market time as an aware UTC datetime."""
+        return datetime.fromtimestamp(self.now_ns() / 1e9, UTC)
+
+
 class FakeTickDB:
     """The server; use as a context manager. ``url`` and ``ws_url`` are set once started."""
 
@@ -82,6 +108,7 @@ class FakeTickDB:
         chaos: Chaos | None = None,
         batch: int = 1,
         strip_suffix: bool = False,
+        proxy: bool = False,
     ) -> None:
         self.api_key = api_key
         self.tape = tape or Tape(("BTCUSDT", "700.HK"))
@@ -92,6 +119,7 @@ class FakeTickDB:
         self.chaos = chaos
         self.batch = batch
         self.strip_suffix = strip_suffix
+        self.proxy: ChaosProxy | None = ChaosProxy(0) if proxy else None
         self.http_faults: deque[HttpFault] = deque()
         self.ws_faults: deque[str] = deque()
         self.requests: list[tuple[str, dict[str, str]]] = []
@@ -121,8 +149,9 @@ class FakeTickDB:
 
     @property
     def ws_url(self) -> str:
-        """Return the WebSocket URL (without the key)."""
-        return f"ws://127.0.0.1:{self.port}/v1/realtime"
+        """Return the WebSocket URL (without the key), through the proxy when there is one."""
+        port = self.proxy.port if self.proxy is not None else self.port
+        return f"ws://127.0.0.1:{port}/v1/realtime"
 
     def __enter__(self) -> FakeTickDB:
         self._thread = threading.Thread(target=self._main, name="fake-tickdb", daemon=True)
@@ -138,14 +167,33 @@ class FakeTickDB:
             self._thread.join(10)
 
     def inject(self, *faults: HttpFault | str) -> None:
-        """Queue faults: :class:`HttpFault` for REST, names from :data:`WS_FAULTS` for WS."""
+        """Queue faults: :class:`HttpFault` for REST, names from :data:`ALL_FAULTS` for WS."""
         for fault in faults:
             if isinstance(fault, HttpFault):
                 self.http_faults.append(fault)
+            elif fault in PROXY_FAULTS or fault in LINK_FAULTS:
+                if self.proxy is None or self._loop is None:
+                    raise ValueError(f"{fault!r} needs a running FakeTickDB(proxy=True)")
+                if fault in LINK_FAULTS:
+                    self.faults_applied.append(fault)
+                    self._loop.call_soon_threadsafe(self.proxy.throttle)
+                else:
+                    self.proxy.inject(fault)
             else:
                 self.ws_faults.append(fault)
-                if self._loop is not None and fault not in {"accept_then_close", "handshake_429"}:
+                if self._loop is not None and fault not in _DEFERRED:
                     self._loop.call_soon_threadsafe(self._apply_now)
+
+    def throttle(self, bytes_per_second: float) -> None:
+        """Slow the links open now to ``bytes_per_second`` (needs ``proxy=True``)."""
+        if self.proxy is None or self._loop is None:
+            raise ValueError("throttle needs a running FakeTickDB(proxy=True)")
+        self.faults_applied.append("throttle")
+        self._loop.call_soon_threadsafe(self.proxy.throttle, bytes_per_second)
+
+    def clock(self) -> MarketClock:
+        """Return the market clock (the stream's ``clock`` when lateness matters)."""
+        return MarketClock(self)
 
     def truth(self, symbol_number: int, end_ms: int | None = None) -> list[tuple[Any, ...]]:
         """Return every closed bar of the tape so far as numbers (for exact comparisons)."""
@@ -169,6 +217,9 @@ class FakeTickDB:
             logger=get_logger("tests.fake_tickdb"),  # redacting: keys arrive in URLs and headers
         ) as server:
             self.port = next(iter(server.sockets)).getsockname()[1]
+            if self.proxy is not None:
+                self.proxy.target_port = self.port
+                await self.proxy.start()
             tasks = [asyncio.create_task(self._tape_loop())]
             if self.chaos is not None:
                 tasks.append(asyncio.create_task(self._chaos_loop(self.chaos)))
@@ -177,6 +228,8 @@ class FakeTickDB:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if self.proxy is not None:
+                await self.proxy.stop()
 
     # ------------------------------------------------------------------ REST
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
@@ -294,6 +347,23 @@ class FakeTickDB:
             await connection.send(
                 json.dumps({"cmd": "subscribe", "code": 0, "message": "success", "data": answer})
             )
+            if "late_first" in self.ws_faults:
+                self.ws_faults.remove("late_first")
+                self.faults_applied.append("late_first")
+                await self._send_late_trade(connection, sorted(self._subscriptions[connection]))
+
+    async def _send_late_trade(self, connection: ServerConnection, numbers: list[int]) -> None:
+        """Send, first, a repeat of the last trade of the bucket before the current one."""
+        tape = self.tape
+        now = tape.time(self.released)
+        bucket = now - now % tape.interval_ms
+        index = -(-(bucket - tape.start_ms) // tape.step_ms) - 1
+        while index >= 0 and tape.is_quiet(index):
+            index -= 1
+        if index < 0:
+            return
+        for number in numbers:
+            await connection.send(self._trade_frame(number, [index]))
 
     async def _tape_loop(self) -> None:
         began = time.monotonic()
@@ -338,8 +408,7 @@ class FakeTickDB:
 
     # ------------------------------------------------------------------ faults
     def _apply_now(self) -> None:
-        deferred = {"accept_then_close", "handshake_429"}
-        for fault in [fault for fault in self.ws_faults if fault not in deferred]:
+        for fault in [fault for fault in self.ws_faults if fault not in _DEFERRED]:
             self.ws_faults.remove(fault)
             asyncio.get_running_loop().create_task(self._apply(fault))
 
@@ -375,10 +444,21 @@ class FakeTickDB:
 
     async def _chaos_loop(self, chaos: Chaos) -> None:
         draw = random.Random(chaos.seed)
+        deck: list[str] = []
         while True:
             await asyncio.sleep(draw.uniform(*chaos.every))
-            fault = draw.choice(chaos.kinds)
-            if fault in {"accept_then_close", "handshake_429"}:
+            if not deck:  # every kind once per round, in a seeded random order
+                deck = draw.sample(chaos.kinds, len(chaos.kinds))
+            fault = deck.pop()
+            if fault in LINK_FAULTS and self.proxy is not None:
+                self.faults_applied.append(fault)
+                self.proxy.throttle()
+                continue
+            if fault in PROXY_FAULTS and self.proxy is not None:
+                self.proxy.inject(fault)
+                self.faults_applied.append(fault)
+                fault = "close"
+            elif fault in _DEFERRED:
                 self.ws_faults.append(fault)
                 fault = "close"
             await self._apply(fault)

@@ -1,7 +1,9 @@
 """The chaos soak: stream many bars through random faults and count what was lost or repeated.
 
-Used at reduced size by the test suite (``tests/integration/data/test_tickdb_soak.py``) and at
-full size (≥ 10,000 bars) by ``python -m bench stream``.
+Every fault kind runs, those of the path before the server included (accept-then-drop and
+garbage before the HTTP 101, a 503, a throttled link: the fake TickDB's chaos proxy). Used at
+reduced size by the test suite (``tests/integration/data/test_tickdb_soak.py``) and at full size
+(≥ 10,000 bars, ≥ 20 reconnects) by ``python -m bench.stream_soak``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from tests.kit.tickdb_server import Chaos, FakeTickDB
+from tests.kit.tickdb_server import ALL_FAULTS, Chaos, FakeTickDB
 from tests.kit.tickdb_stream import StreamRun, run_stream
 from tests.kit.tickdb_tape import Tape
 
@@ -38,6 +40,9 @@ class SoakReport:
     duplicate_trades: int
     max_open_connections: int
     rss_growth_bytes: int
+    fatal_stops: int
+    lag_reconnects: int
+    fault_kinds: tuple[str, ...]
 
     def line(self) -> str:
         """Return the counts on one line."""
@@ -47,7 +52,9 @@ class SoakReport:
             f"reconnects={self.reconnects} gaps={self.gaps} malformed={self.malformed} "
             f"duplicate_trades={self.duplicate_trades} "
             f"delays_outside_policy={self.delays_outside_policy} "
-            f"max_open={self.max_open_connections} rss_growth={self.rss_growth_bytes / 1e6:.1f}MB"
+            f"max_open={self.max_open_connections} rss_growth={self.rss_growth_bytes / 1e6:.1f}MB "
+            f"fatal_stops={self.fatal_stops} lag_reconnects={self.lag_reconnects} "
+            f"fault_kinds={','.join(self.fault_kinds)}"
         )
 
 
@@ -56,9 +63,13 @@ def soak(bars: int, *, symbols: int = 4, seconds: float = 10.0, every: float = 1
     names = tuple(f"SYM{number}USDT" for number in range(symbols))
     per_symbol = -(-bars * 21 // (20 * symbols)) + 2  # 5 % spare: bars before the first connect
     total = per_symbol * TRADES_PER_BAR
-    chaos = Chaos(every=(every * 0.5, every * 1.5), seed=11, retry_after=0.1)
+    chaos = Chaos(every=(every * 0.5, every * 1.5), kinds=ALL_FAULTS, seed=11, retry_after=0.1)
     with FakeTickDB(
-        tape=Tape(names), trades_per_second=total / seconds, total_trades=total, chaos=chaos
+        tape=Tape(names),
+        trades_per_second=total / seconds,
+        total_trades=total,
+        chaos=chaos,
+        proxy=True,
     ) as server:
         run, growth = asyncio.run(_stream(server, list(names)))
         return _report(server, run, list(names), growth)
@@ -120,4 +131,7 @@ def _report(server: FakeTickDB, run: StreamRun, names: list[str], growth: int) -
         duplicate_trades=counters.duplicates,
         max_open_connections=server.max_open,
         rss_growth_bytes=growth,
+        fatal_stops=int(run.error is not None),
+        lag_reconnects=counters.lag_reconnects,
+        fault_kinds=tuple(sorted(set(server.faults_applied))),
     )

@@ -10,10 +10,12 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from quantstrata.core.secrets import Secret
 from quantstrata.data.sources import AsyncTickDBClient, TickDBConfig
+from quantstrata.data.sources.config import HttpConfig, RetryPolicy
 from quantstrata.data.stream import BuiltBar, StreamConfig, TickDBStream
 from tests.kit.tickdb_server import FakeTickDB
 
@@ -34,14 +36,21 @@ def fast_config(server: FakeTickDB, **overrides: Any) -> StreamConfig:
         "late_tolerance_ms": 2 * server.tape.step_ms,
         "protocol_ping_seconds": 1.0,
         "close_timeout_seconds": 0.2,
+        # Market time runs fast on the tape: two wall seconds' worth of it.
+        "max_lag_seconds": max(
+            1.0, 2.0 * server.trades_per_second * server.tape.step_ms / 1000 / server.batch
+        ),
     }
     values.update(overrides)
     return StreamConfig(**values)
 
 
 def rest_config(server: FakeTickDB) -> TickDBConfig:
-    """Return a REST configuration pointed at ``server`` with a generous rate limit."""
-    return TickDBConfig(base_url=server.url, requests_per_minute=600_000)
+    """Return a REST configuration pointed at ``server``: generous rate limit, quick retries."""
+    retry = RetryPolicy(base_seconds=0.01, cap_seconds=0.1)
+    return TickDBConfig(
+        base_url=server.url, requests_per_minute=600_000, http=HttpConfig(retry=retry)
+    )
 
 
 @dataclass
@@ -73,6 +82,7 @@ async def run_stream(
     timeout: float = 20.0,
     consumer_delay: float | Callable[[int], float] = 0.0,
     key: str | None = None,
+    resume_after: datetime | None = None,
     **overrides: Any,
 ) -> StreamRun:
     """Stream from ``server`` until ``until(run)`` holds (or ``timeout``), then close.
@@ -89,6 +99,8 @@ async def run_stream(
         rest.klines,
         config=fast_config(server, **overrides),
         on_alert=alerts.append,
+        clock=server.clock(),
+        resume_after=resume_after,
     )
     run = StreamRun(stream, alerts=alerts)
 

@@ -21,6 +21,7 @@ from quantstrata.analytics._format import format_metric
 from quantstrata.analytics._format import format_moment as _moment
 from quantstrata.analytics.labels import metric_label
 from quantstrata.backtest._report_data import time_labels
+from quantstrata.backtest.trades import describe_open_positions
 from quantstrata.core.secrets import MASK, Secret, looks_like_secret_name, redact
 
 if TYPE_CHECKING:
@@ -106,9 +107,17 @@ class Redactor:
 
 
 def header_html(
-    record: ReportableRecord, curve: pl.DataFrame, fills: pl.DataFrame, redactor: Redactor
+    record: ReportableRecord,
+    curve: pl.DataFrame,
+    fills: pl.DataFrame,
+    open_at_end: pl.DataFrame,
+    redactor: Redactor,
 ) -> str:
-    """Return the run header: what ran, on which data, how fills were made, and its settings."""
+    """Return the run header: what ran, on which data, how fills were made, and its settings.
+
+    ``open_at_end`` holds the positions still open after the last bar
+    (:func:`~quantstrata.backtest.trades.open_positions`), shown with their unrealised PnL.
+    """
     first, last = curve["ts"][0], curve["ts"][-1]
     symbols = ", ".join(str(symbol) for symbol in record.symbols)
     summary = [
@@ -117,6 +126,7 @@ def header_html(
         ("Input bars", f"{record.bars:,} ({symbols})"),
         ("Fill policy", str(record.fill_policy)),
         ("Fills", _fills_summary(fills)),
+        ("Open at the end", describe_open_positions(open_at_end)),
         ("Data fingerprint", record.data_fingerprint),
         ("Package version", record.package_version),
         ("Run started", _moment(record.started_at)),

@@ -62,13 +62,15 @@ def round_trips_nb(
     signed: np.ndarray,
     prices: np.ndarray,
     commissions: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Match fills into round trips; return ``(rows, values)``, one row per trip.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Match fills into round trips; return ``(rows, values, open_rows, open_lots)``.
 
     Fills are sorted by symbol code (``symbols``), then time, then arrival; ``signed`` is the
     signed quantity (buys positive). ``rows`` holds the entry and exit fill's position in that
-    order; ``values`` the signed closed quantity (negative: a short), the entry and exit
-    price and the commission shared to the trip.
+    order and ``values`` the signed closed quantity (negative: a short), the entry and exit
+    price and the commission shared to the trip, one row per trip. ``open_rows`` and
+    ``open_lots`` are the lots still open at the end: the entry fill's position, and the
+    signed quantity, entry price and the entry commission not yet shared to a trip.
     """
     count_fills = signed.shape[0]
     lots = np.empty((count_fills, 3))
@@ -77,6 +79,9 @@ def round_trips_nb(
     trips = np.empty((2 * count_fills, 4))
     trip_rows = np.empty((2 * count_fills, 2), dtype=np.int64)
     count = 0
+    open_rows = np.empty(count_fills, dtype=np.int64)
+    open_lots = np.empty((count_fills, 3))
+    open_count = 0
     for row in range(count_fills):
         if row == 0 or symbols[row] != symbols[row - 1]:
             queue[0] = row
@@ -93,7 +98,12 @@ def round_trips_nb(
             lots[lot, 2] = commissions[row] * abs(left) / quantity
             lot_rows[lot] = row
             queue[1] += 1
-    return trip_rows[:count], trips[:count]
+        if row == count_fills - 1 or symbols[row + 1] != symbols[row]:
+            for lot in range(queue[0], queue[1]):
+                open_rows[open_count] = lot_rows[lot]
+                open_lots[open_count] = lots[lot]
+                open_count += 1
+    return trip_rows[:count], trips[:count], open_rows[:open_count], open_lots[:open_count]
 
 
 @numba.njit(cache=True)

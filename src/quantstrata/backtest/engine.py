@@ -48,8 +48,11 @@ from quantstrata.backtest.results import BacktestResult, build_result
 from quantstrata.core.clock import Clock, SimulatedClock
 from quantstrata.core.errors import ConfigError
 from quantstrata.execution._nb import carry_costs_nb
+from quantstrata.model.interval import Interval
+from quantstrata.process._bar_frames import infer_interval, sort_by_symbol_time
 from quantstrata.strategy.event import EventStrategy
 from quantstrata.strategy.lookahead import check_no_lookahead
+from quantstrata.strategy.origin import strategy_label
 from quantstrata.strategy.signal import SignalStrategy
 
 __all__ = ["Backtest"]
@@ -60,7 +63,8 @@ class Backtest:
 
     ``config`` defaults to :class:`BacktestConfig()`. ``clock`` stamps the run's
     ``started_at``; the default is a :class:`~quantstrata.core.clock.SimulatedClock` set to
-    the first bar's time, so a run never reads the wall clock.
+    the first bar's time, so a run never reads the wall clock (the command line passes a
+    :class:`~quantstrata.core.clock.LiveClock`: its reports say when they ran).
     """
 
     def __init__(
@@ -108,7 +112,7 @@ class Backtest:
             ledger = run_event(strategy, aligned, self.config)
         record = RunRecord(
             data_fingerprint=fingerprint(self.bars),
-            strategy=f"{type(strategy).__module__}.{type(strategy).__qualname__}",
+            strategy=strategy_label(type(strategy)),
             parameters=_parameters(strategy),
             config=self.config.summary(),
             fill_policy=self.config.fill.policy.value,
@@ -116,12 +120,26 @@ class Backtest:
             started_at=started_at,
             bars=int(aligned.times.shape[0]),
             symbols=aligned.symbols,
+            first_bar=self.bars["ts"][0],
+            last_bar=self.bars["ts"][-1],
         )
         metrics = MetricsConfig(
             risk_free_rate=self.config.risk_free_rate, calendar=self.config.calendar
         )
-        result = build_result(ledger, self.bars, record, metrics)
+        result = build_result(ledger, self.bars, record, metrics, interval=self._interval())
         return _with_carry_costs(result, ledger, self.config)
+
+    def _interval(self) -> Interval | None:
+        """Return the bars' interval when a calendar annualises the metrics, else None.
+
+        The interval is the bar frame's own (the smallest step between one symbol's bars), so
+        a short daily range around a holiday is still daily; without a calendar the metrics
+        infer the market from the timestamps (:func:`~quantstrata.analytics.
+        resolve_periods_per_year`).
+        """
+        if self.config.calendar is None:
+            return None
+        return infer_interval(sort_by_symbol_time(self.bars))
 
 
 def _with_carry_costs(

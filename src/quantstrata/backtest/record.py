@@ -21,9 +21,12 @@ class RunRecord:
     """The provenance of one backtest, enough to reproduce it.
 
     ``data_fingerprint`` is the :func:`fingerprint` of the input bars (sorted canonical frame);
-    ``strategy`` the strategy's qualified class name and ``parameters`` its parameter
-    values; ``config`` the :class:`~quantstrata.backtest.config.BacktestConfig` as plain
-    values and ``fill_policy`` its fill policy; ``started_at`` comes from the injected clock.
+    ``strategy`` the strategy's class as :func:`~quantstrata.strategy.origin.strategy_label`
+    names it (``module.Class``, or ``Class (file.py)`` for a class loaded from a file) and
+    ``parameters`` its parameter values; ``config`` the
+    :class:`~quantstrata.backtest.config.BacktestConfig` as plain values and ``fill_policy`` its
+    fill policy. ``started_at`` is when the run started, from the injected clock;
+    ``first_bar`` and ``last_bar`` are the data range it covered (bar open times).
     """
 
     data_fingerprint: str
@@ -35,6 +38,8 @@ class RunRecord:
     started_at: datetime
     bars: int
     symbols: tuple[str, ...]
+    first_bar: datetime
+    last_bar: datetime
 
     def __post_init__(self) -> None:
         """Check the fingerprint is a SHA-256 digest and the time is timezone-aware."""

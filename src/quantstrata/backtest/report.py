@@ -35,6 +35,7 @@ from quantstrata.backtest._report_page import (
     write_atomically,
 )
 from quantstrata.backtest._report_tables import Redactor, header_html, metrics_html, trades_html
+from quantstrata.backtest.trades import open_positions
 from quantstrata.core.config import FrozenConfig
 from quantstrata.model.bar import PRICE_COLUMNS
 
@@ -204,7 +205,9 @@ def render_report(result: ReportableResult, *, config: ReportConfig | None = Non
     )
     return render_page(
         title=redactor.clean(f"Backtest report: {record.strategy}"),
-        header=header_html(record, curve, result.fills, redactor),
+        header=header_html(
+            record, curve, result.fills, open_positions(result.fills, result.bars), redactor
+        ),
         sections=sections,
         generator=f"quantstrata {__version__}",
     )

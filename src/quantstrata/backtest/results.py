@@ -29,8 +29,9 @@ from quantstrata.backtest._ledger import Ledger, marks
 from quantstrata.backtest._notebook import PlotKind, plot_result, result_html
 from quantstrata.backtest._results_nb import equity_curve_nb
 from quantstrata.backtest.record import RunRecord
-from quantstrata.backtest.trades import round_trips
+from quantstrata.backtest.trades import describe_open_positions, open_positions, round_trips
 from quantstrata.model.bar import TIMESTAMP_DTYPE
+from quantstrata.model.interval import Interval
 
 __all__ = ["BacktestResult", "build_result"]
 
@@ -50,6 +51,15 @@ class BacktestResult:
     metrics: PerformanceMetrics
     record: RunRecord
     bars: pl.DataFrame
+
+    @property
+    def open_positions(self) -> pl.DataFrame:
+        """The positions still open after the last bar and their unrealised PnL.
+
+        They are not in ``trades`` (closed round trips only); see
+        :func:`~quantstrata.backtest.trades.open_positions`.
+        """
+        return open_positions(self.fills, self.bars)
 
     @property
     def final_equity(self) -> float:
@@ -80,16 +90,28 @@ class BacktestResult:
         head = [
             f"{record.strategy} {record.parameters}",
             f"{record.bars} bars of {', '.join(record.symbols)}; fill policy {record.fill_policy}",
-            f"orders {self.orders.height}, fills {self.fills.height}, trades {self.trades.height}",
+            (
+                f"orders {self.orders.height}, fills {self.fills.height}, "
+                f"trades {self.trades.height} (closed)"
+            ),
+            f"open at the end: {describe_open_positions(self.open_positions)}",
             f"final equity {self.final_equity:,.2f}",
         ]
         return "\n".join([*head, str(self.metrics)])
 
 
 def build_result(
-    ledger: Ledger, bars: pl.DataFrame, record: RunRecord, metrics_config: MetricsConfig
+    ledger: Ledger,
+    bars: pl.DataFrame,
+    record: RunRecord,
+    metrics_config: MetricsConfig,
+    *,
+    interval: Interval | None = None,
 ) -> BacktestResult:
     """Turn a simulation loop's ledger into the result frames and metrics.
+
+    ``interval`` is the bars' interval, which annualises the metrics on the configured
+    calendar (None: the metrics infer it).
 
     ``bars`` is the canonical bar frame the ledger was simulated on: its rows are the aligned
     ``has_bar`` cells in row-major order, so its ``ts``, ``symbol`` and ``close`` columns are
@@ -128,6 +150,7 @@ def build_result(
         trades=trades.rename({"entry_ts": "entry_time", "exit_ts": "exit_time"}),
         positions=_metric_positions(positions, aligned.symbols, one_row_per_time=every_bar),
         config=metrics_config,
+        interval=interval,
     )
     return BacktestResult(
         equity=equity_frame,

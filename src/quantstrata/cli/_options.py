@@ -8,7 +8,10 @@ from typing import Annotated
 
 import typer
 
+from quantstrata.core.config import DEFAULT_CASH
+
 __all__ = [
+    "CashOption",
     "CatalogIntervalOption",
     "CatalogOption",
     "CommissionOption",
@@ -37,6 +40,10 @@ StartOption = Annotated[datetime | None, typer.Option("--from", help="First bar 
 EndOption = Annotated[
     datetime | None, typer.Option("--to", help="End of the range, exclusive (UTC).")
 ]
+CashOption = Annotated[
+    float, typer.Option("--cash", help=f"Starting cash (default {DEFAULT_CASH:,.0f}).")
+]
+"""Starting cash of a run; every command defaults it to ``DEFAULT_CASH``."""
 CommissionOption = Annotated[
     float, typer.Option("--commission", help="Commission as a fraction of traded value.")
 ]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
 from quantstrata.core.progress import progress_bar as core_progress_bar
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["format_cell", "frame_table", "make_console", "print_frame", "progress_bar"]
 

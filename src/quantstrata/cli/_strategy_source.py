@@ -3,8 +3,10 @@
 A strategy is named by a Python file (``examples/sma_cross.py``), a file and a class
 (``my_strategies.py:Breakout``) or a module and a class (``package.module:ClassName``). A file is
 imported with :func:`importlib.util.spec_from_file_location`, the documented recipe, so its
-``if __name__ == "__main__":`` block does not run. Without a class name the file or module must
-hold exactly one strategy class: the one defined there, else the one its ``__all__`` exports.
+``if __name__ == "__main__":`` block does not run; its folder is put first on ``sys.path``, as
+``python my_dir/file.py`` does, so it can import the modules beside it. Without a class name
+the file or module must hold exactly one strategy class: the one defined there, else the one
+its ``__all__`` exports.
 """
 
 from __future__ import annotations
@@ -137,6 +139,7 @@ def _import_file(path: Path) -> ModuleType:
     if spec is None or spec.loader is None:
         raise ConfigError(f"cannot load {path} as a Python module")
     module = importlib.util.module_from_spec(spec)
+    _put_folder_on_path(resolved.parent)
     # Registered before running, as the importlib recipe says, so pydantic and dataclasses
     # can resolve the module's annotations.
     sys.modules[module_name] = module
@@ -167,6 +170,13 @@ def _failing_line(error: BaseException, file: Path) -> int | None:
         if Path(frame.filename) == file
     ]
     return lines[-1] if lines else None
+
+
+def _put_folder_on_path(folder: Path) -> None:
+    """Let the file import the modules beside it, as ``python my_dir/file.py`` does."""
+    entry = str(folder)
+    if entry not in sys.path:
+        sys.path.insert(0, entry)
 
 
 def _single_strategy(module: ModuleType, location: str) -> StrategyClass:

@@ -18,8 +18,10 @@ from rich.table import Table
 
 from quantstrata.analytics import PerformanceMetrics
 from quantstrata.backtest import Backtest, BacktestConfig, BacktestResult
+from quantstrata.backtest.trades import describe_open_positions
 from quantstrata.cli._bar_source import LoadedBars, load_bars
 from quantstrata.cli._options import (
+    CashOption,
     CatalogIntervalOption,
     CatalogOption,
     CommissionOption,
@@ -29,6 +31,8 @@ from quantstrata.cli._options import (
 )
 from quantstrata.cli._render import make_console
 from quantstrata.cli._strategy_source import build_strategy, load_strategy_class
+from quantstrata.core.clock import LiveClock
+from quantstrata.core.config import DEFAULT_CASH
 from quantstrata.core.errors import ConfigError
 from quantstrata.execution.config import CommissionConfig, FillConfig, FillPolicy
 from quantstrata.strategy.event import EventStrategy
@@ -58,7 +62,7 @@ def backtest(
     interval: CatalogIntervalOption = None,
     start: StartOption = None,
     end: EndOption = None,
-    cash: Annotated[float, typer.Option("--cash", help="Starting cash.")] = 100_000.0,
+    cash: CashOption = DEFAULT_CASH,
     commission: CommissionOption = 0.0,
     fill: Annotated[
         FillPolicy,
@@ -105,14 +109,20 @@ def run_and_report(
 
     With ``report=None`` no report is written; one line says how to ask for it.
     """
-    result = Backtest(loaded.bars, strategy, config).run()
+    result = Backtest(loaded.bars, strategy, config, clock=LiveClock()).run()
     sources = escape(", ".join(loaded.sources))
     console.print(f"[bold]{escape(repr(strategy))}[/] on {sources}", highlight=False)
     console.print(
+        f"starting cash {config.cash:,.2f}, "
         f"{result.record.bars:,} bars, fill policy {result.record.fill_policy}, "
-        f"orders {result.orders.height}, trades {result.trades.height}, "
+        f"orders {result.orders.height}, trades {result.trades.height} (closed), "
         f"final equity {result.final_equity:,.2f}",
         highlight=False,
+    )
+    console.print(
+        f"open at the end: {describe_open_positions(result.open_positions)}",
+        highlight=False,
+        soft_wrap=True,
     )
     console.print(metrics_table(result.metrics, title=f"{strategy.name} metrics"))
     if report is None:

@@ -178,6 +178,14 @@ def live(
     dashboard_port: Annotated[
         int, typer.Option("--dashboard-port", help="The dashboard's port on 127.0.0.1.")
     ] = DEFAULT_DASHBOARD_PORT,
+    max_bar_delay: Annotated[
+        str,
+        typer.Option(
+            "--max-bar-delay",
+            help="Sim, ccxt: seconds after its close past which a bar is too late to trade; "
+            "'interval' (one bar) or 'off' (trade every bar however late).",
+        ),
+    ] = "interval",
 ) -> None:
     """Trade a strategy live on the paper broker or the simulated venue until the feed ends."""
     console = make_console()
@@ -228,6 +236,7 @@ def live(
             journal_durability=durability,
             run_id=run_id,
             dashboard=board,
+            max_bar_delay=None if max_bar_delay.strip().lower() == "off" else max_bar_delay,
         )
         if venue is VenueKind.SIM:
             summary = Live.on_venue(

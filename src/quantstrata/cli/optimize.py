@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from quantstrata.analytics._format import format_metric
 from quantstrata.backtest import BacktestConfig
 from quantstrata.backtest.optimize import (
     Backend,
@@ -31,19 +32,27 @@ from quantstrata.backtest.optimize import (
 from quantstrata.backtest.optimize import (
     optimize as run_optimize,
 )
-from quantstrata.backtest.optimize.report import write_optimization_report
+from quantstrata.backtest.optimize._tasks import METRIC_COLUMNS
+from quantstrata.backtest.optimize.engine import OptimizationResult
+from quantstrata.backtest.optimize.report import (
+    write_optimization_report,
+    write_walk_forward_report,
+)
 from quantstrata.backtest.optimize.walkforward import walk_forward
 from quantstrata.cli._bar_source import load_bars
-from quantstrata.cli._options import CatalogOption, TimezoneOption
-from quantstrata.cli._render import make_console
+from quantstrata.cli._options import CashOption, CatalogOption, TimezoneOption
+from quantstrata.cli._render import format_cell, make_console
 from quantstrata.cli._strategy_source import load_strategy_class
+from quantstrata.core.config import DEFAULT_CASH
 from quantstrata.core.errors import ConfigError
 from quantstrata.execution.config import CommissionConfig
+from quantstrata.strategy.origin import strategy_label
 
 __all__ = ["DEFAULT_OPTIMIZE_REPORT", "optimize", "parse_grid", "parse_walk_forward"]
 
 DEFAULT_OPTIMIZE_REPORT = Path("optimize-report.html")
 _SHOWN_ROWS = 10
+_COUNT_METRICS = frozenset({"trades", "max_drawdown_duration_bars"})
 
 
 def parse_grid(assignments: list[str]) -> dict[str, list[Any]]:
@@ -103,16 +112,24 @@ def optimize(
     interval: Annotated[str | None, typer.Option("--interval", "-i")] = None,
     start: Annotated[datetime | None, typer.Option("--from", help="First bar (UTC).")] = None,
     end: Annotated[datetime | None, typer.Option("--to", help="End, exclusive (UTC).")] = None,
-    cash: Annotated[float, typer.Option("--cash")] = 100_000.0,
+    cash: CashOption = DEFAULT_CASH,
     commission: Annotated[float, typer.Option("--commission")] = 0.0,
     pbo: Annotated[
         int,
         typer.Option(
             "--pbo",
-            help="Partitions for the Probability of Backtest Overfitting (CSCV); 0 skips it.",
+            help="Partitions for the Probability of Backtest Overfitting (CSCV); 0 skips it. "
+            "With --walk-forward: of the grid over the whole history.",
         ),
     ] = 0,
-    report: Annotated[Path | None, typer.Option("--report", help="HTML report path.")] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help=f"HTML report path (default ./{DEFAULT_OPTIMIZE_REPORT}): the heatmaps; "
+            "with --walk-forward (written only when given) the stitched equity and windows.",
+        ),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write all results (.csv or .parquet).")
     ] = None,
@@ -143,6 +160,7 @@ def optimize(
         progress=make_console(stderr=True).is_terminal,  # no bar in pipes and logs
     )
     space = parse_grid(grid)
+    console.print(f"starting cash {backtest.cash:,.2f} for every run", highlight=False)
     if walk is not None:
         analysis = walk_forward(
             loaded.bars,
@@ -152,33 +170,57 @@ def optimize(
             settings,
             backtest=backtest,
         )
-        console.print(_table(analysis.windows, "walk-forward windows"))
+        console.print(_table(analysis.windows, "walk-forward windows", settings.objective))
         console.print(
-            f"stitched out-of-sample equity: Sharpe {analysis.metrics.sharpe:.3f}, "
-            f"total return {analysis.metrics.total_return:.2%}",
+            "stitched out-of-sample equity: "
+            f"Sharpe {format_metric('sharpe', analysis.metrics.sharpe)}, "
+            f"total return {format_metric('total_return', analysis.metrics.total_return)}",
             highlight=False,
         )
         _write(analysis.windows, output, console)
+        if pbo:  # the overfitting of picking the best of this grid over the whole history
+            sweep = run_optimize(loaded.bars, strategy_class, space, settings, backtest=backtest)
+            _print_overfitting(console, sweep, loaded.bars, pbo, settings)
+        if report is not None:
+            written = write_walk_forward_report(analysis, report, strategy_label(strategy_class))
+            console.print(f"report written to {written.resolve()}", highlight=False, soft_wrap=True)
         return
     result = run_optimize(loaded.bars, strategy_class, space, settings, backtest=backtest)
     if result.interrupted:
         console.print(f"[yellow]interrupted: {result.frame.height} of {result.planned} run[/]")
     shown = ["trial", *result.parameters, "objective", "total_return", "max_drawdown", "trades"]
     console.print(
-        _table(result.frame.head(_SHOWN_ROWS).select(shown), f"best by {result.objective}")
+        _table(
+            result.frame.head(_SHOWN_ROWS).select(shown),
+            f"best by {result.objective}",
+            result.objective,
+        )
     )
     _write(result.frame, output, console)
-    if pbo and result.frame.height >= 2:
-        overfit = result.overfitting(loaded.bars, partitions=pbo, config=settings)
-        console.print(
-            f"deflated Sharpe ratio of the best: {result.deflated_sharpe(loaded.bars):.3f}; "
-            f"probability of backtest overfitting: {overfit.pbo:.2f} "
-            f"over {overfit.splits:,} splits",
-            highlight=False,
-        )
+    if pbo:
+        _print_overfitting(console, result, loaded.bars, pbo, settings)
     if len(result.parameters) >= 2 and result.frame.height:
         written = write_optimization_report(result, report or DEFAULT_OPTIMIZE_REPORT)
         console.print(f"report written to {written.resolve()}", highlight=False, soft_wrap=True)
+
+
+def _print_overfitting(
+    console: Console,
+    result: OptimizationResult,
+    bars: pl.DataFrame,
+    partitions: int,
+    settings: OptimizeConfig,
+) -> None:
+    """Print the best candidate's deflated Sharpe ratio and the sweep's PBO (CSCV)."""
+    if result.frame.height < 2:
+        return
+    overfit = result.overfitting(bars, partitions=partitions, config=settings)
+    console.print(
+        f"deflated Sharpe ratio of the best: {result.deflated_sharpe(bars):.3f}; "
+        f"probability of backtest overfitting: {overfit.pbo:.2f} "
+        f"over {overfit.splits:,} splits",
+        highlight=False,
+    )
 
 
 def _write(frame: pl.DataFrame, output: Path | None, console: Console) -> None:
@@ -191,13 +233,28 @@ def _write(frame: pl.DataFrame, output: Path | None, console: Console) -> None:
     console.print(f"results written to {output.resolve()}", highlight=False, soft_wrap=True)
 
 
-def _table(frame: pl.DataFrame, title: str) -> Table:
+def _as_count(name: str, value: object) -> object:
+    """Return a count metric (kept as a float in result rows) as the integer it is."""
+    if name in _COUNT_METRICS and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _table(frame: pl.DataFrame, title: str, objective: object) -> Table:
+    """Return the rows as a table; metrics formatted as every command formats them."""
     table = Table(title=title, header_style="bold")
     shown = frame.columns[:14]
     for name in shown:
         table.add_column(name, justify="right")
+    metric_of = {name: name for name in METRIC_COLUMNS}
+    metric_of["objective"] = objective if isinstance(objective, str) else ""
     for row in frame.select(shown).iter_rows():
         table.add_row(
-            *(f"{value:.4g}" if isinstance(value, float) else str(value) for value in row)
+            *(
+                format_metric(metric_of[name], _as_count(name, value))
+                if name in metric_of
+                else format_cell(value)
+                for name, value in zip(shown, row, strict=True)
+            )
         )
     return table

@@ -23,6 +23,7 @@ from rich.table import Table
 from quantstrata.backtest import BacktestConfig
 from quantstrata.cli._bar_source import LoadedBars, load_bars
 from quantstrata.cli._options import (
+    CashOption,
     CatalogIntervalOption,
     CatalogOption,
     CommissionOption,
@@ -34,6 +35,7 @@ from quantstrata.cli._options import (
 from quantstrata.cli._render import make_console
 from quantstrata.cli._strategy_source import build_strategy, load_strategy_class
 from quantstrata.cli.backtest import run_and_report
+from quantstrata.core.config import DEFAULT_CASH
 from quantstrata.core.errors import ConfigError
 from quantstrata.data.synthetic import generate_bars
 from quantstrata.execution.config import CommissionConfig
@@ -73,7 +75,7 @@ def pipeline(
     interval: CatalogIntervalOption = None,
     start: StartOption = None,
     end: EndOption = None,
-    cash: Annotated[float, typer.Option("--cash", help="Starting cash.")] = 1_000_000.0,
+    cash: CashOption = DEFAULT_CASH,
     commission: CommissionOption = 0.0,
     report: Annotated[
         Path | None,

@@ -17,6 +17,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "DataIssue",
+    "MissingDependencyError",
     "QuantstrataError",
     "SchemaError",
     "TimezoneError",
@@ -113,3 +114,11 @@ class CatalogError(QuantstrataError):
 
 class CatalogConflictError(CatalogError, DataError):
     """A write overlaps stored bars with different values and overwriting was not asked for."""
+
+
+class MissingDependencyError(QuantstrataError, ImportError):
+    """An optional dependency is not installed; the message names the extra that installs it.
+
+    Raised by :func:`quantstrata.core._extras.require`, the one place optional packages are
+    imported from. It is also an :class:`ImportError`, so code catching that still works.
+    """

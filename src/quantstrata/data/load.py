@@ -45,9 +45,10 @@ class LoadedBars:
     """Bars and where they came from.
 
     ``sources`` describes each name as found (``"sample SPX_1d"``, ``"file prices.csv"``,
-    ``"catalog /data AAPL 1d"``). ``calendar`` is the market's exchange-calendars code when every
-    source is a bundled sample of one market (it annualises the metrics); otherwise ``None``
-    (inferred from the timestamps).
+    ``"catalog /data AAPL 1d"``). ``calendar`` is an exchange-calendars code when every
+    source is a bundled sample (it annualises the metrics): the first source's, so several
+    symbols are annualised by the same calendar rule as one; otherwise ``None`` (the market is
+    inferred from the timestamps).
     """
 
     bars: pl.DataFrame
@@ -101,7 +102,7 @@ def load_named_bars(
     step = None if interval is None else str(Interval.parse(interval))
     frames: list[pl.DataFrame] = []
     sources: list[str] = []
-    calendars: set[str | None] = set()
+    calendars: list[str | None] = []
     seen: set[str] = set()
     for name in names:
         frame, found, calendar = _load_one(name, interval=step, catalog=catalog, timezone=timezone)
@@ -113,9 +114,9 @@ def load_named_bars(
         seen |= symbols
         frames.append(_between(frame, lower, upper, found))
         sources.append(found)
-        calendars.add(calendar)
+        calendars.append(calendar)
     bars = pl.concat(frames, how="diagonal_relaxed").sort("ts", "symbol")
-    calendar = calendars.pop() if len(calendars) == 1 else None
+    calendar = calendars[0] if None not in calendars else None
     return LoadedBars(bars=bars, sources=tuple(sources), calendar=calendar)
 
 
@@ -128,8 +129,7 @@ def _load_one(
 ) -> tuple[pl.DataFrame, str, str | None]:
     path = Path(name)
     if path.is_file():
-        frame = read_bars_file(path, interval=interval, timezone=timezone)
-        return frame, f"file {path}", None
+        return read_bars_file(path, interval=interval, timezone=timezone), f"file {path}", None
     if path.suffix.lower() in _FILE_SUFFIXES:
         raise ConfigError(f"data file {path} does not exist")
     text = str(name)

@@ -30,6 +30,7 @@ from typing import Any
 
 from pydantic import Field
 
+from quantstrata.core._extras import require
 from quantstrata.core.clock import Clock, LiveClock
 from quantstrata.core.config import FrozenConfig
 from quantstrata.core.errors import ConfigError
@@ -131,10 +132,7 @@ class CcxtAuthenticationError(BrokerError):
 
 def open_exchange(config: CcxtConfig, credentials: CcxtCredentials) -> Any:
     """Build the ``ccxt.pro`` exchange for ``config`` (REST and WebSocket methods)."""
-    try:
-        import ccxt.pro as ccxt_pro
-    except ImportError:  # pragma: no cover - the extra is installed in development
-        raise ConfigError("the ccxt connector needs: pip install 'quantstrata[ccxt]'") from None
+    ccxt_pro = require("ccxt.pro", "the ccxt connector")
     exchange_class = getattr(ccxt_pro, config.exchange, None)
     if exchange_class is None:
         raise ConfigError(f"ccxt has no exchange {config.exchange!r} with WebSocket support")
@@ -209,7 +207,7 @@ class CcxtCaller:
         ``retry_network=False`` a network error is raised as ccxt raised it, for the caller
         to judge. Other ccxt errors (rejections, not found) are raised unchanged.
         """
-        import ccxt
+        ccxt = require("ccxt", "the ccxt connector")
 
         attempts = self.config.max_attempts
         failure: Exception = BrokerUnavailableError("no attempt made")

@@ -36,6 +36,7 @@ __all__ = [
     "LogAlertSink",
     "WebhookAlertSink",
     "WebhookDeliveryError",
+    "default_sinks",
 ]
 
 _LOG_LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "critical": logging.CRITICAL}
@@ -211,3 +212,11 @@ class AlertRouter:
                     result,
                 )
         return alert
+
+
+def default_sinks(webhook_env: str | None) -> list[AlertSink]:
+    """Return the log sink, and a webhook sink when ``webhook_env`` names its URL variable."""
+    sinks: list[AlertSink] = [LogAlertSink()]
+    if webhook_env:
+        sinks.append(WebhookAlertSink(Secret.from_environment(webhook_env)))
+    return sinks

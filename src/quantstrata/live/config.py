@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import PurePath
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, field_serializer, field_validator
 
@@ -18,6 +19,8 @@ from quantstrata.model.instrument import Instrument
 from quantstrata.model.interval import Interval
 
 __all__ = ["POSTGRES_SCHEMES", "LiveConfig"]
+
+_Seconds = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 """How a PostgreSQL journal DSN starts (anything else is a SQLite file path)."""
@@ -46,6 +49,15 @@ class LiveConfig(FrozenConfig):
       has nothing more queued (0 for a replaying venue that sends a bar time at once).
     - ``sync_orders``: ask the broker about open orders before each decision, so fills that
       happened at the new bar's open are booked before the strategy decides (as in a backtest).
+    - ``max_bar_delay``: seconds after its close past which a bar of a realtime feed is too
+      late to trade on: the strategy still sees it (its state stays right), its orders and
+      cancels are dropped and its targets wait for the next bar on time, as during warm-up;
+      counted in ``LiveSummary.late_bars``, alerted, and the feed's health is degraded until a
+      bar comes on time. ``"interval"`` (the default): one bar interval; ``None``: trade every
+      bar however late. Replayed feeds (paper, the venue) are never late.
+    - ``feed_restart_base`` / ``feed_restart_cap``: the backoff (seconds, full jitter) before
+      the runtime restarts a feed that stopped (a refused key, an ended stream), after the
+      last bar time handled.
     - ``window``: bars kept per symbol (``None``: all, exact for every indicator).
     - ``webhook_env``: environment variable holding a Slack-compatible webhook URL for alerts.
     - ``dashboard``: serve the live dashboard while the run trades (:class:`DashboardConfig`);
@@ -70,6 +82,9 @@ class LiveConfig(FrozenConfig):
     warm_up: bool = True
     bar_grace: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
     sync_orders: bool = True
+    max_bar_delay: _Seconds | Literal["interval"] | None = "interval"
+    feed_restart_base: float = Field(default=1.0, gt=0.0, allow_inf_nan=False)
+    feed_restart_cap: float = Field(default=60.0, gt=0.0, allow_inf_nan=False)
     window: int | None = Field(default=None, ge=1)
     webhook_env: str | None = None
     dashboard: DashboardConfig | None = None
@@ -98,6 +113,15 @@ class LiveConfig(FrozenConfig):
     @field_serializer("journal")
     def _masked_journal(self, value: str | SecretUrl) -> str:
         return str(value)
+
+    def bar_delay_limit(self) -> timedelta | None:
+        """Return how late past its close a bar may arrive and still be traded (``None``: any)."""
+        if self.max_bar_delay is None:
+            return None
+        if self.max_bar_delay == "interval":
+            interval = Interval.parse(self.interval)
+            return interval.duration if interval.is_fixed else None
+        return timedelta(seconds=self.max_bar_delay)
 
     @property
     def uses_postgres(self) -> bool:

@@ -15,7 +15,11 @@ the new bar's open are booked before the strategy looks at its position.
 
 After each bar time the runtime journals a :class:`~quantstrata.live.journal.BarHandled` mark
 (the bar time and the targets held). A run restarted on the same journal resumes after the last
-one: it holds those targets and skips every bar time up to it, so no bar time is traded twice.
+one: it holds those targets, warms up on the bars up to it and asks the feed for the bars after
+it (a streaming feed backfills what the dead run missed), so no bar time is lost or traded
+twice. A feed that stops is restarted the same way, after the last bar time handled; a bar
+time too late to trade on (``LiveConfig.max_bar_delay``) updates the strategy without trading
+(see :mod:`quantstrata.live._supervisor`).
 """
 
 from __future__ import annotations
@@ -25,8 +29,8 @@ import contextlib
 import signal
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -40,13 +44,8 @@ from quantstrata.execution.risk import RiskEngine, RiskViolation, TradingState
 from quantstrata.execution.targets import TargetBook, orders_for_targets
 from quantstrata.live._grouping import BarGrouper
 from quantstrata.live._groups import LinkedOrders
-from quantstrata.live.alerts import (
-    AlertLevel,
-    AlertRouter,
-    AlertSink,
-    LogAlertSink,
-    WebhookAlertSink,
-)
+from quantstrata.live._supervisor import FeedSupervisor
+from quantstrata.live.alerts import AlertLevel, AlertRouter, AlertSink, default_sinks
 from quantstrata.live.broker import Broker
 from quantstrata.live.brokers.paper import PaperBroker
 from quantstrata.live.config import LiveConfig
@@ -65,39 +64,15 @@ from quantstrata.live.orders import OrderManager
 from quantstrata.live.paper import PaperConfig, open_journal, paper_parts
 from quantstrata.live.reconcile import reconcile
 from quantstrata.live.runner import StrategyRunner
+from quantstrata.live.summary import LiveSummary
 from quantstrata.model.bar import Bar
 from quantstrata.model.identifiers import ClientOrderId, Symbol
 from quantstrata.model.interval import Interval
-from quantstrata.model.orders import Fill, Order, OrderRequest
+from quantstrata.model.orders import Fill, Order, OrderRequest, OrderStatus
 from quantstrata.strategy.event import EventStrategy
 from quantstrata.strategy.signal import SignalStrategy
 
 __all__ = ["Live", "LiveSummary"]
-
-
-@dataclass(frozen=True, slots=True)
-class LiveSummary:
-    """What one run did, for the CLI and tests.
-
-    ``cash``, ``positions`` and ``equity`` (cash plus positions at the last closes seen) are the
-    account at the end; ``fills`` the fills booked during this run, oldest first;
-    ``resumed_after`` the last bar time an earlier run on the same journal had handled
-    (``None`` for a fresh journal).
-    """
-
-    run_id: str
-    bar_times: int
-    orders_sent: int
-    risk_rejections: int
-    cash: float
-    positions: dict[str, float]
-    stopped_by: str
-    reconciliations: int = 0
-    late_bars: int = 0
-    alerts: tuple[str, ...] = field(default=())
-    equity: float = 0.0
-    fills: tuple[Fill, ...] = field(default=())
-    resumed_after: datetime | None = None
 
 
 class _Account:
@@ -142,7 +117,8 @@ class Live:
         self.config = config
         self.clock = clock if clock is not None else LiveClock()
         self.journal = journal if journal is not None else open_journal(config)
-        self.alerts = AlertRouter(_sinks(config, alert_sinks), self.clock)
+        sinks = alert_sinks if alert_sinks is not None else default_sinks(config.webhook_env)
+        self.alerts = AlertRouter(list(sinks), self.clock)
         self.manager = OrderManager(
             broker,
             self.journal,
@@ -151,6 +127,7 @@ class Live:
             risk=RiskEngine(config.risk),
         )
         self.health = HealthMonitor(config.health, self.clock, self.alerts)
+        self.supervisor = FeedSupervisor(feed, config, self.clock, self.alerts, self.health)
         self.runner = StrategyRunner(
             strategy,
             config.symbols,
@@ -165,9 +142,9 @@ class Live:
         self._rejections = 0
         self._reconciliations = 0
         self._bar_times = 0
-        self._warm_up_targets: dict[str, float] = {}
+        self._carried_targets: dict[str, float] = {}
         self._warmed_until: datetime | None = None
-        self._late_bars = 0
+        self._dropped_bars = 0
         self._fills: list[Fill] = []
         self._resumed_after: datetime | None = None
         self.manager.fill_listeners.append(self._fills.append)
@@ -360,14 +337,14 @@ class Live:
             self._targets = dict(self.manager.state.bar_targets)
             self._warmed_until = resumed
         if self.config.warm_up:
+            interval = Interval.parse(self.config.interval)
+            # after a restart, warm up to the last bar handled: the feed delivers the rest
+            end = self.clock.now() if resumed is None else resumed + interval.duration
             history = await self.feed.history(
-                self.config.symbols,
-                Interval.parse(self.config.interval),
-                self.clock.now(),
-                self.strategy.warmup_bars() + 1,
+                self.config.symbols, interval, end, self.strategy.warmup_bars() + 1
             )
             if history.height:
-                self._warm_up_targets = self.runner.warm_up(history)
+                self._carried_targets = self.runner.warm_up(history)
                 warmed_until: datetime = history["ts"].max()  # type: ignore[assignment]
                 self._warmed_until = max(warmed_until, resumed or warmed_until)
                 await self.feed.ack(warmed_until)
@@ -376,6 +353,7 @@ class Live:
     async def _finish(self) -> None:
         """Stop new orders; cancel open ones when configured; settle what the venue knows."""
         self.runner.stop()
+        await self.health.check()
         await self.manager.resolve_open()
         if self.config.cancel_on_shutdown:
             for order in list(self.manager.state.open_orders()):
@@ -397,11 +375,13 @@ class Live:
             positions=positions,
             stopped_by=reason,
             reconciliations=self._reconciliations,
-            late_bars=self._late_bars,
+            late_bars=self.supervisor.late_bars,
             alerts=tuple(alert.text() for alert in self.alerts.history),
             equity=self.manager.state.equity(self._prices()),
             fills=tuple(self._fills),
             resumed_after=self._resumed_after,
+            dropped_bars=self._dropped_bars,
+            feed_restarts=self.supervisor.restarts,
         )
 
     # ------------------------------------------------------------------ loops
@@ -409,13 +389,16 @@ class Live:
     async def _trade(self) -> None:
         symbols = self.config.symbols
         grouper = BarGrouper(symbols, grace=self.config.bar_grace, after=self._warmed_until)
-        stream = self.feed.bars(symbols, Interval.parse(self.config.interval))
+        stream = self.supervisor.bars(
+            symbols, lambda: self.manager.state.last_bar or self._warmed_until
+        )
         async for group in grouper.groups(stream):
             await self._handle(group)
-            self._late_bars = grouper.late_bars
+            self._dropped_bars = grouper.late_bars
 
     async def _handle(self, bars: Sequence[Bar]) -> None:
         ts = bars[0].ts
+        on_time = await self.supervisor.on_time(ts)
         if isinstance(self.broker, PaperBroker):
             for bar in bars:
                 await self.broker.on_bar(bar)
@@ -429,10 +412,14 @@ class Live:
         for bar in bars:
             self.health.bar_received(bar.symbol)
         intents = self.runner.handle(bars)
-        if self._warm_up_targets:
-            intents.targets = {**self._warm_up_targets, **intents.targets}
-            self._warm_up_targets = {}
-        await self._execute(intents)
+        targets = {**self._carried_targets, **intents.targets}
+        if on_time:
+            intents.targets, self._carried_targets = targets, {}
+            known = set(self.manager.state.orders)
+            await self._execute(intents)
+            await self._place_in_doubt(ts, [o for o in self.manager.orders if o not in known])
+        else:  # as in warm-up: orders and cancels dropped, targets wait for a bar on time
+            self._carried_targets = targets
         self.manager.record(BarHandled(ts, self._targets))
         self._bar_times += 1
         if self.view is not None:
@@ -465,6 +452,19 @@ class Live:
         )
         for request in orders_for_targets(changed, book, self.sizing):
             await self._send(request, None)
+
+    async def _place_in_doubt(self, ts: datetime, sent: Sequence[ClientOrderId]) -> None:
+        """Place the orders of bar time ``ts`` whose submit met no venue, before ``ts`` is acked.
+
+        Else a lockstep venue that restarted after publishing ``ts`` fills the next bar without
+        them (:meth:`OrderManager.place`, :meth:`FeedSupervisor.retry_in_time`).
+        """
+        for order_id in sent:
+            if self.manager.state.orders[order_id].status is OrderStatus.UNKNOWN:
+                await self.supervisor.retry_in_time(ts, partial(self._placed, order_id))
+
+    async def _placed(self, order_id: ClientOrderId) -> bool:
+        return (await self.manager.place(order_id)).status is not OrderStatus.UNKNOWN
 
     async def _control_loop(self) -> None:
         """Apply the dashboard's kill-switch requests, one at a time, on this event loop."""
@@ -580,12 +580,3 @@ class Live:
                 await asyncio.wait_for(stop.wait(), timeout=self.config.reconcile_interval)
             except TimeoutError:
                 await self._reconcile()
-
-
-def _sinks(config: LiveConfig, given: Sequence[AlertSink] | None) -> list[AlertSink]:
-    if given is not None:
-        return list(given)
-    sinks: list[AlertSink] = [LogAlertSink()]
-    if config.webhook_env:
-        sinks.append(WebhookAlertSink(Secret.from_environment(config.webhook_env)))
-    return sinks

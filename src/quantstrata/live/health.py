@@ -6,6 +6,12 @@ successful broker call (and the last failure), and how far durable journal write
 appended ones. :meth:`HealthMonitor.evaluate` turns those signals into a :class:`HealthReport`
 (a pure function of the signals and the clock); :meth:`HealthMonitor.check` also raises an alert
 whenever a component changes state, and :meth:`HealthMonitor.run` does that periodically.
+
+The feed as a whole (the entry of :attr:`Component.FEED` without a symbol) is set by events
+rather than judged from silence: behind the market (a bar too late to trade on, the stream's
+lateness alarm) is degraded, stopped and restarting is down, a bar on time is ok again
+(:meth:`HealthMonitor.feed_status`). Such a change wakes the health loop at once, and every
+change is alerted in order, even one undone before the loop looked.
 """
 
 from __future__ import annotations
@@ -102,6 +108,9 @@ class HealthMonitor:
         self._broker_error: tuple[datetime, str] | None = None
         self._journal = (0, 0)
         self._states: dict[tuple[Component, str | None], HealthState] = {}
+        self._feed_status = ComponentHealth(Component.FEED, HealthState.OK, "bars on time")
+        self._feed_changes: list[tuple[HealthState, ComponentHealth]] = []
+        self._wake = asyncio.Event()
 
     def watch_symbols(self, symbols: list[str]) -> None:
         """Expect bars for ``symbols`` from now on (stale if none arrive in time)."""
@@ -122,6 +131,19 @@ class HealthMonitor:
         """Note a failed broker call and why (the reason must hold no secret)."""
         self._broker_error = (self.clock.now(), reason)
 
+    def feed_status(self, state: HealthState, detail: str) -> bool:
+        """Set the state of the feed as a whole (behind, stopped, on time); return if it changed.
+
+        A change is alerted at the next :meth:`check`, which it brings forward.
+        """
+        previous = self._feed_status.state
+        self._feed_status = ComponentHealth(Component.FEED, state, detail)
+        if state is previous:
+            return False
+        self._feed_changes.append((previous, self._feed_status))
+        self._wake.set()
+        return True
+
     def journal_progress(self, appended: int, durable: int) -> None:
         """Note how many journal records were appended and how many are durable."""
         self._journal = (appended, durable)
@@ -129,7 +151,8 @@ class HealthMonitor:
     def evaluate(self) -> HealthReport:
         """Return the health of every component now."""
         now = self.clock.now()
-        items = [self._feed(symbol, last, now) for symbol, last in sorted(self._last_bar.items())]
+        items = [self._feed_status]
+        items += [self._feed(symbol, last, now) for symbol, last in sorted(self._last_bar.items())]
         items.append(self._broker(now))
         appended, durable = self._journal
         lag = appended - durable
@@ -163,12 +186,16 @@ class HealthMonitor:
     async def check(self) -> HealthReport:
         """Evaluate health and alert on every component whose state changed."""
         report = self.evaluate()
+        changes, self._feed_changes = self._feed_changes, []
         for item in report.components:
             key = (item.component, item.symbol)
             previous = self._states.get(key, HealthState.OK)
             self._states[key] = item.state
-            if item.state is previous or self.alerts is None:
-                continue
+            if item is not self._feed_status and item.state is not previous:
+                changes.append((previous, item))
+        if self.alerts is None:
+            return report
+        for previous, item in changes:
             level = {
                 HealthState.OK: AlertLevel.INFO,
                 HealthState.DEGRADED: AlertLevel.WARNING,
@@ -181,10 +208,15 @@ class HealthMonitor:
         return report
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Check every ``check_interval`` seconds until ``stop`` is set."""
+        """Check every ``check_interval`` seconds, and at once on a feed change, until ``stop``."""
         while not stop.is_set():
+            self._wake.clear()
             await self.check()
+            waits = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())}
             try:
-                await asyncio.wait_for(stop.wait(), timeout=self.config.check_interval)
-            except TimeoutError:
-                continue
+                await asyncio.wait(
+                    waits, timeout=self.config.check_interval, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                for waiting in waits:
+                    waiting.cancel()

@@ -14,7 +14,8 @@ fold it into :class:`~quantstrata.live.state.LiveState`, then act (call the brok
 - ``Submitted`` is journaled before ``broker.submit``; a submit that times out
   (:class:`~quantstrata.live.broker.SubmitOutcomeUnknownError`) makes the order ``UNKNOWN``
   (``TimedOut``) and a query by client order id resolves it (``Resolved``); it is never sent
-  again blindly;
+  again blindly: only :meth:`OrderManager.place`, for an order whose decision still stands,
+  sends it again under the same client order id, after the venue said it never received it;
 - venue updates go through the order transition table: duplicates and late messages are
   ignored (and not journaled), fills are de-duplicated by trade id, out-of-order updates are
   accepted; an update the table forbids is journaled as an :class:`~quantstrata.live.journal.Alarm`
@@ -280,6 +281,11 @@ class OrderManager:
         if order_id in self.state.orders:
             raise OrderStateError(f"client order id {order_id} was already submitted")
         self.record(Submitted(order_id, now, request))
+        await self._send_order(order_id, request)
+        return self.state.orders[order_id]
+
+    async def _send_order(self, order_id: ClientOrderId, request: OrderRequest) -> None:
+        """Send a journaled order and apply the answer (no answer: unknown, then resolved)."""
         try:
             venue_id = await self.broker.submit(order_id, request)
         except OrderRejectedError as error:
@@ -291,7 +297,32 @@ class OrderManager:
             await self.resolve(order_id)
         else:
             await self.apply_update(Accepted(order_id, self.clock.now(), venue_id))
-        return self.state.orders[order_id]
+
+    async def place(self, order_id: str) -> Order:
+        """Make sure an order in doubt (``UNKNOWN``) reaches the venue; return it as it then stands.
+
+        For an order just decided, whose submit got no answer because the venue could not be
+        reached: the venue is asked first; an order it holds is settled from its record, one it
+        never received is sent again under the same client order id (a venue holds at most one
+        order per client order id, so it cannot be placed twice). A venue still out of reach
+        leaves the order ``UNKNOWN``. An order whose decision no longer stands (a restart, a
+        late bar) is :meth:`resolve`-d instead: there, "not found" means rejected.
+        """
+        order = self.order(order_id)
+        if order.status is not OrderStatus.UNKNOWN:
+            return order
+        try:
+            venue = await self.broker.query_order(order.order_id)
+            fills = [] if venue is None else await self._fills_of(order)
+        except BrokerUnavailableError as error:
+            self.log.warning("cannot place %s now: %s", order.order_id, error)
+            return order
+        if venue is not None:
+            await self.settle(venue, fills)
+        else:
+            self.log.warning("order %s never reached the venue: sending it again", order.order_id)
+            await self._send_order(order.order_id, order.request)
+        return self.state.orders[order.order_id]
 
     def new_order_id(self) -> ClientOrderId:
         """Return a client order id no order of this run ever had (stable across restarts).

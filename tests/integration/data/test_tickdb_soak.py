@@ -16,6 +16,7 @@ def test_chaos_soak_loses_and_repeats_nothing(capsys: pytest.CaptureFixture[str]
     assert report.lost == 0
     assert report.duplicates == 0
     assert report.wrong_values == 0
+    assert report.fatal_stops == 0
     assert report.faults >= 4
     assert report.reconnects >= 2
     assert report.delays_outside_policy == 0

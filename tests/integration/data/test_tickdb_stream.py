@@ -52,7 +52,7 @@ async def test_two_missed_pongs_reconnect():
             stale_after_seconds=30,
         )
         await injected
-    assert any("without pong" in reason for reason in run.stream.counters.reasons)
+    assert any("without a timely pong" in reason for reason in run.stream.counters.reasons)
     check_bars(server, run, SYMBOLS)
 
 

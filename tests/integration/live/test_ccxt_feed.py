@@ -94,3 +94,33 @@ async def test_history_returns_closed_bars_before_the_end():
         ).iter_rows()
     ]
     assert rows == _truth(server, 100, 1_200)
+
+
+@pytest.mark.asyncio
+async def test_a_backfill_that_fails_through_every_rest_retry_is_retried_not_fatal():
+    with FakeBinance(bars=40) as server:
+        feed = CcxtFeed(ccxt_config(server, max_attempts=2))
+        stream = feed.bars(["BTC/USDT"], Interval.parse("1m"))
+        try:
+            first = asyncio.ensure_future(anext(stream))
+            await _until(lambda: server.stream.subscribed(STREAM) > 0)
+            for index in range(3):
+                server.publish(index)
+            got = [await asyncio.wait_for(first, 10), await anext(stream)]
+            subscriptions = server.stream.subscriptions
+            server.stream.drop()
+            server.fail_klines(5)  # the REST API is down for more than two rounds of retries
+            pending = asyncio.ensure_future(anext(stream))
+            await _until(lambda: server.stream.subscriptions > subscriptions)
+            await _until(lambda: server.stream.subscribed(STREAM) > 0)
+            index = 6
+            while not pending.done():  # the market moves on; each update retries the backfill
+                server.publish(index)
+                index += 1
+                await asyncio.wait([pending], timeout=0.2)
+            got += [pending.result(), *await _take(stream, index - 4)]
+        finally:
+            await feed.close()
+    assert len(server.requests) > 5  # the failed attempts, then the backfill that worked
+    assert _values(got) == _truth(server, 0, index - 1)  # the last one published still forms
+    assert len({bar.ts for bar in got}) == len(got)

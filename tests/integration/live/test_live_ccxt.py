@@ -11,6 +11,7 @@ client order id sent twice.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -20,6 +21,7 @@ from quantstrata.core.secrets import Secret
 from quantstrata.data import load_sample
 from quantstrata.live import Live, LiveConfig
 from quantstrata.live.brokers import CcxtBroker
+from quantstrata.live.feed import LagListener
 from quantstrata.live.feeds import ReplayFeed
 from quantstrata.live.journal import SqliteJournal
 from quantstrata.live.state import LiveState
@@ -65,8 +67,15 @@ class MarketFeed(ReplayFeed):
         super().__init__(frame, "1d")
         self.server = server
 
-    async def bars(self, symbols: Sequence[str], interval: Interval) -> AsyncIterator[Bar]:
-        async for bar in super().bars(symbols, interval):
+    async def bars(
+        self,
+        symbols: Sequence[str],
+        interval: Interval,
+        *,
+        after: datetime | None = None,
+        on_lag: LagListener | None = None,
+    ) -> AsyncIterator[Bar]:
+        async for bar in super().bars(symbols, interval, after=after, on_lag=on_lag):
             self.server.account.set_price("BTCUSDT", bar.close)
             yield bar
 

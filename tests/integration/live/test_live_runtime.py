@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -20,9 +22,12 @@ from quantstrata.execution.fill_model import FillModel
 from quantstrata.execution.risk import RiskConfig
 from quantstrata.live import Live, LiveConfig
 from quantstrata.live.brokers import PaperBroker
+from quantstrata.live.feed import LagListener
 from quantstrata.live.feeds import ReplayFeed
 from quantstrata.live.journal import SqliteJournal
 from quantstrata.live.state import LiveState
+from quantstrata.model.bar import Bar
+from quantstrata.model.interval import Interval
 from quantstrata.model.orders import OrderRequest, OrderStatus
 from quantstrata.strategy import EventStrategy
 from quantstrata.strategy.context import StrategyContext
@@ -52,6 +57,31 @@ def _runtime(
     config = LiveConfig(symbols=("SPX",), journal=str(journal), **settings)  # type: ignore[arg-type]
     feed = ReplayFeed(bars, "1d", start=start, pause=pause)  # type: ignore[arg-type]
     return Live(strategy, feed, broker, config, clock=clock), broker  # type: ignore[arg-type]
+
+
+class StopsOnce(ReplayFeed):
+    """Replay bars, but the first stream stops with a connection error after ``after`` bars."""
+
+    def __init__(self, bars: pl.DataFrame, stop_after: int) -> None:
+        super().__init__(bars, "1d")
+        self.stop_after = stop_after
+        self.starts: list[datetime | None] = []
+
+    async def bars(
+        self,
+        symbols: Sequence[str],
+        interval: Interval,
+        *,
+        after: datetime | None = None,
+        on_lag: LagListener | None = None,
+    ) -> AsyncIterator[Bar]:
+        self.starts.append(after)
+        count = 0
+        async for bar in super().bars(symbols, interval, after=after, on_lag=on_lag):
+            if len(self.starts) == 1 and count == self.stop_after:
+                raise ConnectionResetError("the provider went away")
+            count += 1
+            yield bar
 
 
 def _state(journal: Path) -> LiveState:
@@ -140,3 +170,26 @@ def test_sigterm_stops_the_command_gracefully(tmp_path: Path) -> None:
     state = _state(journal)
     assert state.orders
     assert not [order for order in state.orders.values() if order.status is OrderStatus.SENDING]
+
+
+@pytest.mark.asyncio
+async def test_a_feed_that_stops_is_restarted_after_the_last_bar_handled(tmp_path: Path) -> None:
+    bars = load_sample("SPX_1d").head(60)
+    feed = StopsOnce(bars, stop_after=25)
+    clock = LiveClock()
+    broker = PaperBroker(clock=clock, fill_model=FillModel(), cash=100_000.0)
+    config = LiveConfig(
+        symbols=("SPX",),
+        journal=str(tmp_path / "j.sqlite"),
+        warm_up=False,
+        feed_restart_base=0.01,
+        feed_restart_cap=0.02,
+    )
+    live = Live(SmaCrossover(fast=5, slow=20), feed, broker, config, clock=clock)
+    summary = await live.run_async()
+    assert feed.starts == [None, bars["ts"][24]]
+    assert summary.feed_restarts == 1
+    assert summary.bar_times == 60  # every bar once: none lost, none repeated
+    assert summary.dropped_bars == 0
+    assert summary.late_bars == 0  # a replay is never late
+    assert any("feed stopped" in alert and "went away" in alert for alert in summary.alerts)

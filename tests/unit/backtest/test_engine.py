@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
@@ -10,9 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from quantstrata.analytics import periods_per_year
 from quantstrata.backtest import Backtest, BacktestConfig, BacktestResult
 from quantstrata.core.clock import SimulatedClock
 from quantstrata.core.errors import ConfigError, DataError
+from quantstrata.data.samples import load_sample
 from quantstrata.execution import CommissionConfig, FillConfig, FillPolicy, SlippageConfig
 from quantstrata.model.instrument import AssetClass, Instrument
 from quantstrata.strategy import LookAheadError
@@ -284,3 +287,25 @@ def test_a_rotation_sells_before_it_buys() -> None:
     assert fills["symbol"].to_list() == ["BBB", "AAA"]
     assert fills["quantity"].to_list() == pytest.approx([2_000.0, 1_000.0])
     assert result.orders["tag"].to_list() == ["target"] * 3
+
+
+def test_a_short_daily_range_over_a_holiday_is_annualised_on_its_calendar() -> None:
+    bars = load_sample("SPX_1d").filter(
+        pl.col("ts").is_between(
+            datetime(2018, 12, 20, tzinfo=UTC), datetime(2018, 12, 27, 1, tzinfo=UTC)
+        )
+    )  # 20, 21, 24, 26, 27 December: Christmas and a weekend inside five sessions
+
+    result = Backtest(bars, Idle(), BacktestConfig(calendar="XNYS")).run()
+
+    assert result.metrics.periods_per_year == periods_per_year("1d", "XNYS")
+
+
+def test_the_run_record_carries_the_data_range_beside_the_clock_time() -> None:
+    bars = flat_bars([10.0, 11.0, 12.0])
+    started = datetime(2030, 5, 6, 7, 8, tzinfo=UTC)
+
+    record = Backtest(bars, Idle(), FREE, clock=SimulatedClock(started)).run().record
+
+    assert record.started_at == started
+    assert (record.first_bar, record.last_bar) == (bars["ts"][0], bars["ts"][-1])

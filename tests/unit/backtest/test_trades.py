@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from quantstrata.backtest.trades import round_trips
+from quantstrata.backtest.trades import open_positions, round_trips
 from tests.kit.backtest import START
 
 
@@ -69,3 +69,34 @@ def test_open_positions_are_not_trades() -> None:
     trades = round_trips(_fills([(0, "buy", 1.0, 100.0, 0.0)]), _times(1))
     assert trades.is_empty()
     assert "bars_held" in trades.columns
+
+
+def test_open_positions_are_the_lots_left_after_the_round_trips() -> None:
+    fills = _fills(
+        [
+            (0, "buy", 10.0, 100.0, 1.0),
+            (1, "buy", 10.0, 110.0, 2.0),
+            (2, "sell", 15.0, 120.0, 1.5),
+        ]
+    )
+    bars = pl.DataFrame(
+        {"ts": [START + timedelta(days=day) for day in range(4)], "symbol": ["AAA"] * 4,
+         "close": [100.0, 110.0, 120.0, 130.0]},
+        schema_overrides={"ts": pl.Datetime("ns", "UTC")},
+    )  # fmt: skip
+
+    held = open_positions(fills, bars)
+
+    # FIFO: the sale closed the first lot and half the second; 5 of the second lot remain,
+    # carrying half of its entry fee (1.0)
+    assert held.to_dicts() == [
+        {
+            "symbol": "AAA",
+            "direction": "long",
+            "quantity": 5.0,
+            "entry_price": 110.0,
+            "last_price": 130.0,
+            "unrealised_pnl": pytest.approx(5 * 20.0 - 1.0),
+        }
+    ]
+    assert open_positions(fills.head(0), bars).is_empty()

@@ -156,19 +156,25 @@ _FILE_READERS = (
 )
 
 
+def _sub_command(group: Any, name: str) -> Any:
+    """Resolve ``name`` as a run would (the root group imports a command when resolved)."""
+    _, command, _ = group.resolve_command(typer.Context(group), [name])
+    return command
+
+
 def _command(path: tuple[str, ...]) -> Any:
     """Return the Click command at ``path`` (Typer builds a group of groups and commands)."""
     command: Any = typer.main.get_command(app)
     for name in path:
-        command = command.commands[name]
+        command = _sub_command(command, name)
     return command
 
 
 def _options(command: Any) -> set[str]:
     """Return every option name of ``command`` and, for a group, of its sub-commands."""
     names = {option for param in command.params for option in (*param.opts, *param.secondary_opts)}
-    for sub_command in getattr(command, "commands", {}).values():
-        names |= _options(sub_command)
+    for name in list(getattr(command, "commands", {})):
+        names |= _options(_sub_command(command, name))
     return names
 
 

@@ -100,3 +100,12 @@ def test_status_reads_the_dsn_from_a_file(
     code, out, err = _run(["status", "--journal-dsn-file", str(file)], capsys)
     assert code == 0, err
     assert "hunter2secret" not in out + err
+
+
+def test_a_max_bar_delay_that_is_not_seconds_is_refused_naming_the_setting(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    arguments = ["live", EXAMPLE, "--venue", "sim", "--symbol", "SPX", "--max-bar-delay", "soon"]
+    code, _, err = _run(arguments, capsys)
+    assert code == 1
+    assert "max_bar_delay" in err

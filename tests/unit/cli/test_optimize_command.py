@@ -125,3 +125,32 @@ def test_unknown_grid_parameter_is_a_clear_error(capsys: pytest.CaptureFixture[s
 
     assert code == 1
     assert "no parameter 'speed'" in capsys.readouterr().err
+
+
+def test_walk_forward_writes_its_report_and_the_pbo_of_the_sweep(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "walk.html"
+
+    code = main(
+        ["optimize", STRATEGY, "--data", "SPX_1d", *YEARS, "--grid", "fast=5:15:5",
+         "--grid", "slow=20,40", "--backend", "serial", "--walk-forward", "500:250",
+         "--pbo", "4", "--report", str(report)]
+    )  # fmt: skip
+
+    assert code == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out
+    bars = load_sample("SPX_1d").filter(pl.col("ts").dt.year().is_between(2012, 2015))
+    sweep = optimize(
+        bars,
+        SmaCrossover,
+        {"fast": [5, 10, 15], "slow": [20, 40]},
+        OptimizeConfig(backend="serial"),
+        backtest=BacktestConfig(check_lookahead=False, calendar=sample_info("SPX_1d").calendar),
+    )
+    pbo = sweep.overfitting(bars, partitions=4).pbo
+    assert f"probability of backtest overfitting: {pbo:.2f} over 6 splits" in printed
+    page = report.read_text(encoding="utf-8")
+    assert f"Walk-forward report: {SmaCrossover.__module__}.SmaCrossover" in page
+    assert 'data-plotly-figure="walk-forward-equity"' in page
+    assert f"report written to {report.resolve()}" in printed

@@ -42,7 +42,7 @@ def test_synthetic_universe_run_equals_the_api(tmp_path: Path, capsys: pytest.Ca
     assert code == 0, err
     bars = synthetic_universe(30, 1, 3)
     strategy = MomentumPipeline(lookback=40, skip=5, top=4, liquid=20)
-    expected = Backtest(bars, strategy, BacktestConfig(cash=1_000_000.0, calendar="XNYS")).run()
+    expected = Backtest(bars, strategy, BacktestConfig(calendar="XNYS")).run()
     assert _final_equity(out) == pytest.approx(expected.final_equity, abs=0.006)
     assert "Sharpe ratio" in out
     assert "weights at the last rebalance" in out

@@ -94,3 +94,35 @@ async def test_run_checks_until_stopped() -> None:
     stop.set()
     await asyncio.wait_for(task, timeout=1)
     assert [alert.title for alert in router.history] == ["feed ok -> down"]
+
+
+@pytest.mark.asyncio
+async def test_the_feed_behind_and_back_is_alerted_in_order_even_between_two_checks() -> None:
+    monitor, _, router = _monitor(broker_stale_after=1_000)
+    monitor.broker_succeeded()
+    assert monitor.feed_status(HealthState.DEGRADED, "degraded: 40.0s behind the market")
+    assert monitor.evaluate().state_of(Component.FEED) is HealthState.DEGRADED
+    assert not monitor.feed_status(HealthState.DEGRADED, "still behind")
+    assert monitor.feed_status(HealthState.OK, "bars on time")
+    await monitor.check()
+    assert [(alert.level, alert.title, alert.detail) for alert in router.history] == [
+        (AlertLevel.WARNING, "feed ok -> degraded", "degraded: 40.0s behind the market"),
+        (AlertLevel.INFO, "feed degraded -> ok", "bars on time"),
+    ]
+    assert monitor.evaluate().healthy
+
+
+@pytest.mark.asyncio
+async def test_a_feed_change_wakes_the_health_loop_before_its_interval() -> None:
+    monitor, _, router = _monitor(broker_stale_after=1_000, check_interval=3_600)
+    monitor.broker_succeeded()
+    stop = asyncio.Event()
+    task = asyncio.create_task(monitor.run(stop))
+    monitor.feed_status(HealthState.DOWN, "tickdb stopped; restarting in 1.0 s")
+    for _ in range(100):
+        if router.history:
+            break
+        await asyncio.sleep(0)
+    stop.set()
+    await asyncio.wait_for(task, timeout=1)
+    assert [alert.title for alert in router.history] == ["feed ok -> down"]

@@ -151,6 +151,35 @@ async def test_timeout_with_venue_down_stays_unknown_until_resolved(rig: Rig) ->
 
 
 @pytest.mark.asyncio
+async def test_place_sends_an_order_the_venue_never_got_again_under_its_id(rig: Rig) -> None:
+    rig.venue.faults.append(Fault.TIMEOUT_NOT_RECEIVED)
+    rig.venue.unavailable = True
+    order = await rig.manager.submit(_buy())
+    assert order.status is OrderStatus.UNKNOWN
+    assert (await rig.manager.place(order.order_id)).status is OrderStatus.UNKNOWN
+    assert len(rig.venue.received) == 1, "nothing is sent while the venue cannot be asked"
+    rig.venue.unavailable = False
+    placed = await rig.manager.place(order.order_id)
+    assert placed.status is OrderStatus.PENDING
+    assert [order_id for order_id, _ in rig.venue.received] == [order.order_id] * 2
+    assert list(rig.venue.book) == [order.order_id]
+    assert rig.kinds() == ["Checkpoint", "Submitted", "TimedOut", "Accepted"]
+    assert rig.replayed() == rig.manager.state
+
+
+@pytest.mark.asyncio
+async def test_place_settles_an_order_the_venue_holds_without_sending_it(rig: Rig) -> None:
+    rig.venue.faults.append(Fault.TIMEOUT_BUT_ACCEPTED)
+    rig.venue.unavailable = True
+    order = await rig.manager.submit(_buy())
+    rig.venue.unavailable = False
+    placed = await rig.manager.place(order.order_id)
+    assert placed.status is OrderStatus.PENDING
+    assert placed.venue_order_id == "V1"
+    assert len(rig.venue.received) == 1
+
+
+@pytest.mark.asyncio
 async def test_fill_before_ack_goes_straight_to_filled(rig: Rig) -> None:
     rig.venue.faults.append(Fault.FILL_BEFORE_ACK)
     order = await rig.manager.submit(_buy())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import pytest
@@ -10,7 +9,6 @@ import pytest
 from quantstrata.live.brokers._venue_messages import (
     MalformedMessageError,
     account_from_json,
-    backoff_delays,
     bars_from_message,
     event_from_message,
     venue_order_from_json,
@@ -138,7 +136,3 @@ def test_order_account_and_bars() -> None:
         bars_from_message({"bars": [{"ts": _TS, "symbol": "SPX"}]})
     with pytest.raises(MalformedMessageError):
         account_from_json({"cash": 1.0})
-
-
-def test_backoff_doubles_up_to_the_cap() -> None:
-    assert list(itertools.islice(backoff_delays(0.1, 0.5), 5)) == [0.1, 0.2, 0.4, 0.5, 0.5]

@@ -11,14 +11,16 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from typing import Any
-
-import optuna
+from typing import TYPE_CHECKING, Any
 
 from quantstrata.backtest.optimize._tasks import MINIMISED_METRICS, Row
 from quantstrata.backtest.optimize.config import OptimizeConfig
 from quantstrata.backtest.optimize.space import Candidate, SearchSpace
+from quantstrata.core._extras import require
 from quantstrata.strategy.parameters import ParameterSpec
+
+if TYPE_CHECKING:
+    import optuna
 
 __all__ = ["OptunaProposer"]
 
@@ -28,15 +30,17 @@ class OptunaProposer:
 
     def __init__(self, space: SearchSpace, config: OptimizeConfig) -> None:
         """Create a seeded in-memory study in the configured direction."""
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        library = _optuna()
+        library.logging.set_verbosity(library.logging.WARNING)
         maximize = (
             config.maximize
             if config.maximize is not None
             else config.objective not in MINIMISED_METRICS
         )
-        self._study = optuna.create_study(
+        self._failed = library.trial.TrialState.FAIL
+        self._study = library.create_study(
             direction="maximize" if maximize else "minimize",
-            sampler=optuna.samplers.TPESampler(seed=config.seed),
+            sampler=library.samplers.TPESampler(seed=config.seed),
         )
         specs = space.specs
         self._space = space
@@ -56,7 +60,7 @@ class OptunaProposer:
             trial = self._study.ask(self._distributions)
             candidate = dict(trial.params)
             if not self._space.admits(candidate):
-                self._study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                self._study.tell(trial, state=self._failed)
                 continue
             number = self._next_trial
             self._next_trial += 1
@@ -71,7 +75,7 @@ class OptunaProposer:
             trial = self._asked.pop(int(row["trial"]))
             value = float(row["objective"])
             if math.isnan(value):
-                self._study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                self._study.tell(trial, state=self._failed)
             else:
                 self._study.tell(trial, value)
 
@@ -79,20 +83,27 @@ class OptunaProposer:
 def _distribution(
     spec: ParameterSpec, values: Sequence[Any] | None
 ) -> optuna.distributions.BaseDistribution:
+    distributions = _optuna().distributions
+    chosen: optuna.distributions.BaseDistribution
     if values is not None:
         ordered = sorted(set(values)) if all(_is_int(value) for value in values) else None
-        if ordered is not None and len(ordered) > 1:
-            steps = {b - a for a, b in itertools.pairwise(ordered)}
-            if len(steps) == 1:
-                return optuna.distributions.IntDistribution(
-                    ordered[0], ordered[-1], step=steps.pop()
-                )
-        return optuna.distributions.CategoricalDistribution(list(values))
-    if spec.choices is not None:
-        return optuna.distributions.CategoricalDistribution(list(spec.choices))
-    if spec.type is int:
-        return optuna.distributions.IntDistribution(int(spec.lower or 0), int(spec.upper or 0))
-    return optuna.distributions.FloatDistribution(float(spec.lower or 0), float(spec.upper or 0))
+        steps = {b - a for a, b in itertools.pairwise(ordered)} if ordered else set()
+        if ordered is not None and len(ordered) > 1 and len(steps) == 1:
+            chosen = distributions.IntDistribution(ordered[0], ordered[-1], step=steps.pop())
+        else:
+            chosen = distributions.CategoricalDistribution(list(values))
+    elif spec.choices is not None:
+        chosen = distributions.CategoricalDistribution(list(spec.choices))
+    elif spec.type is int:
+        chosen = distributions.IntDistribution(int(spec.lower or 0), int(spec.upper or 0))
+    else:
+        chosen = distributions.FloatDistribution(float(spec.lower or 0), float(spec.upper or 0))
+    return chosen
+
+
+def _optuna() -> Any:
+    """Return Optuna (the ``optuna`` extra), imported when a model-based search starts."""
+    return require("optuna", "the Optuna search (method 'optuna')")
 
 
 def _is_int(value: object) -> bool:

@@ -10,7 +10,6 @@ then stops the workers itself.
 from __future__ import annotations
 
 import atexit
-import importlib
 import multiprocessing
 import os
 import shutil
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import polars as pl
 
 from quantstrata.backtest.optimize._tasks import Row, Task, decode_job, evaluate
+from quantstrata.core._extras import require
 
 if TYPE_CHECKING:
     from multiprocessing.pool import Pool
@@ -181,7 +181,7 @@ def _evaluate_on_dask(payload: bytes, bars: pl.DataFrame, task: Task) -> list[Ro
 
 def _dask_distributed() -> Any:
     """Import ``dask.distributed`` on first use (heavy, and untyped: used through Any)."""
-    return importlib.import_module("dask.distributed")
+    return require("dask.distributed", "the Dask backend")
 
 
 class DaskRunner(_Closing):

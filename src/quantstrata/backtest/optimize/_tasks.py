@@ -8,7 +8,6 @@ only trial numbers, parameter values and a time window.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import sys
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from quantstrata.backtest.engine import Backtest
 from quantstrata.backtest.results import BacktestResult
 from quantstrata.core.errors import ConfigError
 from quantstrata.strategy.event import EventStrategy
+from quantstrata.strategy.origin import importable_by_name, modules_beside
 from quantstrata.strategy.signal import SignalStrategy
 
 __all__ = [
@@ -102,13 +102,16 @@ class Task:
 def encode_job(job: Job) -> bytes:
     """Pickle ``job`` so any worker can load it, even a strategy from a file outside a package.
 
-    A class whose module a worker cannot import (loaded from a path by the CLI, or defined in
-    ``__main__``) is pickled by value.
+    A class whose module a worker cannot import by name (loaded from a path by the CLI, or
+    defined in ``__main__``) is pickled by value, and so are the modules of its own folder it
+    imported (``my_dir/helpers.py`` beside ``my_dir/my_strategy.py``): a worker on another
+    machine, or with another ``sys.path``, has neither.
     """
     module_name = job.strategy_class.__module__
     module = sys.modules.get(module_name)
-    if module is not None and not _importable(module_name):
-        cloudpickle.register_pickle_by_value(module)
+    if module is not None and not importable_by_name(module_name):
+        for shipped in (module, *modules_beside(module)):
+            cloudpickle.register_pickle_by_value(shipped)
     return bytes(cloudpickle.dumps(job))
 
 
@@ -118,15 +121,6 @@ def decode_job(payload: bytes) -> Job:
     if not isinstance(job, Job):
         raise ConfigError(f"expected a pickled Job, got {type(job).__name__}")
     return job
-
-
-def _importable(module_name: str) -> bool:
-    if module_name == "__main__":
-        return False
-    try:
-        return importlib.util.find_spec(module_name) is not None
-    except (ImportError, ValueError):
-        return False
 
 
 def window_bars(bars: pl.DataFrame, start: int | None, end: int | None) -> pl.DataFrame:

@@ -21,14 +21,19 @@ import polars as pl
 
 from quantstrata._version import __version__
 from quantstrata.backtest._report_page import Figure, Section, render_page, write_atomically
+from quantstrata.backtest._report_tables import metrics_html
+from quantstrata.backtest.optimize._notebook import plot_walk_forward
 from quantstrata.backtest.optimize.engine import OptimizationResult
+from quantstrata.backtest.optimize.walkforward import WalkForwardResult
 from quantstrata.core.errors import ConfigError
 
 __all__ = [
     "heatmap_data",
     "heatmap_figure",
     "render_optimization_report",
+    "render_walk_forward_report",
     "write_optimization_report",
+    "write_walk_forward_report",
 ]
 
 _TABLE_ROWS = 20
@@ -113,6 +118,48 @@ def write_optimization_report(
 ) -> Path:
     """Write the optimisation report to ``path`` atomically and return the path."""
     return write_atomically(Path(path), render_optimization_report(result, pairs))
+
+
+def render_walk_forward_report(result: WalkForwardResult, strategy: str) -> str:
+    """Return the walk-forward page: the stitched out-of-sample equity, its metrics, windows."""
+    status = "interrupted" if result.interrupted else "complete"
+    header = (
+        f"<h1>Walk-forward: {escape(strategy)}</h1>\n"
+        f'<p class="note">{result.windows.height} windows ({status}); parameters searched: '
+        f"{escape(', '.join(result.parameters))}</p>"
+    )
+    equity = Figure(
+        "walk-forward-equity",
+        str(pio.to_json(plot_walk_forward(result), validate=False, pretty=False, engine="json")),
+    )
+    sections = (
+        Section("equity", "Stitched out-of-sample equity", (equity,)),
+        Section(
+            "metrics",
+            "Out-of-sample performance metrics",
+            html=metrics_html(result.metrics.to_dict()),
+        ),
+        Section("windows", "Windows", html=_frame_table(result.windows)),
+    )
+    return render_page(
+        f"Walk-forward report: {strategy}", header, sections, f"quantstrata {__version__}"
+    )
+
+
+def write_walk_forward_report(
+    result: WalkForwardResult, path: str | os.PathLike[str], strategy: str
+) -> Path:
+    """Write the walk-forward report of ``strategy`` (its name) to ``path`` atomically."""
+    return write_atomically(Path(path), render_walk_forward_report(result, strategy))
+
+
+def _frame_table(frame: pl.DataFrame) -> str:
+    head = "".join(f"<th>{escape(name)}</th>" for name in frame.columns)
+    rows = [
+        "<tr>" + "".join(f"<td>{escape(_cell(value))}</td>" for value in row) + "</tr>"
+        for row in frame.iter_rows()
+    ]
+    return f'<table class="metrics"><tr>{head}</tr>{"".join(rows)}</table>'
 
 
 def _table(result: OptimizationResult) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from quantstrata.core._extras import require
 from quantstrata.core.clock import ns_from_datetime, utc_bound
 from quantstrata.core.errors import ConfigError
 from quantstrata.data.catalog import Catalog, WriteSummary
@@ -31,10 +32,7 @@ def ccxt_public_exchange(exchange: str) -> Any:
 
     Public market data (OHLCV history) needs no key; ccxt's rate limiter is on.
     """
-    try:
-        import ccxt
-    except ImportError:  # pragma: no cover - the extra is installed in development
-        raise ConfigError("ccxt data needs: pip install 'quantstrata[ccxt]'") from None
+    ccxt = require("ccxt", "ccxt market data")
     exchange_class = getattr(ccxt, exchange, None)
     if exchange_class is None:
         raise ConfigError(f"ccxt has no exchange {exchange!r}")

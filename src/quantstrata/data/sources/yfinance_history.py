@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 import polars as pl
 
+from quantstrata.core._extras import require
 from quantstrata.core.clock import utc_bound
 from quantstrata.core.errors import ConfigError
 from quantstrata.data.catalog import Catalog, WriteSummary
@@ -113,10 +114,7 @@ def fetch_yfinance_bars(
     ``session`` is passed to ``yfinance.Ticker`` (a ``requests`` or ``curl_cffi`` session);
     ``on_symbol(symbol, rows)`` is called after each symbol (a progress bar's hook).
     """
-    try:
-        import yfinance
-    except ImportError:  # pragma: no cover - the extra is installed in development
-        raise ConfigError("Yahoo Finance needs: pip install 'quantstrata[yfinance]'") from None
+    yfinance = require("yfinance", "Yahoo Finance history")
     step = Interval.parse(interval)
     lower, upper = utc_bound(start, "start"), utc_bound(end, "end")
     if lower is None or upper is None or lower >= upper:

@@ -18,13 +18,13 @@ from typing import cast
 
 import polars as pl
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, ConnectionClosedOK, InvalidStatus, InvalidURI
+from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 
 from quantstrata.core.clock import Clock, LiveClock, ns_from_datetime
 from quantstrata.core.errors import QuantstrataError
 from quantstrata.core.logging import get_logger
 from quantstrata.core.secrets import Secret, redact
-from quantstrata.data.sources.backoff import parse_retry_after
+from quantstrata.data.sources.backoff import Delay
 from quantstrata.data.stream.bars import BarBuilder, BuiltBar, StreamGap
 from quantstrata.data.stream.config import StreamConfig
 from quantstrata.data.stream.messages import (
@@ -37,8 +37,13 @@ from quantstrata.data.stream.messages import (
     one_trade,
     parse_message,
 )
-from quantstrata.data.stream.session import (
+from quantstrata.data.stream.resilience import (
     Reconnect,
+    backfill_failure,
+    connect_failure,
+    keep_connected,
+)
+from quantstrata.data.stream.session import (
     StreamCounters,
     StreamSession,
     canonical_symbol,
@@ -48,6 +53,7 @@ from quantstrata.model.interval import Interval
 __all__ = ["Backfill", "StreamClosedError", "TickDBStream"]
 
 _LOG = get_logger("data.stream")
+_NO_TRADE = 2**63  # the lag (ns) of a check period without a trade
 Backfill = Callable[[str, Interval, datetime, datetime], Awaitable[pl.DataFrame]]
 """``backfill(symbol, interval, start, end)``: the closed bars with ``start <= ts < end``.
 
@@ -80,8 +86,17 @@ class TickDBStream:
         uniform: Callable[[float, float], float] = random.uniform,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Clock | None = None,
+        resume_after: datetime | None = None,
+        on_lag: Callable[[str], None] | None = None,
     ) -> None:
-        """Prepare the client; nothing connects until :meth:`bars` is iterated."""
+        """Prepare the client; nothing connects until :meth:`bars` is iterated.
+
+        ``resume_after`` (the open time of the last bar a consumer received, e.g. from its
+        journal) makes the first bars the ones after it: the stream backfills the gap over
+        REST, so a restart after any stop loses nothing and repeats nothing. ``on_lag`` is
+        called (besides ``on_alert``) with the reason whenever the link falls more than
+        ``max_lag_seconds`` behind the market, so a consumer can judge its own health.
+        """
         self.config = config or StreamConfig()
         self.interval = Interval.parse(interval)
         self.symbols = tuple(symbols)
@@ -89,9 +104,14 @@ class TickDBStream:
         self.builder = BarBuilder(
             self.interval.nanoseconds // 1_000_000, self.config.late_tolerance_ms
         )
+        if resume_after is not None:
+            after_ms = ns_from_datetime(resume_after) // 1_000_000
+            for symbol in self.symbols:
+                self.builder.resume(symbol, after_ms + self.builder.interval_ms)
         self._key = api_key
         self._backfill = backfill
         self._alert = on_alert or (lambda message: _LOG.error("stream alert: %s", message))
+        self._on_lag = on_lag
         self._sleep = sleep
         self._queue: asyncio.Queue[BuiltBar | None] = asyncio.Queue(self.config.queue_size)
         self._aliases: dict[str, str] = {}
@@ -100,7 +120,10 @@ class TickDBStream:
         self._closed = False
         self._finished = False
         self._timer_decision: Reconnect | None = None
+        self._streaming = False
         self._clock = clock or LiveClock()
+        self._now_ns = self._clock.now_ns
+        self._freshest_lag_ns = _NO_TRADE
 
     def __repr__(self) -> str:
         """Show the endpoint with the key masked."""
@@ -143,46 +166,49 @@ class TickDBStream:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         try:
-            while not self._closed:
-                decision = await self._connect_once()
-                if decision.fatal:
-                    self._stop(decision.reason)
-                    return
-                self.builder.taint()
-                delay = self.session.on_closed(loop.time(), decision.reason, decision.server_wait)
-                _LOG.warning("stream reconnecting in %.2fs: %s", delay, decision.reason)
-                await self._sleep(delay)
+            fatal = await keep_connected(
+                self._connect_once,
+                self.session.backoff,
+                classify=lambda error: connect_failure(error, self._clock.now()),
+                sleep=self._sleep,
+                now=loop.time,
+                stopped=lambda: self._closed,
+                on_retry=self._retrying,
+            )
+            if fatal is not None:
+                self._stop(fatal.reason)
         except Exception as error:  # noqa: BLE001 - surfaced to the consumer, never swallowed
             self._stop(f"internal error {type(error).__name__}: {error}")
         finally:
             self._finish()
 
+    def _retrying(self, decision: Reconnect, delay: Delay) -> None:
+        self.builder.taint()
+        self.session.on_retry(decision, delay)
+        reason = redact(decision.reason, [self._key])
+        _LOG.warning("stream reconnecting in %.2fs: %s", delay.seconds, reason)
+
     async def _connect_once(self) -> Reconnect:
+        """Open one connection and serve it to its end; a failure to open raises."""
         url = f"{self.config.url}?api_key={self._key.reveal()}"
-        try:
-            socket = await connect(
-                url,
-                open_timeout=self.config.open_timeout_seconds,
-                close_timeout=self.config.close_timeout_seconds,
-                ping_interval=self.config.protocol_ping_seconds,
-                ping_timeout=self.config.protocol_ping_seconds,
-                compression=None,
-                proxy=None,
-                max_queue=64,
-                logger=get_logger("data.stream.websocket"),
-            )
-        except InvalidStatus as error:
-            return _handshake_refusal(error, self._clock.now())
-        except InvalidURI:
-            return Reconnect(f"invalid stream URL {redact(url, [self._key])}", fatal=True)
-        except (OSError, TimeoutError) as error:
-            return Reconnect(f"connect failed: {type(error).__name__}")
+        socket = await connect(
+            url,
+            open_timeout=self.config.open_timeout_seconds,
+            close_timeout=self.config.close_timeout_seconds,
+            ping_interval=self.config.protocol_ping_seconds,
+            ping_timeout=self.config.protocol_ping_seconds,
+            compression=None,
+            proxy=None,
+            max_queue=64,
+            logger=get_logger("data.stream.websocket"),
+        )
         async with socket:
             return await self._serve(socket)
 
     async def _serve(self, socket: ClientConnection) -> Reconnect:
         loop = asyncio.get_running_loop()
         self.session.on_connected(loop.time())
+        self._streaming = False
         frames = self.session.book.resubscribe()
         if not frames and not self.session.book.symbols():
             frames = [self.session.book.request(self.config.channel, self.symbols)]
@@ -217,6 +243,13 @@ class TickDBStream:
         while True:
             await asyncio.sleep(tick)
             ping, decision = self.session.on_timer(loop.time())
+            lag, self._freshest_lag_ns = self._freshest_lag_ns, _NO_TRADE
+            if decision is None:
+                decision = self.session.on_lag(lag / 1e9 if lag != _NO_TRADE else None)
+                if decision is not None:
+                    self._alert(decision.reason)
+                    if self._on_lag is not None:
+                        self._on_lag(decision.reason)
             if decision is not None:
                 _LOG.warning("stream: %s", decision.reason)
                 self._timer_decision = decision
@@ -241,6 +274,8 @@ class TickDBStream:
         self.session.on_data(now)
         symbol, timestamp_ms, price, quantity, key = trade
         builder = self.builder
+        lag = self._now_ns() - timestamp_ms * 1_000_000
+        self._freshest_lag_ns = min(self._freshest_lag_ns, lag)
         closed = builder.add(
             self._aliases.get(symbol) or self._alias(symbol), timestamp_ms, price, quantity, key
         )
@@ -257,9 +292,12 @@ class TickDBStream:
             return self._add_trades(cast("list[Trade]", events), now)
         for event in events:
             if isinstance(event, Pong):
-                self.session.on_pong()
+                self.session.on_pong(now)
             elif isinstance(event, Acknowledged):
                 self.session.book.acknowledge(event)
+                if not self._streaming:  # trades flow from here: older ones were missed
+                    self._streaming = True
+                    self.builder.reopened(self._clock.now_ns() // 1_000_000)
             elif isinstance(event, ErrorMessage):
                 decision = self.session.on_error(event)
                 if decision is not None:
@@ -279,6 +317,8 @@ class TickDBStream:
             ended = add(name, timestamp_ms, price, quantity, key)
             if ended:
                 closed += ended
+        lag = self._now_ns() - max(trade[1] for trade in trades) * 1_000_000
+        self._freshest_lag_ns = min(self._freshest_lag_ns, lag)
         counters = self.session.counters
         counters.duplicates, counters.late = builder.duplicates, builder.late
         return closed
@@ -303,9 +343,14 @@ class TickDBStream:
     async def _deliver(self, closed: list[BuiltBar | StreamGap]) -> None:
         for position, item in enumerate(closed):
             if isinstance(item, StreamGap):
+                try:
+                    filled = await self._fill(item)
+                except Exception as error:
+                    self._undeliver(closed[position:])
+                    raise _Restart(backfill_failure(error)) from error
                 # Backfilled bars are in hand and bounded by one range: wait for room (progress
                 # after every reconnect), never drop them.
-                for bar in await self._fill(item):
+                for bar in filled:
                     await self._queue.put(bar)
             elif not await self._offer(item):
                 await self._overflowed(item, closed[position + 1 :])
@@ -328,12 +373,14 @@ class TickDBStream:
 
     async def _overflowed(self, bar: BuiltBar, rest: list[BuiltBar | StreamGap]) -> None:
         self.session.counters.overflows += 1
-        self.builder.taint(bar.symbol, rewind_to_ms=bar.ts_ms)
-        for item in rest:
-            symbol = item.symbol
-            start = item.start_ms if isinstance(item, StreamGap) else item.ts_ms
-            self.builder.taint(symbol, rewind_to_ms=start)
+        self._undeliver([bar, *rest])
         raise _Restart(Reconnect("the consumer is too slow: bar queue full"))
+
+    def _undeliver(self, items: list[BuiltBar | StreamGap]) -> None:
+        """Forget that ``items`` were closed: the next connection's gap covers them again."""
+        for item in items:
+            start = item.start_ms if isinstance(item, StreamGap) else item.ts_ms
+            self.builder.taint(item.symbol, rewind_to_ms=start)
 
     async def _fill(self, gap: StreamGap) -> list[BuiltBar]:
         self.session.counters.gaps += 1
@@ -364,14 +411,3 @@ class TickDBStream:
         # room would leave a hole before the bars after it.
         if not self._queue.full():
             self._queue.put_nowait(None)
-
-
-def _handshake_refusal(error: InvalidStatus, now: datetime) -> Reconnect:
-    status = error.response.status_code
-    if status in {401, 403}:
-        return Reconnect(f"TickDB refused the API key (HTTP {status})", fatal=True)
-    header = error.response.headers.get("Retry-After")
-    wait = parse_retry_after(header, now) if header is not None else None
-    if status == 429:
-        return Reconnect("handshake rate limited (HTTP 429)", server_wait=wait or 1.0)
-    return Reconnect(f"handshake refused (HTTP {status})", server_wait=wait)

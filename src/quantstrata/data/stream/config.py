@@ -26,6 +26,13 @@ class StreamConfig(FrozenConfig):
     ``close_timeout_seconds``: how long a closing handshake may take before the socket is
     dropped (the old connection is always gone before a new one opens).
     ``late_tolerance_ms``: how long (market time) a bar stays open for out-of-order trades.
+    ``max_lag_seconds``: the lateness bound. The lag of a trade is its arrival time (the
+    client's clock) minus its exchange time, less the least lag seen so far (the path's own
+    latency and the clocks' skew); when even the freshest trade of a check period (a quarter
+    heartbeat) lags more than this, the link is behind the market (a congested path): the
+    client reconnects and raises a "degraded" alert (``None``: not checked).
+    Pongs count only when they come back within a heartbeat: a late pong does not make a
+    slow link healthy.
     """
 
     url: str = "wss://api.tickdb.ai/v1/realtime"
@@ -47,3 +54,4 @@ class StreamConfig(FrozenConfig):
     overflow: Literal["drop_oldest", "reconnect"] = "reconnect"
     overflow_wait_seconds: float = Field(default=0.5, ge=0)
     late_tolerance_ms: int = Field(default=2_000, ge=0)
+    max_lag_seconds: float | None = Field(default=10.0, gt=0)

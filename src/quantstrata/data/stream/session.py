@@ -13,9 +13,10 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from quantstrata.data.sources.backoff import backoff_delay
+from quantstrata.data.sources.backoff import Backoff, Delay
 from quantstrata.data.stream.config import StreamConfig
 from quantstrata.data.stream.messages import Acknowledged, ErrorMessage
+from quantstrata.data.stream.resilience import Reconnect
 
 __all__ = [
     "FATAL_CODES",
@@ -29,15 +30,6 @@ __all__ = [
 FATAL_CODES = frozenset({401, 403, 1001, 1002, 1003, 1004, 3002})
 RATE_LIMIT_CODE = 3001
 CONNECTION_LIMIT_CODE = 3003
-
-
-@dataclass(frozen=True, slots=True)
-class Reconnect:
-    """Why the current connection must be replaced; ``fatal`` stops the client instead."""
-
-    reason: str
-    fatal: bool = False
-    server_wait: float | None = None
 
 
 @dataclass(slots=True)
@@ -59,6 +51,11 @@ class StreamCounters:
     reasons: deque[str] = field(default_factory=lambda: deque(maxlen=1_000))
     """Why the latest connections ended."""
     delays_outside_policy: int = 0
+    lag_seconds: float | None = None
+    """The lag of the freshest trade in the latest check period (``None``: no trade yet)."""
+    worst_lag_seconds: float = 0.0
+    lag_reconnects: int = 0
+    """Reconnects because the link fell more than ``max_lag_seconds`` behind the market."""
 
 
 def canonical_symbol(pushed: str, subscribed: Iterable[str]) -> str:
@@ -139,12 +136,20 @@ class StreamSession:
         self.config = config
         self.book = SubscriptionBook()
         self.counters = StreamCounters()
-        self._uniform = uniform
-        self._attempt = 0
+        self.backoff = Backoff(
+            base=config.backoff_base_seconds,
+            cap=config.backoff_cap_seconds,
+            uniform=uniform,
+            healthy_after=config.healthy_after_seconds,
+            max_server_wait=config.max_server_wait_seconds,
+        )
         self._connected_at: float | None = None
         self._last_data = 0.0
         self._next_ping = 0.0
         self._unanswered = 0
+        self._pings: deque[float] = deque()
+        self._late_pongs = 0
+        self._least_lag: float | None = None
         self._server_wait: float | None = None
 
     @property
@@ -155,18 +160,49 @@ class StreamSession:
     def on_connected(self, now: float) -> None:
         """Start the clocks of a new connection."""
         self._connected_at = now
+        self.backoff.connected_at(now)
         self._last_data = now
         self._next_ping = now + self.config.heartbeat_seconds
-        self._unanswered = 0
+        self._unanswered = self._late_pongs = 0
+        self._pings.clear()
         self.counters.connections += 1
 
     def on_data(self, now: float) -> None:
         """Note that market data arrived (liveness)."""
         self._last_data = now
 
-    def on_pong(self) -> None:
-        """Note the answer to our application ping."""
-        self._unanswered = 0
+    def on_pong(self, now: float | None = None) -> None:
+        """Note the answer to our oldest ping; only a timely one (within a heartbeat) counts.
+
+        A late pong (a congested link answers, slowly) adds to the missed ones instead of
+        clearing them, so a slow link cannot look healthy forever.
+        """
+        sent = self._pings.popleft() if self._pings else None
+        self._unanswered = len(self._pings)
+        if now is not None and sent is not None and now - sent > self.config.heartbeat_seconds:
+            self._late_pongs += 1
+        else:
+            self._late_pongs = 0
+
+    def on_lag(self, lag_seconds: float | None) -> Reconnect | None:
+        """Judge the lag of the freshest trade of one check period; ``None``: no trade came.
+
+        The lag is measured against the least lag seen so far (the path's own latency and the
+        skew between our clock and the provider's), so only falling behind counts.
+        """
+        if lag_seconds is None:
+            return None
+        if self._least_lag is None or lag_seconds < self._least_lag:
+            self._least_lag = lag_seconds
+        lag_seconds -= self._least_lag
+        counters = self.counters
+        counters.lag_seconds = lag_seconds
+        counters.worst_lag_seconds = max(counters.worst_lag_seconds, lag_seconds)
+        bound = self.config.max_lag_seconds
+        if bound is None or lag_seconds <= bound:
+            return None
+        counters.lag_reconnects += 1
+        return Reconnect(f"degraded: {lag_seconds:.1f}s behind the market (bound {bound:g}s)")
 
     def on_error(self, error: ErrorMessage) -> Reconnect | None:
         """Decide what an in-band error means: fatal, wait-and-reconnect, or a refused request."""
@@ -194,35 +230,25 @@ class StreamSession:
             return None, Reconnect(f"no data for {now - self._last_data:.1f}s")
         if now < self._next_ping:
             return None, None
-        if self._unanswered >= self.config.missed_pongs:
-            return None, Reconnect(f"{self._unanswered} pings without pong")
+        missed = self._unanswered + self._late_pongs
+        if missed >= self.config.missed_pongs:
+            return None, Reconnect(f"{missed} pings without a timely pong")
         self._unanswered += 1
+        self._pings.append(now)
         self._next_ping = now + self.config.heartbeat_seconds
         return '{"cmd":"ping"}', None
 
     def on_closed(self, now: float, reason: str, server_wait: float | None = None) -> float:
         """Return the delay before the next attempt; any close counts, healthy ones reset."""
-        if self._connected_at is not None:
-            if now - self._connected_at >= self.config.healthy_after_seconds:
-                self._attempt = 0
-            self._connected_at = None
-        floor = min(server_wait or 0.0, self.config.max_server_wait_seconds)
-        ceiling = min(
-            self.config.backoff_cap_seconds,
-            self.config.backoff_base_seconds * 2.0 ** min(self._attempt, 62),
-        )
-        delay = backoff_delay(
-            self._attempt,
-            base=self.config.backoff_base_seconds,
-            cap=self.config.backoff_cap_seconds,
-            uniform=self._uniform,
-            floor=floor,
-        )
-        self._attempt += 1
+        delay = self.backoff.failed(now, server_wait)
+        self.on_retry(Reconnect(reason, server_wait=server_wait), delay)
+        return delay.seconds
+
+    def on_retry(self, decision: Reconnect, delay: Delay) -> None:
+        """Count a reconnect and the delay chosen for it (the policy is checked, not trusted)."""
+        self._connected_at = None
         self.counters.reconnects += 1
-        highest = max(floor, ceiling)
-        self.counters.delays.append((delay, floor, highest))
-        self.counters.reasons.append(reason)
-        if not floor <= delay <= highest:
+        self.counters.delays.append((delay.seconds, delay.lowest, delay.highest))
+        self.counters.reasons.append(decision.reason)
+        if not delay.within_policy:
             self.counters.delays_outside_policy += 1
-        return delay

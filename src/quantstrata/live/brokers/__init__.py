@@ -9,10 +9,27 @@
 
 from __future__ import annotations
 
-from quantstrata.live._ccxt import CcxtAuthenticationError, CcxtConfig
-from quantstrata.live.brokers.ccxt import CcxtBroker
-from quantstrata.live.brokers.paper import PaperBroker
-from quantstrata.live.brokers.venue import VenueBroker, VenueFeed
+from typing import TYPE_CHECKING
+
+from quantstrata.core._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from quantstrata.live._ccxt import CcxtAuthenticationError, CcxtConfig
+    from quantstrata.live.brokers.ccxt import CcxtBroker
+    from quantstrata.live.brokers.paper import PaperBroker
+    from quantstrata.live.brokers.venue import VenueBroker, VenueFeed
+
+# Each public name and its module, imported on first use (quantstrata.core._lazy).
+_EXPORTS = {
+    "CcxtAuthenticationError": "quantstrata.live._ccxt",
+    "CcxtBroker": "quantstrata.live.brokers.ccxt",
+    "CcxtConfig": "quantstrata.live._ccxt",
+    "PaperBroker": "quantstrata.live.brokers.paper",
+    "VenueBroker": "quantstrata.live.brokers.venue",
+    "VenueFeed": "quantstrata.live.brokers.venue",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "CcxtAuthenticationError",

@@ -8,7 +8,7 @@ loops count and skip it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from quantstrata.core.errors import QuantstrataError
@@ -30,7 +30,6 @@ from quantstrata.model.orders import (
 __all__ = [
     "MalformedMessageError",
     "account_from_json",
-    "backoff_delays",
     "bars_from_message",
     "event_from_message",
     "venue_order_from_json",
@@ -118,11 +117,3 @@ def bars_from_message(message: Mapping[str, Any]) -> list[Bar]:
         ]
     except (KeyError, TypeError, ValueError) as error:
         raise MalformedMessageError(f"unreadable bar: {error}") from None
-
-
-def backoff_delays(initial: float = 0.1, maximum: float = 5.0) -> Iterator[float]:
-    """Yield reconnect delays in seconds: ``initial``, doubling, capped at ``maximum``."""
-    delay = initial
-    while True:
-        yield delay
-        delay = min(delay * 2.0, maximum)

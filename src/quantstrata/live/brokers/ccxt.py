@@ -34,6 +34,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from quantstrata.core._extras import require
 from quantstrata.core.clock import Clock
 from quantstrata.core.secrets import Secret
 from quantstrata.live._ccxt import CcxtCaller, CcxtConfig, CcxtCredentials, open_exchange
@@ -150,7 +151,7 @@ class CcxtBroker:
 
     async def submit(self, order_id: ClientOrderId, request: OrderRequest) -> VenueOrderId:
         """Send ``request`` as ``order_id``; return the venue's order id."""
-        import ccxt
+        ccxt = require("ccxt", "the ccxt broker")
 
         arguments = create_arguments(order_id, request, self._create_param)
         self._check_amount(order_id, arguments.symbol, arguments.amount)
@@ -212,7 +213,7 @@ class CcxtBroker:
 
     async def cancel(self, order_id: ClientOrderId) -> None:
         """Cancel ``order_id``; raise :class:`OrderRejectedError` when it cannot be cancelled."""
-        import ccxt
+        ccxt = require("ccxt", "the ccxt broker")
 
         symbol = self._symbol_of.get(order_id)
         if symbol is None:
@@ -238,7 +239,7 @@ class CcxtBroker:
 
     async def query_order(self, order_id: ClientOrderId) -> VenueOrder | None:
         """Return the venue's record of ``order_id`` (looked up by client id), or ``None``."""
-        import ccxt
+        ccxt = require("ccxt", "the ccxt broker")
 
         known = self._symbol_of.get(order_id)
         symbols = [known] if known is not None else list(self.config.symbols)
@@ -268,7 +269,7 @@ class CcxtBroker:
         return venue
 
     async def _query(self, method: str, *args: Any) -> Any:
-        import ccxt
+        ccxt = require("ccxt", "the ccxt broker")
 
         try:
             return await self._caller.call(method, *args)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,7 @@ from websockets.asyncio.client import ClientConnection
 
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret, redact
+from quantstrata.data.sources.backoff import Backoff
 from quantstrata.live.broker import (
     AccountSnapshot,
     BrokerError,
@@ -42,11 +44,11 @@ from quantstrata.live.broker import (
 from quantstrata.live.brokers._venue_messages import (
     MalformedMessageError,
     account_from_json,
-    backoff_delays,
     bars_from_message,
     event_from_message,
     venue_order_from_json,
 )
+from quantstrata.live.feed import LagListener
 from quantstrata.model.bar import BAR_SCHEMA, Bar
 from quantstrata.model.codec import fill_from_json, iso, request_to_json
 from quantstrata.model.identifiers import ClientOrderId, TradeId, VenueOrderId
@@ -124,8 +126,13 @@ class _VenueClient:
         """Whether :meth:`close` was called."""
         return self._closed
 
-    async def _pause(self, delay: float) -> None:
-        """Wait ``delay`` seconds before reconnecting, or less when :meth:`close` is called."""
+    def _backoff(self) -> Backoff:
+        """Return the stream's reconnect schedule (the one every feed uses: jittered)."""
+        return Backoff(base=0.05, cap=self.reconnect_max, uniform=random.uniform)
+
+    async def _pause(self, backoff: Backoff) -> None:
+        """Wait the backoff's delay before reconnecting, or less when :meth:`close` is called."""
+        delay = backoff.failed(asyncio.get_running_loop().time()).seconds
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), delay)
 
@@ -286,7 +293,7 @@ class VenueBroker(_VenueClient):
     # -- the stream ----------------------------------------------------------------------------
 
     async def _stream(self) -> None:
-        delays = backoff_delays(0.05, self.reconnect_max)
+        backoff = self._backoff()
         first = True
         while not self.stopped():
             try:
@@ -299,7 +306,7 @@ class VenueBroker(_VenueClient):
                         await self._catch_up()
                     first = False
                     self._subscribed.set()
-                    delays = backoff_delays(0.05, self.reconnect_max)
+                    backoff.connected_at(asyncio.get_running_loop().time())
                     async for raw in socket:
                         self._on_message(raw)
             except (*_CONNECTION_LOST, BrokerError):
@@ -310,7 +317,7 @@ class VenueBroker(_VenueClient):
             if self.stopped():
                 return
             self.reconnects += 1
-            await self._pause(next(delays))
+            await self._pause(backoff)
 
     async def _catch_up(self) -> None:
         for fill in await self.fills(self._last_fill):
@@ -393,8 +400,27 @@ class VenueFeed(_VenueClient):
             with contextlib.suppress(*_CONNECTION_LOST):
                 await socket.send(json.dumps({"op": "ack", "ts": iso(ts)}))
 
-    async def bars(self, symbols: Sequence[str], interval: Interval) -> AsyncIterator[Bar]:
-        """Yield replayed bars of ``symbols`` in time order, without duplicates, until the end."""
+    @property
+    def realtime(self) -> bool:
+        """Return ``False``: the venue replays history, its bars are never late."""
+        return False
+
+    async def bars(
+        self,
+        symbols: Sequence[str],
+        interval: Interval,
+        *,
+        after: datetime | None = None,
+        on_lag: LagListener | None = None,
+    ) -> AsyncIterator[Bar]:
+        """Yield replayed bars of ``symbols`` in time order, without duplicates, until the end.
+
+        ``after``: start after that bar time; the bars the venue published since come first
+        (over REST, as after a reconnect). ``on_lag`` is never called.
+        """
+        del on_lag
+        if after is not None and (self._last is None or self._last < after):
+            self._last = after
         async for snapshot in self.snapshots(symbols, interval):
             for bar in snapshot:
                 yield bar
@@ -410,7 +436,7 @@ class VenueFeed(_VenueClient):
         """
         await self._check_interval(interval)
         wanted = set(symbols)
-        delays = backoff_delays(0.05, self.reconnect_max)
+        backoff = self._backoff()
         while not self.stopped():
             try:
                 async with self._connect_stream() as socket:
@@ -420,7 +446,7 @@ class VenueFeed(_VenueClient):
                     await socket.send(json.dumps({"op": "subscribe", "channels": ["bars"]}))
                     if self._acked is not None:
                         await self.ack(self._acked)
-                    delays = backoff_delays(0.05, self.reconnect_max)
+                    backoff.connected_at(asyncio.get_running_loop().time())
                     for group in await self._backfill():
                         async for snapshot in self._deliver(group, wanted):
                             yield snapshot
@@ -437,7 +463,7 @@ class VenueFeed(_VenueClient):
             if self.stopped():
                 return
             self.reconnects += 1
-            await self._pause(next(delays))
+            await self._pause(backoff)
 
     async def _deliver(self, found: list[Bar], wanted: set[str]) -> AsyncIterator[list[Bar]]:
         if not found:

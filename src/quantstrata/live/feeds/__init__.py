@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-from quantstrata.live.feeds.ccxt import CcxtFeed
-from quantstrata.live.feeds.replay import ReplayFeed
-from quantstrata.live.feeds.tickdb import TickDBFeed
+from typing import TYPE_CHECKING
+
+from quantstrata.core._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from quantstrata.live.feeds.ccxt import CcxtFeed
+    from quantstrata.live.feeds.replay import ReplayFeed
+    from quantstrata.live.feeds.tickdb import TickDBFeed
+
+# Each public name and its module, imported on first use (quantstrata.core._lazy).
+_EXPORTS = {
+    "CcxtFeed": "quantstrata.live.feeds.ccxt",
+    "ReplayFeed": "quantstrata.live.feeds.replay",
+    "TickDBFeed": "quantstrata.live.feeds.tickdb",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = ["CcxtFeed", "ReplayFeed", "TickDBFeed"]

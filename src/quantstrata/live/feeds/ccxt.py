@@ -4,11 +4,13 @@ Bars stream through ccxt's ``watch_ohlcv_for_symbols`` (``ccxt.pro``, inside the
 package). An exchange pushes the bar still forming over and over; a bar is *closed* when an
 update of a newer bar arrives, and only then is it delivered, with its last values.
 
-When the connection drops, ccxt raises a network error; the feed waits (exponential backoff
-with full jitter) and watches again, which reconnects and resubscribes. The bars that closed
-while it was away, and the one that was forming, are fetched over REST (``fetch_ohlcv``) as
-soon as the first update after the reconnect shows where the market is, so no bar is lost and
-none is delivered twice. Warm-up history comes from ``fetch_ohlcv`` too, paged.
+When the connection drops, ccxt raises a network error; the feed waits (the shared
+:class:`~quantstrata.data.sources.backoff.Backoff`: exponential, full jitter) and watches again,
+which reconnects and resubscribes. The bars that closed while it was away, and the one that was
+forming, are fetched over REST (``fetch_ohlcv``) as soon as the first update after the
+reconnect shows where the market is, so no bar is lost and none is delivered twice; a backfill
+that fails even after the REST retries is retried the same way, never the end of the stream
+(only refused keys are). Warm-up history comes from ``fetch_ohlcv`` too, paged.
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ from typing import Any
 
 import polars as pl
 
+from quantstrata.core._extras import require
 from quantstrata.core.clock import Clock
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret
-from quantstrata.data.sources.backoff import backoff_delay
+from quantstrata.data.sources.backoff import Backoff
 from quantstrata.live._ccxt import CcxtCaller, CcxtConfig, CcxtCredentials, open_exchange
+from quantstrata.live.broker import BrokerUnavailableError
+from quantstrata.live.feed import LagListener
 from quantstrata.model.bar import BAR_SCHEMA, Bar
 from quantstrata.model.identifiers import Symbol
 from quantstrata.model.interval import Interval
@@ -91,38 +96,75 @@ class CcxtFeed:
         frame = pl.DataFrame([bar.as_row for bar in rows], schema=BAR_SCHEMA, orient="row")
         return frame.sort("symbol", "ts")
 
-    async def bars(self, symbols: Sequence[str], interval: Interval) -> AsyncIterator[Bar]:
-        """Yield closed bars as they complete, in time order per symbol, without duplicates."""
-        import ccxt
+    @property
+    def realtime(self) -> bool:
+        """Return ``True``: the exchange streams the market as it trades."""
+        return True
 
+    async def bars(
+        self,
+        symbols: Sequence[str],
+        interval: Interval,
+        *,
+        after: datetime | None = None,
+        on_lag: LagListener | None = None,
+    ) -> AsyncIterator[Bar]:
+        """Yield closed bars as they complete, in time order per symbol, without duplicates.
+
+        ``after``: the first update of each symbol backfills from the bar after it over REST
+        (``fetch_ohlcv`` with ``since``). ``on_lag`` is not called: ccxt does not say how far
+        behind the market its stream is (the runtime still judges each bar's lateness).
+        """
+        del on_lag
         if self._streaming:
             raise ConfigError("this CcxtFeed is already streaming; open one feed per stream")
         self._streaming = True
+        try:
+            async for bar in self._stream(symbols, interval, after):
+                yield bar
+        finally:
+            self._streaming = False
+
+    async def _stream(
+        self, symbols: Sequence[str], interval: Interval, after: datetime | None
+    ) -> AsyncIterator[Bar]:
+        ccxt = require("ccxt", "the ccxt feed")
+        if after is not None:
+            after_ms = int(after.timestamp() * 1000)
+            for symbol in symbols:
+                if self._delivered.get(symbol, after_ms) <= after_ms:
+                    self._delivered[symbol] = after_ms
+                    self._stale.add(symbol)
         timeframe = _timeframe(interval)
         pairs = [[symbol, timeframe] for symbol in symbols]
-        failures = 0
+        backoff = Backoff(
+            base=self.config.backoff_base_seconds,
+            cap=self.config.backoff_cap_seconds,
+            uniform=self._uniform,
+        )
+        loop = asyncio.get_running_loop()
         while not self._closed:
             try:
                 update = await self._watch(pairs)
-            except ccxt.NetworkError as error:
+                backoff.connected_at(loop.time())
+                for symbol, frames in update.items():
+                    for row in sorted(frames.get(timeframe, []), key=lambda candle: candle[0]):
+                        for bar in await self._on_update(symbol, row, interval):
+                            yield bar
+            except (ccxt.NetworkError, BrokerUnavailableError) as error:
+                # A lost stream, or a backfill that failed through every REST retry: both
+                # are retried after a backoff; only refused keys (raised as they are) stop.
                 if self.stopped():
                     return
                 _log.info("%s stream lost (%s); reconnecting", self.name, type(error).__name__)
                 self.reconnects += 1
                 self._stale.update(self._forming)
                 self._stale.update(self._delivered)
-                await self._backoff(failures)
-                failures += 1
-                continue
+                await self._sleep(backoff.failed(loop.time()).seconds)
             except Exception:
                 if self.stopped():
                     return
                 raise
-            failures = 0
-            for symbol, frames in update.items():
-                for row in sorted(frames.get(timeframe, []), key=lambda candle: candle[0]):
-                    for bar in await self._on_update(symbol, row, interval):
-                        yield bar
 
     async def _watch(self, pairs: list[list[str]]) -> dict[str, dict[str, list[Any]]]:
         """Return the next candle updates: one call for all symbols when the exchange can.
@@ -206,15 +248,6 @@ class CcxtFeed:
             found.update((int(row[0]), row) for row in page)
             since = max(int(row[0]) for row in page) + 1
         return [found[ts] for ts in sorted(found)]
-
-    async def _backoff(self, attempt: int) -> None:
-        delay = backoff_delay(
-            attempt,
-            base=self.config.backoff_base_seconds,
-            cap=self.config.backoff_cap_seconds,
-            uniform=self._uniform,
-        )
-        await self._sleep(delay)
 
     def stopped(self) -> bool:
         """Whether :meth:`close` was called."""

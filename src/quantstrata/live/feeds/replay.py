@@ -14,6 +14,7 @@ from datetime import datetime
 import polars as pl
 
 from quantstrata.core.errors import ConfigError, UnknownSymbolError
+from quantstrata.live.feed import LagListener
 from quantstrata.model.bar import BAR_COLUMNS, Bar
 from quantstrata.model.interval import Interval
 
@@ -61,12 +62,30 @@ class ReplayFeed:
             before = before.clear()
         return before.group_by("symbol", maintain_order=True).tail(bars).sort("ts", "symbol")
 
-    async def bars(self, symbols: Sequence[str], interval: Interval) -> AsyncIterator[Bar]:
-        """Yield the replayed bars of ``symbols`` in time order."""
+    @property
+    def realtime(self) -> bool:
+        """Return ``False``: replayed history is never late."""
+        return False
+
+    async def bars(
+        self,
+        symbols: Sequence[str],
+        interval: Interval,
+        *,
+        after: datetime | None = None,
+        on_lag: LagListener | None = None,
+    ) -> AsyncIterator[Bar]:
+        """Yield the replayed bars of ``symbols`` in time order (only those after ``after``).
+
+        ``on_lag`` is never called: a replay is not behind any market.
+        """
+        del on_lag
         self._check(interval)
         frame = self._select(symbols)
         if self._start is not None:
             frame = frame.filter(pl.col("ts") >= self._start)
+        if after is not None:
+            frame = frame.filter(pl.col("ts") > after)
         for group in frame.partition_by("ts", maintain_order=True):
             if self._closed:
                 return

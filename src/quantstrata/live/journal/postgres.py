@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
-import psycopg
-from psycopg import sql
-
+from quantstrata.core._extras import require
 from quantstrata.core.secrets import Secret, redact
 from quantstrata.live.journal._base import Durability, check_durability, steers_the_run
 from quantstrata.live.journal._codec import (
@@ -49,29 +48,32 @@ class PostgresJournal:
                 f"table must be a lower-case SQL name ([a-z_][a-z0-9_]*, <= 63), got {table!r}"
             )
         self.table = table
+        # psycopg is the `postgres` extra: imported here, where a PostgreSQL journal is opened
+        self._psycopg: Any = require("psycopg", "the PostgreSQL journal")
+        self._sql: Any = require("psycopg.sql", "the PostgreSQL journal")
         self._dsn = dsn if isinstance(dsn, Secret) else Secret(dsn)
-        self._name = sql.Identifier(table)
-        self._insert: sql.Composed = sql.SQL(
+        self._name = self._sql.Identifier(table)
+        self._insert: Any = self._sql.SQL(
             "INSERT INTO {} (sequence, kind, order_id, ts, body) VALUES (%s, %s, %s, %s, %s)"
         ).format(self._name)
         try:
-            self._connection = psycopg.connect(self._dsn.reveal(), autocommit=True)
+            self._connection = self._psycopg.connect(self._dsn.reveal(), autocommit=True)
             if self.durability == "process":
                 self._connection.execute("SET synchronous_commit TO off")
             self._connection.execute(
-                sql.SQL(
+                self._sql.SQL(
                     "CREATE TABLE IF NOT EXISTS {} (sequence BIGINT PRIMARY KEY, "
                     "kind TEXT NOT NULL, order_id TEXT, ts TIMESTAMPTZ NOT NULL, "
                     "body TEXT NOT NULL)"
                 ).format(self._name)
             )
             row = self._connection.execute(
-                sql.SQL("SELECT max(sequence) FROM {}").format(self._name)
+                self._sql.SQL("SELECT max(sequence) FROM {}").format(self._name)
             ).fetchone()
             # composed once: every append sends the same text (prepared by the server after a
             # few runs) instead of quoting the table name again
             self._insert_text = self._insert.as_string(self._connection)
-        except psycopg.Error as error:
+        except self._psycopg.Error as error:
             raise JournalError(
                 f"cannot open journal table {table!r}: {self._safe(error)}"
             ) from None
@@ -102,11 +104,11 @@ class PostgresJournal:
                     self._connection.execute(self._insert_text, row)
             else:
                 self._connection.execute(self._insert_text, row)
-        except psycopg.errors.UniqueViolation:
+        except self._psycopg.errors.UniqueViolation:
             raise JournalError(
                 f"journal {self.table!r}: sequence {sequence} already written (a second writer?)"
             ) from None
-        except psycopg.Error as error:
+        except self._psycopg.Error as error:
             raise JournalError(
                 f"journal {self.table!r}: append failed: {self._safe(error)}"
             ) from None
@@ -115,10 +117,10 @@ class PostgresJournal:
 
     def replay(self, after: int = 0) -> Iterator[JournalRecord]:
         """Yield the records after ``after`` in sequence order, checking there is no gap."""
-        query = sql.SQL("SELECT sequence, body FROM {} WHERE sequence > %s ORDER BY sequence")
+        query = self._sql.SQL("SELECT sequence, body FROM {} WHERE sequence > %s ORDER BY sequence")
         try:
             rows = self._connection.execute(query.format(self._name), (after,)).fetchall()
-        except psycopg.Error as error:
+        except self._psycopg.Error as error:
             raise JournalError(
                 f"journal {self.table!r}: replay failed: {self._safe(error)}"
             ) from None
@@ -133,7 +135,7 @@ class PostgresJournal:
 
     def drop(self) -> None:
         """Delete the table and everything in it (tests and benchmarks clean up with it)."""
-        self._connection.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self._name))
+        self._connection.execute(self._sql.SQL("DROP TABLE IF EXISTS {}").format(self._name))
         self._last = 0
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ from quantstrata.data.sources import (
     parse_retry_after,
     server_wait,
 )
+from quantstrata.data.sources.backoff import Backoff
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -76,3 +77,20 @@ def test_rate_limiter_spaces_requests_at_the_plan_rate():
     now[0] = 10.0
     assert limiter.reserve() == 0.0
     assert "per_minute=60" in repr(limiter)
+
+
+def test_a_reconnect_schedule_grows_until_a_connection_stays_up_long_enough():
+    backoff = Backoff(base=0.5, cap=4.0, uniform=_highest, healthy_after=10.0)
+    ceilings = [backoff.failed(now).highest for now in range(4)]
+    assert ceilings == [0.5, 1.0, 2.0, 4.0]
+    backoff.connected_at(10.0)
+    assert backoff.failed(15.0).highest == 4.0  # up 5 s: not healthy, the schedule goes on
+    backoff.connected_at(20.0)
+    delay = backoff.failed(30.0)  # up 10 s: healthy, back to the start
+    assert (delay.seconds, delay.highest, delay.within_policy) == (0.5, 0.5, True)
+
+
+def test_a_server_wait_is_a_floor_capped_at_the_most_the_client_accepts():
+    backoff = Backoff(base=0.5, cap=4.0, uniform=lambda low, high: low, max_server_wait=60.0)
+    assert backoff.failed(0.0, server_wait=7.0).seconds == 7.0
+    assert backoff.failed(0.0, server_wait=3_600.0).seconds == 60.0

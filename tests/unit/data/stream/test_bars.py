@@ -103,9 +103,48 @@ def test_shuffled_and_repeated_trades_within_tolerance_give_the_reference_bars(
     closed.extend(builder.advance(10**12))
     bars = [item for item in closed if isinstance(item, BuiltBar)]
     reference = _reference(trades)
-    assert isinstance(closed[0], StreamGap)
+    gap = closed[0]
+    assert isinstance(gap, StreamGap)
+    assert gap.start_ms == 0  # the first trade may be late: its bucket and maybe the next
     assert {bar.ts_ms: (bar.open, bar.high, bar.low, bar.close, bar.volume) for bar in bars} == {
-        start: values for start, values in reference.items() if start != 0
+        start: values for start, values in reference.items() if start >= gap.end_ms
     }
     assert [bar.ts_ms for bar in bars] == sorted({bar.ts_ms for bar in bars})
     assert builder.open_buckets() == 0
+
+
+def _trade(builder: BarBuilder, ms: int, price: float, quantity: float, key: str) -> list:
+    return builder.add("A", ms, price, quantity, key)
+
+
+def test_a_late_duplicate_first_after_a_reconnect_does_not_pass_a_partial_bar_as_whole():
+    # The case found behind the chaos proxy: the connection drops in minute 2; trades k7 (minute
+    # 2), k8 and k9 (minute 3) happen while it is down; it reopens at 3:15, and its first frame
+    # is a late duplicate of k6 (minute 2). Minute 3 was only partly streamed: it must come
+    # from REST with minute 2, not be built without k8 and k9.
+    builder = BarBuilder(MINUTE, late_tolerance_ms=2_000)
+    builder.reopened(25_000)
+    closed = []
+    for ms, key in ((30_000, "k1"), (61_000, "k2"), (90_000, "k3"), (122_000, "k4")):
+        closed += _trade(builder, ms, 10.0, 1.0, key)
+    assert closed == [StreamGap("A", 0, MINUTE), BuiltBar("A", MINUTE, 10.0, 10.0, 10.0, 10.0, 2.0)]
+    _trade(builder, 130_000, 10.0, 1.0, "k5")
+    _trade(builder, 150_000, 10.0, 1.0, "k6")
+    builder.taint()  # the connection drops
+    builder.reopened(195_000)  # k7 at 2:50, k8 at 3:05 and k9 at 3:10 were missed
+    closed = _trade(builder, 150_000, 10.0, 1.0, "k6")  # the late duplicate, first
+    closed += _trade(builder, 200_000, 11.0, 1.0, "k10")
+    closed += _trade(builder, 230_000, 12.0, 1.0, "k11")
+    closed += _trade(builder, 20_000, 12.0, 1.0, "k0")  # older than the last bar delivered
+    closed += _trade(builder, 242_000, 13.0, 1.0, "k12")
+    assert closed == [StreamGap("A", 2 * MINUTE, 4 * MINUTE)]
+    assert builder.late == 1
+
+
+def test_without_a_plausible_open_time_the_first_trade_is_trusted_with_the_tolerance():
+    builder = BarBuilder(MINUTE, late_tolerance_ms=2_000)
+    builder.reopened(10 * 24 * 3_600_000)  # a clock that does not match the provider's times
+    _trade(builder, 119_000, 10.0, 1.0, "k1")  # possibly late by 2 s: minute 2 is partial
+    closed = _trade(builder, 130_000, 10.0, 1.0, "k2")
+    closed += _trade(builder, 182_000, 10.0, 1.0, "k3")
+    assert closed == [StreamGap("A", MINUTE, 3 * MINUTE)]

@@ -21,7 +21,7 @@ def test_two_unanswered_pings_force_a_reconnect_and_a_pong_clears_them():
     ping, decision = session.on_timer(4.0)
     assert ping is None
     assert decision is not None
-    assert "2 pings without pong" in decision.reason
+    assert "2 pings without a timely pong" in decision.reason
 
 
 def test_no_data_on_a_subscribed_channel_forces_a_reconnect():
@@ -92,3 +92,27 @@ def test_pushed_symbols_without_suffix_map_to_the_subscribed_name():
     assert canonical_symbol("AAPL", names) == "AAPL.US"
     assert canonical_symbol("BTCUSDT", names) == "BTCUSDT"
     assert canonical_symbol("OTHER", names) == "OTHER"
+
+
+def test_late_pongs_do_not_make_a_slow_link_healthy():
+    session = _session(heartbeat_seconds=1.0, missed_pongs=2)
+    session.on_connected(0.0)
+    now, decisions = 0.0, []
+    for _ in range(10):  # every pong comes back 1.5 heartbeats late
+        now += 1.0
+        ping, decision = session.on_timer(now)
+        decisions.append(decision)
+        if ping is not None:
+            session.on_pong(now + 1.5)
+    assert any(decision is not None for decision in decisions)
+
+
+def test_falling_behind_the_market_past_the_bound_reconnects():
+    session = _session(max_lag_seconds=5.0)
+    assert session.on_lag(None) is None  # a quiet period says nothing
+    assert session.on_lag(3_600.0) is None  # the least lag: clock skew, not lateness
+    assert session.on_lag(3_604.0) is None
+    decision = session.on_lag(3_606.0)
+    assert decision is not None
+    assert "behind the market" in decision.reason
+    assert session.counters.lag_reconnects == 1
