@@ -101,7 +101,11 @@ async def run_on_fake(
     symbols = tuple(sorted(bars["symbol"].unique()))
     feed, broker = connections(fake, bars, during, **changes)
     config = LiveConfig(
-        symbols=symbols, journal=str(journal), warm_up=False, reconcile_interval=3600
+        symbols=symbols,
+        journal=str(journal),
+        warm_up=False,
+        reconcile_interval=3600,
+        max_bar_delay=None,  # the fake replays history: by the wall clock every bar is late
     )
     fake.start_replay(lockstep=True)
     summary = await Live(strategy, feed, broker, config).run_async()  # type: ignore[arg-type]

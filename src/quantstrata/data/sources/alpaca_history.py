@@ -13,7 +13,6 @@ imported only here and in the live connector, at run time.
 
 from __future__ import annotations
 
-import importlib
 import random
 import time
 import warnings
@@ -24,6 +23,7 @@ from typing import Any
 
 import polars as pl
 
+from quantstrata.core._extras import require
 from quantstrata.core.clock import utc_bound
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret, redact
@@ -55,7 +55,6 @@ __all__ = [
 ALPACA_KEY_VARIABLE = "APCA_API_KEY_ID"
 ALPACA_SECRET_VARIABLE = "APCA_API_SECRET_KEY"  # noqa: S105 - a variable name
 ALPACA_DATA_URL = "https://data.alpaca.markets"
-_EXTRA_HINT = "Alpaca needs: pip install 'quantstrata[alpaca]'"
 _UNITS = {
     IntervalUnit.MINUTE: "Minute",
     IntervalUnit.HOUR: "Hour",
@@ -71,12 +70,9 @@ def alpaca_sdk(module: str) -> Any:
     alpaca-py imports ``websockets.legacy`` (deprecated since websockets 14) for its own
     streams, which quantstrata does not use; that warning is silenced here.
     """
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "websockets.legacy", DeprecationWarning)
-            return importlib.import_module(f"alpaca.{module}")
-    except ImportError:  # pragma: no cover - the extra is installed in development
-        raise ConfigError(_EXTRA_HINT) from None
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "websockets.legacy", DeprecationWarning)
+        return require(f"alpaca.{module}", "Alpaca")
 
 
 def bounded_client(client: Any, timeout_seconds: float) -> Any:

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import websockets
+from websockets.exceptions import WebSocketException
 
 from quantstrata.data.sources.backoff import backoff_delay
 from quantstrata.live.broker import BrokerUnavailableError
@@ -35,7 +36,7 @@ from quantstrata.live.brokers._alpaca_rest import (
 __all__ = ["TradeUpdates"]
 
 _log = logging.getLogger("quantstrata.live.alpaca")
-_CONNECTION_LOST = (OSError, TimeoutError, websockets.exceptions.WebSocketException)
+_CONNECTION_LOST = (OSError, TimeoutError, WebSocketException)
 
 
 class _HandshakeError(Exception):

@@ -28,7 +28,9 @@ from typing import Any
 
 import polars as pl
 import websockets
+from websockets.exceptions import WebSocketException
 
+from quantstrata.core._extras import require
 from quantstrata.core.clock import Clock, LiveClock
 from quantstrata.core.errors import ConfigError
 from quantstrata.data.sources.alpaca_history import bars_from_alpaca, fetch_alpaca_bars
@@ -41,13 +43,14 @@ from quantstrata.live.brokers._alpaca_rest import (
     AlpacaCredentials,
     data_client,
 )
+from quantstrata.live.feed import LagListener
 from quantstrata.model.bar import Bar
 from quantstrata.model.interval import Interval
 
 __all__ = ["AlpacaFeed"]
 
 _log = logging.getLogger("quantstrata.live.alpaca")
-_CONNECTION_LOST = (OSError, TimeoutError, websockets.exceptions.WebSocketException)
+_CONNECTION_LOST = (OSError, TimeoutError, WebSocketException)
 
 
 class _StreamLostError(Exception):
@@ -125,11 +128,40 @@ class AlpacaFeed:
             feed=self.config.feed,
         )
 
-    async def bars(self, symbols: Sequence[str], interval: Interval) -> AsyncIterator[Bar]:
-        """Yield closed bars as they complete, in time order per symbol, without duplicates."""
+    @property
+    def realtime(self) -> bool:
+        """Return ``True``: Alpaca streams the market as it trades."""
+        return True
+
+    async def bars(
+        self,
+        symbols: Sequence[str],
+        interval: Interval,
+        *,
+        after: datetime | None = None,
+        on_lag: LagListener | None = None,
+    ) -> AsyncIterator[Bar]:
+        """Yield closed bars as they complete, in time order per symbol, without duplicates.
+
+        ``after``: the first connection backfills every symbol from the bar after it over REST
+        (the historical bars endpoint). ``on_lag`` is not called: the bar stream says nothing
+        about how far behind the market it is (the runtime still judges each bar's lateness).
+        """
+        del on_lag
         if self._streaming:
             raise ConfigError("this AlpacaFeed is already streaming; open one feed per stream")
+        if after is not None:
+            for symbol in symbols:
+                if self._delivered.get(str(symbol), after) <= after:
+                    self._delivered[str(symbol)] = after
         self._streaming = True
+        try:
+            async for bar in self._stream(symbols, interval):
+                yield bar
+        finally:
+            self._streaming = False
+
+    async def _stream(self, symbols: Sequence[str], interval: Interval) -> AsyncIterator[Bar]:
         failures = 0
         while not self._closed and not self._done(symbols):
             try:
@@ -258,11 +290,7 @@ class AlpacaFeed:
 
 def _msgpack() -> Any:
     """Return the msgpack module alpaca-py installs (the market-data stream's framing)."""
-    try:
-        import msgpack
-    except ImportError:  # pragma: no cover - the extra is installed in development
-        raise ConfigError("Alpaca needs: pip install 'quantstrata[alpaca]'") from None
-    return msgpack
+    return require("msgpack", "Alpaca's market-data stream")
 
 
 def _messages(frame: str | bytes) -> list[Mapping[str, Any]]:
