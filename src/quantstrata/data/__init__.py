@@ -1,9 +1,10 @@
 """Data acquisition: the Parquet catalog, file importers, bundled samples, synthetic bars.
 
 :func:`load_bars` reads bars by name (a bundled sample, a CSV/Parquet file or a catalog
-symbol). The history fetchers (``fetch_<provider>_bars`` and ``fetch_<provider>_to_catalog`` for
-``tickdb``, ``ccxt`` and ``yfinance``) live in :mod:`quantstrata.data.sources` and are re-exported
-here; they are imported when first used, so the HTTP client stays unloaded until a fetch.
+symbol). The history fetchers (``fetch_<provider>_bars`` and ``fetch_<provider>_to_catalog``
+for ``tickdb``, ``ccxt``, ``yfinance`` and ``alpaca``) live in :mod:`quantstrata.data.sources`
+and are re-exported here; they are imported when first used, so the HTTP client stays unloaded
+until a fetch.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from quantstrata.data.synthetic import generate_bars
 
 if TYPE_CHECKING:
     from quantstrata.data.sources import (
+        fetch_alpaca_bars,
+        fetch_alpaca_to_catalog,
         fetch_ccxt_bars,
         fetch_ccxt_to_catalog,
         fetch_tickdb_bars,
@@ -43,6 +46,8 @@ __all__ = [
     "OnConflict",
     "SampleInfo",
     "WriteSummary",
+    "fetch_alpaca_bars",
+    "fetch_alpaca_to_catalog",
     "fetch_ccxt_bars",
     "fetch_ccxt_to_catalog",
     "fetch_tickdb_bars",
@@ -62,6 +67,8 @@ __all__ = [
 
 _FETCHERS = frozenset(
     {
+        "fetch_alpaca_bars",
+        "fetch_alpaca_to_catalog",
         "fetch_ccxt_bars",
         "fetch_ccxt_to_catalog",
         "fetch_tickdb_bars",

@@ -3,13 +3,18 @@
 One naming scheme for every provider (named as ``quantstrata data fetch --provider`` names it):
 ``fetch_<provider>_bars(...)`` returns a canonical bar frame and
 ``fetch_<provider>_to_catalog(...)`` writes the same bars into a catalog, for ``tickdb`` (a
-:class:`TickDBClient`), ``ccxt`` (a ccxt exchange or its id) and ``yfinance`` (Yahoo Finance).
-Optional clients (ccxt, yfinance) are imported only when a fetch runs.
+:class:`TickDBClient`), ``ccxt`` (a ccxt exchange or its id), ``yfinance`` (Yahoo Finance) and
+``alpaca`` (alpaca-py's historical client). Optional clients (ccxt, yfinance, alpaca-py) are
+imported only when a fetch runs.
 
 For TickDB, a sans-I/O core builds requests, reads answers and decides between retrying and
 stopping; thin httpx clients (sync and async) do the I/O. See ``docs/connectors.md``.
 """
 
+from quantstrata.data.sources.alpaca_history import (
+    fetch_alpaca_bars,
+    fetch_alpaca_to_catalog,
+)
 from quantstrata.data.sources.backoff import (
     backoff_delay,
     parse_reset_at,
@@ -63,6 +68,8 @@ __all__ = [
     "TickDBConfig",
     "backoff_delay",
     "ccxt_public_exchange",
+    "fetch_alpaca_bars",
+    "fetch_alpaca_to_catalog",
     "fetch_ccxt_bars",
     "fetch_ccxt_to_catalog",
     "fetch_tickdb_bars",
