@@ -16,7 +16,7 @@ from quantstrata.live.broker import OrderRejectedError
 from quantstrata.live.brokers._alpaca_mapping import AlpacaRefusal
 from quantstrata.live.brokers.alpaca import CLOCK_RECHECK_SECONDS, AlpacaBroker
 from quantstrata.model.identifiers import ClientOrderId
-from quantstrata.model.orders import OrderRequest, TimeInForce
+from quantstrata.model.orders import Bracket, OrderRequest, TimeInForce
 from tests.integration.live.alpaca_runs import alpaca_config, credentials, spx_bars
 from tests.kit.fake_alpaca import FakeAlpaca
 
@@ -51,6 +51,24 @@ async def test_a_market_order_while_closed_is_sent_at_the_open_and_fills_then() 
     assert waits == [min(opens_in.total_seconds(), CLOCK_RECHECK_SECONDS)]
     assert [(fill[0], fill[4]) for fill in fake.fills()] == [("held-1", opened_at)]
     assert fake.positions() == {"SPX": 2.0}
+
+
+async def test_a_bracket_with_a_market_entry_is_held_too() -> None:
+    with FakeAlpaca(spx_bars(), published=5) as fake:
+        fake.market_open = False
+        seen_while_closed: list[list[str]] = []
+
+        async def venue_time_passes(_seconds: float) -> None:
+            seen_while_closed.append(_posted(fake))
+            fake.market_open = True
+
+        broker = AlpacaBroker(alpaca_config(fake), credentials(fake), sleep=venue_time_passes)
+        close = fake.account.mark("SPX")
+        bracket = Bracket(OrderRequest.market("SPX", 1), close * 0.9, close * 1.1)
+        await broker.submit_group(ClientOrderId("br-1"), bracket)
+        posted = _posted(fake)
+    assert seen_while_closed == [[]]
+    assert posted[0] == "br-1"
 
 
 async def test_an_order_while_open_goes_at_once() -> None:

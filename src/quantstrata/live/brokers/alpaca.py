@@ -245,14 +245,27 @@ class AlpacaBroker:
         ``extended_hours`` it is refused, as Alpaca then takes only day limit orders.
         """
         chosen = options or AlpacaOrderOptions(extended_hours=self._extended(request))
-        if request.order_type is OrderType.MARKET and not chosen.extended_hours:
-            is_open, opens_in = await self._session()
-            if not is_open and self.config.extended_hours:
-                # order_body refuses it: the one rule of what extended hours take.
-                chosen = dataclasses.replace(chosen, extended_hours=True)
-            elif not is_open:
-                await self._hold_until_open(order_id, opens_in)
+        chosen = await self._in_session(order_id, request, chosen)
         return await self._post(order_id, order_body(order_id, request, chosen))
+
+    async def _in_session(
+        self, order_id: ClientOrderId, request: OrderRequest, chosen: AlpacaOrderOptions
+    ) -> AlpacaOrderOptions:
+        """Apply market hours to ``request``: return when it may be sent, with its options.
+
+        A market order while the regular session is closed waits for the open; with
+        ``extended_hours`` it is marked so instead, and ``order_body`` refuses it (the one rule
+        of what Alpaca takes in extended hours). Other orders go at once.
+        """
+        if request.order_type is not OrderType.MARKET or chosen.extended_hours:
+            return chosen
+        is_open, opens_in = await self._session()
+        if is_open:
+            return chosen
+        if self.config.extended_hours:
+            return dataclasses.replace(chosen, extended_hours=True)
+        await self._hold_until_open(order_id, opens_in)
+        return chosen
 
     def _extended(self, request: OrderRequest) -> bool:
         return (
@@ -267,7 +280,12 @@ class AlpacaBroker:
         group: Bracket | OneCancelsOther,
         options: AlpacaOrderOptions | None = None,
     ) -> VenueOrderId:
-        """Send a bracket or an OCO pair as one Alpaca advanced order numbered ``order_id``."""
+        """Send a bracket or an OCO pair as one Alpaca advanced order numbered ``order_id``.
+
+        A bracket with a market entry keeps market hours as :meth:`submit` does.
+        """
+        if isinstance(group, Bracket):
+            options = await self._in_session(order_id, group.entry, options or AlpacaOrderOptions())
         return await self._post(order_id, group_body(order_id, group, options))
 
     async def _post(self, order_id: ClientOrderId, body: dict[str, Any]) -> VenueOrderId:
