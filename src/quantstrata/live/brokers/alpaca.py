@@ -122,7 +122,13 @@ class AlpacaBroker:
         self.client = client if client is not None else trading_client(config, credentials)
         self._caller = AlpacaCaller(config, credentials, sleep=sleep, uniform=uniform, clock=clock)
         self._stream = TradeUpdates(
-            config, credentials, self._on_update, self._resync, sleep=sleep, uniform=uniform
+            config,
+            credentials,
+            self._on_update,
+            self._resync,
+            sleep=sleep,
+            uniform=uniform,
+            clock=clock,
         )
         self._venue_id_of: dict[ClientOrderId, VenueOrderId] = {}
         self._client_of: dict[str, ClientOrderId] = {}
