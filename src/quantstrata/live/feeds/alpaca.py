@@ -27,7 +27,7 @@ import contextlib
 import json
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -223,7 +223,7 @@ class AlpacaFeed:
         interval: Interval,
         backoff: Backoff,
         now: Callable[[], float],
-    ) -> AsyncIterator[Bar]:
+    ) -> AsyncGenerator[Bar]:
         """Serve one connection: handshake, backfill, then streamed bars until it ends."""
         async with websockets.connect(
             self.config.market_stream_url,
