@@ -67,7 +67,8 @@ bench: $(STAMP_DEV)
 	$(BIN)/python -m bench.live_latency --bars 10000 --repeat 3 --profile
 	$(BIN)/python -m bench.stream_soak --bars 10000
 	$(BIN)/python -m bench.sweep_scale --bars 1000000 --combinations 1000
-	QUANTSTRATA_CRASH_KILLS=50 $(BIN)/pytest -q -p no:cacheprovider tests/e2e/test_live_crash.py
+	QUANTSTRATA_CRASH_KILLS=50 $(BIN)/pytest -q -p no:cacheprovider tests/e2e/test_live_crash.py \
+		tests/e2e/test_live_crash_alpaca.py
 
 ## plain-install: build the wheel, install it without extras into a fresh environment, and run
 ## the CLI, the demo, a backtest and a paper run there (CI runs it after `make test`).

@@ -9,7 +9,7 @@ All errors quantstrata raises on purpose derive from :class:`QuantstrataError`, 
   :class:`MissingDependencyError` (an optional package is not installed);
 - providers and streams (``quantstrata.data``): :class:`ProviderError` and its
   :class:`AuthenticationError`, :class:`RateLimitedError`, :class:`RequestRejectedError`,
-  :class:`ProviderUnavailableError`; :class:`StreamClosedError`;
+  :class:`ProviderUnavailableError`; :class:`StreamClosedError`, :class:`StreamProtocolError`;
 - orders and positions (``quantstrata.model``): :class:`InvalidOrderError`,
   :class:`OrderStateError`, :class:`InvalidTransitionError`, :class:`OverfillError`,
   :class:`PositionError`;
@@ -53,6 +53,7 @@ if TYPE_CHECKING:
         RequestRejectedError,
     )
     from quantstrata.data.stream.client import StreamClosedError
+    from quantstrata.data.stream.resilience import StreamProtocolError
     from quantstrata.execution.risk import RiskViolation
     from quantstrata.live._ccxt import CcxtAuthenticationError
     from quantstrata.live.alerts import WebhookDeliveryError
@@ -101,6 +102,7 @@ __all__ = [
     "RiskViolation",
     "SchemaError",
     "StreamClosedError",
+    "StreamProtocolError",
     "SubmitOutcomeUnknownError",
     "TimezoneError",
     "UnknownSymbolError",
@@ -114,6 +116,7 @@ _LAZY: dict[str, str] = {
     "RateLimitedError": "quantstrata.data.sources.errors",
     "RequestRejectedError": "quantstrata.data.sources.errors",
     "StreamClosedError": "quantstrata.data.stream.client",
+    "StreamProtocolError": "quantstrata.data.stream.resilience",
     "RiskViolation": "quantstrata.execution.risk",
     "CcxtAuthenticationError": "quantstrata.live._ccxt",
     "WebhookDeliveryError": "quantstrata.live.alerts",

@@ -17,11 +17,8 @@ what the lost tail held.
 from __future__ import annotations
 
 import dataclasses
-import os
 import random
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -30,44 +27,34 @@ import pytest
 
 from quantstrata.data import load_sample
 from quantstrata.execution import CommissionConfig
-from quantstrata.live.journal import SqliteJournal
-from quantstrata.live.state import LiveState
 from quantstrata.model.codec import request_from_json
+from tests.kit.crash import (
+    assert_never_beyond_all_in,
+    crash_kills,
+    fold_twice,
+    kill,
+    spawn_live,
+    wait_for_progress,
+)
 from tests.kit.live_checks import lose_unflushed_tail
 from tests.kit.venue import HEADERS, KEY_TEXT, venue_in_thread
 
-KILLS = int(os.environ.get("QUANTSTRATA_CRASH_KILLS", "20"))
+KILLS = crash_kills()
 BARS = 60 * KILLS
 STRATEGY = "quantstrata.strategy.examples:SmaCrossover"
 
 
 def _spawn(url: str, journal: Path, log: Path) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable, "-c", "from quantstrata.cli.app import main; raise SystemExit(main())",
-        "live", STRATEGY,
-        "--venue", "sim", "--venue-url", url, "--symbol", "SPX",
+    arguments = [
+        STRATEGY, "--venue", "sim", "--venue-url", url, "--symbol", "SPX",
         "--journal", str(journal), "--run-id", "crash",
         "--param", "fast=2", "--param", "slow=5", "--param", "allow_short=false",
     ]  # fmt: skip
-    environment = {**os.environ, "QUANTSTRATA_VENUE_KEY": KEY_TEXT}
-    with log.open("ab") as output:
-        return subprocess.Popen(command, env=environment, stdout=output, stderr=output)
+    return spawn_live(arguments, {"QUANTSTRATA_VENUE_KEY": KEY_TEXT}, log)
 
 
 def _position(client: httpx.Client) -> int:
     return int(client.get("/v1/status").json()["bars_published"])
-
-
-def _wait_for_progress(client: httpx.Client, process: subprocess.Popen[bytes], until: int) -> bool:
-    """Wait until the venue has published bar ``until``; False when the process ended first."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
-        if _position(client) >= until:
-            return True
-        time.sleep(0.01)
-    raise AssertionError("the live process made no progress in 60 s")
 
 
 @pytest.mark.slow
@@ -93,10 +80,10 @@ def test_killed_and_restarted_live_process_loses_and_duplicates_nothing(
             # a random number of bars into this life (however fast it trades), then a random
             # moment inside the bar's handling
             until = _position(client) + chance.randint(2, BARS // KILLS // 2)
-            if kills < KILLS and _wait_for_progress(client, process, until):
+            reached = lambda until=until: _position(client) >= until  # noqa: E731
+            if kills < KILLS and wait_for_progress(reached, process):
                 time.sleep(chance.uniform(0.0, 0.02))
-                process.send_signal(signal.SIGKILL)
-                process.wait()
+                kill(process)
                 kills += 1
                 if power_loss:
                     lost += lose_unflushed_tail(journal, loss)
@@ -110,13 +97,7 @@ def test_killed_and_restarted_live_process_loses_and_duplicates_nothing(
     assert kills == KILLS
     assert lost > 0 if power_loss else lost == 0
     assert status["bars_published"] == BARS
-    store = SqliteJournal(journal)
-    try:
-        state = LiveState.fold(store.replay())
-        again = LiveState.fold(store.replay())
-    finally:
-        store.close()
-    assert state == again
+    state = fold_twice(journal)
     ours = {trade for order in state.orders.values() for trade in order.trade_ids}
     assert ours == {fill["trade_id"] for fill in venue_fills}
     assert len(venue_orders) == len({order["client_order_id"] for order in venue_orders})
@@ -127,10 +108,10 @@ def test_killed_and_restarted_live_process_loses_and_duplicates_nothing(
             assert request_from_json(at_venue[order_id]) == sent, order_id
     held = {str(s): p.quantity for s, p in state.positions.items() if not p.is_flat}
     assert held == pytest.approx({s: q for s, q in venue_positions.items() if q})
-    position, cash = 0.0, 100_000.0
-    for fill in sorted(venue_fills, key=lambda item: (item["ts"], int(item["trade_id"][1:]))):
-        signed = fill["quantity"] if fill["side"] == "buy" else -fill["quantity"]
-        position += signed
-        cash -= signed * fill["price"] + fill["commission"]
-        assert 0.0 <= position * fill["price"] <= 1.01 * (cash + position * fill["price"])
+    in_order = sorted(venue_fills, key=lambda item: (item["ts"], int(item["trade_id"][1:])))
+    signed = [
+        (f["quantity"] if f["side"] == "buy" else -f["quantity"], f["price"], f["commission"])
+        for f in in_order
+    ]
+    assert_never_beyond_all_in(signed, 100_000.0)
     assert len(venue_fills) > KILLS

@@ -6,7 +6,9 @@ before the server's HTTP 101 answer, as a load balancer with no healthy backend 
 
 - ``drop_before_handshake``: read the upgrade request, then close the socket without a word;
 - ``garbage_handshake``: answer bytes that are not HTTP;
-- ``status_503``: answer ``HTTP/1.1 503 Service Unavailable``.
+- ``status_503``: answer ``HTTP/1.1 503 Service Unavailable``;
+- ``status_401`` (:data:`REFUSAL_FAULTS`, not retried): answer ``HTTP/1.1 401 Unauthorized``,
+  as a gateway that refuses the key before the 101 would.
 
 :meth:`ChaosProxy.throttle` slows the server-to-client direction of the connections open now to
 a number of bytes per second (a congested link: pings still get answered, late).
@@ -18,9 +20,11 @@ import asyncio
 import contextlib
 from collections import deque
 
-__all__ = ["LINK_FAULTS", "PROXY_FAULTS", "ChaosProxy"]
+__all__ = ["LINK_FAULTS", "PROXY_FAULTS", "REFUSAL_FAULTS", "ChaosProxy"]
 
 PROXY_FAULTS = ("drop_before_handshake", "garbage_handshake", "status_503")
+REFUSAL_FAULTS = ("status_401",)
+"""Faults that stop a client (a refused key); kept out of :data:`PROXY_FAULTS`, all retried."""
 LINK_FAULTS = ("throttle",)
 """Faults of the open links rather than of the next connection."""
 
@@ -29,6 +33,7 @@ _ANSWERS = {
     "status_503": (
         b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     ),
+    "status_401": (b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
 }
 _CHUNK = 65_536
 
@@ -60,10 +65,12 @@ class ChaosProxy:
             writer.transport.abort()
 
     def inject(self, *faults: str) -> None:
-        """Queue faults from :data:`PROXY_FAULTS` for the next connections, one each."""
+        """Queue faults of :data:`PROXY_FAULTS` or :data:`REFUSAL_FAULTS` for the next
+        connections, one each."""
+        known = (*PROXY_FAULTS, *REFUSAL_FAULTS)
         for fault in faults:
-            if fault not in PROXY_FAULTS:
-                raise ValueError(f"unknown proxy fault {fault!r}; known: {PROXY_FAULTS}")
+            if fault not in known:
+                raise ValueError(f"unknown proxy fault {fault!r}; known: {known}")
             self.pending.append(fault)
 
     def throttle(self, bytes_per_second: float = 3_000.0) -> None:

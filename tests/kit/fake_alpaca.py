@@ -124,7 +124,13 @@ class FakeAlpaca:
         self._lock = threading.RLock()
         self._acked = threading.Condition(self._lock)
         self._ack: datetime | None = None
-        self._faults: dict[str, list[Any]] = {"429": [], "5xx": [], "stall": [], "refuse": []}
+        self._faults: dict[str, list[Any]] = {
+            "429": [],
+            "5xx": [],
+            "5xx-bars": [],
+            "stall": [],
+            "refuse": [],
+        }
         self._stop = threading.Event()
         self._replay: threading.Thread | None = None
         self.streams = AlpacaStreams(self.check_key)
@@ -282,10 +288,13 @@ class FakeAlpaca:
         with self._lock:
             self._faults["429"].extend([retry_after] * times)
 
-    def fail_next(self, times: int = 1, status: int = 500) -> None:
-        """Answer the next ``times`` REST requests with a server error ``status``."""
+    def fail_next(self, times: int = 1, status: int = 500, *, bars_only: bool = False) -> None:
+        """Answer the next ``times`` REST requests with a server error ``status``.
+
+        ``bars_only``: only requests of the historical bars endpoint (a feed's backfill).
+        """
         with self._lock:
-            self._faults["5xx"].extend([status] * times)
+            self._faults["5xx-bars" if bars_only else "5xx"].extend([status] * times)
 
     def stall_creates(self, seconds: float, times: int = 1) -> None:
         """Accept the next ``times`` orders but answer each only after ``seconds``."""

@@ -453,7 +453,10 @@ class AlpacaAccount:
     def _check_buying_power(self, request: OrderRequest) -> None:
         price = request.limit_price or request.stop_price or self.mark(request.symbol)
         held = self.book.position(request.symbol).quantity
-        opening = request.quantity if request.side is OrderSide.BUY else request.quantity - held
+        # Only the part that opens (or grows) a position needs buying power: a buy first covers
+        # a short, a sell first closes a long.
+        closable = max(-held, 0.0) if request.side is OrderSide.BUY else max(held, 0.0)
+        opening = request.quantity - closable
         if opening > 0 and opening * price > self.buying_power() + 1e-9:
             raise AlpacaError(403, 40310000, "insufficient buying power")
 

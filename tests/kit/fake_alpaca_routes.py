@@ -43,6 +43,8 @@ def route(
         answer = {"code": 42910000, "message": "rate limit exceeded"}
         return 429, answer, {"Retry-After": str(retry_after)}, 0.0
     failure = fake.take_fault("5xx")
+    if failure is None and path == "/v2/stocks/bars":
+        failure = fake.take_fault("5xx-bars")
     if failure is not None:
         return failure, {"code": 50010000, "message": "internal server error occurred"}, {}, 0.0
     try:

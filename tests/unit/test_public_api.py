@@ -229,6 +229,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "RiskViolation",
         "SchemaError",
         "StreamClosedError",
+        "StreamProtocolError",
         "SubmitOutcomeUnknownError",
         "TimezoneError",
         "UnknownSymbolError",

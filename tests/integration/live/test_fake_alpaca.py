@@ -406,3 +406,37 @@ def test_event_faults_show_in_trade_updates(fake: FakeAlpaca, fault: str) -> Non
     assert seen == expected[fault]
     if fault == "duplicate_events":
         assert updates[4].execution_id == updates[5].execution_id
+
+
+def _short(fake: FakeAlpaca, client: TradingClient, fraction: float, name: str) -> int:
+    """Sell short ``fraction`` × equity worth of SPX and fill it on the next bar."""
+    qty = int(fraction * fake.account.book.equity() / fake.account.mark("SPX"))
+    client.submit_order(
+        MarketOrderRequest(
+            symbol="SPX", qty=qty, side="sell", time_in_force="gtc", client_order_id=name
+        )
+    )
+    fake.publish_next_bar()
+    assert client.get_order_by_client_id(name).status.value == "filled"
+    return qty
+
+
+def test_covering_a_short_needs_no_buying_power(fake: FakeAlpaca) -> None:
+    client = trading_client(fake)
+    held = _short(fake, client, 1.5, "short")
+    assert held * fake.account.mark("SPX") > fake.account.buying_power()
+    client.submit_order(
+        MarketOrderRequest(
+            symbol="SPX", qty=held, side="buy", time_in_force="gtc", client_order_id="cover"
+        )
+    )
+    fake.publish_next_bar()
+    assert client.get_order_by_client_id("cover").status.value == "filled"
+    assert fake.positions() == {}
+
+
+def test_adding_to_a_short_needs_buying_power_for_the_addition_only(fake: FakeAlpaca) -> None:
+    client = trading_client(fake)
+    first = _short(fake, client, 0.9, "short")
+    more = _short(fake, client, 0.5, "more")
+    assert fake.positions() == {"SPX": -float(first + more)}

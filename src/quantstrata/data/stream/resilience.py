@@ -3,13 +3,16 @@
 The rule: **every failure to connect or to stay connected is retried** with the jittered
 backoff of :class:`~quantstrata.data.sources.backoff.Backoff` — refused, reset, DNS, TLS,
 timeout, an answer that is not HTTP, a connection dropped before the HTTP 101, a non-101 status,
-a failed backfill over REST. Only a refused key (HTTP 401/403, a provider's authentication
-error) and a provider's documented fatal codes stop a feed, with an alert.
+a failed backfill over REST, an answer out of the provider's protocol
+(:class:`StreamProtocolError`). Only a refused key (HTTP 401/403, or a provider's
+:class:`~quantstrata.data.sources.errors.AuthenticationError` however it said so: TickDB's code
+1001, Alpaca's ``{"T": "error", "code": 402}`` or ``unauthorized``) and a provider's documented
+fatal codes stop a feed, with an alert.
 
 :func:`connect_failure` and :func:`backfill_failure` decide without I/O what an exception means;
 :func:`keep_connected` is the thin asyncio loop that runs one connection after another.
-Feeds whose connection is an async generator (ccxt, the simulated venue) run their own loop
-with the same :class:`Backoff` and the same decisions.
+Feeds whose connection is an async generator (ccxt, the simulated venue, Alpaca's bars) run
+their own loop with the same :class:`Backoff` and the same decisions.
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ from datetime import datetime
 
 from websockets.exceptions import InvalidStatus, InvalidURI, WebSocketException
 
+from quantstrata.core.errors import QuantstrataError
 from quantstrata.data.sources.backoff import Backoff, Delay, parse_retry_after
 from quantstrata.data.sources.errors import AuthenticationError
 
 __all__ = [
     "AUTH_STATUSES",
     "Reconnect",
+    "StreamProtocolError",
     "backfill_failure",
     "connect_failure",
     "keep_connected",
@@ -33,6 +38,13 @@ __all__ = [
 
 AUTH_STATUSES = frozenset({401, 403})
 """HTTP statuses of a handshake that mean the key was refused: retrying cannot help."""
+
+
+class StreamProtocolError(QuantstrataError):
+    """The server answered out of its protocol, or went silent: reconnect, as after a reset.
+
+    Feeds raise it for an unexpected handshake answer, an unreadable frame, a silent socket.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +60,9 @@ def connect_failure(error: BaseException, now: datetime) -> Reconnect | None:
     """Return what a failure to open a WebSocket means, or ``None`` if it is not one.
 
     ``now`` reads an HTTP-date ``Retry-After``. The reason names the error's type and the
-    status, never the URL (it may hold a key).
+    status, never the URL (it may hold a key). A refused key said inside the protocol, after the
+    101 (an :class:`~quantstrata.data.sources.errors.AuthenticationError` raised by the feed's
+    handshake), is fatal as a 401 is.
     """
     if isinstance(error, InvalidStatus):
         status = error.response.status_code
@@ -60,6 +74,11 @@ def connect_failure(error: BaseException, now: datetime) -> Reconnect | None:
         return Reconnect(f"handshake refused (HTTP {status})", server_wait=wait)
     if isinstance(error, InvalidURI):
         return Reconnect("invalid stream URL", fatal=True)
+    if isinstance(error, AuthenticationError):
+        # Its message names what to check, never a key (the rule of every provider error).
+        return Reconnect(f"the provider refused the API key: {error}", fatal=True)
+    if isinstance(error, StreamProtocolError):
+        return Reconnect(f"out of protocol: {error}")
     if isinstance(error, WebSocketException | OSError | TimeoutError | EOFError):
         # InvalidMessage (dropped or garbage before the 101), InvalidHandshake, refused, reset,
         # DNS (gaierror) and TLS (SSLError) are OSErrors or WebSocketExceptions.

@@ -20,7 +20,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -58,6 +58,7 @@ __all__ = [
     "group_body",
     "order_body",
     "refusal_of",
+    "session_from_clock",
     "trade_id",
     "venue_order_from_alpaca",
 ]
@@ -314,6 +315,20 @@ def _time(text: object) -> datetime:
     if moment.tzinfo is None:
         raise MalformedMessageError(f"an Alpaca time must carry its offset, got {text!r:.80}")
     return moment
+
+
+def session_from_clock(clock: Mapping[str, Any]) -> tuple[bool, timedelta]:
+    """Read ``GET /v2/clock``: whether the regular session is open, and for how long.
+
+    The duration runs to ``next_close`` when open, to ``next_open`` when closed, on Alpaca's
+    own time (its ``timestamp``), so a host's clock never enters it.
+    """
+    now = _time(clock.get("timestamp"))
+    is_open = clock.get("is_open")
+    if not isinstance(is_open, bool):
+        raise MalformedMessageError(f"Alpaca's clock has no is_open flag: {is_open!r:.80}")
+    change = _time(clock.get("next_close" if is_open else "next_open"))
+    return is_open, change - now
 
 
 def _float(value: object) -> float:

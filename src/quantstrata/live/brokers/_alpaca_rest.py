@@ -13,6 +13,9 @@ decides:
   retried after either (its outcome is unknown, see the broker);
 - 401, and a 403 that is not an order refusal, are fatal at once:
   :class:`AlpacaAuthenticationError`, whose message names the variables to check and never a key.
+  It is also the data sources' :class:`~quantstrata.data.sources.errors.AuthenticationError`,
+  so the shared reconnect core (:mod:`quantstrata.data.stream.resilience`) stops a stream on it
+  as on any refused key.
 
 Every message that leaves this module goes through :func:`~quantstrata.core.secrets.redact`
 with the keys.
@@ -41,6 +44,7 @@ from quantstrata.data.sources.alpaca_history import (
     bounded_client,
 )
 from quantstrata.data.sources.backoff import backoff_delay, parse_retry_after
+from quantstrata.data.sources.errors import AuthenticationError
 from quantstrata.live.broker import BrokerError, BrokerUnavailableError
 
 __all__ = [
@@ -53,6 +57,7 @@ __all__ = [
     "AlpacaCredentials",
     "AlpacaHttpError",
     "data_client",
+    "refused_keys",
     "sdk",
     "trading_client",
 ]
@@ -155,8 +160,19 @@ class AlpacaCredentials:
         return [self.key_id, self.secret_key]
 
 
-class AlpacaAuthenticationError(BrokerError):
+class AlpacaAuthenticationError(BrokerError, AuthenticationError):
     """Alpaca refused the keys (401) or the permission (403): fatal, nothing is retried."""
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        """Keep Alpaca's code (an HTTP status or a stream error code) beside the message."""
+        AuthenticationError.__init__(self, message, provider="alpaca", code=code)
+
+
+def refused_keys(what: str, reason: str) -> AlpacaAuthenticationError:
+    """Return the error that stops ``what`` (a stream) whose keys were refused for ``reason``."""
+    return AlpacaAuthenticationError(
+        f"Alpaca {what} stopped: {reason}; check ${KEY_VARIABLE} and ${SECRET_VARIABLE}"
+    )
 
 
 class AlpacaHttpError(BrokerError):
@@ -256,7 +272,8 @@ class AlpacaCaller:
             raise AlpacaAuthenticationError(
                 f"Alpaca refused the keys for {what} (HTTP {status}: {text}); check "
                 f"${KEY_VARIABLE} and ${SECRET_VARIABLE}, and that paper keys go to the paper "
-                "account and live keys to the live one"
+                "account and live keys to the live one",
+                code=status,
             )
         raise AlpacaHttpError(f"Alpaca {what} answered HTTP {status}: {text}", status, text)
 

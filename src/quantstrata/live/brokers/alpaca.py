@@ -21,12 +21,18 @@ hears about them on the ``trade_updates`` WebSocket:
   state of every order it still thinks works, so no fill or end sent while the socket was
   down is lost. Nothing polls in the normal path.
 - ``fills`` reads the ``FILL`` account activities; ``account`` the cash and positions.
+- Market hours: a market order decided while Alpaca's clock (``/v2/clock``) says the regular
+  session is closed is held in :meth:`AlpacaBroker.submit` and sent at the open (the clock's
+  ``next_open``), so it fills at the open as the backtest fills it on the next bar. With
+  ``extended_hours`` it is refused instead (an ``invalid order`` rejection): outside the
+  regular session Alpaca takes only day limit orders, which are sent at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -51,6 +57,7 @@ from quantstrata.live.brokers._alpaca_mapping import (
     group_body,
     order_body,
     refusal_of,
+    session_from_clock,
     venue_order_from_alpaca,
 )
 from quantstrata.live.brokers._alpaca_rest import (
@@ -74,14 +81,26 @@ from quantstrata.model.orders import (
     OrderEvent,
     OrderRequest,
     OrderStatus,
+    OrderType,
     Rejected,
+    TimeInForce,
 )
 
-__all__ = ["AlpacaBroker"]
+__all__ = ["CLOCK_RECHECK_SECONDS", "AlpacaBroker"]
 
 _log = logging.getLogger("quantstrata.live.alpaca")
 _PAGE = 100
 _RESYNC_OVERLAP = timedelta(seconds=1)
+# alpaca-py's request class for each order type (its base OrderRequest drops the prices).
+_SDK_REQUESTS = {
+    "market": "MarketOrderRequest",
+    "limit": "LimitOrderRequest",
+    "stop": "StopOrderRequest",
+    "stop_limit": "StopLimitOrderRequest",
+    "trailing_stop": "TrailingStopOrderRequest",
+}
+CLOCK_RECHECK_SECONDS = 900.0
+"""A held order re-asks Alpaca's clock at least this often (a host's sleep, a changed session)."""
 
 
 class AlpacaBroker:
@@ -103,7 +122,13 @@ class AlpacaBroker:
         self.client = client if client is not None else trading_client(config, credentials)
         self._caller = AlpacaCaller(config, credentials, sleep=sleep, uniform=uniform, clock=clock)
         self._stream = TradeUpdates(
-            config, credentials, self._on_update, self._resync, sleep=sleep, uniform=uniform
+            config,
+            credentials,
+            self._on_update,
+            self._resync,
+            sleep=sleep,
+            uniform=uniform,
+            clock=clock,
         )
         self._venue_id_of: dict[ClientOrderId, VenueOrderId] = {}
         self._client_of: dict[str, ClientOrderId] = {}
@@ -113,6 +138,8 @@ class AlpacaBroker:
         self._queue: asyncio.Queue[OrderEvent | None] = asyncio.Queue()
         self._listener: asyncio.Task[None] | None = None
         self._failure: BaseException | None = None
+        self._sleep = sleep
+        self._open_until: datetime | None = None
         self.resyncs = 0
 
     def __repr__(self) -> str:
@@ -183,8 +210,32 @@ class AlpacaBroker:
 
     async def market_is_open(self) -> bool:
         """Return whether Alpaca's clock says the regular session is open now."""
-        clock = await self._caller.call("clock", self.client.get_clock)
-        return bool(clock.get("is_open"))
+        return (await self._session())[0]
+
+    async def _session(self) -> tuple[bool, float]:
+        """Return whether the session is open and the seconds until it next opens or closes.
+
+        Alpaca's clock is asked once per open session: while it is open, it is known to stay
+        open until the clock's ``next_close`` (so a market order costs no extra request).
+        """
+        now = self._caller.clock.now()
+        if self._open_until is not None and now < self._open_until:
+            return True, (self._open_until - now).total_seconds()
+        clock = await self._query("clock", self.client.get_clock)
+        try:
+            is_open, change = session_from_clock(clock)
+        except MalformedMessageError as error:
+            raise BrokerUnavailableError(f"Alpaca clock unreadable: {error}") from None
+        self._open_until = now + change if is_open else None
+        return is_open, change.total_seconds()
+
+    async def _hold_until_open(self, order_id: ClientOrderId, opens_in: float) -> None:
+        """Wait until Alpaca's clock says the regular session is open (re-asked on waking)."""
+        _log.info("market closed: order %s held until the open, in %.0f s", order_id, opens_in)
+        is_open = False
+        while not is_open:
+            await self._sleep(min(max(opens_in, 1.0), CLOCK_RECHECK_SECONDS))
+            is_open, opens_in = await self._session()
 
     # ------------------------------------------------------------------ orders
 
@@ -194,12 +245,40 @@ class AlpacaBroker:
         request: OrderRequest,
         options: AlpacaOrderOptions | None = None,
     ) -> VenueOrderId:
-        """Send ``request`` as ``order_id``; return Alpaca's order id."""
+        """Send ``request`` as ``order_id``; return Alpaca's order id.
+
+        A market order while the regular session is closed is held until the open; with
+        ``extended_hours`` it is refused, as Alpaca then takes only day limit orders.
+        """
         chosen = options or AlpacaOrderOptions(extended_hours=self._extended(request))
+        chosen = await self._in_session(order_id, request, chosen)
         return await self._post(order_id, order_body(order_id, request, chosen))
 
+    async def _in_session(
+        self, order_id: ClientOrderId, request: OrderRequest, chosen: AlpacaOrderOptions
+    ) -> AlpacaOrderOptions:
+        """Apply market hours to ``request``: return when it may be sent, with its options.
+
+        A market order while the regular session is closed waits for the open; with
+        ``extended_hours`` it is marked so instead, and ``order_body`` refuses it (the one rule
+        of what Alpaca takes in extended hours). Other orders go at once.
+        """
+        if request.order_type is not OrderType.MARKET or chosen.extended_hours:
+            return chosen
+        is_open, opens_in = await self._session()
+        if is_open:
+            return chosen
+        if self.config.extended_hours:
+            return dataclasses.replace(chosen, extended_hours=True)
+        await self._hold_until_open(order_id, opens_in)
+        return chosen
+
     def _extended(self, request: OrderRequest) -> bool:
-        return self.config.extended_hours and request.limit_price is not None
+        return (
+            self.config.extended_hours
+            and request.order_type is OrderType.LIMIT
+            and request.time_in_force is TimeInForce.DAY
+        )
 
     async def submit_group(
         self,
@@ -207,12 +286,18 @@ class AlpacaBroker:
         group: Bracket | OneCancelsOther,
         options: AlpacaOrderOptions | None = None,
     ) -> VenueOrderId:
-        """Send a bracket or an OCO pair as one Alpaca advanced order numbered ``order_id``."""
+        """Send a bracket or an OCO pair as one Alpaca advanced order numbered ``order_id``.
+
+        A bracket with a market entry keeps market hours as :meth:`submit` does.
+        """
+        if isinstance(group, Bracket):
+            options = await self._in_session(order_id, group.entry, options or AlpacaOrderOptions())
         return await self._post(order_id, group_body(order_id, group, options))
 
     async def _post(self, order_id: ClientOrderId, body: dict[str, Any]) -> VenueOrderId:
         try:
-            sdk_request = sdk("trading.requests").OrderRequest(**body)
+            request_class = _SDK_REQUESTS[body["type"]]
+            sdk_request = getattr(sdk("trading.requests"), request_class)(**body)
         except ValueError as error:
             reason = AlpacaRefusal.INVALID
             message = str(error).splitlines()[0][:200]

@@ -9,39 +9,48 @@ changed a bar already sent) cannot be delivered again (the runtime has acted on 
 counted in :attr:`AlpacaFeed.updated_bars` and logged.
 
 The SDK's stream client is not used: it reconnects on its own, with no hook for a backfill.
-Here every loss (a closed socket, a refused handshake, or a socket silent for
-``stale_after_seconds`` while "connected", alpaca-py issue #740) waits with full jitter, then
-reconnects, and the bars that closed while away are fetched from the historical bars endpoint
-before any streamed bar, so none is lost and none is delivered twice. Warm-up history comes
-from the same endpoint (:func:`~quantstrata.data.sources.alpaca_history.fetch_alpaca_bars`).
+Here every loss (a closed socket, a refused or garbled handshake, a socket silent for
+``stale_after_seconds`` while "connected", alpaca-py issue #740, a failed backfill) is judged by
+the shared core (:mod:`quantstrata.data.stream.resilience`) and waits as its
+:class:`~quantstrata.data.sources.backoff.Backoff` says, then reconnects; the bars that closed
+while away are fetched from the historical bars endpoint before any streamed bar, so none is
+lost and none is delivered twice. Refused keys (``{"T": "error", "code": 402}``, a 401/403
+handshake, a refused backfill) stop the feed with ``AlpacaAuthenticationError``. Warm-up
+history comes from the same endpoint
+(:func:`~quantstrata.data.sources.alpaca_history.fetch_alpaca_bars`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
 import websockets
-from websockets.exceptions import WebSocketException
 
 from quantstrata.core._extras import require
 from quantstrata.core.clock import Clock, LiveClock
 from quantstrata.core.errors import ConfigError
 from quantstrata.data.sources.alpaca_history import bars_from_alpaca, fetch_alpaca_bars
-from quantstrata.data.sources.backoff import backoff_delay
+from quantstrata.data.sources.backoff import Backoff
+from quantstrata.data.stream.resilience import (
+    Reconnect,
+    StreamProtocolError,
+    backfill_failure,
+    connect_failure,
+)
 from quantstrata.live.brokers._alpaca_rest import (
-    KEY_VARIABLE,
-    SECRET_VARIABLE,
     AlpacaAuthenticationError,
     AlpacaConfig,
     AlpacaCredentials,
     data_client,
+    refused_keys,
 )
 from quantstrata.live.feed import LagListener
 from quantstrata.model.bar import Bar
@@ -50,11 +59,22 @@ from quantstrata.model.interval import Interval
 __all__ = ["AlpacaFeed"]
 
 _log = logging.getLogger("quantstrata.live.alpaca")
-_CONNECTION_LOST = (OSError, TimeoutError, WebSocketException)
+_REFUSED_CODES = frozenset({401, 402, 409})
+"""Stream error codes no reconnect can cure: not authenticated, auth failed, insufficient
+subscription (a plan without ``sip``). Others (404 auth timeout, 406 connection limit, 500 …)
+are retried."""
 
 
-class _StreamLostError(Exception):
-    """The socket went silent, closed, or answered the handshake out of protocol."""
+class _StreamLostError(StreamProtocolError):
+    """The socket went silent, or answered the handshake out of protocol."""
+
+
+class _RestartError(Exception):
+    """The connection must be replaced for ``decision`` (a failed backfill)."""
+
+    def __init__(self, decision: Reconnect) -> None:
+        super().__init__(decision.reason)
+        self.decision = decision
 
 
 class AlpacaFeed:
@@ -162,36 +182,65 @@ class AlpacaFeed:
             self._streaming = False
 
     async def _stream(self, symbols: Sequence[str], interval: Interval) -> AsyncIterator[Bar]:
-        failures = 0
+        backoff = Backoff(
+            base=self.config.backoff_base_seconds,
+            cap=self.config.reconnect_cap_seconds,
+            uniform=self._uniform,
+            healthy_after=self.config.reconnect_cap_seconds,
+        )
+        loop = asyncio.get_running_loop()
         while not self._closed and not self._done(symbols):
+            connection = self._connection(symbols, interval, backoff, loop.time)
             try:
-                async with websockets.connect(
-                    self.config.market_stream_url,
-                    additional_headers={"Content-Type": "application/msgpack"},
-                    open_timeout=self.config.timeout_seconds,
-                    max_size=None,
-                ) as socket:
-                    await self._handshake(socket, symbols)
-                    for bar in await self._backfill(symbols, interval):
+                async with contextlib.aclosing(connection):
+                    async for bar in connection:
                         yield bar
-                    failures = 0
-                    async for bar in self._receive(socket, symbols, interval):
-                        yield bar
-                    return
-            except (*_CONNECTION_LOST, _StreamLostError) as error:
-                _log.info("Alpaca bars stream lost (%s); reconnecting", type(error).__name__)
+            except _RestartError as restart:
+                decision = restart.decision
+            except Exception as error:
+                found = connect_failure(error, self._clock.now())
+                if found is None:
+                    raise
+                decision = found
+            else:
+                return
+            if decision.fatal:
+                raise refused_keys("market-data stream", decision.reason) from None
             if self._closed or self._done(symbols):
                 return
             self.reconnects += 1
-            await self._sleep(
-                backoff_delay(
-                    failures,
-                    base=self.config.backoff_base_seconds,
-                    cap=self.config.reconnect_cap_seconds,
-                    uniform=self._uniform,
-                )
+            delay = backoff.failed(loop.time(), decision.server_wait)
+            _log.info(
+                "Alpaca bars stream lost (%s); reconnecting in %.2f s",
+                decision.reason,
+                delay.seconds,
             )
-            failures += 1
+            await self._sleep(delay.seconds)
+
+    async def _connection(
+        self,
+        symbols: Sequence[str],
+        interval: Interval,
+        backoff: Backoff,
+        now: Callable[[], float],
+    ) -> AsyncGenerator[Bar]:
+        """Serve one connection: handshake, backfill, then streamed bars until it ends."""
+        async with websockets.connect(
+            self.config.market_stream_url,
+            additional_headers={"Content-Type": "application/msgpack"},
+            open_timeout=self.config.timeout_seconds,
+            max_size=None,
+        ) as socket:
+            await self._handshake(socket, symbols)
+            backoff.connected_at(now())
+            try:
+                backfilled = await self._backfill(symbols, interval)
+            except Exception as error:  # judged by the shared core: retried unless refused
+                raise _RestartError(backfill_failure(error)) from error
+            for bar in backfilled:
+                yield bar
+            async for bar in self._receive(socket, symbols, interval):
+                yield bar
 
     def _done(self, symbols: Sequence[str]) -> bool:
         """Whether a bar opening at or after ``stop_after`` was delivered (a bounded replay)."""
@@ -209,11 +258,7 @@ class AlpacaFeed:
         }
         await socket.send(_msgpack().packb(auth))
         answer = await self._recv(socket)
-        if answer and answer[0].get("T") == "error":
-            raise AlpacaAuthenticationError(
-                f"Alpaca refused the keys on the market-data stream ({answer[0].get('msg')}); "
-                f"check ${KEY_VARIABLE} and ${SECRET_VARIABLE}"
-            )
+        _check_error(answer)
         _expect(answer, "authenticated")
         wanted = list(symbols)
         await socket.send(
@@ -221,6 +266,7 @@ class AlpacaFeed:
         )
         while True:
             answer = await self._recv(socket)
+            _check_error(answer)
             if any(message.get("T") == "subscription" for message in answer):
                 return
 
@@ -306,6 +352,20 @@ def _messages(frame: str | bytes) -> list[Mapping[str, Any]]:
     if not isinstance(decoded, list):
         raise _StreamLostError("a frame that is not a list of messages")
     return [message for message in decoded if isinstance(message, Mapping)]
+
+
+def _check_error(messages: list[Mapping[str, Any]]) -> None:
+    """Raise for an ``error`` message: refused keys stop the feed, other codes reconnect."""
+    for message in messages:
+        if message.get("T") != "error":
+            continue
+        code, text = message.get("code"), str(message.get("msg"))[:80]
+        if code in _REFUSED_CODES:
+            raise AlpacaAuthenticationError(
+                f"the market-data stream answered code {code} ({text})",
+                code=code if isinstance(code, int) else None,
+            )
+        raise _StreamLostError(f"the market-data stream answered code {code} ({text})")
 
 
 def _expect(messages: list[Mapping[str, Any]], word: str) -> None:

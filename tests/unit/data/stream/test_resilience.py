@@ -12,7 +12,11 @@ from websockets.exceptions import InvalidHandshake, InvalidMessage, InvalidStatu
 from websockets.http11 import Response
 
 from quantstrata.data.sources import AuthenticationError, ProviderUnavailableError
-from quantstrata.data.stream.resilience import backfill_failure, connect_failure
+from quantstrata.data.stream.resilience import (
+    StreamProtocolError,
+    backfill_failure,
+    connect_failure,
+)
 
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
 
@@ -69,3 +73,22 @@ def test_a_backfill_failure_is_retried_unless_the_key_was_refused():
     assert not backfill_failure(OSError("reset")).fatal
     refused = backfill_failure(AuthenticationError("no", provider="tickdb", code=1001))
     assert refused.fatal
+
+
+def test_a_key_refused_inside_the_protocol_is_fatal_and_names_no_key():
+    refused = AuthenticationError(
+        "Alpaca refused the keys on the market-data stream (code 402, auth failed)",
+        provider="alpaca",
+        code=402,
+    )
+    decision = connect_failure(refused, NOW)
+    assert decision is not None
+    assert decision.fatal
+    assert "code 402" in decision.reason
+
+
+def test_an_answer_out_of_protocol_is_retried():
+    decision = connect_failure(StreamProtocolError("expected 'authenticated', got []"), NOW)
+    assert decision is not None
+    assert not decision.fatal
+    assert "authenticated" in decision.reason
