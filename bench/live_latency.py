@@ -13,7 +13,12 @@ is measured and subtracted. It prints p50, p99 and max for four set-ups:
 - ``sqlite-machine``: the same at ``durability="machine"`` (an fsync of the WAL per append:
   survives a power loss too);
 - ``postgresql`` and ``postgresql-machine``: the journal on the local PostgreSQL
-  (``QUANTSTRATA_BENCH_DSN``), ``synchronous_commit`` off and on.
+  (``QUANTSTRATA_BENCH_DSN``), ``synchronous_commit`` off and on;
+- ``alpaca``: the same bars through the fake Alpaca (``tests/kit/fake_alpaca.py``, lockstep)
+  with ``AlpacaFeed`` + ``AlpacaBroker`` built as the Alpaca integration tests build them, and
+  the default SQLite journal: the connector's cost beside the venue's. The stamps are the same
+  (before the stream frame is decoded, when ``broker.submit`` is called; the fake's order
+  queries excluded); ``--profile`` profiles the venue set-ups only.
 
 ``--repeat N`` runs each set-up N times and keeps the run with the lowest p50 (the machine is
 shared; the quietest run is the closest to the code's own cost). ``--profile`` adds one more
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import gc
 import os
@@ -45,8 +51,10 @@ from rich.table import Table
 
 DSN = os.environ.get("QUANTSTRATA_BENCH_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 GOAL_P50_US, GOAL_P99_US = 300.0, 2_000.0
-KINDS = ("sqlite", "sqlite-machine", "postgresql", "postgresql-machine")
+KINDS = ("sqlite", "sqlite-machine", "postgresql", "postgresql-machine", "alpaca")
 VENUE = "venue queries (excluded)"
+PROFILED = KINDS[:4]  # the stage timers reach into the venue feed's parser
+LABELS = {"alpaca": "alpaca (fake), sqlite"}
 
 
 class _Probe:
@@ -113,22 +121,70 @@ class _Probe:
 
 
 async def _measure(bars: int, journal_kind: str, workdir: Path, *, profile: bool) -> _Probe:
-    from quantstrata.core.secrets import Secret
     from quantstrata.data.synthetic import generate_bars
     from quantstrata.live import Live, LiveConfig, engine
-    from quantstrata.live.brokers import VenueBroker, VenueFeed
-    from quantstrata.live.feed import LagListener
     from quantstrata.live.journal import Durability, Journal, PostgresJournal, SqliteJournal
-    from quantstrata.model.bar import Bar
-    from quantstrata.model.identifiers import ClientOrderId, VenueOrderId
-    from quantstrata.model.interval import Interval
-    from quantstrata.model.orders import OrderRequest
     from quantstrata.strategy.examples import EventSmaCrossover
-    from quantstrata.venue import VenueConfig, VenueServer
 
     frame = generate_bars(bars=bars, interval="1m", seed=7)
-    key = Secret(uuid.uuid4().hex)
     probe = _Probe()
+    alpaca = journal_kind == "alpaca"
+    journal: Journal
+    table = f"bench_latency_{uuid.uuid4().hex[:12]}"
+    durability: Durability = "machine" if journal_kind.endswith("-machine") else "process"
+    if journal_kind.startswith("postgresql"):
+        journal = PostgresJournal(DSN, table=table, durability=durability)
+    else:
+        name = f"{journal_kind}-{uuid.uuid4().hex[:8]}.sqlite"
+        journal = SqliteJournal(workdir / name, durability=durability)
+    connect = _alpaca if alpaca else _venue
+    try:
+        async with connect(frame, probe, profile=profile) as (feed, broker):
+            config = LiveConfig(
+                symbols=tuple(frame["symbol"].unique()),
+                interval="1m",
+                warm_up=False,
+                reconcile_interval=3_600,
+                window=16,
+                # the fake Alpaca replays history: by the wall clock every bar is late
+                **({"max_bar_delay": None} if alpaca else {}),
+            )
+            # the window ends when the request leaves: submit is called
+            submit = broker.submit
+
+            async def timed_submit(*args: Any, **kwargs: Any) -> Any:
+                probe.sent()
+                return await submit(*args, **kwargs)
+
+            broker.submit = timed_submit
+            # the venue's own time is always excluded: every query the runtime awaits in a window
+            for method in ("query_order", "fills", "open_orders", "cancel"):
+                setattr(broker, method, probe.timed_async(VENUE, getattr(broker, method)))
+            strategy = EventSmaCrossover(fast=2, slow=5)
+            live = Live(strategy, feed, broker, config, journal=journal)
+            if profile:
+                _instrument(probe, live, engine)
+            try:
+                await live.run_async()
+            finally:
+                if profile:
+                    engine.orders_for_targets = _ORIGINAL_SIZING.pop()
+                    gc.callbacks.remove(_CALLBACKS.pop())
+    finally:
+        if journal_kind.startswith("postgresql"):
+            _drop(table)
+    return probe
+
+
+@contextlib.asynccontextmanager
+async def _venue(frame: Any, probe: _Probe, *, profile: bool) -> AsyncIterator[tuple[Any, Any]]:
+    """Serve ``frame`` from the simulated venue in lockstep; yield its stamped feed and broker."""
+    from quantstrata.core.secrets import Secret
+    from quantstrata.live.brokers import VenueBroker, VenueFeed
+    from quantstrata.live.feed import LagListener
+    from quantstrata.model.bar import Bar
+    from quantstrata.model.interval import Interval
+    from quantstrata.venue import VenueConfig, VenueServer
 
     class TimedFeed(VenueFeed):
         def _read(self, raw: str | bytes) -> dict[str, Any]:
@@ -148,49 +204,41 @@ async def _measure(bars: int, journal_kind: str, workdir: Path, *, profile: bool
                 probe.yielded = time.perf_counter_ns()
                 yield bar
 
-    class TimedBroker(VenueBroker):
-        async def submit(self, order_id: ClientOrderId, request: OrderRequest) -> VenueOrderId:
-            probe.sent()
-            return await super().submit(order_id, request)
-
-    journal: Journal
-    table = f"bench_latency_{uuid.uuid4().hex[:12]}"
-    durability: Durability = "machine" if journal_kind.endswith("-machine") else "process"
-    if journal_kind.startswith("postgresql"):
-        journal = PostgresJournal(DSN, table=table, durability=durability)
-    else:
-        name = f"{journal_kind}-{uuid.uuid4().hex[:8]}.sqlite"
-        journal = SqliteJournal(workdir / name, durability=durability)
+    key = Secret(uuid.uuid4().hex)
     server = VenueServer(frame, VenueConfig(speed="lockstep"), key, interval="1m")
     await server.start()
     try:
-        config = LiveConfig(
-            symbols=tuple(frame["symbol"].unique()),
-            interval="1m",
-            warm_up=False,
-            reconcile_interval=3_600,
-            window=16,
-        )
-        strategy = EventSmaCrossover(fast=2, slow=5)
         feed = (ProfiledFeed if profile else TimedFeed)(server.url, key)
-        broker = TimedBroker(server.url, key)
-        # the venue's own time is always excluded: every query the runtime awaits in a window
-        for method in ("query_order", "fills", "open_orders", "cancel"):
-            setattr(broker, method, probe.timed_async(VENUE, getattr(broker, method)))
-        live = Live(strategy, feed, broker, config, journal=journal)
-        if profile:
-            _instrument(probe, live, engine)
-        try:
-            await live.run_async()
-        finally:
-            if profile:
-                engine.orders_for_targets = _ORIGINAL_SIZING.pop()
-                gc.callbacks.remove(_CALLBACKS.pop())
+        yield feed, VenueBroker(server.url, key)
     finally:
         await server.stop()
-        if journal_kind.startswith("postgresql"):
-            _drop(table)
-    return probe
+
+
+@contextlib.asynccontextmanager
+async def _alpaca(frame: Any, probe: _Probe, *, profile: bool) -> AsyncIterator[tuple[Any, Any]]:  # noqa: ARG001
+    """Replay ``frame`` from the fake Alpaca in lockstep; yield its stamped feed and broker.
+
+    ``AlpacaFeed`` decodes each stream frame in the module function ``_messages``: the stamp
+    wraps it for the run (the venue feed's ``_read`` in the other set-ups).
+    """
+    from quantstrata.live.feeds import alpaca as alpaca_feed
+    from tests.integration.live.alpaca_runs import connections
+    from tests.kit.fake_alpaca import FakeAlpaca
+
+    decode = alpaca_feed._messages
+
+    def timed_decode(raw: str | bytes) -> Any:
+        probe.received()
+        return decode(raw)
+
+    with FakeAlpaca(frame, interval="1m") as fake:
+        feed, broker = connections(fake, frame)
+        alpaca_feed._messages = timed_decode
+        try:
+            fake.start_replay(lockstep=True)
+            yield feed, broker
+        finally:
+            alpaca_feed._messages = decode
 
 
 _ORIGINAL_SIZING: list[Any] = []
@@ -288,14 +336,14 @@ def main(argv: list[str] | None = None) -> int:
         "--journal",
         action="append",
         choices=KINDS,
-        help="journal set-ups to measure (default: all four)",
+        help="set-ups to measure (default: all five)",
     )
     options = parser.parse_args(argv)
     console = Console(width=120)
     table = Table(
         title=f"bar-to-order latency over {options.bars:,} bars, venue excluded (microseconds)"
     )
-    columns = ("journal", "orders", "runs", "p50", "p99", "max", "cpu p50", "cpu p99", "goal met")
+    columns = ("set-up", "orders", "runs", "p50", "p99", "max", "cpu p50", "cpu p99", "goal met")
     for column in columns:
         table.add_column(column)
     profiles: list[Table] = []
@@ -307,8 +355,8 @@ def main(argv: list[str] | None = None) -> int:
                 for _ in range(max(1, options.repeat))
             ]
             best = min(runs, key=lambda probe: _percentiles(probe.latencies)[0])
-            table.add_row(*_row(kind, best, len(runs)))
-            if options.profile:
+            table.add_row(*_row(LABELS.get(kind, kind), best, len(runs)))
+            if options.profile and kind in PROFILED:
                 probe = asyncio.run(_measure(options.bars, kind, Path(folder), profile=True))
                 profiles.append(_stage_table(kind, probe))
     console.print(table)
