@@ -18,7 +18,7 @@ is measured and subtracted. It prints p50, p99 and max for four set-ups:
   with ``AlpacaFeed`` + ``AlpacaBroker`` built as the Alpaca integration tests build them, and
   the default SQLite journal: the connector's cost beside the venue's. The stamps are the same
   (before the stream frame is decoded, when ``broker.submit`` is called; the fake's order
-  queries excluded); ``--profile`` profiles the venue set-ups only.
+  queries excluded).
 
 ``--repeat N`` runs each set-up N times and keeps the run with the lowest p50 (the machine is
 shared; the quietest run is the closest to the code's own cost). ``--profile`` adds one more
@@ -41,7 +41,7 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,6 @@ DSN = os.environ.get("QUANTSTRATA_BENCH_DSN", "postgresql://postgres@127.0.0.1:5
 GOAL_P50_US, GOAL_P99_US = 300.0, 2_000.0
 KINDS = ("sqlite", "sqlite-machine", "postgresql", "postgresql-machine", "alpaca")
 VENUE = "venue queries (excluded)"
-PROFILED = KINDS[:4]  # the stage timers reach into the venue feed's parser
 LABELS = {"alpaca": "alpaca (fake), sqlite"}
 
 
@@ -139,7 +138,7 @@ async def _measure(bars: int, journal_kind: str, workdir: Path, *, profile: bool
         journal = SqliteJournal(workdir / name, durability=durability)
     connect = _alpaca if alpaca else _venue
     try:
-        async with connect(frame, probe, profile=profile) as (feed, broker):
+        async with connect(frame, probe) as (feed, broker):
             config = LiveConfig(
                 symbols=tuple(frame["symbol"].unique()),
                 interval="1m",
@@ -177,13 +176,10 @@ async def _measure(bars: int, journal_kind: str, workdir: Path, *, profile: bool
 
 
 @contextlib.asynccontextmanager
-async def _venue(frame: Any, probe: _Probe, *, profile: bool) -> AsyncIterator[tuple[Any, Any]]:
+async def _venue(frame: Any, probe: _Probe) -> AsyncIterator[tuple[Any, Any]]:
     """Serve ``frame`` from the simulated venue in lockstep; yield its stamped feed and broker."""
     from quantstrata.core.secrets import Secret
     from quantstrata.live.brokers import VenueBroker, VenueFeed
-    from quantstrata.live.feed import LagListener
-    from quantstrata.model.bar import Bar
-    from quantstrata.model.interval import Interval
     from quantstrata.venue import VenueConfig, VenueServer
 
     class TimedFeed(VenueFeed):
@@ -191,31 +187,17 @@ async def _venue(frame: Any, probe: _Probe, *, profile: bool) -> AsyncIterator[t
             probe.received()
             return super()._read(raw)
 
-    class ProfiledFeed(TimedFeed):
-        async def bars(
-            self,
-            symbols: Sequence[str],
-            interval: Interval,
-            *,
-            after: datetime | None = None,
-            on_lag: LagListener | None = None,
-        ) -> AsyncIterator[Bar]:
-            async for bar in super().bars(symbols, interval, after=after, on_lag=on_lag):
-                probe.yielded = time.perf_counter_ns()
-                yield bar
-
     key = Secret(uuid.uuid4().hex)
     server = VenueServer(frame, VenueConfig(speed="lockstep"), key, interval="1m")
     await server.start()
     try:
-        feed = (ProfiledFeed if profile else TimedFeed)(server.url, key)
-        yield feed, VenueBroker(server.url, key)
+        yield TimedFeed(server.url, key), VenueBroker(server.url, key)
     finally:
         await server.stop()
 
 
 @contextlib.asynccontextmanager
-async def _alpaca(frame: Any, probe: _Probe, *, profile: bool) -> AsyncIterator[tuple[Any, Any]]:  # noqa: ARG001
+async def _alpaca(frame: Any, probe: _Probe) -> AsyncIterator[tuple[Any, Any]]:
     """Replay ``frame`` from the fake Alpaca in lockstep; yield its stamped feed and broker.
 
     ``AlpacaFeed`` decodes each stream frame in the module function ``_messages``: the stamp
@@ -257,13 +239,22 @@ def _instrument(probe: _Probe, live: Any, engine: Any) -> None:
 
     gc.callbacks.append(collecting)
     _CALLBACKS.append(collecting)
+    bars = live.feed.bars
+
+    async def stamped(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        async for bar in bars(*args, **kwargs):
+            probe.yielded = time.perf_counter_ns()
+            yield bar
+
+    live.feed.bars = stamped
     journal = live.journal
     journal.append = probe.timed_sync("journal append", journal.append)
     live.manager.risk.check = probe.timed_sync("risk checks", live.manager.risk.check)
     live.runner.handle = probe.timed_sync("strategy runner", live.runner.handle)
     live.manager.state.apply = probe.timed_sync("state fold", live.manager.state.apply)
     live.linked.update = probe.timed_async("linked orders", live.linked.update)
-    live.feed._new_bars = probe.timed_sync("bar message parsing", live.feed._new_bars)
+    if hasattr(live.feed, "_new_bars"):  # the venue feed's bar parsing (Alpaca's: in "other")
+        live.feed._new_bars = probe.timed_sync("bar message parsing", live.feed._new_bars)
     handle = live._handle
 
     async def timed_handle(bars: Any) -> None:
@@ -356,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
             best = min(runs, key=lambda probe: _percentiles(probe.latencies)[0])
             table.add_row(*_row(LABELS.get(kind, kind), best, len(runs)))
-            if options.profile and kind in PROFILED:
+            if options.profile:
                 probe = asyncio.run(_measure(options.bars, kind, Path(folder), profile=True))
                 profiles.append(_stage_table(kind, probe))
     console.print(table)

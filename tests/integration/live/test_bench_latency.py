@@ -18,7 +18,7 @@ def _orders(output: str, label: str) -> str:
 
 def test_latency_bench_reports_every_journal_and_the_stages(tmp_path: Path) -> None:
     output = run_bench(["bench.live_latency", "--bars", "80", "--profile"], tmp_path)
-    kinds = ("sqlite", "sqlite-machine", "postgresql", "postgresql-machine")
+    kinds = ("sqlite", "sqlite-machine", "postgresql", "postgresql-machine", "alpaca")
     for kind in kinds:
         assert f"where an order's window goes, {kind} (in-process" in output
     for stage in ("journal append", "risk checks", "target sizing", "strategy runner"):
