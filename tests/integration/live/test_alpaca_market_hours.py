@@ -1,13 +1,15 @@
 """Market hours through AlpacaBroker on the fake Alpaca (real alpaca-py, the fake's clock).
 
-A market order decided while the regular session is closed is held by the broker and sent at
-the open, which Alpaca's ``/v2/clock`` announces (``next_open``); with extended hours asked
-for, a day limit order goes at once and a market order is refused (Alpaca takes only day limit
-orders outside the regular session).
+A market order decided while the regular session is closed is accepted at once and held by
+the broker, which sends it at the open that Alpaca's ``/v2/clock`` announces (``next_open``);
+cancelled before the open it never reaches Alpaca. With extended hours asked for, a day limit
+order goes at once and a market order is refused (Alpaca takes only day limit orders outside
+the regular session).
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 import pytest
@@ -16,7 +18,13 @@ from quantstrata.live.broker import OrderRejectedError
 from quantstrata.live.brokers._alpaca_mapping import AlpacaRefusal
 from quantstrata.live.brokers.alpaca import CLOCK_RECHECK_SECONDS, AlpacaBroker
 from quantstrata.model.identifiers import ClientOrderId
-from quantstrata.model.orders import Bracket, OrderRequest, TimeInForce
+from quantstrata.model.orders import (
+    Bracket,
+    Cancelled,
+    OrderRequest,
+    OrderStatus,
+    TimeInForce,
+)
 from tests.integration.live.alpaca_runs import alpaca_config, credentials, spx_bars
 from tests.kit.fake_alpaca import FakeAlpaca
 
@@ -34,20 +42,27 @@ async def test_a_market_order_while_closed_is_sent_at_the_open_and_fills_then() 
         opens_in = datetime.fromisoformat(clock["next_open"]) - datetime.fromisoformat(
             clock["timestamp"]
         )
-        seen_while_closed: list[list[str]] = []
         waits: list[float] = []
+        the_open = asyncio.Event()
 
         async def venue_time_passes(seconds: float) -> None:
-            # The broker's only wait: the fake's session opens while it waits.
+            # The broker's only wait: the fake's session opens when the test says so.
             waits.append(seconds)
-            seen_while_closed.append(_posted(fake))
-            fake.market_open = True
+            await the_open.wait()
 
         broker = AlpacaBroker(alpaca_config(fake), credentials(fake), sleep=venue_time_passes)
-        await broker.submit(ClientOrderId("held-1"), OrderRequest.market("SPX", 2))
-        assert _posted(fake) == ["held-1"]
+        held = await broker.submit(ClientOrderId("held-1"), OrderRequest.market("SPX", 2))
+        seen_while_closed = _posted(fake)
+        queried = await broker.query_order(ClientOrderId("held-1"))
+        fake.market_open = True
+        the_open.set()
+        assert broker.opening is not None
+        await broker.opening
         opened_at = fake.publish_next_bar()
-    assert seen_while_closed == [[]]
+        await broker.close()
+    assert seen_while_closed == []
+    assert queried is not None
+    assert (queried.venue_order_id, queried.status) == (held, OrderStatus.PENDING)
     assert waits == [min(opens_in.total_seconds(), CLOCK_RECHECK_SECONDS)]
     assert [(fill[0], fill[4]) for fill in fake.fills()] == [("held-1", opened_at)]
     assert fake.positions() == {"SPX": 2.0}
@@ -56,19 +71,68 @@ async def test_a_market_order_while_closed_is_sent_at_the_open_and_fills_then() 
 async def test_a_bracket_with_a_market_entry_is_held_too() -> None:
     with FakeAlpaca(spx_bars(), published=5) as fake:
         fake.market_open = False
-        seen_while_closed: list[list[str]] = []
 
         async def venue_time_passes(_seconds: float) -> None:
-            seen_while_closed.append(_posted(fake))
             fake.market_open = True
 
         broker = AlpacaBroker(alpaca_config(fake), credentials(fake), sleep=venue_time_passes)
         close = fake.account.mark("SPX")
         bracket = Bracket(OrderRequest.market("SPX", 1), close * 0.9, close * 1.1)
         await broker.submit_group(ClientOrderId("br-1"), bracket)
+        seen_while_closed = _posted(fake)
+        assert broker.opening is not None
+        await broker.opening
         posted = _posted(fake)
-    assert seen_while_closed == [[]]
+        await broker.close()
+    assert seen_while_closed == []
     assert posted[0] == "br-1"
+
+
+async def test_a_held_order_cancelled_before_the_open_never_reaches_alpaca() -> None:
+    with FakeAlpaca(spx_bars(), published=5) as fake:
+        fake.market_open = False
+        the_open = asyncio.Event()
+
+        async def venue_time_passes(_seconds: float) -> None:
+            await the_open.wait()
+
+        broker = AlpacaBroker(alpaca_config(fake), credentials(fake), sleep=venue_time_passes)
+        await broker.connect()
+        updates = aiter(broker.updates())
+        await broker.submit(ClientOrderId("gone-1"), OrderRequest.market("SPX", 1))
+        await broker.submit(ClientOrderId("kept-1"), OrderRequest.market("SPX", 1))
+        await broker.cancel(ClientOrderId("gone-1"))
+        reported = await anext(updates)
+        fake.market_open = True
+        the_open.set()
+        assert broker.opening is not None
+        await broker.opening
+        posted = _posted(fake)
+        await broker.close()
+    assert isinstance(reported, Cancelled)
+    assert reported.order_id == "gone-1"
+    assert posted == ["kept-1"]
+
+
+async def test_close_leaves_held_orders_unsent() -> None:
+    with FakeAlpaca(spx_bars(), published=5) as fake:
+        fake.market_open = False
+        never = asyncio.Event()
+
+        async def venue_time_passes(_seconds: float) -> None:
+            await never.wait()
+
+        broker = AlpacaBroker(alpaca_config(fake), credentials(fake), sleep=venue_time_passes)
+        await broker.submit(ClientOrderId("left-1"), OrderRequest.market("SPX", 1))
+        await broker.close()
+        opening = broker.opening
+        restarted = AlpacaBroker(alpaca_config(fake), credentials(fake))
+        found = await restarted.query_order(ClientOrderId("left-1"))
+        posted = _posted(fake)
+    assert opening is not None
+    assert opening.cancelled()
+    assert posted == []
+    assert found is None
 
 
 async def test_an_order_while_open_goes_at_once() -> None:

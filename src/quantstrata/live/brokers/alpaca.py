@@ -22,8 +22,14 @@ hears about them on the ``trade_updates`` WebSocket:
   down is lost. Nothing polls in the normal path.
 - ``fills`` reads the ``FILL`` account activities; ``account`` the cash and positions.
 - Market hours: a market order decided while Alpaca's clock (``/v2/clock``) says the regular
-  session is closed is held in :meth:`AlpacaBroker.submit` and sent at the open (the clock's
-  ``next_open``), so it fills at the open as the backtest fills it on the next bar. With
+  session is closed is held by the broker: :meth:`AlpacaBroker.submit` returns at once (the
+  order is accepted, ``PENDING``, under the venue id ``held-<client order id>``) and a broker
+  task sends it at the open (the clock's ``next_open``, re-asked on waking), so it fills at the
+  open as the backtest fills it on the next bar. Until then :meth:`AlpacaBroker.cancel` ends it
+  locally (a ``Cancelled`` update, as Alpaca's cancel gives) and
+  :meth:`AlpacaBroker.query_order` answers from the held queue. :meth:`AlpacaBroker.close`
+  stops the task and leaves held orders unsent: after a restart they are not found at Alpaca,
+  which resolves them as rejected. With
   ``extended_hours`` it is refused instead (an ``invalid order`` rejection): outside the
   regular session Alpaca takes only day limit orders, which are sent at once.
 """
@@ -103,6 +109,20 @@ CLOCK_RECHECK_SECONDS = 900.0
 """A held order re-asks Alpaca's clock at least this often (a host's sleep, a changed session)."""
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Held:
+    """A market order (or a bracket with a market entry) waiting for the open."""
+
+    request: OrderRequest
+    body: dict[str, Any]
+    since: datetime
+
+
+def _held_id(order_id: ClientOrderId) -> VenueOrderId:
+    """Return the venue id a held order is accepted under until Alpaca numbers it."""
+    return VenueOrderId(f"held-{order_id}")
+
+
 class AlpacaBroker:
     """A :class:`~quantstrata.live.broker.Broker` on an Alpaca account (paper by default)."""
 
@@ -140,6 +160,8 @@ class AlpacaBroker:
         self._failure: BaseException | None = None
         self._sleep = sleep
         self._open_until: datetime | None = None
+        self._held: dict[ClientOrderId, _Held] = {}
+        self._opener: asyncio.Task[None] | None = None
         self.resyncs = 0
 
     def __repr__(self) -> str:
@@ -192,8 +214,17 @@ class AlpacaBroker:
             self._failure = task.exception()
             self._queue.put_nowait(None)
 
+    @property
+    def opening(self) -> asyncio.Task[None] | None:
+        """The task that sends the held orders at the open (``None`` before any was held)."""
+        return self._opener
+
     async def close(self) -> None:
-        """Stop the stream; safe to call twice."""
+        """Stop the stream and the held orders' task (they stay unsent); safe to call twice."""
+        if self._opener is not None:
+            self._opener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._opener
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -229,13 +260,40 @@ class AlpacaBroker:
         self._open_until = now + change if is_open else None
         return is_open, change.total_seconds()
 
-    async def _hold_until_open(self, order_id: ClientOrderId, opens_in: float) -> None:
-        """Wait until Alpaca's clock says the regular session is open (re-asked on waking)."""
+    def _hold(
+        self, order_id: ClientOrderId, request: OrderRequest, body: dict[str, Any], opens_in: float
+    ) -> VenueOrderId:
+        """Queue ``body`` until the open and make sure the task that sends it runs."""
         _log.info("market closed: order %s held until the open, in %.0f s", order_id, opens_in)
+        self._held[order_id] = _Held(request, body, self._caller.clock.now())
+        if self._opener is None or self._opener.done():
+            self._opener = asyncio.create_task(
+                self._send_at_open(opens_in), name="alpaca-held-orders"
+            )
+        return _held_id(order_id)
+
+    async def _send_at_open(self, opens_in: float) -> None:
+        """Wait until Alpaca's clock says the session is open (re-asked on waking); send."""
         is_open = False
         while not is_open:
             await self._sleep(min(max(opens_in, 1.0), CLOCK_RECHECK_SECONDS))
-            is_open, opens_in = await self._session()
+            try:
+                is_open, opens_in = await self._session()
+            except BrokerUnavailableError as error:
+                _log.warning("held orders wait on: %s", error)
+                opens_in = CLOCK_RECHECK_SECONDS
+        while self._held:
+            order_id = next(iter(self._held))
+            await self._send_held(order_id, self._held.pop(order_id))
+
+    async def _send_held(self, order_id: ClientOrderId, held: _Held) -> None:
+        """Post one held order; a refusal is reported as Alpaca's rejection would be."""
+        try:
+            await self._post(order_id, held.body)
+        except OrderRejectedError as error:
+            self._emit(Rejected(order_id, self._caller.clock.now(), str(error.reason)))
+        except SubmitOutcomeUnknownError:
+            self._working.add(order_id)  # the next resync asks Alpaca by client order id
 
     # ------------------------------------------------------------------ orders
 
@@ -251,27 +309,29 @@ class AlpacaBroker:
         ``extended_hours`` it is refused, as Alpaca then takes only day limit orders.
         """
         chosen = options or AlpacaOrderOptions(extended_hours=self._extended(request))
-        chosen = await self._in_session(order_id, request, chosen)
-        return await self._post(order_id, order_body(order_id, request, chosen))
+        chosen, opens_in = await self._in_session(request, chosen)
+        body = order_body(order_id, request, chosen)
+        if opens_in is not None:
+            return self._hold(order_id, request, body, opens_in)
+        return await self._post(order_id, body)
 
     async def _in_session(
-        self, order_id: ClientOrderId, request: OrderRequest, chosen: AlpacaOrderOptions
-    ) -> AlpacaOrderOptions:
-        """Apply market hours to ``request``: return when it may be sent, with its options.
+        self, request: OrderRequest, chosen: AlpacaOrderOptions
+    ) -> tuple[AlpacaOrderOptions, float | None]:
+        """Apply market hours to ``request``: its options, and the seconds to wait if held.
 
-        A market order while the regular session is closed waits for the open; with
+        A market order while the regular session is closed is held for the open; with
         ``extended_hours`` it is marked so instead, and ``order_body`` refuses it (the one rule
         of what Alpaca takes in extended hours). Other orders go at once.
         """
         if request.order_type is not OrderType.MARKET or chosen.extended_hours:
-            return chosen
+            return chosen, None
         is_open, opens_in = await self._session()
         if is_open:
-            return chosen
+            return chosen, None
         if self.config.extended_hours:
-            return dataclasses.replace(chosen, extended_hours=True)
-        await self._hold_until_open(order_id, opens_in)
-        return chosen
+            return dataclasses.replace(chosen, extended_hours=True), None
+        return chosen, opens_in
 
     def _extended(self, request: OrderRequest) -> bool:
         return (
@@ -290,9 +350,14 @@ class AlpacaBroker:
 
         A bracket with a market entry keeps market hours as :meth:`submit` does.
         """
+        opens_in = None
         if isinstance(group, Bracket):
-            options = await self._in_session(order_id, group.entry, options or AlpacaOrderOptions())
-        return await self._post(order_id, group_body(order_id, group, options))
+            chosen = options or AlpacaOrderOptions()
+            options, opens_in = await self._in_session(group.entry, chosen)
+        body = group_body(order_id, group, options)
+        if isinstance(group, Bracket) and opens_in is not None:
+            return self._hold(order_id, group.entry, body, opens_in)
+        return await self._post(order_id, body)
 
     async def _post(self, order_id: ClientOrderId, body: dict[str, Any]) -> VenueOrderId:
         try:
@@ -367,7 +432,13 @@ class AlpacaBroker:
         return venue.venue_order_id
 
     async def cancel(self, order_id: ClientOrderId) -> None:
-        """Cancel ``order_id``; raise :class:`OrderRejectedError` when it cannot be cancelled."""
+        """Cancel ``order_id``; raise :class:`OrderRejectedError` when it cannot be cancelled.
+
+        A held order is dropped from the queue and its ``Cancelled`` update queued at once.
+        """
+        if self._held.pop(order_id, None) is not None:
+            self._emit(Cancelled(order_id, self._caller.clock.now(), "cancelled before the open"))
+            return
         venue_id = await self._venue_id(order_id)
         try:
             await self._caller.call(
@@ -388,7 +459,22 @@ class AlpacaBroker:
         return found.venue_order_id
 
     async def query_order(self, order_id: ClientOrderId) -> VenueOrder | None:
-        """Return Alpaca's record of ``order_id`` (looked up by client order id), or ``None``."""
+        """Return Alpaca's record of ``order_id`` (looked up by client order id), or ``None``.
+
+        A held order is answered from the queue: working (``PENDING``), nothing filled.
+        """
+        held = self._held.get(order_id)
+        if held is not None:
+            return VenueOrder(
+                order_id,
+                _held_id(order_id),
+                held.request.symbol,
+                held.request,
+                OrderStatus.PENDING,
+                0.0,
+                None,
+                held.since,
+            )
         try:
             order = await self._caller.call(
                 f"query of {order_id}", self.client.get_order_by_client_id, str(order_id)
