@@ -16,7 +16,6 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
-import polars as pl
 import typer
 
 from quantstrata.cli._bar_source import load_bars
@@ -28,7 +27,7 @@ from quantstrata.execution.config import CommissionConfig, FillConfig, FillPolic
 from quantstrata.live.feeds.replay import replay_interval
 from quantstrata.venue import VenueConfig, VenueServer, load_venue_config
 
-__all__ = ["KEY_VARIABLE", "app", "infer_interval", "serve"]
+__all__ = ["KEY_VARIABLE", "app", "serve"]
 
 KEY_VARIABLE = "QUANTSTRATA_VENUE_KEY"
 
@@ -101,7 +100,7 @@ def serve(
         [name for name in names if name], interval=interval, catalog=catalog, start=start, end=end,
         timezone=timezone,
     )  # fmt: skip
-    step = interval or infer_interval(loaded.bars)
+    step = interval or replay_interval(loaded.bars)
     server = VenueServer(loaded.bars, settings, key, interval=step)
 
     async def run() -> None:
@@ -148,8 +147,3 @@ def _settings(config: Path | None, **options: Any) -> VenueConfig:
     if fill is not None:
         values["fill"] = FillConfig.build(**{**base.fill.model_dump(), "policy": fill})
     return VenueConfig.build(**values)
-
-
-def infer_interval(bars: pl.DataFrame) -> str:
-    """Return the bar interval of ``bars``: the shortest step between two bars of a symbol."""
-    return replay_interval(bars)

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, TypeAlias
 
-import cloudpickle  # type: ignore[import-untyped]
 import numpy as np
 import polars as pl
 
@@ -107,6 +106,8 @@ def encode_job(job: Job) -> bytes:
     imported (``my_dir/helpers.py`` beside ``my_dir/my_strategy.py``): a worker on another
     machine, or with another ``sys.path``, has neither.
     """
+    import cloudpickle  # type: ignore[import-untyped]  # only a sweep pickles jobs
+
     module_name = job.strategy_class.__module__
     module = sys.modules.get(module_name)
     if module is not None and not importable_by_name(module_name):
@@ -117,6 +118,8 @@ def encode_job(job: Job) -> bytes:
 
 def decode_job(payload: bytes) -> Job:
     """Load a job pickled by :func:`encode_job`."""
+    import cloudpickle
+
     job = cloudpickle.loads(payload)
     if not isinstance(job, Job):
         raise ConfigError(f"expected a pickled Job, got {type(job).__name__}")
