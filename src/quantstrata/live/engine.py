@@ -31,6 +31,7 @@ import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
+from itertools import islice
 from pathlib import Path
 
 import polars as pl
@@ -415,9 +416,9 @@ class Live:
         targets = {**self._carried_targets, **intents.targets}
         if on_time:
             intents.targets, self._carried_targets = targets, {}
-            known = set(self.manager.state.orders)
+            before = len(self.manager.state.orders)
             await self._execute(intents)
-            await self._place_in_doubt(ts, [o for o in self.manager.orders if o not in known])
+            await self._place_in_doubt(ts, _added_since(self.manager.state.orders, before))
         else:  # as in warm-up: orders and cancels dropped, targets wait for a bar on time
             self._carried_targets = targets
         self.manager.record(BarHandled(ts, self._targets))
@@ -580,3 +581,11 @@ class Live:
                 await asyncio.wait_for(stop.wait(), timeout=self.config.reconcile_interval)
             except TimeoutError:
                 await self._reconcile()
+
+
+def _added_since(orders: dict[ClientOrderId, Order], before: int) -> list[ClientOrderId]:
+    """Return the ids of the orders added after the first ``before``, oldest first.
+
+    A dict keeps insertion order, so this costs the orders of one bar, not the run's history.
+    """
+    return list(islice(reversed(orders), len(orders) - before))[::-1]
