@@ -7,14 +7,22 @@ module adds only what Alpaca has and the book has not: UUID order ids beside the
 order classes (``bracket``, ``oco``, ``oto``: legs held until their parent fills, one leg's fill
 cancels the other), replacing an order, Alpaca's statuses and the ``trade_updates`` payloads
 (:class:`Update`). Alpaca's time in force map to the book's: ``fok`` works as ``ioc``, ``opg``
-and ``cls`` as ``day`` (the default fill policy fills at the next bar's open).
+and ``cls`` as ``day`` (the default fill policy fills at the next bar's open). A ``day`` order
+expires as Alpaca's does, at the close of the session it works in: the first session close
+after the close of the bar it was placed on, so one placed after a session's last bar works
+through the next session. The sessions are the fake's calendar (the bars' dates, closing at
+16:00 New York; no early closes). The first bar at or after that close finds the order
+``expired``, stamped with the close. Alpaca takes a fractional quantity only in a simple
+``day`` market, limit, stop or stop-limit order; others get its 422 answers.
 """
 
 from __future__ import annotations
 
+import bisect
 import threading
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -143,8 +151,15 @@ class _LinkedBook(VenueBook):
     def __init__(self, config: VenueConfig, symbols: list[str], bar_length: timedelta) -> None:
         super().__init__(config, symbols, bar_length)
         self.partners: dict[str, str] = {}
+        self.expiries: dict[str, datetime] = {}  # a day order's session close
 
     def _step(self, entry: WorkingEntry, bar: Bar) -> list[OrderEvent]:
+        expiry = self.expiries.get(str(entry.order_id))
+        if expiry is not None and bar.ts >= expiry:
+            self.working.remove(entry)
+            expired = Expired(entry.order_id, expiry)
+            self._apply(expired)
+            return [expired]
         events = super()._step(entry, bar)
         partner = self.partners.get(str(entry.order_id))
         filled = any(isinstance(event, FillEvent) for event in events)
@@ -158,8 +173,17 @@ class _LinkedBook(VenueBook):
 class AlpacaAccount:
     """One Alpaca account trading ``symbols`` on the shared fill model; thread-safe."""
 
-    def __init__(self, config: VenueConfig, symbols: list[str], bar_length: timedelta) -> None:
+    def __init__(
+        self,
+        config: VenueConfig,
+        symbols: list[str],
+        bar_length: timedelta,
+        closes: Sequence[datetime] = (),
+    ) -> None:
+        """Start flat; ``closes`` are the session closes (UTC) a day order expires at."""
         self.book = _LinkedBook(config, symbols, bar_length)
+        self.bar_length = bar_length
+        self.closes = sorted(closes)
         self.orders: dict[str, AlpacaOrder] = {}
         self.by_client_id: dict[str, str] = {}
         self.activities: list[dict[str, Any]] = []
@@ -392,6 +416,7 @@ class AlpacaAccount:
             )
         except ValueError as error:
             raise AlpacaError(422, 40010001, str(error)) from None
+        _check_fractional(request.quantity, kind, tif, order_class)
         order_id = self._new_id("order")
         extended = bool(body.get("extended_hours"))
         return AlpacaOrder(order_id, client_id, request, kind, tif, order_class, extended, self.now)
@@ -440,8 +465,17 @@ class AlpacaAccount:
 
     def _activate(self, order: AlpacaOrder) -> list[Update]:
         order.status = None
-        outcome = self.book.submit(ClientOrderId(order.id), order.request, self.now)
+        request = order.request
+        if request.time_in_force is TimeInForce.DAY:  # the book's day is a UTC day: expire here
+            self.book.expiries[order.id] = self.session_close(self.now + self.bar_length)
+            request = replace(request, time_in_force=TimeInForce.GTC)
+        outcome = self.book.submit(ClientOrderId(order.id), request, self.now)
         return self._updates(outcome.events)
+
+    def session_close(self, after: datetime) -> datetime:
+        """Return the first session close after ``after`` (a day order's expiry; none: never)."""
+        index = bisect.bisect_right(self.closes, after)
+        return self.closes[index] if index < len(self.closes) else datetime.max.replace(tzinfo=UTC)
 
     def _cancel_held(self, order: AlpacaOrder, ts: datetime | None = None) -> list[Update]:
         if order.status != "held":
@@ -537,6 +571,20 @@ class AlpacaAccount:
             for symbol, position in self.book.positions.items()
         )
         return max(self.margin_multiplier * self.book.equity() - gross, 0.0)
+
+
+def _check_fractional(quantity: float, kind: str, tif: str, order_class: str) -> None:
+    """Refuse a fractional quantity as Alpaca does: simple ``day`` orders of four types only."""
+    if quantity == int(quantity):
+        return
+    if order_class != "simple":
+        raise AlpacaError(422, 42210000, "fractional orders must be simple orders")
+    if tif != "day":
+        raise AlpacaError(422, 42210000, "fractional orders must be DAY orders")
+    if kind not in ("market", "limit", "stop", "stop_limit"):
+        raise AlpacaError(
+            422, 42210000, "fractional orders must be market, limit, stop, or stop_limit orders"
+        )
 
 
 def _maybe(value: float | None) -> str | None:

@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
+from quantstrata.core.clock import LiveClock
 from quantstrata.live.broker import OrderRejectedError
 from quantstrata.live.brokers._alpaca_mapping import AlpacaRefusal
 from quantstrata.live.brokers.alpaca import CLOCK_RECHECK_SECONDS, AlpacaBroker
+from quantstrata.live.journal import SqliteJournal
+from quantstrata.live.orders import OrderManager
 from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.orders import (
     Bracket,
     Cancelled,
+    CancelRequested,
     OrderRequest,
     OrderStatus,
     TimeInForce,
@@ -157,3 +162,85 @@ async def test_extended_hours_send_a_day_limit_at_once_and_refuse_a_market_order
     assert refused.value.reason is AlpacaRefusal.INVALID
     sent = [(o["client_order_id"], o["extended_hours"], float(o["limit_price"])) for o in orders]
     assert sent == [("ext-1", True, price)]
+
+
+async def _until_filled(manager: OrderManager, broker: AlpacaBroker, order_id: str) -> None:
+    async for event in broker.updates():
+        await manager.apply_update(event)
+        if manager.order(order_id).status is OrderStatus.FILLED:
+            return
+
+
+async def test_a_held_order_pending_at_a_restart_is_held_again_and_fills_at_the_open(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "journal.sqlite"
+    with FakeAlpaca(spx_bars(), published=5) as fake:
+        fake.market_open = False
+        never, the_open = asyncio.Event(), asyncio.Event()
+
+        async def closed_for_good(_seconds: float) -> None:
+            await never.wait()
+
+        async def venue_time_passes(_seconds: float) -> None:
+            await the_open.wait()
+
+        first = AlpacaBroker(alpaca_config(fake), credentials(fake), sleep=closed_for_good)
+        journal = SqliteJournal(path)
+        manager = OrderManager(first, journal, run_id="held", clock=LiveClock())
+        order = await manager.submit(OrderRequest.market("SPX", 2))
+        await first.close()  # the process ends: the held order was never sent
+        journal.close()
+
+        second = AlpacaBroker(alpaca_config(fake), credentials(fake), sleep=venue_time_passes)
+        reopened = SqliteJournal(path)
+        restarted = OrderManager(second, reopened, run_id="held", clock=LiveClock())
+        await second.connect()
+        await restarted.start()
+        sent_while_closed = _posted(fake)
+        fake.market_open = True
+        the_open.set()
+        assert second.opening is not None
+        await second.opening
+        opened_at = fake.publish_next_bar()
+        await asyncio.wait_for(_until_filled(restarted, second, order.order_id), 10)
+        await second.close()
+        state = restarted.state
+        reopened.close()
+    assert order.status is OrderStatus.PENDING
+    assert sent_while_closed == []
+    assert state.alarms == 0
+    assert state.orders[order.order_id].status is OrderStatus.FILLED
+    assert [(fill[0], fill[4]) for fill in fake.fills()] == [(order.order_id, opened_at)]
+    assert fake.positions() == {"SPX": 2.0}
+
+
+async def test_a_held_order_whose_cancel_was_asked_before_a_restart_ends_cancelled(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "journal.sqlite"
+    with FakeAlpaca(spx_bars(), published=5) as fake:
+        fake.market_open = False
+        never = asyncio.Event()
+
+        async def closed_for_good(_seconds: float) -> None:
+            await never.wait()
+
+        first = AlpacaBroker(alpaca_config(fake), credentials(fake), sleep=closed_for_good)
+        journal = SqliteJournal(path)
+        manager = OrderManager(first, journal, run_id="held", clock=LiveClock())
+        order = await manager.submit(OrderRequest.market("SPX", 1))
+        manager.record(CancelRequested(order.order_id, LiveClock().now()))
+        await first.close()  # killed between journaling the cancel and sending it
+        journal.close()
+
+        second = AlpacaBroker(alpaca_config(fake), credentials(fake), sleep=closed_for_good)
+        reopened = SqliteJournal(path)
+        restarted = OrderManager(second, reopened, run_id="held", clock=LiveClock())
+        await restarted.start()
+        status = restarted.order(order.order_id).status
+        await second.close()
+        reopened.close()
+        posted = _posted(fake)
+    assert status is OrderStatus.CANCELLED
+    assert posted == []

@@ -87,7 +87,11 @@ def _order(**changes: object) -> dict[str, object]:
         ),
         (
             OrderRequest.market("AAPL", 0.5),
-            {"qty": "0.5", "time_in_force": "gtc"},
+            {"qty": "0.5", "time_in_force": "day"},
+        ),
+        (
+            OrderRequest.limit("AAPL", 0.5, 100.0, time_in_force=TimeInForce.DAY),
+            {"qty": "0.5", "time_in_force": "day"},
         ),
         (
             OrderRequest.market("AAPL", -3, reduce_only=True),
@@ -132,6 +136,44 @@ def test_orders_alpaca_refuses_are_refused_before_sending(
     with pytest.raises(OrderRejectedError, match=words) as caught:
         order_body(ID, request_, options)
     assert caught.value.reason is AlpacaRefusal.INVALID
+
+
+@pytest.mark.parametrize(
+    ("request_", "options", "words"),
+    [
+        (OrderRequest.limit("AAPL", 0.5, 100.0), None, "must be a day order"),
+        (OrderRequest.stop("AAPL", -1.5, 95.0), None, "must be a day order"),
+        (OrderRequest.market("AAPL", 0.5, time_in_force=TimeInForce.IOC), None, "day order"),
+        (OrderRequest.market("AAPL", 0.5), AlpacaOrderOptions(time_in_force="opg"), "day order"),
+        (
+            OrderRequest(
+                Symbol("AAPL"),
+                OrderSide.SELL,
+                0.5,
+                OrderType.TRAILING_STOP,
+                trail_percent=0.05,
+                time_in_force=TimeInForce.DAY,
+            ),
+            None,
+            "market, limit, stop or stop-limit",
+        ),
+    ],
+)
+def test_fractional_orders_alpaca_refuses_are_refused_with_what_to_do(
+    request_: OrderRequest, options: AlpacaOrderOptions | None, words: str
+) -> None:
+    with pytest.raises(OrderRejectedError, match=words) as caught:
+        order_body(ID, request_, options)
+    assert caught.value.reason is AlpacaRefusal.FRACTIONAL
+    assert "whole shares" in str(caught.value)
+
+
+def test_a_fractional_bracket_is_refused_a_whole_one_keeps_its_time_in_force() -> None:
+    with pytest.raises(OrderRejectedError, match="simple") as caught:
+        group_body(ID, Bracket(OrderRequest.market("AAPL", 1.5), stop_loss=95.0))
+    assert caught.value.reason is AlpacaRefusal.FRACTIONAL
+    whole = group_body(ID, Bracket(OrderRequest.market("AAPL", 2), stop_loss=95.0))
+    assert whole["time_in_force"] == "gtc"
 
 
 def test_brackets_and_oco_pairs_become_alpaca_order_classes() -> None:
@@ -231,6 +273,9 @@ def test_acknowledgements_give_no_event(event: str) -> None:
         (422, "market orders are not accepted: market is closed", AlpacaRefusal.MARKET_CLOSED),
         (403, "potential wash trade detected. use complex orders", AlpacaRefusal.WASH_TRADE),
         (422, "qty must be > 0", AlpacaRefusal.INVALID),
+        (422, "fractional orders must be DAY orders", AlpacaRefusal.FRACTIONAL),
+        (403, 'asset "CWVX" is not fractionable', AlpacaRefusal.FRACTIONAL),
+        (403, "fractional orders are not allowed to short", AlpacaRefusal.NOT_SHORTABLE),
     ],
 )
 def test_refusals_map_to_typed_reasons(status: int, message: str, refusal: AlpacaRefusal) -> None:
