@@ -244,3 +244,33 @@ async def test_a_held_order_whose_cancel_was_asked_before_a_restart_ends_cancell
         posted = _posted(fake)
     assert status is OrderStatus.CANCELLED
     assert posted == []
+
+
+async def test_a_held_order_filled_at_the_open_keeps_its_venue_id_in_the_journal(
+    tmp_path: Path,
+) -> None:
+    with FakeAlpaca(spx_bars(), published=5) as fake:
+        fake.market_open = False
+        the_open = asyncio.Event()
+
+        async def venue_time_passes(_seconds: float) -> None:
+            await the_open.wait()
+
+        broker = AlpacaBroker(alpaca_config(fake), credentials(fake), sleep=venue_time_passes)
+        journal = SqliteJournal(tmp_path / "journal.sqlite")
+        manager = OrderManager(broker, journal, run_id="held", clock=LiveClock())
+        await broker.connect()
+        order = await manager.submit(OrderRequest.market("SPX", 3))
+        fake.market_open = True
+        the_open.set()
+        assert broker.opening is not None
+        await broker.opening
+        fake.publish_next_bar()
+        await asyncio.wait_for(_until_filled(manager, broker, order.order_id), 10)
+        await manager.resolve(order.order_id)  # a reconciliation reads Alpaca's record
+        await broker.close()
+        state = manager.state
+        journal.close()
+    filled = state.orders[order.order_id]
+    assert (filled.status, filled.venue_order_id) == (OrderStatus.FILLED, order.venue_order_id)
+    assert state.alarms == 0
