@@ -171,6 +171,42 @@ async def _until_filled(manager: OrderManager, broker: AlpacaBroker, order_id: s
             return
 
 
+def _life(
+    fake: FakeAlpaca, journal: Path, the_open: asyncio.Event
+) -> tuple[AlpacaBroker, OrderManager]:
+    """One process: a broker whose venue opens once ``the_open`` is set, an order manager."""
+
+    async def venue_time_passes(_seconds: float) -> None:
+        await the_open.wait()
+
+    broker = AlpacaBroker(alpaca_config(fake), credentials(fake), sleep=venue_time_passes)
+    manager = OrderManager(broker, SqliteJournal(journal), run_id="held", clock=LiveClock())
+    return broker, manager
+
+
+async def _open_and_fill(
+    fake: FakeAlpaca,
+    the_open: asyncio.Event,
+    broker: AlpacaBroker,
+    manager: OrderManager,
+    order_id: str,
+) -> datetime | None:
+    """Open the session: the broker sends what it held, the next bar fills it; its time."""
+    fake.market_open = True
+    the_open.set()
+    assert broker.opening is not None
+    await broker.opening
+    opened_at = fake.publish_next_bar()
+    await asyncio.wait_for(_until_filled(manager, broker, order_id), 10)
+    return opened_at
+
+
+async def _end(broker: AlpacaBroker, manager: OrderManager) -> None:
+    """End a process: the held orders' task stops, the journal closes."""
+    await broker.close()
+    manager.journal.close()
+
+
 async def test_a_held_order_pending_at_a_restart_is_held_again_and_fills_at_the_open(
     tmp_path: Path,
 ) -> None:
@@ -178,35 +214,17 @@ async def test_a_held_order_pending_at_a_restart_is_held_again_and_fills_at_the_
     with FakeAlpaca(spx_bars(), published=5) as fake:
         fake.market_open = False
         never, the_open = asyncio.Event(), asyncio.Event()
-
-        async def closed_for_good(_seconds: float) -> None:
-            await never.wait()
-
-        async def venue_time_passes(_seconds: float) -> None:
-            await the_open.wait()
-
-        first = AlpacaBroker(alpaca_config(fake), credentials(fake), sleep=closed_for_good)
-        journal = SqliteJournal(path)
-        manager = OrderManager(first, journal, run_id="held", clock=LiveClock())
+        first, manager = _life(fake, path, never)
         order = await manager.submit(OrderRequest.market("SPX", 2))
-        await first.close()  # the process ends: the held order was never sent
-        journal.close()
+        await _end(first, manager)  # the process ends: the held order was never sent
 
-        second = AlpacaBroker(alpaca_config(fake), credentials(fake), sleep=venue_time_passes)
-        reopened = SqliteJournal(path)
-        restarted = OrderManager(second, reopened, run_id="held", clock=LiveClock())
+        second, restarted = _life(fake, path, the_open)
         await second.connect()
         await restarted.start()
         sent_while_closed = _posted(fake)
-        fake.market_open = True
-        the_open.set()
-        assert second.opening is not None
-        await second.opening
-        opened_at = fake.publish_next_bar()
-        await asyncio.wait_for(_until_filled(restarted, second, order.order_id), 10)
-        await second.close()
-        state = restarted.state
-        reopened.close()
+        opened_at = await _open_and_fill(fake, the_open, second, restarted, order.order_id)
+        await _end(second, restarted)
+    state = restarted.state
     assert order.status is OrderStatus.PENDING
     assert sent_while_closed == []
     assert state.alarms == 0
@@ -222,25 +240,15 @@ async def test_a_held_order_whose_cancel_was_asked_before_a_restart_ends_cancell
     with FakeAlpaca(spx_bars(), published=5) as fake:
         fake.market_open = False
         never = asyncio.Event()
-
-        async def closed_for_good(_seconds: float) -> None:
-            await never.wait()
-
-        first = AlpacaBroker(alpaca_config(fake), credentials(fake), sleep=closed_for_good)
-        journal = SqliteJournal(path)
-        manager = OrderManager(first, journal, run_id="held", clock=LiveClock())
+        first, manager = _life(fake, path, never)
         order = await manager.submit(OrderRequest.market("SPX", 1))
         manager.record(CancelRequested(order.order_id, LiveClock().now()))
-        await first.close()  # killed between journaling the cancel and sending it
-        journal.close()
+        await _end(first, manager)  # killed between journaling the cancel and sending it
 
-        second = AlpacaBroker(alpaca_config(fake), credentials(fake), sleep=closed_for_good)
-        reopened = SqliteJournal(path)
-        restarted = OrderManager(second, reopened, run_id="held", clock=LiveClock())
+        second, restarted = _life(fake, path, never)
         await restarted.start()
         status = restarted.order(order.order_id).status
-        await second.close()
-        reopened.close()
+        await _end(second, restarted)
         posted = _posted(fake)
     assert status is OrderStatus.CANCELLED
     assert posted == []
@@ -252,25 +260,13 @@ async def test_a_held_order_filled_at_the_open_keeps_its_venue_id_in_the_journal
     with FakeAlpaca(spx_bars(), published=5) as fake:
         fake.market_open = False
         the_open = asyncio.Event()
-
-        async def venue_time_passes(_seconds: float) -> None:
-            await the_open.wait()
-
-        broker = AlpacaBroker(alpaca_config(fake), credentials(fake), sleep=venue_time_passes)
-        journal = SqliteJournal(tmp_path / "journal.sqlite")
-        manager = OrderManager(broker, journal, run_id="held", clock=LiveClock())
+        broker, manager = _life(fake, tmp_path / "journal.sqlite", the_open)
         await broker.connect()
         order = await manager.submit(OrderRequest.market("SPX", 3))
-        fake.market_open = True
-        the_open.set()
-        assert broker.opening is not None
-        await broker.opening
-        fake.publish_next_bar()
-        await asyncio.wait_for(_until_filled(manager, broker, order.order_id), 10)
+        await _open_and_fill(fake, the_open, broker, manager, order.order_id)
         await manager.resolve(order.order_id)  # a reconciliation reads Alpaca's record
-        await broker.close()
-        state = manager.state
-        journal.close()
+        await _end(broker, manager)
+    state = manager.state
     filled = state.orders[order.order_id]
     assert (filled.status, filled.venue_order_id) == (OrderStatus.FILLED, order.venue_order_id)
     assert state.alarms == 0

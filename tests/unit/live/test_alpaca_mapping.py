@@ -119,53 +119,52 @@ def test_alpaca_time_in_force_extended_hours_and_notional_options() -> None:
     assert "qty" not in body
 
 
+_INVALID, _FRACTIONAL = AlpacaRefusal.INVALID, AlpacaRefusal.FRACTIONAL
+_TRAILING_DAY = OrderRequest(
+    Symbol("AAPL"), OrderSide.SELL, 0.5, OrderType.TRAILING_STOP, trail_percent=0.05,
+    time_in_force=TimeInForce.DAY,
+)  # fmt: skip
+
+
 @pytest.mark.parametrize(
-    ("request_", "options", "words"),
+    ("request_", "options", "words", "reason"),
     [
-        (OrderRequest.market("AAPL", 1), AlpacaOrderOptions(extended_hours=True), "extended"),
+        (
+            OrderRequest.market("AAPL", 1),
+            AlpacaOrderOptions(extended_hours=True),
+            "extended",
+            _INVALID,
+        ),
         (
             OrderRequest.limit("AAPL", 1, 100.0),
             AlpacaOrderOptions(time_in_force="day", notional=100.0),
             "notional",
+            _INVALID,
         ),
+        # a fractional quantity: the message says what to do (whole shares, or DAY)
+        (OrderRequest.limit("AAPL", 0.5, 100.0), None, "must be a day order.*whole", _FRACTIONAL),
+        (OrderRequest.stop("AAPL", -1.5, 95.0), None, "must be a day order.*DAY", _FRACTIONAL),
+        (
+            OrderRequest.market("AAPL", 0.5, time_in_force=TimeInForce.IOC),
+            None,
+            "day order, not ioc",
+            _FRACTIONAL,
+        ),
+        (
+            OrderRequest.market("AAPL", 0.5),
+            AlpacaOrderOptions(time_in_force="opg"),
+            "day order, not opg",
+            _FRACTIONAL,
+        ),
+        (_TRAILING_DAY, None, "market, limit, stop or stop-limit.*whole shares", _FRACTIONAL),
     ],
 )
 def test_orders_alpaca_refuses_are_refused_before_sending(
-    request_: OrderRequest, options: AlpacaOrderOptions | None, words: str
+    request_: OrderRequest, options: AlpacaOrderOptions | None, words: str, reason: AlpacaRefusal
 ) -> None:
     with pytest.raises(OrderRejectedError, match=words) as caught:
         order_body(ID, request_, options)
-    assert caught.value.reason is AlpacaRefusal.INVALID
-
-
-@pytest.mark.parametrize(
-    ("request_", "options", "words"),
-    [
-        (OrderRequest.limit("AAPL", 0.5, 100.0), None, "must be a day order"),
-        (OrderRequest.stop("AAPL", -1.5, 95.0), None, "must be a day order"),
-        (OrderRequest.market("AAPL", 0.5, time_in_force=TimeInForce.IOC), None, "day order"),
-        (OrderRequest.market("AAPL", 0.5), AlpacaOrderOptions(time_in_force="opg"), "day order"),
-        (
-            OrderRequest(
-                Symbol("AAPL"),
-                OrderSide.SELL,
-                0.5,
-                OrderType.TRAILING_STOP,
-                trail_percent=0.05,
-                time_in_force=TimeInForce.DAY,
-            ),
-            None,
-            "market, limit, stop or stop-limit",
-        ),
-    ],
-)
-def test_fractional_orders_alpaca_refuses_are_refused_with_what_to_do(
-    request_: OrderRequest, options: AlpacaOrderOptions | None, words: str
-) -> None:
-    with pytest.raises(OrderRejectedError, match=words) as caught:
-        order_body(ID, request_, options)
-    assert caught.value.reason is AlpacaRefusal.FRACTIONAL
-    assert "whole shares" in str(caught.value)
+    assert caught.value.reason is reason
 
 
 def test_a_fractional_bracket_is_refused_a_whole_one_keeps_its_time_in_force() -> None:
