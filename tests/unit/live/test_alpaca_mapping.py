@@ -142,21 +142,36 @@ _TRAILING_DAY = OrderRequest(
             _INVALID,
         ),
         # a fractional quantity: the message says what to do (whole shares, or DAY)
-        (OrderRequest.limit("AAPL", 0.5, 100.0), None, "must be a day order.*whole", _FRACTIONAL),
-        (OrderRequest.stop("AAPL", -1.5, 95.0), None, "must be a day order.*DAY", _FRACTIONAL),
+        (
+            OrderRequest.limit("AAPL", 0.5, 100.0),
+            None,
+            "only in a day order.*whole shares",
+            _FRACTIONAL,
+        ),
+        (
+            OrderRequest.stop("AAPL", -1.5, 95.0),
+            None,
+            "day order, and this stop order is gtc.*or use TimeInForce.DAY",
+            _FRACTIONAL,
+        ),
         (
             OrderRequest.market("AAPL", 0.5, time_in_force=TimeInForce.IOC),
             None,
-            "day order, not ioc",
+            "this market order is ioc",
             _FRACTIONAL,
         ),
         (
             OrderRequest.market("AAPL", 0.5),
             AlpacaOrderOptions(time_in_force="opg"),
-            "day order, not opg",
+            "this market order is opg",
             _FRACTIONAL,
         ),
-        (_TRAILING_DAY, None, "market, limit, stop or stop-limit.*whole shares", _FRACTIONAL),
+        (
+            _TRAILING_DAY,
+            None,
+            "stop-limit order, and a trailing-stop order: round the quantity to whole shares$",
+            _FRACTIONAL,
+        ),
     ],
 )
 def test_orders_alpaca_refuses_are_refused_before_sending(

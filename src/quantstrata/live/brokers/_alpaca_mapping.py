@@ -185,27 +185,33 @@ def _time_in_force(
     tif = chosen.time_in_force or _TIME_IN_FORCE[request.time_in_force]
     if chosen.notional is not None or _is_whole(request.quantity):
         return tif
+    kind = _ORDER_TYPE[request.order_type].replace("_", "-")
     if request.order_type not in _FRACTIONAL_TYPES:
-        raise _fractional(order_id, request, "must be a market, limit, stop or stop-limit order")
+        raise _fractional(
+            order_id, request, "a market, limit, stop or stop-limit order", f"a {kind} order"
+        )
     if request.order_type is OrderType.MARKET and tif == "gtc":
         return "day"
     if tif != "day":
         raise _fractional(
-            order_id, request, f"must be a day order, not {tif}", "or use TimeInForce.DAY"
+            order_id,
+            request,
+            "a day order",
+            f"this {kind} order is {tif}",
+            "or use TimeInForce.DAY",
         )
     return tif
 
 
 def _fractional(
-    order_id: ClientOrderId, request: OrderRequest, rule: str, other: str = ""
+    order_id: ClientOrderId, request: OrderRequest, only: str, found: str, other: str = ""
 ) -> OrderRejectedError:
-    kind = _ORDER_TYPE[request.order_type].replace("_", "-")
     advice = f"round the quantity to whole shares {other}".rstrip()
     return _refuse(
         order_id,
         AlpacaRefusal.FRACTIONAL,
-        f"a fractional quantity ({_number(request.quantity)}) at Alpaca {rule}; "
-        f"this {kind} order is not: {advice}",
+        f"Alpaca takes a fractional quantity ({_number(request.quantity)}) only in {only}, "
+        f"and {found}: {advice}",
     )
 
 
@@ -288,8 +294,8 @@ def group_body(
         raise _refuse(
             order_id,
             AlpacaRefusal.FRACTIONAL,
-            "a fractional quantity at Alpaca must be a simple order, not a bracket, OCO or "
-            "OTO: round the quantity to whole shares",
+            "Alpaca takes a fractional quantity only in a simple order, not in a bracket, OCO "
+            "or OTO: round the quantity to whole shares",
         )
     if isinstance(group, Bracket):
         body = order_body(order_id, group.entry, options)
