@@ -188,7 +188,10 @@ def _time_in_force(
     kind = _ORDER_TYPE[request.order_type].replace("_", "-")
     if request.order_type not in _FRACTIONAL_TYPES:
         raise _fractional(
-            order_id, request, "a market, limit, stop or stop-limit order", f"a {kind} order"
+            order_id,
+            request,
+            "a market, limit, stop or stop-limit order",
+            f"this is a {kind} order",
         )
     if request.order_type is OrderType.MARKET and tif == "gtc":
         return "day"
