@@ -169,7 +169,7 @@ _TRAILING_DAY = OrderRequest(
         (
             _TRAILING_DAY,
             None,
-            "stop-limit order, and this is a trailing-stop order: round the quantity to whole shares$",
+            "and this is a trailing-stop order: round the quantity to whole shares$",
             _FRACTIONAL,
         ),
     ],
