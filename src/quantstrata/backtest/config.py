@@ -7,6 +7,7 @@ and the look-ahead check on.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 import numpy as np
@@ -14,6 +15,7 @@ import numpy.typing as npt
 from pydantic import ConfigDict, Field, field_validator
 
 from quantstrata.core.config import DEFAULT_CASH, FrozenConfig, StartingCash
+from quantstrata.exchange import ExchangeConfig, lot_size
 from quantstrata.execution.config import CommissionConfig, FillConfig, SlippageConfig
 from quantstrata.execution.costs import carry_factors, lot_scale
 from quantstrata.model.instrument import Instrument
@@ -98,12 +100,26 @@ class BacktestConfig(FrozenConfig):
         ``fill.round_lots`` rounds target orders to lots too, so both engines size a target
         alike (the event loop's fill model would otherwise round only its fills).
         """
-        if self.fractional and not self.fill.round_lots:
-            return 0.0, 0.0
-        instrument = self.instruments.get(symbol)
-        if instrument is None:
-            return 1.0, 0.0
-        return instrument.lot_size, instrument.min_quantity
+        return lot_size(
+            self.instruments.get(symbol),
+            fractional=self.fractional,
+            round_lots=self.fill.round_lots,
+        )
+
+    def exchange_config(self, bar_length: timedelta) -> ExchangeConfig:
+        """Return the simulated exchange's settings of this backtest, bars ``bar_length`` long."""
+        return ExchangeConfig(
+            cash=self.cash,
+            fill=self.fill,
+            commission=self.commission,
+            slippage=self.slippage,
+            allow_short=self.allow_short,
+            max_leverage=self.max_leverage,
+            fractional=self.fractional,
+            instruments=self.instruments,
+            calendar=self.calendar,
+            bar_length=bar_length,
+        )
 
     def lot_rules(self, symbol: str) -> tuple[float, float, float]:
         """Return :meth:`lot_size` and the lot's decimal scale, as the compiled loops take them.
