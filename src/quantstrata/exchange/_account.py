@@ -48,3 +48,10 @@ class Account:
     def absorb(self, column: int, fill: Fill) -> None:
         """Apply ``fill`` to the position only: compiled code already moved the arrays."""
         self.positions[column] = self.positions[column].apply(fill)
+
+    def list_symbol(self, symbol: Symbol) -> None:
+        """Add a flat position in ``symbol`` (new arrays: not for compiled code holding them)."""
+        self.values = np.append(self.values, np.nan)
+        self.quantities = np.append(self.quantities, 0.0)
+        self.marks = np.append(self.marks, np.nan)
+        self.positions.append(Position.flat(symbol))

@@ -31,12 +31,20 @@ from quantstrata.exchange._linked import Working, bracket_exits
 from quantstrata.exchange._rules import EPSILON, allowed, leverage_allowed
 from quantstrata.exchange._sessions import SessionCloses
 from quantstrata.exchange.config import ExchangeConfig
-from quantstrata.execution import FillModel, FillResult, OrderStep, WorkingBracket, WorkingOrder
+from quantstrata.execution import (
+    FillConfig,
+    FillModel,
+    FillResult,
+    OrderStep,
+    WorkingBracket,
+    WorkingOrder,
+)
 from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId, VenueOrderId
 from quantstrata.model.orders import (
     Accepted,
     Bracket,
     Cancelled,
+    CancelRejected,
     CancelRequested,
     Expired,
     Fill,
@@ -45,6 +53,7 @@ from quantstrata.model.orders import (
     Order,
     OrderEvent,
     OrderRequest,
+    OrderType,
     Rejected,
     Submitted,
     TimeInForce,
@@ -91,19 +100,14 @@ class SimulatedExchange:
         self.listener: Listener | None = None
         self._columns = {symbol: column for column, symbol in enumerate(self.symbols)}
         self._working: list[Working] = []
-        self._models = [
-            FillModel(
-                config.fill,
-                config.commission,
-                config.slippage,
-                instrument=config.instruments.get(symbol),
-            )
-            for symbol in self.symbols
-        ]
+        self._fill = config.fill
+        self._models = [self._fill_model(symbol) for symbol in self.symbols]
         self._lots = [config.lot_size(symbol) for symbol in self.symbols]
         self._sessions = SessionCloses(config.calendar_of)
         self._sized: set[ClientOrderId] = set()
         self._prefix = id_prefix
+        self.venue_ids: Callable[[ClientOrderId], VenueOrderId] = VenueOrderId
+        """Names an accepted order at the venue (the client id unless a shell names them)."""
         self._next_id = 0
         self._now = datetime.min.replace(tzinfo=UTC)
 
@@ -223,6 +227,123 @@ class SimulatedExchange:
         self._cancel_order(order_id, rest, requested=False)
         return False
 
+    # -- what the shells add: symbols as they come, a saved book, faults ------------------------
+
+    def list_symbol(self, symbol: str) -> None:
+        """List ``symbol`` too (nothing when listed): a paper broker learns symbols as they come.
+
+        Not for the backtest, whose compiled code holds the account's arrays.
+        """
+        name = Symbol(symbol)
+        if name in self._columns:
+            return
+        self._columns[name] = len(self.symbols)
+        self.symbols = (*self.symbols, name)
+        self.account.list_symbol(name)
+        self._models.append(self._fill_model(name))
+        self._lots.append(self.config.lot_size(name))
+
+    def restore(
+        self,
+        cash: float,
+        positions: Iterable[Position],
+        orders: Iterable[Order],
+        working: Iterable[tuple[ClientOrderId, WorkingOrder, datetime | None]],
+        fills: Iterable[Fill] = (),
+    ) -> None:
+        """Hold a saved book: cash, positions, orders as they were, and the working ones.
+
+        Each ``working`` entry (order id, fill-model state, DAY expiry or ``None``) works again
+        as a plain order. Orders keep their trade ids, so new fills continue their numbering.
+        Nothing is emitted.
+        """
+        self.account.values[0] = cash
+        for position in positions:
+            self.list_symbol(position.symbol)
+            column = self._columns[position.symbol]
+            self.account.positions[column] = position
+            self.account.quantities[column] = position.quantity
+        for order in orders:
+            self.list_symbol(order.symbol)
+            self.orders[order.order_id] = order
+        for order_id, state, expires in working:
+            column = self._columns[self.orders[order_id].symbol]
+            self._working.append(Working(order_id, column, state, expires, ids=(order_id,)))
+        self.fills.extend(fills)
+
+    def working_entries(self) -> list[tuple[ClientOrderId, WorkingOrder, datetime | None]]:
+        """Return the plain working orders (id, fill-model state, expiry), oldest first.
+
+        What :meth:`restore` takes back; orders linked in a group are left out.
+        """
+        return [
+            (item.order_id, item.state, item.expires)
+            for item in self._working
+            if isinstance(item.state, WorkingOrder)
+            and item.partner is None
+            and item.bracket is None
+        ]
+
+    def is_working(self, order_id: ClientOrderId) -> bool:
+        """Whether ``order_id`` is working (alone or in a group)."""
+        return any(order_id in item.ids for item in self._working)
+
+    def reject(
+        self, order_id: ClientOrderId, request: OrderRequest, now: datetime, reason: str
+    ) -> list[OrderEvent]:
+        """Record ``request`` as submitted and rejected at ``now`` for ``reason``."""
+        start, self._now = len(self.events), now
+        self._create(order_id, request, now, accept=False)
+        self._apply(Rejected(order_id, now, reason))
+        return self.events[start:]
+
+    def refuse_cancel(
+        self, order_id: ClientOrderId, now: datetime, reason: str
+    ) -> list[OrderEvent]:
+        """Answer a cancel of ``order_id`` that came too late: a cancel rejection."""
+        start = len(self.events)
+        self._apply(CancelRejected(order_id, now, reason))
+        return self.events[start:]
+
+    def set_volume_cap(self, cap: float | None) -> None:
+        """Cap fills at ``cap`` of a bar's volume too (``None``: only the configured cap)."""
+        configured = self.config.fill.volume_cap
+        chosen = configured if cap is None else min(cap, configured or cap)
+        if chosen == self._fill.volume_cap:
+            return
+        self._fill = FillConfig.build(**{**self.config.fill.model_dump(), "volume_cap": chosen})
+        self._models = [self._fill_model(symbol) for symbol in self.symbols]
+
+    def fill_at_close(
+        self, order_id: ClientOrderId, ts: datetime, prices: Prices
+    ) -> list[OrderEvent]:
+        """Fill what is left of working ``order_id`` at once as a market order at the close.
+
+        The venue's "cancel lost the race" fault: the bar is flattened to ``prices.close``.
+        """
+        start, self._now = len(self.events), ts
+        item = next((w for w in self._working if w.ids == (order_id,)), None)
+        if item is None or not isinstance(item.state, WorkingOrder):
+            return []
+        item.state = replace(
+            item.state,
+            order_type=OrderType.MARKET,
+            limit_price=None,
+            stop_price=None,
+            trail_amount=None,
+            trail_percent=None,
+            trail_extreme=None,
+            arrived=True,
+        )
+        close = prices.close
+        self._step(item, Prices(close, close, close, close, prices.volume))
+        return self.events[start:]
+
+    def _fill_model(self, symbol: str) -> FillModel:
+        config = self.config
+        instrument = config.instruments.get(symbol)
+        return FillModel(self._fill, config.commission, config.slippage, instrument=instrument)
+
     # -- bookkeeping ---------------------------------------------------------------------------
 
     def _column(self, symbol: str) -> int:
@@ -240,7 +361,7 @@ class SimulatedExchange:
         self.orders[order_id] = order
         self._emit(order, submitted)
         if accept:
-            self._apply(Accepted(order_id, ts, VenueOrderId(order_id)))
+            self._apply(Accepted(order_id, ts, self.venue_ids(order_id)))
 
     def _apply(self, event: OrderEvent) -> Order:
         order = self.orders[event.order_id].apply(event)
