@@ -284,6 +284,26 @@ class SimulatedExchange:
             and item.bracket is None
         ]
 
+    def expiry(self, request: OrderRequest, decided: datetime) -> datetime | None:
+        """Return when ``request``, decided on the bar at ``decided``, stops working.
+
+        A DAY order's first session close after that bar's close; ``None`` (never) otherwise.
+        """
+        if request.time_in_force is not TimeInForce.DAY:
+            return None
+        return self._sessions.expiry(request.symbol, decided + self.config.bar_length)
+
+    def step_order(self, order_id: ClientOrderId, ts: datetime, prices: Prices) -> list[OrderEvent]:
+        """Step only the working order ``order_id`` on the bar at ``ts``.
+
+        The ``this_close`` policy of a broker told of an order after its bar was stepped.
+        """
+        start, self._now = len(self.events), ts
+        item = next((w for w in self._working if order_id in w.ids), None)
+        if item is not None:
+            self._step(item, prices)
+        return self.events[start:]
+
     def is_working(self, order_id: ClientOrderId) -> bool:
         """Whether ``order_id`` is working (alone or in a group)."""
         return any(order_id in item.ids for item in self._working)
@@ -383,9 +403,7 @@ class SimulatedExchange:
         return item
 
     def _expiry(self, request: OrderRequest) -> datetime | None:
-        if request.time_in_force is not TimeInForce.DAY:
-            return None
-        return self._sessions.expiry(request.symbol, self._now + self.config.bar_length)
+        return self.expiry(request, self._now)
 
     def _cancel_working(self, order_id: ClientOrderId, reason: str, *, requested: bool) -> None:
         """Cancel the working item holding ``order_id`` (every order of it)."""
