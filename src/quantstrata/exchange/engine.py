@@ -304,11 +304,16 @@ class SimulatedExchange:
             self._step(item, prices)
         return self.events[start:]
 
-    def link(self, first: ClientOrderId, second: ClientOrderId) -> None:
-        """Make two working plain orders one-cancels-other (orders sent one by one, then linked)."""
+    def link(self, first: ClientOrderId, second: ClientOrderId) -> bool:
+        """Make two working plain orders one-cancels-other (orders sent one by one, then linked).
+
+        Return whether they are linked: both must be working alone.
+        """
         items = {order_id: w for w in self._working for order_id in w.ids if w.ids == (order_id,)}
-        if first in items and second in items:
-            items[first].partner, items[second].partner = second, first
+        if first not in items or second not in items:
+            return False
+        items[first].partner, items[second].partner = second, first
+        return True
 
     def is_working(self, order_id: ClientOrderId) -> bool:
         """Whether ``order_id`` is working (alone or in a group)."""

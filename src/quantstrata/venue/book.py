@@ -207,9 +207,9 @@ class VenueBook:
         events += exchange.cancel(order_id, now)
         return CancelOutcome(self.orders[order_id], cancelled=True, events=self._published(events))
 
-    def link(self, first: ClientOrderId, second: ClientOrderId) -> None:
+    def link(self, first: ClientOrderId, second: ClientOrderId) -> bool:
         """Make two working orders one-cancels-other: a fill of either cancels the other."""
-        self.exchange.link(first, second)
+        return self.exchange.link(first, second)
 
     # -- matching ------------------------------------------------------------------------------
 
