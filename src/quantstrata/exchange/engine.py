@@ -89,7 +89,7 @@ class SimulatedExchange:
         self.events: list[OrderEvent] = []
         self.fills: list[Fill] = []
         self.listener: Listener | None = None
-        self._columns = {symbol: column for column, symbol in enumerate(self.symbols)}
+        self._columns: dict[str, int] = {s: column for column, s in enumerate(self.symbols)}
         self._working: list[Working] = []
         self._models = [
             FillModel(
@@ -103,6 +103,7 @@ class SimulatedExchange:
         self._lots = [config.lot_size(symbol) for symbol in self.symbols]
         self._sessions = SessionCloses(config.calendar_of)
         self._sized: set[ClientOrderId] = set()
+        ClientOrderId(f"{id_prefix}{10**19}")  # refuse a prefix no 20-digit id fits after
         self._prefix = id_prefix
         self._next_id = 0
         self._now = datetime.min.replace(tzinfo=UTC)
@@ -121,7 +122,7 @@ class SimulatedExchange:
 
     def position(self, symbol: str) -> Position:
         """Return the position in ``symbol``."""
-        return self.account.positions[self._column(symbol)]
+        return self.account.position(self._column(symbol))
 
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         """Return the working orders (of ``symbol`` only), oldest first."""
@@ -136,7 +137,9 @@ class SimulatedExchange:
     def new_order_id(self) -> ClientOrderId:
         """Return the next client order id this exchange gives."""
         self._next_id += 1
-        return ClientOrderId(f"{self._prefix}{self._next_id}")
+        # The prefix was checked and digits are valid: skip the per-id check (compiled loops
+        # take an id per order).
+        return str.__new__(ClientOrderId, f"{self._prefix}{self._next_id}")
 
     # -- orders in and out ---------------------------------------------------------------------
 
@@ -227,7 +230,7 @@ class SimulatedExchange:
 
     def _column(self, symbol: str) -> int:
         try:
-            return self._columns[Symbol(symbol)]
+            return self._columns[symbol]
         except KeyError:
             listed = ", ".join(self.symbols) or "none"
             raise KeyError(f"unknown symbol {symbol!r}: this exchange lists {listed}") from None
