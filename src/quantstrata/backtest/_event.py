@@ -55,15 +55,12 @@ from quantstrata.execution._nb import carry_cost_nb
 from quantstrata.execution.costs import commission_arguments, slippage_arguments
 from quantstrata.execution.targets import SizingRules, TargetBook, orders_for_targets
 from quantstrata.model.bar import TIMESTAMP_DTYPE, Bar
-from quantstrata.model.identifiers import ClientOrderId, TradeId
+from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.orders import (
-    Fill,
     FillEvent,
-    Liquidity,
     Order,
     OrderEvent,
     OrderRequest,
-    OrderSide,
     Submitted,
 )
 from quantstrata.strategy.event import EventStrategy
@@ -341,12 +338,7 @@ class EventBook:
                  commission, "taker")
             )  # fmt: skip
             self.changed = True
-            fill = Fill(
-                order_id, TradeId(f"{order_id}-1"), symbol,
-                OrderSide.BUY if filled > 0.0 else OrderSide.SELL, abs(filled), price,
-                commission, datetime_from_ns(fill_ns), Liquidity.TAKER,
-            )  # fmt: skip
-            self.exchange.account.absorb(column, fill)
+            self.exchange.account.absorb(column, (order_id, fill_ns, filled, price, commission))
 
     def _execute_targets(self, pending: np.ndarray) -> None:
         at_close = self.config.fill.policy.arrives_at_close
@@ -478,7 +470,7 @@ def _kernel_settings(
 def run_event(strategy: EventStrategy, aligned: AlignedBars, config: BacktestConfig) -> Ledger:
     """Drive ``strategy`` through the aligned bars and return the ledger."""
     book = EventBook(aligned, config, strategy)
-    context, snapshot = book.context, book.snapshot
+    context, snapshot, exchange = book.context, book.snapshot, book.exchange
     strategy.on_start(context)
     book.declaring = False
     book.drain()
@@ -490,14 +482,14 @@ def run_event(strategy: EventStrategy, aligned: AlignedBars, config: BacktestCon
         book.bar = bar
         if charging:
             book.charge_carry(carry[bar])
-        if before and (book.pending or book.exchange.has_working):
+        if before and (book.pending or exchange.has_working):
             book.execute()
         on_bar(snapshot, context)
         if context.intents:
             book.drain()
         if book.decided:
             book.place_decided()
-        if after and (book.pending or book.exchange.has_working):
+        if after and (book.pending or exchange.has_working):
             book.execute()
     strategy.on_stop(context)
     book.drain()

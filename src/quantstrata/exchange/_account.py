@@ -3,16 +3,23 @@
 Positions change only through :meth:`~quantstrata.model.position.Position.apply`. Cash and the
 signed quantities are also kept in numpy arrays (:attr:`Account.values`,
 :attr:`Account.quantities`) because the leverage cap and the backtest's compiled target step
-read and write them in place; a quantity is always copied from the position ``apply`` returned.
+read and write them in place; a quantity the exchange books is copied from the position
+``apply`` returned. A fill compiled code already booked in the arrays is kept as a row and
+applied to its position when that position is next read or booked (:meth:`Account.absorb`),
+so the backtest's compiled target step pays nothing for positions no one reads.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from quantstrata.model.identifiers import Symbol
-from quantstrata.model.orders import Fill
+from quantstrata.core.clock import datetime_from_ns
+from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId
+from quantstrata.model.orders import Fill, Liquidity, OrderSide
 from quantstrata.model.position import Position
+
+_Row = tuple[str, int, float, float, float]
+"""A fill compiled code booked: order id, time (ns), signed quantity, price, commission."""
 
 __all__ = ["Account"]
 
@@ -32,26 +39,61 @@ class Account:
         self.marks = np.full(count, np.nan)
         """Each symbol's latest price as the leverage cap values it (``NaN``: none yet); the
         caller keeps them current."""
-        self.positions = [Position.flat(symbol) for symbol in symbols]
+        self._symbols = symbols
+        self._positions = [Position.flat(symbol) for symbol in symbols]
+        self._rows: list[list[_Row]] = [[] for _ in symbols]
 
     @property
     def cash(self) -> float:
         """The cash after every fill and charge so far."""
         return float(self.values[0])
 
+    def position(self, column: int) -> Position:
+        """Return the position of symbol ``column``."""
+        if self._rows[column]:
+            self._apply_rows(column)
+        return self._positions[column]
+
     def book(self, column: int, fill: Fill) -> None:
         """Apply ``fill`` of symbol ``column``: its position, then the cash it moved."""
-        self.absorb(column, fill)
-        self.quantities[column] = self.positions[column].quantity
+        position = self.position(column).apply(fill)
+        self._positions[column] = position
+        self.quantities[column] = position.quantity
         self.values[0] -= fill.signed_quantity * fill.price + fill.commission
 
-    def absorb(self, column: int, fill: Fill) -> None:
-        """Apply ``fill`` to the position only: compiled code already moved the arrays."""
-        self.positions[column] = self.positions[column].apply(fill)
+    def absorb(self, column: int, row: _Row) -> None:
+        """Keep a fill compiled code booked in the arrays, for the position of ``column``."""
+        self._rows[column].append(row)
+
+    def _apply_rows(self, column: int) -> None:
+        rows, self._rows[column] = self._rows[column], []
+        position = self._positions[column]
+        for order_id, ts, signed, price, commission in rows:
+            fill = Fill(
+                ClientOrderId(order_id),
+                TradeId(f"{order_id}-1"),
+                self._symbols[column],
+                OrderSide.BUY if signed > 0.0 else OrderSide.SELL,
+                abs(signed),
+                price,
+                commission,
+                datetime_from_ns(ts),
+                Liquidity.TAKER,
+            )
+            position = position.apply(fill)
+        self._positions[column] = position
 
     def list_symbol(self, symbol: Symbol) -> None:
         """Add a flat position in ``symbol`` (new arrays: not for compiled code holding them)."""
         self.values = np.append(self.values, np.nan)
         self.quantities = np.append(self.quantities, 0.0)
         self.marks = np.append(self.marks, np.nan)
-        self.positions.append(Position.flat(symbol))
+        self._symbols = (*self._symbols, symbol)
+        self._positions.append(Position.flat(symbol))
+        self._rows.append([])
+
+    def hold(self, column: int, position: Position) -> None:
+        """Hold ``position`` in symbol ``column`` as it was saved (restoring a book)."""
+        self._rows[column] = []
+        self._positions[column] = position
+        self.quantities[column] = position.quantity

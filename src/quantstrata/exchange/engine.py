@@ -98,13 +98,14 @@ class SimulatedExchange:
         self.events: list[OrderEvent] = []
         self.fills: list[Fill] = []
         self.listener: Listener | None = None
-        self._columns = {symbol: column for column, symbol in enumerate(self.symbols)}
+        self._columns: dict[str, int] = {s: column for column, s in enumerate(self.symbols)}
         self._working: list[Working] = []
         self._fill = config.fill
         self._models = [self._fill_model(symbol) for symbol in self.symbols]
         self._lots = [config.lot_size(symbol) for symbol in self.symbols]
         self._sessions = SessionCloses(config.calendar_of)
         self._sized: set[ClientOrderId] = set()
+        ClientOrderId(f"{id_prefix}{10**19}")  # refuse a prefix no 20-digit id fits after
         self._prefix = id_prefix
         self.venue_ids: Callable[[ClientOrderId], VenueOrderId] = VenueOrderId
         """Names an accepted order at the venue (the client id unless a shell names them)."""
@@ -125,7 +126,7 @@ class SimulatedExchange:
 
     def position(self, symbol: str) -> Position:
         """Return the position in ``symbol``."""
-        return self.account.positions[self._column(symbol)]
+        return self.account.position(self._column(symbol))
 
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         """Return the working orders (of ``symbol`` only), oldest first."""
@@ -140,7 +141,9 @@ class SimulatedExchange:
     def new_order_id(self) -> ClientOrderId:
         """Return the next client order id this exchange gives."""
         self._next_id += 1
-        return ClientOrderId(f"{self._prefix}{self._next_id}")
+        # The prefix was checked and digits are valid: skip the per-id check (compiled loops
+        # take an id per order).
+        return str.__new__(ClientOrderId, f"{self._prefix}{self._next_id}")
 
     # -- orders in and out ---------------------------------------------------------------------
 
@@ -260,9 +263,7 @@ class SimulatedExchange:
         self.account.values[0] = cash
         for position in positions:
             self.list_symbol(position.symbol)
-            column = self._columns[position.symbol]
-            self.account.positions[column] = position
-            self.account.quantities[column] = position.quantity
+            self.account.hold(self._columns[position.symbol], position)
         for order in orders:
             self.list_symbol(order.symbol)
             self.orders[order.order_id] = order
@@ -379,7 +380,7 @@ class SimulatedExchange:
 
     def _column(self, symbol: str) -> int:
         try:
-            return self._columns[Symbol(symbol)]
+            return self._columns[symbol]
         except KeyError:
             listed = ", ".join(self.symbols) or "none"
             raise KeyError(f"unknown symbol {symbol!r}: this exchange lists {listed}") from None

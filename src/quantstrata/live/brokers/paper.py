@@ -215,11 +215,8 @@ class PaperBroker:
 
     async def account(self) -> AccountSnapshot:
         """Return cash and non-zero positions."""
-        positions = {
-            str(position.symbol): position.quantity
-            for position in self.exchange.account.positions
-            if not position.is_flat
-        }
+        held = (self.exchange.position(symbol) for symbol in self.exchange.symbols)
+        positions = {str(p.symbol): p.quantity for p in held if not p.is_flat}
         return AccountSnapshot(self.exchange.cash, positions, self.clock.now())
 
     async def updates(self) -> AsyncIterator[OrderEvent]:
