@@ -203,16 +203,11 @@ def paper_parts(
     values = {**dict(config), "interval": interval, "warm_up": begin.start is not None}
     return PaperParts(
         feed=ReplayFeed(bars, interval, start=begin.start, pause=pause),
-        broker=settings.broker(clock, state, _bar_length(interval)),
+        broker=settings.broker(clock, state, Interval.parse(interval).bar_length),
         config=LiveConfig.build(**values),
         clock=clock,
         journal=journal,
     )
-
-
-def _bar_length(interval: str) -> timedelta:
-    step = Interval.parse(interval)
-    return step.duration if step.is_fixed else timedelta(0)
 
 
 def open_journal(config: LiveConfig) -> Journal:
