@@ -108,8 +108,10 @@ class FakeAlpaca:
             self.times.append(now[0].ts)
             self.snapshots.append({bar.symbol: bar for bar in now})
         length = self.interval.duration if self.interval.is_fixed else timedelta(0)
-        closes = [_at(day, 16, 0) for day in sorted({moment.date() for moment in self.times})]
-        self.account = AlpacaAccount(config or VenueConfig(), self.symbols, length, closes)
+        config = config or VenueConfig()
+        if config.calendar is None:  # Alpaca trades US equities: DAY orders end at XNYS closes
+            config = config.model_copy(update={"calendar": "XNYS"})
+        self.account = AlpacaAccount(config, self.symbols, length)
         self.key_id = key_id
         self.secret = secret
         self.page_size = page_size

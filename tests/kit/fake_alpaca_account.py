@@ -8,21 +8,18 @@ order classes (``bracket``, ``oco``, ``oto``: legs held until their parent fills
 cancels the other), replacing an order, Alpaca's statuses and the ``trade_updates`` payloads
 (:class:`Update`). Alpaca's time in force map to the book's: ``fok`` works as ``ioc``, ``opg``
 and ``cls`` as ``day`` (the default fill policy fills at the next bar's open). A ``day`` order
-expires as Alpaca's does, at the close of the session it works in: the first session close
-after the close of the bar it was placed on, so one placed after a session's last bar works
-through the next session. The sessions are the fake's calendar (the bars' dates, closing at
-16:00 New York; no early closes). The first bar at or after that close finds the order
-``expired``, stamped with the close. Alpaca takes a fractional quantity only in a simple
-``day`` market, limit, stop or stop-limit order; others get its 422 answers.
+expires as Alpaca's does, at the close of the session it works in (the book's one DAY rule,
+on the XNYS calendar unless the config names another): the first session close after the close
+of the bar it was placed on, so one placed after a session's last bar works through the next
+session; it is ``expired`` stamped with that close. Alpaca takes a fractional quantity only
+in a simple ``day`` market, limit, stop or stop-limit order; others get its 422 answers.
 """
 
 from __future__ import annotations
 
-import bisect
 import threading
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,7 +40,7 @@ from quantstrata.model.orders import (
     Rejected,
     TimeInForce,
 )
-from quantstrata.venue.book import VenueBook, WorkingEntry
+from quantstrata.venue.book import SubmitOutcome, VenueBook
 from quantstrata.venue.config import VenueConfig
 
 __all__ = [
@@ -143,31 +140,23 @@ class AlpacaOrder:
 class _LinkedBook(VenueBook):
     """The venue's book, plus Alpaca's linked legs: a leg's fill cancels its partner at once.
 
-    The partner is taken out of the working list before the book reaches it on the same bar,
-    so one bar never fills both exits; the older leg (the stop-loss) is matched first, which is
-    the backtest's ``adverse_first`` rule for a bar touching both.
+    Partners are linked one-cancels-other in the simulated exchange once both work, so one bar
+    never fills both exits; the older leg (the stop-loss) is matched first, which is the
+    backtest's ``adverse_first`` rule for a bar touching both.
     """
 
     def __init__(self, config: VenueConfig, symbols: list[str], bar_length: timedelta) -> None:
         super().__init__(config, symbols, bar_length)
         self.partners: dict[str, str] = {}
-        self.expiries: dict[str, datetime] = {}  # a day order's session close
 
-    def _step(self, entry: WorkingEntry, bar: Bar) -> list[OrderEvent]:
-        expiry = self.expiries.get(str(entry.order_id))
-        if expiry is not None and bar.ts >= expiry:
-            self.working.remove(entry)
-            expired = Expired(entry.order_id, expiry)
-            self._apply(expired)
-            return [expired]
-        events = super()._step(entry, bar)
-        partner = self.partners.get(str(entry.order_id))
-        filled = any(isinstance(event, FillEvent) for event in events)
-        if filled and partner is not None:
-            working = any(str(item.order_id) == partner for item in self.working)
-            if working:
-                events.extend(self.cancel(ClientOrderId(partner), bar.ts).events)
-        return events
+    def submit(
+        self, order_id: ClientOrderId, request: OrderRequest, now: datetime, *, reject: str = ""
+    ) -> SubmitOutcome:
+        outcome = super().submit(order_id, request, now, reject=reject)
+        partner = self.partners.get(str(order_id))
+        if partner is not None:
+            self.link(order_id, ClientOrderId(partner))
+        return outcome
 
 
 class AlpacaAccount:
@@ -178,12 +167,10 @@ class AlpacaAccount:
         config: VenueConfig,
         symbols: list[str],
         bar_length: timedelta,
-        closes: Sequence[datetime] = (),
     ) -> None:
-        """Start flat; ``closes`` are the session closes (UTC) a day order expires at."""
+        """Start flat."""
         self.book = _LinkedBook(config, symbols, bar_length)
         self.bar_length = bar_length
-        self.closes = sorted(closes)
         self.orders: dict[str, AlpacaOrder] = {}
         self.by_client_id: dict[str, str] = {}
         self.activities: list[dict[str, Any]] = []
@@ -466,16 +453,8 @@ class AlpacaAccount:
     def _activate(self, order: AlpacaOrder) -> list[Update]:
         order.status = None
         request = order.request
-        if request.time_in_force is TimeInForce.DAY:  # the book's day is a UTC day: expire here
-            self.book.expiries[order.id] = self.session_close(self.now + self.bar_length)
-            request = replace(request, time_in_force=TimeInForce.GTC)
         outcome = self.book.submit(ClientOrderId(order.id), request, self.now)
         return self._updates(outcome.events)
-
-    def session_close(self, after: datetime) -> datetime:
-        """Return the first session close after ``after`` (a day order's expiry; none: never)."""
-        index = bisect.bisect_right(self.closes, after)
-        return self.closes[index] if index < len(self.closes) else datetime.max.replace(tzinfo=UTC)
 
     def _cancel_held(self, order: AlpacaOrder, ts: datetime | None = None) -> list[Update]:
         if order.status != "held":

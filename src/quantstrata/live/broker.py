@@ -29,6 +29,7 @@ __all__ = [
     "BrokerError",
     "BrokerUnavailableError",
     "HoldsOrders",
+    "LinksOrders",
     "OrderRejectedError",
     "SubmitOutcomeUnknownError",
     "VenueOrder",
@@ -152,4 +153,18 @@ class HoldsOrders(Protocol):
 
     def keep_held_id(self, order_id: ClientOrderId) -> None:
         """Report ``order_id``, accepted held before a restart, under its held venue id."""
+        ...
+
+
+@runtime_checkable
+class LinksOrders(Protocol):
+    """A broker that links two of its working orders one-cancels-other itself (optional).
+
+    The paper broker is the backtest's simulated exchange: linked there, a pair follows the
+    exchange's one rule (a fill of either cancels the other on the same bar). The runtime
+    emulates the link for brokers without it (:class:`~quantstrata.live._groups.LinkedOrders`).
+    """
+
+    async def link(self, first: ClientOrderId, second: ClientOrderId) -> bool:
+        """Link two working orders; return whether they are linked (both still working)."""
         ...
