@@ -7,6 +7,7 @@ and the look-ahead check on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -16,6 +17,7 @@ from pydantic import ConfigDict, Field, field_validator
 from quantstrata.core.config import DEFAULT_CASH, FrozenConfig, StartingCash
 from quantstrata.execution.config import CommissionConfig, FillConfig, SlippageConfig
 from quantstrata.execution.costs import carry_factors, lot_scale
+from quantstrata.execution.targets import SizingRules, lot_rule
 from quantstrata.model.instrument import Instrument
 from quantstrata.process.calendar import canonical_calendar_code
 
@@ -30,11 +32,14 @@ class BacktestConfig(FrozenConfig):
       (:mod:`quantstrata.execution`); the policy says when a decided order meets the market.
     - ``allow_short``: whether positions may go below zero; when ``False`` a short target is
       held flat and sells never go beyond the position.
-    - ``max_leverage``: the largest gross exposure (Σ |position value| / equity, valued at the
-      execution price) a target or an order may build; a target order, or a fill of an order
-      the strategy submitted, that would exceed it is reduced to the cap (the rest of the
-      order cancelled) and the reduction is recorded in the order's ``tag``; an order with no
-      room at all is cancelled with the reason.
+    - ``max_leverage``: the **sizing cap**, the same setting as
+      :class:`~quantstrata.live.LiveConfig`'s: the largest gross exposure (Σ |position value|
+      / equity) a target may build. A target order that would exceed it is *cut* to the cap
+      and the cut is recorded in the order's ``tag``
+      (:func:`~quantstrata.execution.targets.leverage_note`). The backtest also cuts a fill
+      of an order the strategy submitted (valued at the execution price; the rest of the order
+      cancelled, an order with no room at all cancelled with the reason); live trading has no
+      fill to cut, so give ``risk.max_leverage`` to refuse such orders in both.
     - ``fractional``: trade fractional units; ``False`` (or ``fill.round_lots``) rounds every
       target order toward zero to whole lots of ``instruments[symbol]`` (one unit for symbols
       without an instrument).
@@ -95,15 +100,29 @@ class BacktestConfig(FrozenConfig):
     def lot_size(self, symbol: str) -> tuple[float, float]:
         """Return ``(lot_size, min_quantity)`` of ``symbol``; ``(0, 0)`` trades any fraction.
 
-        ``fill.round_lots`` rounds target orders to lots too, so both engines size a target
+        The rule is :func:`~quantstrata.execution.targets.lot_rule`, the live runtime's too:
+        ``fill.round_lots`` rounds target orders to lots as well, so both engines size a target
         alike (the event loop's fill model would otherwise round only its fills).
         """
-        if self.fractional and not self.fill.round_lots:
-            return 0.0, 0.0
-        instrument = self.instruments.get(symbol)
-        if instrument is None:
-            return 1.0, 0.0
-        return instrument.lot_size, instrument.min_quantity
+        return lot_rule(
+            symbol,
+            fractional=self.fractional,
+            round_lots=self.fill.round_lots,
+            instruments=self.instruments,
+        )
+
+    def sizing(self, units: bool, symbols: Sequence[str]) -> SizingRules:
+        """Return the sizing rules of targets of ``symbols`` (``units`` or fractions of equity).
+
+        The same rules :meth:`LiveConfig.sizing <quantstrata.live.LiveConfig.sizing>` gives
+        for the same settings, so a target is sized alike at the decision in both.
+        """
+        return SizingRules(
+            units=units,
+            allow_short=self.allow_short,
+            max_leverage=self.max_leverage,
+            lots={symbol: self.lot_size(symbol) for symbol in symbols},
+        )
 
     def lot_rules(self, symbol: str) -> tuple[float, float, float]:
         """Return :meth:`lot_size` and the lot's decimal scale, as the compiled loops take them.

@@ -24,6 +24,7 @@ import numpy as np
 
 from quantstrata.core.errors import ConfigError, UnknownSymbolError
 from quantstrata.execution import _nb, _scalar
+from quantstrata.model.instrument import Instrument
 from quantstrata.model.orders import Order, OrderRequest
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "TargetBook",
     "leverage_note",
     "leverage_tag",
+    "lot_rule",
     "no_leverage_room",
     "orders_for_targets",
 ]
@@ -61,6 +63,25 @@ def leverage_tag(asked: float, quantity: float, tolerance: float = 1e-9) -> str:
     if abs(asked - quantity) <= tolerance * max(abs(asked), 1.0):
         return TARGET_TAG
     return f"{TARGET_TAG}; {leverage_note(asked, quantity)}"
+
+
+def lot_rule(
+    symbol: str, *, fractional: bool, round_lots: bool, instruments: Mapping[str, Instrument]
+) -> tuple[float, float]:
+    """Return the ``(lot_size, min_quantity)`` target orders of ``symbol`` are rounded to.
+
+    The one lot rule of target sizing, for the backtest and the live runtime alike: with
+    ``fractional`` trading and no ``round_lots``, any fraction trades (``(0, 0)``); otherwise
+    the lots of ``instruments[symbol]``, or whole units for a symbol without an instrument.
+    ``round_lots`` (the fill model's setting) rounds targets to lots too, so an order is never
+    sized to a quantity its fills would round away.
+    """
+    if fractional and not round_lots:
+        return 0.0, 0.0
+    instrument = instruments.get(symbol)
+    if instrument is None:
+        return 1.0, 0.0
+    return instrument.lot_size, instrument.min_quantity
 
 
 @dataclass(frozen=True, slots=True)
