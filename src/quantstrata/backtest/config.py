@@ -17,6 +17,7 @@ from pydantic import ConfigDict, Field, field_validator
 from quantstrata.core.config import DEFAULT_CASH, FrozenConfig, StartingCash
 from quantstrata.execution.config import CommissionConfig, FillConfig, SlippageConfig
 from quantstrata.execution.costs import carry_factors, lot_scale
+from quantstrata.execution.risk import RiskConfig
 from quantstrata.execution.targets import SizingRules, lot_rule
 from quantstrata.model.instrument import Instrument
 from quantstrata.process.calendar import canonical_calendar_code
@@ -40,6 +41,12 @@ class BacktestConfig(FrozenConfig):
       of an order the strategy submitted (valued at the execution price; the rest of the order
       cancelled, an order with no room at all cancelled with the reason); live trading has no
       fill to cut, so give ``risk.max_leverage`` to refuse such orders in both.
+    - ``risk``: the pre-trade checks (:class:`~quantstrata.execution.risk.RiskConfig`, the
+      live runtime's ``LiveConfig.risk``) every order the strategy submits passes first;
+      ``None`` (the default) checks nothing. A refused order is recorded ``rejected`` in the
+      results, the :attr:`~quantstrata.execution.risk.RiskViolation.reason` in its ``tag``,
+      as the live runtime journals it. ``risk.max_leverage`` *rejects* an order past it; it
+      does not cut. Target orders are not risk-checked in a backtest.
     - ``fractional``: trade fractional units; ``False`` (or ``fill.round_lots``) rounds every
       target order toward zero to whole lots of ``instruments[symbol]`` (one unit for symbols
       without an instrument).
@@ -74,6 +81,7 @@ class BacktestConfig(FrozenConfig):
     slippage: SlippageConfig = Field(default_factory=SlippageConfig)
     allow_short: bool = True
     max_leverage: float = Field(default=1.0, gt=0.0, allow_inf_nan=False)
+    risk: RiskConfig | None = None
     fractional: bool = True
     instruments: dict[str, Instrument] = Field(default_factory=dict)
     borrow_rate: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
