@@ -4,24 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import ccxt
 import pytest
 
 from quantstrata.data.sources import fetch_ccxt_bars
 from quantstrata.data.sources.ccxt_pages import OhlcvPages, ccxt_timeframe, fetch_ohlcv_range
 from quantstrata.live.feeds import CcxtFeed
 from quantstrata.model.interval import Interval
-from tests.kit.fake_binance import FakeBinance, ccxt_config
+from tests.kit.fake_binance import FakeBinance, ccxt_config, ccxt_public_client
 
 BARS = 2_300
-
-
-def _exchange(server: FakeBinance) -> ccxt.binance:
-    exchange = ccxt.binance({"enableRateLimit": False})
-    exchange.urls["api"]["public"] = server.url
-    exchange.options["fetchMarkets"] = {"types": ["spot"]}
-    exchange.options["fetchCurrencies"] = False
-    return exchange
 
 
 def _kline_starts(server: FakeBinance, since: int) -> list[int]:
@@ -37,12 +28,14 @@ async def test_the_fetcher_and_the_feed_page_alike_and_agree_with_the_tape() -> 
     with FakeBinance(bars=BARS) as server:
         tape = server.tape
         start_ms, end_ms = tape.start_ms, tape.start_ms + BARS * tape.interval_ms
-        candles = fetch_ohlcv_range(_exchange(server), "BTC/USDT", "1m", (start_ms, end_ms), 1000)
+        candles = fetch_ohlcv_range(
+            ccxt_public_client(server), "BTC/USDT", "1m", (start_ms, end_ms), 1000
+        )
         fetcher_pages = _kline_starts(server, 0)
         before = len(server.requests)
         start = datetime.fromtimestamp(start_ms / 1000, UTC)
         frame = fetch_ccxt_bars(
-            _exchange(server), ["BTC/USDT"], interval="1m", start=start,
+            ccxt_public_client(server), ["BTC/USDT"], interval="1m", start=start,
             end=start + timedelta(minutes=BARS),
         )  # fmt: skip
         bars_pages = _kline_starts(server, before)
