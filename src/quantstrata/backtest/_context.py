@@ -103,15 +103,26 @@ class BacktestContext:
         if not isinstance(request, OrderRequest | Bracket | OneCancelsOther):
             raise ConfigError(f"submit() takes an order request or group, got {request!r}")
         order_id = self._book.new_order_id()
-        if self._risk is not None:
-            for single in _requests(request):
-                try:
-                    self._risk_check(single)
-                except RiskViolation as violation:
-                    self._reject(order_id, single, violation.reason)
-                    return order_id
+        if any(self.risk_refused(order_id, single) for single in _requests(request)):
+            return order_id
         self.intents.append(Intent("submit", order_id=order_id, request=request))
         return order_id
+
+    def risk_refused(self, order_id: ClientOrderId, request: OrderRequest) -> bool:
+        """Run the risk checks on ``request``; when they refuse it, record it rejected.
+
+        Returns ``False`` (nothing recorded) when it passes or no ``BacktestConfig.risk`` is
+        set. The loop's target orders sized at the decision can pass here too, as live sends
+        every target order through the same engine.
+        """
+        if self._risk is None:
+            return False
+        try:
+            self._risk_check(request)
+        except RiskViolation as violation:
+            self._reject(order_id, request, violation.reason)
+            return True
+        return False
 
     def _risk_check(self, request: OrderRequest) -> None:
         """Run the risk engine on ``request`` as the live order manager runs it."""
