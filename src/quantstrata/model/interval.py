@@ -197,8 +197,9 @@ def _ascending(times: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
 
 def _most_common(steps: npt.NDArray[np.int64]) -> int:
     """Return the most frequent value; ``np.unique`` sorts, so a tie goes to the smallest."""
-    if steps.min() == steps.max():  # evenly spaced: no need to count
-        return int(steps[0])
+    smallest = steps.min()
+    if 2 * int(np.count_nonzero(steps == smallest)) > steps.shape[0]:
+        return int(smallest)  # most steps are the smallest one (regular bars): no sort needed
     values, counts = np.unique(steps, return_counts=True)
     return int(values[int(np.argmax(counts))])
 
