@@ -7,6 +7,7 @@ and the look-ahead check on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Literal
 
@@ -16,6 +17,8 @@ from pydantic import Field
 
 from quantstrata.exchange.config import CalendarCode, ExchangeConfig, TradingRules
 from quantstrata.execution.costs import carry_factors, lot_scale
+from quantstrata.execution.risk import RiskConfig
+from quantstrata.execution.targets import SizingRules
 
 __all__ = ["BacktestConfig"]
 
@@ -28,11 +31,20 @@ class BacktestConfig(TradingRules):
       (:mod:`quantstrata.execution`); the policy says when a decided order meets the market.
     - ``allow_short``: whether positions may go below zero; when ``False`` a short target is
       held flat and sells never go beyond the position.
-    - ``max_leverage``: the largest gross exposure (Σ |position value| / equity, valued at the
-      execution price) a target or an order may build; a target order, or a fill of an order
-      the strategy submitted, that would exceed it is reduced to the cap (the rest of the
-      order cancelled) and the reduction is recorded in the order's ``tag``; an order with no
-      room at all is cancelled with the reason.
+    - ``max_leverage``: the **sizing cap**, the same setting as
+      :class:`~quantstrata.live.LiveConfig`'s: the largest gross exposure (Σ |position value|
+      / equity) a target may build. A target order that would exceed it is *cut* to the cap
+      and the cut is recorded in the order's ``tag``
+      (:func:`~quantstrata.execution.targets.leverage_note`). The backtest also cuts a fill
+      of an order the strategy submitted (valued at the execution price; the rest of the order
+      cancelled, an order with no room at all cancelled with the reason); live trading has no
+      fill to cut, so give ``risk.max_leverage`` to refuse such orders in both.
+    - ``risk``: the pre-trade checks (:class:`~quantstrata.execution.risk.RiskConfig`, the
+      live runtime's ``LiveConfig.risk``) every order the strategy submits passes first;
+      ``None`` (the default) checks nothing. A refused order is recorded ``rejected`` in the
+      results, the :attr:`~quantstrata.execution.risk.RiskViolation.reason` in its ``tag``,
+      as the live runtime journals it. ``risk.max_leverage`` *rejects* an order past it; it
+      does not cut. Target orders are not risk-checked in a backtest.
     - ``fractional``: trade fractional units; ``False`` (or ``fill.round_lots``) rounds every
       target order toward zero to whole lots of ``instruments[symbol]`` (one unit for symbols
       without an instrument).
@@ -59,6 +71,7 @@ class BacktestConfig(TradingRules):
       open; the parity test runs backtests this way.
     """
 
+    risk: RiskConfig | None = None
     borrow_rate: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
     financing_rate: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
     risk_free_rate: float = Field(default=0.0, gt=-1.0, allow_inf_nan=False)
@@ -70,6 +83,19 @@ class BacktestConfig(TradingRules):
     def exchange_config(self, bar_length: timedelta) -> ExchangeConfig:
         """Return the simulated exchange's settings of this backtest, bars ``bar_length`` long."""
         return ExchangeConfig(**self.trading_rules(), calendar=self.calendar, bar_length=bar_length)
+
+    def sizing(self, units: bool, symbols: Sequence[str]) -> SizingRules:
+        """Return the sizing rules of targets of ``symbols`` (``units`` or fractions of equity).
+
+        The same rules :meth:`LiveConfig.sizing <quantstrata.live.LiveConfig.sizing>` gives
+        for the same settings, so a target is sized alike at the decision in both.
+        """
+        return SizingRules(
+            units=units,
+            allow_short=self.allow_short,
+            max_leverage=self.max_leverage,
+            lots={symbol: self.lot_size(symbol) for symbol in symbols},
+        )
 
     def lot_rules(self, symbol: str) -> tuple[float, float, float]:
         """Return :meth:`lot_size` and the lot's decimal scale, as the compiled loops take them.

@@ -48,8 +48,8 @@ from quantstrata.backtest.results import BacktestResult, build_result
 from quantstrata.core.clock import Clock, SimulatedClock
 from quantstrata.core.errors import ConfigError
 from quantstrata.execution._nb import carry_costs_nb
-from quantstrata.model.interval import Interval
-from quantstrata.process._bar_frames import infer_interval, sort_by_symbol_time
+from quantstrata.model.interval import Interval, interval_from_times
+from quantstrata.process._bar_frames import sort_by_symbol_time
 from quantstrata.strategy.event import EventStrategy
 from quantstrata.strategy.lookahead import check_no_lookahead
 from quantstrata.strategy.origin import strategy_label
@@ -132,14 +132,15 @@ class Backtest:
     def _interval(self) -> Interval | None:
         """Return the bars' interval when a calendar annualises the metrics, else None.
 
-        The interval is the bar frame's own (the smallest step between one symbol's bars), so
-        a short daily range around a holiday is still daily; without a calendar the metrics
+        The interval is the bar frame's own (:func:`~quantstrata.model.interval.
+        interval_from_times`: the most common step, ties to the smaller, so a short daily range
+        around a holiday is still daily); without a calendar the metrics
         infer the market from the timestamps (:func:`~quantstrata.analytics.
         resolve_periods_per_year`).
         """
         if self.config.calendar is None:
             return None
-        return infer_interval(sort_by_symbol_time(self.bars))
+        return interval_from_times(sort_by_symbol_time(self.bars).symbol_times())
 
 
 def _with_carry_costs(

@@ -35,13 +35,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from quantstrata.core.clock import Clock
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.logging import get_logger
-from quantstrata.execution.risk import RiskAccount, RiskEngine, RiskViolation, TradingState
+from quantstrata.execution.risk import (
+    RiskAccount,
+    RiskEngine,
+    RiskViolation,
+    TradingState,
+    risk_day,
+)
 from quantstrata.live._notebook import order_book_html, plot_order_book
 from quantstrata.live.broker import (
     Broker,
@@ -587,7 +593,7 @@ class OrderManager:
             if not position.is_flat
         }
         equity = self.state.equity(marks)
-        today = now.astimezone(UTC).date().isoformat()
+        today = risk_day(now)
         start = self.state.checkpoints.get(DAY_START)
         if start is None or start.data.get("date") != today:
             self.record(Checkpoint(now, DAY_START, {"date": today, "equity": equity}))
