@@ -47,6 +47,7 @@ import numpy as np
 import polars as pl
 
 from quantstrata.core.errors import ConfigError, DataError, QuantstrataError
+from quantstrata.model.bar import time_values
 from quantstrata.strategy.signal import SignalStrategy
 
 __all__ = ["LookAheadError", "check_no_lookahead"]
@@ -228,11 +229,11 @@ def _in_time_order(bars: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
     column = bars.get_column("ts")
     if not isinstance(column.dtype, pl.Datetime) or column.null_count():
         raise DataError(f"bars' 'ts' must be datetimes without nulls, got {column.dtype}")
-    ns = column.to_physical().to_numpy()  # one time unit per frame: order and ties are kept
+    ns = time_values(column)  # one time unit per frame: order and ties are kept
     if bool((ns[1:] >= ns[:-1]).all()):
         return bars, ns
     ordered = bars.sort("ts", "symbol", maintain_order=True)
-    return ordered, ordered.get_column("ts").to_physical().to_numpy()
+    return ordered, time_values(ordered.get_column("ts"))
 
 
 def _plan(times: int, rows: int, warmup: int, samples: int, seed: int) -> list[_Window]:
