@@ -436,7 +436,9 @@ SUITE = Suite(
             f"with the check off; goal ratio >= {LOOKAHEAD_RATIO_GOAL:g}x (the check <= 1/4 "
             "of the run)",
             rows=_rows(SIGNAL_BARS),
-            quantstrata=_polars_strategy_side("user Polars strategy, defaults", check_lookahead=True),
+            quantstrata=_polars_strategy_side(
+                "user Polars strategy, defaults", check_lookahead=True
+            ),
             peer=_polars_strategy_side("check off", check_lookahead=False),
             repeat=5,
         ),

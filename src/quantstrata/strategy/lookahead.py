@@ -21,10 +21,14 @@ What it compares (bar times ``0 .. n-1`` of the whole frame, ``w`` the declared
   that reads only earlier bars agrees exactly, however long its memory (cumulative sums,
   exponential averages), and one that reads bars after ``i`` (up to ``e``) does not.
 - **short histories at every bar**: when the history has at most ``samples`` bars after the
-  warm-up, the prefix up to each of them is compared with the full run.
+  warm-up, the prefix up to each of them is compared with the full run; when ``samples``
+  prefixes of the whole history fit the row budget, the prefixes up to the first decision, the
+  last time but one and one time drawn in each stratum between are.
 
 Cost: at most ``samples`` calls of ``targets``, on windows that together hold about an eighth
-of the bars (at least ``_MIN_ROWS``); *span* is what that budget leaves after the warm-up.
+of the bars (at least ``_MIN_ROWS``); *span* is what that budget leaves after the warm-up
+(pairs of windows are dropped before the span falls below ``_MIN_SPAN``). See
+``docs/layers/strategy.md`` for what it costs and catches.
 
 What a pass proves: at every compared bar the target did not change when the later bars of its
 window (or, for the first decision, of the whole history) were added. What it cannot prove:
@@ -39,6 +43,7 @@ backward-looking operations only.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -117,6 +122,8 @@ class _Window:
 
 @dataclass(frozen=True, slots=True)
 class _Mismatch:
+    """The first differing target of one comparison, and the two histories compared."""
+
     ts: datetime
     symbol: str
     full_value: float | None
@@ -261,8 +268,10 @@ def _plan(times: int, rows: int, warmup: int, samples: int, seed: int) -> list[_
     if not pairs:
         return windows
     pairs, span = _fit(pairs, warmup, rows / times, budget)
-    for cut in _stratified(first + 1, last, pairs - 1, rng):
-        windows.append(_window(cut - warmup - span, cut + span, (cut,), times))
+    windows.extend(
+        _window(cut - warmup - span, cut + span, (cut,), times)
+        for cut in _stratified(first + 1, last, pairs - 1, rng)
+    )
     cuts: tuple[int, ...] = (last,)
     if (samples - 1) % 2:
         cuts = (max(last - span, (first + last) // 2), last)
@@ -276,8 +285,7 @@ def _stratified(low: int, high: int, count: int, rng: np.random.Generator) -> li
         return []
     edges = [int(edge) for edge in np.linspace(low, high, count + 1)]
     return [
-        int(rng.integers(bottom, max(top, bottom + 1)))
-        for bottom, top in zip(edges[:-1], edges[1:], strict=True)
+        int(rng.integers(bottom, max(top, bottom + 1))) for bottom, top in itertools.pairwise(edges)
     ]
 
 
