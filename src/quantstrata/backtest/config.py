@@ -62,7 +62,8 @@ class BacktestConfig(TradingRules):
     - ``check_lookahead``: run :func:`~quantstrata.strategy.check_no_lookahead` on a signal
       strategy before simulating it; a violation raises
       :class:`~quantstrata.strategy.LookAheadError`.
-    - ``lookahead_samples``: how many bar times per symbol that check recomputes at.
+    - ``lookahead_samples``: the most ``targets`` recomputations that check makes (on short
+      windows across the history; ``docs/layers/strategy.md``).
     - ``size_at``: when a target becomes an order quantity. ``"fill"`` (default, the
       convention of backtesting.py and backtrader) sizes it where it executes, from the
       equity at the fill price; ``"decision"`` sizes it at the deciding bar's close with
