@@ -37,7 +37,7 @@ from quantstrata.backtest._event_nb import execute_targets_nb
 from quantstrata.backtest._ledger import FILL_SCHEMA, ORDER_SCHEMA, Ledger, marks
 from quantstrata.backtest._signal import leverage_tag
 from quantstrata.backtest._snapshot import AlignedSnapshot
-from quantstrata.backtest.config import BacktestConfig
+from quantstrata.backtest.config import BacktestConfig, SizeAt
 from quantstrata.core.clock import datetime_from_ns
 from quantstrata.execution import WorkingOrder
 from quantstrata.execution._nb import carry_cost_nb
@@ -87,7 +87,7 @@ class EventBook(OrderDesk):
         self._settings, self._costs = _kernel_settings(config, aligned.symbols)
         self._orders_index = np.zeros((count, 3), dtype=np.int64)
         self._orders_values = np.zeros((count, 7))
-        self.size_at_decision = config.size_at == "decision"
+        self.size_at_decision = config.size_at is SizeAt.DECISION
         self.decided: dict[str, float] = {}
         units = bool(getattr(strategy, "target_units", False))
         self.sizing = SizingRules(
