@@ -133,6 +133,7 @@ def _config(*, fractional: bool, check_lookahead: bool, cash: float = CASH) -> A
         allow_short=False,
         fractional=fractional,
         check_lookahead=check_lookahead,
+        size_at="fill",  # the peers size at the fill (docs/peer-conventions.md)
     )
 
 

@@ -47,7 +47,7 @@ from quantstrata.backtest._ledger import (
     order_row,
 )
 from quantstrata.backtest._snapshot import AlignedSnapshot
-from quantstrata.backtest.config import BacktestConfig
+from quantstrata.backtest.config import BacktestConfig, SizeAt
 from quantstrata.core.clock import datetime_from_ns
 from quantstrata.exchange import EPSILON, Prices, SimulatedExchange
 from quantstrata.execution._nb import carry_cost_nb
@@ -114,7 +114,7 @@ class EventBook:
         self._settings, self._costs = _kernel_settings(config, aligned.symbols)
         self._orders_index = np.zeros((count, 3), dtype=np.int64)
         self._orders_values = np.zeros((count, 7))
-        self.size_at_decision = config.size_at == "decision"
+        self.size_at_decision = config.size_at is SizeAt.DECISION
         self.decided: dict[str, float] = {}
         units = bool(getattr(strategy, "target_units", False))
         self.sizing = config.sizing(units, aligned.symbols)

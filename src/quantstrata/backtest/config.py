@@ -1,15 +1,15 @@
 """Settings of a backtest: money, the shared fill model's settings, risk limits and reporting.
 
 Every default is one a live trader could reproduce: 100 000 in cash, decisions at a bar's close
-filled at the next bar's open, no costs until configured, gross exposure capped at 1× equity,
-and the look-ahead check on.
+filled at the next bar's open, targets sized at that close (as the live runtime sizes them), no
+costs until configured, gross exposure capped at 1× equity, and the look-ahead check on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Literal
+from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
@@ -20,7 +20,23 @@ from quantstrata.execution.costs import carry_factors, lot_scale
 from quantstrata.execution.risk import RiskConfig
 from quantstrata.execution.targets import SizingRules
 
-__all__ = ["BacktestConfig"]
+__all__ = ["BacktestConfig", "SizeAt"]
+
+
+class SizeAt(StrEnum):
+    """When a backtest turns a target into an order quantity.
+
+    - ``decision`` (default): at the deciding bar's close, from the equity known then, with
+      :func:`~quantstrata.execution.targets.orders_for_targets`; the market orders fill by the
+      fill policy. This is what the live runtime does (it cannot know the next open), so paper
+      and live trading reproduce this backtest.
+    - ``fill``: where the order executes, from the equity marked at the fill price (the
+      convention of backtesting.py and backtrader); for comparisons with such peers. A live
+      trader cannot size this way.
+    """
+
+    DECISION = "decision"
+    FILL = "fill"
 
 
 class BacktestConfig(TradingRules):
@@ -64,12 +80,10 @@ class BacktestConfig(TradingRules):
       :class:`~quantstrata.strategy.LookAheadError`.
     - ``lookahead_samples``: the most ``targets`` recomputations that check makes (on short
       windows across the history; ``docs/layers/strategy.md``).
-    - ``size_at``: when a target becomes an order quantity. ``"fill"`` (default, the
-      convention of backtesting.py and backtrader) sizes it where it executes, from the
-      equity at the fill price; ``"decision"`` sizes it at the deciding bar's close with
-      :func:`~quantstrata.execution.targets.orders_for_targets` and sends market orders that
-      fill by the fill policy — what the live runtime must do, since it cannot know the next
-      open; the parity test runs backtests this way.
+    - ``size_at``: when a target becomes an order quantity (:class:`SizeAt`).
+      ``"decision"`` (default) sizes it at the deciding bar's close, as live trading does, so
+      paper and live trading reproduce the backtest; ``"fill"`` sizes it where it executes,
+      from the equity at the fill price, as backtesting.py and backtrader do.
     """
 
     risk: RiskConfig | None = None
@@ -79,7 +93,7 @@ class BacktestConfig(TradingRules):
     calendar: CalendarCode = None
     check_lookahead: bool = True
     lookahead_samples: int = Field(default=20, ge=1)
-    size_at: Literal["fill", "decision"] = "fill"
+    size_at: SizeAt = SizeAt.DECISION
 
     def exchange_config(self, bar_length: timedelta) -> ExchangeConfig:
         """Return the simulated exchange's settings of this backtest, bars ``bar_length`` long."""
