@@ -43,6 +43,7 @@ __all__ = [
     "AlpacaAccount",
     "AlpacaError",
     "AlpacaOrder",
+    "LinkedBook",
     "Update",
     "asset_id",
     "number",
@@ -132,7 +133,7 @@ class AlpacaOrder:
     replaces: str | None = None
 
 
-class _LinkedBook(VenueBook):
+class LinkedBook(VenueBook):
     """The venue's book, plus Alpaca's linked legs: a leg's fill cancels its partner at once.
 
     The partner is taken out of the working list before the book reaches it on the same bar,
@@ -159,7 +160,7 @@ class AlpacaAccount:
     """One Alpaca account trading ``symbols`` on the shared fill model; thread-safe."""
 
     def __init__(self, config: VenueConfig, symbols: list[str], bar_length: timedelta) -> None:
-        self.book = _LinkedBook(config, symbols, bar_length)
+        self.book = LinkedBook(config, symbols, bar_length)
         self.orders: dict[str, AlpacaOrder] = {}
         self.by_client_id: dict[str, str] = {}
         self.activities: list[dict[str, Any]] = []
