@@ -42,6 +42,7 @@ from typing import Any, TypeVar
 
 import polars as pl
 
+from quantstrata.execution import CommissionConfig
 from quantstrata.model.bar import BAR_COLUMNS, Bar
 from quantstrata.model.identifiers import ClientOrderId, Symbol
 from quantstrata.model.interval import Interval
@@ -64,9 +65,11 @@ from tests.kit.fake_alpaca_account import LinkedBook
 from tests.kit.fake_tws_session import Session
 from tests.kit.tws_protocol import Contract, In, OrderView, PlaceOrder, ib_time
 
-__all__ = ["ACCOUNT", "Execution", "FakeTws", "TwsOrder"]
+__all__ = ["ACCOUNT", "IB_FEES", "Execution", "FakeTws", "TwsOrder"]
 
 ACCOUNT = "DU1234567"
+IB_FEES = CommissionConfig(per_unit=0.005, minimum=1.0)
+"""IB's fixed US stock pricing: half a cent a share, at least one dollar an order."""
 _T = TypeVar("_T")
 _TYPES = {"MKT", "LMT", "STP", "STP LMT", "TRAIL"}
 _TIF = {"DAY": TimeInForce.DAY, "GTC": TimeInForce.GTC, "IOC": TimeInForce.IOC}
@@ -205,7 +208,8 @@ class FakeTws:
             self.times.append(now[0].ts)
             self.snapshots.append({bar.symbol: bar for bar in now})
         length = self.interval.duration if self.interval.is_fixed else timedelta(0)
-        self.book = LinkedBook(config or VenueConfig(), self.symbols, length)
+        self.config = config or VenueConfig(commission=IB_FEES)
+        self.book = LinkedBook(self.config, self.symbols, length)
         self.orders: dict[int, TwsOrder] = {}
         self.by_client: dict[tuple[int, int], int] = {}
         self.executions: list[Execution] = []

@@ -1,0 +1,68 @@
+"""Helpers for tests of the IB connector against the fake TWS: brokers, waits, model fills."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from quantstrata.execution import FillModel, WorkingOrder
+from quantstrata.live.brokers.ib import IBBroker, IBConfig
+from quantstrata.model.bar import Bar
+from quantstrata.model.identifiers import Symbol
+from quantstrata.model.orders import OrderEvent, OrderRequest
+from tests.kit.fake_tws import FakeTws
+
+__all__ = ["bars_after", "broker_for", "model_fill", "next_event", "publish", "until"]
+
+
+def broker_for(tws: FakeTws, *, client_id: int = 11, **settings: object) -> IBBroker:
+    """Return an :class:`IBBroker` on ``tws`` (paper, short timeouts, no jitter)."""
+    config = IBConfig(
+        port=tws.port,
+        client_id=client_id,
+        timeout_seconds=5.0,
+        backoff_base_seconds=0.05,
+        reconnect_cap_seconds=0.2,
+        **settings,  # type: ignore[arg-type]
+    )
+    return IBBroker(config, uniform=lambda low, high: high)
+
+
+def model_fill(request: OrderRequest, bars: list[Bar]) -> tuple[int, float] | None:
+    """Return (bar offset, price) of the shared fill model's first fill of ``request``."""
+    model, state = FillModel(), WorkingOrder.from_request(request)
+    for offset, bar in enumerate(bars):
+        step = model.step(state, bar)
+        if step.fill is not None:
+            return offset, step.fill.price
+        if step.order is None:
+            return None
+        state = step.order
+    return None
+
+
+def bars_after(tws: FakeTws, symbol: str = "SPX") -> list[Bar]:
+    """The bars not published yet, oldest first."""
+    return [snap[Symbol(symbol)] for snap in tws.snapshots[tws.position_index + 1 :]]
+
+
+async def publish(tws: FakeTws, count: int = 1) -> None:
+    """Publish the next ``count`` bars (from a worker thread: the fake answers meanwhile)."""
+    for _ in range(count):
+        await asyncio.to_thread(tws.publish_next_bar)
+
+
+async def until(condition: Callable[[], object], timeout: float = 10.0) -> None:
+    """Let the client read its socket until ``condition()`` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise TimeoutError("condition never held")
+        await asyncio.sleep(0.01)
+
+
+async def next_event(broker: IBBroker, timeout: float = 10.0) -> OrderEvent:
+    """Return the broker's next order event."""
+    updates = broker.updates()
+    return await asyncio.wait_for(anext(updates), timeout)
