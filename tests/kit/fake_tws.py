@@ -26,7 +26,8 @@ thread)::
   1101/1102 to every client), :meth:`go_down` (the nightly restart: every socket dropped,
   connections refused) and :meth:`come_up` (listening again on the same port, the account
   intact), ``hold_commissions`` (commission reports kept until :meth:`release_commissions`),
-  ``duplicate_executions`` (every live execution sent twice).
+  ``duplicate_executions`` (every live execution sent twice), ``drop_after_place`` (the next N
+  orders are taken, then their client's socket drops before any answer).
 - Records: :attr:`received` (every request's fields, in order). The fake logs nothing.
 """
 
@@ -218,6 +219,7 @@ class FakeTws:
         self.position_index = -1
         self.hold_commissions = False
         self.duplicate_executions = False
+        self.drop_after_place = 0
         self.held_commissions: list[Execution] = []
         self.sessions: list[Session] = []
         self.port = port
@@ -396,6 +398,9 @@ class FakeTws:
         self.by_client[key] = order.perm_id
         if not place.transmit:
             return
+        if self.drop_after_place > 0:
+            self.drop_after_place -= 1
+            session.close()  # the order is taken, the answer never leaves
         group = [order]
         if place.parent_id:
             parent = self.orders.get(self.by_client.get((client_id, place.parent_id), -1))

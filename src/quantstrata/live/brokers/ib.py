@@ -170,7 +170,8 @@ class IBBroker:
             reference = ClientOrderId(str(trade.order.orderRef or ""))
             if reference:
                 self._trades[reference] = trade
-        for fill in await self.ib.reqExecutionsAsync():
+        await self.ib.reqExecutionsAsync()
+        for fill in self.ib.fills():  # the session's record: commissions attached
             self._book(fill.contract, fill.execution, self._commission_of(fill))
         for reference, trade in list(self._trades.items()):
             self._end_if_finished(reference, trade)
@@ -376,11 +377,11 @@ class IBBroker:
         """Return the account's fills (executions with their commissions) since ``since``."""
         self._require_connected("executions")
         try:
-            found = await self.ib.reqExecutionsAsync()
+            await self.ib.reqExecutionsAsync()
         except ConnectionError as error:
             raise BrokerUnavailableError(f"IB executions: {error}") from None
         out = []
-        for item in found:
+        for item in self.ib.fills():  # the session's record: commissions attached
             fill = fill_of(item.contract, item.execution, self._commission_of(item) or 0.0)
             if fill is not None and (since is None or fill.ts >= since):
                 out.append(fill)
