@@ -37,7 +37,6 @@ import asyncio
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -45,7 +44,7 @@ import polars as pl
 
 from quantstrata.execution import CommissionConfig
 from quantstrata.model.bar import BAR_COLUMNS, Bar
-from quantstrata.model.identifiers import ClientOrderId, Symbol
+from quantstrata.model.identifiers import Symbol
 from quantstrata.model.interval import Interval
 from quantstrata.model.orders import (
     Cancelled,
@@ -54,133 +53,21 @@ from quantstrata.model.orders import (
     FillEvent,
     InvalidOrderError,
     OrderEvent,
-    OrderRequest,
-    OrderSide,
     OrderStatus,
-    OrderType,
     Rejected,
-    TimeInForce,
 )
 from quantstrata.venue.config import VenueConfig
 from tests.kit.fake_alpaca_account import LinkedBook
+from tests.kit.fake_tws_orders import ACCOUNT, Execution, TwsOrder, order_request
 from tests.kit.fake_tws_session import Session
-from tests.kit.tws_protocol import Contract, In, OrderView, PlaceOrder, ib_time
+from tests.kit.tws_protocol import Contract, PlaceOrder
 
 __all__ = ["ACCOUNT", "IB_FEES", "Execution", "FakeTws", "TwsOrder"]
 
-ACCOUNT = "DU1234567"
 IB_FEES = CommissionConfig(per_unit=0.005, minimum=1.0)
 """IB's fixed US stock pricing: half a cent a share, at least one dollar an order."""
 _T = TypeVar("_T")
 _TYPES = {"MKT", "LMT", "STP", "STP LMT", "TRAIL"}
-_TIF = {"DAY": TimeInForce.DAY, "GTC": TimeInForce.GTC, "IOC": TimeInForce.IOC}
-
-
-@dataclass(slots=True)
-class TwsOrder:
-    """One order as TWS keeps it: who placed it, what was sent, where it stands."""
-
-    perm_id: int
-    client_id: int
-    place: PlaceOrder
-    contract: Contract
-    status: str  # TWS's order status: PendingSubmit, PreSubmitted, Submitted, Filled, ...
-    filled: float = 0.0
-    average_price: float = 0.0
-    last_price: float = 0.0
-
-    @property
-    def key(self) -> ClientOrderId:
-        """The order's id in the venue's book (its permanent id)."""
-        return ClientOrderId(str(self.perm_id))
-
-    def view(self) -> OrderView:
-        """The order as ``OPEN_ORDER`` reports it."""
-        place = self.place
-        return OrderView(
-            place.order_id,
-            self.contract,
-            place.action,
-            place.quantity,
-            place.order_type,
-            place.limit_price,
-            place.aux_price,
-            place.tif,
-            place.oca_group,
-            ACCOUNT,
-            place.order_ref,
-            self.client_id,
-            self.perm_id,
-            place.parent_id,
-            place.oca_type,
-            place.trail_stop_price,
-            place.trailing_percent,
-            self.status,
-        )
-
-    def status_message(self) -> list[object]:
-        """The ``ORDER_STATUS`` message (no version field at server version 176)."""
-        place = self.place
-        remaining = max(place.quantity - self.filled, 0.0)
-        if self.status in ("Cancelled", "ApiCancelled", "Inactive"):
-            remaining = 0.0
-        return [
-            In.ORDER_STATUS,
-            place.order_id,
-            self.status,
-            self.filled,
-            remaining,
-            self.average_price,
-            self.perm_id,
-            place.parent_id,
-            self.last_price,
-            self.client_id,
-            "",
-            0.0,
-        ]
-
-
-@dataclass(frozen=True, slots=True)
-class Execution:
-    """One execution: the fill, its order, its id and the order's totals after it."""
-
-    exec_id: str
-    order: TwsOrder
-    fill: Fill
-    cumulative: float
-    average_price: float
-
-    def message(self, request_id: int) -> list[object]:
-        """The ``EXECUTION_DATA`` message (``request_id`` -1 for a live execution)."""
-        fill, place = self.fill, self.order.place
-        side = "BOT" if fill.side is OrderSide.BUY else "SLD"
-        return [
-            In.EXECUTION_DATA,
-            request_id,
-            place.order_id,
-            *self.order.contract.short(),
-            self.exec_id,
-            ib_time(fill.ts),
-            ACCOUNT,
-            "ISLAND",
-            side,
-            fill.quantity,
-            fill.price,
-            self.order.perm_id,
-            self.order.client_id,
-            0,
-            self.cumulative,
-            self.average_price,
-            place.order_ref,
-            "",
-            "",
-            "",
-            2 if fill.liquidity.value == "taker" else 1,
-        ]
-
-    def commission_message(self) -> list[object]:
-        """The ``COMMISSION_REPORT`` message for this execution."""
-        return [In.COMMISSION_REPORT, 1, self.exec_id, self.fill.commission, "USD", "", "", ""]
 
 
 class FakeTws:
@@ -225,6 +112,10 @@ class FakeTws:
         self.port = port
         self._next_perm = 1_000_000
         self._server: asyncio.Server | None = None
+        self.subscribed = threading.Event()
+        self._acked = threading.Condition()
+        self._ack: datetime | None = None
+        self._replay: threading.Thread | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         for _ in range(published):
@@ -247,6 +138,7 @@ class FakeTws:
     def stop(self) -> None:
         """Drop every client, stop listening and end the loop thread."""
         if self._thread.is_alive():
+            self.ack(self.times[-1])  # release a waiting replay
             self.go_down()
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
@@ -326,6 +218,33 @@ class FakeTws:
             for session in list(self.sessions):
                 session.publish_bars(self.snapshots[index])
         return self.times[index]
+
+    def start_replay(self, *, ack_timeout: float = 30.0) -> None:
+        """Publish the remaining bars in a thread, in lockstep, once a client subscribes.
+
+        Each next bar goes only after :meth:`ack` of the last one (or ``ack_timeout`` seconds,
+        after which the replay stops).
+        """
+
+        def replay() -> None:
+            self.subscribed.wait(ack_timeout)
+            while (published := self.publish_next_bar()) is not None:
+                with self._acked:
+                    acked = self._acked.wait_for(
+                        lambda: self._ack is not None and self._ack >= published, ack_timeout
+                    )
+                if not acked:
+                    return
+
+        self._replay = threading.Thread(target=replay, daemon=True, name="fake-tws-replay")
+        self._replay.start()
+
+    def ack(self, ts: datetime) -> None:
+        """Note that the client handled the bars of ``ts`` (the lockstep replay goes on)."""
+        with self._acked:
+            if self._ack is None or ts > self._ack:
+                self._ack = ts
+            self._acked.notify_all()
 
     # -- faults ---------------------------------------------------------------------------------
 
@@ -440,7 +359,7 @@ class FakeTws:
 
     def _activate(self, order: TwsOrder) -> None:
         try:
-            request = _request(order)
+            request = order_request(order)
         except InvalidOrderError as error:
             order.status = "Inactive"
             self._report(order)
@@ -579,52 +498,3 @@ class FakeTws:
         text = moment.strip().replace("-", " ")
         parts = text.split(" ")
         return datetime.strptime(f"{parts[0]} {parts[1]}", "%Y%m%d %H:%M:%S").replace(tzinfo=UTC)
-
-
-def _request(order: TwsOrder) -> OrderRequest:
-    """Map IB's order fields onto the fill model's request (raises ``InvalidOrderError``)."""
-    place = order.place
-    side = OrderSide.BUY if place.action == "BUY" else OrderSide.SELL
-    tif = _TIF.get(place.tif, TimeInForce.DAY)
-    symbol = Symbol(order.contract.symbol)
-    kind = place.order_type
-    if kind == "MKT":
-        return OrderRequest(symbol, side, place.quantity, OrderType.MARKET, time_in_force=tif)
-    if kind == "LMT":
-        return OrderRequest(
-            symbol,
-            side,
-            place.quantity,
-            OrderType.LIMIT,
-            limit_price=place.limit_price,
-            time_in_force=tif,
-        )
-    if kind == "STP":
-        return OrderRequest(
-            symbol,
-            side,
-            place.quantity,
-            OrderType.STOP,
-            stop_price=place.aux_price,
-            time_in_force=tif,
-        )
-    if kind == "STP LMT":
-        return OrderRequest(
-            symbol,
-            side,
-            place.quantity,
-            OrderType.STOP_LIMIT,
-            limit_price=place.limit_price,
-            stop_price=place.aux_price,
-            time_in_force=tif,
-        )
-    percent = place.trailing_percent
-    return OrderRequest(
-        symbol,
-        side,
-        place.quantity,
-        OrderType.TRAILING_STOP,
-        trail_amount=None if percent else place.aux_price,
-        trail_percent=percent / 100.0 if percent else None,
-        time_in_force=tif,
-    )

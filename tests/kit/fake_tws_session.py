@@ -14,8 +14,12 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from quantstrata.model.bar import Bar
+import polars as pl
+
+from quantstrata.model.bar import BAR_COLUMNS, BAR_SCHEMA, Bar
 from quantstrata.model.identifiers import Symbol
+from quantstrata.model.interval import Interval
+from quantstrata.process.resample import resample
 from tests.kit.tws_protocol import SERVER_VERSION, Decoder, In, Out, PlaceOrder, frame
 
 if TYPE_CHECKING:
@@ -23,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Session"]
 
+_SIZE_UNITS = {"secs": "s", "min": "m", "mins": "m", "hour": "h", "hours": "h", "day": "d"}
 _UNITS = {"S": 1, "D": 86_400, "W": 7 * 86_400, "M": 31 * 86_400, "Y": 366 * 86_400}
 
 
@@ -57,7 +62,7 @@ class Session:
                 [In.CURRENT_TIME, 1, int(self.tws.now.timestamp())]
             ),
             Out.REQ_HISTORICAL_DATA: self._historical,
-            Out.REQ_REAL_TIME_BARS: lambda f: self.realtime.__setitem__(int(f[2]), f[4]),
+            Out.REQ_REAL_TIME_BARS: self._subscribe,
             Out.CANCEL_REAL_TIME_BARS: lambda f: self.realtime.pop(int(f[2]), None),
         }
 
@@ -219,7 +224,7 @@ class Session:
         )
         bars = [
             bar
-            for bar in self.tws.published_bars(symbol)
+            for bar in self._sized(self.tws.published_bars(symbol), fields[16])
             if bar.ts <= end and (start is None or bar.ts >= start)
         ]
         daily = (
@@ -232,14 +237,33 @@ class Session:
             message += [stamp, bar.open, bar.high, bar.low, bar.close, bar.volume, wap, 1]
         self.send(message)
 
+    def _sized(self, bars: list[Bar], size: str) -> list[Bar]:
+        """Return ``bars`` at IB's bar size ``size`` (aggregated with the shared resampler)."""
+        count, unit = size.split()
+        wanted = Interval.parse(f"{count}{_SIZE_UNITS[unit]}")
+        if wanted == self.tws.interval or not bars:
+            return bars
+        frame = pl.DataFrame([bar.as_row for bar in bars], schema=BAR_SCHEMA, orient="row")
+        sized = resample(frame, wanted, source_interval=self.tws.interval)
+        return [Bar(**row) for row in sized.select(BAR_COLUMNS).iter_rows(named=True)]
+
+    def _subscribe(self, fields: list[str]) -> None:
+        self.realtime[int(fields[2])] = fields[4]
+        self.tws.subscribed.set()
+
     def publish_bars(self, bars: Mapping[Symbol, Bar]) -> None:
-        """Send each subscribed symbol's bar as a real-time bar."""
+        """Send each subscribed symbol's bar as a real-time bar.
+
+        The fake has no intrabar data: a bar of the replayed interval is sent as the 5-second
+        bar of its interval's last slot (``ts + interval - 5 s``) carrying the bar's prices and
+        volume, so a client building the interval from 5-second bars gets the bar itself.
+        """
         for request_id, symbol in sorted(self.realtime.items()):
             bar = bars.get(Symbol(symbol))
             if bar is None:
                 continue
             wap = (bar.high + bar.low + bar.close) / 3
-            stamp = int(bar.ts.timestamp())
+            stamp = int(bar.ts.timestamp()) + self.tws.interval.seconds - 5
             self.send(
                 [
                     In.REAL_TIME_BARS,
