@@ -27,7 +27,8 @@ thread)::
   connections refused) and :meth:`come_up` (listening again on the same port, the account
   intact), ``hold_commissions`` (commission reports kept until :meth:`release_commissions`),
   ``duplicate_executions`` (every live execution sent twice), ``drop_after_place`` (the next N
-  orders are taken, then their client's socket drops before any answer).
+  orders are taken, then their client's socket drops before any answer), ``stall_next_place``
+  (the next N orders are taken but their connection never hears of them; :attr:`stalled`).
 - Records: :attr:`received` (every request's fields, in order). The fake logs nothing.
 """
 
@@ -107,6 +108,8 @@ class FakeTws:
         self.hold_commissions = False
         self.duplicate_executions = False
         self.drop_after_place = 0
+        self.stall_next_place = 0
+        self.stalled: list[int] = []
         self.held_commissions: list[Execution] = []
         self.sessions: list[Session] = []
         self.port = port
@@ -281,6 +284,25 @@ class FakeTws:
         """The account's signed quantity of ``symbol``."""
         return float(self._call(lambda: self.book.position(symbol).quantity))
 
+    def order_records(self) -> list[dict[str, Any]]:
+        """Every order, oldest first: ``client_order_id`` (its orderRef), status, ids."""
+        return self._call(  # type: ignore[no-any-return]
+            lambda: [
+                {
+                    "client_order_id": order.place.order_ref,
+                    "status": order.status,
+                    "perm_id": order.perm_id,
+                }
+                for order in sorted(self.orders.values(), key=lambda o: o.perm_id)
+            ]
+        )
+
+    def positions(self) -> dict[str, float]:
+        """The open positions' signed quantities by symbol."""
+        return self._call(  # type: ignore[no-any-return]
+            lambda: {str(s): p.quantity for s, p in self.book.positions.items() if not p.is_flat}
+        )
+
     def placed(self) -> list[list[str]]:
         """Every ``PLACE_ORDER`` request received, in order."""
         return [fields for fields in list(self.received) if fields[:1] == ["3"]]
@@ -317,6 +339,10 @@ class FakeTws:
         self.by_client[key] = order.perm_id
         if not place.transmit:
             return
+        if self.stall_next_place > 0:
+            self.stall_next_place -= 1
+            order.muted = session  # taken; this connection never hears of it
+            self.stalled.append(order.perm_id)
         if self.drop_after_place > 0:
             self.drop_after_place -= 1
             session.close()  # the order is taken, the answer never leaves
@@ -463,7 +489,11 @@ class FakeTws:
             session.send(order.status_message())
 
     def _owners(self, order: TwsOrder) -> list[Session]:
-        return [s for s in self.sessions if s.ready and s.client_id == order.client_id]
+        return [
+            s
+            for s in self.sessions
+            if s.ready and s.client_id == order.client_id and s is not order.muted
+        ]
 
     def open_orders(self, client_id: int | None) -> list[TwsOrder]:
         """The orders still working (of ``client_id``, or every client's when ``None``)."""

@@ -26,6 +26,7 @@ class TwsOrder:
     filled: float = 0.0
     average_price: float = 0.0
     last_price: float = 0.0
+    muted: object = None  # a connection never told of this order (the stall fault)
 
     @property
     def key(self) -> ClientOrderId:

@@ -4,15 +4,34 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
 
 from quantstrata.execution import FillModel, WorkingOrder
+from quantstrata.live import Live, LiveConfig, LiveSummary
+from quantstrata.live.broker import AccountSnapshot
 from quantstrata.live.brokers.ib import IBBroker, IBConfig
+from quantstrata.live.feeds.ib import IBFeed
+from quantstrata.live.journal import SqliteJournal
+from quantstrata.live.state import LiveState
 from quantstrata.model.bar import Bar
 from quantstrata.model.identifiers import Symbol
-from quantstrata.model.orders import OrderEvent, OrderRequest
+from quantstrata.model.orders import Fill, OrderEvent, OrderRequest
 from tests.kit.fake_tws import FakeTws
 
-__all__ = ["bars_after", "broker_for", "model_fill", "next_event", "publish", "until"]
+__all__ = [
+    "IBRun",
+    "bars_after",
+    "broker_for",
+    "model_fill",
+    "next_event",
+    "publish",
+    "run_on_fake",
+    "until",
+]
 
 
 def broker_for(tws: FakeTws, *, client_id: int = 11, **settings: object) -> IBBroker:
@@ -66,3 +85,47 @@ async def next_event(broker: IBBroker, timeout: float = 10.0) -> OrderEvent:
     """Return the broker's next order event."""
     updates = broker.updates()
     return await asyncio.wait_for(anext(updates), timeout)
+
+
+@dataclass
+class IBRun:
+    """What one run left: the summary, the journal's state, the venue's fills and account."""
+
+    summary: LiveSummary
+    state: LiveState
+    fills: list[Fill]
+    account: AccountSnapshot
+
+
+async def run_on_fake(tws: FakeTws, bars: pl.DataFrame, strategy: object, journal: Path) -> IBRun:
+    """Trade ``strategy`` through IBBroker + IBFeed on ``tws`` (lockstep replay of ``bars``)."""
+    symbols = tuple(sorted(bars["symbol"].unique()))
+    broker = broker_for(tws)
+
+    async def ack(ts: datetime) -> None:
+        await asyncio.to_thread(tws.ack, ts)
+
+    last = bars["ts"].max()
+    assert isinstance(last, datetime)
+    feed = IBFeed(broker.config, on_ack=ack, stop_after=last, uniform=lambda low, high: high)
+    config = LiveConfig(
+        symbols=symbols,
+        journal=str(journal),
+        warm_up=False,
+        reconcile_interval=3600,
+        max_bar_delay=None,  # the fake replays history: by the wall clock every bar is late
+    )
+    tws.start_replay()
+    summary = await Live(strategy, feed, broker, config).run_async()  # type: ignore[arg-type]
+    checker = broker_for(tws, client_id=30)
+    await checker.connect()
+    try:
+        fills, account = await checker.fills(), await checker.account()
+    finally:
+        await checker.close()
+    store = SqliteJournal(journal)
+    try:
+        state = LiveState.fold(store.replay())
+    finally:
+        store.close()
+    return IBRun(summary, state, fills, account)

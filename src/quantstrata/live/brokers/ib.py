@@ -161,6 +161,7 @@ class IBBroker:
                 f"IB: TWS is logged in to a {self.config.kind_of(self.account_id)} account "
                 f"but a {wanted} one was asked for: refusing to trade"
             )
+        _log.info("IB: trading the %s", self.describe_account())
 
     async def _resync(self) -> None:
         """After a (re)connection: read orders, executions, positions; book what was missed."""
