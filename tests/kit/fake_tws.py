@@ -303,6 +303,14 @@ class FakeTws:
             lambda: {str(s): p.quantity for s, p in self.book.positions.items() if not p.is_flat}
         )
 
+    def bar_subscribers(self) -> int:
+        """How many connections subscribe to real-time bars now."""
+        return int(self._call(lambda: sum(1 for s in self.sessions if s.ready and s.realtime)))
+
+    def connected(self) -> int:
+        """How many connections are open now."""
+        return int(self._call(lambda: len(self.sessions)))
+
     def placed(self) -> list[list[str]]:
         """Every ``PLACE_ORDER`` request received, in order."""
         return [fields for fields in list(self.received) if fields[:1] == ["3"]]
