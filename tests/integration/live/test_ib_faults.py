@@ -8,17 +8,24 @@ duplicated executions. Every fill must be booked exactly once and agree with the
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
+from quantstrata.core.clock import LiveClock
 from quantstrata.data.samples import load_sample
+from quantstrata.live.alerts import AlertRouter
 from quantstrata.live.broker import (
     BrokerUnavailableError,
     OrderRejectedError,
     SubmitOutcomeUnknownError,
 )
 from quantstrata.live.brokers.ib import IBBroker, LinkState
+from quantstrata.live.health import HealthConfig, HealthMonitor, HealthState
+from quantstrata.live.journal import SqliteJournal
+from quantstrata.live.orders import OrderManager
+from quantstrata.live.reconcile import reconcile
 from quantstrata.model.identifiers import ClientOrderId, Symbol
 from quantstrata.model.orders import FillEvent, OrderRequest, OrderSide, OrderStatus, OrderType
 from tests.kit.fake_tws import FakeTws
@@ -168,3 +175,41 @@ async def test_duplicated_executions_are_booked_once(tws: FakeTws, broker: IBBro
     tws.connectivity_restored(data_lost=True)  # the resync reads the execution again
     await until(lambda: broker.link.state is LinkState.UP)
     assert _fills(broker) == []
+
+
+async def test_a_lost_link_fails_reconciliation_and_health_alerts(
+    tws: FakeTws, broker: IBBroker, tmp_path: Path
+) -> None:
+    """The runtime's own pieces: the order manager, reconciliation and the health monitor."""
+    clock = LiveClock()
+    journal = SqliteJournal(tmp_path / "journal.sqlite")
+    manager = OrderManager(broker, journal, run_id="h", clock=clock)
+    alerts = AlertRouter([], clock)
+    health = HealthMonitor(HealthConfig(), clock, alerts)
+
+    async def cycle() -> HealthState:
+        report = await reconcile(manager)
+        if report.skipped:  # as the runtime's reconciliation loop does
+            health.broker_failed(report.reason or "reconciliation query failed")
+        else:
+            health.broker_succeeded()
+        await health.check()
+        return next(c.state for c in health.evaluate().components if c.component == "broker")
+
+    try:
+        assert await cycle() is HealthState.OK
+        tws.connectivity_lost()
+        await until(lambda: broker.link.state is LinkState.LOST)
+        assert await cycle() is HealthState.DEGRADED
+        order = await manager.submit(BUY)
+        assert order.status is OrderStatus.REJECTED
+        assert "link" in order.reason
+        assert tws.placed() == []
+        tws.connectivity_restored()
+        await until(lambda: broker.link.state is LinkState.UP)
+        assert await cycle() is HealthState.OK
+    finally:
+        journal.close()
+    titles = [alert.title for alert in alerts.history]
+    assert len(titles) == 2
+    assert "link is lost" in alerts.history[0].detail
