@@ -10,7 +10,6 @@ from pathlib import Path
 
 import polars as pl
 
-from quantstrata.execution import FillModel, WorkingOrder
 from quantstrata.live import Live, LiveConfig, LiveSummary
 from quantstrata.live.broker import AccountSnapshot
 from quantstrata.live.brokers.ib import IBBroker, IBConfig
@@ -19,19 +18,22 @@ from quantstrata.live.journal import SqliteJournal
 from quantstrata.live.state import LiveState
 from quantstrata.model.bar import Bar
 from quantstrata.model.identifiers import Symbol
-from quantstrata.model.orders import Fill, OrderEvent, OrderRequest
+from quantstrata.model.orders import Fill, OrderEvent
 from tests.kit.fake_tws import FakeTws
 
 __all__ = [
+    "WARM",
     "IBRun",
     "bars_after",
     "broker_for",
-    "model_fill",
     "next_event",
     "publish",
     "run_on_fake",
     "until",
 ]
+
+WARM = 20
+"""The bar times a fake TWS has published before a test starts (warm-up history)."""
 
 
 def broker_for(tws: FakeTws, *, client_id: int = 11, **settings: object) -> IBBroker:
@@ -45,19 +47,6 @@ def broker_for(tws: FakeTws, *, client_id: int = 11, **settings: object) -> IBBr
         **settings,  # type: ignore[arg-type]
     )
     return IBBroker(config, uniform=lambda low, high: high)
-
-
-def model_fill(request: OrderRequest, bars: list[Bar]) -> tuple[int, float] | None:
-    """Return (bar offset, price) of the shared fill model's first fill of ``request``."""
-    model, state = FillModel(), WorkingOrder.from_request(request)
-    for offset, bar in enumerate(bars):
-        step = model.step(state, bar)
-        if step.fill is not None:
-            return offset, step.fill.price
-        if step.order is None:
-            return None
-        state = step.order
-    return None
 
 
 def bars_after(tws: FakeTws, symbol: str = "SPX") -> list[Bar]:

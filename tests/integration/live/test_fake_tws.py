@@ -7,27 +7,20 @@ written here.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import ib_async
 import pytest
 import pytest_asyncio
 
-from quantstrata.data.samples import load_sample
-from quantstrata.execution import FillModel, WorkingOrder
 from quantstrata.model.bar import Bar
 from quantstrata.model.identifiers import Symbol
 from quantstrata.model.orders import OrderRequest, OrderSide, OrderType
+from tests.kit.execution import model_fill
 from tests.kit.fake_tws import ACCOUNT, FakeTws
+from tests.kit.ib_runs import WARM, until
 
-WARM = 20
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-def tws() -> Iterator[FakeTws]:
-    with FakeTws(load_sample("SPX_1d").head(60), published=WARM) as server:
-        yield server
 
 
 @pytest_asyncio.fixture
@@ -40,29 +33,6 @@ async def ib(tws: FakeTws) -> AsyncIterator[ib_async.IB]:
 
 def _bar(tws: FakeTws, index: int) -> Bar:
     return tws.snapshots[index][Symbol("SPX")]
-
-
-def _model_fill(request: OrderRequest, bars: list[Bar]) -> tuple[int, float] | None:
-    """Return (bar offset, price) of the shared fill model's first fill of ``request``."""
-    model, state = FillModel(), WorkingOrder.from_request(request)
-    for offset, bar in enumerate(bars):
-        step = model.step(state, bar)
-        if step.fill is not None:
-            return offset, step.fill.price
-        if step.order is None:
-            return None
-        state = step.order
-    return None
-
-
-async def _until(condition: object, ib: ib_async.IB, timeout: float = 10.0) -> None:
-    """Let ``ib_async`` read the socket until ``condition()`` holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():  # type: ignore[operator]
-        if loop.time() > deadline:
-            raise TimeoutError("condition never held")
-        await asyncio.sleep(0.01)
 
 
 async def test_the_client_connects_and_sees_the_account(tws: FakeTws, ib: ib_async.IB) -> None:
@@ -90,19 +60,19 @@ async def test_a_limit_order_fills_as_the_fill_model_fills_it(
     price = _bar(tws, WARM - 1).close * 0.995
     order = ib_async.LimitOrder("BUY", 3, round(price, 2), orderRef="q-1", tif="GTC")
     trade = ib.placeOrder(stock, order)
-    await _until(lambda: trade.orderStatus.status == "Submitted", ib)
+    await until(lambda: trade.orderStatus.status == "Submitted")
     request = OrderRequest(
         Symbol("SPX"), OrderSide.BUY, 3, OrderType.LIMIT, limit_price=round(price, 2)
     )
-    expected = _model_fill(request, [_bar(tws, i) for i in range(WARM, 60)])
+    expected = model_fill(request, [_bar(tws, i) for i in range(WARM, 60)])
     assert expected is not None
     for _ in range(expected[0] + 1):
         await asyncio.to_thread(tws.publish_next_bar)
-    await _until(lambda: trade.orderStatus.status == "Filled" and trade.fills, ib)
+    await until(lambda: trade.orderStatus.status == "Filled" and trade.fills)
     [fill] = trade.fills
     assert fill.execution.price == pytest.approx(expected[1])
     assert fill.execution.orderRef == "q-1"
-    await _until(lambda: fill.commissionReport.execId == fill.execution.execId, ib)
+    await until(lambda: fill.commissionReport.execId == fill.execution.execId)
     assert fill.commissionReport.commission == tws.executions[0].fill.commission
     positions = await ib.reqPositionsAsync()
     assert [(p.contract.symbol, p.position) for p in positions] == [("SPX", 3.0)]
@@ -114,12 +84,12 @@ async def test_open_orders_and_cancel(tws: FakeTws, ib: ib_async.IB) -> None:
     [stock] = await ib.qualifyContractsAsync(ib_async.Stock("SPX", "SMART", "USD"))
     far = round(_bar(tws, WARM - 1).close * 0.5, 2)
     trade = ib.placeOrder(stock, ib_async.LimitOrder("BUY", 1, far, orderRef="q-2", tif="GTC"))
-    await _until(lambda: trade.orderStatus.status == "Submitted", ib)
+    await until(lambda: trade.orderStatus.status == "Submitted")
     [working] = await ib.reqOpenOrdersAsync()
     assert working.order.orderRef == "q-2"
     assert working.order.lmtPrice == far
     ib.cancelOrder(trade.order)
-    await _until(lambda: trade.orderStatus.status == "Cancelled", ib)
+    await until(lambda: trade.orderStatus.status == "Cancelled")
     assert await ib.reqOpenOrdersAsync() == []
 
 
@@ -132,11 +102,11 @@ async def test_a_bracket_works_its_children_after_the_parent_fills(
         "BUY", 2, round(close * 1.05, 2), round(close * 1.2, 2), round(close * 0.8, 2)
     )
     trades = [ib.placeOrder(stock, order) for order in bracket]
-    await _until(lambda: trades[0].orderStatus.status == "Submitted", ib)
-    await _until(lambda: all(t.orderStatus.status == "PreSubmitted" for t in trades[1:]), ib)
+    await until(lambda: trades[0].orderStatus.status == "Submitted")
+    await until(lambda: all(t.orderStatus.status == "PreSubmitted" for t in trades[1:]))
     await asyncio.to_thread(tws.publish_next_bar)
-    await _until(lambda: trades[0].orderStatus.status == "Filled", ib)
-    await _until(lambda: all(t.orderStatus.status == "Submitted" for t in trades[1:]), ib)
+    await until(lambda: trades[0].orderStatus.status == "Filled")
+    await until(lambda: all(t.orderStatus.status == "Submitted" for t in trades[1:]))
 
 
 async def test_historical_and_real_time_bars(tws: FakeTws, ib: ib_async.IB) -> None:
@@ -145,7 +115,7 @@ async def test_historical_and_real_time_bars(tws: FakeTws, ib: ib_async.IB) -> N
     assert [bar.close for bar in bars] == [b.close for b in tws.published_bars("SPX")][-len(bars) :]
     assert len(bars) > 0
     live = ib.reqRealTimeBars(stock, 5, "TRADES", False)
-    await _until(lambda: any(s.realtime for s in tws.sessions), ib)
+    await until(lambda: any(s.realtime for s in tws.sessions))
     await asyncio.to_thread(tws.publish_next_bar)
-    await _until(lambda: len(live) == 1, ib)
+    await until(lambda: len(live) == 1)
     assert live[0].close == _bar(tws, WARM).close

@@ -7,14 +7,11 @@ duplicated executions. Every fill must be booked exactly once and agree with the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from quantstrata.core.clock import LiveClock
-from quantstrata.data.samples import load_sample
 from quantstrata.live.alerts import AlertRouter
 from quantstrata.live.broker import (
     BrokerUnavailableError,
@@ -29,161 +26,150 @@ from quantstrata.live.reconcile import reconcile
 from quantstrata.model.identifiers import ClientOrderId, Symbol
 from quantstrata.model.orders import FillEvent, OrderRequest, OrderSide, OrderStatus, OrderType
 from tests.kit.fake_tws import FakeTws
-from tests.kit.ib_runs import broker_for, next_event, publish, until
+from tests.kit.ib_runs import next_event, publish, until
 
-WARM = 20
 SPX = Symbol("SPX")
 BUY = OrderRequest(SPX, OrderSide.BUY, 5)
 pytestmark = pytest.mark.asyncio
 
 
-@pytest.fixture
-def tws() -> Iterator[FakeTws]:
-    with FakeTws(load_sample("SPX_1d").head(60), published=WARM) as server:
-        yield server
-
-
-@pytest_asyncio.fixture
-async def broker(tws: FakeTws) -> AsyncIterator[IBBroker]:
-    client = broker_for(tws)
-    await client.connect()
-    yield client
-    await client.close()
-
-
-def _fills(broker: IBBroker) -> list[FillEvent]:
+def _fills(ib_broker: IBBroker) -> list[FillEvent]:
     """Drain the broker's queued events; return the fills."""
     events = []
-    while not broker._queue.empty():
-        event = broker._queue.get_nowait()
+    while not ib_broker._queue.empty():
+        event = ib_broker._queue.get_nowait()
         if isinstance(event, FillEvent):
             events.append(event)
     return events
 
 
 async def test_connectivity_lost_halts_trading_until_restored(
-    tws: FakeTws, broker: IBBroker
+    tws: FakeTws, ib_broker: IBBroker
 ) -> None:
     tws.connectivity_lost()
-    await until(lambda: broker.link.state is LinkState.LOST)
+    await until(lambda: ib_broker.link.state is LinkState.LOST)
     with pytest.raises(OrderRejectedError, match="link is lost"):
-        await broker.submit(ClientOrderId("halted"), BUY)
+        await ib_broker.submit(ClientOrderId("halted"), BUY)
     with pytest.raises(BrokerUnavailableError):
-        await broker.account()
+        await ib_broker.account()
     assert tws.placed() == []
     tws.connectivity_restored()
-    await until(lambda: broker.link.state is LinkState.UP)
-    assert broker.link.history[-3:] == [LinkState.LOST, LinkState.SYNCING, LinkState.UP]
-    await broker.submit(ClientOrderId("after"), BUY)
+    await until(lambda: ib_broker.link.state is LinkState.UP)
+    assert ib_broker.link.history[-3:] == [LinkState.LOST, LinkState.SYNCING, LinkState.UP]
+    await ib_broker.submit(ClientOrderId("after"), BUY)
     assert len(tws.placed()) == 1
 
 
-async def test_connectivity_restored_with_data_lost_resyncs(tws: FakeTws, broker: IBBroker) -> None:
-    resyncs = broker.resyncs
+async def test_connectivity_restored_with_data_lost_resyncs(
+    tws: FakeTws, ib_broker: IBBroker
+) -> None:
+    resyncs = ib_broker.resyncs
     tws.connectivity_lost()
-    await until(lambda: broker.link.state is LinkState.LOST)
+    await until(lambda: ib_broker.link.state is LinkState.LOST)
     tws.connectivity_restored(data_lost=True)
-    await until(lambda: broker.link.state is LinkState.UP)
-    assert broker.resyncs == resyncs + 1
+    await until(lambda: ib_broker.link.state is LinkState.UP)
+    assert ib_broker.resyncs == resyncs + 1
 
 
-async def test_a_gateway_restart_is_survived_with_backoff(tws: FakeTws, broker: IBBroker) -> None:
+async def test_a_gateway_restart_is_survived_with_backoff(
+    tws: FakeTws, ib_broker: IBBroker
+) -> None:
     tws.go_down()
-    await until(lambda: broker.link.state is LinkState.DOWN)
+    await until(lambda: ib_broker.link.state is LinkState.DOWN)
     with pytest.raises(OrderRejectedError, match="link is down"):
-        await broker.submit(ClientOrderId("down"), BUY)
+        await ib_broker.submit(ClientOrderId("down"), BUY)
     with pytest.raises(BrokerUnavailableError):
-        await broker.open_orders()
-    await until(lambda: len(broker.link.waits) >= 2)  # refused, waiting, refused again
+        await ib_broker.open_orders()
+    await until(lambda: len(ib_broker.link.waits) >= 2)  # refused, waiting, refused again
     tws.come_up()
-    await until(lambda: broker.link.state is LinkState.UP)
-    assert broker.reconnects == 1
-    assert all(0 < wait <= 0.2 for wait in broker.link.waits)
-    await broker.submit(ClientOrderId("up"), BUY)
+    await until(lambda: ib_broker.link.state is LinkState.UP)
+    assert ib_broker.reconnects == 1
+    assert all(0 < wait <= 0.2 for wait in ib_broker.link.waits)
+    await ib_broker.submit(ClientOrderId("up"), BUY)
     assert len(tws.placed()) == 1
 
 
 async def test_an_order_filled_while_disconnected_is_booked_once(
-    tws: FakeTws, broker: IBBroker
+    tws: FakeTws, ib_broker: IBBroker
 ) -> None:
-    await broker.submit(ClientOrderId("away"), BUY)
+    await ib_broker.submit(ClientOrderId("away"), BUY)
     tws.go_down()
-    await until(lambda: broker.link.state is LinkState.DOWN)
+    await until(lambda: ib_broker.link.state is LinkState.DOWN)
     await publish(tws, 2)  # fills at the venue meanwhile
     assert tws.position("SPX") == 5.0
-    assert _fills(broker) == []
+    assert _fills(ib_broker) == []
     tws.come_up()
-    await until(lambda: broker.link.state is LinkState.UP)
-    [event] = _fills(broker)
+    await until(lambda: ib_broker.link.state is LinkState.UP)
+    [event] = _fills(ib_broker)
     assert (event.fill.order_id, event.fill.quantity) == ("away", 5.0)
     assert event.fill.commission == tws.executions[0].fill.commission
-    venue = await broker.query_order(ClientOrderId("away"))
+    venue = await ib_broker.query_order(ClientOrderId("away"))
     assert venue is not None
     assert (venue.status, venue.filled_quantity) == (OrderStatus.FILLED, 5.0)
-    assert (await broker.account()).positions == {"SPX": 5.0}
+    assert (await ib_broker.account()).positions == {"SPX": 5.0}
     tws.go_down()  # a second restart replays the same execution: still booked once
-    await until(lambda: broker.link.state is LinkState.DOWN)
+    await until(lambda: ib_broker.link.state is LinkState.DOWN)
     tws.come_up()
-    await until(lambda: broker.reconnects == 2 and broker.link.state is LinkState.UP)
-    assert _fills(broker) == []
+    await until(lambda: ib_broker.reconnects == 2 and ib_broker.link.state is LinkState.UP)
+    assert _fills(ib_broker) == []
 
 
 async def test_an_unanswered_submit_is_found_by_order_ref_never_resent(
-    tws: FakeTws, broker: IBBroker
+    tws: FakeTws, ib_broker: IBBroker
 ) -> None:
     tws.drop_after_place = 1
     with pytest.raises(SubmitOutcomeUnknownError):
-        await broker.submit(ClientOrderId("doubt"), BUY)
-    await until(lambda: broker.link.state is LinkState.UP and broker.reconnects == 1)
-    venue = await broker.query_order(ClientOrderId("doubt"))
+        await ib_broker.submit(ClientOrderId("doubt"), BUY)
+    await until(lambda: ib_broker.link.state is LinkState.UP and ib_broker.reconnects == 1)
+    venue = await ib_broker.query_order(ClientOrderId("doubt"))
     assert venue is not None
     assert venue.status is OrderStatus.PENDING
     assert venue.request == BUY
     assert len(tws.placed()) == 1
     await publish(tws)
-    event = await next_event(broker)
+    event = await next_event(ib_broker)
     assert isinstance(event, FillEvent)
     assert event.fill.order_id == "doubt"
 
 
 async def test_a_late_commission_report_is_attached_to_its_fill(
-    tws: FakeTws, broker: IBBroker
+    tws: FakeTws, ib_broker: IBBroker
 ) -> None:
     tws.hold_commissions = True
-    await broker.submit(ClientOrderId("late"), BUY)
+    await ib_broker.submit(ClientOrderId("late"), BUY)
     await publish(tws)
-    await until(lambda: broker._pending)  # the execution arrived, its commission has not
-    assert _fills(broker) == []
+    await until(lambda: ib_broker._pending)  # the execution arrived, its commission has not
+    assert _fills(ib_broker) == []
     assert tws.release_commissions() == 1
-    event = await next_event(broker)
+    event = await next_event(ib_broker)
     assert isinstance(event, FillEvent)
     assert event.fill.commission == tws.executions[0].fill.commission
     assert event.fill.commission > 0
 
 
-async def test_duplicated_executions_are_booked_once(tws: FakeTws, broker: IBBroker) -> None:
+async def test_duplicated_executions_are_booked_once(tws: FakeTws, ib_broker: IBBroker) -> None:
     tws.duplicate_executions = True
     limit = OrderRequest(SPX, OrderSide.BUY, 5, OrderType.MARKET)
-    await broker.submit(ClientOrderId("twice"), limit)
+    await ib_broker.submit(ClientOrderId("twice"), limit)
     await publish(tws)
-    event = await next_event(broker)
+    event = await next_event(ib_broker)
     assert isinstance(event, FillEvent)
-    fills = await broker.fills()
+    fills = await ib_broker.fills()
     assert [f.trade_id for f in fills] == [event.fill.trade_id]
     tws.connectivity_lost()
-    await until(lambda: broker.link.state is LinkState.LOST)
+    await until(lambda: ib_broker.link.state is LinkState.LOST)
     tws.connectivity_restored(data_lost=True)  # the resync reads the execution again
-    await until(lambda: broker.link.state is LinkState.UP)
-    assert _fills(broker) == []
+    await until(lambda: ib_broker.link.state is LinkState.UP)
+    assert _fills(ib_broker) == []
 
 
 async def test_a_lost_link_fails_reconciliation_and_health_alerts(
-    tws: FakeTws, broker: IBBroker, tmp_path: Path
+    tws: FakeTws, ib_broker: IBBroker, tmp_path: Path
 ) -> None:
     """The runtime's own pieces: the order manager, reconciliation and the health monitor."""
     clock = LiveClock()
     journal = SqliteJournal(tmp_path / "journal.sqlite")
-    manager = OrderManager(broker, journal, run_id="h", clock=clock)
+    manager = OrderManager(ib_broker, journal, run_id="h", clock=clock)
     alerts = AlertRouter([], clock)
     health = HealthMonitor(HealthConfig(), clock, alerts)
 
@@ -199,14 +185,14 @@ async def test_a_lost_link_fails_reconciliation_and_health_alerts(
     try:
         assert await cycle() is HealthState.OK
         tws.connectivity_lost()
-        await until(lambda: broker.link.state is LinkState.LOST)
+        await until(lambda: ib_broker.link.state is LinkState.LOST)
         assert await cycle() is HealthState.DEGRADED
         order = await manager.submit(BUY)
         assert order.status is OrderStatus.REJECTED
         assert "link" in order.reason
         assert tws.placed() == []
         tws.connectivity_restored()
-        await until(lambda: broker.link.state is LinkState.UP)
+        await until(lambda: ib_broker.link.state is LinkState.UP)
         assert await cycle() is HealthState.OK
     finally:
         journal.close()
