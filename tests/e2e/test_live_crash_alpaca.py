@@ -22,20 +22,18 @@ import signal
 import subprocess
 import time
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import pytest
 
-from quantstrata.data import load_sample
 from quantstrata.live.brokers._alpaca_mapping import order_body
 from quantstrata.live.brokers.alpaca import AlpacaBroker
-from quantstrata.model.bar import BAR_COLUMNS
 from quantstrata.model.orders import Fill, OrderSide
 from tests.integration.live.alpaca_runs import alpaca_config, credentials
+from tests.kit.bars import sample_bars
 from tests.kit.crash import (
     JournalWatch,
     assert_never_beyond_all_in,
@@ -68,11 +66,6 @@ def _spawn(fake: FakeAlpaca, journal: Path, log: Path) -> subprocess.Popen[bytes
     ]  # fmt: skip
     keys = {"APCA_API_KEY_ID": fake.key_id, "APCA_API_SECRET_KEY": fake.secret}
     return spawn_live(arguments, keys, log)
-
-
-def _bars() -> pl.DataFrame:
-    start = datetime(2012, 1, 1, tzinfo=UTC)
-    return load_sample("SPX_1d").select(BAR_COLUMNS).filter(pl.col("ts") >= start).head(BARS)
 
 
 def _venue_fills(fake: FakeAlpaca) -> list[Fill]:
@@ -167,7 +160,7 @@ def _as_number(value: Any) -> Any:
 @pytest.mark.slow
 def test_killed_and_restarted_alpaca_process_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     journal, log = tmp_path / "journal.sqlite", tmp_path / "live.log"
-    with FakeAlpaca(_bars(), published=WARM_UP) as fake:
+    with FakeAlpaca(sample_bars(("SPX_1d",), BARS), published=WARM_UP) as fake:
         kills = _trade_with_kills(fake, journal, log)
         assert fake.finished
         fills = _venue_fills(fake)

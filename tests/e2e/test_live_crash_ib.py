@@ -21,16 +21,14 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 
-import polars as pl
 import pytest
 
-from quantstrata.data import load_sample
-from quantstrata.model.bar import BAR_COLUMNS
 from quantstrata.model.orders import Fill, OrderSide
+from tests.kit.bars import sample_bars
 from tests.kit.crash import (
     JournalWatch,
     assert_never_beyond_all_in,
@@ -61,11 +59,6 @@ def _spawn(tws: FakeTws, journal: Path, log: Path) -> subprocess.Popen[bytes]:
         "--max-bar-delay", "off",
     ]  # fmt: skip
     return spawn_live(arguments, {}, log)
-
-
-def _bars() -> pl.DataFrame:
-    start = datetime(2012, 1, 1, tzinfo=UTC)
-    return load_sample("SPX_1d").select(BAR_COLUMNS).filter(pl.col("ts") >= start).head(BARS)
 
 
 async def _venue_fills(tws: FakeTws) -> list[Fill]:
@@ -136,7 +129,7 @@ def _trade_with_kills(tws: FakeTws, journal: Path, log: Path) -> int:
 @pytest.mark.slow
 def test_killed_and_restarted_ib_process_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     journal, log = tmp_path / "journal.sqlite", tmp_path / "live.log"
-    with FakeTws(_bars(), published=WARM_UP) as tws:
+    with FakeTws(sample_bars(("SPX_1d",), BARS), published=WARM_UP) as tws:
         kills = _trade_with_kills(tws, journal, log)
         assert tws.finished
         fills = asyncio.run(_venue_fills(tws))

@@ -103,6 +103,7 @@ async def run_on_fake(tws: FakeTws, bars: pl.DataFrame, strategy: object, journa
         warm_up=False,
         reconcile_interval=3600,
         max_bar_delay=None,  # the fake replays history: by the wall clock every bar is late
+        bar_grace=2.0,  # IB streams each symbol's bars on its own subscription
     )
     tws.start_replay()
     summary = await Live(strategy, feed, broker, config).run_async()  # type: ignore[arg-type]

@@ -21,6 +21,7 @@ from quantstrata.live.feed import Feed
 from quantstrata.live.feeds.ib import IBFeed
 
 __all__ = [
+    "IB_BAR_GRACE",
     "IBAccountOption",
     "IBClientIdOption",
     "IBHostOption",
@@ -28,6 +29,8 @@ __all__ = [
     "ib_venue",
 ]
 
+IB_BAR_GRACE = 2.0
+"""Seconds the runtime waits for the other symbols' bars of one bar time (one subscription each)."""
 GATEWAY_PAPER_PORT = 4002
 GATEWAY_LIVE_PORT = 4001
 

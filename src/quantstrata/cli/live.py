@@ -50,6 +50,7 @@ from quantstrata.cli._alpaca import (
 )
 from quantstrata.cli._bar_source import load_bars
 from quantstrata.cli._ib import (
+    IB_BAR_GRACE,
     IBAccountOption,
     IBClientIdOption,
     IBHostOption,
@@ -253,6 +254,8 @@ def live(
             run_id=run_id,
             dashboard=board,
             max_bar_delay=None if max_bar_delay.strip().lower() == "off" else max_bar_delay,
+            # IB streams each symbol on its own subscription: wait for the others' bars
+            bar_grace=IB_BAR_GRACE if venue is VenueKind.IB else 0.0,
         )
         if venue is VenueKind.SIM:
             summary = Live.on_venue(

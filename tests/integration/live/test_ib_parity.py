@@ -3,18 +3,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
-import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from quantstrata.data import load_sample
 from quantstrata.execution import CommissionConfig
-from quantstrata.model.bar import BAR_COLUMNS
 from quantstrata.strategy.examples import MomentumRotation, SmaCrossover
 from quantstrata.venue.config import VenueConfig
+from tests.kit.bars import sample_bars
 from tests.kit.fake_tws import FakeTws
 from tests.kit.ib_runs import run_on_fake
 from tests.kit.live_checks import assert_consistent_with_venue, backtest_fills, fills_frame
@@ -30,26 +27,18 @@ CASES = {
 }
 
 
-def _bars(names: tuple[str, ...], count: int) -> pl.DataFrame:
-    start = datetime(2012, 1, 1, tzinfo=UTC)
-    frames = [
-        load_sample(name).select(BAR_COLUMNS).filter(pl.col("ts") >= start).head(count)
-        for name in names
-    ]
-    return pl.concat(frames).sort("ts", "symbol")
-
-
 @pytest.mark.asyncio
 @pytest.mark.parametrize("case", sorted(CASES))
 async def test_examples_on_the_fake_tws_fill_as_the_backtest(case: str, tmp_path: Path) -> None:
     build, names = CASES[case]
-    bars = _bars(names, 250)
+    bars = sample_bars(names, 250)
     venue = VenueConfig(commission=CommissionConfig(rate=RATE))
     with FakeTws(bars, config=venue) as tws:
         run = await run_on_fake(tws, bars, build(), tmp_path / "journal.sqlite")
         orders, positions = tws.order_records(), tws.positions()
     assert run.summary.stopped_by == "feed ended"
     assert run.summary.bar_times == bars["ts"].n_unique()
+    assert run.summary.dropped_bars == 0
     assert_consistent_with_venue(run.state, run.fills, positions, orders)
     live = fills_frame(run.fills, _COMPARED).sort("ts", "symbol")
     expected = backtest_fills(bars, build(), RATE, _COMPARED).sort("ts", "symbol")

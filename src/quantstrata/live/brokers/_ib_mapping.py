@@ -161,27 +161,25 @@ def group_fields(
         (order_id, entry, order_fields(order_id, entry))
     ]
     take_id, stop_id = bracket_leg_ids(order_id)
-    tif = TimeInForce.GTC
-    if group.take_profit is not None:
-        take = OrderRequest(
+    exits = (
+        (take_id, group.take_profit, OrderType.LIMIT),
+        (stop_id, group.stop_loss, OrderType.STOP),
+    )
+    for leg_id, price, kind in exits:
+        if price is None:
+            continue
+        limit = price if kind is OrderType.LIMIT else None
+        stop = price if kind is OrderType.STOP else None
+        leg = OrderRequest(
             entry.symbol,
             exit_side,
             entry.quantity,
-            OrderType.LIMIT,
-            limit_price=group.take_profit,
-            time_in_force=tif,
+            kind,
+            limit_price=limit,
+            stop_price=stop,
+            time_in_force=TimeInForce.GTC,
         )
-        legs.append((take_id, take, order_fields(take_id, take)))
-    if group.stop_loss is not None:
-        stop = OrderRequest(
-            entry.symbol,
-            exit_side,
-            entry.quantity,
-            OrderType.STOP,
-            stop_price=group.stop_loss,
-            time_in_force=tif,
-        )
-        legs.append((stop_id, stop, order_fields(stop_id, stop)))
+        legs.append((leg_id, leg, order_fields(leg_id, leg)))
     for _, _, fields in legs[:-1]:
         fields["transmit"] = False
     return legs
