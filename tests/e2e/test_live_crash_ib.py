@@ -16,12 +16,8 @@ executions by execution id), and the positions equal the fake's.
 from __future__ import annotations
 
 import asyncio
-import random
-import signal
 import subprocess
-import time
 from collections import Counter
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 
@@ -30,13 +26,14 @@ import pytest
 from quantstrata.model.orders import Fill, OrderSide
 from tests.kit.bars import sample_bars
 from tests.kit.crash import (
+    CrashVenue,
     JournalWatch,
     assert_never_beyond_all_in,
     crash_kills,
     fold_twice,
-    kill,
+    kill_after_send,
     spawn_live,
-    wait_for_progress,
+    trade_with_kills,
 )
 from tests.kit.fake_tws import FakeTws
 from tests.kit.ib_runs import broker_for
@@ -77,60 +74,28 @@ def _references(tws: FakeTws) -> Counter[str]:
 
 
 def _kill_in_flight(tws: FakeTws, process: subprocess.Popen[bytes], watch: JournalWatch) -> None:
-    """Publish bars until one makes an order; kill the process while it is unanswered."""
+    """Kill the process while an order is unanswered (its connection never hears of it)."""
     tws.stall_next_place = 1
-    while (ts := tws.publish_next_bar()) is not None:
-        sent = len(tws.placed())
-
-        def ordered(sent: int = sent) -> bool:
-            return len(tws.placed()) > sent
-
-        def moved_on(ts: datetime = ts) -> bool:
-            return ordered() or watch.handled(ts)
-
-        if wait_for_progress(moved_on, process) and ordered():
-            break
-    kill(process)
+    kill_after_send(tws.publish_next_bar, lambda: len(tws.placed()), process, watch)
     tws.stall_next_place = 0
 
 
-def _trade_with_kills(tws: FakeTws, journal: Path, log: Path) -> int:
-    """Run the live process on ``tws`` until the replay ends, killing it ``KILLS`` times."""
-    watch, chance = JournalWatch(journal), random.Random(20_261_207)
-    kills, process = 0, None
-    try:
-        while True:
-            tws.wait_for(lambda: not tws.sessions)  # the killed life's sockets are gone
-            process = _spawn(tws, journal, log)
-            subscribed = wait_for_progress(lambda: tws.bar_subscribers() > 0, process)
-            assert subscribed, log.read_text()[-3000:]
-            for _ in range(chance.randint(1, LIFE) if kills < KILLS else BARS):
-                ts = tws.publish_next_bar()  # the next bar only once the journal has the last
-                if ts is None:
-                    break
-                handled = wait_for_progress(partial(watch.handled, ts), process)
-                assert handled, log.read_text()[-3000:]
-            if kills == KILLS:
-                process.send_signal(signal.SIGINT)
-                assert process.wait(timeout=60) == 0, log.read_text()[-3000:]
-                return kills
-            if kills % 2:
-                _kill_in_flight(tws, process, watch)
-            else:
-                tws.publish_next_bar()  # killed while it handles this one, at a random moment
-                time.sleep(chance.uniform(0.0, 0.015))
-                kill(process)
-            kills += 1
-    finally:
-        if process is not None and process.poll() is None:
-            kill(process)
+def _venue(tws: FakeTws, journal: Path, log: Path) -> CrashVenue:
+    return CrashVenue(
+        spawn=partial(_spawn, tws, journal, log),
+        publish=tws.publish_next_bar,
+        subscribed=lambda: tws.bar_subscribers() > 0,
+        kill_in_flight=partial(_kill_in_flight, tws),
+        settle=lambda: tws.wait_for(lambda: not tws.sessions),  # the killed life's sockets gone
+    )
 
 
 @pytest.mark.slow
 def test_killed_and_restarted_ib_process_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     journal, log = tmp_path / "journal.sqlite", tmp_path / "live.log"
     with FakeTws(sample_bars(("SPX_1d",), BARS), published=WARM_UP) as tws:
-        kills = _trade_with_kills(tws, journal, log)
+        venue = _venue(tws, journal, log)
+        kills = trade_with_kills(venue, journal, log, kills=KILLS, life=LIFE, bars=BARS)
         assert tws.finished
         fills = asyncio.run(_venue_fills(tws))
         book = sorted(tws.book.fills, key=lambda fill: fill.ts)

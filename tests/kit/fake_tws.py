@@ -58,6 +58,7 @@ from quantstrata.model.orders import (
     Rejected,
 )
 from quantstrata.venue.config import VenueConfig
+from quantstrata.venue.engine import bar_snapshots
 from tests.kit.fake_alpaca_account import LinkedBook
 from tests.kit.fake_tws_orders import ACCOUNT, Execution, TwsOrder, order_request
 from tests.kit.fake_tws_session import Session
@@ -90,12 +91,7 @@ class FakeTws:
         self.contracts = {
             symbol: Contract(265598 + index, symbol) for index, symbol in enumerate(self.symbols)
         }
-        self.times: list[datetime] = []
-        self.snapshots: list[dict[Symbol, Bar]] = []
-        for frame in self.bars.partition_by("ts", maintain_order=True):
-            now = [Bar(*row) for row in frame.iter_rows()]
-            self.times.append(now[0].ts)
-            self.snapshots.append({bar.symbol: bar for bar in now})
+        self.times, self.snapshots = bar_snapshots(self.bars)
         length = self.interval.duration if self.interval.is_fixed else timedelta(0)
         self.config = config or VenueConfig(commission=IB_FEES)
         self.book = LinkedBook(self.config, self.symbols, length)
