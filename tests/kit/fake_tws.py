@@ -28,7 +28,8 @@ thread)::
   intact), ``hold_commissions`` (commission reports kept until :meth:`release_commissions`),
   ``duplicate_executions`` (every live execution sent twice), ``drop_after_place`` (the next N
   orders are taken, then their client's socket drops before any answer), ``stall_next_place``
-  (the next N orders are taken but their connection never hears of them; :attr:`stalled`).
+  (the next N orders are taken but their connection never hears of them; :attr:`stalled`),
+  ``pacing_violations`` (the next N historical requests refused with IB's error 162).
 - Records: :attr:`received` (every request's fields, in order). The fake logs nothing.
 """
 
@@ -105,6 +106,7 @@ class FakeTws:
         self.duplicate_executions = False
         self.drop_after_place = 0
         self.stall_next_place = 0
+        self.pacing_violations = 0
         self.stalled: list[int] = []
         self.held_commissions: list[Execution] = []
         self.sessions: list[Session] = []

@@ -211,6 +211,12 @@ class Session:
     def _historical(self, fields: list[str]) -> None:
         """Answer ``REQ_HISTORICAL_DATA`` with the published bars in the asked window."""
         request_id, symbol = int(fields[1]), fields[3]
+        if self.tws.pacing_violations > 0:
+            self.tws.pacing_violations -= 1
+            text = "Historical Market Data Service error message:"
+            text += "Historical data request pacing violation"
+            self.error(request_id, 162, text)
+            return
         end_text, duration = fields[15], fields[17]
         end = self.tws.at(end_text) if end_text else datetime.max.replace(tzinfo=UTC)
         match = re.fullmatch(r"(\d+) ([SDWMY])", duration.strip())

@@ -52,6 +52,25 @@ async def test_history_is_the_published_bars() -> None:
     assert_frame_equal(frame.select(BAR_COLUMNS), expected)
 
 
+async def test_a_pacing_violation_is_waited_out_and_retried() -> None:
+    source = load_sample("SPX_1d").head(40)
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    with FakeTws(source, published=WARM) as tws:
+        tws.pacing_violations = 2
+        feed = _feed(tws, sleep=sleep)
+        try:
+            frame = await feed.history(["SPX"], DAY, tws.times[WARM], 5)
+        finally:
+            await feed.close()
+    assert frame["close"].to_list() == source["close"].slice(WARM - 5, 5).to_list()
+    assert feed.paced == 2
+    assert waits == [pytest.approx(feed.pacer.repeat_after, abs=1.0)] * 2
+
+
 async def test_streamed_bars_are_the_source_bars_and_a_reconnect_loses_none() -> None:
     source = load_sample("SPX_1d").head(40)
     with FakeTws(source, published=WARM) as tws:

@@ -159,6 +159,7 @@ class IBFeed:
         self._refused_pacing = False
         self.ib.barUpdateEvent += self._on_bar
         self.ib.disconnectedEvent += self._on_disconnected
+        self.ib.errorEvent += self._on_error
 
     def __repr__(self) -> str:
         """Show the endpoint."""
@@ -274,7 +275,6 @@ class IBFeed:
         if after is not None:
             for symbol in self._symbols:
                 builder.resume(symbol, int((after + interval.duration).timestamp() * 1000))
-        self.ib.errorEvent += self._on_error
         try:
             await self._open()
             if not self._subscribed:
@@ -285,7 +285,6 @@ class IBFeed:
                     return
         finally:
             self._streaming = False
-            self.ib.errorEvent -= self._on_error
 
     async def _receive(self, builder: BarBuilder, interval: Interval) -> AsyncIterator[Bar]:
         while not self._closed:
