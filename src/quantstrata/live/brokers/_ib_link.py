@@ -115,7 +115,8 @@ class IBLink:
     def set(self, state: LinkState) -> None:
         """Move to ``state`` (logged and kept in :attr:`history` when it changes)."""
         if state is not self.state:
-            _log.warning("IB link %s -> %s", self.state.value, state.value)
+            level = logging.WARNING if state in (LinkState.DOWN, LinkState.LOST) else logging.INFO
+            _log.log(level, "IB link %s -> %s", self.state.value, state.value)
             self.state = state
             self.history.append(state)
         if state is LinkState.UP:
