@@ -13,7 +13,7 @@ thread)::
 - Protocol: :mod:`tests.kit.tws_protocol` (handshake, framing, message layouts of server
   version 176). Requests answered: start API (next valid id, managed accounts), contract
   details, place / cancel order (open order, order status, execution details, commission
-  report, IB's error messages 200/201/202/10147/10148), open orders, completed orders (none),
+  report, IB's error messages 200/201/202/10147/10148), open orders, completed orders,
   executions, positions, account updates (single and multi), current time, historical bars
   and real-time bars.
 - Fills: the shared fill model through the simulated venue's book (the same
@@ -509,6 +509,14 @@ class FakeTws:
             for order in self.orders.values()
             if order.status in working and (client_id is None or order.client_id == client_id)
         ]
+
+    def completed_orders(self) -> list[TwsOrder]:
+        """The finished orders (filled, cancelled, refused) of every client, oldest first."""
+        done = ("Filled", "Cancelled", "Inactive")
+        return sorted(
+            (order for order in self.orders.values() if order.status in done),
+            key=lambda order: order.perm_id,
+        )
 
     def account_values(self) -> list[tuple[str, str, str]]:
         """(key, value, currency) of the account, as ``updateAccountValue`` sends them."""

@@ -51,7 +51,7 @@ class Session:
             Out.CANCEL_ORDER: lambda f: self.tws.cancel(self, int(f[2])),
             Out.REQ_OPEN_ORDERS: lambda f: self._open_orders(self.client_id),
             Out.REQ_ALL_OPEN_ORDERS: lambda f: self._open_orders(None),
-            Out.REQ_COMPLETED_ORDERS: lambda f: self.send([In.COMPLETED_ORDERS_END]),
+            Out.REQ_COMPLETED_ORDERS: self._completed_orders,
             Out.REQ_EXECUTIONS: self._executions,
             Out.REQ_IDS: lambda f: self._next_id(),
             Out.REQ_CONTRACT_DATA: self._contract_details,
@@ -124,6 +124,11 @@ class Session:
             self.send(order.view().open_order())
             self.send(order.status_message())
         self.send([In.OPEN_ORDER_END, 1])
+
+    def _completed_orders(self, fields: list[str]) -> None:
+        for order in self.tws.completed_orders():
+            self.send(order.view().completed_order(order.filled))
+        self.send([In.COMPLETED_ORDERS_END])
 
     def _executions(self, fields: list[str]) -> None:
         request_id = int(fields[2])

@@ -82,6 +82,7 @@ class In:
     HISTORICAL_DATA = 17
     CURRENT_TIME = 49
     REAL_TIME_BARS = 50
+    COMPLETED_ORDER = 101
     CONTRACT_DATA_END = 52
     OPEN_ORDER_END = 53
     ACCT_DOWNLOAD_END = 54
@@ -349,5 +350,23 @@ class OrderView:
         tail += ["", None, self.trail_stop_price, None, None, None, None, 0, "", "", "", None]
         tail += [0, 0, None, 0]  # dontUseAutoPriceForHedge .. usePriceMgmtAlgo
         tail += ["", 0, 0]  # duration, postToAts, autoCancelParent
+        tail += [None, None, None, None, None]  # minTradeQty .. midOffsetAtHalf
+        return head + body + tail
+
+    def completed_order(self, filled: float) -> list[object]:
+        """The ``COMPLETED_ORDER`` message of a finished order (no order id, no client id)."""
+        head: list[object] = [In.COMPLETED_ORDER, *self.contract.short()]
+        head += [self.action, self.quantity, self.order_type, self.limit_price, self.aux_price]
+        head += [self.tif, self.oca_group, self.account, "O", 0, self.order_ref, self.perm_id]
+        head += [0, 0, 0.0, "", "", "", "", ""]  # outsideRth .. faPercentage, faProfile
+        # modelCode .. deltaNeutralAuxPrice (23 fields)
+        body: list[object] = ["", "", "", None, "", 0, "", -1, None, None, None, None, None]
+        body += [None, 0, 0, None, self.oca_type, 0, None, None, "", None]
+        tail: list[object] = [0, None, self.trail_stop_price, self.trailing_percent, "", 0, 0, 0]
+        tail += [None, None, None, ""]  # scale sizes and increment, hedgeType
+        tail += ["", "", 0, 0, ""]  # clearingAccount .. dncPresent, algoStrategy
+        tail += [0, self.status, 0, 0, 0]  # solicited, status, randomize size/price, conditions
+        tail += [self.trail_stop_price, None, None, 0, 0, "", filled, 0, 0, "", 0, 0]
+        tail += [0, "", self.status]  # parentPermId, completedTime, completedStatus
         tail += [None, None, None, None, None]  # minTradeQty .. midOffsetAtHalf
         return head + body + tail

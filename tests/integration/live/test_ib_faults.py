@@ -24,9 +24,17 @@ from quantstrata.live.journal import SqliteJournal
 from quantstrata.live.orders import OrderManager
 from quantstrata.live.reconcile import reconcile
 from quantstrata.model.identifiers import ClientOrderId, Symbol
-from quantstrata.model.orders import FillEvent, OrderRequest, OrderSide, OrderStatus, OrderType
+from quantstrata.model.orders import (
+    Cancelled,
+    FillEvent,
+    OrderRequest,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+)
 from tests.kit.fake_tws import FakeTws
-from tests.kit.ib_runs import next_event, publish, until
+from tests.kit.ib_runs import broker_for, next_event, publish, until
 
 SPX = Symbol("SPX")
 BUY = OrderRequest(SPX, OrderSide.BUY, 5)
@@ -199,3 +207,28 @@ async def test_a_lost_link_fails_reconciliation_and_health_alerts(
     titles = [alert.title for alert in alerts.history]
     assert len(titles) == 2
     assert "link is lost" in alerts.history[0].detail
+
+
+async def test_an_order_that_ended_while_away_is_found_ended(
+    tws: FakeTws, ib_broker: IBBroker
+) -> None:
+    far = OrderRequest(
+        SPX, OrderSide.BUY, 1, OrderType.LIMIT, limit_price=1.0, time_in_force=TimeInForce.DAY
+    )
+    await ib_broker.submit(ClientOrderId("day"), far)
+    tws.go_down()
+    await until(lambda: ib_broker.link.state is LinkState.DOWN)
+    await publish(tws, 2)  # past its session: the DAY order expires at the venue
+    tws.come_up()
+    await until(lambda: ib_broker.link.state is LinkState.UP)
+    event = await next_event(ib_broker)
+    assert isinstance(event, Cancelled)
+    assert event.order_id == "day"
+    restarted = broker_for(tws, client_id=12)  # a new process knows it only by its orderRef
+    await restarted.connect()
+    try:
+        venue = await restarted.query_order(ClientOrderId("day"))
+    finally:
+        await restarted.close()
+    assert venue is not None
+    assert (venue.status, venue.request) == (OrderStatus.CANCELLED, far)

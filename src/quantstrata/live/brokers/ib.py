@@ -167,15 +167,16 @@ class IBBroker:
         """After a (re)connection: read orders, executions, positions; book what was missed."""
         self._check_account()
         self.resyncs += 1
-        for trade in self.ib.trades():
+        ours = set(self._trades)  # the orders this process placed or heard of
+        for trade in self.ib.trades():  # open and completed orders, read on connecting
             reference = ClientOrderId(str(trade.order.orderRef or ""))
             if reference:
                 self._trades[reference] = trade
         await self.ib.reqExecutionsAsync()
         for fill in self.ib.fills():  # the session's record: commissions attached
             self._book(fill.contract, fill.execution, self._commission_of(fill))
-        for reference, trade in list(self._trades.items()):
-            self._end_if_finished(reference, trade)
+        for reference in sorted(ours):
+            self._end_if_finished(reference, self._trades[reference])
         await self.ib.reqPositionsAsync()
 
     def _on_disconnected(self) -> None:
@@ -322,15 +323,17 @@ class IBBroker:
     async def query_order(self, order_id: ClientOrderId) -> VenueOrder | None:
         """Return IB's record of ``order_id`` found by ``orderRef``, or ``None``.
 
-        Looked up among this session's orders (open orders are re-read), then among the
-        executions (an order filled while we were away is no longer open).
+        Looked up among the open orders (re-read), the completed ones (filled, cancelled or
+        refused, also those of an earlier session) and the executions: an order filled while
+        we were away is known by its executions, which say how much at what price.
         """
         self._require_connected(f"query of {order_id}")
         try:
             await self.ib.reqOpenOrdersAsync()
             trade = self._live_trade(order_id)
-            if trade is not None:
-                return self._venue_order(order_id, trade)
+            if trade is None:
+                await self.ib.reqCompletedOrdersAsync(apiOnly=True)
+                trade = self._live_trade(order_id)
             fills = [
                 fill
                 for fill in await self.ib.reqExecutionsAsync()
@@ -338,9 +341,9 @@ class IBBroker:
             ]
         except ConnectionError as error:
             raise BrokerUnavailableError(f"IB query of {order_id}: {error}") from None
-        if not fills:
-            return None
-        return _filled_order(order_id, fills)
+        if fills and (trade is None or trade.orderStatus.status == "Filled"):
+            return _filled_order(order_id, fills)
+        return None if trade is None else self._venue_order(order_id, trade)
 
     def _venue_order(self, order_id: ClientOrderId, trade: Any) -> VenueOrder:
         state = trade.orderStatus
