@@ -10,7 +10,8 @@ only when a broker is built):
   :class:`~quantstrata.live.broker.OrderRejectedError`; no answer in time, or a socket that
   drops meanwhile, is :class:`~quantstrata.live.broker.SubmitOutcomeUnknownError`, resolved
   by :meth:`IBBroker.query_order`, which looks the order up *by orderRef* among the open
-  orders and the executions after the reconnect: it is found, never sent twice. While the
+  orders, the completed orders and the executions after the reconnect: it is found, never
+  sent twice. While the
   link is not up (socket down, re-synchronising, or IB's 1100) a submit is refused at once
   (nothing is sent) and every query raises
   :class:`~quantstrata.live.broker.BrokerUnavailableError`: trading halts, the runtime's
