@@ -7,7 +7,12 @@ module adds only what Alpaca has and the book has not: UUID order ids beside the
 order classes (``bracket``, ``oco``, ``oto``: legs held until their parent fills, one leg's fill
 cancels the other), replacing an order, Alpaca's statuses and the ``trade_updates`` payloads
 (:class:`Update`). Alpaca's time in force map to the book's: ``fok`` works as ``ioc``, ``opg``
-and ``cls`` as ``day`` (the default fill policy fills at the next bar's open).
+and ``cls`` as ``day`` (the default fill policy fills at the next bar's open). A ``day`` order
+expires as Alpaca's does, at the close of the session it works in (the book's one DAY rule,
+on the XNYS calendar unless the config names another): the first session close after the close
+of the bar it was placed on, so one placed after a session's last bar works through the next
+session; it is ``expired`` stamped with that close. Alpaca takes a fractional quantity only
+in a simple ``day`` market, limit, stop or stop-limit order; others get its 422 answers.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from quantstrata.model.orders import (
     Rejected,
     TimeInForce,
 )
-from quantstrata.venue.book import VenueBook, WorkingEntry
+from quantstrata.venue.book import SubmitOutcome, VenueBook
 from quantstrata.venue.config import VenueConfig
 
 __all__ = [
@@ -136,31 +141,37 @@ class AlpacaOrder:
 class LinkedBook(VenueBook):
     """The venue's book, plus Alpaca's linked legs: a leg's fill cancels its partner at once.
 
-    The partner is taken out of the working list before the book reaches it on the same bar,
-    so one bar never fills both exits; the older leg (the stop-loss) is matched first, which is
-    the backtest's ``adverse_first`` rule for a bar touching both.
+    Partners are linked one-cancels-other in the simulated exchange once both work, so one bar
+    never fills both exits; the older leg (the stop-loss) is matched first, which is the
+    backtest's ``adverse_first`` rule for a bar touching both.
     """
 
     def __init__(self, config: VenueConfig, symbols: list[str], bar_length: timedelta) -> None:
         super().__init__(config, symbols, bar_length)
         self.partners: dict[str, str] = {}
 
-    def _step(self, entry: WorkingEntry, bar: Bar) -> list[OrderEvent]:
-        events = super()._step(entry, bar)
-        partner = self.partners.get(str(entry.order_id))
-        filled = any(isinstance(event, FillEvent) for event in events)
-        if filled and partner is not None:
-            working = any(str(item.order_id) == partner for item in self.working)
-            if working:
-                events.extend(self.cancel(ClientOrderId(partner), bar.ts).events)
-        return events
+    def submit(
+        self, order_id: ClientOrderId, request: OrderRequest, now: datetime, *, reject: str = ""
+    ) -> SubmitOutcome:
+        outcome = super().submit(order_id, request, now, reject=reject)
+        partner = self.partners.get(str(order_id))
+        if partner is not None:
+            self.link(order_id, ClientOrderId(partner))
+        return outcome
 
 
 class AlpacaAccount:
     """One Alpaca account trading ``symbols`` on the shared fill model; thread-safe."""
 
-    def __init__(self, config: VenueConfig, symbols: list[str], bar_length: timedelta) -> None:
+    def __init__(
+        self,
+        config: VenueConfig,
+        symbols: list[str],
+        bar_length: timedelta,
+    ) -> None:
+        """Start flat."""
         self.book = LinkedBook(config, symbols, bar_length)
+        self.bar_length = bar_length
         self.orders: dict[str, AlpacaOrder] = {}
         self.by_client_id: dict[str, str] = {}
         self.activities: list[dict[str, Any]] = []
@@ -393,6 +404,7 @@ class AlpacaAccount:
             )
         except ValueError as error:
             raise AlpacaError(422, 40010001, str(error)) from None
+        _check_fractional(request.quantity, kind, tif, order_class)
         order_id = self._new_id("order")
         extended = bool(body.get("extended_hours"))
         return AlpacaOrder(order_id, client_id, request, kind, tif, order_class, extended, self.now)
@@ -441,7 +453,8 @@ class AlpacaAccount:
 
     def _activate(self, order: AlpacaOrder) -> list[Update]:
         order.status = None
-        outcome = self.book.submit(ClientOrderId(order.id), order.request, self.now)
+        request = order.request
+        outcome = self.book.submit(ClientOrderId(order.id), request, self.now)
         return self._updates(outcome.events)
 
     def _cancel_held(self, order: AlpacaOrder, ts: datetime | None = None) -> list[Update]:
@@ -538,6 +551,20 @@ class AlpacaAccount:
             for symbol, position in self.book.positions.items()
         )
         return max(self.margin_multiplier * self.book.equity() - gross, 0.0)
+
+
+def _check_fractional(quantity: float, kind: str, tif: str, order_class: str) -> None:
+    """Refuse a fractional quantity as Alpaca does: simple ``day`` orders of four types only."""
+    if quantity == int(quantity):
+        return
+    if order_class != "simple":
+        raise AlpacaError(422, 42210000, "fractional orders must be simple orders")
+    if tif != "day":
+        raise AlpacaError(422, 42210000, "fractional orders must be DAY orders")
+    if kind not in ("market", "limit", "stop", "stop_limit"):
+        raise AlpacaError(
+            422, 42210000, "fractional orders must be market, limit, stop, or stop_limit orders"
+        )
 
 
 def _maybe(value: float | None) -> str | None:

@@ -39,7 +39,7 @@ import asyncio
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import polars as pl
@@ -93,9 +93,8 @@ class FakeTws:
             symbol: Contract(265598 + index, symbol) for index, symbol in enumerate(self.symbols)
         }
         self.times, self.snapshots = bar_snapshots(self.bars)
-        length = self.interval.duration if self.interval.is_fixed else timedelta(0)
         self.config = config or VenueConfig(commission=IB_FEES)
-        self.book = LinkedBook(self.config, self.symbols, length)
+        self.book = LinkedBook(self.config, self.symbols, self.interval.bar_length)
         self.orders: dict[int, TwsOrder] = {}
         self.by_client: dict[tuple[int, int], int] = {}
         self.executions: list[Execution] = []

@@ -28,6 +28,8 @@ __all__ = [
     "Broker",
     "BrokerError",
     "BrokerUnavailableError",
+    "HoldsOrders",
+    "LinksOrders",
     "OrderRejectedError",
     "SubmitOutcomeUnknownError",
     "VenueOrder",
@@ -130,4 +132,39 @@ class Broker(Protocol):
         Events may arrive out of order or twice (a fill before its acknowledgement, a fill
         replayed after a reconnect); the order manager accepts both.
         """
+        ...
+
+
+@runtime_checkable
+class HoldsOrders(Protocol):
+    """A broker that may accept an order and keep it before the venue sees it.
+
+    Alpaca's broker holds a market order decided while the market is closed and sends it at
+    the open; the order keeps the venue id it was accepted under (the venue numbers it only
+    when it is sent). After a restart the order manager asks :meth:`held_locally` about each
+    open order's venue id and names the held ones to the broker (:meth:`keep_held_id`), which
+    goes on reporting them under that id. One the venue has never heard of is submitted again
+    under the same client order id (held again, or sent), not called missing.
+    """
+
+    def held_locally(self, venue_order_id: VenueOrderId) -> bool:
+        """Return whether ``venue_order_id`` is one this broker kind accepts held orders under."""
+        ...
+
+    def keep_held_id(self, order_id: ClientOrderId) -> None:
+        """Report ``order_id``, accepted held before a restart, under its held venue id."""
+        ...
+
+
+@runtime_checkable
+class LinksOrders(Protocol):
+    """A broker that links two of its working orders one-cancels-other itself (optional).
+
+    The paper broker is the backtest's simulated exchange: linked there, a pair follows the
+    exchange's one rule (a fill of either cancels the other on the same bar). The runtime
+    emulates the link for brokers without it (:class:`~quantstrata.live._groups.LinkedOrders`).
+    """
+
+    async def link(self, first: ClientOrderId, second: ClientOrderId) -> bool:
+        """Link two working orders; return whether they are linked (both still working)."""
         ...

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -67,8 +67,7 @@ class Venue:
         self.bars = bars.select(BAR_COLUMNS).sort("ts", "symbol")
         self.symbols = sorted(self.bars["symbol"].unique().to_list())
         self.times, self.snapshots = bar_snapshots(self.bars)
-        length = self.interval.duration if self.interval.is_fixed else timedelta(0)
-        self.book = VenueBook(config, self.symbols, bar_length=length)
+        self.book = VenueBook(config, self.symbols, bar_length=self.interval.bar_length)
         self.store = VenueStore(config.state)
         self.store.check_dataset(self.symbols, str(self.interval))
         self.position = self._restore()
