@@ -17,33 +17,28 @@ id), and the positions equal the fake's.
 from __future__ import annotations
 
 import asyncio
-import random
-import signal
 import subprocess
-import time
 from collections import defaultdict
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import pytest
 
-from quantstrata.data import load_sample
 from quantstrata.live.brokers._alpaca_mapping import order_body
 from quantstrata.live.brokers.alpaca import AlpacaBroker
-from quantstrata.model.bar import BAR_COLUMNS
 from quantstrata.model.orders import Fill, OrderSide
 from tests.integration.live.alpaca_runs import alpaca_config, credentials
+from tests.kit.bars import sample_bars
 from tests.kit.crash import (
+    CrashVenue,
     JournalWatch,
     assert_never_beyond_all_in,
     crash_kills,
     fold_twice,
-    kill,
+    kill_after_send,
     spawn_live,
-    wait_for_progress,
+    trade_with_kills,
 )
 from tests.kit.fake_alpaca import FakeAlpaca
 from tests.kit.live_checks import assert_consistent_with_venue
@@ -70,11 +65,6 @@ def _spawn(fake: FakeAlpaca, journal: Path, log: Path) -> subprocess.Popen[bytes
     return spawn_live(arguments, keys, log)
 
 
-def _bars() -> pl.DataFrame:
-    start = datetime(2012, 1, 1, tzinfo=UTC)
-    return load_sample("SPX_1d").select(BAR_COLUMNS).filter(pl.col("ts") >= start).head(BARS)
-
-
 def _venue_fills(fake: FakeAlpaca) -> list[Fill]:
     """Return the fake's fills as the Alpaca client reads them (trade ids included)."""
     return asyncio.run(AlpacaBroker(alpaca_config(fake), credentials(fake)).fills())
@@ -96,60 +86,22 @@ def _posts(fake: FakeAlpaca) -> int:
 def _kill_in_flight(
     fake: FakeAlpaca, process: subprocess.Popen[bytes], watch: JournalWatch
 ) -> None:
-    """Publish bars until one makes an order; kill the process while its create is unanswered.
+    """Kill the process while an order's create is unanswered (the fake holds the answer).
 
     The fake has the order; the process never learns it did: the restart must find it by its
     client order id, not send it again.
     """
     fake.stall_creates(STALL)
-    while (ts := fake.publish_next_bar()) is not None:
-        sent = _posts(fake)
-
-        def ordered(sent: int = sent) -> bool:
-            return _posts(fake) > sent
-
-        def moved_on(ts: datetime = ts) -> bool:
-            return ordered() or watch.handled(ts)
-
-        if wait_for_progress(moved_on, process) and ordered():
-            break
-    kill(process)
+    kill_after_send(fake.publish_next_bar, partial(_posts, fake), process, watch)
 
 
-def _trade_with_kills(fake: FakeAlpaca, journal: Path, log: Path) -> int:
-    """Run the live process on ``fake`` until the replay ends, killing it ``KILLS`` times.
-
-    Half the kills strike at a random moment of a bar's handling, half while an order's create
-    is unanswered (the fake accepted it, the answer is late).
-    """
-    watch, chance = JournalWatch(journal), random.Random(20_261_207)
-    kills, process = 0, None
-    try:
-        while True:
-            process = _spawn(fake, journal, log)
-            # a bar out before the first life subscribed would be its warm-up, never traded
-            subscribed = wait_for_progress(lambda: fake.streams.bar_subscribers("SPX") > 0, process)
-            assert subscribed, log.read_text()[-3000:]
-            for _ in range(chance.randint(1, LIFE) if kills < KILLS else BARS):
-                ts = fake.publish_next_bar()  # the next bar only once the journal has the last
-                if ts is None:
-                    break
-                handled = wait_for_progress(partial(watch.handled, ts), process)
-                assert handled, log.read_text()[-3000:]
-            if kills == KILLS:
-                process.send_signal(signal.SIGINT)
-                assert process.wait(timeout=60) == 0, log.read_text()[-3000:]
-                return kills
-            if kills % 2:
-                _kill_in_flight(fake, process, watch)
-            else:
-                fake.publish_next_bar()  # killed while it handles this one, at a random moment
-                time.sleep(chance.uniform(0.0, 0.015))
-                kill(process)
-            kills += 1
-    finally:
-        if process is not None and process.poll() is None:
-            kill(process)
+def _venue(fake: FakeAlpaca, journal: Path, log: Path) -> CrashVenue:
+    return CrashVenue(
+        spawn=partial(_spawn, fake, journal, log),
+        publish=fake.publish_next_bar,
+        subscribed=lambda: fake.streams.bar_subscribers("SPX") > 0,
+        kill_in_flight=partial(_kill_in_flight, fake),
+    )
 
 
 def _wire(body: dict[str, Any]) -> dict[str, Any]:
@@ -167,8 +119,9 @@ def _as_number(value: Any) -> Any:
 @pytest.mark.slow
 def test_killed_and_restarted_alpaca_process_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     journal, log = tmp_path / "journal.sqlite", tmp_path / "live.log"
-    with FakeAlpaca(_bars(), published=WARM_UP) as fake:
-        kills = _trade_with_kills(fake, journal, log)
+    with FakeAlpaca(sample_bars(("SPX_1d",), BARS), published=WARM_UP) as fake:
+        venue = _venue(fake, journal, log)
+        kills = trade_with_kills(venue, journal, log, kills=KILLS, life=LIFE, bars=BARS)
         assert fake.finished
         fills = _venue_fills(fake)
         book = sorted(fake.account.book.fills, key=lambda fill: fill.ts)

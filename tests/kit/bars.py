@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import polars as pl
 
-from quantstrata.model.bar import BAR_SCHEMA, TIMESTAMP_DTYPE
+from quantstrata.data import load_sample
+from quantstrata.model.bar import BAR_COLUMNS, BAR_SCHEMA, TIMESTAMP_DTYPE
 from quantstrata.model.interval import Interval
 from quantstrata.process.calendar import expected_bar_opens
 
-__all__ = ["DEFAULT_START", "bar_times", "make_bars", "make_multi_symbol_bars"]
+__all__ = ["DEFAULT_START", "bar_times", "make_bars", "make_multi_symbol_bars", "sample_bars"]
 
 DEFAULT_START = datetime(2024, 1, 2, tzinfo=UTC)
 
@@ -92,3 +93,14 @@ def make_multi_symbol_bars(
 def _nanoseconds(moment: datetime) -> int:
     delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta // timedelta(microseconds=1)) * 1_000
+
+
+def sample_bars(
+    names: tuple[str, ...], count: int, start: datetime = datetime(2012, 1, 1, tzinfo=UTC)
+) -> pl.DataFrame:
+    """Return the first ``count`` bars from ``start`` of each bundled sample, by time."""
+    frames = [
+        load_sample(name).select(BAR_COLUMNS).filter(pl.col("ts") >= start).head(count)
+        for name in names
+    ]
+    return pl.concat(frames).sort("ts", "symbol")

@@ -9,13 +9,16 @@ the end folds the journal and compares it with the venue's books.
 from __future__ import annotations
 
 import os
+import random
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from quantstrata.live.journal import BarHandled, SqliteJournal, decode_entry
@@ -23,12 +26,15 @@ from quantstrata.live.state import LiveState
 
 __all__ = [
     "KILLS_VARIABLE",
+    "CrashVenue",
     "JournalWatch",
     "assert_never_beyond_all_in",
     "crash_kills",
     "fold_twice",
     "kill",
+    "kill_after_send",
     "spawn_live",
+    "trade_with_kills",
     "wait_for_progress",
 ]
 
@@ -136,3 +142,80 @@ def assert_never_beyond_all_in(fills: Iterable[tuple[float, float, float]], cash
         position += signed
         cash -= signed * price + commission
         assert 0.0 <= position * price <= 1.01 * (cash + position * price)
+
+
+@dataclass(frozen=True)
+class CrashVenue:
+    """What a crash test drives: the live process, the fake venue's replay, and its faults.
+
+    ``spawn`` starts one life; ``publish`` sends the next bar time (``None`` when the replay
+    ended); ``subscribed`` says a life listens to bars; ``kill_in_flight`` kills a life while
+    an order of it is unanswered; ``settle`` runs before each life (the last one's traces gone).
+    """
+
+    spawn: Callable[[], subprocess.Popen[bytes]]
+    publish: Callable[[], datetime | None]
+    subscribed: Callable[[], bool]
+    kill_in_flight: Callable[[subprocess.Popen[bytes], JournalWatch], None]
+    settle: Callable[[], None] = lambda: None
+
+
+def kill_after_send(
+    publish: Callable[[], datetime | None],
+    sent: Callable[[], int],
+    process: subprocess.Popen[bytes],
+    watch: JournalWatch,
+) -> None:
+    """Publish bars until one makes the process send an order (``sent`` grows); kill it then."""
+    while (ts := publish()) is not None:
+        before = sent()
+
+        def ordered(before: int = before) -> bool:
+            return sent() > before
+
+        def moved_on(ts: datetime = ts) -> bool:
+            return ordered() or watch.handled(ts)
+
+        if wait_for_progress(moved_on, process) and ordered():
+            break
+    kill(process)
+
+
+def trade_with_kills(
+    venue: CrashVenue, journal: Path, log: Path, *, kills: int, life: int, bars: int
+) -> int:
+    """Run the live process until the replay ends, killing it ``kills`` times; return them.
+
+    The bars go in lockstep with the journal (the next only once the last is handled). Each
+    life handles a random number of bars up to ``life``; then every other kill strikes at a
+    random moment of a bar's handling, the others while an order is unanswered. The last life
+    stops on SIGINT and must exit 0.
+    """
+    watch, chance = JournalWatch(journal), random.Random(20_261_207)
+    done, process = 0, None
+    try:
+        while True:
+            venue.settle()
+            process = venue.spawn()
+            # a bar out before the life subscribed would be its warm-up, never traded
+            assert wait_for_progress(venue.subscribed, process), log.read_text()[-3000:]
+            for _ in range(chance.randint(1, life) if done < kills else bars):
+                ts = venue.publish()
+                if ts is None:
+                    break
+                handled = wait_for_progress(partial(watch.handled, ts), process)
+                assert handled, log.read_text()[-3000:]
+            if done == kills:
+                process.send_signal(signal.SIGINT)
+                assert process.wait(timeout=60) == 0, log.read_text()[-3000:]
+                return done
+            if done % 2:
+                venue.kill_in_flight(process, watch)
+            else:
+                venue.publish()  # killed while it handles this one, at a random moment
+                time.sleep(chance.uniform(0.0, 0.015))
+                kill(process)
+            done += 1
+    finally:
+        if process is not None and process.poll() is None:
+            kill(process)

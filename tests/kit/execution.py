@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from hypothesis import strategies as st
 
+from quantstrata.execution import FillModel, WorkingOrder
 from quantstrata.model.bar import Bar
 from quantstrata.model.identifiers import Symbol
+from quantstrata.model.orders import OrderRequest
 
 START = datetime(2024, 1, 2, tzinfo=UTC)
 SYMBOL = Symbol("TEST")
@@ -42,3 +44,16 @@ def bars(draw: st.DrawFn, *, volume: st.SearchStrategy[float] | None = None) -> 
 
 
 prices = _cents
+
+
+def model_fill(request: OrderRequest, bars: list[Bar]) -> tuple[int, float] | None:
+    """Return (bar offset, price) of the shared fill model's first fill of ``request``."""
+    model, state = FillModel(), WorkingOrder.from_request(request)
+    for offset, bar in enumerate(bars):
+        step = model.step(state, bar)
+        if step.fill is not None:
+            return offset, step.fill.price
+        if step.order is None:
+            return None
+        state = step.order
+    return None

@@ -57,9 +57,9 @@ import polars as pl
 
 from quantstrata.model.bar import BAR_COLUMNS, Bar
 from quantstrata.model.codec import iso
-from quantstrata.model.identifiers import Symbol
 from quantstrata.model.interval import Interval
 from quantstrata.venue.config import VenueConfig
+from quantstrata.venue.engine import bar_snapshots
 from tests.kit.fake_alpaca_account import AlpacaAccount, AlpacaError, Update
 from tests.kit.fake_alpaca_routes import route
 from tests.kit.fake_alpaca_stream import DATA, TRADING, AlpacaStreams
@@ -101,12 +101,7 @@ class FakeAlpaca:
         self.timeframe = f"{self.interval.count}{_UNITS[str(self.interval.unit)]}"
         self.bars = bars.select(BAR_COLUMNS).sort("ts", "symbol")
         self.symbols = sorted(self.bars["symbol"].unique().to_list())
-        self.times: list[datetime] = []
-        self.snapshots: list[dict[Symbol, Bar]] = []
-        for frame in self.bars.partition_by("ts", maintain_order=True):
-            now = [Bar(*row) for row in frame.iter_rows()]
-            self.times.append(now[0].ts)
-            self.snapshots.append({bar.symbol: bar for bar in now})
+        self.times, self.snapshots = bar_snapshots(self.bars)
         length = self.interval.duration if self.interval.is_fixed else timedelta(0)
         config = config or VenueConfig()
         if config.calendar is None:  # Alpaca trades US equities: DAY orders end at XNYS closes

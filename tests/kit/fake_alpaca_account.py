@@ -48,6 +48,7 @@ __all__ = [
     "AlpacaAccount",
     "AlpacaError",
     "AlpacaOrder",
+    "LinkedBook",
     "Update",
     "asset_id",
     "number",
@@ -137,7 +138,7 @@ class AlpacaOrder:
     replaces: str | None = None
 
 
-class _LinkedBook(VenueBook):
+class LinkedBook(VenueBook):
     """The venue's book, plus Alpaca's linked legs: a leg's fill cancels its partner at once.
 
     Partners are linked one-cancels-other in the simulated exchange once both work, so one bar
@@ -169,7 +170,7 @@ class AlpacaAccount:
         bar_length: timedelta,
     ) -> None:
         """Start flat."""
-        self.book = _LinkedBook(config, symbols, bar_length)
+        self.book = LinkedBook(config, symbols, bar_length)
         self.bar_length = bar_length
         self.orders: dict[str, AlpacaOrder] = {}
         self.by_client_id: dict[str, str] = {}

@@ -44,7 +44,7 @@ LiveAccountOption = Annotated[
     bool,
     typer.Option(
         "--live-account",
-        help="Alpaca: trade the LIVE account (real money); the paper account otherwise.",
+        help="Alpaca, IB: trade the LIVE account (real money); the paper account otherwise.",
     ),
 ]
 

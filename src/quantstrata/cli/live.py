@@ -4,6 +4,7 @@ quantstrata live examples/sma_cross.py --data SPX --venue paper --from 2015-01-0
 quantstrata live examples/sma_cross.py --venue sim --venue-url http://127.0.0.1:8700 --symbol SPX
 quantstrata live examples/sma_cross.py --venue ccxt --exchange kraken --symbol BTC/USD -i 1h
 quantstrata live examples/sma_cross.py --venue alpaca --symbol SPY -i 1m
+quantstrata live examples/sma_cross.py --venue ib --symbol SPY -i 1m --ib-port 4002
 quantstrata status --journal quantstrata-journal.sqlite
 
 ``--venue paper`` replays the bars (bundled, file or catalog) into an in-process paper broker
@@ -18,6 +19,9 @@ and, where the exchange wants one, ``$QUANTSTRATA_EXCHANGE_PASSWORD``), bars str
 ccxt.pro's ``watch_ohlcv``, until SIGINT/SIGTERM. ``--venue alpaca`` trades an Alpaca account
 (keys from ``$APCA_API_KEY_ID`` and ``$APCA_API_SECRET_KEY``; the paper account unless
 ``--live-account``, and it prints which account it trades), bars from Alpaca's stream.
+``--venue ib`` trades through a running TWS or IB Gateway (``--ib-host``, ``--ib-port``,
+``--ib-client-id``; the paper account unless ``--live-account``, checked on connecting), bars
+built from IB's 5-second real-time bars.
 Every order passes the risk checks and is journaled first.
 ``--dashboard`` serves the live dashboard on 127.0.0.1 (``--dashboard-port``, 8710 by
 default); its admin token comes from ``$QUANTSTRATA_DASHBOARD_TOKEN`` and an optional read-only
@@ -45,6 +49,14 @@ from quantstrata.cli._alpaca import (
     alpaca_venue,
 )
 from quantstrata.cli._bar_source import load_bars
+from quantstrata.cli._ib import (
+    IB_BAR_GRACE,
+    IBAccountOption,
+    IBClientIdOption,
+    IBHostOption,
+    IBPortOption,
+    ib_venue,
+)
 from quantstrata.cli._options import CatalogOption, TimezoneOption, as_utc
 from quantstrata.cli._providers import (
     AlpacaDataUrlOption,
@@ -112,6 +124,7 @@ class VenueKind(StrEnum):
     SIM = "sim"
     CCXT = "ccxt"
     ALPACA = "alpaca"
+    IB = "ib"
 
 
 def live(
@@ -121,14 +134,14 @@ def live(
         typer.Option("--data", "-d", help="Paper: sample, file or catalog symbol (repeatable)."),
     ] = None,
     venue: Annotated[
-        VenueKind, typer.Option("--venue", help="paper, sim, ccxt or alpaca.")
+        VenueKind, typer.Option("--venue", help="paper, sim, ccxt, alpaca or ib.")
     ] = VenueKind.PAPER,
     venue_url: Annotated[
         str, typer.Option("--venue-url", help="Sim: the venue's address.")
     ] = "http://127.0.0.1:8700",
     symbol: Annotated[
         list[str] | None,
-        typer.Option("--symbol", help="Sim, ccxt, alpaca: a symbol to trade (repeatable)."),
+        typer.Option("--symbol", help="Sim, ccxt, alpaca, ib: a symbol to trade (repeatable)."),
     ] = None,
     alpaca_url: AlpacaUrlOption = None,
     alpaca_stream_url: AlpacaStreamOption = None,
@@ -136,6 +149,10 @@ def live(
     alpaca_data_stream_url: AlpacaDataStreamOption = None,
     alpaca_feed: AlpacaFeedOption = "iex",
     live_account: LiveAccountOption = False,
+    ib_host: IBHostOption = "127.0.0.1",
+    ib_port: IBPortOption = None,
+    ib_client_id: IBClientIdOption = 1,
+    ib_account: IBAccountOption = "",
     exchange: ExchangeOption = "binance",
     exchange_url: ExchangeUrlOption = None,
     exchange_ws_url: ExchangeWebSocketOption = None,
@@ -238,6 +255,8 @@ def live(
             run_id=run_id,
             dashboard=board,
             max_bar_delay=None if max_bar_delay.strip().lower() == "off" else max_bar_delay,
+            # IB streams each symbol on its own subscription: wait for the others' bars
+            bar_grace=IB_BAR_GRACE if venue is VenueKind.IB else 0.0,
         )
         if venue is VenueKind.SIM:
             summary = Live.on_venue(
@@ -251,6 +270,11 @@ def live(
                     feed=alpaca_feed, live_account=live_account,
                 )
                 if venue is VenueKind.ALPACA
+                else ib_venue(
+                    console, host=ib_host, port=ib_port, client_id=ib_client_id,
+                    account=ib_account, live_account=live_account,
+                )
+                if venue is VenueKind.IB
                 else ccxt_venue(
                     exchange, list(symbol), exchange_url, exchange_ws_url, exchange_option
                 )

@@ -1,9 +1,9 @@
 """Optional dependencies: import one where it is used, or say which extra installs it.
 
-Each optional package (psycopg, ccxt, alpaca-py, Dask, yfinance, DuckDB, Optuna) belongs to an
-extra of the ``quantstrata`` distribution (``pip install "quantstrata[postgres]"``; ``[all]``
-installs every one). Code that needs one calls :func:`require` inside the function that uses
-it, never at module top, so a plain install imports and runs everything else.
+Each optional package (psycopg, ccxt, alpaca-py, ib_async, Dask, yfinance, DuckDB, Optuna)
+belongs to an extra of the ``quantstrata`` distribution (``pip install "quantstrata[postgres]"``;
+``[all]`` installs every one). Code that needs one calls :func:`require` inside the function
+that uses it, never at module top, so a plain install imports and runs everything else.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ __all__ = ["EXTRAS", "require"]
 #: The extra that installs each optional top-level package.
 EXTRAS: dict[str, str] = {
     "alpaca": "alpaca",
+    "ib_async": "ib",
     "ccxt": "ccxt",
     "dask": "dask",
     "duckdb": "sql",

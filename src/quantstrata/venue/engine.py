@@ -33,7 +33,7 @@ from quantstrata.venue._store import VenueStore
 from quantstrata.venue.book import CancelOutcome, SubmitOutcome, VenueBook
 from quantstrata.venue.config import FaultConfig, ReplayMode, VenueConfig
 
-__all__ = ["Venue", "event_name"]
+__all__ = ["Venue", "bar_snapshots", "event_name"]
 
 _MONTH_SECONDS = 30 * 86_400
 _FAULT_REJECTION = "fault: rejected by injection"
@@ -42,6 +42,17 @@ _FAULT_REJECTION = "fault: rejected by injection"
 def event_name(event: OrderEvent) -> str:
     """Return the wire name of a venue event: ``accepted``, ``fill``, ``cancelled`` …."""
     return "fill" if isinstance(event, FillEvent) else str(event.kind)
+
+
+def bar_snapshots(bars: pl.DataFrame) -> tuple[list[datetime], list[dict[Symbol, Bar]]]:
+    """Return the bar times of a canonical frame sorted by time, and each time's bars by symbol."""
+    times: list[datetime] = []
+    snapshots: list[dict[Symbol, Bar]] = []
+    for frame in bars.partition_by("ts", maintain_order=True):
+        now = [Bar(*row) for row in frame.select(BAR_COLUMNS).iter_rows()]
+        times.append(now[0].ts)
+        snapshots.append({bar.symbol: bar for bar in now})
+    return times, snapshots
 
 
 class Venue:
@@ -55,12 +66,7 @@ class Venue:
         self.interval = Interval.parse(interval)
         self.bars = bars.select(BAR_COLUMNS).sort("ts", "symbol")
         self.symbols = sorted(self.bars["symbol"].unique().to_list())
-        self.times: list[datetime] = []
-        self.snapshots: list[dict[Symbol, Bar]] = []
-        for frame in self.bars.partition_by("ts", maintain_order=True):
-            bars_now = [Bar(*row) for row in frame.iter_rows()]
-            self.times.append(bars_now[0].ts)
-            self.snapshots.append({bar.symbol: bar for bar in bars_now})
+        self.times, self.snapshots = bar_snapshots(self.bars)
         self.book = VenueBook(config, self.symbols, bar_length=self.interval.bar_length)
         self.store = VenueStore(config.state)
         self.store.check_dataset(self.symbols, str(self.interval))

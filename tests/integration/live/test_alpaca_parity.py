@@ -3,15 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
-import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from quantstrata.data import load_sample
-from quantstrata.model.bar import BAR_COLUMNS
 from quantstrata.strategy.examples import (
     BollingerZScore,
     EventSmaCrossover,
@@ -22,6 +18,7 @@ from quantstrata.strategy.examples import (
     StreamingSmaCrossover,
 )
 from tests.integration.live.alpaca_runs import run_on_fake
+from tests.kit.bars import sample_bars
 from tests.kit.fake_alpaca import FakeAlpaca
 from tests.kit.live_checks import assert_consistent_with_venue, backtest_fills, fills_frame
 
@@ -47,20 +44,11 @@ CASES = {
 _MARGIN = {"rotation-three": 4.0}
 
 
-def _bars(names: tuple[str, ...], count: int) -> pl.DataFrame:
-    start = datetime(2012, 1, 1, tzinfo=UTC)
-    frames = [
-        load_sample(name).select(BAR_COLUMNS).filter(pl.col("ts") >= start).head(count)
-        for name in names
-    ]
-    return pl.concat(frames).sort("ts", "symbol")
-
-
 @pytest.mark.asyncio
 @pytest.mark.parametrize("case", sorted(CASES))
 async def test_examples_on_the_fake_alpaca_fill_as_the_backtest(case: str, tmp_path: Path) -> None:
     build, names = CASES[case]
-    bars = _bars(names, 500)
+    bars = sample_bars(names, 500)
     with FakeAlpaca(bars) as fake:
         fake.account.margin_multiplier = _MARGIN.get(case, fake.account.margin_multiplier)
         run = await run_on_fake(fake, bars, build(), tmp_path / "journal.sqlite")

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 import pytest
 
 from quantstrata.data.samples import load_sample
-from quantstrata.execution import FillModel, WorkingOrder
 from quantstrata.model.bar import Bar
 from quantstrata.model.orders import OrderRequest
 from tests.kit.alpaca_sdk import (
@@ -35,6 +34,7 @@ from tests.kit.alpaca_sdk import (
     trade_stream,
     trading_client,
 )
+from tests.kit.execution import model_fill
 from tests.kit.fake_alpaca import DATA, TRADING, FakeAlpaca
 
 WARM = 20
@@ -48,19 +48,6 @@ def fake() -> Iterator[FakeAlpaca]:
 
 def _bar(fake: FakeAlpaca, index: int) -> Bar:
     return fake.snapshots[index]["SPX"]  # type: ignore[index]
-
-
-def _model_fill(request: OrderRequest, bars: list[Bar]) -> tuple[int, float] | None:
-    """Return (bar offset, price) of the shared fill model's first fill of ``request``."""
-    model, state = FillModel(), WorkingOrder.from_request(request)
-    for offset, bar in enumerate(bars):
-        step = model.step(state, bar)
-        if step.fill is not None:
-            return offset, step.fill.price
-        if step.order is None:
-            return None
-        state = step.order
-    return None
 
 
 def _events(updates: list[object]) -> list[tuple[str, str]]:
@@ -95,7 +82,7 @@ def test_market_order_fills_at_the_fill_models_price_on_the_next_bar(fake: FakeA
         assert order.client_order_id == "m-1"
         fake.publish_next_bar()
         updates = stream.wait_for(lambda got: len(got) >= 2)
-    expected = _model_fill(OrderRequest.market("SPX", 3), [_bar(fake, WARM)])
+    expected = model_fill(OrderRequest.market("SPX", 3), [_bar(fake, WARM)])
     assert expected is not None
     assert _events(updates) == [("new", "m-1"), ("fill", "m-1")]
     fill = updates[1]
@@ -120,7 +107,7 @@ def test_limit_order_rests_until_the_fill_model_crosses_it(fake: FakeAlpaca) -> 
     while client.get_order_by_id(order.id).status.value == "new" and not fake.finished:
         bars.append(_bar(fake, fake.position + 1))
         fake.publish_next_bar()
-    expected = _model_fill(OrderRequest.limit("SPX", 2, price), bars)
+    expected = model_fill(OrderRequest.limit("SPX", 2, price), bars)
     assert expected == (len(bars) - 1, float(client.get_order_by_id(order.id).filled_avg_price))
 
 
@@ -280,7 +267,7 @@ def test_lockstep_replay_publishes_the_next_bar_only_after_the_ack(fake: FakeAlp
         assert fake.position == WARM  # held until the ack
         fake.ack(first.timestamp)
         stream.wait_for(lambda got: len(got) == 2)
-    expected = _model_fill(OrderRequest.market("SPX", 1), [_bar(fake, WARM + 1)])
+    expected = model_fill(OrderRequest.market("SPX", 1), [_bar(fake, WARM + 1)])
     assert expected is not None
     assert float(client.get_order_by_id(order.id).filled_avg_price) == expected[1]
 
