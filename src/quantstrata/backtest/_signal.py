@@ -16,7 +16,7 @@ from quantstrata.model.orders.enums import OrderStatus
 from quantstrata.model.orders.fill import Liquidity
 from quantstrata.strategy.signal import SignalStrategy, TargetUnit
 
-__all__ = ["run_signal", "target_grid"]
+__all__ = ["kernel_settings", "run_signal", "target_grid"]
 
 
 def target_grid(targets: pl.DataFrame, aligned: AlignedBars) -> np.ndarray:
@@ -37,6 +37,33 @@ def target_grid(targets: pl.DataFrame, aligned: AlignedBars) -> np.ndarray:
     return grid
 
 
+def kernel_settings(
+    config: BacktestConfig, symbols: tuple[str, ...], *, units: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the compiled loops' ``settings`` and ``costs`` (see ``simulate_targets_nb``).
+
+    ``settings``: ``units, allow_short, max_leverage, at_close, volume_cap, round_lots``;
+    ``costs``: commission (5) and slippage (4) settings, then ``lot_size, min_quantity, lot
+    scale`` per symbol. Every compiled loop (signal, event, decision) reads these.
+    """
+    fill = config.fill
+    settings = np.array(
+        [
+            1.0 if units else 0.0,
+            1.0 if config.allow_short else 0.0,
+            config.max_leverage,
+            1.0 if fill.policy.arrives_at_close else 0.0,
+            np.nan if fill.volume_cap is None else fill.volume_cap,
+            1.0 if fill.round_lots else 0.0,
+        ]
+    )
+    lots = [value for symbol in symbols for value in config.lot_rules(symbol)]
+    costs = np.array(
+        [*commission_arguments(config.commission), *slippage_arguments(config.slippage), *lots]
+    )
+    return settings, costs
+
+
 def run_signal(
     strategy: SignalStrategy,
     bars: pl.DataFrame,
@@ -52,25 +79,9 @@ def run_signal(
     if targets is None:
         targets = strategy.compute_targets(bars)
     grid = target_grid(targets, aligned)
+    units = strategy.target_unit is TargetUnit.UNITS
+    settings, costs = kernel_settings(config, aligned.symbols, units=units)
     fill = config.fill
-    settings = np.array(
-        [
-            1.0 if strategy.target_unit is TargetUnit.UNITS else 0.0,
-            1.0 if config.allow_short else 0.0,
-            config.max_leverage,
-            1.0 if fill.policy.arrives_at_close else 0.0,
-            np.nan if fill.volume_cap is None else fill.volume_cap,
-            1.0 if fill.round_lots else 0.0,
-        ]
-    )
-    lots = [value for symbol in aligned.symbols for value in config.lot_rules(symbol)]
-    costs = np.array(
-        [
-            *commission_arguments(config.commission),
-            *slippage_arguments(config.slippage),
-            *lots,
-        ]
-    )
     bars_count, symbols = aligned.close.shape
     carry = config.carry_factors(aligned.times) if config.charges_carry() else np.zeros((0, 2))
     cash = np.empty(bars_count)

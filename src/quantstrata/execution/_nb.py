@@ -42,8 +42,10 @@ __all__ = [
     "limit_fill_price_nb",
     "match_bracket_nb",
     "match_order_nb",
+    "reduces_nb",
     "round_fill_nb",
     "round_lots_nb",
+    "size_targets_nb",
     "slippage_nb",
     "stop_fill_price_nb",
     "stop_limit_fill_price_nb",
@@ -67,6 +69,8 @@ LEG_STOP_LOSS = 1
 LEG_TAKE_PROFIT = 2
 
 _BASIS_POINT = 1e-4
+_EPSILON = 1e-12
+"""Order sizes at or below this fraction of the position are rounding error, not orders."""
 
 
 @numba.njit(cache=True)
@@ -580,6 +584,70 @@ def cap_leverage_nb(  # noqa: PLR0917
 
 
 @numba.njit(cache=True)
+def reduces_nb(current: float, desired: float) -> bool:
+    """Return whether moving from ``current`` to ``desired`` cuts, closes or flips a position."""
+    return current != 0.0 and (desired * current <= 0.0 or abs(desired) < abs(current))
+
+
+@numba.njit(cache=True)
+def size_targets_nb(  # noqa: PLR0917
+    decided: np.ndarray,
+    targets: np.ndarray,
+    held: np.ndarray,
+    positions: np.ndarray,
+    prices: np.ndarray,
+    cash: float,
+    units: bool,
+    allow_short: bool,
+    max_leverage: float,
+    lots: np.ndarray,
+    out: np.ndarray,
+) -> int:
+    """Size the market orders that move each ``decided`` symbol to its target; return the count.
+
+    The one sizing of targets at a decision, for the live runtime
+    (:func:`~quantstrata.execution.targets.orders_for_targets`) and the backtest's compiled
+    decision loop alike. Per symbol (sorted): ``targets``, ``held`` (position plus what working
+    orders will still add), ``positions`` and ``prices`` (``0.0`` where unknown); ``lots`` is
+    ``(lot_size, min_quantity)`` per symbol. Equity is cash plus the positions at ``prices``;
+    gross exposure is Σ |held × price|. Symbols whose order reduces a position go first (then
+    the others, each group in symbol order), and each order's exposure counts for the next
+    one's leverage cap. A remainder at or below 1e-12 of the position is no order. ``out``
+    receives one row per order: ``column, asked, capped, delta`` (signed changes: what the
+    target asked, after the leverage cap, after lot rounding).
+    """
+    count = positions.shape[0]
+    equity, _ = equity_nb(cash, positions, prices)
+    gross = 0.0
+    for column in range(count):
+        gross += abs(held[column] * prices[column])
+    desired = np.zeros(count)
+    for column in range(count):
+        if decided[column]:
+            desired[column] = target_position_nb(
+                targets[column], units, equity, prices[column], allow_short
+            )
+    written = 0
+    for first in (True, False):
+        for column in range(count):
+            if not decided[column] or reduces_nb(held[column], desired[column]) != first:
+                continue
+            price, current = prices[column], held[column]
+            other = gross - abs(current * price)
+            capped = cap_leverage_nb(current, desired[column], price, other, equity, max_leverage)
+            delta = round_lots_nb(capped - current, lots[column, 0], lots[column, 1])
+            if abs(delta) <= _EPSILON * max(abs(current), 1.0):
+                continue
+            out[written, 0] = column
+            out[written, 1] = desired[column] - current
+            out[written, 2] = capped - current
+            out[written, 3] = delta
+            written += 1
+            gross = other + abs((current + delta) * price)
+    return written
+
+
+@numba.njit(cache=True)
 def execution_order_nb(  # noqa: PLR0917
     pending: np.ndarray,
     targets: np.ndarray,
@@ -610,9 +678,7 @@ def execution_order_nb(  # noqa: PLR0917
             desired = target_position_nb(
                 targets[column], units, equity, prices[column], allow_short
             )
-            reducing[column] = current != 0.0 and (
-                desired * current <= 0.0 or abs(desired) < abs(current)
-            )
+            reducing[column] = reduces_nb(current, desired)
     order = np.empty(count, dtype=np.int64)
     filled = 0
     for first in (True, False):
