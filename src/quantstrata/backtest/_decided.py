@@ -75,61 +75,58 @@ def _frames(
     done = index[:, 2] >= 0  # orders still working at the end have no fill values
     filled = np.where(done, np.abs(values[:, 3]), 0.0)
     price = np.where(done, values[:, 4], np.nan)
-    commission = np.where(done, values[:, 5], 0.0)
-    tags = pl.Series(np.full(count, TARGET_TAG, dtype=object), dtype=pl.String)
     reduced = np.flatnonzero(~(np.abs(asked - capped) <= 1e-9 * np.maximum(np.abs(asked), 1.0)))
+    tags = pl.Series("tag", [TARGET_TAG], dtype=pl.String).new_from_index(0, count)
     if reduced.shape[0]:
         tags = tags.scatter(reduced, [leverage_tag(asked[r], capped[r]) for r in reduced])
-    ids = pl.select(pl.format("E{}", pl.int_range(1, count + 1))).to_series()
-    side = pl.Series(np.where(quantity > 0.0, "buy", "sell"), dtype=pl.String)
-    symbol = pl.Series(aligned.symbols, dtype=pl.String).gather(index[:, 1])
-    size = np.abs(quantity)
-    # Order.apply averages the fills: (0 × 0 + price × filled) / filled.
-    average = price * filled / np.where(done, filled, 1.0)
-    orders = pl.DataFrame(
+    records = pl.DataFrame(
         {
-            "order_id": ids,
-            "symbol": symbol,
+            "order_id": pl.select(pl.format("E{}", pl.int_range(1, count + 1))).to_series(),
+            "symbol": pl.Series(aligned.symbols, dtype=pl.String).gather(index[:, 1]),
             "created_ts": times.gather(index[:, 0]),
-            "side": side,
-            "quantity": size,
-            "status": np.where(done, OrderStatus.FILLED.value, OrderStatus.PENDING.value),
-            "filled_quantity": np.where(done, size, 0.0),
-            "average_fill_price": average,
+            "signed": quantity,
+            "done": done,
+            "filled": filled,
+            "price": price,
+            "commission": np.where(done, values[:, 5], 0.0),
+            # Order.apply averages the fills: (0 × 0 + price × filled) / filled.
+            "average": price * filled / np.where(done, filled, 1.0),
             "tag": tags,
         }
-    ).select(
-        *ORDER_SCHEMA.names()[:4],
+    ).with_columns(
+        side=pl.when(pl.col("signed") > 0.0).then(pl.lit("buy")).otherwise(pl.lit("sell"))
+    )
+    orders = records.select(
+        "order_id",
+        "symbol",
+        "created_ts",
+        "side",
         order_type=pl.lit("market"),
-        quantity="quantity",
+        quantity=pl.col("signed").abs(),
         limit_price=pl.lit(None, dtype=pl.Float64),
         stop_price=pl.lit(None, dtype=pl.Float64),
-        status="status",
-        filled_quantity="filled_quantity",
-        average_fill_price=pl.col("average_fill_price").fill_nan(None),
+        status=pl.when("done")
+        .then(pl.lit(OrderStatus.FILLED.value))
+        .otherwise(pl.lit(OrderStatus.PENDING.value)),
+        filled_quantity="filled",
+        average_fill_price=pl.col("average").fill_nan(None),
         tag="tag",
     )
     rows = np.flatnonzero(done)
     rows = rows[np.lexsort((index[rows, 1], index[rows, 2]))]
-    fills = pl.DataFrame(
-        {
-            "ts": times.gather(index[rows, 2]),
-            "order_id": ids.gather(rows),
-            "symbol": symbol.gather(rows),
-            "side": side.gather(rows),
-            "quantity": filled[rows],
-            "price": price[rows],
-            "commission": commission[rows],
-        }
-    ).select(
-        "ts",
-        "order_id",
-        trade_id=pl.col("order_id") + "-1",
-        symbol="symbol",
-        side="side",
-        quantity="quantity",
-        price="price",
-        commission="commission",
-        liquidity=pl.lit(Liquidity.TAKER.value),
+    fills = (
+        records[rows]
+        .with_columns(ts=times.gather(index[rows, 2]))
+        .select(
+            "ts",
+            "order_id",
+            trade_id=pl.col("order_id") + "-1",
+            symbol="symbol",
+            side="side",
+            quantity="filled",
+            price="price",
+            commission="commission",
+            liquidity=pl.lit(Liquidity.TAKER.value),
+        )
     )
     return orders.cast(dict(ORDER_SCHEMA)), fills.cast(dict(FILL_SCHEMA))  # type: ignore[arg-type]
