@@ -22,8 +22,8 @@ import polars as pl
 from quantstrata.backtest import _nb
 from quantstrata.backtest._align import AlignedBars
 from quantstrata.backtest._ledger import FILL_SCHEMA, ORDER_SCHEMA, Ledger
+from quantstrata.backtest._signal import simulate, target_tags
 from quantstrata.backtest.config import BacktestConfig
-from quantstrata.execution.targets import TARGET_TAG, leverage_tag
 from quantstrata.model.bar import TIMESTAMP_DTYPE
 from quantstrata.model.orders.enums import OrderStatus
 from quantstrata.model.orders.fill import Liquidity
@@ -48,17 +48,9 @@ def run_decided(
     ``settings`` and ``costs`` are :func:`~quantstrata.backtest._signal.kernel_settings`.
     Return ``None`` when an order would not fill completely (the event loop's to simulate).
     """
-    bars, symbols = aligned.close.shape
-    carry = config.carry_factors(aligned.times) if config.charges_carry() else np.zeros((0, 2))
-    cash = np.empty(bars)
-    positions = np.empty((bars, symbols))
-    orders_index = np.empty((bars * symbols, 3), dtype=np.int64)  # rows written in full
-    orders_values = np.empty((bars * symbols, 6))
-    count = _nb.simulate_decided_nb(
-        aligned.open, aligned.high, aligned.low, aligned.close, aligned.volume,
-        aligned.has_bar, grid, config.cash, settings, costs, config.fill.policy.bar_offset,
-        cash, positions, orders_index, orders_values, carry,
-    )  # fmt: skip
+    count, cash, positions, orders_index, orders_values = simulate(
+        _nb.simulate_decided_nb, grid, aligned, config, settings, costs, width=6
+    )
     if count < 0:
         return None
     orders, fills = _frames(aligned, orders_index[:count], orders_values[:count])
@@ -75,10 +67,7 @@ def _frames(
     done = index[:, 2] >= 0  # orders still working at the end have no fill values
     filled = np.where(done, np.abs(values[:, 3]), 0.0)
     price = np.where(done, values[:, 4], np.nan)
-    reduced = np.flatnonzero(~(np.abs(asked - capped) <= 1e-9 * np.maximum(np.abs(asked), 1.0)))
-    tags = pl.Series("tag", [TARGET_TAG], dtype=pl.String).new_from_index(0, count)
-    if reduced.shape[0]:
-        tags = tags.scatter(reduced, [leverage_tag(asked[r], capped[r]) for r in reduced])
+    tags = target_tags(asked, capped)
     records = pl.DataFrame(
         {
             "order_id": pl.select(pl.format("E{}", pl.int_range(1, count + 1))).to_series(),
