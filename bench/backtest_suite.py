@@ -11,6 +11,8 @@ Tasks (quantstrata side first, then its peer):
   check off, vs ``vectorbt.Portfolio.from_signals`` (its own ``MA`` indicator, signals shifted
   one bar, filled at the open). 1M bars. Goal: >= 10M bars/s, and ahead of vectorbt.
 - ``signal_vectorbt_lookahead``: the same with the default look-ahead check on (for reference).
+- ``signal_size_at``: the same crossover (check off) with the default ``size_at="decision"``
+  vs ``size_at="fill"``: the default path within 10 % of the fastest. 1M bars.
 - ``polars_lookahead``: what users run: a strategy written with Polars expressions
   (``examples/sma_cross.py``, loaded as the command line loads a file) with the defaults, so the
   look-ahead check on, vs the same run with the check off. The ratio is the check's price; goal:
@@ -78,6 +80,8 @@ RATE = 0.001
 _SMA_CROSS_FILE = Path(__file__).resolve().parent.parent / "examples" / "sma_cross.py"
 LOOKAHEAD_RATIO_GOAL = 0.75
 """Check off over check on: the look-ahead check takes at most a quarter of the run."""
+SIZE_AT_RATIO_GOAL = 0.9
+"""Sized at the fill over sized at the decision: the default within 10 % of the fastest."""
 FAST, SLOW = 10, 30
 SIGNAL_GOAL = 10_000_000
 BACKTESTING_RATIO_GOAL = 5.0
@@ -123,7 +127,9 @@ def _digest(closed: int, open_units: float, equity: float) -> str:
 # ------------------------------------------------------------------ quantstrata
 
 
-def _config(*, fractional: bool, check_lookahead: bool, cash: float = CASH) -> Any:
+def _config(
+    *, fractional: bool, check_lookahead: bool, cash: float = CASH, size_at: str = "fill"
+) -> Any:
     from quantstrata.backtest import BacktestConfig
     from quantstrata.execution import CommissionConfig
 
@@ -133,14 +139,16 @@ def _config(*, fractional: bool, check_lookahead: bool, cash: float = CASH) -> A
         allow_short=False,
         fractional=fractional,
         check_lookahead=check_lookahead,
-        size_at="fill",  # the peers size at the fill (docs/peer-conventions.md)
+        size_at=size_at,  # the peers size at the fill (docs/peer-conventions.md)
     )
 
 
-def _signal_side(*, check_lookahead: bool) -> Side:
+def _signal_side(*, check_lookahead: bool, size_at: str = "fill", label: str = "") -> Side:
     def setup(size: Size, _workdir: Path) -> tuple[pl.DataFrame, Any]:
         rows = size.rows(SIGNAL_BARS, tiny=TINY_BARS)
-        config = _config(fractional=True, check_lookahead=check_lookahead, cash=SIGNAL_CASH)
+        config = _config(
+            fractional=True, check_lookahead=check_lookahead, cash=SIGNAL_CASH, size_at=size_at
+        )
         return _bars(rows), config
 
     def run(context: tuple[pl.DataFrame, Any]) -> Any:
@@ -151,7 +159,9 @@ def _signal_side(*, check_lookahead: bool) -> Side:
         strategy = SmaCrossover(fast=FAST, slow=SLOW, allow_short=False)
         return Backtest(bars, strategy, config).run()
 
-    label = "quantstrata signal" + (" + look-ahead check" if check_lookahead else "")
+    if size_at != "fill":  # sized at the decision: not vectorbt's convention, no shared digest
+        return Side(label, setup, run)
+    label = label or "quantstrata signal" + (" + look-ahead check" if check_lookahead else "")
     return Side(label, setup, run, digest=_vectorbt_style_digest)
 
 
@@ -431,6 +441,18 @@ SUITE = Suite(
         _signal_task(check_lookahead=False),
         _signal_task(check_lookahead=True),
         Task(
+            name="signal_size_at",
+            description="1M 1-minute bars, SmaCrossover, look-ahead check off: targets sized at "
+            "the decision (the default, what live trading does) vs at the fill (the peers' "
+            f"convention); goal ratio >= {SIZE_AT_RATIO_GOAL:g}x (the default as fast)",
+            rows=_rows(SIGNAL_BARS),
+            quantstrata=_signal_side(
+                check_lookahead=False, size_at="decision", label="sized at the decision"
+            ),
+            peer=_signal_side(check_lookahead=False, label="sized at the fill"),
+            repeat=5,
+        ),
+        Task(
             name="polars_lookahead",
             description="1M 1-minute bars, a user's Polars-expression SMA 10/30 crossover "
             "(examples/sma_cross.py) with the default config (look-ahead check on) vs the same "
@@ -475,6 +497,7 @@ _RATIO_GOALS = {
     "event_backtesting": BACKTESTING_RATIO_GOAL,
     "event_backtrader": BACKTRADER_RATIO_GOAL,
     "polars_lookahead": LOOKAHEAD_RATIO_GOAL,
+    "signal_size_at": SIZE_AT_RATIO_GOAL,
 }
 
 

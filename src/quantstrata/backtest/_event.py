@@ -46,12 +46,12 @@ from quantstrata.backtest._ledger import (
     marks,
     order_row,
 )
+from quantstrata.backtest._signal import kernel_settings
 from quantstrata.backtest._snapshot import AlignedSnapshot
 from quantstrata.backtest.config import BacktestConfig, SizeAt
 from quantstrata.core.clock import datetime_from_ns
 from quantstrata.exchange import EPSILON, Prices, SimulatedExchange
 from quantstrata.execution._nb import carry_cost_nb
-from quantstrata.execution.costs import commission_arguments, slippage_arguments
 from quantstrata.execution.targets import TargetBook, leverage_tag, orders_for_targets
 from quantstrata.model.bar import TIMESTAMP_DTYPE, Bar
 from quantstrata.model.identifiers import ClientOrderId
@@ -111,7 +111,7 @@ class EventBook:
         self.on_order = strategy.on_order if _overridden(strategy, "on_order") else None
         self.on_fill = strategy.on_fill if _overridden(strategy, "on_fill") else None
         self.compiled = self.on_order is None and self.on_fill is None
-        self._settings, self._costs = _kernel_settings(config, aligned.symbols)
+        self._settings, self._costs = kernel_settings(config, aligned.symbols, units=False)
         self._orders_index = np.zeros((count, 3), dtype=np.int64)
         self._orders_values = np.zeros((count, 7))
         self.size_at_decision = config.size_at is SizeAt.DECISION
@@ -436,31 +436,6 @@ def _bar_length(aligned: AlignedBars) -> timedelta:
     steps = np.diff(aligned.times)
     positive = steps[steps > 0]
     return timedelta(microseconds=int(positive.min()) // 1000) if positive.size else timedelta(0)
-
-
-def _kernel_settings(
-    config: BacktestConfig, symbols: tuple[str, ...]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return the compiled target step's ``settings`` and ``costs`` (see ``simulate_targets_nb``).
-
-    The same values the signal loop passes.
-    """
-    fill = config.fill
-    settings = np.array(
-        [
-            0.0,  # fraction-of-equity targets
-            1.0 if config.allow_short else 0.0,
-            config.max_leverage,
-            1.0 if fill.policy.arrives_at_close else 0.0,
-            np.nan if fill.volume_cap is None else fill.volume_cap,
-            1.0 if fill.round_lots else 0.0,
-        ]
-    )
-    lots = [value for symbol in symbols for value in config.lot_rules(symbol)]
-    costs = np.array(
-        [*commission_arguments(config.commission), *slippage_arguments(config.slippage), *lots]
-    )
-    return settings, costs
 
 
 def run_event(strategy: EventStrategy, aligned: AlignedBars, config: BacktestConfig) -> Ledger:

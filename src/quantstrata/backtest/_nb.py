@@ -1,6 +1,8 @@
 """Compiled kernels of the backtester: the signal-style simulation loop.
 
-The loop calls the shared fill model's kernel (:func:`quantstrata.execution._nb.fill_order_nb`)
+Two loops: :func:`simulate_targets_nb` sizes targets at the fill (``size_at="fill"``),
+:func:`simulate_decided_nb` at the decision (the default), with the live runtime's own sizing
+kernel. Both call the shared fill model's kernel (:func:`quantstrata.execution._nb.fill_order_nb`)
 so a signal strategy is simulated end to end in compiled code, with the same fill rules the
 event loop reaches through :class:`~quantstrata.execution.FillModel`. The sizing kernels live
 in :mod:`quantstrata.execution._nb` (re-exported here for both loops) and are shared with the
@@ -30,8 +32,10 @@ from quantstrata.execution._nb import (
     fill_order_nb,
     round_fill_nb,
     round_lots_nb,
+    size_targets_nb,
     target_position_nb,
 )
+from quantstrata.model.position import POSITION_TOLERANCE
 
 __all__ = [
     "all_prices_valid_nb",
@@ -39,6 +43,7 @@ __all__ = [
     "equity_nb",
     "execution_order_nb",
     "round_lots_nb",
+    "simulate_decided_nb",
     "simulate_targets_nb",
     "target_position_nb",
 ]
@@ -276,3 +281,168 @@ def _count_pending_nb(pending_from: np.ndarray) -> int:
     for symbol in range(pending_from.shape[0]):
         waiting += pending_from[symbol] >= 0
     return waiting
+
+
+@numba.njit(cache=True)
+def simulate_decided_nb(  # noqa: PLR0917
+    opens: np.ndarray,
+    highs: np.ndarray,
+    lows: np.ndarray,
+    closes: np.ndarray,
+    volumes: np.ndarray,
+    has_bar: np.ndarray,
+    targets: np.ndarray,
+    cash: float,
+    settings: np.ndarray,
+    costs: np.ndarray,
+    offset: int,
+    cash_out: np.ndarray,
+    positions_out: np.ndarray,
+    orders_index: np.ndarray,
+    orders_values: np.ndarray,
+    carry: np.ndarray,
+) -> int:
+    """Simulate targets sized at their deciding close; return the orders written, -1 to give up.
+
+    What the event loop does with a signal strategy's targets (``size_at="decision"``), in
+    compiled code: at each bar, carry is charged, the market orders working fill by the fill
+    policy (symbols in order), and a target differing from the symbol's last one is sized at
+    this bar's closes by :func:`~quantstrata.execution._nb.size_targets_nb` (the sizing of
+    :func:`~quantstrata.execution.targets.orders_for_targets`) into a market order that fills at
+    the symbol's next bar (``offset`` 1) or this bar's close (``offset`` 0). Arguments are those
+    of :func:`simulate_targets_nb`. Per order, ``orders_index`` gets ``decision bar, symbol,
+    fill bar`` (``-1``: still working at the end) and ``orders_values`` ``asked, capped,
+    quantity, filled, price, commission`` (signed quantities).
+
+    The loop reproduces the event loop only while every order fills completely on the first bar
+    it meets; when one would not (a volume cap, lot rounding of the fill, a sell beyond the
+    position with shorting off), it stops and returns -1: the caller then runs the event loop.
+    """
+    bars, symbols = closes.shape
+    units, allow_short, max_leverage = settings[0] > 0.0, settings[1] > 0.0, settings[2]
+    positions = np.zeros(symbols)
+    marks = np.full(symbols, np.nan)
+    prices = np.zeros(symbols)  # the latest closes, 0.0 where none yet (as the live book)
+    current = np.full(symbols, np.nan)
+    decided = np.zeros(symbols, dtype=np.bool_)
+    wanted = np.zeros(symbols)
+    held = np.zeros(symbols)
+    working = np.full(symbols, -1, dtype=np.int64)  # the order row working, per symbol
+    lots = np.empty((symbols, 2))
+    for symbol in range(symbols):
+        lots[symbol, 0], lots[symbol, 1] = costs[9 + 3 * symbol], costs[10 + 3 * symbol]
+    sized = np.empty((symbols, 4))
+    book = (positions, working, orders_index, orders_values)
+    market = (opens, highs, lows, closes, volumes, has_bar)
+    count = 0
+    waiting = 0  # orders working
+    charges_carry = carry.shape[0] > 0
+    for bar in range(bars):
+        if charges_carry:
+            cash -= carry_cost_nb(cash, positions, marks, carry[bar, 0], carry[bar, 1])
+        if offset == 1 and waiting:
+            cash, waiting = _fill_working_nb(bar, market, book, cash, waiting, settings, costs)
+            if waiting < 0:
+                return -1
+        chosen = False
+        for symbol in range(symbols):
+            if has_bar[bar, symbol]:
+                marks[symbol] = closes[bar, symbol]
+                prices[symbol] = closes[bar, symbol]
+            value = targets[bar, symbol]
+            decided[symbol] = not np.isnan(value) and value != current[symbol]
+            if decided[symbol]:
+                current[symbol] = value
+                wanted[symbol] = value
+                chosen = True
+        if chosen:
+            for symbol in range(symbols):
+                row = working[symbol]
+                held[symbol] = positions[symbol] + (orders_values[row, 2] if row >= 0 else 0.0)
+            written = size_targets_nb(
+                decided, wanted, held, positions, prices, cash, units, allow_short,
+                max_leverage, lots, sized,
+            )  # fmt: skip
+            for order in range(written):
+                symbol = int(sized[order, 0])
+                if working[symbol] >= 0:
+                    return -1  # two working orders of a symbol: the event loop's to net
+                orders_index[count, 0], orders_index[count, 1] = bar, symbol
+                orders_index[count, 2] = -1
+                orders_values[count, 0:3] = sized[order, 1:4]
+                working[symbol] = count
+                count += 1
+                waiting += 1
+        if offset == 0 and waiting:
+            cash, waiting = _fill_working_nb(bar, market, book, cash, waiting, settings, costs)
+            if waiting < 0:
+                return -1
+        cash_out[bar] = cash
+        for symbol in range(symbols):
+            positions_out[bar, symbol] = positions[symbol]
+    return count
+
+
+@numba.njit(cache=True, inline="always")
+def _fill_working_nb(  # noqa: PLR0917
+    bar: int,
+    market: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    book: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    cash: float,
+    waiting: int,
+    settings: np.ndarray,
+    costs: np.ndarray,
+) -> tuple[float, int]:
+    """Fill the working market orders of the symbols with a bar (in order).
+
+    Return the cash and the number of orders still working; ``-1`` when an order would not fill
+    completely, which only the event loop reproduces.
+    """
+    opens, highs, lows, closes, volumes, has_bar = market
+    positions, working, orders_index, orders_values = book
+    for symbol in range(positions.shape[0]):
+        row = working[symbol]
+        if row < 0 or not has_bar[bar, symbol]:
+            continue
+        delta = orders_values[row, 2]
+        side = BUY if delta > 0.0 else SELL
+        size, held = abs(delta), positions[symbol]
+        if settings[1] <= 0.0 and side == SELL and size > max(held, 0.0):
+            return cash, -1  # the exchange would cut it to the position
+        lot = 9 + 3 * symbol
+        whole = round_fill_nb(size, costs[lot], costs[lot + 1], costs[lot + 2])
+        if settings[5] > 0.0 and whole != size:
+            return cash, -1  # the fill model would round the fill below the order
+        triggered, first_fill = False, True
+        filled, _, price, commission, _, _, _ = fill_order_nb(
+            MARKET, side, size, np.nan, np.nan, np.nan, np.nan, np.nan, triggered, first_fill, 0.0,
+            opens[bar, symbol], highs[bar, symbol], lows[bar, symbol], closes[bar, symbol],
+            volumes[bar, symbol], settings[3] > 0.0, settings[4], costs[0], costs[1],
+            costs[2], costs[3], costs[4], costs[5], costs[6], costs[7], costs[8],
+        )  # fmt: skip
+        if filled < size:
+            return cash, -1  # a volume cap: the rest would keep working
+        traded = filled * side
+        positions[symbol] = _booked_nb(held, traded)
+        cash -= traded * price + commission
+        orders_index[row, 2] = bar
+        orders_values[row, 3] = traded
+        orders_values[row, 4] = price
+        orders_values[row, 5] = commission
+        working[symbol] = -1
+        waiting -= 1
+    return cash, waiting
+
+
+@numba.njit(cache=True, inline="always")
+def _booked_nb(held: float, traded: float) -> float:
+    """Return the position after trading ``traded``, as :meth:`Position.apply` books it.
+
+    A trade against the position that matches it within ``POSITION_TOLERANCE`` closes it
+    exactly (``math.isclose``), so rounding error leaves no dust position.
+    """
+    if held == 0.0 or (held > 0.0) == (traded > 0.0):
+        return held + traded
+    if abs(abs(traded) - abs(held)) <= POSITION_TOLERANCE * max(abs(traded), abs(held)):
+        return 0.0
+    return held + traded

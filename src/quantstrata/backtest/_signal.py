@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import polars as pl
 
@@ -16,7 +18,7 @@ from quantstrata.model.orders.enums import OrderStatus
 from quantstrata.model.orders.fill import Liquidity
 from quantstrata.strategy.signal import SignalStrategy, TargetUnit
 
-__all__ = ["run_signal", "target_grid"]
+__all__ = ["kernel_settings", "run_signal", "simulate", "target_grid", "target_tags"]
 
 
 def target_grid(targets: pl.DataFrame, aligned: AlignedBars) -> np.ndarray:
@@ -37,6 +39,75 @@ def target_grid(targets: pl.DataFrame, aligned: AlignedBars) -> np.ndarray:
     return grid
 
 
+def kernel_settings(
+    config: BacktestConfig, symbols: tuple[str, ...], *, units: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the compiled loops' ``settings`` and ``costs`` (see ``simulate_targets_nb``).
+
+    ``settings``: ``units, allow_short, max_leverage, at_close, volume_cap, round_lots``;
+    ``costs``: commission (5) and slippage (4) settings, then ``lot_size, min_quantity, lot
+    scale`` per symbol. Every compiled loop (signal, event, decision) reads these.
+    """
+    fill = config.fill
+    settings = np.array(
+        [
+            1.0 if units else 0.0,
+            1.0 if config.allow_short else 0.0,
+            config.max_leverage,
+            1.0 if fill.policy.arrives_at_close else 0.0,
+            np.nan if fill.volume_cap is None else fill.volume_cap,
+            1.0 if fill.round_lots else 0.0,
+        ]
+    )
+    lots = [value for symbol in symbols for value in config.lot_rules(symbol)]
+    costs = np.array(
+        [*commission_arguments(config.commission), *slippage_arguments(config.slippage), *lots]
+    )
+    return settings, costs
+
+
+Kernel = Callable[..., int]
+"""A compiled loop with :func:`~quantstrata.backtest._nb.simulate_targets_nb`'s arguments."""
+
+
+def simulate(  # noqa: PLR0917
+    kernel: Kernel,
+    grid: np.ndarray,
+    aligned: AlignedBars,
+    config: BacktestConfig,
+    settings: np.ndarray,
+    costs: np.ndarray,
+    *,
+    width: int,
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Run ``kernel`` on ``grid``; return its count, cash, positions and order records.
+
+    ``width`` is the number of values the kernel writes per order.
+    """
+    bars, symbols = aligned.close.shape
+    carry = config.carry_factors(aligned.times) if config.charges_carry() else np.zeros((0, 2))
+    cash = np.empty(bars)
+    positions = np.empty((bars, symbols))
+    orders_index = np.empty((bars * symbols, 3), dtype=np.int64)  # rows written in full
+    orders_values = np.empty((bars * symbols, width))
+    count = kernel(
+        aligned.open, aligned.high, aligned.low, aligned.close, aligned.volume,
+        aligned.has_bar, grid, config.cash, settings, costs, config.fill.policy.bar_offset,
+        cash, positions, orders_index, orders_values, carry,
+    )  # fmt: skip
+    return count, cash, positions, orders_index, orders_values
+
+
+def target_tags(asked: np.ndarray, capped: np.ndarray) -> pl.Series:
+    """Return the tags of target orders: ``target``, noting the leverage cap's cuts."""
+    tolerance = 1e-9 * np.maximum(np.abs(asked), 1.0)
+    reduced = np.flatnonzero(~(np.abs(asked - capped) <= tolerance))
+    tags = pl.Series("tag", [TARGET_TAG], dtype=pl.String).new_from_index(0, asked.shape[0])
+    if reduced.shape[0]:
+        tags = tags.scatter(reduced, [leverage_tag(asked[r], capped[r]) for r in reduced])
+    return tags
+
+
 def run_signal(
     strategy: SignalStrategy,
     bars: pl.DataFrame,
@@ -52,36 +123,11 @@ def run_signal(
     if targets is None:
         targets = strategy.compute_targets(bars)
     grid = target_grid(targets, aligned)
-    fill = config.fill
-    settings = np.array(
-        [
-            1.0 if strategy.target_unit is TargetUnit.UNITS else 0.0,
-            1.0 if config.allow_short else 0.0,
-            config.max_leverage,
-            1.0 if fill.policy.arrives_at_close else 0.0,
-            np.nan if fill.volume_cap is None else fill.volume_cap,
-            1.0 if fill.round_lots else 0.0,
-        ]
+    units = strategy.target_unit is TargetUnit.UNITS
+    settings, costs = kernel_settings(config, aligned.symbols, units=units)
+    count, cash, positions, orders_index, orders_values = simulate(
+        _nb.simulate_targets_nb, grid, aligned, config, settings, costs, width=7
     )
-    lots = [value for symbol in aligned.symbols for value in config.lot_rules(symbol)]
-    costs = np.array(
-        [
-            *commission_arguments(config.commission),
-            *slippage_arguments(config.slippage),
-            *lots,
-        ]
-    )
-    bars_count, symbols = aligned.close.shape
-    carry = config.carry_factors(aligned.times) if config.charges_carry() else np.zeros((0, 2))
-    cash = np.empty(bars_count)
-    positions = np.empty((bars_count, symbols))
-    orders_index = np.empty((bars_count * symbols, 3), dtype=np.int64)  # rows written in full
-    orders_values = np.empty((bars_count * symbols, 7))
-    count = _nb.simulate_targets_nb(
-        aligned.open, aligned.high, aligned.low, aligned.close, aligned.volume,
-        aligned.has_bar, grid, config.cash, settings, costs, fill.policy.bar_offset,
-        cash, positions, orders_index, orders_values, carry,
-    )  # fmt: skip
     orders, fills = _frames(aligned, orders_index[:count], orders_values[:count])
     return Ledger(aligned, cash, positions, fills, orders)
 
@@ -93,11 +139,7 @@ def _frames(
     count = index.shape[0]
     times = pl.Series(aligned.times, dtype=pl.Int64).cast(TIMESTAMP_DTYPE)
     asked, capped, quantity, filled = values[:, 0], values[:, 1], values[:, 2], values[:, 3]
-    tolerance = 1e-9 * np.maximum(np.abs(asked), 1.0)
-    reduced = np.flatnonzero(~(np.abs(asked - capped) <= tolerance))
-    tags = pl.repeat(TARGET_TAG, count, dtype=pl.String, eager=True)
-    if reduced.shape[0]:
-        tags = tags.scatter(reduced, [leverage_tag(asked[r], capped[r]) for r in reduced])
+    tags = target_tags(asked, capped)
     buy = pl.col("signed") > 0.0
     records = pl.DataFrame(
         {

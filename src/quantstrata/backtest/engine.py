@@ -14,7 +14,9 @@ from the equity known then, netted against the position held and the working ord
 :func:`~quantstrata.execution.targets.orders_for_targets`, the function the live runtime
 calls — and sent as market orders that fill by the fill policy; orders that reduce a position
 go first, so a rotation's sale funds its purchase. A signal strategy's targets, computed once
-over the history, are then replayed through the event loop. Paper and live trading reproduce
+over the history, then run in a compiled loop that gives the event loop's run bit for bit
+(:mod:`quantstrata.backtest._decided`; without risk checks, while every order fills on the
+first bar it meets), else are replayed through the event loop. Paper and live trading reproduce
 this backtest.
 
 With ``size_at="fill"`` (the convention of backtesting.py and backtrader, for comparisons with
@@ -47,11 +49,12 @@ import polars as pl
 
 from quantstrata._version import __version__
 from quantstrata.analytics import MetricsConfig
-from quantstrata.backtest._align import align_bars, canonical_bars
+from quantstrata.backtest._align import AlignedBars, align_bars, canonical_bars
+from quantstrata.backtest._decided import compiled_decisions, run_decided
 from quantstrata.backtest._event import run_event
 from quantstrata.backtest._ledger import Ledger, marks
 from quantstrata.backtest._replay import TargetReplay
-from quantstrata.backtest._signal import run_signal, target_grid
+from quantstrata.backtest._signal import kernel_settings, run_signal, target_grid
 from quantstrata.backtest.config import BacktestConfig, SizeAt
 from quantstrata.backtest.record import RunRecord, fingerprint
 from quantstrata.backtest.results import BacktestResult, build_result
@@ -63,7 +66,7 @@ from quantstrata.process._bar_frames import sort_by_symbol_time
 from quantstrata.strategy.event import EventStrategy
 from quantstrata.strategy.lookahead import check_no_lookahead
 from quantstrata.strategy.origin import strategy_label
-from quantstrata.strategy.signal import SignalStrategy
+from quantstrata.strategy.signal import SignalStrategy, TargetUnit
 
 __all__ = ["Backtest"]
 
@@ -114,8 +117,7 @@ class Backtest:
                     strategy, self.bars, samples=self.config.lookahead_samples, targets=targets
                 )
             if self.config.size_at is SizeAt.DECISION:
-                replay = TargetReplay(strategy, target_grid(targets, aligned), aligned.symbols)
-                ledger = run_event(replay, aligned, self.config)
+                ledger = _run_decided(strategy, targets, aligned, self.config)
             else:
                 ledger = run_signal(strategy, self.bars, aligned, self.config, targets)
         else:
@@ -169,6 +171,25 @@ def _with_carry_costs(
         ledger.cash, ledger.positions, marks(aligned), config.carry_factors(aligned.times)
     )
     return replace(result, equity=result.equity.with_columns(pl.Series("carry_cost", costs)))
+
+
+def _run_decided(
+    strategy: SignalStrategy, targets: pl.DataFrame, aligned: AlignedBars, config: BacktestConfig
+) -> Ledger:
+    """Simulate targets sized at the decision: compiled when that gives the event loop's run.
+
+    :func:`~quantstrata.backtest._decided.compiled_decisions` and the compiled loop itself say
+    when (no risk checks; every order filled on its first bar); otherwise the targets are
+    replayed through the event loop.
+    """
+    grid = target_grid(targets, aligned)
+    if compiled_decisions(config):
+        units = strategy.target_unit is TargetUnit.UNITS
+        settings, costs = kernel_settings(config, aligned.symbols, units=units)
+        ledger = run_decided(grid, aligned, config, settings, costs)
+        if ledger is not None:
+            return ledger
+    return run_event(TargetReplay(strategy, grid, aligned.symbols), aligned, config)
 
 
 def _parameters(strategy: SignalStrategy | EventStrategy) -> dict[str, Any]:

@@ -5,7 +5,8 @@ Every kernel takes NumPy scalars (floats, ints, bools) and the integer codes of
 they run the same from Python and from other compiled functions (the backtester's signal loop)
 and give bit-identical results everywhere. Prices are ``NaN`` where there is no fill or no
 level (a missing limit, stop or bracket leg). The rules they implement are described in
-:mod:`quantstrata.execution` and are the only fill rules of the project.
+:mod:`quantstrata.execution` and are the only fill rules of the project. The kernels that size
+a target live in :mod:`quantstrata.execution._sizing_nb` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -15,6 +16,16 @@ import math
 import numba
 import numpy as np
 
+from quantstrata.execution._sizing_nb import (
+    cap_leverage_nb,
+    equity_nb,
+    execution_order_nb,
+    reduces_nb,
+    round_fill_nb,
+    round_lots_nb,
+    size_targets_nb,
+    target_position_nb,
+)
 from quantstrata.model.orders.enums import OrderSide, OrderType
 
 __all__ = [
@@ -42,8 +53,10 @@ __all__ = [
     "limit_fill_price_nb",
     "match_bracket_nb",
     "match_order_nb",
+    "reduces_nb",
     "round_fill_nb",
     "round_lots_nb",
+    "size_targets_nb",
     "slippage_nb",
     "stop_fill_price_nb",
     "stop_limit_fill_price_nb",
@@ -479,145 +492,3 @@ def fill_order_nb(  # noqa: PLR0917
         filled, price, maker, first_fill, fee_basis, rate, maker_rate, per_unit, per_order, minimum
     )
     return filled, bar_price, price, commission, fee_basis, triggered, trail_extreme
-
-
-# ---------------------------------------------------------------- sizing a target
-
-
-@numba.njit(cache=True)
-def round_lots_nb(quantity: float, lot_size: float, min_quantity: float) -> float:
-    """Round a signed ``quantity`` toward zero to whole lots (``lot_size`` 0: no rounding).
-
-    A rounded size below ``min_quantity`` is 0. A relative nudge of 1e-9 keeps a quantity that
-    is a whole number of lots up to rounding error (``0.3 / 0.1``) at that number.
-    """
-    if lot_size <= 0.0:
-        return quantity
-    lots = math.floor(abs(quantity) / lot_size * (1.0 + 1e-9))
-    size = lots * lot_size
-    if size < min_quantity:
-        return 0.0
-    return size if quantity > 0.0 else -size
-
-
-@numba.njit(cache=True)
-def round_fill_nb(quantity: float, lot_size: float, min_quantity: float, scale: float) -> float:
-    """Round a fill ``quantity`` (not negative) down to whole lots, as the fill model does.
-
-    The fill model rounds with :meth:`~quantstrata.model.instrument.Instrument.round_quantity`
-    (decimal arithmetic on the shortest decimal forms); this gives the same result in floats.
-    The lot is ``units / scale`` with ``scale`` the power of ten of the lot's decimals
-    (:func:`quantstrata.execution.costs.lot_scale`): the count of lots is corrected by one
-    against the exact multiples ``n × units / scale``, so a quantity equal to a multiple up to
-    its last bit keeps it (``0.3`` is three lots of ``0.1``) and one below it does not. A
-    rounded size below ``min_quantity`` is 0; ``lot_size`` 0 does not round.
-    """
-    if lot_size <= 0.0:
-        return quantity
-    units = float(round(lot_size * scale))
-    lots = float(math.floor(quantity / lot_size))
-    if (lots + 1.0) * units / scale <= quantity:
-        lots += 1.0
-    elif lots * units / scale > quantity:
-        lots -= 1.0
-    size = lots * units / scale
-    if size < min_quantity:
-        return 0.0
-    return size
-
-
-@numba.njit(cache=True)
-def equity_nb(cash: float, positions: np.ndarray, marks: np.ndarray) -> tuple[float, float]:
-    """Return ``(equity, gross)``: cash plus Σ position × mark, and Σ |position × mark|."""
-    equity = cash
-    gross = 0.0
-    for index in range(positions.shape[0]):
-        if positions[index] != 0.0:
-            value = positions[index] * marks[index]
-            equity += value
-            gross += abs(value)
-    return equity, gross
-
-
-@numba.njit(cache=True)
-def target_position_nb(
-    target: float, units: bool, equity: float, price: float, allow_short: bool
-) -> float:
-    """Return the signed position a target asks for at ``price``.
-
-    ``units`` targets are the position itself; fraction targets are ``target × equity /
-    price`` (nothing while equity is not positive). Without ``allow_short`` a short is flat.
-    """
-    desired = target
-    if not units:
-        desired = target * equity / price if equity > 0.0 else 0.0
-    if not allow_short and desired < 0.0:
-        desired = 0.0
-    return desired
-
-
-@numba.njit(cache=True)
-def cap_leverage_nb(  # noqa: PLR0917
-    current: float,
-    desired: float,
-    price: float,
-    other_gross: float,
-    equity: float,
-    max_leverage: float,
-) -> float:
-    """Return ``desired`` reduced so gross exposure stays within ``max_leverage × equity``.
-
-    ``other_gross`` is the gross value of the other symbols. Only the part of an order that
-    adds exposure is capped: a reduction toward flat is never enlarged, a position already
-    beyond the cap is kept (not forced down), and a flip is capped on its new side.
-    """
-    room = max(max_leverage * max(equity, 0.0) - other_gross, 0.0) / price
-    same_side = current * desired > 0.0
-    if abs(desired) <= room or (same_side and abs(desired) <= abs(current)):
-        return desired
-    limit = max(room, abs(current)) if same_side else room
-    return limit if desired > 0.0 else -limit
-
-
-@numba.njit(cache=True)
-def execution_order_nb(  # noqa: PLR0917
-    pending: np.ndarray,
-    targets: np.ndarray,
-    positions: np.ndarray,
-    marks: np.ndarray,
-    prices: np.ndarray,
-    cash: float,
-    units: bool,
-    allow_short: bool,
-) -> np.ndarray:
-    """Return the symbols whose pending target executes now, those reducing a position first.
-
-    Selling before buying frees the cash a rotation needs, so a switch from one symbol to
-    another is not cut by the leverage cap merely because of the symbols' sort order. Within
-    each group symbols keep their sorted order. ``prices`` are the execution prices.
-    """
-    equity = cash
-    for symbol in range(positions.shape[0]):
-        if positions[symbol] != 0.0:
-            mark = prices[symbol] if pending[symbol] else marks[symbol]
-            equity += positions[symbol] * mark
-    reducing = np.zeros(positions.shape[0], dtype=np.bool_)
-    count = 0
-    for column in range(positions.shape[0]):
-        if pending[column]:
-            count += 1
-            current = positions[column]
-            desired = target_position_nb(
-                targets[column], units, equity, prices[column], allow_short
-            )
-            reducing[column] = current != 0.0 and (
-                desired * current <= 0.0 or abs(desired) < abs(current)
-            )
-    order = np.empty(count, dtype=np.int64)
-    filled = 0
-    for first in (True, False):
-        for column in range(positions.shape[0]):
-            if pending[column] and reducing[column] == first:
-                order[filled] = column
-                filled += 1
-    return order

@@ -1,10 +1,8 @@
 """Turn a strategy's targets into the market orders that reach them, in every environment.
 
-A target (a fraction of equity, or units) is sized exactly as the backtester sizes it — the
-arithmetic of the compiled functions of :mod:`quantstrata.execution._nb`, done here by their
-bit-identical pure-Python twins (:mod:`quantstrata.execution._scalar`: a handful of symbols per
-bar costs less than the kernels' call overhead; a large universe's equity still goes through the
-kernel): the position it asks for at the price,
+A target (a fraction of equity, or units) is sized by one compiled function,
+:func:`~quantstrata.execution._nb.size_targets_nb`, which the backtest's compiled decision loop
+calls too, so both size a target with the same code: the position it asks for at the price,
 capped so gross exposure stays within ``max_leverage`` × equity, rounded to the instrument's
 lots — and netted against what is held *and* what open orders of the symbol will still add, so a
 target repeated while its order is working never orders twice. Symbols whose order reduces a
@@ -23,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from quantstrata.core.errors import ConfigError, UnknownSymbolError
-from quantstrata.execution import _nb, _scalar
+from quantstrata.execution import _nb
 from quantstrata.model.instrument import Instrument
 from quantstrata.model.orders import Order, OrderRequest
 
@@ -39,9 +37,6 @@ __all__ = [
 ]
 
 TARGET_TAG = "target"
-_EPSILON = 1e-12
-_SCALAR_SYMBOLS = 64
-"""Up to this many symbols the equity sum runs in Python; above it, in the kernel."""
 
 
 def leverage_note(asked: float, quantity: float) -> str:
@@ -136,39 +131,22 @@ def orders_for_targets(
                 f"no usable price for {symbol!r} ({price!r}): a target needs the latest close"
             )
     symbols = sorted(set(book.positions) | set(targets))
-    positions = [book.positions.get(symbol, 0.0) for symbol in symbols]
-    marks = [book.prices.get(symbol, 0.0) for symbol in symbols]
-    if len(symbols) <= _SCALAR_SYMBOLS:
-        equity = _scalar.equity(book.cash, positions, marks)
-    else:
-        equity, _ = _nb.equity_nb(book.cash, np.array(positions), np.array(marks))
-    held = {
-        symbol: book.positions.get(symbol, 0.0) + book.working_quantity(symbol)
-        for symbol in symbols
-    }
-    gross = sum(abs(held[symbol] * book.prices.get(symbol, 0.0)) for symbol in symbols)
-    desired = {
-        symbol: _scalar.target_position(
-            target, rules.units, equity, book.prices[symbol], rules.allow_short
-        )
-        for symbol, target in targets.items()
-    }
+    count = len(symbols)
+    decided = np.array([symbol in targets for symbol in symbols], dtype=np.bool_)
+    wanted = np.array([targets.get(symbol, 0.0) for symbol in symbols], dtype=np.float64)
+    positions = np.array([book.positions.get(symbol, 0.0) for symbol in symbols], dtype=np.float64)
+    working = [book.working_quantity(symbol) for symbol in symbols]
+    held = positions + np.array(working, dtype=np.float64)
+    prices = np.array([book.prices.get(symbol, 0.0) for symbol in symbols], dtype=np.float64)
+    lots = np.array([rules.lot_size(symbol) for symbol in symbols], dtype=np.float64)
+    lots = lots.reshape(count, 2)
+    out = np.empty((len(targets), 4))
+    written = _nb.size_targets_nb(
+        decided, wanted, held, positions, prices, float(book.cash), rules.units, rules.allow_short,
+        rules.max_leverage, lots, out,
+    )  # fmt: skip
     requests: list[OrderRequest] = []
-    for symbol in sorted(targets, key=lambda name: (not _reduces(held[name], desired[name]), name)):
-        price, current = book.prices[symbol], held[symbol]
-        other = gross - abs(current * price)
-        capped = _scalar.cap_leverage(
-            current, desired[symbol], price, other, equity, rules.max_leverage
-        )
-        delta = _scalar.round_lots(capped - current, *rules.lot_size(symbol))
-        if abs(delta) <= _EPSILON * max(abs(current), 1.0):
-            continue
-        tag = leverage_tag(desired[symbol] - current, capped - current)
-        requests.append(OrderRequest.market(symbol, delta, tag=tag))
-        gross = other + abs((current + delta) * price)
+    for column, asked, capped, delta in out[:written].tolist():
+        tag = leverage_tag(asked, capped)
+        requests.append(OrderRequest.market(symbols[int(column)], delta, tag=tag))
     return requests
-
-
-def _reduces(current: float, desired: float) -> bool:
-    """Whether moving from ``current`` to ``desired`` cuts or closes a position."""
-    return current != 0.0 and (desired * current <= 0.0 or abs(desired) < abs(current))

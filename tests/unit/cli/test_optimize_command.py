@@ -78,7 +78,8 @@ def test_size_at_reaches_every_backtest_of_the_sweep(
     grid = ["--grid", "fast=5,10", "--grid", "slow=20"]
     code = main(
         ["optimize", STRATEGY, "--data", "SPX_1d", "--from", "2015-01-01", "--to", "2016-01-01",
-         *grid, "--backend", "serial", "--size-at", size_at, "--output", str(output)]
+         *grid, "--backend", "serial", "--size-at", size_at, "--output", str(output),
+         "--report", str(tmp_path / "report.html")]
     )  # fmt: skip
     assert code == 0, capsys.readouterr().err
     bars = load_sample("SPX_1d").filter(pl.col("ts").dt.year() == 2015)
