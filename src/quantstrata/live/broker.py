@@ -162,7 +162,8 @@ class LinksOrders(Protocol):
 
     The paper broker is the backtest's simulated exchange: linked there, a pair follows the
     exchange's one rule (a fill of either cancels the other on the same bar). The runtime
-    emulates the link for brokers without it (:class:`~quantstrata.live._groups.LinkedOrders`).
+    emulates the link for brokers without it
+    (:class:`~quantstrata.live._linked_orders.LinkedOrders`).
     """
 
     async def link(self, first: ClientOrderId, second: ClientOrderId) -> bool:
