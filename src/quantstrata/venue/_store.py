@@ -141,7 +141,7 @@ class VenueStore:
                     (start + offset, json.dumps(fill_to_json(fill))),
                 )
             for symbol in {fill.symbol for fill in changes.fills}:
-                body = json.dumps(position_to_json(book.positions[symbol]))
+                body = json.dumps(position_to_json(book.position(symbol)))
                 connection.execute(
                     "INSERT OR REPLACE INTO positions VALUES (?, ?)", (str(symbol), body)
                 )
