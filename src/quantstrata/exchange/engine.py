@@ -62,7 +62,7 @@ from quantstrata.model.orders import (
 )
 from quantstrata.model.position import Position
 
-__all__ = ["Listener", "Prices", "SimulatedExchange"]
+__all__ = ["Listener", "Prices", "SimulatedExchange", "WorkingEntry"]
 
 Listener = Callable[[Order, OrderEvent], None]
 """Called with the order after each event (and the event) as it happens."""
@@ -87,6 +87,14 @@ class Prices(NamedTuple):
     def of(cls, bar: Bar) -> Prices:
         """Return the prices of ``bar`` (the shells feed the exchange their bars)."""
         return cls(bar.open, bar.high, bar.low, bar.close, bar.volume)
+
+
+class WorkingEntry(NamedTuple):
+    """A plain working order as a saved book holds it: its fill-model state, its DAY expiry."""
+
+    order_id: ClientOrderId
+    state: WorkingOrder
+    expires: datetime | None
 
 
 class SimulatedExchange:
@@ -265,14 +273,13 @@ class SimulatedExchange:
         cash: float,
         positions: Iterable[Position],
         orders: Iterable[Order],
-        working: Iterable[tuple[ClientOrderId, WorkingOrder, datetime | None]],
+        working: Iterable[WorkingEntry],
         fills: Iterable[Fill] = (),
     ) -> None:
         """Hold a saved book: cash, positions, orders as they were, and the working ones.
 
-        Each ``working`` entry (order id, fill-model state, DAY expiry or ``None``) works again
-        as a plain order. Orders keep their trade ids, so new fills continue their numbering.
-        Nothing is emitted.
+        Each ``working`` entry works again as a plain order. Orders keep their trade ids, so
+        new fills continue their numbering. Nothing is emitted.
         """
         self.account.values[0] = cash
         for position in positions:
@@ -286,13 +293,13 @@ class SimulatedExchange:
             self._working.append(Working(order_id, column, state, expires, ids=(order_id,)))
         self.fills.extend(fills)
 
-    def working_entries(self) -> list[tuple[ClientOrderId, WorkingOrder, datetime | None]]:
-        """Return the plain working orders (id, fill-model state, expiry), oldest first.
+    def working_entries(self) -> list[WorkingEntry]:
+        """Return the plain working orders, oldest first.
 
         What :meth:`restore` takes back; orders linked in a group are left out.
         """
         return [
-            (item.order_id, item.state, item.expires)
+            WorkingEntry(item.order_id, item.state, item.expires)
             for item in self._working
             if isinstance(item.state, WorkingOrder)
             and item.partner is None

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from quantstrata.exchange import ExchangeConfig, Prices, SimulatedExchange
-from quantstrata.execution import WorkingOrder
+from quantstrata.exchange.engine import WorkingEntry
 from quantstrata.model.bar import Bar
 from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId, VenueOrderId
 from quantstrata.model.orders import (
@@ -37,15 +37,6 @@ __all__ = ["CancelOutcome", "SubmitOutcome", "VenueBook", "WorkingEntry"]
 
 _UNPUBLISHED = (Submitted, CancelRequested)
 """Exchange events the venue does not publish (a submit or cancel answers them directly)."""
-
-
-@dataclass(frozen=True, slots=True)
-class WorkingEntry:
-    """An order still working: the fill model's state and when a DAY order expires."""
-
-    order_id: ClientOrderId
-    state: WorkingOrder
-    expires: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +95,6 @@ class VenueBook:
         self.latest: dict[Symbol, Bar] = {}
         self.next_number = 0
         self.changes = _Changes()
-        self._volume_cap: float | None = None
         self._traded: dict[Symbol, None] = {}
         """The symbols traded, in the order of their first fill."""
 
@@ -129,21 +119,6 @@ class VenueBook:
     def positions(self) -> dict[Symbol, Position]:
         """The position of every symbol traded."""
         return {symbol: self.exchange.position(symbol) for symbol in self._traded}
-
-    @property
-    def working(self) -> list[WorkingEntry]:
-        """The working orders with their fill-model state, oldest first (for the state file)."""
-        return [WorkingEntry(*entry) for entry in self.exchange.working_entries()]
-
-    @property
-    def volume_cap(self) -> float | None:
-        """The injected volume cap (``None``: only the fill model's own)."""
-        return self._volume_cap
-
-    @volume_cap.setter
-    def volume_cap(self, cap: float | None) -> None:
-        self._volume_cap = cap
-        self.exchange.set_volume_cap(cap)
 
     def position(self, symbol: str) -> Position:
         """Return the position in ``symbol`` (flat when never traded)."""
@@ -240,9 +215,8 @@ class VenueBook:
                 self.by_venue_id[order.venue_order_id] = order.order_id
         held = list(positions)
         self._traded.update(dict.fromkeys(position.symbol for position in held))
-        entries = [(entry.order_id, entry.state, entry.expires) for entry in working]
         self.exchange.listener = None
-        self.exchange.restore(cash, held, orders, entries, fills)
+        self.exchange.restore(cash, held, orders, working, fills)
         self.exchange.listener = self._heard
 
     def _venue_id(self, order_id: ClientOrderId) -> VenueOrderId:

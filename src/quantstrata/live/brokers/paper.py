@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from quantstrata.core.clock import Clock
 from quantstrata.core.errors import ConfigError
 from quantstrata.exchange import ExchangeConfig, Prices, SimulatedExchange
+from quantstrata.exchange.engine import WorkingEntry
 from quantstrata.execution import FillModel, WorkingOrder
 from quantstrata.live.broker import AccountSnapshot, OrderRejectedError, VenueOrder
 from quantstrata.model.bar import Bar
@@ -137,7 +138,8 @@ class PaperBroker:
                 quantity=left,
                 filled_quantity=order.filled_quantity,
             )
-            working.append((order.order_id, state_of, exchange.expiry(order.request, decided)))
+            expires = exchange.expiry(order.request, decided)
+            working.append(WorkingEntry(order.order_id, state_of, expires))
         positions = [p for p in state.positions.values() if not p.is_flat]
         exchange.restore(state.cash, positions, orders, working)
         broker._last_ts = state.last_bar
