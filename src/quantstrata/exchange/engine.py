@@ -325,7 +325,7 @@ class SimulatedExchange:
         (the bar flattened to ``prices.close``): the venue's "cancel lost the race" fault.
         """
         start, self._now = len(self.events), ts
-        item = next((w for w in self._working if order_id in w.ids), None)
+        item = self._item(order_id)
         if item is None:
             return []
         if at_close:
@@ -359,7 +359,7 @@ class SimulatedExchange:
 
     def is_working(self, order_id: ClientOrderId) -> bool:
         """Whether ``order_id`` is working (alone or in a group)."""
-        return any(order_id in item.ids for item in self._working)
+        return self._item(order_id) is not None
 
     def refuse(
         self,
@@ -437,12 +437,15 @@ class SimulatedExchange:
 
     def _cancel_working(self, order_id: ClientOrderId, reason: str, *, requested: bool) -> None:
         """Cancel the working item holding ``order_id`` (every order of it)."""
-        for item in self._working:
-            if order_id in item.ids:
-                for member in item.ids:
-                    self._cancel_order(member, reason, requested=requested)
-                self._working.remove(item)
-                return
+        item = self._item(order_id)
+        if item is not None:
+            for member in item.ids:
+                self._cancel_order(member, reason, requested=requested)
+            self._working.remove(item)
+
+    def _item(self, order_id: ClientOrderId) -> Working | None:
+        """Return the working item holding ``order_id`` (``None``: it is not working)."""
+        return next((item for item in self._working if order_id in item.ids), None)
 
     def _cancel_order(self, order_id: ClientOrderId, reason: str, *, requested: bool) -> None:
         """Cancel ``order_id`` unless it is already terminal."""

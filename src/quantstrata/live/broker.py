@@ -14,6 +14,7 @@ instead of assuming anything (a failed position query never means "flat").
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +34,7 @@ __all__ = [
     "OrderRejectedError",
     "SubmitOutcomeUnknownError",
     "VenueOrder",
+    "queued_events",
 ]
 
 
@@ -169,3 +171,9 @@ class LinksOrders(Protocol):
     async def link(self, first: ClientOrderId, second: ClientOrderId) -> bool:
         """Link two working orders; return whether they are linked (both still working)."""
         ...
+
+
+async def queued_events(queue: asyncio.Queue[OrderEvent | None]) -> AsyncIterator[OrderEvent]:
+    """Yield the events a broker puts on ``queue`` until its close puts ``None``."""
+    while (event := await queue.get()) is not None:
+        yield event

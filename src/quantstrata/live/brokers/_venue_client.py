@@ -21,10 +21,7 @@ from websockets.asyncio.client import ClientConnection
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret, redact
 from quantstrata.data.sources.backoff import Backoff
-from quantstrata.live.broker import (
-    BrokerError,
-    BrokerUnavailableError,
-)
+from quantstrata.live.broker import BrokerError, BrokerUnavailableError
 
 __all__ = ["API_KEY_HEADER", "CONNECTION_LOST", "VenueClient", "error_detail"]
 

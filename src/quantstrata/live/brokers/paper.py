@@ -34,7 +34,7 @@ from quantstrata.core.errors import ConfigError
 from quantstrata.exchange import ExchangeConfig, Prices, SimulatedExchange
 from quantstrata.exchange.engine import WorkingEntry
 from quantstrata.execution import FillModel, WorkingOrder
-from quantstrata.live.broker import AccountSnapshot, OrderRejectedError, VenueOrder
+from quantstrata.live.broker import AccountSnapshot, OrderRejectedError, VenueOrder, queued_events
 from quantstrata.model.bar import Bar
 from quantstrata.model.identifiers import ClientOrderId, Symbol, VenueOrderId
 from quantstrata.model.orders import (
@@ -219,13 +219,9 @@ class PaperBroker:
         positions = {str(p.symbol): p.quantity for p in held if not p.is_flat}
         return AccountSnapshot(self.exchange.cash, positions, self.clock.now())
 
-    async def updates(self) -> AsyncIterator[OrderEvent]:
+    def updates(self) -> AsyncIterator[OrderEvent]:
         """Yield fills, cancellations and expiries as they happen, until :meth:`close`."""
-        while True:
-            event = await self._queue.get()
-            if event is None:
-                return
-            yield event
+        return queued_events(self._queue)
 
     # ------------------------------------------------------------------ bars
 

@@ -28,6 +28,7 @@ from quantstrata.live.broker import (
     OrderRejectedError,
     SubmitOutcomeUnknownError,
     VenueOrder,
+    queued_events,
 )
 from quantstrata.live.brokers._venue_client import (
     API_KEY_HEADER,
@@ -168,13 +169,9 @@ class VenueBroker(VenueClient):
         """Return cash and positions as the venue holds them."""
         return account_from_json(await self._get_json("/v1/account"))
 
-    async def updates(self) -> AsyncIterator[OrderEvent]:
+    def updates(self) -> AsyncIterator[OrderEvent]:
         """Yield the venue's order events until :meth:`close`."""
-        while True:
-            event = await self._queue.get()
-            if event is None:
-                return
-            yield event
+        return queued_events(self._queue)
 
     # -- the stream ----------------------------------------------------------------------------
 

@@ -19,17 +19,9 @@ import polars as pl
 
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret
-from quantstrata.live.broker import (
-    BrokerError,
-)
-from quantstrata.live.brokers._venue_client import (
-    CONNECTION_LOST,
-    VenueClient,
-)
-from quantstrata.live.brokers._venue_messages import (
-    MalformedMessageError,
-    bars_from_message,
-)
+from quantstrata.live.broker import BrokerError
+from quantstrata.live.brokers._venue_client import CONNECTION_LOST, VenueClient
+from quantstrata.live.brokers._venue_messages import MalformedMessageError, bars_from_message
 from quantstrata.live.feed import LagListener
 from quantstrata.model.bar import BAR_SCHEMA, Bar
 from quantstrata.model.codec import iso
