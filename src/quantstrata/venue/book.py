@@ -91,7 +91,6 @@ class VenueBook:
         self.exchange.venue_ids = self._venue_id
         self.exchange.trade_ids = self._trade_id
         self.exchange.listener = self._heard
-        self.by_venue_id: dict[VenueOrderId, ClientOrderId] = {}
         self.latest: dict[Symbol, Bar] = {}
         self.next_number = 0
         self.changes = _Changes()
@@ -209,21 +208,15 @@ class VenueBook:
     ) -> None:
         """Hold the book a state file saved (nothing is published or marked changed)."""
         self.next_number = next_number
-        orders = list(orders)
-        for order in orders:
-            if order.venue_order_id is not None:
-                self.by_venue_id[order.venue_order_id] = order.order_id
         held = list(positions)
         self._traded.update(dict.fromkeys(position.symbol for position in held))
         self.exchange.listener = None
         self.exchange.restore(cash, held, orders, working, fills)
         self.exchange.listener = self._heard
 
-    def _venue_id(self, order_id: ClientOrderId) -> VenueOrderId:
+    def _venue_id(self, _order_id: ClientOrderId) -> VenueOrderId:
         self.next_number += 1
-        venue_id = VenueOrderId(f"V{self.next_number}")
-        self.by_venue_id[venue_id] = order_id
-        return venue_id
+        return VenueOrderId(f"V{self.next_number}")
 
     def _trade_id(self, _order_id: ClientOrderId, _number: int) -> TradeId:
         return TradeId(f"T{len(self.fills) + 1}")
