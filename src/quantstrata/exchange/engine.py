@@ -70,10 +70,6 @@ Listener = Callable[[Order, OrderEvent], None]
 _NOT_ENTIRELY = "fill or kill: could not fill entirely on its first bar"
 
 
-def _trade_id(order_id: ClientOrderId, number: int) -> TradeId:
-    return TradeId(f"{order_id}-{number}")
-
-
 class Prices(NamedTuple):
     """One bar's prices and volume as the fill model reads them (already validated)."""
 
@@ -95,6 +91,10 @@ class WorkingEntry(NamedTuple):
     order_id: ClientOrderId
     state: WorkingOrder
     expires: datetime | None
+
+
+def _trade_id(order_id: ClientOrderId, number: int) -> TradeId:
+    return TradeId(f"{order_id}-{number}")
 
 
 class SimulatedExchange:
@@ -129,8 +129,7 @@ class SimulatedExchange:
         self.venue_ids: Callable[[ClientOrderId], VenueOrderId] = VenueOrderId
         """Names an accepted order at the venue (the client id unless a shell names them)."""
         self.trade_ids: Callable[[ClientOrderId, int], TradeId] = _trade_id
-        """Names a fill from its order's id and number (``<order id>-<n>`` unless a shell names
-        them)."""
+        """Names the n-th fill of an order (``<order id>-<n>`` unless a shell names them)."""
         self._next_id = 0
         self._now = datetime.min.replace(tzinfo=UTC)
 
@@ -294,10 +293,7 @@ class SimulatedExchange:
         self.fills.extend(fills)
 
     def working_entries(self) -> list[WorkingEntry]:
-        """Return the plain working orders, oldest first.
-
-        What :meth:`restore` takes back; orders linked in a group are left out.
-        """
+        """Return the plain working orders, oldest first (for :meth:`restore`; no groups)."""
         return [
             WorkingEntry(item.order_id, item.state, item.expires)
             for item in self._working
