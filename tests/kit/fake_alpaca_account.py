@@ -156,7 +156,7 @@ class LinkedBook(VenueBook):
         outcome = super().submit(order_id, request, now, reject=reject)
         partner = self.partners.get(str(order_id))
         if partner is not None:
-            self.link(order_id, ClientOrderId(partner))
+            self.exchange.link(order_id, ClientOrderId(partner))
         return outcome
 
 

@@ -395,7 +395,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "RuntimeView",
         "create_dashboard_app",
     ),
-    "quantstrata.live.feeds": ("CcxtFeed", "ReplayFeed", "TickDBFeed"),
+    "quantstrata.live.feeds": ("CcxtFeed", "ReplayFeed", "TickDBFeed", "VenueFeed"),
     "quantstrata.exchange": (
         "EPSILON",
         "ExchangeConfig",

@@ -146,7 +146,7 @@ class BacktestContext:
 
     def _reject(self, order_id: ClientOrderId, request: OrderRequest, reason: str) -> None:
         """Record ``request`` as an order rejected at once with ``reason`` (the note in its tag)."""
-        self._book.exchange.reject(order_id, request, self._book.now, reason)
+        self._book.exchange.refuse(order_id, self._book.now, reason, request)
 
     def cancel(self, order_id: ClientOrderId) -> None:
         """Queue a cancel of the working order ``order_id``."""

@@ -14,7 +14,7 @@ API (stable; shells build on it)::
     exchange.listener = callback            # optional: callback(order, event) per event
     exchange.submit(order_id, request | Bracket | OneCancelsOther, now, sized=False)
     exchange.cancel(order_id, now, reason="cancelled on request")
-    exchange.on_bar(symbol, ts, Prices(open, high, low, close, volume))
+    exchange.on_bar(symbol, ts, Prices(open, high, low, close, volume))  # or Prices.of(bar)
     exchange.execute(order_id, request, created, ts, prices, rest=reason)  # pre-sized, at once
 
 Each of ``submit``, ``cancel`` and ``on_bar`` returns the order events it caused, in order
@@ -26,7 +26,10 @@ values the other symbols at ``account.marks`` (the caller keeps them current);
 ``account.values[0]`` / ``account.quantities`` are numpy mirrors of the cash and positions for
 compiled code. An order submitted on the bar at ``t`` first meets the market on the next
 ``on_bar`` call of its symbol; a DAY order expires at the first session close after
-``t + config.bar_length``.
+``t + config.bar_length``. The shells add: ``list_symbol``, ``restore`` / ``working_entries``
+(a saved book), ``step_order`` (``this_close``; ``at_close``: the venue's cancel race),
+``refuse``, ``link``, ``set_volume_cap``, and their own ids through ``venue_ids`` and
+``trade_ids``.
 """
 
 from quantstrata.exchange._rules import EPSILON

@@ -18,7 +18,7 @@ from quantstrata.execution.targets import lot_rule
 from quantstrata.model.instrument import Instrument
 from quantstrata.process.calendar import canonical_calendar_code
 
-__all__ = ["CalendarCode", "ExchangeConfig", "TradingRules"]
+__all__ = ["CalendarCode", "ExchangeConfig", "OrderRules", "TradingRules"]
 
 
 def _calendar_code(value: str | None) -> str | None:
@@ -29,26 +29,20 @@ CalendarCode = Annotated[str | None, AfterValidator(_calendar_code)]
 """An exchange-calendars code in its canonical spelling, or ``None`` (24/7 UTC days)."""
 
 
-class TradingRules(FrozenConfig):
-    """The account and order rules every simulation of trading shares (backtest, exchange).
+class OrderRules(FrozenConfig):
+    """The order rules the backtest, the exchange and the live runtime's target sizing share.
 
-    - ``cash``: the starting cash.
-    - ``fill``, ``commission``, ``slippage``: the shared fill model's settings.
     - ``allow_short``: whether a position may go below zero (sells beyond it are cut).
     - ``max_leverage``: the largest gross exposure (Σ |position × mark| / equity) a target or a
       fill of a non-reduce-only order may build; a fill beyond it is reduced and the rest
       cancelled.
-    - ``fractional``: trade fractional units; ``False`` (or ``fill.round_lots``) rounds to
-      whole lots (:meth:`lot_size`).
+    - ``fractional``: trade fractional units; ``False`` (or rounding lots) rounds to whole lots
+      (:meth:`lot_size`).
     - ``instruments``: trading rules per symbol (lot size, minimum quantity, calendar).
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    cash: StartingCash = DEFAULT_CASH
-    fill: FillConfig = Field(default_factory=FillConfig)
-    commission: CommissionConfig = Field(default_factory=CommissionConfig)
-    slippage: SlippageConfig = Field(default_factory=SlippageConfig)
     allow_short: bool = True
     max_leverage: float = Field(default=1.0, gt=0.0, allow_inf_nan=False)
     fractional: bool = True
@@ -62,17 +56,41 @@ class TradingRules(FrozenConfig):
                 raise ValueError(f"instrument {instrument.symbol!r} is filed under {symbol!r}")
         return value
 
+    def rounds_lots(self) -> bool:
+        """Whether orders are rounded to whole lots even when ``fractional``."""
+        return False
+
     def lot_size(self, symbol: str) -> tuple[float, float]:
         """Return ``(lot_size, min_quantity)`` of ``symbol``; ``(0, 0)`` trades any fraction.
 
-        The one rule is :func:`~quantstrata.execution.targets.lot_rule`, the live runtime's too.
+        The one rule is :func:`~quantstrata.execution.targets.lot_rule`.
         """
         return lot_rule(
             symbol,
             fractional=self.fractional,
-            round_lots=self.fill.round_lots,
+            round_lots=self.rounds_lots(),
             instruments=self.instruments,
         )
+
+
+class TradingRules(OrderRules):
+    """The account and order rules every simulation of trading shares (backtest, exchange).
+
+    The :class:`OrderRules`, and:
+
+    - ``cash``: the starting cash.
+    - ``fill``, ``commission``, ``slippage``: the shared fill model's settings
+      (``fill.round_lots`` rounds orders to whole lots).
+    """
+
+    cash: StartingCash = DEFAULT_CASH
+    fill: FillConfig = Field(default_factory=FillConfig)
+    commission: CommissionConfig = Field(default_factory=CommissionConfig)
+    slippage: SlippageConfig = Field(default_factory=SlippageConfig)
+
+    def rounds_lots(self) -> bool:
+        """Whether the fill model rounds orders to whole lots (``fill.round_lots``)."""
+        return self.fill.round_lots
 
     def trading_rules(self) -> dict[str, Any]:
         """Return these rules as keyword arguments of another :class:`TradingRules` model."""

@@ -40,6 +40,7 @@ from quantstrata.execution import (
     WorkingOrder,
 )
 from quantstrata.execution.targets import leverage_note, no_leverage_room
+from quantstrata.model.bar import Bar
 from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId, VenueOrderId
 from quantstrata.model.orders import (
     Accepted,
@@ -61,7 +62,7 @@ from quantstrata.model.orders import (
 )
 from quantstrata.model.position import Position
 
-__all__ = ["Listener", "Prices", "SimulatedExchange"]
+__all__ = ["Listener", "Prices", "SimulatedExchange", "WorkingEntry"]
 
 Listener = Callable[[Order, OrderEvent], None]
 """Called with the order after each event (and the event) as it happens."""
@@ -77,6 +78,23 @@ class Prices(NamedTuple):
     low: float
     close: float
     volume: float
+
+    @classmethod
+    def of(cls, bar: Bar) -> Prices:
+        """Return the prices of ``bar`` (the shells feed the exchange their bars)."""
+        return cls(bar.open, bar.high, bar.low, bar.close, bar.volume)
+
+
+class WorkingEntry(NamedTuple):
+    """A plain working order as a saved book holds it: its fill-model state, its DAY expiry."""
+
+    order_id: ClientOrderId
+    state: WorkingOrder
+    expires: datetime | None
+
+
+def _trade_id(order_id: ClientOrderId, number: int) -> TradeId:
+    return TradeId(f"{order_id}-{number}")
 
 
 class SimulatedExchange:
@@ -110,6 +128,8 @@ class SimulatedExchange:
         self._prefix = id_prefix
         self.venue_ids: Callable[[ClientOrderId], VenueOrderId] = VenueOrderId
         """Names an accepted order at the venue (the client id unless a shell names them)."""
+        self.trade_ids: Callable[[ClientOrderId, int], TradeId] = _trade_id
+        """Names the n-th fill of an order (``<order id>-<n>`` unless a shell names them)."""
         self._next_id = 0
         self._now = datetime.min.replace(tzinfo=UTC)
 
@@ -252,14 +272,13 @@ class SimulatedExchange:
         cash: float,
         positions: Iterable[Position],
         orders: Iterable[Order],
-        working: Iterable[tuple[ClientOrderId, WorkingOrder, datetime | None]],
+        working: Iterable[WorkingEntry],
         fills: Iterable[Fill] = (),
     ) -> None:
         """Hold a saved book: cash, positions, orders as they were, and the working ones.
 
-        Each ``working`` entry (order id, fill-model state, DAY expiry or ``None``) works again
-        as a plain order. Orders keep their trade ids, so new fills continue their numbering.
-        Nothing is emitted.
+        Each ``working`` entry works again as a plain order. Orders keep their trade ids, so
+        new fills continue their numbering. Nothing is emitted.
         """
         self.account.values[0] = cash
         for position in positions:
@@ -273,13 +292,10 @@ class SimulatedExchange:
             self._working.append(Working(order_id, column, state, expires, ids=(order_id,)))
         self.fills.extend(fills)
 
-    def working_entries(self) -> list[tuple[ClientOrderId, WorkingOrder, datetime | None]]:
-        """Return the plain working orders (id, fill-model state, expiry), oldest first.
-
-        What :meth:`restore` takes back; orders linked in a group are left out.
-        """
+    def working_entries(self) -> list[WorkingEntry]:
+        """Return the plain working orders, oldest first (for :meth:`restore`; no groups)."""
         return [
-            (item.order_id, item.state, item.expires)
+            WorkingEntry(item.order_id, item.state, item.expires)
             for item in self._working
             if isinstance(item.state, WorkingOrder)
             and item.partner is None
@@ -295,15 +311,35 @@ class SimulatedExchange:
             return None
         return self._sessions.expiry(request.symbol, decided + self.config.bar_length)
 
-    def step_order(self, order_id: ClientOrderId, ts: datetime, prices: Prices) -> list[OrderEvent]:
+    def step_order(
+        self, order_id: ClientOrderId, ts: datetime, prices: Prices, *, at_close: bool = False
+    ) -> list[OrderEvent]:
         """Step only the working order ``order_id`` on the bar at ``ts``.
 
-        The ``this_close`` policy of a broker told of an order after its bar was stepped.
+        The ``this_close`` policy of a broker told of an order after its bar was stepped. With
+        ``at_close`` a plain order fills what is left at once as a market order at the close
+        (the bar flattened to ``prices.close``): the venue's "cancel lost the race" fault.
         """
         start, self._now = len(self.events), ts
-        item = next((w for w in self._working if order_id in w.ids), None)
-        if item is not None:
-            self._step(item, prices)
+        item = self._item(order_id)
+        if item is None:
+            return []
+        if at_close:
+            if not isinstance(item.state, WorkingOrder) or item.ids != (order_id,):
+                return []
+            item.state = replace(
+                item.state,
+                order_type=OrderType.MARKET,
+                limit_price=None,
+                stop_price=None,
+                trail_amount=None,
+                trail_percent=None,
+                trail_extreme=None,
+                arrived=True,
+            )
+            close = prices.close
+            prices = Prices(close, close, close, close, prices.volume)
+        self._step(item, prices)
         return self.events[start:]
 
     def link(self, first: ClientOrderId, second: ClientOrderId) -> bool:
@@ -319,24 +355,28 @@ class SimulatedExchange:
 
     def is_working(self, order_id: ClientOrderId) -> bool:
         """Whether ``order_id`` is working (alone or in a group)."""
-        return any(order_id in item.ids for item in self._working)
+        return self._item(order_id) is not None
 
-    def reject(
-        self, order_id: ClientOrderId, request: OrderRequest, now: datetime, reason: str
+    def refuse(
+        self,
+        order_id: ClientOrderId,
+        now: datetime,
+        reason: str,
+        request: OrderRequest | None = None,
     ) -> list[OrderEvent]:
-        """Record ``request`` as submitted and rejected at ``now`` for ``reason`` (its note)."""
-        start, self._now = len(self.events), now
+        """Refuse ``request``, or without one a cancel of ``order_id``; return the events.
+
+        A request is recorded as submitted and rejected at ``now`` (``reason`` its note); a
+        cancel that came too late gets a cancel rejection.
+        """
+        start = len(self.events)
+        if request is None:
+            self._apply(CancelRejected(order_id, now, reason))
+            return self.events[start:]
+        self._now = now
         self._create(order_id, request, now, accept=False)
         self.notes[order_id] = reason
         self._apply(Rejected(order_id, now, reason))
-        return self.events[start:]
-
-    def refuse_cancel(
-        self, order_id: ClientOrderId, now: datetime, reason: str
-    ) -> list[OrderEvent]:
-        """Answer a cancel of ``order_id`` that came too late: a cancel rejection."""
-        start = len(self.events)
-        self._apply(CancelRejected(order_id, now, reason))
         return self.events[start:]
 
     def set_volume_cap(self, cap: float | None) -> None:
@@ -347,31 +387,6 @@ class SimulatedExchange:
             return
         self._fill = FillConfig.build(**{**self.config.fill.model_dump(), "volume_cap": chosen})
         self._models = [self._fill_model(symbol) for symbol in self.symbols]
-
-    def fill_at_close(
-        self, order_id: ClientOrderId, ts: datetime, prices: Prices
-    ) -> list[OrderEvent]:
-        """Fill what is left of working ``order_id`` at once as a market order at the close.
-
-        The venue's "cancel lost the race" fault: the bar is flattened to ``prices.close``.
-        """
-        start, self._now = len(self.events), ts
-        item = next((w for w in self._working if w.ids == (order_id,)), None)
-        if item is None or not isinstance(item.state, WorkingOrder):
-            return []
-        item.state = replace(
-            item.state,
-            order_type=OrderType.MARKET,
-            limit_price=None,
-            stop_price=None,
-            trail_amount=None,
-            trail_percent=None,
-            trail_extreme=None,
-            arrived=True,
-        )
-        close = prices.close
-        self._step(item, Prices(close, close, close, close, prices.volume))
-        return self.events[start:]
 
     def _fill_model(self, symbol: str) -> FillModel:
         config = self.config
@@ -412,21 +427,21 @@ class SimulatedExchange:
         self._create(order_id, request, self._now)
         column = self._columns[request.symbol]
         state = WorkingOrder.from_request(request)
-        item = Working(order_id, column, state, self._expiry(request), ids=(order_id,))
+        item = Working(order_id, column, state, self.expiry(request, self._now), ids=(order_id,))
         self._working.append(item)
         return item
 
-    def _expiry(self, request: OrderRequest) -> datetime | None:
-        return self.expiry(request, self._now)
-
     def _cancel_working(self, order_id: ClientOrderId, reason: str, *, requested: bool) -> None:
         """Cancel the working item holding ``order_id`` (every order of it)."""
-        for item in self._working:
-            if order_id in item.ids:
-                for member in item.ids:
-                    self._cancel_order(member, reason, requested=requested)
-                self._working.remove(item)
-                return
+        item = self._item(order_id)
+        if item is not None:
+            for member in item.ids:
+                self._cancel_order(member, reason, requested=requested)
+            self._working.remove(item)
+
+    def _item(self, order_id: ClientOrderId) -> Working | None:
+        """Return the working item holding ``order_id`` (``None``: it is not working)."""
+        return next((item for item in self._working if order_id in item.ids), None)
 
     def _cancel_order(self, order_id: ClientOrderId, reason: str, *, requested: bool) -> None:
         """Cancel ``order_id`` unless it is already terminal."""
@@ -445,7 +460,7 @@ class SimulatedExchange:
         order = self.orders[order_id]
         fill = Fill(
             order_id,
-            TradeId(f"{order_id}-{len(order.trade_ids) + 1}"),
+            self.trade_ids(order_id, len(order.trade_ids) + 1),
             self.symbols[column],
             result.side,
             result.quantity,
@@ -453,6 +468,7 @@ class SimulatedExchange:
             result.commission,
             self._now,
             result.liquidity,
+            order.venue_order_id,
         )
         self.fills.append(fill)
         self.account.book(column, fill)
@@ -549,7 +565,7 @@ class SimulatedExchange:
             self._create(leg_id, request, self._now)
             legs.append(leg_id)
         ids = tuple(leg for leg in legs if leg is not None)
-        expires = self._expiry(bracket.entry)
+        expires = self.expiry(bracket.entry, self._now)
         self._working.append(
             Working(ids[0], item.symbol, state, expires, legs=(legs[0], legs[1]), ids=ids)
         )

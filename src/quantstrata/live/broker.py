@@ -14,6 +14,7 @@ instead of assuming anything (a failed position query never means "flat").
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +34,7 @@ __all__ = [
     "OrderRejectedError",
     "SubmitOutcomeUnknownError",
     "VenueOrder",
+    "queued_events",
 ]
 
 
@@ -162,9 +164,16 @@ class LinksOrders(Protocol):
 
     The paper broker is the backtest's simulated exchange: linked there, a pair follows the
     exchange's one rule (a fill of either cancels the other on the same bar). The runtime
-    emulates the link for brokers without it (:class:`~quantstrata.live._groups.LinkedOrders`).
+    emulates the link for brokers without it
+    (:class:`~quantstrata.live._linked_orders.LinkedOrders`).
     """
 
     async def link(self, first: ClientOrderId, second: ClientOrderId) -> bool:
         """Link two working orders; return whether they are linked (both still working)."""
         ...
+
+
+async def queued_events(queue: asyncio.Queue[OrderEvent | None]) -> AsyncIterator[OrderEvent]:
+    """Yield the events a broker puts on ``queue`` until its close puts ``None``."""
+    while (event := await queue.get()) is not None:
+        yield event

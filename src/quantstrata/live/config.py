@@ -6,16 +6,15 @@ from datetime import timedelta
 from pathlib import PurePath
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, field_serializer, field_validator
+from pydantic import Field, field_serializer, field_validator
 
-from quantstrata.core.config import FrozenConfig
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret, SecretUrl
+from quantstrata.exchange.config import OrderRules
 from quantstrata.execution.risk import RiskConfig
-from quantstrata.execution.targets import SizingRules, lot_rule
+from quantstrata.execution.targets import SizingRules
 from quantstrata.live.dashboard.config import DashboardConfig
 from quantstrata.live.health import HealthConfig
-from quantstrata.model.instrument import Instrument
 from quantstrata.model.interval import Interval
 
 __all__ = ["POSTGRES_SCHEMES", "LiveConfig"]
@@ -26,7 +25,7 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 """How a PostgreSQL journal DSN starts (anything else is a SQLite file path)."""
 
 
-class LiveConfig(FrozenConfig):
+class LiveConfig(OrderRules):
     """Settings of one live (or paper) run.
 
     - ``run_id``: prefix of client order ids; reuse it with the same journal to continue a run.
@@ -41,12 +40,11 @@ class LiveConfig(FrozenConfig):
       :mod:`quantstrata.live.journal`.
     - ``risk``: the pre-trade checks every order passes (:class:`RiskConfig`).
     - ``allow_short``, ``max_leverage``, ``fractional``, ``instruments``: how targets are
-      sized, as in :class:`~quantstrata.backtest.BacktestConfig`; ``max_leverage`` caps the
-      gross exposure a *target* may build (the order is cut to the cap and its tag says so),
-      while ``risk.max_leverage`` rejects any order past its own limit.
+      sized, the backtest's :class:`~quantstrata.exchange.config.OrderRules`; ``max_leverage``
+      caps the gross exposure a *target* may build (the order is cut to the cap and its tag
+      says so), while ``risk.max_leverage`` rejects any order past its own limit.
     - ``round_lots``: round target orders to whole lots even when ``fractional`` (what a
-      backtest's ``fill.round_lots`` does); the lot rule is
-      :func:`~quantstrata.execution.targets.lot_rule`, the backtest's too.
+      backtest's ``fill.round_lots`` does).
     - ``reconcile_interval``: seconds between reconciliations with the broker (also at start).
     - ``cancel_on_shutdown``: cancel open orders on SIGINT/SIGTERM (else they keep working).
     - ``warm_up``: feed the strategy the history it needs from the feed before trading.
@@ -69,8 +67,6 @@ class LiveConfig(FrozenConfig):
       ``None`` (the default) serves nothing.
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
     run_id: str = Field(default="live", min_length=1, max_length=24)
     symbols: tuple[str, ...] = Field(min_length=1)
     interval: str = "1d"
@@ -78,11 +74,7 @@ class LiveConfig(FrozenConfig):
     journal_durability: Literal["process", "machine"] = "process"
     risk: RiskConfig = Field(default_factory=RiskConfig)
     health: HealthConfig = Field(default_factory=HealthConfig)
-    allow_short: bool = True
-    max_leverage: float = Field(default=1.0, gt=0.0, allow_inf_nan=False)
-    fractional: bool = True
     round_lots: bool = False
-    instruments: dict[str, Instrument] = Field(default_factory=dict)
     reconcile_interval: float = Field(default=60.0, gt=0.0, allow_inf_nan=False)
     cancel_on_shutdown: bool = False
     warm_up: bool = True
@@ -134,17 +126,13 @@ class LiveConfig(FrozenConfig):
         """Whether the journal is a PostgreSQL DSN (else a SQLite file)."""
         return isinstance(self.journal, SecretUrl)
 
+    def rounds_lots(self) -> bool:
+        """Whether target orders are rounded to whole lots even when ``fractional``."""
+        return self.round_lots
+
     def sizing(self, units: bool) -> SizingRules:
         """Return the sizing rules of targets (in ``units`` or fractions of equity)."""
-        lots = {
-            symbol: lot_rule(
-                symbol,
-                fractional=self.fractional,
-                round_lots=self.round_lots,
-                instruments=self.instruments,
-            )
-            for symbol in {*self.symbols, *self.instruments}
-        }
+        lots = {symbol: self.lot_size(symbol) for symbol in {*self.symbols, *self.instruments}}
         return SizingRules(
             units=units, allow_short=self.allow_short, max_leverage=self.max_leverage, lots=lots
         )

@@ -43,8 +43,8 @@ from quantstrata.core.secrets import Secret, SecretUrl
 from quantstrata.execution.config import CommissionConfig
 from quantstrata.execution.risk import RiskEngine, RiskViolation, TradingState
 from quantstrata.execution.targets import TargetBook, orders_for_targets
-from quantstrata.live._grouping import BarGrouper
-from quantstrata.live._groups import LinkedOrders
+from quantstrata.live._bar_times import BarGrouper
+from quantstrata.live._linked_orders import LinkedOrders
 from quantstrata.live._supervisor import FeedSupervisor
 from quantstrata.live.alerts import AlertLevel, AlertRouter, AlertSink, default_sinks
 from quantstrata.live.broker import Broker
@@ -254,7 +254,8 @@ class Live:
     ) -> Live:
         """Return a run of ``strategy`` on the local simulated venue at ``url`` (its ``key``)."""
         # imported here: the venue client (httpx, websockets) loads only for a venue run
-        from quantstrata.live.brokers.venue import VenueBroker, VenueFeed
+        from quantstrata.live.brokers.venue import VenueBroker
+        from quantstrata.live.feeds.venue import VenueFeed
 
         return cls(strategy, VenueFeed(url, key), VenueBroker(url, key), config)
 

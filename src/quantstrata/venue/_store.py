@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from quantstrata.core.errors import ConfigError
+from quantstrata.exchange.engine import WorkingEntry
 from quantstrata.model.codec import (
     fill_from_json,
     fill_to_json,
@@ -26,7 +27,7 @@ from quantstrata.model.identifiers import Symbol, TradeId
 from quantstrata.model.orders import Order
 from quantstrata.model.position import Position
 from quantstrata.venue._codec import working_from_json, working_to_json
-from quantstrata.venue.book import VenueBook, WorkingEntry
+from quantstrata.venue.book import VenueBook
 
 __all__ = ["VenueStore"]
 
@@ -113,7 +114,7 @@ class VenueStore:
     def commit(self, book: VenueBook, cursor: datetime | None) -> None:
         """Write what changed in ``book`` since the last commit, and the replay position."""
         changes = book.changes
-        working = {entry.order_id: entry for entry in book.working}
+        working = {entry.order_id: entry for entry in book.exchange.working_entries()}
         connection = self._connection
         connection.execute("BEGIN")
         try:
@@ -141,7 +142,7 @@ class VenueStore:
                     (start + offset, json.dumps(fill_to_json(fill))),
                 )
             for symbol in {fill.symbol for fill in changes.fills}:
-                body = json.dumps(position_to_json(book.positions[symbol]))
+                body = json.dumps(position_to_json(book.position(symbol)))
                 connection.execute(
                     "INSERT OR REPLACE INTO positions VALUES (?, ?)", (str(symbol), body)
                 )

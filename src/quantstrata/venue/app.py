@@ -26,7 +26,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from quantstrata.core.secrets import Secret
 from quantstrata.model.codec import fill_to_json, iso, parse_time, position_to_json
-from quantstrata.model.identifiers import ClientOrderId, VenueOrderId
+from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.venue._hub import BARS, CHANNELS, StreamClient
 from quantstrata.venue.config import FaultConfig
 from quantstrata.venue.engine import Venue
@@ -178,10 +178,11 @@ def _order_routes(router: APIRouter, venue: Venue) -> None:
         venue_order_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
     ) -> dict[str, Any]:
         """Return one order by the venue's order id."""
-        order_id = venue.book.by_venue_id.get(VenueOrderId(venue_order_id))
-        if order_id is None:
+        orders = venue.book.orders.values()
+        order = next((o for o in orders if o.venue_order_id == venue_order_id), None)
+        if order is None:
             raise HTTPException(404, f"no order with venue_order_id {venue_order_id}")
-        return venue.order_json(venue.book.orders[order_id])
+        return venue.order_json(order)
 
     @router.get("/orders", response_model=list[OrderOut])
     async def orders(

@@ -13,13 +13,12 @@ fault. Every change is returned as the venue's
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from quantstrata.exchange import ExchangeConfig, Prices, SimulatedExchange
-from quantstrata.execution import WorkingOrder
+from quantstrata.exchange.engine import WorkingEntry
 from quantstrata.model.bar import Bar
 from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId, VenueOrderId
 from quantstrata.model.orders import (
@@ -38,15 +37,6 @@ __all__ = ["CancelOutcome", "SubmitOutcome", "VenueBook", "WorkingEntry"]
 
 _UNPUBLISHED = (Submitted, CancelRequested)
 """Exchange events the venue does not publish (a submit or cancel answers them directly)."""
-
-
-@dataclass(frozen=True, slots=True)
-class WorkingEntry:
-    """An order still working: the fill model's state and when a DAY order expires."""
-
-    order_id: ClientOrderId
-    state: WorkingOrder
-    expires: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +65,7 @@ class _Changes:
 
 
 class VenueBook:
-    """Cash, positions, orders, fills and working orders of the venue's one account."""
+    """The venue's one account: the simulated exchange, its ids, latest bars and changes."""
 
     def __init__(
         self, config: VenueConfig, symbols: Iterable[str], bar_length: timedelta = timedelta(0)
@@ -99,17 +89,13 @@ class VenueBook:
         )
         self.exchange = SimulatedExchange(settings, sorted(self.symbols))
         self.exchange.venue_ids = self._venue_id
+        self.exchange.trade_ids = self._trade_id
         self.exchange.listener = self._heard
-        self.positions: dict[Symbol, Position] = {}
-        """The position of every symbol traded."""
-        self.by_venue_id: dict[VenueOrderId, ClientOrderId] = {}
-        self.fills: list[Fill] = []
-        self.fills_by_order: dict[ClientOrderId, list[Fill]] = {}
         self.latest: dict[Symbol, Bar] = {}
         self.next_number = 0
         self.changes = _Changes()
-        self._volume_cap: float | None = None
-        self._named: dict[TradeId, Fill] = {}
+        self._traded: dict[Symbol, None] = {}
+        """The symbols traded, in the order of their first fill."""
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -119,28 +105,25 @@ class VenueBook:
         return self.exchange.orders
 
     @property
+    def fills(self) -> list[Fill]:
+        """Every fill, oldest first, under the venue's trade ids (``T1`` …)."""
+        return self.exchange.fills
+
+    @property
     def cash(self) -> float:
         """The account's cash."""
         return self.exchange.cash
 
     @property
-    def working(self) -> list[WorkingEntry]:
-        """The working orders with their fill-model state, oldest first (for the state file)."""
-        return [WorkingEntry(*entry) for entry in self.exchange.working_entries()]
-
-    @property
-    def volume_cap(self) -> float | None:
-        """The injected volume cap (``None``: only the fill model's own)."""
-        return self._volume_cap
-
-    @volume_cap.setter
-    def volume_cap(self, cap: float | None) -> None:
-        self._volume_cap = cap
-        self.exchange.set_volume_cap(cap)
+    def positions(self) -> dict[Symbol, Position]:
+        """The position of every symbol traded."""
+        return {symbol: self.exchange.position(symbol) for symbol in self._traded}
 
     def position(self, symbol: str) -> Position:
         """Return the position in ``symbol`` (flat when never traded)."""
-        return self.positions.get(Symbol(symbol), Position.flat(symbol))
+        if symbol not in self._traded:
+            return Position.flat(symbol)
+        return self.exchange.position(symbol)
 
     def open_orders(self) -> list[Order]:
         """Return the orders still working, oldest first."""
@@ -157,7 +140,7 @@ class VenueBook:
 
     def fills_of(self, order_id: ClientOrderId) -> list[Fill]:
         """Return the fills of one order, oldest first."""
-        return list(self.fills_by_order.get(order_id, ()))
+        return [fill for fill in self.fills if fill.order_id == order_id]
 
     # -- orders --------------------------------------------------------------------------------
 
@@ -170,14 +153,13 @@ class VenueBook:
             return SubmitOutcome(known, created=False)
         exchange = self.exchange
         if reject:
-            events = exchange.reject(order_id, request, now, reject)
+            events = exchange.refuse(order_id, now, reject, request)
         else:
             events = exchange.submit(order_id, request, now, sized=True)
             bar = self.latest.get(request.symbol)
-            at_once = self.config.fill.policy.bar_offset == 0
-            if at_once and bar is not None and bar.ts == now and exchange.is_working(order_id):
-                events += exchange.step_order(order_id, now, _prices(bar))
-        return SubmitOutcome(self.orders[order_id], created=True, events=self._published(events))
+            if self.config.fill.policy.bar_offset == 0 and bar is not None and bar.ts == now:
+                events += exchange.step_order(order_id, now, Prices.of(bar))
+        return SubmitOutcome(self.orders[order_id], created=True, events=_published(events))
 
     def cancel(
         self, order_id: ClientOrderId, now: datetime, *, race: bool = False
@@ -189,39 +171,29 @@ class VenueBook:
         rejected.
         """
         exchange = self.exchange
-        order = self.orders[order_id]
         events: list[OrderEvent] = []
-        bar = self.latest.get(order.symbol)
-        if race and bar is not None and exchange.is_working(order_id):
-            events += exchange.fill_at_close(order_id, bar.ts, _prices(bar))
-        if not exchange.is_working(order_id):
-            status = self.orders[order_id].status.value
-            reason = f"order {order_id} is {status}: nothing left to cancel"
-            events += exchange.refuse_cancel(order_id, now, reason)
-            return CancelOutcome(
-                self.orders[order_id],
-                cancelled=False,
-                events=self._published(events),
-                reason=reason,
-            )
-        events += exchange.cancel(order_id, now)
-        return CancelOutcome(self.orders[order_id], cancelled=True, events=self._published(events))
-
-    def link(self, first: ClientOrderId, second: ClientOrderId) -> bool:
-        """Make two working orders one-cancels-other: a fill of either cancels the other."""
-        return self.exchange.link(first, second)
+        bar = self.latest.get(self.orders[order_id].symbol)
+        if race and bar is not None:
+            events += exchange.step_order(order_id, bar.ts, Prices.of(bar), at_close=True)
+        if exchange.is_working(order_id):
+            events += exchange.cancel(order_id, now)
+            return CancelOutcome(self.orders[order_id], cancelled=True, events=_published(events))
+        status = self.orders[order_id].status.value
+        reason = f"order {order_id} is {status}: nothing left to cancel"
+        events += exchange.refuse(order_id, now, reason)
+        order = self.orders[order_id]
+        return CancelOutcome(order, cancelled=False, events=_published(events), reason=reason)
 
     # -- matching ------------------------------------------------------------------------------
 
     def on_bars(self, bars: Mapping[Symbol, Bar]) -> list[OrderEvent]:
         """Match the working orders of every symbol in ``bars``, then remember the bars."""
         events: list[OrderEvent] = []
-        exchange = self.exchange
         for symbol in sorted(bars):
             bar = bars[symbol]
-            events += exchange.on_bar(symbol, bar.ts, _prices(bar))
+            events += self.exchange.on_bar(symbol, bar.ts, Prices.of(bar))
             self.latest[symbol] = bar
-        return list(self._published(events))
+        return list(_published(events))
 
     # -- the state file ------------------------------------------------------------------------
 
@@ -236,55 +208,27 @@ class VenueBook:
     ) -> None:
         """Hold the book a state file saved (nothing is published or marked changed)."""
         self.next_number = next_number
-        for fill in fills:
-            self.record_fill(fill)
-        orders = list(orders)
-        for order in orders:
-            if order.venue_order_id is not None:
-                self.by_venue_id[order.venue_order_id] = order.order_id
         held = list(positions)
-        self.positions.update({position.symbol: position for position in held})
-        entries = [(entry.order_id, entry.state, entry.expires) for entry in working]
+        self._traded.update(dict.fromkeys(position.symbol for position in held))
         self.exchange.listener = None
-        self.exchange.restore(cash, held, orders, entries)
+        self.exchange.restore(cash, held, orders, working, fills)
         self.exchange.listener = self._heard
-
-    def record_fill(self, fill: Fill) -> None:
-        """Keep ``fill`` in the venue's list and by order (restoring or booking)."""
-        self.fills.append(fill)
-        self.fills_by_order.setdefault(fill.order_id, []).append(fill)
-
-    def _published(self, events: Iterable[OrderEvent]) -> tuple[OrderEvent, ...]:
-        """Return the events to publish, fills under the venue's ids."""
-        return tuple(
-            FillEvent(self._named.pop(event.fill.trade_id))
-            if isinstance(event, FillEvent)
-            else event
-            for event in events
-            if not isinstance(event, _UNPUBLISHED)
-        )
 
     def _venue_id(self, _order_id: ClientOrderId) -> VenueOrderId:
         self.next_number += 1
-        venue_id = VenueOrderId(f"V{self.next_number}")
-        self.by_venue_id[venue_id] = _order_id
-        return venue_id
+        return VenueOrderId(f"V{self.next_number}")
+
+    def _trade_id(self, _order_id: ClientOrderId, _number: int) -> TradeId:
+        return TradeId(f"T{len(self.fills) + 1}")
 
     def _heard(self, order: Order, event: OrderEvent) -> None:
-        """Remember what changed; book a fill under the venue's trade and order ids."""
+        """Remember what changed since the state file was written."""
         self.changes.orders.add(order.order_id)
-        if not isinstance(event, FillEvent):
-            return
-        fill = dataclasses.replace(
-            event.fill,
-            trade_id=TradeId(f"T{len(self.fills) + 1}"),
-            venue_order_id=order.venue_order_id,
-        )
-        self._named[event.fill.trade_id] = fill
-        self.record_fill(fill)
-        self.changes.fills.append(fill)
-        self.positions[fill.symbol] = self.exchange.position(fill.symbol)
+        if isinstance(event, FillEvent):
+            self.changes.fills.append(event.fill)
+            self._traded.setdefault(event.fill.symbol)
 
 
-def _prices(bar: Bar) -> Prices:
-    return Prices(bar.open, bar.high, bar.low, bar.close, bar.volume)
+def _published(events: Iterable[OrderEvent]) -> tuple[OrderEvent, ...]:
+    """Return the events to publish (a submit or cancel answers the others directly)."""
+    return tuple(event for event in events if not isinstance(event, _UNPUBLISHED))

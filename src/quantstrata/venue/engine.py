@@ -174,13 +174,13 @@ class Venue:
 
     def _set_faults(self, **changes: Any) -> None:
         self.faults = FaultConfig.build(**{**self.faults.model_dump(), **changes})
-        self.book.volume_cap = self.faults.volume_cap
+        self.book.exchange.set_volume_cap(self.faults.volume_cap)
 
     # -- replay --------------------------------------------------------------------------------
 
     async def run(self) -> None:
         """Publish the remaining bar times at the configured speed, then an ``end`` message."""
-        self.book.volume_cap = self.faults.volume_cap
+        self.book.exchange.set_volume_cap(self.faults.volume_cap)
         mode = self.config.replay_mode
         while self.position + 1 < len(self.times):
             if mode is ReplayMode.LOCKSTEP:

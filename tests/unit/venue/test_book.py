@@ -56,7 +56,7 @@ def test_resubmitting_an_id_changes_nothing() -> None:
     assert not again.created
     assert again.order == first.order
     assert again.events == ()
-    assert len(book.working) == 1
+    assert len(book.exchange.working_entries()) == 1
 
 
 def test_unknown_symbol_and_injected_rejections_are_recorded() -> None:
@@ -66,7 +66,7 @@ def test_unknown_symbol_and_injected_rejections_are_recorded() -> None:
     assert isinstance(unknown.events[0], Rejected)
     assert "XYZ" in unknown.order.reason
     assert faulted.order.status is OrderStatus.REJECTED
-    assert book.working == []
+    assert book.exchange.working_entries() == []
 
 
 def test_day_order_expires_at_the_next_session() -> None:
@@ -122,6 +122,8 @@ def test_day_order_works_until_the_session_close_of_the_calendar_and_survives_a_
     reopened.close()
     monday = friday + timedelta(days=3)  # decided Friday: works through Monday's session
     assert restored.on_bars({_SPX: Bar(monday, _SPX, 100, 101, 99, 100, 1.0)}) == []
-    assert [entry.expires for entry in restored.working] == [datetime(2024, 12, 2, 21, tzinfo=UTC)]
+    assert [entry.expires for entry in restored.exchange.working_entries()] == [
+        datetime(2024, 12, 2, 21, tzinfo=UTC)
+    ]
     events = restored.on_bars({_SPX: Bar(monday + timedelta(days=1), _SPX, 9, 9, 9, 9, 1.0)})
     assert [type(event) for event in events] == [Expired]

@@ -54,6 +54,7 @@ from quantstrata.live.broker import (
     OrderRejectedError,
     SubmitOutcomeUnknownError,
     VenueOrder,
+    queued_events,
 )
 from quantstrata.live.brokers._alpaca_held import (
     CLOCK_RECHECK_SECONDS,
@@ -524,13 +525,10 @@ class AlpacaBroker:
 
     async def updates(self) -> AsyncIterator[OrderEvent]:
         """Yield the stream's order events until :meth:`close`; raise if the stream failed."""
-        while True:
-            event = await self._queue.get()
-            if event is None:
-                if self._failure is not None:
-                    raise self._failure
-                return
+        async for event in queued_events(self._queue):
             yield event
+        if self._failure is not None:
+            raise self._failure
 
     def _on_update(self, data: Mapping[str, Any]) -> None:
         order = data.get("order")

@@ -45,6 +45,7 @@ from quantstrata.live.broker import (
     OrderRejectedError,
     SubmitOutcomeUnknownError,
     VenueOrder,
+    queued_events,
 )
 from quantstrata.live.brokers._ccxt_mapping import (
     account_from_balance,
@@ -326,13 +327,9 @@ class CcxtBroker:
 
     # ------------------------------------------------------------------ updates
 
-    async def updates(self) -> AsyncIterator[OrderEvent]:
+    def updates(self) -> AsyncIterator[OrderEvent]:
         """Yield polled order events (fills, cancellations) until :meth:`close`."""
-        while True:
-            event = await self._queue.get()
-            if event is None:
-                return
-            yield event
+        return queued_events(self._queue)
 
     async def _poll(self) -> None:
         while not self._closed:

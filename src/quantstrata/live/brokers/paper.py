@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING
 from quantstrata.core.clock import Clock
 from quantstrata.core.errors import ConfigError
 from quantstrata.exchange import ExchangeConfig, Prices, SimulatedExchange
+from quantstrata.exchange.engine import WorkingEntry
 from quantstrata.execution import FillModel, WorkingOrder
-from quantstrata.live.broker import AccountSnapshot, OrderRejectedError, VenueOrder
+from quantstrata.live.broker import AccountSnapshot, OrderRejectedError, VenueOrder, queued_events
 from quantstrata.model.bar import Bar
 from quantstrata.model.identifiers import ClientOrderId, Symbol, VenueOrderId
 from quantstrata.model.orders import (
@@ -137,7 +138,8 @@ class PaperBroker:
                 quantity=left,
                 filled_quantity=order.filled_quantity,
             )
-            working.append((order.order_id, state_of, exchange.expiry(order.request, decided)))
+            expires = exchange.expiry(order.request, decided)
+            working.append(WorkingEntry(order.order_id, state_of, expires))
         positions = [p for p in state.positions.values() if not p.is_flat]
         exchange.restore(state.cash, positions, orders, working)
         broker._last_ts = state.last_bar
@@ -178,7 +180,7 @@ class PaperBroker:
             known = exchange.orders[order_id]
             last = self._last_bars.get(request.symbol)
             if self.fill_model.config.policy.bar_offset == 0 and last is not None:
-                exchange.step_order(order_id, last.ts, _prices(last))
+                exchange.step_order(order_id, last.ts, Prices.of(last))
         if known.venue_order_id is None:  # pragma: no cover - the exchange accepts every order
             raise OrderRejectedError(f"order {order_id}: not accepted", "not accepted")
         return known.venue_order_id
@@ -209,9 +211,7 @@ class PaperBroker:
 
     async def fills(self, since: datetime | None = None) -> list[Fill]:
         """Return fills at or after ``since`` (all when ``None``), oldest first."""
-        return [
-            self._named(fill) for fill in self.exchange.fills if since is None or fill.ts >= since
-        ]
+        return [fill for fill in self.exchange.fills if since is None or fill.ts >= since]
 
     async def account(self) -> AccountSnapshot:
         """Return cash and non-zero positions."""
@@ -219,13 +219,9 @@ class PaperBroker:
         positions = {str(p.symbol): p.quantity for p in held if not p.is_flat}
         return AccountSnapshot(self.exchange.cash, positions, self.clock.now())
 
-    async def updates(self) -> AsyncIterator[OrderEvent]:
+    def updates(self) -> AsyncIterator[OrderEvent]:
         """Yield fills, cancellations and expiries as they happen, until :meth:`close`."""
-        while True:
-            event = await self._queue.get()
-            if event is None:
-                return
-            yield event
+        return queued_events(self._queue)
 
     # ------------------------------------------------------------------ bars
 
@@ -243,28 +239,17 @@ class PaperBroker:
         exchange = self.exchange
         exchange.list_symbol(bar.symbol)
         before = len(exchange.fills)
-        exchange.on_bar(bar.symbol, bar.ts, _prices(bar))
+        exchange.on_bar(bar.symbol, bar.ts, Prices.of(bar))
         exchange.account.marks[exchange.symbols.index(bar.symbol)] = bar.close
-        return [self._named(fill) for fill in exchange.fills[before:]]
+        return exchange.fills[before:]
 
     def _now(self) -> datetime:
         """Return the exchange's time: the last bar time seen (the clock's before any bar)."""
         return self._last_ts if self._last_ts is not None else self.clock.now()
 
     def _heard(self, _order: Order, event: OrderEvent) -> None:
-        if isinstance(event, FillEvent):
-            self._queue.put_nowait(FillEvent(self._named(event.fill)))
-        elif isinstance(event, _PUSHED):
+        if isinstance(event, _PUSHED):
             self._queue.put_nowait(event)
-
-    def _named(self, fill: Fill) -> Fill:
-        """``fill`` with the venue id of its order (the exchange's fills carry none)."""
-        venue_id = self.exchange.orders[fill.order_id].venue_order_id
-        return dataclasses.replace(fill, venue_order_id=venue_id)
-
-
-def _prices(bar: Bar) -> Prices:
-    return Prices(bar.open, bar.high, bar.low, bar.close, bar.volume)
 
 
 def _report(order: Order) -> VenueOrder:

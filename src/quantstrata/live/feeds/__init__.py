@@ -1,4 +1,4 @@
-"""Feeds the live runtime reads bars from: a replayed frame, and network providers' streams."""
+"""Feeds the live runtime reads bars from: replays (a frame, the venue) and providers' streams."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ if TYPE_CHECKING:
     from quantstrata.live.feeds.ccxt import CcxtFeed
     from quantstrata.live.feeds.replay import ReplayFeed
     from quantstrata.live.feeds.tickdb import TickDBFeed
+    from quantstrata.live.feeds.venue import VenueFeed
 
 # Each public name and its module, imported on first use (quantstrata.core._lazy).
 _EXPORTS = {
     "CcxtFeed": "quantstrata.live.feeds.ccxt",
     "ReplayFeed": "quantstrata.live.feeds.replay",
     "TickDBFeed": "quantstrata.live.feeds.tickdb",
+    "VenueFeed": "quantstrata.live.feeds.venue",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
-__all__ = ["CcxtFeed", "ReplayFeed", "TickDBFeed"]
+__all__ = ["CcxtFeed", "ReplayFeed", "TickDBFeed", "VenueFeed"]

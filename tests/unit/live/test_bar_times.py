@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from quantstrata.live._grouping import BarGrouper
+from quantstrata.live._bar_times import BarGrouper
 from quantstrata.model.bar import Bar
 
 START = datetime(2024, 1, 2, tzinfo=UTC)
