@@ -45,7 +45,7 @@ ORDER_KINDS = ("market", "limit", "stop", "stop_limit", "trailing", "bracket", "
 MODES = ("long", "short", "reduce")
 QUANTITY = 10.0
 STEP = 0.001
-"""How far from the close an order is priced: about half a bar's move of the synthetic bars (``make_bars``)."""
+"""How far from the close an order is priced: about half a bar's move of ``make_bars``' bars."""
 
 BAR_SETS = ("daily", "minute")
 

@@ -24,8 +24,8 @@ from tests.kit.parity import Scripted, Setup, mismatches, run_everywhere, submit
 SYMBOL = "SPY"
 QUANTITY = 10.0
 DISTANCE = 0.015
-_START = datetime(2024, 11, 25, 14, 30, tzinfo=UTC)
-_SESSIONS = session_table("XNYS", _START.date(), datetime(2024, 12, 3, tzinfo=UTC).date())
+_START = datetime(2024, 11, 26, 14, 30, tzinfo=UTC)
+_SESSIONS = session_table("XNYS", _START.date(), datetime(2024, 12, 2, tzinfo=UTC).date())
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def _plan(order_type: OrderType) -> SessionEntries:
 
 
 @pytest.mark.parametrize(
-    ("order_type", "seed"), [(OrderType.LIMIT, 3), (OrderType.STOP, 3)], ids=["limit", "stop"]
+    ("order_type", "seed"), [(OrderType.LIMIT, 13), (OrderType.STOP, 3)], ids=["limit", "stop"]
 )
 def test_day_entries_each_session_fill_alike_everywhere(order_type: OrderType, seed: int) -> None:
     setup = _setup(seed)
