@@ -35,7 +35,7 @@ from quantstrata.model.orders import (
     Rejected,
     TimeInForce,
 )
-from quantstrata.venue.book import VenueBook, WorkingEntry
+from quantstrata.venue.book import SubmitOutcome, VenueBook
 from quantstrata.venue.config import VenueConfig
 
 __all__ = [
@@ -135,24 +135,23 @@ class AlpacaOrder:
 class _LinkedBook(VenueBook):
     """The venue's book, plus Alpaca's linked legs: a leg's fill cancels its partner at once.
 
-    The partner is taken out of the working list before the book reaches it on the same bar,
-    so one bar never fills both exits; the older leg (the stop-loss) is matched first, which is
-    the backtest's ``adverse_first`` rule for a bar touching both.
+    Partners are linked one-cancels-other in the simulated exchange once both work, so one bar
+    never fills both exits; the older leg (the stop-loss) is matched first, which is the
+    backtest's ``adverse_first`` rule for a bar touching both.
     """
 
     def __init__(self, config: VenueConfig, symbols: list[str], bar_length: timedelta) -> None:
         super().__init__(config, symbols, bar_length)
         self.partners: dict[str, str] = {}
 
-    def _step(self, entry: WorkingEntry, bar: Bar) -> list[OrderEvent]:
-        events = super()._step(entry, bar)
-        partner = self.partners.get(str(entry.order_id))
-        filled = any(isinstance(event, FillEvent) for event in events)
-        if filled and partner is not None:
-            working = any(str(item.order_id) == partner for item in self.working)
-            if working:
-                events.extend(self.cancel(ClientOrderId(partner), bar.ts).events)
-        return events
+    def submit(
+        self, order_id: ClientOrderId, request: OrderRequest, now: datetime, *, reject: str = ""
+    ) -> SubmitOutcome:
+        outcome = super().submit(order_id, request, now, reject=reject)
+        partner = self.partners.get(str(order_id))
+        if partner is not None:
+            self.link(order_id, ClientOrderId(partner))
+        return outcome
 
 
 class AlpacaAccount:

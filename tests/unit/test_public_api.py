@@ -396,6 +396,14 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "create_dashboard_app",
     ),
     "quantstrata.live.feeds": ("CcxtFeed", "ReplayFeed", "TickDBFeed"),
+    "quantstrata.exchange": (
+        "EPSILON",
+        "ExchangeConfig",
+        "Listener",
+        "Prices",
+        "SimulatedExchange",
+        "lot_size",
+    ),
     "quantstrata.venue": (
         "API_KEY_HEADER",
         "DEFAULT_HOST",

@@ -5,9 +5,14 @@ and pending targets of every symbol with a bar are stepped through
 :meth:`~quantstrata.execution.FillModel.step` (symbols in sorted order, orders oldest first,
 then the targets, reductions first), and the strategy's ``on_bar`` runs; its intents become
 orders that first meet the market on the next bar. With ``this_close`` the stepping happens
-after ``on_bar``, at the same bar's close. The order rules (DAY expiry at the session close,
-reduce-only and no-short limits, the leverage cap on submitted orders) are in
-:mod:`quantstrata.backtest._desk`.
+after ``on_bar``, at the same bar's close. Orders, cash and positions are kept by the simulated
+exchange (:class:`~quantstrata.exchange.SimulatedExchange`), which also holds the order rules
+(DAY expiry at the session close, reduce-only and no-short limits, the leverage cap on
+submitted orders); this loop is the glue between it, the strategy and the ledger.
+
+The ledger keeps order and fill *rows*: a target order that fills completely, for a strategy
+without ``on_order``/``on_fill`` callbacks, is written straight to rows with the same values the
+order objects would give, since no one could observe the objects.
 
 The loop does as little as it can per bar, because a strategy's ``on_bar`` is most of a run:
 
@@ -24,7 +29,7 @@ The loop does as little as it can per bar, because a strategy's ``on_bar`` is mo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -32,19 +37,32 @@ import polars as pl
 from quantstrata.backtest import _nb
 from quantstrata.backtest._align import AlignedBars
 from quantstrata.backtest._context import BacktestContext, unknown_symbol
-from quantstrata.backtest._desk import EPSILON, OrderDesk, order_row
 from quantstrata.backtest._event_nb import execute_targets_nb
-from quantstrata.backtest._ledger import FILL_SCHEMA, ORDER_SCHEMA, Ledger, marks
+from quantstrata.backtest._ledger import (
+    FILL_SCHEMA,
+    ORDER_SCHEMA,
+    Ledger,
+    fill_row,
+    marks,
+    order_row,
+)
 from quantstrata.backtest._signal import leverage_tag
 from quantstrata.backtest._snapshot import AlignedSnapshot
 from quantstrata.backtest.config import BacktestConfig
 from quantstrata.core.clock import datetime_from_ns
-from quantstrata.execution import WorkingOrder
+from quantstrata.exchange import EPSILON, Prices, SimulatedExchange
 from quantstrata.execution._nb import carry_cost_nb
 from quantstrata.execution.costs import commission_arguments, slippage_arguments
 from quantstrata.execution.targets import SizingRules, TargetBook, orders_for_targets
 from quantstrata.model.bar import TIMESTAMP_DTYPE, Bar
-from quantstrata.model.orders import Order, OrderRequest, OrderSide
+from quantstrata.model.identifiers import ClientOrderId
+from quantstrata.model.orders import (
+    FillEvent,
+    Order,
+    OrderEvent,
+    OrderRequest,
+    Submitted,
+)
 from quantstrata.strategy.event import EventStrategy
 
 __all__ = ["EventBook", "run_event"]
@@ -54,14 +72,24 @@ def _overridden(strategy: EventStrategy, name: str) -> bool:
     return getattr(type(strategy), name) is not getattr(EventStrategy, name)
 
 
-class EventBook(OrderDesk):
-    """The event loop's state: the order desk plus targets, the cursor and lazy reads."""
-
-    context: BacktestContext
+class EventBook:
+    """The event loop's state: the simulated exchange plus targets, the cursor and lazy reads."""
 
     def __init__(self, aligned: AlignedBars, config: BacktestConfig, strategy: EventStrategy):
         """Start flat with the configured cash, before the first bar (cursor ``-1``)."""
-        super().__init__(aligned, config)
+        self.aligned = aligned
+        self.config = config
+        exchange_config = config.exchange_config(_bar_length(aligned))
+        self.exchange = SimulatedExchange(exchange_config, aligned.symbols)
+        self.exchange.listener = self._on_event
+        self.symbols = self.exchange.symbols
+        account = self.exchange.account
+        self.account, self.quantities = account.values, account.quantities
+        self.marks = account.marks
+        self.orders = self.exchange.orders
+        self.order_rows: dict[ClientOrderId, tuple[object, ...] | None] = {}
+        self.fill_rows: list[tuple[object, ...]] = []
+        self.changed = False
         self.strategy = strategy
         self.index = {symbol: column for column, symbol in enumerate(aligned.symbols)}
         count = len(aligned.symbols)
@@ -96,6 +124,42 @@ class EventBook(OrderDesk):
             max_leverage=config.max_leverage,
             lots={symbol: config.lot_size(symbol) for symbol in aligned.symbols},
         )
+
+    # -- the exchange --------------------------------------------------------------------------
+
+    @property
+    def cash(self) -> float:
+        """Cash after every fill so far (``account[0]``; ``account[1:]`` holds the targets)."""
+        return float(self.account[0])
+
+    def new_order_id(self) -> ClientOrderId:
+        """Return the next client order id."""
+        return self.exchange.new_order_id()
+
+    def prices(self, column: int) -> Prices:
+        """Return the current bar's prices of symbol ``column``."""
+        bar, aligned = self.bar, self.aligned
+        return Prices(
+            float(aligned.open[bar, column]),
+            float(aligned.high[bar, column]),
+            float(aligned.low[bar, column]),
+            float(aligned.close[bar, column]),
+            float(aligned.volume[bar, column]),
+        )
+
+    def _on_event(self, order: Order, event: OrderEvent) -> None:
+        """Keep the ledger's rows of the exchange's orders and fills; tell the strategy."""
+        if isinstance(event, Submitted):
+            self.order_rows[order.order_id] = None
+            return
+        fill = event.fill if isinstance(event, FillEvent) else None
+        if fill is not None:
+            self.fill_rows.append(fill_row(fill))
+            self.changed = True
+        if self.on_order is not None:
+            self.on_order(order, self.context)
+        if fill is not None and self.on_fill is not None:
+            self.on_fill(fill, self.context)
 
     # -- reads for the context -----------------------------------------------------------------
 
@@ -140,9 +204,7 @@ class EventBook(OrderDesk):
 
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         """Return the working orders (of ``symbol`` only), oldest first."""
-        found = [self.orders[order_id] for item in self.working for order_id in item.ids]
-        found.sort(key=lambda order: (order.created_at, order.order_id))
-        return [order for order in found if symbol is None or order.symbol == symbol]
+        return self.exchange.open_orders(symbol)
 
     def history(self, symbol: str, length: int) -> pl.DataFrame:
         """Return the last ``length`` bars of ``symbol`` up to the current bar."""
@@ -187,27 +249,28 @@ class EventBook(OrderDesk):
         symbols = self.aligned.symbols
         prices = {s: float(closes[c]) for c, s in enumerate(symbols) if not np.isnan(closes[c])}
         positions = {s: float(self.quantities[c]) for c, s in enumerate(symbols)}
-        working = [self.orders[order_id] for item in self.working for order_id in item.ids]
-        book = TargetBook(self.cash, positions, working, prices)
+        book = TargetBook(self.cash, positions, self.exchange.open_orders(), prices)
         for request in orders_for_targets(decided, book, self.sizing):
-            order_id = self.new_order_id()
-            self.sized_at_decision.add(order_id)
-            self.submit(order_id, request)
+            self.exchange.submit(self.new_order_id(), request, self.now, sized=True)
 
     # -- the loop ------------------------------------------------------------------------------
 
     def execute(self) -> None:
         """Step working orders, then pending targets (reductions first), of symbols with a bar."""
-        if self.compiled and not self.working:
+        exchange = self.exchange
+        if self.compiled and not exchange.has_working:
             self._execute_compiled()
             return
         bar = self.bar
         marked = bar - self.offset
         self.marks[:] = self.closes[marked] if marked >= 0 else np.nan
         self.executing = True
-        if self.working:
+        if exchange.has_working:
+            working = exchange.working_symbols()
+            symbols, now = self.symbols, self.now
             for column in np.flatnonzero(self.aligned.has_bar[bar]).tolist():
-                self.step_symbol(column)
+                if symbols[column] in working:
+                    exchange.on_bar(symbols[column], now, self.prices(column))
         if self.pending:
             pending = (self.pending_from >= 0) & self.aligned.has_bar[bar]
             if pending.any():
@@ -226,7 +289,7 @@ class EventBook(OrderDesk):
         previous = self.closes[self.bar - 1] if self.bar > 0 else self.marks
         charge = carry_cost_nb(self.cash, self.quantities, previous, factors[0], factors[1])
         if charge:
-            self.cash -= charge
+            self.account[0] -= charge
             self.changed = True
             self._keep_changes()
 
@@ -260,9 +323,8 @@ class EventBook(OrderDesk):
     def _target_rows(self, decision: int, column: int, values: list[float], fill_ns: int) -> None:
         """Write one compiled target order (and its fill) as the signal loop reports it."""
         asked, capped, quantity, filled, _, price, commission = values
-        self._next_id += 1
-        order_id = f"E{self._next_id}"
-        symbol = self.aligned.symbols[column]
+        order_id = self.new_order_id()
+        symbol = self.symbols[column]
         side = "buy" if quantity > 0.0 else "sell"
         status = "filled" if abs(filled) >= abs(quantity) else "cancelled"
         self.order_rows[order_id] = (
@@ -276,6 +338,7 @@ class EventBook(OrderDesk):
                  commission, "taker")
             )  # fmt: skip
             self.changed = True
+            self.exchange.account.absorb(column, (order_id, fill_ns, filled, price, commission))
 
     def _execute_targets(self, pending: np.ndarray) -> None:
         at_close = self.config.fill.policy.arrives_at_close
@@ -319,35 +382,30 @@ class EventBook(OrderDesk):
             return True
         decided = datetime_from_ns(int(self.aligned.times[self.pending_from[column]]))
         tag = leverage_tag(desired - current, capped - current)
-        side = OrderSide.BUY if delta > 0.0 else OrderSide.SELL
-        step = self._models[column].step(WorkingOrder(side, abs(delta)), prices)
         request = OrderRequest.market(symbol, delta, tag=tag)
-        order_id = self.new_order_id()
-        self.create(order_id, request, decided)
-        if step.fill is not None:
-            self.book(order_id, column, step.fill)
-        if step.order is None:
-            return True
-        self.cancel_order(
-            order_id, "target order: rest cancelled at the end of the bar", requested=False
-        )
-        return False
+        return self.exchange.execute(
+            self.new_order_id(), request, decided, self.now, prices,
+            rest="target order: rest cancelled at the end of the bar",
+        )  # fmt: skip
 
     def drain(self) -> None:
         """Turn the queued order requests and cancels into orders and cancellations."""
         if not self.context.intents:
             return
         intents, self.context.intents = self.context.intents, []
+        exchange, now = self.exchange, self.now
         for intent in intents:
             if intent.kind == "cancel":
-                self.cancel_by_id(intent.order_id, "cancelled by the strategy", requested=True)
+                exchange.cancel(intent.order_id, now, "cancelled by the strategy")
             elif intent.request is not None:
-                self.submit(intent.order_id, intent.request)
+                exchange.submit(intent.order_id, intent.request, now)
 
     def ledger(self) -> Ledger:
         """Return what the loop produced, cash and positions carried forward between changes."""
         rows = [
-            row if row is not None else order_row(self.orders[order_id], self.notes.get(order_id))
+            row
+            if row is not None
+            else order_row(self.orders[order_id], self.exchange.notes.get(order_id))
             for order_id, row in self.order_rows.items()
         ]
         orders = pl.DataFrame(
@@ -375,6 +433,13 @@ class EventBook(OrderDesk):
         cash = np.where(seen, changed_cash[picked], self.config.cash)
         positions = np.where(seen[:, None], changed_positions[picked], 0.0)
         return cash, positions
+
+
+def _bar_length(aligned: AlignedBars) -> timedelta:
+    """Return the smallest step between bar times (zero with a single bar time)."""
+    steps = np.diff(aligned.times)
+    positive = steps[steps > 0]
+    return timedelta(microseconds=int(positive.min()) // 1000) if positive.size else timedelta(0)
 
 
 def _kernel_settings(
@@ -405,7 +470,7 @@ def _kernel_settings(
 def run_event(strategy: EventStrategy, aligned: AlignedBars, config: BacktestConfig) -> Ledger:
     """Drive ``strategy`` through the aligned bars and return the ledger."""
     book = EventBook(aligned, config, strategy)
-    context, snapshot = book.context, book.snapshot
+    context, snapshot, exchange = book.context, book.snapshot, book.exchange
     strategy.on_start(context)
     book.declaring = False
     book.drain()
@@ -417,14 +482,14 @@ def run_event(strategy: EventStrategy, aligned: AlignedBars, config: BacktestCon
         book.bar = bar
         if charging:
             book.charge_carry(carry[bar])
-        if before and (book.pending or book.working):
+        if before and (book.pending or exchange.has_working):
             book.execute()
         on_bar(snapshot, context)
         if context.intents:
             book.drain()
         if book.decided:
             book.place_decided()
-        if after and (book.pending or book.working):
+        if after and (book.pending or exchange.has_working):
             book.execute()
     strategy.on_stop(context)
     book.drain()

@@ -9,9 +9,11 @@ import numpy.typing as npt
 import polars as pl
 
 from quantstrata.backtest._align import AlignedBars
+from quantstrata.core.clock import ns_from_datetime
 from quantstrata.model.bar import TIMESTAMP_DTYPE
+from quantstrata.model.orders import Fill, Order, OrderSide
 
-__all__ = ["FILL_SCHEMA", "ORDER_SCHEMA", "Ledger", "marks"]
+__all__ = ["FILL_SCHEMA", "ORDER_SCHEMA", "Ledger", "fill_row", "marks", "order_row"]
 
 FILL_SCHEMA = pl.Schema(
     {
@@ -67,3 +69,42 @@ def marks(aligned: AlignedBars) -> npt.NDArray[np.float64]:
     seen = np.maximum.accumulate(aligned.has_bar, axis=0)
     picked = np.take_along_axis(aligned.close, last, axis=0)
     return np.where(seen, picked, np.nan)
+
+
+def fill_row(fill: Fill) -> tuple[object, ...]:
+    """Return ``fill`` as a row of the ledger's fill schema (the time in ns since the epoch)."""
+    side = "buy" if fill.side is OrderSide.BUY else "sell"
+    return (
+        ns_from_datetime(fill.ts),
+        fill.order_id,
+        fill.trade_id,
+        fill.symbol,
+        side,
+        fill.quantity,
+        fill.price,
+        fill.commission,
+        fill.liquidity.value,
+    )
+
+
+def order_row(order: Order, note: str | None) -> tuple[object, ...]:
+    """Return ``order`` as a row of the ledger's order schema, ``note`` added to its tag.
+
+    The creation time is in ns since the epoch.
+    """
+    request = order.request
+    tag = request.tag if note is None else "; ".join(filter(None, (request.tag, note)))
+    return (
+        order.order_id,
+        order.symbol,
+        ns_from_datetime(order.created_at),
+        "buy" if order.side is OrderSide.BUY else "sell",
+        request.order_type.name.lower(),
+        order.quantity,
+        request.limit_price,
+        request.stop_price,
+        order.status.value,
+        order.filled_quantity,
+        order.average_fill_price if order.filled_quantity > 0 else None,
+        tag,
+    )

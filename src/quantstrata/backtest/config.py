@@ -7,22 +7,20 @@ and the look-ahead check on.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import Field
 
-from quantstrata.core.config import DEFAULT_CASH, FrozenConfig, StartingCash
-from quantstrata.execution.config import CommissionConfig, FillConfig, SlippageConfig
+from quantstrata.exchange.config import CalendarCode, ExchangeConfig, TradingRules
 from quantstrata.execution.costs import carry_factors, lot_scale
-from quantstrata.model.instrument import Instrument
-from quantstrata.process.calendar import canonical_calendar_code
 
 __all__ = ["BacktestConfig"]
 
 
-class BacktestConfig(FrozenConfig):
+class BacktestConfig(TradingRules):
     """How :class:`~quantstrata.backtest.engine.Backtest` simulates a strategy.
 
     - ``cash``: the starting cash (and equity), in the account currency.
@@ -61,49 +59,17 @@ class BacktestConfig(FrozenConfig):
       open; the parity test runs backtests this way.
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    cash: StartingCash = DEFAULT_CASH
-    fill: FillConfig = Field(default_factory=FillConfig)
-    commission: CommissionConfig = Field(default_factory=CommissionConfig)
-    slippage: SlippageConfig = Field(default_factory=SlippageConfig)
-    allow_short: bool = True
-    max_leverage: float = Field(default=1.0, gt=0.0, allow_inf_nan=False)
-    fractional: bool = True
-    instruments: dict[str, Instrument] = Field(default_factory=dict)
     borrow_rate: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
     financing_rate: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
     risk_free_rate: float = Field(default=0.0, gt=-1.0, allow_inf_nan=False)
-    calendar: str | None = None
+    calendar: CalendarCode = None
     check_lookahead: bool = True
     lookahead_samples: int = Field(default=20, ge=1)
     size_at: Literal["fill", "decision"] = "fill"
 
-    @field_validator("calendar")
-    @classmethod
-    def _known_calendar(cls, value: str | None) -> str | None:
-        return None if value is None else canonical_calendar_code(value)
-
-    @field_validator("instruments")
-    @classmethod
-    def _keyed_by_symbol(cls, value: dict[str, Instrument]) -> dict[str, Instrument]:
-        for symbol, instrument in value.items():
-            if instrument.symbol != symbol:
-                raise ValueError(f"instrument {instrument.symbol!r} is filed under {symbol!r}")
-        return value
-
-    def lot_size(self, symbol: str) -> tuple[float, float]:
-        """Return ``(lot_size, min_quantity)`` of ``symbol``; ``(0, 0)`` trades any fraction.
-
-        ``fill.round_lots`` rounds target orders to lots too, so both engines size a target
-        alike (the event loop's fill model would otherwise round only its fills).
-        """
-        if self.fractional and not self.fill.round_lots:
-            return 0.0, 0.0
-        instrument = self.instruments.get(symbol)
-        if instrument is None:
-            return 1.0, 0.0
-        return instrument.lot_size, instrument.min_quantity
+    def exchange_config(self, bar_length: timedelta) -> ExchangeConfig:
+        """Return the simulated exchange's settings of this backtest, bars ``bar_length`` long."""
+        return ExchangeConfig(**self.trading_rules(), calendar=self.calendar, bar_length=bar_length)
 
     def lot_rules(self, symbol: str) -> tuple[float, float, float]:
         """Return :meth:`lot_size` and the lot's decimal scale, as the compiled loops take them.

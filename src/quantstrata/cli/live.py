@@ -224,6 +224,7 @@ def live(
             start=as_utc(start),
             config=config,
             pause=pause,
+            calendar=loaded.calendar,
         )
         summary = paper.run()
     else:

@@ -101,6 +101,8 @@ def serve(
         timezone=timezone,
     )  # fmt: skip
     step = interval or replay_interval(loaded.bars)
+    if settings.calendar is None and loaded.calendar is not None:  # the data's, as a backtest
+        settings = VenueConfig.build(**{**settings.model_dump(), "calendar": loaded.calendar})
     server = VenueServer(loaded.bars, settings, key, interval=step)
 
     async def run() -> None:

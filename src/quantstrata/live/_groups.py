@@ -1,6 +1,8 @@
 """Linked orders in live trading: one-cancels-other pairs and brackets, as the backtest runs them.
 
-A venue may support neither, so the runtime keeps the links itself, with the backtest's rules:
+A venue may support neither, so the runtime keeps the links itself, with the backtest's rules
+(a broker that links a pair itself, :class:`~quantstrata.live.broker.LinksOrders` such as the
+paper broker's simulated exchange, keeps the pair there, by the exchange's one rule):
 an OCO pair works both orders and cancels the other as soon as one fills (even partly); a
 bracket sends its entry, and once the entry is done with a fill, sends the stop-loss and
 take-profit exits sized to the filled quantity as an OCO pair (an entry done without a fill
@@ -13,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
+from quantstrata.live.broker import LinksOrders
 from quantstrata.live.orders import OrderManager
 from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.orders import Bracket, OneCancelsOther, OrderRequest
@@ -77,6 +80,10 @@ class LinkedOrders:
         second_id = self._manager.new_order_id()
         sent_first = await self._send(first, first_id)
         sent_second = await self._send(second, second_id)
-        if sent_first and sent_second:
-            self._partners[first_id] = second_id
-            self._partners[second_id] = first_id
+        if not (sent_first and sent_second):
+            return
+        broker = self._manager.broker
+        if isinstance(broker, LinksOrders) and await broker.link(first_id, second_id):
+            return  # the broker's exchange keeps the link by the backtest's rule
+        self._partners[first_id] = second_id
+        self._partners[second_id] = first_id

@@ -28,6 +28,7 @@ __all__ = [
     "Broker",
     "BrokerError",
     "BrokerUnavailableError",
+    "LinksOrders",
     "OrderRejectedError",
     "SubmitOutcomeUnknownError",
     "VenueOrder",
@@ -130,4 +131,18 @@ class Broker(Protocol):
         Events may arrive out of order or twice (a fill before its acknowledgement, a fill
         replayed after a reconnect); the order manager accepts both.
         """
+        ...
+
+
+@runtime_checkable
+class LinksOrders(Protocol):
+    """A broker that links two of its working orders one-cancels-other itself (optional).
+
+    The paper broker is the backtest's simulated exchange: linked there, a pair follows the
+    exchange's one rule (a fill of either cancels the other on the same bar). The runtime
+    emulates the link for brokers without it (:class:`~quantstrata.live._groups.LinkedOrders`).
+    """
+
+    async def link(self, first: ClientOrderId, second: ClientOrderId) -> bool:
+        """Link two working orders; return whether they are linked (both still working)."""
         ...

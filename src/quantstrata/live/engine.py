@@ -176,16 +176,21 @@ class Live:
         start: datetime | None = None,
         config: LiveConfig | None = None,
         pause: float = 0.0,
+        calendar: str | None = None,
     ) -> Live:
         """Return a paper run of ``strategy`` on ``bars`` through an in-process paper broker.
 
         The broker fills with the backtest's fill model; bars before ``start`` warm the
         strategy up. A ``journal`` that already traded some bar times is resumed after the last
-        one (see :meth:`paper`). ``config`` sets everything else (risk, sizing, run id).
+        one (see :meth:`paper`). ``calendar`` (an exchange-calendars code) ends DAY orders at
+        its session close, as :attr:`BacktestConfig.calendar <quantstrata.backtest.BacktestConfig>`
+        does (``None``: the UTC day). ``config`` sets everything else (risk, sizing, run id).
         """
         rules = commission if isinstance(commission, CommissionConfig) else None
         settings = PaperConfig.build(
-            cash=cash, commission=rules or CommissionConfig.build(rate=commission)
+            cash=cash,
+            commission=rules or CommissionConfig.build(rate=commission),
+            calendar=calendar,
         )
         symbols = tuple(sorted(bars["symbol"].unique().to_list())) if "symbol" in bars else ()
         base = dict(config) if config is not None else {"symbols": symbols}
@@ -211,6 +216,7 @@ class Live:
         start: datetime | None = None,
         journal: str | Path | SecretUrl | None = None,
         config: LiveConfig | None = None,
+        calendar: str | None = None,
     ) -> LiveSummary:
         """Paper-trade ``strategy`` on ``bars`` in one call; return the run's summary.
 
@@ -220,6 +226,7 @@ class Live:
         file, removed afterwards). Run again on the same journal, it resumes after the last
         bar time the journal handled, holding its cash, positions and orders: a bar time is
         never traded twice. A journal started with another cash, strategy or symbols is refused.
+        ``calendar`` ends DAY orders at its session close (see :meth:`for_paper`).
         """
         with tempfile.TemporaryDirectory(prefix="quantstrata-paper-") as folder:
             location = journal
@@ -233,6 +240,7 @@ class Live:
                 commission=commission,
                 start=start,
                 config=config,
+                calendar=calendar,
             )
             return live.run()
 

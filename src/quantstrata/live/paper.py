@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import polars as pl
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from quantstrata.core.clock import Clock, LiveClock
 from quantstrata.core.config import DEFAULT_CASH, FrozenConfig, StartingCash
@@ -28,6 +28,8 @@ from quantstrata.live.feeds.replay import ReplayFeed, replay_interval
 from quantstrata.live.journal import CashSet, Checkpoint, Journal, PostgresJournal, SqliteJournal
 from quantstrata.live.journal.entries import CheckpointValue
 from quantstrata.live.state import LiveState
+from quantstrata.model.interval import Interval
+from quantstrata.process.calendar import canonical_calendar_code
 
 __all__ = [
     "PAPER_RUN",
@@ -46,17 +48,42 @@ PAPER_RUN = "paper_run"
 
 
 class PaperConfig(FrozenConfig):
-    """The paper broker's account: starting ``cash`` (positive, finite) and ``commission``."""
+    """The paper broker's account: starting ``cash`` (positive, finite) and ``commission``.
+
+    ``calendar`` (an exchange-calendars code) ends DAY orders at its session close (``None``:
+    the UTC day, as the backtest without a calendar).
+    """
 
     cash: StartingCash = DEFAULT_CASH
     commission: CommissionConfig = Field(default_factory=CommissionConfig)
+    calendar: str | None = None
 
-    def broker(self, clock: Clock, state: LiveState) -> PaperBroker:
-        """Return the paper broker: fresh, or holding the account of a resumed journal."""
+    @field_validator("calendar")
+    @classmethod
+    def _known_calendar(cls, value: str | None) -> str | None:
+        return None if value is None else canonical_calendar_code(value)
+
+    def broker(
+        self, clock: Clock, state: LiveState, bar_length: timedelta = timedelta(0)
+    ) -> PaperBroker:
+        """Return the paper broker: fresh, or holding the account of a resumed journal.
+
+        ``bar_length`` is the replayed bars' interval (a DAY order works until the first
+        session close after its decision bar's close).
+        """
         fills = FillModel(commission=self.commission)
+        calendar = self.calendar
         if state.last_bar is None and not state.orders:
-            return PaperBroker(clock=clock, fill_model=fills, cash=self.cash)
-        return PaperBroker.resume(state, clock=clock, fill_model=fills)
+            return PaperBroker(
+                clock=clock,
+                fill_model=fills,
+                cash=self.cash,
+                calendar=calendar,
+                bar_length=bar_length,
+            )
+        return PaperBroker.resume(
+            state, clock=clock, fill_model=fills, calendar=calendar, bar_length=bar_length
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +203,7 @@ def paper_parts(
     values = {**dict(config), "interval": interval, "warm_up": begin.start is not None}
     return PaperParts(
         feed=ReplayFeed(bars, interval, start=begin.start, pause=pause),
-        broker=settings.broker(clock, state),
+        broker=settings.broker(clock, state, Interval.parse(interval).bar_length),
         config=LiveConfig.build(**values),
         clock=clock,
         journal=journal,

@@ -105,6 +105,11 @@ class Interval:
         return timedelta(seconds=self.seconds)
 
     @property
+    def bar_length(self) -> timedelta:
+        """The length a simulated exchange gives one bar: :attr:`duration`, zero for months."""
+        return self.duration if self.is_fixed else timedelta(0)
+
+    @property
     def seconds(self) -> int:
         """The fixed length of one bar in seconds; months raise :class:`ConfigError`."""
         if not self.is_fixed:

@@ -1,15 +1,15 @@
 """The venue's state in one SQLite file, so a restarted venue continues where it stopped.
 
-Orders (with their working state), fills, positions, cash and the replay position are written
-in one transaction after every change, before the change is published: a client never sees a
-fill the file does not hold.
+Orders (with their working state and, for a DAY order, the session close that ends it), fills,
+positions, cash and the replay position are written in one transaction after every change,
+before the change is published: a client never sees a fill the file does not hold.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from quantstrata.core.errors import ConfigError
@@ -23,6 +23,7 @@ from quantstrata.model.codec import (
     position_to_json,
 )
 from quantstrata.model.identifiers import Symbol, TradeId
+from quantstrata.model.orders import Order
 from quantstrata.model.position import Position
 from quantstrata.venue._codec import working_from_json, working_to_json
 from quantstrata.venue.book import VenueBook, WorkingEntry
@@ -79,33 +80,33 @@ class VenueStore:
         meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
         if "cash" not in meta:
             return None
-        book.cash = float(meta["cash"])
-        book.next_number = int(meta["next_number"])
-        for (body,) in connection.execute("SELECT body FROM fills ORDER BY position"):
-            book.record_fill(fill_from_json(json.loads(body)))
-        rows = connection.execute(
-            "SELECT body, working, session FROM orders ORDER BY position"
-        ).fetchall()
-        for body, working, session in rows:
+        fills = [
+            fill_from_json(json.loads(body))
+            for (body,) in connection.execute("SELECT body FROM fills ORDER BY position")
+        ]
+        trade_ids: dict[str, set[TradeId]] = {}
+        for fill in fills:
+            trade_ids.setdefault(fill.order_id, set()).add(fill.trade_id)
+        orders: list[Order] = []
+        working: list[WorkingEntry] = []
+        rows = connection.execute("SELECT body, working, session FROM orders ORDER BY position")
+        for body, state, expires in rows.fetchall():
             values = json.loads(body)
-            trade_ids = frozenset(
-                TradeId(fill.trade_id) for fill in book.fills_of(values["client_order_id"])
-            )
-            order = order_from_json(values, trade_ids)
-            book.orders[order.order_id] = order
-            if order.venue_order_id is not None:
-                book.by_venue_id[order.venue_order_id] = order.order_id
-            if working is not None:
-                entry = WorkingEntry(
-                    order.order_id,
-                    working_from_json(json.loads(working)),
-                    date.fromisoformat(session),
+            held = frozenset(trade_ids.get(values["client_order_id"], ()))
+            order = order_from_json(values, held)
+            orders.append(order)
+            if state is not None:
+                closes = None if expires is None else parse_time(expires)
+                working.append(
+                    WorkingEntry(order.order_id, working_from_json(json.loads(state)), closes)
                 )
-                book.working.append(entry)
+        positions = []
         for symbol, body in connection.execute("SELECT symbol, body FROM positions"):
             values = json.loads(body)
             del values["symbol"]
-            book.positions[Symbol(symbol)] = Position(Symbol(symbol), **values)
+            positions.append(Position(Symbol(symbol), **values))
+        cash, number = float(meta["cash"]), int(meta["next_number"])
+        book.restore(cash, number, orders, fills, positions, working)
         cursor = meta.get("cursor")
         return None if cursor is None else parse_time(cursor)
 
@@ -130,7 +131,7 @@ class VenueStore:
                         order_id,
                         json.dumps(order_to_json(order)),
                         None if entry is None else json.dumps(working_to_json(entry.state)),
-                        None if entry is None else entry.session.isoformat(),
+                        None if entry is None or entry.expires is None else iso(entry.expires),
                     ),
                 )
             start = len(book.fills) - len(changes.fills)

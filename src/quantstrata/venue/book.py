@@ -1,56 +1,52 @@
-"""The venue's account and order book as plain logic: no sockets, no files, no clock.
+"""The venue's account and order book: the simulated exchange plus what a venue adds.
 
-:class:`VenueBook` accepts orders, cancels them and matches the working ones against each new
-bar with the shared :class:`~quantstrata.execution.FillModel`, the way the backtester's event
-loop does (symbols in sorted order, orders oldest first; ``DAY`` orders work through the UTC
-day in which their deciding bar closes, ``IOC`` rests are cancelled, ``reduce_only`` and the
-no-short rule cap the quantity and cancel the rest). Orders change only by applying events and
-positions only by applying fills; every change is returned as the venue's
-:data:`~quantstrata.model.orders.OrderEvent` for the stream, and remembered as changed for the
-state file.
+:class:`VenueBook` is a thin shell around :class:`~quantstrata.exchange.SimulatedExchange`, the
+order book the backtest runs on, so the venue meets the backtest's rules by construction
+(symbols in sorted order, orders oldest first; ``DAY`` orders end at the session close of the
+configured calendar, ``IOC`` rests are cancelled, reduce-only and no-short cuts, positions
+through ``Position.apply``, status through the transition table). What the venue adds: its own
+order ids (``V1``, ``V2`` …) and trade ids (``T1`` …), the latest bar of each symbol, the
+changes since the last write of the state file, injected rejections, and the ``race`` cancel
+fault. Every change is returned as the venue's
+:data:`~quantstrata.model.orders.OrderEvent` for the stream.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from quantstrata.execution import FillConfig, FillModel, FillResult, WorkingOrder
+from quantstrata.exchange import ExchangeConfig, Prices, SimulatedExchange
+from quantstrata.execution import WorkingOrder
 from quantstrata.model.bar import Bar
 from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId, VenueOrderId
 from quantstrata.model.orders import (
-    Accepted,
-    Cancelled,
-    CancelRejected,
     CancelRequested,
-    Expired,
     Fill,
     FillEvent,
     Order,
     OrderEvent,
     OrderRequest,
-    OrderSide,
-    OrderType,
-    Rejected,
     Submitted,
-    TimeInForce,
 )
 from quantstrata.model.position import Position
 from quantstrata.venue.config import VenueConfig
 
 __all__ = ["CancelOutcome", "SubmitOutcome", "VenueBook", "WorkingEntry"]
 
-_EPSILON = 1e-12
+_UNPUBLISHED = (Submitted, CancelRequested)
+"""Exchange events the venue does not publish (a submit or cancel answers them directly)."""
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class WorkingEntry:
-    """An order still working: the fill model's state and the session it was placed in."""
+    """An order still working: the fill model's state and when a DAY order expires."""
 
     order_id: ClientOrderId
     state: WorkingOrder
-    session: date
+    expires: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,27 +82,61 @@ class VenueBook:
     ) -> None:
         """Start flat with the configured cash; only ``symbols`` can be traded.
 
-        ``bar_length`` is the replayed bars' interval: a DAY order works through the UTC day in
-        which the bar that decided it closes (its open time plus ``bar_length``), as in the
-        backtest without a calendar.
+        ``bar_length`` is the replayed bars' interval: a DAY order works until the first
+        session close of ``config.calendar`` (the UTC day without one) after the close of the
+        bar that decided it (its open time plus ``bar_length``), as in the backtest.
         """
         self.config = config
-        self.bar_length = bar_length
         self.symbols = frozenset(Symbol(symbol) for symbol in symbols)
-        self.cash = config.cash
+        settings = ExchangeConfig(
+            cash=config.cash,
+            fill=config.fill,
+            commission=config.commission,
+            slippage=config.slippage,
+            allow_short=config.allow_short,
+            calendar=config.calendar,
+            bar_length=bar_length,
+        )
+        self.exchange = SimulatedExchange(settings, sorted(self.symbols))
+        self.exchange.venue_ids = self._venue_id
+        self.exchange.listener = self._heard
         self.positions: dict[Symbol, Position] = {}
-        self.orders: dict[ClientOrderId, Order] = {}
+        """The position of every symbol traded."""
         self.by_venue_id: dict[VenueOrderId, ClientOrderId] = {}
         self.fills: list[Fill] = []
         self.fills_by_order: dict[ClientOrderId, list[Fill]] = {}
-        self.working: list[WorkingEntry] = []
         self.latest: dict[Symbol, Bar] = {}
         self.next_number = 0
-        self.volume_cap: float | None = None
         self.changes = _Changes()
-        self._models: dict[float | None, FillModel] = {}
+        self._volume_cap: float | None = None
+        self._named: dict[TradeId, Fill] = {}
 
     # -- reads ---------------------------------------------------------------------------------
+
+    @property
+    def orders(self) -> Mapping[ClientOrderId, Order]:
+        """Every order the venue received, by client order id."""
+        return self.exchange.orders
+
+    @property
+    def cash(self) -> float:
+        """The account's cash."""
+        return self.exchange.cash
+
+    @property
+    def working(self) -> list[WorkingEntry]:
+        """The working orders with their fill-model state, oldest first (for the state file)."""
+        return [WorkingEntry(*entry) for entry in self.exchange.working_entries()]
+
+    @property
+    def volume_cap(self) -> float | None:
+        """The injected volume cap (``None``: only the fill model's own)."""
+        return self._volume_cap
+
+    @volume_cap.setter
+    def volume_cap(self, cap: float | None) -> None:
+        self._volume_cap = cap
+        self.exchange.set_volume_cap(cap)
 
     def position(self, symbol: str) -> Position:
         """Return the position in ``symbol`` (flat when never traded)."""
@@ -114,7 +144,7 @@ class VenueBook:
 
     def open_orders(self) -> list[Order]:
         """Return the orders still working, oldest first."""
-        return [self.orders[entry.order_id] for entry in self.working]
+        return self.exchange.open_orders()
 
     def equity(self) -> float:
         """Return cash plus every position marked at its symbol's latest close."""
@@ -138,26 +168,16 @@ class VenueBook:
         known = self.orders.get(order_id)
         if known is not None:
             return SubmitOutcome(known, created=False)
-        self.orders[order_id] = Order.submit(Submitted(order_id, now, request))
-        if not reject and request.symbol not in self.symbols:
-            reject = f"unknown symbol {request.symbol!r}; the venue trades {sorted(self.symbols)}"
+        exchange = self.exchange
         if reject:
-            event: OrderEvent = Rejected(order_id, now, reject)
-            return SubmitOutcome(self._apply(event), created=True, events=(event,))
-        self.next_number += 1
-        venue_id = VenueOrderId(f"V{self.next_number}")
-        self.by_venue_id[venue_id] = order_id
-        accepted = Accepted(order_id, now, venue_id)
-        order = self._apply(accepted)
-        state = WorkingOrder.from_request(request)
-        entry = WorkingEntry(order_id, state, (now + self.bar_length).date())
-        self.working.append(entry)
-        events: list[OrderEvent] = [accepted]
-        bar = self.latest.get(request.symbol)
-        if self.config.fill.policy.bar_offset == 0 and bar is not None and bar.ts == now:
-            events.extend(self._step(entry, bar))
-            order = self.orders[order_id]
-        return SubmitOutcome(order, created=True, events=tuple(events))
+            events = exchange.reject(order_id, request, now, reject)
+        else:
+            events = exchange.submit(order_id, request, now, sized=True)
+            bar = self.latest.get(request.symbol)
+            at_once = self.config.fill.policy.bar_offset == 0
+            if at_once and bar is not None and bar.ts == now and exchange.is_working(order_id):
+                events += exchange.step_order(order_id, now, _prices(bar))
+        return SubmitOutcome(self.orders[order_id], created=True, events=self._published(events))
 
     def cancel(
         self, order_id: ClientOrderId, now: datetime, *, race: bool = False
@@ -168,140 +188,103 @@ class VenueBook:
         symbol's latest close (through the fill model, as a market order), then the cancel is
         rejected.
         """
+        exchange = self.exchange
         order = self.orders[order_id]
-        entry = next((item for item in self.working if item.order_id == order_id), None)
         events: list[OrderEvent] = []
-        if entry is not None and race and order.symbol in self.latest:
-            events.extend(self._fill_at_close(entry, self.latest[order.symbol]))
-            order = self.orders[order_id]
-        if order.is_terminal or entry is None:
-            reason = f"order {order_id} is {order.status.value}: nothing left to cancel"
-            event = CancelRejected(order_id, now, reason)
-            events.append(event)
-            order = self._apply(event)
-            return CancelOutcome(order, cancelled=False, events=tuple(events), reason=reason)
-        self.working.remove(entry)
-        self._apply(CancelRequested(order_id, now))
-        cancelled = Cancelled(order_id, now, "cancelled on request")
-        events.append(cancelled)
-        return CancelOutcome(self._apply(cancelled), cancelled=True, events=tuple(events))
+        bar = self.latest.get(order.symbol)
+        if race and bar is not None and exchange.is_working(order_id):
+            events += exchange.fill_at_close(order_id, bar.ts, _prices(bar))
+        if not exchange.is_working(order_id):
+            status = self.orders[order_id].status.value
+            reason = f"order {order_id} is {status}: nothing left to cancel"
+            events += exchange.refuse_cancel(order_id, now, reason)
+            return CancelOutcome(
+                self.orders[order_id],
+                cancelled=False,
+                events=self._published(events),
+                reason=reason,
+            )
+        events += exchange.cancel(order_id, now)
+        return CancelOutcome(self.orders[order_id], cancelled=True, events=self._published(events))
+
+    def link(self, first: ClientOrderId, second: ClientOrderId) -> bool:
+        """Make two working orders one-cancels-other: a fill of either cancels the other."""
+        return self.exchange.link(first, second)
 
     # -- matching ------------------------------------------------------------------------------
 
     def on_bars(self, bars: Mapping[Symbol, Bar]) -> list[OrderEvent]:
         """Match the working orders of every symbol in ``bars``, then remember the bars."""
         events: list[OrderEvent] = []
+        exchange = self.exchange
         for symbol in sorted(bars):
             bar = bars[symbol]
-            for entry in [item for item in self.working if self._symbol(item) == symbol]:
-                if entry in self.working:
-                    events.extend(self._step(entry, bar))
+            events += exchange.on_bar(symbol, bar.ts, _prices(bar))
             self.latest[symbol] = bar
-        return events
+        return list(self._published(events))
 
-    def _symbol(self, entry: WorkingEntry) -> Symbol:
-        return self.orders[entry.order_id].symbol
+    # -- the state file ------------------------------------------------------------------------
 
-    def _step(self, entry: WorkingEntry, bar: Bar) -> list[OrderEvent]:
-        order = self.orders[entry.order_id]
-        if order.request.time_in_force is TimeInForce.DAY and bar.ts.date() != entry.session:
-            self.working.remove(entry)
-            expired = Expired(entry.order_id, bar.ts)
-            self._apply(expired)
-            return [expired]
-        state = entry.state
-        allowed = self._allowed(order.request, state.quantity)
-        if allowed <= _EPSILON * state.quantity:
-            self.working.remove(entry)
-            return [self._cancel_rest(entry, bar.ts, "nothing to reduce or no shorting")]
-        capped = allowed < state.quantity
-        if capped:
-            state = replace(state, quantity=allowed)
-        step = self._model().step(state, bar)
-        entry.state = step.order if step.order is not None else state
-        self.changes.orders.add(entry.order_id)
-        events: list[OrderEvent] = []
-        if step.fill is not None:
-            events.append(self._book(entry.order_id, step.fill, bar.ts))
-        immediate = order.request.time_in_force is TimeInForce.IOC
-        if step.order is None and not capped:
-            self.working.remove(entry)
-        elif capped or immediate:
-            self.working.remove(entry)
-            events.append(self._cancel_rest(entry, bar.ts, "rest cancelled"))
-        return events
-
-    def _fill_at_close(self, entry: WorkingEntry, bar: Bar) -> list[OrderEvent]:
-        at_close = Bar(bar.ts, bar.symbol, bar.close, bar.close, bar.close, bar.close, bar.volume)
-        market = replace(
-            entry.state,
-            order_type=OrderType.MARKET,
-            limit_price=None,
-            stop_price=None,
-            trail_amount=None,
-            trail_percent=None,
-            trail_extreme=None,
-            arrived=True,
-        )
-        entry.state = market
-        return self._step(entry, at_close)
-
-    def _cancel_rest(self, entry: WorkingEntry, now: datetime, reason: str) -> OrderEvent:
-        event = Cancelled(entry.order_id, now, reason)
-        if not self.orders[entry.order_id].is_terminal:
-            self._apply(event)
-        return event
-
-    def _allowed(self, request: OrderRequest, quantity: float) -> float:
-        held = self.position(request.symbol).quantity
-        reducing = held * float(request.side) < 0.0
-        if request.reduce_only:
-            return min(quantity, abs(held)) if reducing else 0.0
-        if not self.config.allow_short and request.side is OrderSide.SELL:
-            return min(quantity, max(held, 0.0))
-        return quantity
-
-    def _model(self) -> FillModel:
-        cap = self.config.fill.volume_cap
-        if self.volume_cap is not None:
-            cap = self.volume_cap if cap is None else min(cap, self.volume_cap)
-        model = self._models.get(cap)
-        if model is None:
-            fill = FillConfig.build(**{**self.config.fill.model_dump(), "volume_cap": cap})
-            model = FillModel(fill, self.config.commission, self.config.slippage)
-            self._models[cap] = model
-        return model
-
-    def _book(self, order_id: ClientOrderId, result: FillResult, now: datetime) -> OrderEvent:
-        order = self.orders[order_id]
-        fill = Fill(
-            order_id,
-            TradeId(f"T{len(self.fills) + 1}"),
-            order.symbol,
-            result.side,
-            result.quantity,
-            result.price,
-            result.commission,
-            now,
-            result.liquidity,
-            order.venue_order_id,
-        )
-        self.record_fill(fill)
-        position = self.position(fill.symbol).apply(fill)
-        self.positions[fill.symbol] = position
-        self.cash -= fill.signed_quantity * fill.price + fill.commission
-        self.changes.fills.append(fill)
-        event = FillEvent(fill)
-        self._apply(event)
-        return event
+    def restore(  # noqa: PLR0917 - the parts of the state file
+        self,
+        cash: float,
+        next_number: int,
+        orders: Iterable[Order],
+        fills: Iterable[Fill],
+        positions: Iterable[Position],
+        working: Iterable[WorkingEntry],
+    ) -> None:
+        """Hold the book a state file saved (nothing is published or marked changed)."""
+        self.next_number = next_number
+        for fill in fills:
+            self.record_fill(fill)
+        orders = list(orders)
+        for order in orders:
+            if order.venue_order_id is not None:
+                self.by_venue_id[order.venue_order_id] = order.order_id
+        held = list(positions)
+        self.positions.update({position.symbol: position for position in held})
+        entries = [(entry.order_id, entry.state, entry.expires) for entry in working]
+        self.exchange.listener = None
+        self.exchange.restore(cash, held, orders, entries)
+        self.exchange.listener = self._heard
 
     def record_fill(self, fill: Fill) -> None:
         """Keep ``fill`` in the venue's list and by order (restoring or booking)."""
         self.fills.append(fill)
         self.fills_by_order.setdefault(fill.order_id, []).append(fill)
 
-    def _apply(self, event: OrderEvent) -> Order:
-        order = self.orders[event.order_id].apply(event)
-        self.orders[event.order_id] = order
-        self.changes.orders.add(event.order_id)
-        return order
+    def _published(self, events: Iterable[OrderEvent]) -> tuple[OrderEvent, ...]:
+        """Return the events to publish, fills under the venue's ids."""
+        return tuple(
+            FillEvent(self._named.pop(event.fill.trade_id))
+            if isinstance(event, FillEvent)
+            else event
+            for event in events
+            if not isinstance(event, _UNPUBLISHED)
+        )
+
+    def _venue_id(self, _order_id: ClientOrderId) -> VenueOrderId:
+        self.next_number += 1
+        venue_id = VenueOrderId(f"V{self.next_number}")
+        self.by_venue_id[venue_id] = _order_id
+        return venue_id
+
+    def _heard(self, order: Order, event: OrderEvent) -> None:
+        """Remember what changed; book a fill under the venue's trade and order ids."""
+        self.changes.orders.add(order.order_id)
+        if not isinstance(event, FillEvent):
+            return
+        fill = dataclasses.replace(
+            event.fill,
+            trade_id=TradeId(f"T{len(self.fills) + 1}"),
+            venue_order_id=order.venue_order_id,
+        )
+        self._named[event.fill.trade_id] = fill
+        self.record_fill(fill)
+        self.changes.fills.append(fill)
+        self.positions[fill.symbol] = self.exchange.position(fill.symbol)
+
+
+def _prices(bar: Bar) -> Prices:
+    return Prices(bar.open, bar.high, bar.low, bar.close, bar.volume)

@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 from quantstrata.core.config import FrozenConfig, load_config
 from quantstrata.core.errors import ConfigError
 from quantstrata.execution.config import CommissionConfig, FillConfig, SlippageConfig
+from quantstrata.process.calendar import canonical_calendar_code
 
 __all__ = [
     "DEFAULT_HOST",
@@ -96,6 +97,9 @@ class VenueConfig(FrozenConfig):
     - ``fill``, ``commission``, ``slippage``: the shared fill model's settings, as in
       :class:`~quantstrata.backtest.BacktestConfig`, so fills equal the backtest's.
     - ``allow_short``: whether sells may take a position below zero (the rest is cancelled).
+    - ``calendar``: the exchange-calendars code whose session close ends DAY orders, as
+      :attr:`BacktestConfig.calendar <quantstrata.backtest.BacktestConfig>` (``None``: the UTC
+      day, as the backtest without a calendar).
     - ``speed``: ``max``, ``realtime``, ``lockstep`` or a number N (realtime ×N).
     - ``state``: the SQLite file that keeps orders, fills, positions, cash and the replay
       position across restarts (``None``: in memory, lost on exit).
@@ -109,9 +113,15 @@ class VenueConfig(FrozenConfig):
     commission: CommissionConfig = Field(default_factory=CommissionConfig)
     slippage: SlippageConfig = Field(default_factory=SlippageConfig)
     allow_short: bool = True
+    calendar: str | None = None
     speed: str = "max"
     state: Path | None = None
     faults: FaultConfig = Field(default_factory=FaultConfig)
+
+    @field_validator("calendar")
+    @classmethod
+    def _known_calendar(cls, value: str | None) -> str | None:
+        return None if value is None else canonical_calendar_code(value)
 
     @field_validator("speed")
     @classmethod

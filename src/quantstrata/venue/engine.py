@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -61,8 +61,7 @@ class Venue:
             bars_now = [Bar(*row) for row in frame.iter_rows()]
             self.times.append(bars_now[0].ts)
             self.snapshots.append({bar.symbol: bar for bar in bars_now})
-        length = self.interval.duration if self.interval.is_fixed else timedelta(0)
-        self.book = VenueBook(config, self.symbols, bar_length=length)
+        self.book = VenueBook(config, self.symbols, bar_length=self.interval.bar_length)
         self.store = VenueStore(config.state)
         self.store.check_dataset(self.symbols, str(self.interval))
         self.position = self._restore()

@@ -15,6 +15,7 @@ from quantstrata.model.bar import Bar
 from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.orders import (
     Cancelled,
+    Expired,
     FillEvent,
     OrderRequest,
     OrderStatus,
@@ -118,10 +119,39 @@ async def test_submit_is_idempotent_and_recorded() -> None:
 
 
 @pytest.mark.asyncio
-async def test_reduce_only_that_would_open_is_rejected() -> None:
+async def test_reduce_only_that_would_open_is_cancelled_at_its_bar_as_in_the_backtest() -> None:
     paper = _paper()
-    with pytest.raises(OrderRejectedError, match="reduce_only"):
-        await paper.submit(ClientOrderId("a-1"), OrderRequest.market("AAA", -1, reduce_only=True))
+    await paper.submit(ClientOrderId("a-1"), OrderRequest.market("AAA", -1, reduce_only=True))
+    assert await paper.on_bar(_bar(0, 100, 101, 99, 100)) == []
+    update = await anext(paper.updates())
+    assert isinstance(update, Cancelled)
+    assert update.reason == "nothing to reduce or no shorting"
+    assert (await paper.account()).positions == {}
+
+
+@pytest.mark.asyncio
+async def test_day_order_expires_at_the_session_close_of_the_calendar() -> None:
+    model = FillModel(FillConfig())
+    opens = [datetime(2024, 11, 26, 14, 30, tzinfo=UTC), datetime(2024, 11, 26, 20, 59, tzinfo=UTC)]
+    opens.append(datetime(2024, 11, 27, 14, 30, tzinfo=UTC))
+    paper = PaperBroker(
+        clock=SimulatedClock(opens[0]),
+        fill_model=model,
+        cash=10_000.0,
+        calendar="XNYS",
+        bar_length=timedelta(minutes=1),
+    )
+    await paper.on_bar(Bar(opens[0], "AAA", 100, 100, 100, 100, 10.0))  # type: ignore[arg-type]
+    request = OrderRequest.limit("AAA", 1, 95.0, time_in_force=TimeInForce.DAY)
+    await paper.submit(ClientOrderId("a-1"), request)
+    assert await paper.on_bar(Bar(opens[1], "AAA", 99, 99, 99, 99, 10.0)) == []  # type: ignore[arg-type]
+    assert await paper.on_bar(Bar(opens[2], "AAA", 90, 90, 90, 90, 10.0)) == []  # type: ignore[arg-type]
+    expired = await anext(paper.updates())
+    assert isinstance(expired, Expired)
+    assert expired.ts == opens[2]
+    order = await paper.query_order(ClientOrderId("a-1"))
+    assert order is not None
+    assert order.status is OrderStatus.EXPIRED
 
 
 @pytest.mark.asyncio

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,7 @@ from quantstrata.model.orders import (
     TimeInForce,
 )
 from quantstrata.venue import VenueBook, VenueConfig
+from quantstrata.venue._store import VenueStore
 
 _START = datetime(2024, 1, 2, tzinfo=UTC)
 _SPX = Symbol("SPX")
@@ -100,3 +102,26 @@ def test_cancel_and_cancel_race() -> None:
     assert [type(event) for event in raced.events] == [FillEvent, CancelRejected]
     assert raced.order.status is OrderStatus.FILLED
     assert raced.order.average_fill_price == 100.0  # the latest close
+
+
+def test_day_order_works_until_the_session_close_of_the_calendar_and_survives_a_restart(
+    tmp_path: Path,
+) -> None:
+    friday = datetime(2024, 11, 29, tzinfo=UTC)  # daily bars at 00:00 UTC, XNYS early close
+    config = VenueConfig(calendar="XNYS", state=tmp_path / "venue.sqlite")
+    book = VenueBook(config, ["SPX"], bar_length=timedelta(days=1))
+    book.on_bars({_SPX: Bar(friday, _SPX, 100, 101, 99, 100, 1_000.0)})
+    request = OrderRequest.limit("SPX", 1, 50.0, time_in_force=TimeInForce.DAY)
+    book.submit(ClientOrderId("D"), request, friday)
+    store = VenueStore(config.state)
+    store.commit(book, friday)
+    store.close()
+    restored = VenueBook(config, ["SPX"], bar_length=timedelta(days=1))
+    reopened = VenueStore(config.state)
+    reopened.load(restored)
+    reopened.close()
+    monday = friday + timedelta(days=3)  # decided Friday: works through Monday's session
+    assert restored.on_bars({_SPX: Bar(monday, _SPX, 100, 101, 99, 100, 1.0)}) == []
+    assert [entry.expires for entry in restored.working] == [datetime(2024, 12, 2, 21, tzinfo=UTC)]
+    events = restored.on_bars({_SPX: Bar(monday + timedelta(days=1), _SPX, 9, 9, 9, 9, 1.0)})
+    assert [type(event) for event in events] == [Expired]

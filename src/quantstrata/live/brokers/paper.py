@@ -1,21 +1,24 @@
-"""The paper broker: the backtest's fill model behind the live :class:`Broker` interface.
+"""The paper broker: the simulated exchange behind the live :class:`Broker` interface.
 
-:class:`PaperBroker` keeps orders, fills, cash and positions in process. The runtime feeds it
-every closed bar (``await paper.on_bar(bar)``); working orders of that bar's symbol are matched
-by :class:`~quantstrata.execution.FillModel` with the same rules as the backtester. With the
-default policy ``next_open`` an order accepted after bar *t* closed first meets bar *t + 1*: a
-market order fills at its open, limit and stop orders are tested on the whole bar. With
-``this_close`` an order is matched at once against the close of the last bar seen
-(optimistic, as in the backtest). Fills are stamped with the fill bar's ``ts``.
+:class:`PaperBroker` is a thin async shell around
+:class:`~quantstrata.exchange.SimulatedExchange`, the order book the backtest runs on, so paper
+trading meets the backtest's rules by construction: matching by the shared fill model, ``DAY``
+orders ending at the session close of the instrument's calendar (``calendar``), ``IOC`` rests
+cancelled, reduce-only and no-short cuts, positions through ``Position.apply`` and order status
+through the transition table. The runtime feeds it every closed bar (``await
+paper.on_bar(bar)``); with the default policy ``next_open`` an order accepted after bar *t*
+closed first meets bar *t + 1*. With ``this_close`` an order is matched at once against the
+close of the last bar seen (optimistic, as in the backtest). Fills are stamped with the fill
+bar's ``ts``; the exchange's time is the bar time, so a DAY order decided on bar *t* works until
+the first session close after *t* plus ``bar_length``.
 
-Updates (fills, cancellations) are pushed through :meth:`PaperBroker.updates`; a submit answers
-directly (the acknowledgement is the return value). ``DAY`` orders are treated as ``GTC`` (a
-paper broker has no session calendar); the unfilled rest of an ``IOC`` order is cancelled
-after its first bar. :attr:`PaperBroker.received` records every submit that reached it.
+Updates (fills, cancellations, expiries) are pushed through :meth:`PaperBroker.updates`; a
+submit answers directly (the acknowledgement is the return value). Orders are not capped by a
+leverage limit here: the runtime's risk checks and target sizing bound them before they come.
+:attr:`PaperBroker.received` records every submit that reached it.
 
 A paper broker lives in this process, so a run restarted on its journal rebuilds it from the
-journal's state (:meth:`PaperBroker.resume`): cash, positions and working orders, with trade and
-venue order numbers continuing after the journal's.
+journal's state (:meth:`PaperBroker.resume`): cash, positions and working orders.
 """
 
 from __future__ import annotations
@@ -23,25 +26,24 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from quantstrata.core.clock import Clock
 from quantstrata.core.errors import ConfigError
-from quantstrata.execution import FillModel, FillPolicy, WorkingOrder
-from quantstrata.execution.orders import FillResult
+from quantstrata.exchange import ExchangeConfig, Prices, SimulatedExchange
+from quantstrata.execution import FillModel, WorkingOrder
 from quantstrata.live.broker import AccountSnapshot, OrderRejectedError, VenueOrder
 from quantstrata.model.bar import Bar
-from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId, VenueOrderId
+from quantstrata.model.identifiers import ClientOrderId, Symbol, VenueOrderId
 from quantstrata.model.orders import (
     Cancelled,
+    Expired,
     Fill,
     FillEvent,
+    Order,
     OrderEvent,
     OrderRequest,
-    OrderStatus,
-    TimeInForce,
 )
 
 if TYPE_CHECKING:
@@ -49,36 +51,12 @@ if TYPE_CHECKING:
 
 __all__ = ["PaperBroker"]
 
-
-@dataclass(slots=True)
-class _PaperOrder:
-    """The paper venue's book entry for one order."""
-
-    order_id: ClientOrderId
-    venue_order_id: VenueOrderId
-    request: OrderRequest
-    status: OrderStatus
-    working: WorkingOrder | None
-    after: datetime | None
-    updated_at: datetime
-    filled: float = 0.0
-    notional: float = 0.0
-
-    def report(self) -> VenueOrder:
-        return VenueOrder(
-            order_id=self.order_id,
-            venue_order_id=self.venue_order_id,
-            symbol=self.request.symbol,
-            request=self.request,
-            status=self.status,
-            filled_quantity=self.filled,
-            average_fill_price=self.notional / self.filled if self.filled else None,
-            updated_at=self.updated_at,
-        )
+_PUSHED = (FillEvent, Cancelled, Expired)
+"""The exchange's events the runtime hears of (a submit's answer is its return value)."""
 
 
 class PaperBroker:
-    """An in-process venue that fills orders on the bars it is fed, by the shared fill model."""
+    """An in-process venue: the simulated exchange, fed the bars the runtime handles."""
 
     def __init__(
         self,
@@ -87,21 +65,38 @@ class PaperBroker:
         fill_model: FillModel | None = None,
         cash: float = 0.0,
         name: str = "paper",
+        calendar: str | None = None,
+        bar_length: timedelta = timedelta(0),
+        allow_short: bool = True,
     ) -> None:
-        """Start with ``cash``, no positions and no orders."""
+        """Start with ``cash``, no positions and no orders.
+
+        ``calendar`` (an exchange-calendars code) ends DAY orders at its session close
+        (``None``: at the end of the UTC day); ``bar_length`` is the fed bars' interval.
+        """
         self.clock = clock
         self.fill_model = fill_model if fill_model is not None else FillModel()
+        model = self.fill_model
+        starting = {"cash": float(cash)} if cash > 0 else {}  # an account may start empty
+        config = ExchangeConfig(
+            **starting,
+            fill=model.config,
+            commission=model.commission,
+            slippage=model.slippage,
+            allow_short=allow_short,
+            calendar=calendar,
+            bar_length=bar_length,
+        )
+        self.exchange = SimulatedExchange(config, (), id_prefix="paper-")
+        if cash <= 0:
+            self.exchange.restore(float(cash), (), (), ())
+        self.exchange.listener = self._heard
         self._name = name
-        self._cash = float(cash)
-        self._positions: dict[Symbol, float] = {}
-        self._orders: dict[ClientOrderId, _PaperOrder] = {}
-        self._fills: list[Fill] = []
         self._last_bars: dict[Symbol, Bar] = {}
+        self._last_ts: datetime | None = None
         self._queue: asyncio.Queue[OrderEvent | None] = asyncio.Queue()
         self.received: list[tuple[ClientOrderId, OrderRequest]] = []
         self._closed = False
-        self._numbered_orders = 0
-        self._numbered_trades = 0
 
     @classmethod
     def resume(
@@ -111,46 +106,49 @@ class PaperBroker:
         clock: Clock,
         fill_model: FillModel | None = None,
         name: str = "paper",
+        calendar: str | None = None,
+        bar_length: timedelta = timedelta(0),
     ) -> PaperBroker:
         """Return a paper broker holding the account a journal's ``state`` describes.
 
         Cash and positions are the journal's; its working orders are working again (what is
-        left of them, first meeting the bar after ``state.last_bar``); new trade and venue order
-        numbers continue after the journal's, so no fill is taken for one already booked.
+        left of them, first meeting the bar after ``state.last_bar``, a DAY order until the
+        session close after that bar); their trade numbers continue after the journal's.
         """
-        broker = cls(clock=clock, fill_model=fill_model, cash=state.cash, name=name)
-        broker._positions = {
-            symbol: position.quantity
-            for symbol, position in state.positions.items()
-            if not position.is_flat
-        }
-        broker._numbered_orders = len(state.orders)
-        broker._numbered_trades = len(state.known_trade_ids())
+        broker = cls(
+            clock=clock,
+            fill_model=fill_model,
+            cash=state.cash,
+            name=name,
+            calendar=calendar,
+            bar_length=bar_length,
+        )
+        exchange = broker.exchange
+        orders = [order for order in state.orders.values() if order.venue_order_id is not None]
+        decided = state.last_bar if state.last_bar is not None else clock.now()
+        working = []
         for order in state.open_orders():
             left = order.request.quantity - order.filled_quantity
             if order.venue_order_id is None or left <= 0:
                 continue  # never reached the venue: reconciliation settles it
-            working = dataclasses.replace(
+            exchange.list_symbol(order.symbol)
+            state_of = dataclasses.replace(
                 WorkingOrder.from_request(order.request),
                 quantity=left,
                 filled_quantity=order.filled_quantity,
             )
-            broker._orders[order.order_id] = _PaperOrder(
-                order_id=order.order_id,
-                venue_order_id=order.venue_order_id,
-                request=order.request,
-                status=OrderStatus.PARTIAL if order.filled_quantity else OrderStatus.PENDING,
-                working=working,
-                after=state.last_bar,
-                updated_at=order.updated_at,
-                filled=order.filled_quantity,
-                notional=order.filled_quantity * order.average_fill_price,
-            )
+            working.append((order.order_id, state_of, exchange.expiry(order.request, decided)))
+        positions = [p for p in state.positions.values() if not p.is_flat]
+        exchange.restore(state.cash, positions, orders, working)
+        broker._last_ts = state.last_bar
         return broker
 
     def __repr__(self) -> str:
         """Show the name, the cash and the number of orders."""
-        return f"PaperBroker(name={self._name!r}, cash={self._cash!r}, orders={len(self._orders)})"
+        return (
+            f"PaperBroker(name={self._name!r}, cash={self.exchange.cash!r}, "
+            f"orders={len(self.exchange.orders)})"
+        )
 
     @property
     def name(self) -> str:
@@ -172,61 +170,57 @@ class PaperBroker:
     async def submit(self, order_id: ClientOrderId, request: OrderRequest) -> VenueOrderId:
         """Accept the order (idempotent by client order id) and return its venue id."""
         self.received.append((order_id, request))
-        known = self._orders.get(order_id)
-        if known is not None:
-            return known.venue_order_id
-        held = self._positions.get(request.symbol, 0.0)
-        if request.reduce_only and (held == 0 or (held > 0) == (request.signed_quantity > 0)):
-            raise OrderRejectedError(
-                f"order {order_id}: reduce_only {request.side.name} with position {held!r}",
-                "reduce_only order would not reduce the position",
-            )
-        last = self._last_bars.get(request.symbol)
-        entry = _PaperOrder(
-            order_id=order_id,
-            venue_order_id=VenueOrderId(f"paper-{self._numbered_orders + len(self._orders) + 1}"),
-            request=request,
-            status=OrderStatus.PENDING,
-            working=WorkingOrder.from_request(request),
-            after=None if last is None else last.ts,
-            updated_at=self.clock.now(),
-        )
-        self._orders[order_id] = entry
-        if self.fill_model.config.policy is FillPolicy.THIS_CLOSE and last is not None:
-            self._match(entry, last)
-        return entry.venue_order_id
+        exchange = self.exchange
+        known = exchange.orders.get(order_id)
+        if known is None:
+            exchange.list_symbol(request.symbol)
+            exchange.submit(order_id, request, self._now(), sized=True)
+            known = exchange.orders[order_id]
+            last = self._last_bars.get(request.symbol)
+            if self.fill_model.config.policy.bar_offset == 0 and last is not None:
+                exchange.step_order(order_id, last.ts, _prices(last))
+        if known.venue_order_id is None:  # pragma: no cover - the exchange accepts every order
+            raise OrderRejectedError(f"order {order_id}: not accepted", "not accepted")
+        return known.venue_order_id
 
     async def cancel(self, order_id: ClientOrderId) -> None:
         """Cancel a working order at once (pushed as ``Cancelled``); refuse others."""
-        entry = self._orders.get(order_id)
-        if entry is None:
+        order = self.exchange.orders.get(order_id)
+        if order is None:
             raise OrderRejectedError(f"cancel {order_id}: unknown order", "unknown order")
-        if entry.status.is_terminal:
+        if not self.exchange.is_working(order_id):
             raise OrderRejectedError(
-                f"cancel {order_id}: order is {entry.status}", f"order is {entry.status}"
+                f"cancel {order_id}: order is {order.status}", f"order is {order.status}"
             )
-        self._finish(entry, OrderStatus.CANCELLED, "cancelled on request")
+        self.exchange.cancel(order_id, self._now())
+
+    async def link(self, first: ClientOrderId, second: ClientOrderId) -> bool:
+        """Link two working orders one-cancels-other in the exchange (its one rule for pairs)."""
+        return self.exchange.link(first, second)
 
     async def query_order(self, order_id: ClientOrderId) -> VenueOrder | None:
         """Return the book entry of ``order_id``, or ``None`` if never received."""
-        entry = self._orders.get(order_id)
-        return None if entry is None else entry.report()
+        order = self.exchange.orders.get(order_id)
+        return None if order is None else _report(order)
 
     async def open_orders(self) -> list[VenueOrder]:
         """Return every working order."""
-        return [entry.report() for entry in self._orders.values() if not entry.status.is_terminal]
+        return [_report(order) for order in self.exchange.open_orders()]
 
     async def fills(self, since: datetime | None = None) -> list[Fill]:
         """Return fills at or after ``since`` (all when ``None``), oldest first."""
-        return [fill for fill in self._fills if since is None or fill.ts >= since]
+        return [
+            self._named(fill) for fill in self.exchange.fills if since is None or fill.ts >= since
+        ]
 
     async def account(self) -> AccountSnapshot:
         """Return cash and non-zero positions."""
-        positions = {str(symbol): q for symbol, q in self._positions.items() if q != 0}
-        return AccountSnapshot(self._cash, positions, self.clock.now())
+        held = (self.exchange.position(symbol) for symbol in self.exchange.symbols)
+        positions = {str(p.symbol): p.quantity for p in held if not p.is_flat}
+        return AccountSnapshot(self.exchange.cash, positions, self.clock.now())
 
     async def updates(self) -> AsyncIterator[OrderEvent]:
-        """Yield fills and cancellations as they happen, until :meth:`close`."""
+        """Yield fills, cancellations and expiries as they happen, until :meth:`close`."""
         while True:
             event = await self._queue.get()
             if event is None:
@@ -245,58 +239,43 @@ class PaperBroker:
                 f"bar for {bar.symbol} at {bar.ts} is not after the last one ({previous.ts})"
             )
         self._last_bars[bar.symbol] = bar
-        before = len(self._fills)
-        for entry in list(self._orders.values()):
-            if entry.status.is_terminal or entry.request.symbol != bar.symbol:
-                continue
-            if entry.after is not None and bar.ts <= entry.after:
-                continue
-            self._match(entry, bar)
-        return self._fills[before:]
+        self._last_ts = bar.ts if self._last_ts is None else max(self._last_ts, bar.ts)
+        exchange = self.exchange
+        exchange.list_symbol(bar.symbol)
+        before = len(exchange.fills)
+        exchange.on_bar(bar.symbol, bar.ts, _prices(bar))
+        exchange.account.marks[exchange.symbols.index(bar.symbol)] = bar.close
+        return [self._named(fill) for fill in exchange.fills[before:]]
 
-    def _match(self, entry: _PaperOrder, bar: Bar) -> None:
-        working = entry.working
-        if working is None:
-            return
-        step = self.fill_model.step(working, bar)
-        entry.working = step.order
-        if step.fill is not None:
-            self._book(entry, step.fill, bar)
-        if entry.status.is_terminal:
-            return
-        if entry.request.time_in_force is TimeInForce.IOC:
-            self._finish(entry, OrderStatus.CANCELLED, "IOC remainder cancelled")
+    def _now(self) -> datetime:
+        """Return the exchange's time: the last bar time seen (the clock's before any bar)."""
+        return self._last_ts if self._last_ts is not None else self.clock.now()
 
-    def _book(self, entry: _PaperOrder, result: FillResult, bar: Bar) -> None:
-        fill = Fill(
-            order_id=entry.order_id,
-            trade_id=TradeId(f"paper-{self._numbered_trades + len(self._fills) + 1}"),
-            symbol=entry.request.symbol,
-            side=entry.request.side,
-            quantity=result.quantity,
-            price=result.price,
-            commission=result.commission,
-            ts=bar.ts,
-            liquidity=result.liquidity,
-            venue_order_id=entry.venue_order_id,
-        )
-        self._fills.append(fill)
-        entry.filled += fill.quantity
-        entry.notional += fill.value
-        entry.updated_at = max(entry.updated_at, bar.ts)
-        symbol = entry.request.symbol
-        self._positions[symbol] = self._positions.get(symbol, 0.0) + fill.signed_quantity
-        self._cash -= fill.signed_quantity * fill.price + fill.commission
-        if result.complete:
-            entry.status = OrderStatus.FILLED
-            entry.filled = entry.request.quantity
-            entry.working = None
-        else:
-            entry.status = OrderStatus.PARTIAL
-        self._queue.put_nowait(FillEvent(fill))
+    def _heard(self, _order: Order, event: OrderEvent) -> None:
+        if isinstance(event, FillEvent):
+            self._queue.put_nowait(FillEvent(self._named(event.fill)))
+        elif isinstance(event, _PUSHED):
+            self._queue.put_nowait(event)
 
-    def _finish(self, entry: _PaperOrder, status: OrderStatus, reason: str) -> None:
-        entry.status = status
-        entry.working = None
-        entry.updated_at = max(entry.updated_at, self.clock.now())
-        self._queue.put_nowait(Cancelled(entry.order_id, entry.updated_at, reason))
+    def _named(self, fill: Fill) -> Fill:
+        """``fill`` with the venue id of its order (the exchange's fills carry none)."""
+        venue_id = self.exchange.orders[fill.order_id].venue_order_id
+        return dataclasses.replace(fill, venue_order_id=venue_id)
+
+
+def _prices(bar: Bar) -> Prices:
+    return Prices(bar.open, bar.high, bar.low, bar.close, bar.volume)
+
+
+def _report(order: Order) -> VenueOrder:
+    venue_id = order.venue_order_id
+    return VenueOrder(
+        order_id=order.order_id,
+        venue_order_id=venue_id if venue_id is not None else VenueOrderId(order.order_id),
+        symbol=order.symbol,
+        request=order.request,
+        status=order.status,
+        filled_quantity=order.filled_quantity,
+        average_fill_price=order.average_fill_price if order.filled_quantity else None,
+        updated_at=order.updated_at,
+    )

@@ -33,12 +33,14 @@ class TimeInForce(IntEnum):
     """How long an order stays working.
 
     ``GTC`` until filled or cancelled; ``DAY`` until the end of the session it was placed in;
-    ``IOC`` fills what it can at once and cancels the rest.
+    ``IOC`` fills what it can at once and cancels the rest; ``FOK`` fills entirely at once or
+    is cancelled without any fill.
     """
 
     GTC = 0
     DAY = 1
     IOC = 2
+    FOK = 3
 
 
 class OrderStatus(StrEnum):

@@ -1,0 +1,123 @@
+"""Settings of the simulated exchange: money, the fill model, the order rules, the calendar.
+
+One :class:`ExchangeConfig` holds everything the exchange needs and nothing about where it
+runs: the backtest builds it from its :class:`~quantstrata.backtest.BacktestConfig`, the paper
+broker and the venue from their own settings. Unknown fields are rejected.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, ConfigDict, Field, field_validator
+
+from quantstrata.core.config import DEFAULT_CASH, FrozenConfig, StartingCash
+from quantstrata.execution.config import CommissionConfig, FillConfig, SlippageConfig
+from quantstrata.model.instrument import Instrument
+from quantstrata.process.calendar import canonical_calendar_code
+
+__all__ = ["CalendarCode", "ExchangeConfig", "TradingRules", "lot_size"]
+
+
+def lot_size(
+    instrument: Instrument | None, *, fractional: bool, round_lots: bool
+) -> tuple[float, float]:
+    """Return ``(lot_size, min_quantity)`` a quantity is rounded to; ``(0, 0)`` trades any amount.
+
+    Fractional trading without ``fill.round_lots`` rounds nothing; otherwise the instrument's
+    lot rules apply (one whole unit for a symbol without an instrument).
+    """
+    if fractional and not round_lots:
+        return 0.0, 0.0
+    if instrument is None:
+        return 1.0, 0.0
+    return instrument.lot_size, instrument.min_quantity
+
+
+def _calendar_code(value: str | None) -> str | None:
+    return None if value is None else canonical_calendar_code(value)
+
+
+CalendarCode = Annotated[str | None, AfterValidator(_calendar_code)]
+"""An exchange-calendars code in its canonical spelling, or ``None`` (24/7 UTC days)."""
+
+
+class TradingRules(FrozenConfig):
+    """The account and order rules every simulation of trading shares (backtest, exchange).
+
+    - ``cash``: the starting cash.
+    - ``fill``, ``commission``, ``slippage``: the shared fill model's settings.
+    - ``allow_short``: whether a position may go below zero (sells beyond it are cut).
+    - ``max_leverage``: the largest gross exposure (Σ |position × mark| / equity) a target or a
+      fill of a non-reduce-only order may build; a fill beyond it is reduced and the rest
+      cancelled.
+    - ``fractional``: trade fractional units; ``False`` (or ``fill.round_lots``) rounds to
+      whole lots (:func:`lot_size`).
+    - ``instruments``: trading rules per symbol (lot size, minimum quantity, calendar).
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    cash: StartingCash = DEFAULT_CASH
+    fill: FillConfig = Field(default_factory=FillConfig)
+    commission: CommissionConfig = Field(default_factory=CommissionConfig)
+    slippage: SlippageConfig = Field(default_factory=SlippageConfig)
+    allow_short: bool = True
+    max_leverage: float = Field(default=1.0, gt=0.0, allow_inf_nan=False)
+    fractional: bool = True
+    instruments: dict[str, Instrument] = Field(default_factory=dict)
+
+    @field_validator("instruments")
+    @classmethod
+    def _keyed_by_symbol(cls, value: dict[str, Instrument]) -> dict[str, Instrument]:
+        for symbol, instrument in value.items():
+            if instrument.symbol != symbol:
+                raise ValueError(f"instrument {instrument.symbol!r} is filed under {symbol!r}")
+        return value
+
+    def lot_size(self, symbol: str) -> tuple[float, float]:
+        """Return ``(lot_size, min_quantity)`` of ``symbol``; ``(0, 0)`` trades any fraction.
+
+        ``fill.round_lots`` rounds target orders to lots too, so both engines size a target
+        alike (the fill model would otherwise round only its fills).
+        """
+        return lot_size(
+            self.instruments.get(symbol),
+            fractional=self.fractional,
+            round_lots=self.fill.round_lots,
+        )
+
+    def trading_rules(self) -> dict[str, Any]:
+        """Return these rules as keyword arguments of another :class:`TradingRules` model."""
+        return {name: getattr(self, name) for name in TradingRules.model_fields}
+
+
+class ExchangeConfig(TradingRules):
+    """How :class:`~quantstrata.exchange.SimulatedExchange` matches orders and keeps the account.
+
+    The :class:`TradingRules`, and:
+
+    - ``calendar``: the exchange-calendars code whose session close ends DAY orders of symbols
+      without an instrument calendar; ``None``: every UTC day is a session.
+    - ``bar_length``: the length of one bar; a DAY order decided on bar ``t`` works until the
+      first session close after ``t + bar_length`` (so a daily-close decision works through the
+      next session).
+    """
+
+    calendar: CalendarCode = None
+    bar_length: timedelta = timedelta(0)
+
+    @field_validator("bar_length")
+    @classmethod
+    def _not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError(f"bar_length must not be negative, got {value}")
+        return value
+
+    def calendar_of(self, symbol: str) -> str | None:
+        """Return the calendar code of ``symbol``: its instrument's, else ``calendar``."""
+        instrument = self.instruments.get(symbol)
+        if instrument is not None and instrument.calendar is not None:
+            return instrument.calendar
+        return self.calendar
