@@ -161,7 +161,7 @@ def run_backtest(strategy: EventStrategy, setup: Setup) -> Outcome:
 
 
 def _live_config(setup: Setup, journal: Path) -> LiveConfig:
-    # The live runtime has no calendar of its own today: a DAY order's session is the broker's.
+    # A DAY order's session is the broker's: the paper broker and the venue take the calendar.
     return LiveConfig(
         symbols=setup.symbols,
         interval=setup.interval,
@@ -180,6 +180,7 @@ async def run_paper(strategy: EventStrategy, setup: Setup, folder: Path) -> Outc
         cash=setup.cash,
         commission=setup.commission,
         config=_live_config(setup, folder / "paper.sqlite"),
+        calendar=setup.calendar,
     )
     summary = await live.run_async()
     if summary.stopped_by != "feed ended":
@@ -196,6 +197,7 @@ async def run_venue(strategy: EventStrategy, setup: Setup, folder: Path) -> Outc
         speed="lockstep",
         cash=setup.cash,
         commission=setup.commission,
+        calendar=setup.calendar,
     ) as server:
         config = _live_config(setup, folder / "venue.sqlite")
         summary = await Live.for_venue(strategy, server.url, KEY, config).run_async()

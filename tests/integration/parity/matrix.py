@@ -60,13 +60,13 @@ def bar_set(kind: str, symbols: tuple[str, ...]) -> tuple[Setup, int]:
 
     ``daily``: 28 XNYS sessions from 2024-11-18 (Thanksgiving, the early close of 29 November,
     the weekends, the early close of 24 December and Christmas inside). ``minute``: 120 XNYS
-    session minutes from 12:20 New York on 24 December 2024 (the last 40 minutes before the early
-    close at 13:00, the Christmas holiday, then the first 80 minutes of 26 December).
+    session minutes from 12:25 New York on 24 December 2024 (the last 35 minutes before the early
+    close at 13:00, the Christmas holiday, then the first 85 minutes of 26 December).
     """
     if kind == "daily":
         start, count, interval, period = datetime(2024, 11, 18, tzinfo=UTC), 28, "1d", 4
     else:
-        start, count, interval, period = datetime(2024, 12, 24, 17, 20, tzinfo=UTC), 120, "1m", 15
+        start, count, interval, period = datetime(2024, 12, 24, 17, 25, tzinfo=UTC), 120, "1m", 15
     frames = [
         make_bars(
             count,
