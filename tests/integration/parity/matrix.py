@@ -39,6 +39,7 @@ __all__ = [
     "CellPlan",
     "bar_set",
     "cell_symbol",
+    "single_order",
 ]
 
 ORDER_KINDS = ("market", "limit", "stop", "stop_limit", "trailing", "bracket", "oco")
@@ -82,34 +83,65 @@ def bar_set(kind: str, symbols: tuple[str, ...]) -> tuple[Setup, int]:
     return Setup(bars, interval=interval, calendar="XNYS"), period
 
 
-def _priced(
-    kind: str, symbol: str, signed: float, close: float, *, tif: TimeInForce, reduce_only: bool
+_TYPES = {
+    "market": OrderType.MARKET,
+    "limit": OrderType.LIMIT,
+    "stop": OrderType.STOP,
+    "stop_limit": OrderType.STOP_LIMIT,
+    "trailing": OrderType.TRAILING_STOP,
+}
+
+
+def single_order(
+    kind: str,
+    symbol: str,
+    signed: float,
+    *,
+    price: float,
+    limit: float,
+    trail: float,
+    tif: TimeInForce,
+    reduce_only: bool,
 ) -> OrderRequest:
-    """One order of ``kind`` (not a group) for ``signed`` units, priced from ``close``."""
-    sign = 1.0 if signed > 0 else -1.0
-    side = OrderSide.BUY if signed > 0 else OrderSide.SELL
-    prices: dict[str, float] = {}
-    order_type = OrderType.MARKET
-    if kind == "limit":  # a buy below the close, a sell above
-        order_type, prices = OrderType.LIMIT, {"limit_price": close * (1 - sign * STEP)}
-    elif kind == "stop":  # a buy above the close, a sell below
-        order_type, prices = OrderType.STOP, {"stop_price": close * (1 + sign * STEP)}
-    elif kind == "stop_limit":
-        order_type = OrderType.STOP_LIMIT
-        prices = {
-            "stop_price": close * (1 + sign * STEP),
-            "limit_price": close * (1 + 2 * sign * STEP),
-        }
-    elif kind == "trailing":
-        order_type, prices = OrderType.TRAILING_STOP, {"trail_percent": STEP}
+    """One order of ``kind`` (not a group) for ``signed`` units (a buy when positive).
+
+    A limit order is priced at ``price``; a stop triggers at ``price``; a stop-limit triggers at
+    ``price`` and is limited at ``limit``; a trailing stop trails by the fraction ``trail``.
+    """
+    order_type = _TYPES[kind]
+    prices: dict[str, float] = {
+        OrderType.MARKET: {},
+        OrderType.LIMIT: {"limit_price": price},
+        OrderType.STOP: {"stop_price": price},
+        OrderType.STOP_LIMIT: {"stop_price": price, "limit_price": limit},
+        OrderType.TRAILING_STOP: {"trail_percent": trail},
+    }[order_type]
     return OrderRequest(
         Symbol(symbol),
-        side,
+        OrderSide.BUY if signed > 0 else OrderSide.SELL,
         abs(signed),
         order_type,
         time_in_force=tif,
         reduce_only=reduce_only,
         **prices,
+    )
+
+
+def _priced(
+    kind: str, symbol: str, signed: float, close: float, *, tif: TimeInForce, reduce_only: bool
+) -> OrderRequest:
+    """One order of ``kind`` priced ``STEP`` from ``close``: a limit inside, a stop outside."""
+    sign = 1.0 if signed > 0 else -1.0
+    inside = kind == "limit"  # a buy limit below the close; a buy stop above it
+    return single_order(
+        kind,
+        symbol,
+        signed,
+        price=close * (1 - sign * STEP if inside else 1 + sign * STEP),
+        limit=close * (1 + 2 * sign * STEP),
+        trail=STEP,
+        tif=tif,
+        reduce_only=reduce_only,
     )
 
 

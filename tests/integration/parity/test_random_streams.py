@@ -15,16 +15,16 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from quantstrata.model.identifiers import ClientOrderId, Symbol
+from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.orders import (
     Bracket,
     OneCancelsOther,
     OrderRequest,
     OrderSide,
-    OrderType,
     TimeInForce,
 )
 from quantstrata.strategy import BarSnapshot, StrategyContext
+from tests.integration.parity.matrix import single_order
 from tests.kit.bars import make_bars
 from tests.kit.parity import Scripted, Setup, mismatches, run_everywhere, submit
 
@@ -64,26 +64,16 @@ class Action:
 
 
 def _request(action: Action, close: float, kind: str, offset: float) -> OrderRequest:
-    prices: dict[str, float] = {}
-    order_type = OrderType.MARKET
     price = close * (1 + offset)
-    if kind == "limit":
-        order_type, prices = OrderType.LIMIT, {"limit_price": price}
-    elif kind == "stop":
-        order_type, prices = OrderType.STOP, {"stop_price": price}
-    elif kind == "stop_limit":
-        order_type = OrderType.STOP_LIMIT
-        prices = {"stop_price": price, "limit_price": price * (1 + float(action.side) * 0.005)}
-    elif kind == "trailing":
-        order_type, prices = OrderType.TRAILING_STOP, {"trail_percent": abs(offset) + 0.002}
-    return OrderRequest(
-        Symbol(SYMBOL),
-        action.side,
-        action.quantity,
-        order_type,
-        time_in_force=action.tif,
+    return single_order(
+        kind,
+        SYMBOL,
+        float(action.side) * action.quantity,
+        price=price,
+        limit=price * (1 + float(action.side) * 0.005),
+        trail=abs(offset) + 0.002,
+        tif=action.tif,
         reduce_only=action.reduce_only,
-        **prices,
     )
 
 
