@@ -49,6 +49,7 @@ class SessionCloses:
         self._calendar_of = calendar_of
         self._codes: dict[str, str | None] = {}
         self._closes: dict[str | None, _Closes | None] = {}
+        self._last: dict[str | None, tuple[int, int, datetime]] = {}
 
     def expiry(self, symbol: str, decided: datetime) -> datetime | None:
         """Return the first session close of ``symbol`` after ``decided`` (``None``: never).
@@ -60,11 +61,19 @@ class SessionCloses:
         if code == "":
             code = self._codes[symbol] = self._calendar_of(symbol)
         moment = ns_from_datetime(decided)
+        last = self._last.get(code)
+        if last is not None and last[0] <= moment < last[1]:
+            return last[2]
         closes = self._covering(code, decided.date())
         while closes is not None:
-            index = int(np.searchsorted(closes.values, moment, side="right"))
-            if index < closes.values.shape[0]:
-                return datetime_from_ns(int(closes.values[index]))
+            values = closes.values
+            index = int(np.searchsorted(values, moment, side="right"))
+            if index < values.shape[0]:
+                close = int(values[index])
+                answer = datetime_from_ns(close)
+                # Every time from the previous close up to this one ends here too.
+                self._last[code] = (int(values[index - 1]) if index else moment, close, answer)
+                return answer
             closes = self._extend(code, closes)
         return None
 
