@@ -131,7 +131,7 @@ _actions = st.builds(
 
 
 @settings(
-    max_examples=8,
+    max_examples=6,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
