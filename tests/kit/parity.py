@@ -30,6 +30,7 @@ import polars as pl
 from quantstrata.backtest import Backtest, BacktestConfig
 from quantstrata.execution import CommissionConfig
 from quantstrata.live import Live, LiveConfig
+from quantstrata.live.summary import LiveSummary
 from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.orders import Bracket, Fill, OneCancelsOther, OrderRequest
 from quantstrata.strategy import BarSnapshot, EventStrategy, StrategyContext
@@ -160,6 +161,16 @@ def run_backtest(strategy: EventStrategy, setup: Setup) -> Outcome:
     return _outcome(result.fills, positions, float(result.equity["cash"][-1]))
 
 
+def _check_ran(name: str, summary: LiveSummary, setup: Setup) -> None:
+    """Refuse a live run that stopped early or skipped bar times: its fills would say nothing."""
+    times = setup.bars["ts"].n_unique()
+    if summary.stopped_by != "feed ended" or summary.bar_times != times:
+        raise AssertionError(
+            f"the {name} run stopped by {summary.stopped_by!r} after {summary.bar_times} "
+            f"of {times} bar times"
+        )
+
+
 def _live_config(setup: Setup, journal: Path) -> LiveConfig:
     # A DAY order's session is the broker's: the paper broker and the venue take the calendar.
     return LiveConfig(
@@ -182,9 +193,7 @@ async def run_paper(strategy: EventStrategy, setup: Setup, folder: Path) -> Outc
         config=_live_config(setup, folder / "paper.sqlite"),
         calendar=setup.calendar,
     )
-    summary = await live.run_async()
-    if summary.stopped_by != "feed ended":
-        raise AssertionError(f"the paper run stopped early: {summary.stopped_by}")
+    _check_ran("paper", await live.run_async(), setup)
     account = await live.broker.account()
     return _outcome(_live_fills(await live.broker.fills()), account.positions, account.cash)
 
@@ -207,8 +216,7 @@ async def run_venue(strategy: EventStrategy, setup: Setup, folder: Path) -> Outc
             account = await client.account()
         finally:
             await client.close()
-    if summary.stopped_by != "feed ended":
-        raise AssertionError(f"the venue run stopped early: {summary.stopped_by}")
+    _check_ran("venue", summary, setup)
     return _outcome(_live_fills(fills), account.positions, account.cash)
 
 
