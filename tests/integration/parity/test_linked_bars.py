@@ -1,4 +1,5 @@
-"""Linked orders on a bar that touches both legs: one leg fills, alike in every environment.
+"""Linked orders on a bar that touches both legs: one leg fills, alike in every environment;
+and a bracket cell of the matrix traded alone.
 
 A bracket's stop-loss and take-profit, or an OCO exit pair, can both be touched by one wide bar,
 here one that opens beyond one leg (the take-profit of a long, the stop-loss of a short) and then
@@ -9,13 +10,16 @@ environments must apply the same one, and never fill both.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 
 from quantstrata.model.identifiers import ClientOrderId
-from quantstrata.model.orders import Bracket, OneCancelsOther, OrderRequest
+from quantstrata.model.orders import Bracket, OneCancelsOther, OrderRequest, TimeInForce
 from quantstrata.strategy import BarSnapshot, StrategyContext
+from tests.integration.parity.matrix import CellPlan
 from tests.kit.backtest import make_bars
+from tests.kit.bars import make_bars as make_minute_bars
 from tests.kit.parity import Scripted, Setup, mismatches, run_everywhere, submit
 
 SYMBOL = "AAA"
@@ -55,5 +59,26 @@ def test_a_bar_through_both_exits_fills_one_alike_everywhere(kind: str, signed: 
     plan = ExitsOnOneBar(kind, signed)
     outcomes = run_everywhere(lambda: Scripted(plan), _SETUP)
     assert outcomes["backtest"].fills.height == 2, "the entry and one exit"
+    found = mismatches(outcomes)
+    assert not found, "\n".join(found)
+
+
+def test_ioc_bracket_rounds_alone_on_minute_bars_fill_alike_everywhere() -> None:
+    """The matrix's IOC short-bracket cell traded alone (one symbol, minute bars).
+
+    Seen on the venue: an order the runtime had booked rejected was then reported accepted; the
+    illegal update halted trading in the symbol, so the next flatten was refused.
+    """
+    bars = make_minute_bars(
+        40,
+        symbol="IOC_SHORT",
+        start=datetime(2024, 12, 24, 17, 25, tzinfo=UTC),
+        interval="1m",
+        calendar="XNYS",
+        seed=7,
+    )
+    plan = CellPlan("bracket", (("IOC_SHORT", TimeInForce.IOC, "short"),), 15)
+    outcomes = run_everywhere(lambda: Scripted(plan), Setup(bars, interval="1m", calendar="XNYS"))
+    assert outcomes["backtest"].fills.height >= 4, "two round trips"
     found = mismatches(outcomes)
     assert not found, "\n".join(found)
