@@ -11,6 +11,10 @@ Tasks (quantstrata side first, then its peer):
   check off, vs ``vectorbt.Portfolio.from_signals`` (its own ``MA`` indicator, signals shifted
   one bar, filled at the open). 1M bars. Goal: >= 10M bars/s, and ahead of vectorbt.
 - ``signal_vectorbt_lookahead``: the same with the default look-ahead check on (for reference).
+- ``polars_lookahead``: what users run: a strategy written with Polars expressions
+  (``examples/sma_cross.py``, loaded as the command line loads a file) with the defaults, so the
+  look-ahead check on, vs the same run with the check off. The ratio is the check's price; goal:
+  >= 0.75x (the check takes at most a quarter of the run). 1M bars.
 - ``event_backtesting``: ``EventSmaCrossover`` vs backtesting.py 0.6.6. 100k bars. Goal: >= 5x.
 - ``event_backtrader``: ``EventSmaCrossover`` vs backtrader 1.9.78. 100k bars. Goal: >= 20x.
 
@@ -71,6 +75,9 @@ CASH = 100_000.0
 SIGNAL_CASH = 1e18
 """Starting cash of the vectorbt tasks: ~19k round trips at 0.2 % shrink equity ~1e-17 times."""
 RATE = 0.001
+_SMA_CROSS_FILE = Path(__file__).resolve().parent.parent / "examples" / "sma_cross.py"
+LOOKAHEAD_RATIO_GOAL = 0.75
+"""Check off over check on: the look-ahead check takes at most a quarter of the run."""
 FAST, SLOW = 10, 30
 SIGNAL_GOAL = 10_000_000
 BACKTESTING_RATIO_GOAL = 5.0
@@ -126,6 +133,7 @@ def _config(*, fractional: bool, check_lookahead: bool, cash: float = CASH) -> A
         allow_short=False,
         fractional=fractional,
         check_lookahead=check_lookahead,
+        size_at="fill",  # the peers size at the fill (docs/peer-conventions.md)
     )
 
 
@@ -145,6 +153,30 @@ def _signal_side(*, check_lookahead: bool) -> Side:
 
     label = "quantstrata signal" + (" + look-ahead check" if check_lookahead else "")
     return Side(label, setup, run, digest=_vectorbt_style_digest)
+
+
+def _polars_strategy_side(label: str, *, check_lookahead: bool) -> Side:
+    """The user's Polars-expression crossover of ``examples/sma_cross.py``, default config."""
+
+    def setup(size: Size, _workdir: Path) -> tuple[pl.DataFrame, Any, Any]:
+        from quantstrata.backtest import BacktestConfig
+        from quantstrata.cli._strategy_source import load_strategy_class
+        from quantstrata.execution import CommissionConfig
+
+        strategy_class = load_strategy_class(str(_SMA_CROSS_FILE))
+        config = BacktestConfig(
+            cash=CASH, commission=CommissionConfig(rate=RATE), check_lookahead=check_lookahead
+        )
+        bars = _bars(size.rows(SIGNAL_BARS, tiny=TINY_BARS))
+        return bars, strategy_class(fast=FAST, slow=SLOW), config
+
+    def run(context: tuple[pl.DataFrame, Any, Any]) -> Any:
+        from quantstrata.backtest import Backtest
+
+        bars, strategy, config = context
+        return Backtest(bars, strategy, config).run()
+
+    return Side(label, setup, run, digest=_event_digest)
 
 
 def _vectorbt_style_digest(context: tuple[pl.DataFrame, Any], result: Any) -> str:
@@ -399,6 +431,19 @@ SUITE = Suite(
         _signal_task(check_lookahead=False),
         _signal_task(check_lookahead=True),
         Task(
+            name="polars_lookahead",
+            description="1M 1-minute bars, a user's Polars-expression SMA 10/30 crossover "
+            "(examples/sma_cross.py) with the default config (look-ahead check on) vs the same "
+            f"with the check off; goal ratio >= {LOOKAHEAD_RATIO_GOAL:g}x (the check <= 1/4 "
+            "of the run)",
+            rows=_rows(SIGNAL_BARS),
+            quantstrata=_polars_strategy_side(
+                "user Polars strategy, defaults", check_lookahead=True
+            ),
+            peer=_polars_strategy_side("check off", check_lookahead=False),
+            repeat=5,
+        ),
+        Task(
             name="event_backtesting",
             description="100k 1-minute bars: EventSmaCrossover vs backtesting.py 0.6.6; "
             f"goal ratio >= {BACKTESTING_RATIO_GOAL:g}x",
@@ -429,6 +474,7 @@ _RATIO_GOALS = {
     "signal_vectorbt": 1.0,
     "event_backtesting": BACKTESTING_RATIO_GOAL,
     "event_backtrader": BACKTRADER_RATIO_GOAL,
+    "polars_lookahead": LOOKAHEAD_RATIO_GOAL,
 }
 
 

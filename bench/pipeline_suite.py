@@ -77,6 +77,7 @@ def _quantstrata_side(label: str, *, check_lookahead: bool) -> Side:
             commission=CommissionConfig(rate=RATE),
             calendar="XNYS",
             check_lookahead=check_lookahead,
+            size_at="fill",  # vectorbt's targetpercent sizes at the next open, the fill
         )
         strategy = MomentumPipeline(
             lookback=LOOKBACK, skip=SKIP, top=TOP, liquid=LIQUID, min_price=MIN_PRICE

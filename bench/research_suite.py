@@ -78,6 +78,7 @@ def _quantstrata_side(label: str, backend: str, workers: int) -> Side:
             commission=CommissionConfig(rate=RATE),
             allow_short=False,
             check_lookahead=False,
+            size_at="fill",  # the peers size at the fill (docs/peer-conventions.md)
         )
         fast, slow = _grid(size)
         cluster = None

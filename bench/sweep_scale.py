@@ -39,6 +39,7 @@ CONFIG = BacktestConfig(
     commission=CommissionConfig(rate=0.001),
     allow_short=False,
     check_lookahead=False,
+    size_at="fill",  # the compiled signal loop, as the research suite's peer comparison runs
 )
 
 

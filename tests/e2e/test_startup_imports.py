@@ -108,3 +108,17 @@ def test_a_backtest_run_loads_no_optional_or_server_package(tmp_path: Path) -> N
     assert report.is_file()
     # Plotly draws the report the run was asked to write; nothing else on the list may load.
     assert _loaded(modules, tuple(name for name in NEVER_AT_START if name != "plotly")) == []
+
+
+@pytest.mark.parametrize(
+    "module", ["quantstrata.data.sources.backoff", "quantstrata.live.brokers._alpaca_rest"]
+)
+def test_a_connectors_shared_parts_load_no_catalog_pandas_or_numba(
+    module: str, tmp_path: Path
+) -> None:
+    # Every live connector imports the shared backoff; the Alpaca broker and feed import the
+    # Alpaca settings and callers. Neither may pull in the data layer's catalog and frames.
+    modules = _modules_after(f"import {module}", [], tmp_path)
+
+    heavy = ("numba", "pandas", "quantstrata.analytics", "quantstrata.data.catalog")
+    assert _loaded(modules, (*heavy, "quantstrata.process", "httpx", "alpaca")) == []

@@ -2,7 +2,8 @@
 
 ``SmaCrossover`` (vectorised targets, compiled loop) and ``EventSmaCrossover`` (streaming
 averages, bar-by-bar callbacks) are the same strategy; through the shared fill model they must
-trade identically on real data.
+trade identically on real data, with targets sized at the fill (the signal style in the compiled
+loop) and at the decision (the default; its targets replayed through the event loop).
 """
 
 from __future__ import annotations
@@ -25,13 +26,15 @@ _COMPARED = ["ts", "symbol", "side", "quantity", "price", "commission", "liquidi
     "config",
     [
         BacktestConfig(),
+        BacktestConfig(size_at="fill"),
         BacktestConfig(
             fill=FillConfig(policy=FillPolicy.NEXT_CLOSE),
             commission=CommissionConfig(rate=0.0005, minimum=1.0),
             slippage=SlippageConfig(fixed_basis_points=2.0),
+            size_at="fill",
         ),
     ],
-    ids=["defaults", "costs-next-close"],
+    ids=["defaults", "at-fill", "at-fill-costs-next-close"],
 )
 @pytest.mark.parametrize("allow_short", [False, True])
 def test_signal_and_event_styles_trade_identically(
@@ -64,6 +67,7 @@ def test_parity_with_shared_cash_volume_caps_and_whole_lots() -> None:
         fractional=False,
         max_leverage=1.5,
         commission=CommissionConfig(per_order=1.0),
+        size_at="fill",  # the compiled loop: a capped target order's rest is cancelled
     )
     signal = Backtest(bars, SmaCrossover(fast=5, slow=20, allow_short=True), config).run()
     event = Backtest(bars, EventSmaCrossover(fast=5, slow=20, allow_short=True), config).run()

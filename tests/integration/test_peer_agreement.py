@@ -4,8 +4,9 @@ The same long-only SMA(10)/SMA(30) crossover runs in our engine and in two indep
 frameworks on real daily bars, with and without a percentage commission, and must give the same
 round trips (entry and exit times, prices, sizes, net PnL), the same position left open and the
 same final equity. Each peer is configured to our conventions (decide at the close, fill at the
-next open, size whole units from equity at the fill price, commission on entry and exit,
-final equity marked at the last close); every convention that needed a bridge is listed in
+next open, size whole units from equity at the fill price — ``size_at="fill"``, as both peers
+size, not our default of sizing at the decision — commission on entry and exit, final equity
+marked at the last close); every convention that needed a bridge is listed in
 ``docs/peer-conventions.md``. The peers' strategies are regime-based like ``SmaCrossover``
 (long while fast > slow, from the first bar the slow average exists) rather than the classic
 "buy on crossover" form, which waits one bar longer; a separate test shows the two definitions
@@ -50,6 +51,7 @@ def _ours(sample: str, rate: float) -> BacktestResult:
         commission=CommissionConfig(rate=rate),
         allow_short=False,
         fractional=False,
+        size_at="fill",  # both peers size an order where it fills (docs/peer-conventions.md)
     )
     strategy = SmaCrossover(fast=FAST, slow=SLOW, allow_short=False)
     return Backtest(load_sample(sample), strategy, config).run()

@@ -108,7 +108,10 @@ class FakeAlpaca:
             self.times.append(now[0].ts)
             self.snapshots.append({bar.symbol: bar for bar in now})
         length = self.interval.duration if self.interval.is_fixed else timedelta(0)
-        self.account = AlpacaAccount(config or VenueConfig(), self.symbols, length)
+        config = config or VenueConfig()
+        if config.calendar is None:  # Alpaca trades US equities: DAY orders end at XNYS closes
+            config = config.model_copy(update={"calendar": "XNYS"})
+        self.account = AlpacaAccount(config, self.symbols, length)
         self.key_id = key_id
         self.secret = secret
         self.page_size = page_size
@@ -449,16 +452,17 @@ class FakeAlpaca:
         """Answer ``GET /v2/clock``: the replay time and :attr:`market_open`."""
         now = self.now
         days = [d for d in self.sessions() if d > now.date()] or [now.date() + timedelta(days=1)]
-
-        def at(day: date, hour: int, minute: int) -> str:
-            return iso(datetime(day.year, day.month, day.day, hour, minute, tzinfo=_NEW_YORK))
-
         return {
             "timestamp": iso(now),
             "is_open": self.market_open,
-            "next_open": at(days[0], 9, 30),
-            "next_close": at(now.date() if self.market_open else days[0], 16, 0),
+            "next_open": iso(_at(days[0], 9, 30)),
+            "next_close": iso(_at(now.date() if self.market_open else days[0], 16, 0)),
         }
+
+
+def _at(day: date, hour: int, minute: int) -> datetime:
+    """Return ``hour:minute`` New York time on ``day``, in UTC."""
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=_NEW_YORK).astimezone(UTC)
 
 
 def _rest_bar(row: dict[str, Any]) -> dict[str, Any]:

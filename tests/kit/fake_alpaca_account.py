@@ -7,7 +7,12 @@ module adds only what Alpaca has and the book has not: UUID order ids beside the
 order classes (``bracket``, ``oco``, ``oto``: legs held until their parent fills, one leg's fill
 cancels the other), replacing an order, Alpaca's statuses and the ``trade_updates`` payloads
 (:class:`Update`). Alpaca's time in force map to the book's: ``fok`` works as ``ioc``, ``opg``
-and ``cls`` as ``day`` (the default fill policy fills at the next bar's open).
+and ``cls`` as ``day`` (the default fill policy fills at the next bar's open). A ``day`` order
+expires as Alpaca's does, at the close of the session it works in (the book's one DAY rule,
+on the XNYS calendar unless the config names another): the first session close after the close
+of the bar it was placed on, so one placed after a session's last bar works through the next
+session; it is ``expired`` stamped with that close. Alpaca takes a fractional quantity only
+in a simple ``day`` market, limit, stop or stop-limit order; others get its 422 answers.
 """
 
 from __future__ import annotations
@@ -157,8 +162,15 @@ class _LinkedBook(VenueBook):
 class AlpacaAccount:
     """One Alpaca account trading ``symbols`` on the shared fill model; thread-safe."""
 
-    def __init__(self, config: VenueConfig, symbols: list[str], bar_length: timedelta) -> None:
+    def __init__(
+        self,
+        config: VenueConfig,
+        symbols: list[str],
+        bar_length: timedelta,
+    ) -> None:
+        """Start flat."""
         self.book = _LinkedBook(config, symbols, bar_length)
+        self.bar_length = bar_length
         self.orders: dict[str, AlpacaOrder] = {}
         self.by_client_id: dict[str, str] = {}
         self.activities: list[dict[str, Any]] = []
@@ -391,6 +403,7 @@ class AlpacaAccount:
             )
         except ValueError as error:
             raise AlpacaError(422, 40010001, str(error)) from None
+        _check_fractional(request.quantity, kind, tif, order_class)
         order_id = self._new_id("order")
         extended = bool(body.get("extended_hours"))
         return AlpacaOrder(order_id, client_id, request, kind, tif, order_class, extended, self.now)
@@ -439,7 +452,8 @@ class AlpacaAccount:
 
     def _activate(self, order: AlpacaOrder) -> list[Update]:
         order.status = None
-        outcome = self.book.submit(ClientOrderId(order.id), order.request, self.now)
+        request = order.request
+        outcome = self.book.submit(ClientOrderId(order.id), request, self.now)
         return self._updates(outcome.events)
 
     def _cancel_held(self, order: AlpacaOrder, ts: datetime | None = None) -> list[Update]:
@@ -536,6 +550,20 @@ class AlpacaAccount:
             for symbol, position in self.book.positions.items()
         )
         return max(self.margin_multiplier * self.book.equity() - gross, 0.0)
+
+
+def _check_fractional(quantity: float, kind: str, tif: str, order_class: str) -> None:
+    """Refuse a fractional quantity as Alpaca does: simple ``day`` orders of four types only."""
+    if quantity == int(quantity):
+        return
+    if order_class != "simple":
+        raise AlpacaError(422, 42210000, "fractional orders must be simple orders")
+    if tif != "day":
+        raise AlpacaError(422, 42210000, "fractional orders must be DAY orders")
+    if kind not in ("market", "limit", "stop", "stop_limit"):
+        raise AlpacaError(
+            422, 42210000, "fractional orders must be market, limit, stop, or stop_limit orders"
+        )
 
 
 def _maybe(value: float | None) -> str | None:

@@ -266,3 +266,14 @@ def ccxt_config(server: FakeBinance, **settings: Any) -> Any:
     }
     values.update(settings)
     return CcxtConfig(**values)
+
+
+def ccxt_public_client(server: FakeBinance) -> Any:
+    """Return the real synchronous ``ccxt.binance``, public API pointed at ``server``."""
+    import ccxt
+
+    exchange = ccxt.binance({"enableRateLimit": False})
+    exchange.urls["api"]["public"] = server.url
+    exchange.options["fetchMarkets"] = {"types": ["spot"]}
+    exchange.options["fetchCurrencies"] = False
+    return exchange

@@ -43,12 +43,10 @@ def backtest_fills(
 ) -> pl.DataFrame:
     """Return the fills the backtest makes of ``strategy`` on ``bars``, sized as live trading is.
 
-    ``size_at="decision"`` sizes targets with the equity known when the order is decided, as
+    The backtest's default sizes targets with the equity known when the order is decided, as
     the live runtime must; ``rate`` is the commission the venue charges.
     """
-    config = BacktestConfig(
-        commission=CommissionConfig(rate=rate), check_lookahead=False, size_at="decision"
-    )
+    config = BacktestConfig(commission=CommissionConfig(rate=rate), check_lookahead=False)
     return Backtest(bars, strategy, config).run().fills.select(columns)
 
 

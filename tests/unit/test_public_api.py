@@ -402,7 +402,6 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "Listener",
         "Prices",
         "SimulatedExchange",
-        "lot_size",
     ),
     "quantstrata.venue": (
         "API_KEY_HEADER",

@@ -27,7 +27,7 @@ import polars as pl
 
 from quantstrata.analytics._inputs import IntArray, TimestampInput, read_timestamps
 from quantstrata.core.errors import ConfigError, DataError
-from quantstrata.model.interval import Interval, IntervalUnit
+from quantstrata.model.interval import Interval, IntervalUnit, interval_from_times
 from quantstrata.process.calendar import canonical_calendar_code, get_calendar
 
 __all__ = [
@@ -53,10 +53,7 @@ MONTHS_PER_YEAR = 12
 REFERENCE_YEARS = (2005, 2024)
 """First and last calendar years whose sessions are averaged for a calendar's bars per year."""
 
-_NS_PER_SECOND = 1_000_000_000
-_NS_PER_DAY = 86_400 * _NS_PER_SECOND
-_NS_PER_WEEK = 7 * _NS_PER_DAY
-_NS_PER_MONTH = round(365.2425 / 12 * _NS_PER_DAY)
+_NS_PER_DAY = 86_400 * 1_000_000_000
 _NAT = np.iinfo(np.int64).min
 _ALWAYS_OPEN_CODE = "24/7"
 _WEEKEND_SHARE_OF_ALWAYS_OPEN = 0.1
@@ -96,18 +93,24 @@ def bars_per_year(calendar: str, interval: Interval | str) -> float:
 
 
 def infer_interval(ts: TimestampInput) -> Interval:
-    """Guess the bar interval from the median spacing of strictly increasing timestamps.
+    """Guess the bar interval of strictly increasing timestamps: their most common step.
 
-    A median of 28 days or more is read as whole months (rounded, 30.44 days each), 7 days or
-    more as whole weeks, whole days as days; shorter spacings become the largest of hours,
-    minutes or seconds that expresses them exactly.
+    The rule is :func:`~quantstrata.model.interval.interval_from_times` (the one the processing
+    layer, the backtest and the replay feed use too), which says why the most common step and
+    how months and weeks are read. Fewer than two timestamps raise :class:`DataError`.
     """
     return interval_of_ordered(read_timestamps(ts))
 
 
 def interval_of_ordered(nanoseconds: IntArray) -> Interval:
     """Return :func:`infer_interval` of times already checked (UTC ns, strictly increasing)."""
-    return _interval_from_step(_median_step(nanoseconds))
+    found = interval_from_times([nanoseconds])
+    if found is None:
+        raise DataError(
+            "at least two timestamps are needed to infer the bar interval; "
+            "pass interval= or MetricsConfig(periods_per_year=...)"
+        )
+    return found
 
 
 def infer_periods_per_year(ts: TimestampInput) -> float:
@@ -129,7 +132,7 @@ def infer_periods_per_year(ts: TimestampInput) -> float:
 
 def periods_per_year_of_ordered(nanoseconds: IntArray) -> float:
     """Return :func:`infer_periods_per_year` of times already checked (UTC ns, increasing)."""
-    step = _interval_from_step(_median_step(nanoseconds))
+    step = interval_of_ordered(nanoseconds)
     if step.unit in {IntervalUnit.WEEK, IntervalUnit.MONTH}:
         return periods_per_year(step, None)
     days, bars_per_day = _bars_per_utc_date(nanoseconds)
@@ -157,37 +160,6 @@ def _canonical_calendar_code(calendar: str | None) -> str | None:
         return None
     code = canonical_calendar_code(calendar)
     return None if code == _ALWAYS_OPEN_CODE else code
-
-
-def _median_step(nanoseconds: IntArray) -> int:
-    if nanoseconds.shape[0] < 2:
-        raise DataError(
-            "at least two timestamps are needed to infer the bar interval; "
-            "pass interval= or MetricsConfig(periods_per_year=...)"
-        )
-    steps = np.diff(nanoseconds)
-    if steps.min() == steps.max():  # evenly spaced: the median is that step
-        return int(steps[0])
-    return int(np.median(steps))
-
-
-def _interval_from_step(step_ns: int) -> Interval:
-    if step_ns >= 28 * _NS_PER_DAY:
-        return Interval(max(1, round(step_ns / _NS_PER_MONTH)), IntervalUnit.MONTH)
-    if step_ns >= _NS_PER_WEEK:
-        return Interval(max(1, round(step_ns / _NS_PER_WEEK)), IntervalUnit.WEEK)
-    if step_ns % _NS_PER_DAY == 0:
-        return Interval(step_ns // _NS_PER_DAY, IntervalUnit.DAY)
-    if step_ns % _NS_PER_SECOND != 0:
-        raise DataError(
-            f"the median bar spacing of {step_ns} ns is not a whole number of seconds; "
-            "pass interval= or MetricsConfig(periods_per_year=...)"
-        )
-    seconds = step_ns // _NS_PER_SECOND
-    for unit, size in ((IntervalUnit.HOUR, 3_600), (IntervalUnit.MINUTE, 60)):
-        if seconds % size == 0:
-            return Interval(seconds // size, unit)
-    return Interval(seconds, IntervalUnit.SECOND)
 
 
 @functools.lru_cache(maxsize=64)

@@ -1,7 +1,8 @@
 """Backtesting: simulate a strategy on history with the shared fill model.
 
-``Backtest(bars, strategy, config).run()`` runs a signal strategy (compiled loop over its
-targets) or an event strategy (bar-by-bar callbacks) and returns a :class:`BacktestResult`:
+``Backtest(bars, strategy, config).run()`` runs a signal strategy (its targets, sized at the
+decision as live trading sizes them, or in a compiled loop at the fill) or an event strategy
+(bar-by-bar callbacks) and returns a :class:`BacktestResult`:
 equity curve, positions, orders, fills, round-trip trades, metrics and a :class:`RunRecord` of
 what was run.
 """

@@ -6,6 +6,11 @@ promises; a target only updates the book's target of the symbol (the latest one 
 equal to the current target changes nothing), which the loop executes when the fill policy lets
 it meet the market. Declared indicators are computed in batch at declaration
 (:mod:`quantstrata.backtest._declared`).
+
+With ``BacktestConfig.risk`` set, every submitted request first passes the live runtime's
+:class:`~quantstrata.execution.risk.RiskEngine`, valued as live values it (the account at this
+bar's closes, the symbol's close as the last price); a refused request becomes an order that is
+``rejected`` at once with the violation's reason, and never reaches the book's working orders.
 """
 
 from __future__ import annotations
@@ -21,8 +26,14 @@ import polars as pl
 
 from quantstrata.backtest._declared import BatchIndicatorHandle, batch_values
 from quantstrata.core.errors import ConfigError, UnknownSymbolError
+from quantstrata.execution.risk import RiskAccount, RiskEngine, RiskViolation, risk_day
 from quantstrata.model.identifiers import ClientOrderId
-from quantstrata.model.orders import Bracket, OneCancelsOther, Order, OrderRequest
+from quantstrata.model.orders import (
+    Bracket,
+    OneCancelsOther,
+    Order,
+    OrderRequest,
+)
 
 if TYPE_CHECKING:
     from quantstrata.backtest._event import EventBook
@@ -44,15 +55,18 @@ class Intent:
 class BacktestContext:
     """A strategy's view of a running backtest: the book at the current bar, and an intent queue."""
 
-    __slots__ = ("_book", "_index", "_strategy", "_targets", "intents")
+    __slots__ = ("_book", "_day_start", "_index", "_risk", "_strategy", "_targets", "intents")
 
     def __init__(self, book: EventBook, strategy: str) -> None:
-        """Read state from ``book``; stamp log lines with ``strategy``."""
+        """Read state from ``book``; stamp log lines with ``strategy``; risk-check by its config."""
         self._book = book
         self._strategy = strategy
         self._index = book.index
         self._targets = book.targets
         self.intents: list[Intent] = []
+        risk = book.config.risk
+        self._risk = RiskEngine(risk) if risk is not None else None
+        self._day_start: tuple[str, float] | None = None
 
     @property
     def now(self) -> datetime:
@@ -87,8 +101,52 @@ class BacktestContext:
         if not isinstance(request, OrderRequest | Bracket | OneCancelsOther):
             raise ConfigError(f"submit() takes an order request or group, got {request!r}")
         order_id = self._book.new_order_id()
+        if any(self.risk_refused(order_id, single) for single in _requests(request)):
+            return order_id
         self.intents.append(Intent("submit", order_id=order_id, request=request))
         return order_id
+
+    def risk_refused(self, order_id: ClientOrderId, request: OrderRequest) -> bool:
+        """Run the risk checks on ``request``; when they refuse it, record it rejected.
+
+        Returns ``False`` (nothing recorded) when it passes or no ``BacktestConfig.risk`` is
+        set. The loop's target orders sized at the decision can pass here too, as live sends
+        every target order through the same engine.
+        """
+        if self._risk is None:
+            return False
+        try:
+            self._risk_check(request)
+        except RiskViolation as violation:
+            self._reject(order_id, request, violation.reason)
+            return True
+        return False
+
+    def _risk_check(self, request: OrderRequest) -> None:
+        """Run the risk engine on ``request`` as the live order manager runs it."""
+        assert self._risk is not None
+        book, now = self._book, self._book.now
+        closes = book.closes[max(book.bar, 0)]
+        marks = {
+            symbol: float(close)
+            for symbol, close in zip(book.aligned.symbols, closes.tolist(), strict=True)
+            if math.isfinite(close)
+        }
+        positions = {
+            symbol: float(held)
+            for symbol, held in zip(book.aligned.symbols, book.quantities.tolist(), strict=True)
+            if held != 0.0
+        }
+        equity = book.equity()
+        day = risk_day(now)
+        if self._day_start is None or self._day_start[0] != day:
+            self._day_start = (day, equity)
+        account = RiskAccount(book.cash, positions, marks, equity - self._day_start[1])
+        self._risk.check(request, account, marks.get(request.symbol), now)
+
+    def _reject(self, order_id: ClientOrderId, request: OrderRequest, reason: str) -> None:
+        """Record ``request`` as an order rejected at once with ``reason`` (the note in its tag)."""
+        self._book.exchange.reject(order_id, request, self._book.now, reason)
 
     def cancel(self, order_id: ClientOrderId) -> None:
         """Queue a cancel of the working order ``order_id``."""
@@ -128,6 +186,15 @@ class BacktestContext:
     def log(self, message: str) -> None:
         """Log ``message`` stamped with the bar time and the strategy's name."""
         _LOGGER.info("%s %s: %s", self.now.isoformat(), self._strategy, message)
+
+
+def _requests(request: OrderRequest | Bracket | OneCancelsOther) -> tuple[OrderRequest, ...]:
+    """Return the requests the risk checks see when ``request`` is submitted."""
+    if isinstance(request, Bracket):
+        return (request.entry,)
+    if isinstance(request, OneCancelsOther):
+        return request.orders
+    return (request,)
 
 
 def unknown_symbol(symbol: str, symbols: Sequence[str]) -> UnknownSymbolError:

@@ -46,14 +46,13 @@ from quantstrata.backtest._ledger import (
     marks,
     order_row,
 )
-from quantstrata.backtest._signal import leverage_tag
 from quantstrata.backtest._snapshot import AlignedSnapshot
-from quantstrata.backtest.config import BacktestConfig
+from quantstrata.backtest.config import BacktestConfig, SizeAt
 from quantstrata.core.clock import datetime_from_ns
 from quantstrata.exchange import EPSILON, Prices, SimulatedExchange
 from quantstrata.execution._nb import carry_cost_nb
 from quantstrata.execution.costs import commission_arguments, slippage_arguments
-from quantstrata.execution.targets import SizingRules, TargetBook, orders_for_targets
+from quantstrata.execution.targets import TargetBook, leverage_tag, orders_for_targets
 from quantstrata.model.bar import TIMESTAMP_DTYPE, Bar
 from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.orders import (
@@ -115,15 +114,10 @@ class EventBook:
         self._settings, self._costs = _kernel_settings(config, aligned.symbols)
         self._orders_index = np.zeros((count, 3), dtype=np.int64)
         self._orders_values = np.zeros((count, 7))
-        self.size_at_decision = config.size_at == "decision"
+        self.size_at_decision = config.size_at is SizeAt.DECISION
         self.decided: dict[str, float] = {}
         units = bool(getattr(strategy, "target_units", False))
-        self.sizing = SizingRules(
-            units=units,
-            allow_short=config.allow_short,
-            max_leverage=config.max_leverage,
-            lots={symbol: config.lot_size(symbol) for symbol in aligned.symbols},
-        )
+        self.sizing = config.sizing(units, aligned.symbols)
 
     # -- the exchange --------------------------------------------------------------------------
 
@@ -251,7 +245,9 @@ class EventBook:
         positions = {s: float(self.quantities[c]) for c, s in enumerate(symbols)}
         book = TargetBook(self.cash, positions, self.exchange.open_orders(), prices)
         for request in orders_for_targets(decided, book, self.sizing):
-            self.exchange.submit(self.new_order_id(), request, self.now, sized=True)
+            order_id = self.new_order_id()
+            if not self.context.risk_refused(order_id, request):
+                self.exchange.submit(order_id, request, self.now, sized=True)
 
     # -- the loop ------------------------------------------------------------------------------
 

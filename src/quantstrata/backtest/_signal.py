@@ -10,21 +10,13 @@ from quantstrata.backtest._align import AlignedBars
 from quantstrata.backtest._ledger import FILL_SCHEMA, ORDER_SCHEMA, Ledger
 from quantstrata.backtest.config import BacktestConfig
 from quantstrata.execution.costs import commission_arguments, slippage_arguments
+from quantstrata.execution.targets import TARGET_TAG, leverage_tag
 from quantstrata.model.bar import TIMESTAMP_DTYPE, same_times
 from quantstrata.model.orders.enums import OrderStatus
 from quantstrata.model.orders.fill import Liquidity
 from quantstrata.strategy.signal import SignalStrategy, TargetUnit
 
-__all__ = ["leverage_tag", "run_signal", "target_grid"]
-
-TARGET_TAG = "target"
-
-
-def leverage_tag(asked: float, quantity: float, tolerance: float = 1e-9) -> str:
-    """Return the tag of a target order: ``target``, noting a leverage-cap reduction."""
-    if abs(asked - quantity) <= tolerance * max(abs(asked), 1.0):
-        return TARGET_TAG
-    return f"{TARGET_TAG}; leverage cap reduced {asked:.10g} to {quantity:.10g}"
+__all__ = ["run_signal", "target_grid"]
 
 
 def target_grid(targets: pl.DataFrame, aligned: AlignedBars) -> np.ndarray:

@@ -1,14 +1,15 @@
 """Settings of a backtest: money, the shared fill model's settings, risk limits and reporting.
 
 Every default is one a live trader could reproduce: 100 000 in cash, decisions at a bar's close
-filled at the next bar's open, no costs until configured, gross exposure capped at 1× equity,
-and the look-ahead check on.
+filled at the next bar's open, targets sized at that close (as the live runtime sizes them), no
+costs until configured, gross exposure capped at 1× equity, and the look-ahead check on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Literal
+from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
@@ -16,8 +17,26 @@ from pydantic import Field
 
 from quantstrata.exchange.config import CalendarCode, ExchangeConfig, TradingRules
 from quantstrata.execution.costs import carry_factors, lot_scale
+from quantstrata.execution.risk import RiskConfig
+from quantstrata.execution.targets import SizingRules
 
-__all__ = ["BacktestConfig"]
+__all__ = ["BacktestConfig", "SizeAt"]
+
+
+class SizeAt(StrEnum):
+    """When a backtest turns a target into an order quantity.
+
+    - ``decision`` (default): at the deciding bar's close, from the equity known then, with
+      :func:`~quantstrata.execution.targets.orders_for_targets`; the market orders fill by the
+      fill policy. This is what the live runtime does (it cannot know the next open), so paper
+      and live trading reproduce this backtest.
+    - ``fill``: where the order executes, from the equity marked at the fill price (the
+      convention of backtesting.py and backtrader); for comparisons with such peers. A live
+      trader cannot size this way.
+    """
+
+    DECISION = "decision"
+    FILL = "fill"
 
 
 class BacktestConfig(TradingRules):
@@ -28,11 +47,20 @@ class BacktestConfig(TradingRules):
       (:mod:`quantstrata.execution`); the policy says when a decided order meets the market.
     - ``allow_short``: whether positions may go below zero; when ``False`` a short target is
       held flat and sells never go beyond the position.
-    - ``max_leverage``: the largest gross exposure (Σ |position value| / equity, valued at the
-      execution price) a target or an order may build; a target order, or a fill of an order
-      the strategy submitted, that would exceed it is reduced to the cap (the rest of the
-      order cancelled) and the reduction is recorded in the order's ``tag``; an order with no
-      room at all is cancelled with the reason.
+    - ``max_leverage``: the **sizing cap**, the same setting as
+      :class:`~quantstrata.live.LiveConfig`'s: the largest gross exposure (Σ |position value|
+      / equity) a target may build. A target order that would exceed it is *cut* to the cap
+      and the cut is recorded in the order's ``tag``
+      (:func:`~quantstrata.execution.targets.leverage_note`). The backtest also cuts a fill
+      of an order the strategy submitted (valued at the execution price; the rest of the order
+      cancelled, an order with no room at all cancelled with the reason); live trading has no
+      fill to cut, so give ``risk.max_leverage`` to refuse such orders in both.
+    - ``risk``: the pre-trade checks (:class:`~quantstrata.execution.risk.RiskConfig`, the
+      live runtime's ``LiveConfig.risk``) every order the strategy submits passes first;
+      ``None`` (the default) checks nothing. A refused order is recorded ``rejected`` in the
+      results, the :attr:`~quantstrata.execution.risk.RiskViolation.reason` in its ``tag``,
+      as the live runtime journals it. ``risk.max_leverage`` *rejects* an order past it; it
+      does not cut. Target orders are not risk-checked in a backtest.
     - ``fractional``: trade fractional units; ``False`` (or ``fill.round_lots``) rounds every
       target order toward zero to whole lots of ``instruments[symbol]`` (one unit for symbols
       without an instrument).
@@ -50,26 +78,39 @@ class BacktestConfig(TradingRules):
     - ``check_lookahead``: run :func:`~quantstrata.strategy.check_no_lookahead` on a signal
       strategy before simulating it; a violation raises
       :class:`~quantstrata.strategy.LookAheadError`.
-    - ``lookahead_samples``: how many bar times per symbol that check recomputes at.
-    - ``size_at``: when a target becomes an order quantity. ``"fill"`` (default, the
-      convention of backtesting.py and backtrader) sizes it where it executes, from the
-      equity at the fill price; ``"decision"`` sizes it at the deciding bar's close with
-      :func:`~quantstrata.execution.targets.orders_for_targets` and sends market orders that
-      fill by the fill policy — what the live runtime must do, since it cannot know the next
-      open; the parity test runs backtests this way.
+    - ``lookahead_samples``: the most ``targets`` recomputations that check makes (on short
+      windows across the history; ``docs/layers/strategy.md``).
+    - ``size_at``: when a target becomes an order quantity (:class:`SizeAt`).
+      ``"decision"`` (default) sizes it at the deciding bar's close, as live trading does, so
+      paper and live trading reproduce the backtest; ``"fill"`` sizes it where it executes,
+      from the equity at the fill price, as backtesting.py and backtrader do.
     """
 
+    risk: RiskConfig | None = None
     borrow_rate: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
     financing_rate: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
     risk_free_rate: float = Field(default=0.0, gt=-1.0, allow_inf_nan=False)
     calendar: CalendarCode = None
     check_lookahead: bool = True
     lookahead_samples: int = Field(default=20, ge=1)
-    size_at: Literal["fill", "decision"] = "fill"
+    size_at: SizeAt = SizeAt.DECISION
 
     def exchange_config(self, bar_length: timedelta) -> ExchangeConfig:
         """Return the simulated exchange's settings of this backtest, bars ``bar_length`` long."""
         return ExchangeConfig(**self.trading_rules(), calendar=self.calendar, bar_length=bar_length)
+
+    def sizing(self, units: bool, symbols: Sequence[str]) -> SizingRules:
+        """Return the sizing rules of targets of ``symbols`` (``units`` or fractions of equity).
+
+        The same rules :meth:`LiveConfig.sizing <quantstrata.live.LiveConfig.sizing>` gives
+        for the same settings, so a target is sized alike at the decision in both.
+        """
+        return SizingRules(
+            units=units,
+            allow_short=self.allow_short,
+            max_leverage=self.max_leverage,
+            lots={symbol: self.lot_size(symbol) for symbol in symbols},
+        )
 
     def lot_rules(self, symbol: str) -> tuple[float, float, float]:
         """Return :meth:`lot_size` and the lot's decimal scale, as the compiled loops take them.

@@ -1,21 +1,31 @@
 """One entry point for both strategy styles: ``Backtest(bars, strategy, config).run()``.
 
-A :class:`~quantstrata.strategy.SignalStrategy` is simulated by a compiled loop over its
-targets; an :class:`~quantstrata.strategy.EventStrategy` by a Python loop that calls it bar by
-bar. Both use the shared fill model (:mod:`quantstrata.execution`) and turn a target into an
+A :class:`~quantstrata.strategy.SignalStrategy`'s targets are computed once over the history
+and simulated (through the event loop when sized at the decision, in a compiled loop when sized
+at the fill); an :class:`~quantstrata.strategy.EventStrategy` by a Python loop that calls it
+bar by bar. Both use the shared fill model (:mod:`quantstrata.execution`) and turn a target into an
 order the same way, so the same strategy written in both styles gives the same fills.
 
 Targets (fraction of equity, or units for a signal strategy with ``target_unit = "units"``)
-are decided at a bar's close. A target that differs from the symbol's current target becomes
-pending and is executed when the fill policy lets it meet the market (the symbol's next bar,
-or this bar's close with ``this_close``): the position it asks for is sized at that moment's
-price (the fill bar's open for ``next_open``, its close for the other policies) from the
-equity marked at that price, netted against the position held, capped at ``max_leverage``,
-rounded to lots when trading whole lots, and sent as one market order; within a bar, targets
-that reduce a position execute before the others, so a rotation's sale funds its purchase.
-Repeating the same
-target does not trade again (no rebalancing as prices drift); a volume cap's unfilled rest is
-cancelled and the target retried on the next bar.
+are decided at a bar's close. A target that differs from the symbol's current target is sized
+at that close (``size_at="decision"``, the default): the position it asks for at the close,
+from the equity known then, netted against the position held and the working orders, capped at
+``max_leverage``, rounded to lots when trading whole lots — by
+:func:`~quantstrata.execution.targets.orders_for_targets`, the function the live runtime
+calls — and sent as market orders that fill by the fill policy; orders that reduce a position
+go first, so a rotation's sale funds its purchase. A signal strategy's targets, computed once
+over the history, are then replayed through the event loop. Paper and live trading reproduce
+this backtest.
+
+With ``size_at="fill"`` (the convention of backtesting.py and backtrader, for comparisons with
+them; no live trader can size this way) a new target becomes pending and is executed when the
+fill policy lets it meet the market (the symbol's next bar, or this bar's close with
+``this_close``): the position is sized at that moment's price (the fill bar's open for
+``next_open``, its close for the other policies) from the equity marked at that price, capped
+and rounded alike, and sent as one market order, reductions first; a signal strategy runs in
+the compiled loop, and a volume cap's unfilled rest is cancelled and the target retried on the
+next bar. Either way, repeating the same target does not trade again (no rebalancing as prices
+drift).
 
 Orders an event strategy submits obey the same ``max_leverage``: a fill that would take gross
 exposure above ``max_leverage × equity`` at fill time (the symbol marked at the fill price) is
@@ -42,14 +52,14 @@ from quantstrata.backtest._event import run_event
 from quantstrata.backtest._ledger import Ledger, marks
 from quantstrata.backtest._replay import TargetReplay
 from quantstrata.backtest._signal import run_signal, target_grid
-from quantstrata.backtest.config import BacktestConfig
+from quantstrata.backtest.config import BacktestConfig, SizeAt
 from quantstrata.backtest.record import RunRecord, fingerprint
 from quantstrata.backtest.results import BacktestResult, build_result
 from quantstrata.core.clock import Clock, SimulatedClock
 from quantstrata.core.errors import ConfigError
 from quantstrata.execution._nb import carry_costs_nb
-from quantstrata.model.interval import Interval
-from quantstrata.process._bar_frames import infer_interval, sort_by_symbol_time
+from quantstrata.model.interval import Interval, interval_from_times
+from quantstrata.process._bar_frames import sort_by_symbol_time
 from quantstrata.strategy.event import EventStrategy
 from quantstrata.strategy.lookahead import check_no_lookahead
 from quantstrata.strategy.origin import strategy_label
@@ -103,7 +113,7 @@ class Backtest:
                 check_no_lookahead(
                     strategy, self.bars, samples=self.config.lookahead_samples, targets=targets
                 )
-            if self.config.size_at == "decision":
+            if self.config.size_at is SizeAt.DECISION:
                 replay = TargetReplay(strategy, target_grid(targets, aligned), aligned.symbols)
                 ledger = run_event(replay, aligned, self.config)
             else:
@@ -132,14 +142,15 @@ class Backtest:
     def _interval(self) -> Interval | None:
         """Return the bars' interval when a calendar annualises the metrics, else None.
 
-        The interval is the bar frame's own (the smallest step between one symbol's bars), so
-        a short daily range around a holiday is still daily; without a calendar the metrics
+        The interval is the bar frame's own (:func:`~quantstrata.model.interval.
+        interval_from_times`: the most common step, ties to the smaller, so a short daily range
+        around a holiday is still daily); without a calendar the metrics
         infer the market from the timestamps (:func:`~quantstrata.analytics.
         resolve_periods_per_year`).
         """
         if self.config.calendar is None:
             return None
-        return infer_interval(sort_by_symbol_time(self.bars))
+        return interval_from_times(sort_by_symbol_time(self.bars).symbol_times())
 
 
 def _with_carry_costs(

@@ -6,7 +6,7 @@ shows that live trading sent the backtest's orders and got its fills.
 The venue runs in this process on 127.0.0.1 (a random port and a fresh key), replaying in
 lockstep as fast as the runtime takes the bars. The live runtime trades the same strategy
 object through its risk checks, order manager and SQLite journal; the backtest sizes targets
-at the deciding close (``size_at="decision"``), as live trading must.
+at the deciding close (its default, ``size_at="decision"``), as live trading must.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def replay_live(console: Console, bars: pl.DataFrame, *, rate: float = 0.001) ->
         summary, live_fills = asyncio.run(
             _trade(strategy, bars, commission, Path(folder) / "journal.sqlite")
         )
-    config = BacktestConfig(commission=commission, size_at="decision", check_lookahead=False)
+    config = BacktestConfig(commission=commission, check_lookahead=False)
     expected = Backtest(bars, strategy, config).run().fills.select(_COLUMNS)
     difference = _largest_difference(live_fills, expected)
     table = Table(show_header=True)

@@ -3,6 +3,7 @@
 quantstrata backtest examples/sma_cross.py --data SPX --param fast=20 --param slow=50
 quantstrata backtest quantstrata.strategy.examples:RsiMeanReversion --data GOOG --fill next_close
 quantstrata backtest my_strategy.py:Breakout --data prices.csv --report out/breakout.html
+quantstrata backtest examples/sma_cross.py --size-at fill   # sized at the fill, as the peers do
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rich.table import Table
 
 from quantstrata.analytics import PerformanceMetrics
 from quantstrata.backtest import Backtest, BacktestConfig, BacktestResult
+from quantstrata.backtest.config import SizeAt
 from quantstrata.backtest.trades import describe_open_positions
 from quantstrata.cli._bar_source import LoadedBars, load_bars
 from quantstrata.cli._options import (
@@ -38,9 +40,24 @@ from quantstrata.execution.config import CommissionConfig, FillConfig, FillPolic
 from quantstrata.strategy.event import EventStrategy
 from quantstrata.strategy.signal import SignalStrategy
 
-__all__ = ["backtest", "check_warm_up", "metrics_table", "run_and_report"]
+__all__ = ["SizeAtOption", "backtest", "check_warm_up", "metrics_table", "run_and_report"]
 
 _LABEL_GAP = re.compile(r"\s{2,}")
+
+SizeAtOption = Annotated[
+    SizeAt,
+    typer.Option(
+        "--size-at",
+        help="When a target becomes an order quantity: decision (at the deciding close, as "
+        "live and paper trading size it, so they reproduce the backtest) or fill (at the fill "
+        "price, as backtesting.py and backtrader do; for comparing with them).",
+    ),
+]
+"""When a backtest sizes targets; every command that runs backtests takes it, default decision.
+
+Declared here, not with the shared options, so commands that run no backtest do not import the
+backtester to start.
+"""
 
 
 def backtest(
@@ -68,6 +85,7 @@ def backtest(
         FillPolicy,
         typer.Option("--fill", help="When decided orders fill (this_close is optimistic)."),
     ] = FillPolicy.NEXT_OPEN,
+    size_at: SizeAtOption = SizeAt.DECISION,
     report: Annotated[
         Path | None,
         typer.Option("--report", help="HTML report to write (default: none)."),
@@ -94,6 +112,7 @@ def backtest(
         commission=CommissionConfig.build(rate=commission),
         fill=FillConfig.build(policy=fill),
         calendar=loaded.calendar,
+        size_at=size_at,
     )
     run_and_report(console, chosen, loaded, config, report)
 

@@ -22,6 +22,7 @@ from rich.table import Table
 
 from quantstrata.analytics._format import format_metric
 from quantstrata.backtest import BacktestConfig
+from quantstrata.backtest.config import SizeAt
 from quantstrata.backtest.optimize import (
     Backend,
     OptimizeConfig,
@@ -43,6 +44,7 @@ from quantstrata.cli._bar_source import load_bars
 from quantstrata.cli._options import CashOption, CatalogOption, TimezoneOption
 from quantstrata.cli._render import format_cell, make_console
 from quantstrata.cli._strategy_source import load_strategy_class
+from quantstrata.cli.backtest import SizeAtOption
 from quantstrata.core.config import DEFAULT_CASH
 from quantstrata.core.errors import ConfigError
 from quantstrata.execution.config import CommissionConfig
@@ -114,6 +116,7 @@ def optimize(
     end: Annotated[datetime | None, typer.Option("--to", help="End, exclusive (UTC).")] = None,
     cash: CashOption = DEFAULT_CASH,
     commission: Annotated[float, typer.Option("--commission")] = 0.0,
+    size_at: SizeAtOption = SizeAt.DECISION,
     pbo: Annotated[
         int,
         typer.Option(
@@ -148,6 +151,7 @@ def optimize(
         commission=CommissionConfig.build(rate=commission),
         calendar=loaded.calendar,
         check_lookahead=False,
+        size_at=size_at,
     )
     settings = OptimizeConfig.build(
         method=method,

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from quantstrata.backtest import BacktestConfig
+from quantstrata.backtest.config import SizeAt
 from quantstrata.cli._bar_source import LoadedBars, load_bars
 from quantstrata.cli._options import (
     CashOption,
@@ -34,7 +35,7 @@ from quantstrata.cli._options import (
 )
 from quantstrata.cli._render import make_console
 from quantstrata.cli._strategy_source import build_strategy, load_strategy_class
-from quantstrata.cli.backtest import run_and_report
+from quantstrata.cli.backtest import SizeAtOption, run_and_report
 from quantstrata.core.config import DEFAULT_CASH
 from quantstrata.core.errors import ConfigError
 from quantstrata.data.synthetic import generate_bars
@@ -77,6 +78,7 @@ def pipeline(
     end: EndOption = None,
     cash: CashOption = DEFAULT_CASH,
     commission: CommissionOption = 0.0,
+    size_at: SizeAtOption = SizeAt.DECISION,
     report: Annotated[
         Path | None,
         typer.Option(
@@ -99,7 +101,10 @@ def pipeline(
         )
     loaded = _bars(data, synthetic, (years, seed), interval, catalog, (start, end), timezone)
     config = BacktestConfig.build(
-        cash=cash, commission=CommissionConfig.build(rate=commission), calendar=loaded.calendar
+        cash=cash,
+        commission=CommissionConfig.build(rate=commission),
+        calendar=loaded.calendar,
+        size_at=size_at,
     )
     run_and_report(console, chosen, loaded, config, report or DEFAULT_PIPELINE_REPORT)
     _print_weights(console, chosen, loaded.bars)

@@ -30,7 +30,7 @@ compiled code. An order submitted on the bar at ``t`` first meets the market on 
 """
 
 from quantstrata.exchange._rules import EPSILON
-from quantstrata.exchange.config import ExchangeConfig, lot_size
+from quantstrata.exchange.config import ExchangeConfig
 from quantstrata.exchange.engine import Listener, Prices, SimulatedExchange
 
-__all__ = ["EPSILON", "ExchangeConfig", "Listener", "Prices", "SimulatedExchange", "lot_size"]
+__all__ = ["EPSILON", "ExchangeConfig", "Listener", "Prices", "SimulatedExchange"]

@@ -14,25 +14,11 @@ from pydantic import AfterValidator, ConfigDict, Field, field_validator
 
 from quantstrata.core.config import DEFAULT_CASH, FrozenConfig, StartingCash
 from quantstrata.execution.config import CommissionConfig, FillConfig, SlippageConfig
+from quantstrata.execution.targets import lot_rule
 from quantstrata.model.instrument import Instrument
 from quantstrata.process.calendar import canonical_calendar_code
 
-__all__ = ["CalendarCode", "ExchangeConfig", "TradingRules", "lot_size"]
-
-
-def lot_size(
-    instrument: Instrument | None, *, fractional: bool, round_lots: bool
-) -> tuple[float, float]:
-    """Return ``(lot_size, min_quantity)`` a quantity is rounded to; ``(0, 0)`` trades any amount.
-
-    Fractional trading without ``fill.round_lots`` rounds nothing; otherwise the instrument's
-    lot rules apply (one whole unit for a symbol without an instrument).
-    """
-    if fractional and not round_lots:
-        return 0.0, 0.0
-    if instrument is None:
-        return 1.0, 0.0
-    return instrument.lot_size, instrument.min_quantity
+__all__ = ["CalendarCode", "ExchangeConfig", "TradingRules"]
 
 
 def _calendar_code(value: str | None) -> str | None:
@@ -53,7 +39,7 @@ class TradingRules(FrozenConfig):
       fill of a non-reduce-only order may build; a fill beyond it is reduced and the rest
       cancelled.
     - ``fractional``: trade fractional units; ``False`` (or ``fill.round_lots``) rounds to
-      whole lots (:func:`lot_size`).
+      whole lots (:meth:`lot_size`).
     - ``instruments``: trading rules per symbol (lot size, minimum quantity, calendar).
     """
 
@@ -79,13 +65,13 @@ class TradingRules(FrozenConfig):
     def lot_size(self, symbol: str) -> tuple[float, float]:
         """Return ``(lot_size, min_quantity)`` of ``symbol``; ``(0, 0)`` trades any fraction.
 
-        ``fill.round_lots`` rounds target orders to lots too, so both engines size a target
-        alike (the fill model would otherwise round only its fills).
+        The one rule is :func:`~quantstrata.execution.targets.lot_rule`, the live runtime's too.
         """
-        return lot_size(
-            self.instruments.get(symbol),
+        return lot_rule(
+            symbol,
             fractional=self.fractional,
             round_lots=self.fill.round_lots,
+            instruments=self.instruments,
         )
 
     def trading_rules(self) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from quantstrata.execution import (
     WorkingBracket,
     WorkingOrder,
 )
+from quantstrata.execution.targets import leverage_note, no_leverage_room
 from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId, VenueOrderId
 from quantstrata.model.orders import (
     Accepted,
@@ -323,9 +324,10 @@ class SimulatedExchange:
     def reject(
         self, order_id: ClientOrderId, request: OrderRequest, now: datetime, reason: str
     ) -> list[OrderEvent]:
-        """Record ``request`` as submitted and rejected at ``now`` for ``reason``."""
+        """Record ``request`` as submitted and rejected at ``now`` for ``reason`` (its note)."""
         start, self._now = len(self.events), now
         self._create(order_id, request, now, accept=False)
+        self.notes[order_id] = reason
         self._apply(Rejected(order_id, now, reason))
         return self.events[start:]
 
@@ -461,7 +463,7 @@ class SimulatedExchange:
     def _step(self, item: Working, prices: Prices) -> None:
         if item.expires is not None and self._now >= item.expires:
             self._working.remove(item)
-            self._apply(Expired(item.order_id, self._now))
+            self._apply(Expired(item.order_id, item.expires))  # it ended at the session close
             return
         if isinstance(item.state, WorkingBracket):
             self._step_bracket(item, item.state, prices)
@@ -522,11 +524,11 @@ class SimulatedExchange:
         if room is None:
             return step
         if room <= EPSILON * fill.quantity:
-            item.reason = f"leverage cap: no room at max_leverage {leverage:g}"
+            item.reason = no_leverage_room(leverage)
             self.notes[item.order_id] = item.reason
             return None
         side = float(fill.side)
-        note = f"leverage cap reduced {side * fill.quantity:.10g} to {side * room:.10g}"
+        note = leverage_note(side * fill.quantity, side * room)
         self.notes[item.order_id] = note
         item.capped, item.reason = True, note
         return self._models[item.symbol].step(replace(state, quantity=room), prices)

@@ -12,8 +12,14 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Protocol
 
-from quantstrata.core.errors import ConfigError
 from quantstrata.execution import _nb
+from quantstrata.model.orders._checks import (
+    PRICE_FIELDS,
+    InvalidOrderError,
+    finite_number,
+    order_shape,
+    positive_number,
+)
 from quantstrata.model.orders.enums import OrderSide, OrderType
 from quantstrata.model.orders.fill import Liquidity
 from quantstrata.model.orders.request import OrderRequest
@@ -27,6 +33,10 @@ __all__ = [
     "WorkingBracket",
     "WorkingOrder",
 ]
+
+
+_WORKING = "working order"
+_BRACKET = "working bracket"
 
 
 class PriceBar(Protocol):
@@ -92,27 +102,30 @@ class WorkingOrder:
     fee_basis: float = 0.0
 
     def __post_init__(self) -> None:
-        """Refuse orders the fill rules cannot read: missing or non-positive levels."""
+        """Refuse orders the fill rules cannot read, by the one order-shape rule.
+
+        The shape (quantity, the prices the type needs and no others) is checked by
+        :func:`~quantstrata.model.orders._checks.order_shape`, as for an
+        :class:`~quantstrata.model.orders.request.OrderRequest`: the same bad shape raises the
+        same :class:`InvalidOrderError` with the same message through either door.
+        """
         object.__setattr__(self, "side", OrderSide(self.side))
-        object.__setattr__(self, "order_type", OrderType(self.order_type))
-        _require_positive("quantity", self.quantity)
-        for name in ("limit_price", "stop_price", "trail_amount", "trail_percent"):
-            value = getattr(self, name)
-            if value is not None:
-                _require_positive(name, value)
+        kind = OrderType(self.order_type)
+        object.__setattr__(self, "order_type", kind)
+        given = {name: getattr(self, name) for name in PRICE_FIELDS}
+        quantity, prices = order_shape(kind, self.quantity, given)
+        object.__setattr__(self, "quantity", quantity)
+        for name, value in prices.items():
+            object.__setattr__(self, name, value)
         if self.trail_extreme is not None:
-            _require_positive("trail_extreme", self.trail_extreme)
-        kind = self.order_type
-        if kind in (OrderType.LIMIT, OrderType.STOP_LIMIT) and self.limit_price is None:
-            raise ConfigError(f"a {kind.name} order needs a limit_price")
-        if kind in (OrderType.STOP, OrderType.STOP_LIMIT) and self.stop_price is None:
-            raise ConfigError(f"a {kind.name} order needs a stop_price")
-        if kind is OrderType.TRAILING_STOP:
-            _check_trail(self.trail_amount, self.trail_percent)
-        if not (math.isfinite(self.filled_quantity) and self.filled_quantity >= 0):
-            raise ConfigError(f"filled_quantity must be >= 0, got {self.filled_quantity!r}")
-        if not (math.isfinite(self.fee_basis) and self.fee_basis >= 0):
-            raise ConfigError(f"fee_basis must be >= 0, got {self.fee_basis!r}")
+            positive_number(_WORKING, "trail_extreme", self.trail_extreme)
+        for name in ("filled_quantity", "fee_basis"):
+            if finite_number(_WORKING, name, getattr(self, name)) < 0:
+                raise InvalidOrderError(
+                    f"invalid {_WORKING}: {name} must be >= 0, got {getattr(self, name)!r}",
+                    field=name,
+                    value=getattr(self, name),
+                )
 
     @classmethod
     def from_request(cls, request: OrderRequest) -> WorkingOrder:
@@ -159,20 +172,27 @@ class WorkingBracket:
     def __post_init__(self) -> None:
         """Refuse brackets without a leg or with the legs on the wrong sides of each other."""
         object.__setattr__(self, "side", OrderSide(self.side))
-        _require_positive("quantity", self.quantity)
+        object.__setattr__(self, "quantity", positive_number(_BRACKET, "quantity", self.quantity))
         if self.stop_loss is None and self.take_profit is None:
-            raise ConfigError("a bracket needs a stop_loss, a take_profit or both")
+            raise InvalidOrderError(
+                f"invalid {_BRACKET}: give a stop_loss, a take_profit or both, got neither",
+                field="stop_loss",
+                value=None,
+            )
         for name in ("stop_loss", "take_profit"):
             value = getattr(self, name)
             if value is not None:
-                _require_positive(name, value)
+                object.__setattr__(self, name, positive_number(_BRACKET, name, value))
         if self.stop_loss is not None and self.take_profit is not None:
             below = self.stop_loss < self.take_profit
             if below != (self.side is OrderSide.SELL):
                 where = "below" if self.side is OrderSide.SELL else "above"
-                raise ConfigError(
-                    f"a {self.side.name} bracket needs its stop_loss {where} its take_profit, "
-                    f"got stop_loss={self.stop_loss} take_profit={self.take_profit}"
+                raise InvalidOrderError(
+                    f"invalid {_BRACKET}: a {self.side.name} bracket needs its stop_loss {where} "
+                    f"its take_profit, got stop_loss={self.stop_loss} "
+                    f"take_profit={self.take_profit}",
+                    field="stop_loss",
+                    value=self.stop_loss,
                 )
 
 
@@ -232,18 +252,6 @@ class BracketStep:
     leg: BracketLeg | None = None
     order: WorkingOrder | None = None
     fill: FillResult | None = None
-
-
-def _require_positive(name: str, value: float) -> None:
-    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-        raise ConfigError(f"{name} must be a finite number > 0, got {value!r}")
-
-
-def _check_trail(amount: float | None, percent: float | None) -> None:
-    if (amount is None) == (percent is None):
-        raise ConfigError("a TRAILING_STOP order needs exactly one of trail_amount, trail_percent")
-    if percent is not None and percent >= 1:
-        raise ConfigError(f"trail_percent is a fraction below 1, got {percent!r}")
 
 
 def _number(value: float | None) -> float:

@@ -1,4 +1,4 @@
-"""Pre-trade risk checks: one engine the live order manager (and later the backtest) asks first.
+"""Pre-trade risk checks: one engine the live order manager and the backtest ask first.
 
 :meth:`RiskEngine.check` runs every check on an order request against the account and the last
 price, and raises :class:`RiskViolation` naming **every** check that failed, each with the value
@@ -34,7 +34,7 @@ import math
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import Field
@@ -51,6 +51,7 @@ __all__ = [
     "RiskViolation",
     "SymbolLimits",
     "TradingState",
+    "risk_day",
 ]
 
 
@@ -89,7 +90,10 @@ class RiskConfig(FrozenConfig):
     - ``max_order_notional``: largest value of one order.
     - ``max_daily_loss``: loss since the day started (a positive amount) after which only
       reducing orders pass.
-    - ``max_leverage``: largest gross exposure over equity after an order.
+    - ``max_leverage``: largest gross exposure over equity after an order; an order past it is
+      **rejected** (never cut). The ``max_leverage`` of
+      :class:`~quantstrata.backtest.BacktestConfig` and :class:`~quantstrata.live.LiveConfig`
+      is another limit: the sizing cap, to which target orders are *cut*.
     - ``min_cash_reserve``: cash that a buy must leave untouched.
     - ``max_orders_per_window`` orders in any ``rate_window_seconds``: the throttle.
     - ``price_band``: largest relative distance of a limit or stop price from the last price
@@ -178,19 +182,32 @@ class RiskViolation(QuantstrataError):  # noqa: N818 - the name the architecture
         """Build the message from every failure, naming each check, value and limit."""
         self.request = request
         self.failures = failures
-        lines = "; ".join(
-            f"{failure.check}: {failure.message} (value {failure.value!r}, limit {failure.limit!r})"
-            for failure in failures
-        )
         super().__init__(
-            f"order {request.side.name} {request.quantity!r} {request.symbol} refused by risk "
-            f"checks [{', '.join(self.checks)}]: {lines}"
+            f"order {request.side.name} {request.quantity!r} {request.symbol} {self.reason}"
         )
 
     @property
     def checks(self) -> tuple[str, ...]:
         """The names of the failed checks, in the order they ran."""
         return tuple(failure.check for failure in self.failures)
+
+    @property
+    def reason(self) -> str:
+        """The rejection reason every environment records: each failed check, value and limit."""
+        lines = "; ".join(
+            f"{failure.check}: {failure.message} (value {failure.value!r}, limit {failure.limit!r})"
+            for failure in self.failures
+        )
+        return f"refused by risk checks [{', '.join(self.checks)}]: {lines}"
+
+
+def risk_day(now: datetime) -> str:
+    """Return the day ``max_daily_loss`` is counted in: the UTC date of ``now``, ISO text.
+
+    The day's loss is the equity now less the equity at the day's first risk check, in the
+    live runtime and in a backtest alike.
+    """
+    return now.astimezone(UTC).date().isoformat()
 
 
 class RiskEngine:

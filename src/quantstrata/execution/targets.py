@@ -24,9 +24,19 @@ import numpy as np
 
 from quantstrata.core.errors import ConfigError, UnknownSymbolError
 from quantstrata.execution import _nb, _scalar
+from quantstrata.model.instrument import Instrument
 from quantstrata.model.orders import Order, OrderRequest
 
-__all__ = ["TARGET_TAG", "SizingRules", "TargetBook", "leverage_tag", "orders_for_targets"]
+__all__ = [
+    "TARGET_TAG",
+    "SizingRules",
+    "TargetBook",
+    "leverage_note",
+    "leverage_tag",
+    "lot_rule",
+    "no_leverage_room",
+    "orders_for_targets",
+]
 
 TARGET_TAG = "target"
 _EPSILON = 1e-12
@@ -34,11 +44,44 @@ _SCALAR_SYMBOLS = 64
 """Up to this many symbols the equity sum runs in Python; above it, in the kernel."""
 
 
+def leverage_note(asked: float, quantity: float) -> str:
+    """Return the note of an order the leverage cap cut from ``asked`` to ``quantity`` (signed).
+
+    The one spelling of the cut in every environment: target orders carry it in their tag
+    (:func:`leverage_tag`), the backtest's order desk in the order's tag and reason.
+    """
+    return f"leverage cap reduced {asked:.10g} to {quantity:.10g}"
+
+
+def no_leverage_room(max_leverage: float) -> str:
+    """Return the reason of an order cancelled because the leverage cap left no room at all."""
+    return f"leverage cap: no room at max_leverage {max_leverage:g}"
+
+
 def leverage_tag(asked: float, quantity: float, tolerance: float = 1e-9) -> str:
     """Return the tag of a target order: ``target``, noting a leverage-cap reduction."""
     if abs(asked - quantity) <= tolerance * max(abs(asked), 1.0):
         return TARGET_TAG
-    return f"{TARGET_TAG}; leverage cap reduced {asked:.10g} to {quantity:.10g}"
+    return f"{TARGET_TAG}; {leverage_note(asked, quantity)}"
+
+
+def lot_rule(
+    symbol: str, *, fractional: bool, round_lots: bool, instruments: Mapping[str, Instrument]
+) -> tuple[float, float]:
+    """Return the ``(lot_size, min_quantity)`` target orders of ``symbol`` are rounded to.
+
+    The one lot rule of target sizing, for the backtest and the live runtime alike: with
+    ``fractional`` trading and no ``round_lots``, any fraction trades (``(0, 0)``); otherwise
+    the lots of ``instruments[symbol]``, or whole units for a symbol without an instrument.
+    ``round_lots`` (the fill model's setting) rounds targets to lots too, so an order is never
+    sized to a quantity its fills would round away.
+    """
+    if fractional and not round_lots:
+        return 0.0, 0.0
+    instrument = instruments.get(symbol)
+    if instrument is None:
+        return 1.0, 0.0
+    return instrument.lot_size, instrument.min_quantity
 
 
 @dataclass(frozen=True, slots=True)

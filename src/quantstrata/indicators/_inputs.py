@@ -92,7 +92,12 @@ def _output_kind(value: Any) -> OutputKind:
 def _to_array(value: Any, name: str) -> FloatArray:
     module = type(value).__module__.split(".")[0]
     if module == "polars":
-        value = value.cast(float).fill_null(float("nan")).to_numpy()
+        import polars as pl
+
+        if value.dtype == pl.Float64 and not value.null_count():
+            value = value.to_numpy()  # a view; casting and filling would be two queries
+        else:
+            value = value.cast(float).fill_null(float("nan")).to_numpy()
     elif module == "pandas":
         value = value.to_numpy(dtype=np.float64, na_value=np.nan)
     try:

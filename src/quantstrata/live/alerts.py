@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+import random
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -27,6 +28,7 @@ from quantstrata.core.clock import Clock
 from quantstrata.core.errors import ConfigError, QuantstrataError
 from quantstrata.core.logging import get_logger
 from quantstrata.core.secrets import Secret, redact
+from quantstrata.data.sources.backoff import Backoff
 
 __all__ = [
     "Alert",
@@ -113,16 +115,27 @@ class WebhookAlertSink:
         timeout: float = 5.0,
         attempts: int = 3,
         backoff: float = 0.5,
+        cap: float = 30.0,
         client: httpx.AsyncClient | None = None,
+        uniform: Callable[[float, float], float] = random.uniform,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        """Post to ``url`` with up to ``attempts`` tries, waiting ``backoff`` × 2^n between."""
+        """Post to ``url`` with up to ``attempts`` tries.
+
+        Between tries it waits the shared :class:`~quantstrata.data.sources.backoff.Backoff`:
+        ``uniform(0, min(cap, backoff·2ⁿ))`` (full jitter, so many runtimes alerting at once
+        do not retry in step). ``uniform`` and ``sleep`` are injected for tests.
+        """
         if attempts < 1:
             raise ConfigError(f"attempts must be at least 1, got {attempts}")
         self._url = url
         self._timeout = timeout
         self._attempts = attempts
         self._backoff = backoff
+        self._cap = cap
         self._client = client
+        self._uniform = uniform
+        self._sleep = sleep
 
     def __repr__(self) -> str:
         """Show the settings, never the URL (it holds the webhook's token)."""
@@ -139,9 +152,10 @@ class WebhookAlertSink:
 
     async def _post(self, client: httpx.AsyncClient, body: dict[str, str]) -> None:
         last_error = ""
+        backoff = Backoff(base=self._backoff, cap=self._cap, uniform=self._uniform)
         for attempt in range(self._attempts):
             if attempt:
-                await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
+                await self._sleep(backoff.failed(0.0).seconds)
             try:
                 response = await client.post(self._url.reveal(), json=body)
             except httpx.HTTPError as error:

@@ -28,6 +28,7 @@ __all__ = [
     "Broker",
     "BrokerError",
     "BrokerUnavailableError",
+    "HoldsOrders",
     "LinksOrders",
     "OrderRejectedError",
     "SubmitOutcomeUnknownError",
@@ -131,6 +132,27 @@ class Broker(Protocol):
         Events may arrive out of order or twice (a fill before its acknowledgement, a fill
         replayed after a reconnect); the order manager accepts both.
         """
+        ...
+
+
+@runtime_checkable
+class HoldsOrders(Protocol):
+    """A broker that may accept an order and keep it before the venue sees it.
+
+    Alpaca's broker holds a market order decided while the market is closed and sends it at
+    the open; the order keeps the venue id it was accepted under (the venue numbers it only
+    when it is sent). After a restart the order manager asks :meth:`held_locally` about each
+    open order's venue id and names the held ones to the broker (:meth:`keep_held_id`), which
+    goes on reporting them under that id. One the venue has never heard of is submitted again
+    under the same client order id (held again, or sent), not called missing.
+    """
+
+    def held_locally(self, venue_order_id: VenueOrderId) -> bool:
+        """Return whether ``venue_order_id`` is one this broker kind accepts held orders under."""
+        ...
+
+    def keep_held_id(self, order_id: ClientOrderId) -> None:
+        """Report ``order_id``, accepted held before a restart, under its held venue id."""
         ...
 
 

@@ -12,7 +12,7 @@ from quantstrata.core.config import FrozenConfig
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret, SecretUrl
 from quantstrata.execution.risk import RiskConfig
-from quantstrata.execution.targets import SizingRules
+from quantstrata.execution.targets import SizingRules, lot_rule
 from quantstrata.live.dashboard.config import DashboardConfig
 from quantstrata.live.health import HealthConfig
 from quantstrata.model.instrument import Instrument
@@ -41,7 +41,12 @@ class LiveConfig(FrozenConfig):
       :mod:`quantstrata.live.journal`.
     - ``risk``: the pre-trade checks every order passes (:class:`RiskConfig`).
     - ``allow_short``, ``max_leverage``, ``fractional``, ``instruments``: how targets are
-      sized, as in :class:`~quantstrata.backtest.BacktestConfig`.
+      sized, as in :class:`~quantstrata.backtest.BacktestConfig`; ``max_leverage`` caps the
+      gross exposure a *target* may build (the order is cut to the cap and its tag says so),
+      while ``risk.max_leverage`` rejects any order past its own limit.
+    - ``round_lots``: round target orders to whole lots even when ``fractional`` (what a
+      backtest's ``fill.round_lots`` does); the lot rule is
+      :func:`~quantstrata.execution.targets.lot_rule`, the backtest's too.
     - ``reconcile_interval``: seconds between reconciliations with the broker (also at start).
     - ``cancel_on_shutdown``: cancel open orders on SIGINT/SIGTERM (else they keep working).
     - ``warm_up``: feed the strategy the history it needs from the feed before trading.
@@ -76,6 +81,7 @@ class LiveConfig(FrozenConfig):
     allow_short: bool = True
     max_leverage: float = Field(default=1.0, gt=0.0, allow_inf_nan=False)
     fractional: bool = True
+    round_lots: bool = False
     instruments: dict[str, Instrument] = Field(default_factory=dict)
     reconcile_interval: float = Field(default=60.0, gt=0.0, allow_inf_nan=False)
     cancel_on_shutdown: bool = False
@@ -130,15 +136,15 @@ class LiveConfig(FrozenConfig):
 
     def sizing(self, units: bool) -> SizingRules:
         """Return the sizing rules of targets (in ``units`` or fractions of equity)."""
-        lots = {}
-        if not self.fractional:
-            lots = dict.fromkeys(self.symbols, (1.0, 0.0))
-            lots.update(
-                {
-                    symbol: (item.lot_size, item.min_quantity)
-                    for symbol, item in self.instruments.items()
-                }
+        lots = {
+            symbol: lot_rule(
+                symbol,
+                fractional=self.fractional,
+                round_lots=self.round_lots,
+                instruments=self.instruments,
             )
+            for symbol in {*self.symbols, *self.instruments}
+        }
         return SizingRules(
             units=units, allow_short=self.allow_short, max_leverage=self.max_leverage, lots=lots
         )

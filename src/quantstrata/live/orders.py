@@ -23,7 +23,8 @@ fold it into :class:`~quantstrata.live.state.LiveState`, then act (call the brok
 - a cancel for an order the venue has not acknowledged is journaled as a
   :class:`~quantstrata.live.journal.CancelIntent` and sent once the acknowledgement arrives;
 - :meth:`OrderManager.start` replays the journal and resolves every non-terminal order with the
-  venue (orders caught ``SENDING`` by a crash are timed out, then resolved).
+  venue (orders caught ``SENDING`` by a crash are timed out, then resolved; an order the broker
+  held unsent, see :class:`~quantstrata.live.broker.HoldsOrders`, is handed back to it).
 
 Journal calls are synchronous on purpose: between an append and the state change there is no
 ``await``, so concurrent tasks (the update consumer, the strategy's submits) never see a state
@@ -34,17 +35,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from quantstrata.core.clock import Clock
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.logging import get_logger
-from quantstrata.execution.risk import RiskAccount, RiskEngine, RiskViolation, TradingState
+from quantstrata.execution.risk import (
+    RiskAccount,
+    RiskEngine,
+    RiskViolation,
+    TradingState,
+    risk_day,
+)
 from quantstrata.live._notebook import order_book_html, plot_order_book
 from quantstrata.live.broker import (
     Broker,
     BrokerUnavailableError,
+    HoldsOrders,
     OrderRejectedError,
     SubmitOutcomeUnknownError,
     VenueOrder,
@@ -434,6 +442,7 @@ class OrderManager:
     async def resolve(self, order_id: str) -> Order:
         """Ask the venue about ``order_id`` and apply its answer; a failed query changes nothing."""
         order = self.order(order_id)
+        held = self._held_by_broker(order)
         try:
             venue = await self.broker.query_order(order.order_id)
             fills = [] if venue is None else await self._fills_of(order)
@@ -441,6 +450,9 @@ class OrderManager:
             self.log.warning("cannot resolve %s now: %s", order.order_id, error)
             return order
         now = self.clock.now()
+        if venue is None and held:
+            await self._hold_again(order)
+            return self.state.orders[order.order_id]
         if venue is None:
             if order.status in (OrderStatus.UNKNOWN, OrderStatus.SENDING):
                 if order.status is OrderStatus.SENDING:
@@ -456,6 +468,39 @@ class OrderManager:
             return self.state.orders[order.order_id]
         await self.settle(venue, fills)
         return self.state.orders[order.order_id]
+
+    def _held_by_broker(self, order: Order) -> bool:
+        """Whether ``order`` was accepted held by the broker; if so, tell the broker so."""
+        broker = self.broker
+        if not isinstance(broker, HoldsOrders) or order.venue_order_id is None:
+            return False
+        if order.status not in (OrderStatus.PENDING, OrderStatus.PENDING_CANCEL):
+            return False
+        if not broker.held_locally(order.venue_order_id):
+            return False
+        broker.keep_held_id(order.order_id)
+        return True
+
+    async def _hold_again(self, order: Order) -> None:
+        """Give an order held before a restart back to the broker, as the backtest fills it.
+
+        The order was decided and accepted; the backtest fills it at the next open. So it is
+        submitted again under its client order id: the broker holds it again (still closed) or
+        sends it (the venue keeps one order per client order id, so it cannot be placed twice).
+        One whose cancel was asked is cancelled: it never reached the venue.
+        """
+        now = self.clock.now()
+        if order.status is OrderStatus.PENDING_CANCEL:
+            await self.apply_update(Cancelled(order.order_id, now, "cancelled before it was sent"))
+            return
+        self.log.info("order %s was held, unsent, before the restart: held again", order.order_id)
+        try:
+            await self.broker.submit(order.order_id, order.request)
+        except OrderRejectedError as error:
+            await self.apply_update(Rejected(order.order_id, now, error.reason or "-"))
+        except (SubmitOutcomeUnknownError, BrokerUnavailableError) as error:
+            # still PENDING: the next resolve asks the venue by client order id again
+            self.log.warning("held order %s not handed back now: %s", order.order_id, error)
 
     async def settle(self, venue: VenueOrder, fills: Sequence[Fill]) -> None:
         """Apply the venue's record of an order we hold, and its fills, to our order."""
@@ -548,7 +593,7 @@ class OrderManager:
             if not position.is_flat
         }
         equity = self.state.equity(marks)
-        today = now.astimezone(UTC).date().isoformat()
+        today = risk_day(now)
         start = self.state.checkpoints.get(DAY_START)
         if start is None or start.data.get("date") != today:
             self.record(Checkpoint(now, DAY_START, {"date": today, "equity": equity}))

@@ -8,14 +8,18 @@ Polars duration string used by resampling.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from typing import Self
 
-from quantstrata.core.errors import ConfigError
+import numpy as np
+import numpy.typing as npt
 
-__all__ = ["Interval", "IntervalUnit"]
+from quantstrata.core.errors import ConfigError, DataError
+
+__all__ = ["Interval", "IntervalUnit", "interval_from_times"]
 
 
 class IntervalUnit(StrEnum):
@@ -138,3 +142,86 @@ class Interval:
     def __str__(self) -> str:
         """Show the canonical spelling, e.g. ``1h``."""
         return self.to_polars()
+
+
+_NS_PER_SECOND = 1_000_000_000
+_NS_PER_DAY = 86_400 * _NS_PER_SECOND
+_MONTH_MIN_NS = 28 * _NS_PER_DAY
+_UNITS_LARGEST_FIRST = (
+    IntervalUnit.WEEK,
+    IntervalUnit.DAY,
+    IntervalUnit.HOUR,
+    IntervalUnit.MINUTE,
+    IntervalUnit.SECOND,
+)
+
+
+def interval_from_times(times: Iterable[npt.NDArray[np.int64]]) -> Interval | None:
+    """Return the bar interval of timestamps, one array of UTC nanoseconds per symbol.
+
+    The rule, the only one in quantstrata: the **most common positive step** between consecutive
+    bars of one symbol (ties go to the smallest). Why this one and not another:
+
+    * the smallest step is fooled by one stray bar (a bar at 09:37 among 5-minute bars);
+    * the median step is fooled by gaps (hourly equity bars with nights, weekends and holes
+      have many long steps; with enough of them the median lands on a gap);
+    * the most common step is the grid the bars were made on as long as most bars are on it.
+
+    Zero steps (a duplicated timestamp) are not steps; each array is sorted first, and steps
+    never join two symbols. A most common step of 28 days or more is counted in calendar months
+    (bars on the first or last day of each month have steps of 28 to 31 days) unless it is a
+    whole number of weeks between bars not on the first of a month. Other steps become the
+    largest of weeks, days, hours, minutes or seconds that expresses them exactly.
+
+    Returns ``None`` when no symbol has two bars at different times; raises
+    :class:`~quantstrata.core.errors.DataError` when the step is not a whole number of seconds.
+    """
+    arrays = [_ascending(np.asarray(part, dtype=np.int64)) for part in times]
+    steps = [np.diff(part) for part in arrays if part.shape[0] > 1]
+    positive = np.concatenate(steps) if steps else np.empty(0, dtype=np.int64)
+    positive = positive[positive > 0]
+    if positive.shape[0] == 0:
+        return None
+    step = _most_common(positive)
+    week_ns = Interval(1, IntervalUnit.WEEK).nanoseconds
+    if step >= _MONTH_MIN_NS and (step % week_ns != 0 or _all_month_starts(arrays)):
+        return Interval(_most_common_month_step(arrays), IntervalUnit.MONTH)
+    if step % _NS_PER_SECOND != 0:
+        raise DataError(
+            f"bars are most often {step} ns apart, which is not a whole number of seconds; "
+            "pass the interval explicitly"
+        )
+    unit = next(u for u in _UNITS_LARGEST_FIRST if step % Interval(1, u).nanoseconds == 0)
+    return Interval(step // Interval(1, unit).nanoseconds, unit)
+
+
+def _ascending(times: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Return ``times`` sorted, without a copy when they already are."""
+    return times if bool(np.all(times[1:] >= times[:-1])) else np.sort(times)
+
+
+def _most_common(steps: npt.NDArray[np.int64]) -> int:
+    """Return the most frequent value; ``np.unique`` sorts, so a tie goes to the smallest."""
+    smallest = steps.min()
+    if 2 * int(np.count_nonzero(steps == smallest)) > steps.shape[0]:
+        return int(smallest)  # most steps are the smallest one (regular bars): no sort needed
+    values, counts = np.unique(steps, return_counts=True)
+    return int(values[int(np.argmax(counts))])
+
+
+def _month_index(times: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    return times.astype("datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+
+
+def _all_month_starts(arrays: list[npt.NDArray[np.int64]]) -> bool:
+    for times in arrays:
+        starts = _month_index(times).astype("datetime64[M]").astype("datetime64[ns]")
+        if not np.array_equal(starts.astype(np.int64), times):
+            return False
+    return True
+
+
+def _most_common_month_step(arrays: list[npt.NDArray[np.int64]]) -> int:
+    steps = np.concatenate([np.diff(_month_index(times)) for times in arrays])
+    positive = steps[steps > 0]
+    return _most_common(positive) if positive.shape[0] else 1

@@ -1,8 +1,7 @@
 """Shared checks for processing steps that take canonical bar frames.
 
 These helpers refuse frames that are not bar frames (typed errors naming the column), bring rows
-into ``(symbol, ts)`` order without paying for a sort when they already are, and infer the bar
-interval of a frame from its timestamps.
+into ``(symbol, ts)`` order without paying for a sort when they already are.
 """
 
 from __future__ import annotations
@@ -15,14 +14,12 @@ import polars as pl
 
 from quantstrata.core.errors import DataError, DataIssue, SchemaError, TimezoneError
 from quantstrata.model.bar import BAR_COLUMNS, TIMESTAMP_DTYPE
-from quantstrata.model.interval import Interval, IntervalUnit
 
 __all__ = [
     "BoolArray",
     "IntArray",
     "OrderedBars",
     "check_bar_frame",
-    "infer_interval",
     "require_columns",
     "sort_by_symbol_time",
 ]
@@ -32,16 +29,6 @@ BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
 
 _MAX_ISSUES = 50
 _UINT16_LIMIT = 65_536
-_NS_PER_SECOND = 1_000_000_000
-_NS_PER_DAY = 86_400 * _NS_PER_SECOND
-_MONTH_MIN_DAYS = 28
-_UNITS_LARGEST_FIRST = (
-    IntervalUnit.WEEK,
-    IntervalUnit.DAY,
-    IntervalUnit.HOUR,
-    IntervalUnit.MINUTE,
-    IntervalUnit.SECOND,
-)
 
 
 def require_columns(frame: pl.DataFrame, columns: tuple[str, ...], what: str) -> None:
@@ -111,6 +98,10 @@ class OrderedBars:
         array = column.to_numpy()
         return array if self.already_sorted else array[self.rows]
 
+    def symbol_times(self) -> list[IntArray]:
+        """Return each symbol's sorted times (views, no copy), for :func:`interval_from_times`."""
+        return np.split(self.times, np.flatnonzero(self.new_symbol)[1:])
+
     def row_of(self, position: int) -> int:
         """Return the input row of sorted position ``position``."""
         return int(self.rows[position])
@@ -171,28 +162,6 @@ def _refuse_duplicates(ordered: OrderedBars) -> None:
     raise DataError(f"{repeated.size} duplicate (symbol, ts) bars", issues)
 
 
-def infer_interval(ordered: OrderedBars) -> Interval | None:
-    """Return the bar interval of sorted bars, or None when no symbol has two bars.
-
-    The interval is the smallest positive step between consecutive bars of one symbol. Steps of
-    28 days or more between bars that all open on the first of a month at 00:00 UTC are months.
-    """
-    steps = np.diff(ordered.times)[~ordered.new_symbol[1:]]
-    if steps.size == 0:
-        return None
-    smallest = int(steps.min())
-    if smallest >= _MONTH_MIN_DAYS * _NS_PER_DAY and _all_month_starts(ordered.source):
-        return _month_interval(ordered.frame())
-    for unit in _UNITS_LARGEST_FIRST:
-        unit_ns = Interval(1, unit).nanoseconds
-        if smallest % unit_ns == 0:
-            return Interval(smallest // unit_ns, unit)
-    raise DataError(
-        f"bars are {smallest} ns apart, which is not a whole number of seconds; "
-        "pass source_interval explicitly"
-    )
-
-
 def _refuse_nulls(bars: pl.DataFrame) -> None:
     issues: list[DataIssue] = []
     for name in ("ts", "symbol"):
@@ -203,14 +172,3 @@ def _refuse_nulls(bars: pl.DataFrame) -> None:
         )
     if issues:
         raise DataError("bars have null timestamps or symbols", tuple(issues))
-
-
-def _all_month_starts(bars: pl.DataFrame) -> bool:
-    at_start = (pl.col("ts").dt.truncate("1mo") == pl.col("ts")).all()
-    return bool(bars.select(at_start).item())
-
-
-def _month_interval(bars: pl.DataFrame) -> Interval:
-    month_index = pl.col("ts").dt.year() * 12 + pl.col("ts").dt.month()
-    steps = bars.select(month_index.diff().over("symbol").alias("step")).get_column("step")
-    return Interval(int(steps.filter(steps > 0).min()), IntervalUnit.MONTH)  # type: ignore[arg-type]

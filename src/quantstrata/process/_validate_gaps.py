@@ -10,24 +10,12 @@ import polars as pl
 
 from quantstrata.core.clock import datetime_from_ns
 from quantstrata.core.errors import DataIssue
-from quantstrata.model.bar import TIMESTAMP_DTYPE
-from quantstrata.model.interval import Interval, IntervalUnit
+from quantstrata.model.interval import Interval
 from quantstrata.process._validate_report import SessionGap
 from quantstrata.process._validate_symbols import IntArray, SymbolTimes
 from quantstrata.process.calendar import expected_bar_opens
 
-__all__ = ["GapFindings", "find_gaps", "gap_issue", "infer_interval"]
-
-
-_NS_PER_SECOND = 1_000_000_000
-_NS_PER_DAY = 86_400 * _NS_PER_SECOND
-_UNITS_BY_SIZE = (
-    (7 * 86_400, IntervalUnit.WEEK),
-    (86_400, IntervalUnit.DAY),
-    (3_600, IntervalUnit.HOUR),
-    (60, IntervalUnit.MINUTE),
-    (1, IntervalUnit.SECOND),
-)
+__all__ = ["GapFindings", "find_gaps", "gap_issue"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,28 +25,6 @@ class GapFindings:
     gaps: tuple[SessionGap, ...] = ()
     unexpected: tuple[DataIssue, ...] = ()
     notes: tuple[DataIssue, ...] = ()
-
-
-def infer_interval(parts: list[SymbolTimes]) -> Interval | None:
-    """Return the most common positive step between a symbol's bars, or ``None`` if there is none.
-
-    A step of 28 to 31 days between bars all labelled on the first of a month is one month.
-    """
-    steps = [np.diff(_sorted(part.times)) for part in parts if part.times.size > 1]
-    if not steps:
-        return None
-    positive = np.concatenate(steps)
-    positive = positive[positive > 0]
-    if positive.size == 0:
-        return None
-    step = _most_common(positive)
-    if 28 * _NS_PER_DAY <= step <= 31 * _NS_PER_DAY and _all_month_starts(parts):
-        return Interval(1, IntervalUnit.MONTH)
-    if step % _NS_PER_SECOND:
-        return None
-    seconds = step // _NS_PER_SECOND
-    size, unit = next((size, unit) for size, unit in _UNITS_BY_SIZE if seconds % size == 0)
-    return Interval(seconds // size, unit)
 
 
 def find_gaps(
@@ -124,26 +90,6 @@ def gap_issue(gap: SessionGap) -> DataIssue:
     return DataIssue(
         "gap", str(gap).split(": ", 1)[1], None, "ts", gap.start.isoformat(), gap.symbol
     )
-
-
-def _most_common(steps: IntArray) -> int:
-    """Return the most frequent step, the smallest one on a tie."""
-    if steps.min() == steps.max():
-        return int(steps[0])
-    counts = pl.Series("step", steps).value_counts(sort=True)
-    top = counts.get_column("count")[0]
-    return int(counts.filter(pl.col("count") == top).get_column("step").min())  # type: ignore[arg-type]
-
-
-def _sorted(values: IntArray) -> IntArray:
-    if values.size < 2 or bool(np.all(values[1:] >= values[:-1])):
-        return values
-    return np.sort(values)
-
-
-def _all_month_starts(parts: list[SymbolTimes]) -> bool:
-    ts = pl.Series("ts", np.concatenate([part.times for part in parts])).cast(TIMESTAMP_DTYPE)
-    return bool(((ts.dt.day() == 1) & (ts.dt.truncate("1d") == ts)).all())
 
 
 def _runs(symbol: str, window: IntArray, missing: IntArray) -> list[SessionGap]:

@@ -44,12 +44,11 @@ import polars as pl
 
 from quantstrata.core.errors import ConfigError
 from quantstrata.model.bar import BAR_COLUMNS, TIMESTAMP_DTYPE
-from quantstrata.model.interval import Interval
+from quantstrata.model.interval import Interval, interval_from_times
 from quantstrata.process._bar_frames import (
     IntArray,
     OrderedBars,
     check_bar_frame,
-    infer_interval,
     sort_by_symbol_time,
 )
 from quantstrata.process._resample_labels import bucket_labels
@@ -115,7 +114,7 @@ def _parse_anchor(anchor: ResampleAnchor | str) -> ResampleAnchor:
 def _source_interval(ordered: OrderedBars, given: Interval | str | None) -> Interval:
     if given is not None:
         return Interval.parse(given)
-    inferred = infer_interval(ordered)
+    inferred = interval_from_times(ordered.symbol_times())
     if inferred is None:
         raise ConfigError(
             "cannot infer the source interval: no symbol has two bars; pass source_interval"

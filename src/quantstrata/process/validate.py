@@ -43,10 +43,10 @@ from typing import NamedTuple
 import numpy as np
 import polars as pl
 
-from quantstrata.core.errors import BarValidationError, DataIssue
-from quantstrata.model.interval import Interval, IntervalUnit
+from quantstrata.core.errors import BarValidationError, DataError, DataIssue
+from quantstrata.model.interval import Interval, IntervalUnit, interval_from_times
 from quantstrata.process._validate_checks import ROW, RowFindings, check_rows, check_schema
-from quantstrata.process._validate_gaps import GapFindings, find_gaps, gap_issue, infer_interval
+from quantstrata.process._validate_gaps import GapFindings, find_gaps, gap_issue
 from quantstrata.process._validate_report import SessionGap, ValidationReport
 from quantstrata.process._validate_symbols import SymbolTimes, split_by_symbol, without_rows
 from quantstrata.process.calendar import canonical_calendar_code
@@ -138,11 +138,12 @@ def validate_bars(
 def inferred_interval(bars: pl.DataFrame) -> Interval | None:
     """Return the interval :func:`validate_bars` infers for canonical ``bars``, or ``None``.
 
-    It is the most common positive step between consecutive bars of a symbol (bars with a null
-    ``ts`` or symbol are ignored); ``None`` when no symbol has two bars at different times.
+    It is :func:`~quantstrata.model.interval.interval_from_times`: the most common positive
+    step between consecutive bars of a symbol (bars with a null ``ts`` or symbol are ignored);
+    ``None`` when no symbol has two bars at different times or the step is under a second.
     """
     checked = check_schema(bars).with_row_index(ROW)
-    return infer_interval(split_by_symbol(checked, ROW))
+    return _infer_interval(split_by_symbol(checked, ROW))
 
 
 def _interval(
@@ -151,8 +152,16 @@ def _interval(
     """Return the interval to check gaps with and, when it had to be inferred, that interval."""
     if config.parsed_interval is not None or not config.check_gaps:
         return config.parsed_interval, None
-    inferred = infer_interval(parts)
+    inferred = _infer_interval(parts)
     return inferred, inferred
+
+
+def _infer_interval(parts: list[SymbolTimes]) -> Interval | None:
+    """Return the one interval rule's answer, ``None`` for steps under a second (noted later)."""
+    try:
+        return interval_from_times(part.times for part in parts)
+    except DataError:
+        return None
 
 
 def _apply_gap_policy(

@@ -27,7 +27,12 @@ import numpy as np
 import polars as pl
 
 from quantstrata.core.errors import DataError, DataIssue, SchemaError
-from quantstrata.model.bar import TIMESTAMP_DTYPE, keys_strictly_increasing, same_times
+from quantstrata.model.bar import (
+    TIMESTAMP_DTYPE,
+    keys_strictly_increasing,
+    same_times,
+    time_values,
+)
 from quantstrata.strategy import _nb
 from quantstrata.strategy._inputs import as_bool_array, as_float_array, kind_of
 from quantstrata.strategy.base import Strategy
@@ -117,9 +122,8 @@ def targets_per_symbol(bars: pl.DataFrame, compute: Callable[[pl.DataFrame], Any
 def _symbol_targets(frame: pl.DataFrame, compute: Callable[[pl.DataFrame], Any]) -> pl.DataFrame:
     """Return ``ts, symbol, target`` for one symbol's bars (sorted by time)."""
     values = as_float_array(compute(frame), "the computed targets", frame.height)
-    return frame.select("ts", "symbol").with_columns(
-        pl.Series("target", values, dtype=pl.Float64).fill_nan(None)
-    )
+    target = pl.Series("target", values, dtype=pl.Float64, nan_to_null=True)
+    return pl.DataFrame([frame.get_column("ts"), frame.get_column("symbol"), target])
 
 
 def _one_symbol_in_time_order(bars: pl.DataFrame) -> bool:
@@ -208,15 +212,19 @@ def _checked_targets(
         raise SchemaError(
             f"{strategy}.targets(): column 'target' must be numeric, got {targets['target'].dtype}"
         )
-    frame = targets.select(
-        pl.col("ts").cast(TIMESTAMP_DTYPE), "symbol", pl.col("target").cast(pl.Float64)
-    )
-    _check_target_values(frame, strategy)
-    keys = ordered.select("ts", "symbol")
-    if unique_keys and _same_keys(frame, keys):
-        return keys.with_columns(frame.get_column("target")).cast(
-            dict(TARGET_SCHEMA)  # type: ignore[arg-type]
+    # Frames built from columns, not select(): no query to plan (the look-ahead check runs
+    # this on many small windows, where each Polars query costs ~0.1 ms).
+    schema = targets.schema
+    if schema["ts"] == TIMESTAMP_DTYPE and schema["target"] == pl.Float64:
+        frame = pl.DataFrame([targets.get_column(name) for name in TARGET_COLUMNS])
+    else:
+        frame = targets.select(
+            pl.col("ts").cast(TIMESTAMP_DTYPE), "symbol", pl.col("target").cast(pl.Float64)
         )
+    _check_target_values(frame, strategy)
+    keys = pl.DataFrame([ordered.get_column("ts"), ordered.get_column("symbol")])
+    if unique_keys and _same_keys(frame, keys):
+        return keys.hstack([frame.get_column("target")])  # the key types are TARGET_SCHEMA's
     _check_unique(frame, strategy)
     unknown = frame.join(keys, on=["ts", "symbol"], how="anti", nulls_equal=True)
     if unknown.height:
@@ -242,9 +250,7 @@ def _same_keys(targets: pl.DataFrame, keys: pl.DataFrame) -> bool:
     if targets.schema["symbol"] != pl.String:
         return False
     ours, theirs = targets.get_column("ts"), keys.get_column("ts")
-    if ours.null_count() or not same_times(
-        ours.to_physical().to_numpy(), theirs.to_physical().to_numpy()
-    ):
+    if ours.null_count() or not same_times(time_values(ours), time_values(theirs)):
         return False
     return bool(targets.get_column("symbol").eq_missing(keys.get_column("symbol")).all())
 

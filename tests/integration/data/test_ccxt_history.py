@@ -5,26 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import ccxt
-
 from quantstrata.data.catalog import Catalog
 from quantstrata.data.sources import fetch_ccxt_bars, fetch_ccxt_to_catalog
-from tests.kit.fake_binance import FakeBinance
+from tests.kit.fake_binance import FakeBinance, ccxt_public_client
 
 BARS = 2_500
 
 
-def _exchange(server: FakeBinance) -> ccxt.binance:
-    exchange = ccxt.binance({"enableRateLimit": False})
-    exchange.urls["api"]["public"] = server.url
-    exchange.options["fetchMarkets"] = {"types": ["spot"]}
-    exchange.options["fetchCurrencies"] = False
-    return exchange
-
-
 def test_a_long_range_is_paged_through_ccxt_and_lands_in_the_catalog(tmp_path: Path):
     with FakeBinance(bars=BARS) as server:
-        exchange = _exchange(server)
+        exchange = ccxt_public_client(server)
         start = datetime.fromtimestamp(server.tape.start_ms / 1000, UTC)
         end = start + timedelta(minutes=BARS)
         bars = fetch_ccxt_bars(exchange, ["BTC/USDT"], interval="1m", start=start, end=end)

@@ -95,6 +95,8 @@ async def run_on_fake(
     strategy: object,
     journal: Path,
     during: Callable[[int], None] | None = None,
+    *,
+    interval: str = "1d",
     **changes: Any,
 ) -> AlpacaRun:
     """Trade ``strategy`` on ``fake`` (lockstep replay of ``bars``) until the last bar."""
@@ -102,6 +104,7 @@ async def run_on_fake(
     feed, broker = connections(fake, bars, during, **changes)
     config = LiveConfig(
         symbols=symbols,
+        interval=interval,
         journal=str(journal),
         warm_up=False,
         reconcile_interval=3600,

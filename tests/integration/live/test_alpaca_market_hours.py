@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
+from quantstrata.core.clock import LiveClock
 from quantstrata.live.broker import OrderRejectedError
 from quantstrata.live.brokers._alpaca_mapping import AlpacaRefusal
 from quantstrata.live.brokers.alpaca import CLOCK_RECHECK_SECONDS, AlpacaBroker
+from quantstrata.live.journal import SqliteJournal
+from quantstrata.live.orders import OrderManager
 from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.orders import (
     Bracket,
     Cancelled,
+    CancelRequested,
     OrderRequest,
     OrderStatus,
     TimeInForce,
@@ -157,3 +162,111 @@ async def test_extended_hours_send_a_day_limit_at_once_and_refuse_a_market_order
     assert refused.value.reason is AlpacaRefusal.INVALID
     sent = [(o["client_order_id"], o["extended_hours"], float(o["limit_price"])) for o in orders]
     assert sent == [("ext-1", True, price)]
+
+
+async def _until_filled(manager: OrderManager, broker: AlpacaBroker, order_id: str) -> None:
+    async for event in broker.updates():
+        await manager.apply_update(event)
+        if manager.order(order_id).status is OrderStatus.FILLED:
+            return
+
+
+def _life(
+    fake: FakeAlpaca, journal: Path, the_open: asyncio.Event
+) -> tuple[AlpacaBroker, OrderManager]:
+    """One process: a broker whose venue opens once ``the_open`` is set, an order manager."""
+
+    async def venue_time_passes(_seconds: float) -> None:
+        await the_open.wait()
+
+    broker = AlpacaBroker(alpaca_config(fake), credentials(fake), sleep=venue_time_passes)
+    manager = OrderManager(broker, SqliteJournal(journal), run_id="held", clock=LiveClock())
+    return broker, manager
+
+
+async def _open_and_fill(
+    fake: FakeAlpaca,
+    the_open: asyncio.Event,
+    broker: AlpacaBroker,
+    manager: OrderManager,
+    order_id: str,
+) -> datetime | None:
+    """Open the session: the broker sends what it held, the next bar fills it; its time."""
+    fake.market_open = True
+    the_open.set()
+    assert broker.opening is not None
+    await broker.opening
+    opened_at = fake.publish_next_bar()
+    await asyncio.wait_for(_until_filled(manager, broker, order_id), 10)
+    return opened_at
+
+
+async def _end(broker: AlpacaBroker, manager: OrderManager) -> None:
+    """End a process: the held orders' task stops, the journal closes."""
+    await broker.close()
+    manager.journal.close()
+
+
+async def test_a_held_order_pending_at_a_restart_is_held_again_and_fills_at_the_open(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "journal.sqlite"
+    with FakeAlpaca(spx_bars(), published=5) as fake:
+        fake.market_open = False
+        never, the_open = asyncio.Event(), asyncio.Event()
+        first, manager = _life(fake, path, never)
+        order = await manager.submit(OrderRequest.market("SPX", 2))
+        await _end(first, manager)  # the process ends: the held order was never sent
+
+        second, restarted = _life(fake, path, the_open)
+        await second.connect()
+        await restarted.start()
+        sent_while_closed = _posted(fake)
+        opened_at = await _open_and_fill(fake, the_open, second, restarted, order.order_id)
+        await _end(second, restarted)
+    state = restarted.state
+    assert order.status is OrderStatus.PENDING
+    assert sent_while_closed == []
+    assert state.alarms == 0
+    assert state.orders[order.order_id].status is OrderStatus.FILLED
+    assert [(fill[0], fill[4]) for fill in fake.fills()] == [(order.order_id, opened_at)]
+    assert fake.positions() == {"SPX": 2.0}
+
+
+async def test_a_held_order_whose_cancel_was_asked_before_a_restart_ends_cancelled(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "journal.sqlite"
+    with FakeAlpaca(spx_bars(), published=5) as fake:
+        fake.market_open = False
+        never = asyncio.Event()
+        first, manager = _life(fake, path, never)
+        order = await manager.submit(OrderRequest.market("SPX", 1))
+        manager.record(CancelRequested(order.order_id, LiveClock().now()))
+        await _end(first, manager)  # killed between journaling the cancel and sending it
+
+        second, restarted = _life(fake, path, never)
+        await restarted.start()
+        status = restarted.order(order.order_id).status
+        await _end(second, restarted)
+        posted = _posted(fake)
+    assert status is OrderStatus.CANCELLED
+    assert posted == []
+
+
+async def test_a_held_order_filled_at_the_open_keeps_its_venue_id_in_the_journal(
+    tmp_path: Path,
+) -> None:
+    with FakeAlpaca(spx_bars(), published=5) as fake:
+        fake.market_open = False
+        the_open = asyncio.Event()
+        broker, manager = _life(fake, tmp_path / "journal.sqlite", the_open)
+        await broker.connect()
+        order = await manager.submit(OrderRequest.market("SPX", 3))
+        await _open_and_fill(fake, the_open, broker, manager, order.order_id)
+        await manager.resolve(order.order_id)  # a reconciliation reads Alpaca's record
+        await _end(broker, manager)
+    state = manager.state
+    filled = state.orders[order.order_id]
+    assert (filled.status, filled.venue_order_id) == (OrderStatus.FILLED, order.venue_order_id)
+    assert state.alarms == 0

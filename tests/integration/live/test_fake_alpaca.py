@@ -440,3 +440,44 @@ def test_adding_to_a_short_needs_buying_power_for_the_addition_only(fake: FakeAl
     first = _short(fake, client, 0.9, "short")
     more = _short(fake, client, 0.5, "more")
     assert fake.positions() == {"SPX": -float(first + more)}
+
+
+def test_fractional_quantities_are_taken_only_as_alpaca_takes_them(fake: FakeAlpaca) -> None:
+    client = trading_client(fake)
+    close = _bar(fake, WARM - 1).close
+    refused = [
+        MarketOrderRequest(symbol="SPX", qty=0.5, side="buy", time_in_force="gtc"),
+        LimitOrderRequest(
+            symbol="SPX", qty=0.5, side="buy", time_in_force="ioc", limit_price=close
+        ),
+        TrailingStopOrderRequest(
+            symbol="SPX", qty=0.5, side="sell", time_in_force="day", trail_percent=2
+        ),
+        MarketOrderRequest(
+            symbol="SPX",
+            qty=0.5,
+            side="buy",
+            time_in_force="day",
+            order_class="oto",
+            stop_loss=StopLossRequest(stop_price=round(close * 0.5, 2)),
+        ),
+    ]
+    answers = []
+    for request in refused:
+        with pytest.raises(APIError) as error:
+            client.submit_order(request)
+        answers.append((error.value.status_code, error.value.code, error.value.message))
+    assert answers == [
+        (422, 42210000, "fractional orders must be DAY orders"),
+        (422, 42210000, "fractional orders must be DAY orders"),
+        (422, 42210000, "fractional orders must be market, limit, stop, or stop_limit orders"),
+        (422, 42210000, "fractional orders must be simple orders"),
+    ]
+    taken = [
+        MarketOrderRequest(symbol="SPX", qty=0.5, side="buy", time_in_force="day"),
+        LimitOrderRequest(
+            symbol="SPX", qty=0.25, side="buy", time_in_force="day", limit_price=close
+        ),
+        MarketOrderRequest(symbol="SPX", qty=2, side="buy", time_in_force="gtc"),
+    ]
+    assert [float(client.submit_order(request).qty) for request in taken] == [0.5, 0.25, 2.0]

@@ -3,7 +3,8 @@
 The venue replays the bars, the live runtime runs the strategy object through the same runner
 calls, sizing, risk checks, order manager and journal it uses in production, and the venue fills
 with the shared fill model. The fills (time, side, quantity, price, commission) and the final
-positions and cash must equal the backtest's on the same bars.
+positions and cash must equal the backtest's on the same bars, with the backtest's default
+sizing (at the decision).
 """
 
 from __future__ import annotations
@@ -84,9 +85,7 @@ async def test_live_on_the_venue_fills_as_the_backtest(case: str, tmp_path: Path
     strategy, names = CASES[case]
     bars = _bars(names, datetime(2012, 1, 1, tzinfo=UTC), 500)
     live_fills, account = await _live(bars, strategy, tmp_path / "journal.sqlite")
-    config = BacktestConfig(
-        commission=CommissionConfig(rate=RATE), check_lookahead=False, size_at="decision"
-    )
+    config = BacktestConfig(commission=CommissionConfig(rate=RATE), check_lookahead=False)
     result = Backtest(bars, strategy, config).run()  # type: ignore[arg-type]
     expected = result.fills.select(_COMPARED)
     assert live_fills.height >= 3

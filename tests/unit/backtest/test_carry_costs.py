@@ -17,13 +17,19 @@ BARS = pl.concat([flat_bars([100.0, 100.0, 100.0]), flat_bars([100.0], start_day
 
 
 def _both(target: float, **config: object) -> list[BacktestResult]:
+    """Run the target in the compiled and the event loop sized at the fill, then at the decision.
+
+    On flat prices the three runs are one.
+    """
     targets = BARS.select("ts", "symbol").with_columns(
         pl.Series("target", [target, None, None, None])
     )
-    settings = BacktestConfig.build(check_lookahead=False, **config)
+    at_fill = BacktestConfig.build(check_lookahead=False, size_at="fill", **config)
+    at_decision = BacktestConfig.build(check_lookahead=False, **config)
     return [
-        Backtest(BARS, strategy, settings).run()
-        for strategy in (FixedTargets(targets), EventTargets(targets))
+        Backtest(BARS, FixedTargets(targets), at_fill).run(),
+        Backtest(BARS, EventTargets(targets), at_fill).run(),
+        Backtest(BARS, FixedTargets(targets), at_decision).run(),
     ]
 
 
@@ -46,8 +52,9 @@ def test_financing_is_charged_on_negative_cash_only() -> None:
             [0.0, 0.0, 20.0, 60.012], rel=1e-12
         )
         assert result.final_equity == pytest.approx(100_000.0 - 80.012, rel=1e-15)
-    signal, event = results
+    signal, event, decided = results
     assert signal.equity.equals(event.equity)
+    assert signal.equity.equals(decided.equity)
 
 
 def test_carry_costs_are_off_by_default() -> None:

@@ -134,6 +134,17 @@ def test_a_strategy_that_never_trades_keeps_its_cash(bars: pl.DataFrame) -> None
 @given(bars=random_bars())
 def test_buy_and_hold_earns_the_price_return(bars: pl.DataFrame) -> None:
     result = Backtest(bars, constant_targets(bars, 1.0), FREE).run()
+    units = 100_000.0 / bars["close"][0]  # sized at the deciding close, bought at the next open
+    expected = 100_000.0 - units * bars["open"][1] + units * bars["close"][-1]
+    assert math.isclose(result.final_equity, expected, rel_tol=1e-12)
+    assert result.fills.height == 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(bars=random_bars())
+def test_buy_and_hold_sized_at_the_fill_earns_the_price_return(bars: pl.DataFrame) -> None:
+    config = BacktestConfig(check_lookahead=False, size_at="fill")
+    result = Backtest(bars, constant_targets(bars, 1.0), config).run()
     expected = 100_000.0 * bars["close"][-1] / bars["open"][1]
     assert math.isclose(result.final_equity, expected, rel_tol=1e-12)
     assert result.fills.height == 1
@@ -282,11 +293,19 @@ def test_a_rotation_sells_before_it_buys() -> None:
         },
         schema_overrides={"ts": pl.Datetime("ns", "UTC")},
     )
-    result = Backtest(bars, FixedTargets(targets), FREE).run()
+    # Sized at the fill, the sale executes first and its cash funds the purchase.
+    config = BacktestConfig(check_lookahead=False, size_at="fill")
+    result = Backtest(bars, FixedTargets(targets), config).run()
     fills = result.fills.filter(pl.col("ts") == day[2])
     assert fills["symbol"].to_list() == ["BBB", "AAA"]
     assert fills["quantity"].to_list() == pytest.approx([2_000.0, 1_000.0])
     assert result.orders["tag"].to_list() == ["target"] * 3
+    # Sized at the decision, the sale is sent first.
+    decided = Backtest(bars, FixedTargets(targets), FREE).run().orders
+    rotation = decided.filter(pl.col("created_ts") == day[1])
+    assert rotation["symbol"].to_list() == ["BBB", "AAA"]
+    assert rotation["side"].to_list() == ["sell", "buy"]
+    assert rotation["filled_quantity"].to_list() == pytest.approx([2_000.0, 1_000.0])
 
 
 def test_a_short_daily_range_over_a_holiday_is_annualised_on_its_calendar() -> None:

@@ -147,10 +147,14 @@ class _WatchedCrossover(EventSmaCrossover):
 @pytest.mark.parametrize(
     "config",
     [
+        # Sized at the fill, targets of a strategy without callbacks run in compiled code.
+        BacktestConfig(size_at="fill"),
+        BacktestConfig(
+            fractional=False, max_leverage=1.5, fill=FillConfig(volume_cap=0.05), size_at="fill"
+        ),
         BacktestConfig(),
-        BacktestConfig(fractional=False, max_leverage=1.5, fill=FillConfig(volume_cap=0.05)),
     ],
-    ids=["defaults", "lots-leverage-volume-cap"],
+    ids=["at-fill", "at-fill-lots-leverage-volume-cap", "defaults"],
 )
 def test_compiled_targets_and_order_objects_give_the_same_ledger(config: BacktestConfig) -> None:
     bars = make_multi_symbol_bars(300, ("AAA", "BBB"), interval="1h")

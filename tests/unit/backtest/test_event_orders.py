@@ -72,7 +72,8 @@ def test_day_order_expires_at_an_early_close_not_at_the_utc_date_change(
     assert result.orders["status"].to_list() == ["expired"]
     expired = strategy.order_updates[-1]
     assert expired.status is OrderStatus.EXPIRED
-    assert expired.updated_at == EARLY_CLOSE["ts"][2]  # the first bar after the 18:00 UTC close
+    # seen by the first bar after the close, stamped with the early close (18:00 UTC) itself
+    assert expired.updated_at == _utc(29, 18)
 
 
 def test_the_same_day_order_fills_on_a_24_7_market_and_gtc_waits_for_its_price() -> None:

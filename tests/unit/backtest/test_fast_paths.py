@@ -28,7 +28,11 @@ from quantstrata.strategy.examples import SmaCrossover
 from tests.kit.bars import DEFAULT_START, make_bars, make_multi_symbol_bars
 
 _CONFIG = BacktestConfig(
-    cash=100_000.0, commission=CommissionConfig(rate=0.001), allow_short=True, fractional=True
+    cash=100_000.0,
+    commission=CommissionConfig(rate=0.001),
+    allow_short=True,
+    fractional=True,
+    size_at="fill",  # the compiled signal loop, whose fast paths docs/backtest-speed.md lists
 )
 
 

@@ -3,7 +3,8 @@
 The rule (the fill model's): a bar fills at most ``volume_cap × volume``, rounded down to whole
 lots; a cap below one lot, or below the instrument's minimum quantity, fills nothing. The
 target order is then cancelled for its rest and the target retried at the next bar, with a new
-order (so a fixed fee is charged again on its fill).
+order (so a fixed fee is charged again on its fill). That retry is the rule of targets sized at
+the fill (``size_at="fill"``), which these tests set.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def _config(*, round_lots: bool) -> BacktestConfig:
         fill=FillConfig(volume_cap=CAP, round_lots=round_lots),
         commission=CommissionConfig(per_order=PER_ORDER),
         instruments={"AAA": instrument},
+        size_at="fill",
     )
 
 

@@ -95,14 +95,43 @@ def test_file_strategy_on_a_sample_matches_buy_and_hold_by_hand(
     )
     assert code == 0, err
     bars = _spx_2015()
-    # Decided at the first close, bought at the second bar's open, held to the last close.
-    expected = CASH / bars["open"][1] * bars["close"][-1]
+    # Decided and sized at the first close, bought at the second bar's open, held to the end.
+    units = CASH / bars["close"][0]
+    expected = CASH + units * (bars["close"][-1] - bars["open"][1])
     assert math.isclose(_final_equity(out), expected, abs_tol=0.006)
     assert f"{bars.height:,} bars" in out
     assert "Sharpe ratio" in out
     assert "AlwaysLong(weight=1.0)" in out
     assert str(report.resolve()) in out
     assert "Backtest report" in report.read_text(encoding="utf-8")
+
+
+def test_size_at_fill_sizes_at_the_fill_price_as_computed_by_hand(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    strategy = _strategy_file(tmp_path, ALWAYS_LONG)
+    base = ["backtest", str(strategy), "--data", "SPX_1d", *YEAR_2015]
+    code, out, err = _run([*base, "--size-at", "fill"], capsys)
+    assert code == 0, err
+    bars = _spx_2015()
+    # Decided at the first close, sized and bought at the second bar's open, held to the end.
+    expected = CASH / bars["open"][1] * bars["close"][-1]
+    assert math.isclose(_final_equity(out), expected, abs_tol=0.006)
+    code, decided, err = _run([*base, "--size-at", "decision"], capsys)
+    assert code == 0, err
+    code, default, err = _run(base, capsys)
+    assert code == 0, err
+    assert _final_equity(decided) == _final_equity(default) != _final_equity(out)
+
+
+def test_size_at_names_its_choices_when_misspelt(capsys: pytest.CaptureFixture[str]):
+    code, _, err = _run(
+        ["backtest", "quantstrata.strategy.examples:SmaCrossover", "--size-at", "open"], capsys
+    )
+    assert code != 0
+    assert "--size-at" in err
+    assert "decision" in err
+    assert "fill" in err
 
 
 def test_fill_this_close_changes_the_result_as_computed_by_hand(
@@ -179,7 +208,7 @@ def test_csv_data_is_read_with_the_importer(tmp_path: Path, capsys: pytest.Captu
     )
     assert code == 0, err
     assert "ACME" in out
-    shares = 0.5 * CASH / bars["open"][1]
+    shares = 0.5 * CASH / bars["close"][0]  # sized at the deciding close
     expected = CASH - shares * bars["open"][1] + shares * bars["close"][-1]
     assert math.isclose(_final_equity(out), expected, abs_tol=0.006)
 

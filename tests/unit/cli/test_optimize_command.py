@@ -70,6 +70,33 @@ def test_optimize_writes_results_equal_to_the_api_and_a_heatmap_report(
     assert "best by sharpe" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("size_at", ["decision", "fill"])
+def test_size_at_reaches_every_backtest_of_the_sweep(
+    size_at: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "results.csv"
+    grid = ["--grid", "fast=5,10", "--grid", "slow=20"]
+    code = main(
+        ["optimize", STRATEGY, "--data", "SPX_1d", "--from", "2015-01-01", "--to", "2016-01-01",
+         *grid, "--backend", "serial", "--size-at", size_at, "--output", str(output)]
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    bars = load_sample("SPX_1d").filter(pl.col("ts").dt.year() == 2015)
+    calendar = sample_info("SPX_1d").calendar
+    expected = optimize(
+        bars,
+        SmaCrossover,
+        {"fast": [5, 10], "slow": [20]},
+        OptimizeConfig(backend="serial"),
+        backtest=BacktestConfig(check_lookahead=False, calendar=calendar, size_at=size_at),
+    )
+    written = pl.read_csv(output)
+    assert written["objective"].to_list() == pytest.approx(expected.frame["objective"].to_list())
+    assert written["total_return"].to_list() == pytest.approx(
+        expected.frame["total_return"].to_list()
+    )
+
+
 def test_walk_forward_option_prints_the_windows(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -32,17 +32,22 @@ def _final_equity(output: str) -> float:
     return float(found.group(1).replace(",", ""))
 
 
-def test_synthetic_universe_run_equals_the_api(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+@pytest.mark.parametrize("size_at", [None, "decision", "fill"])
+def test_synthetic_universe_run_equals_the_api(
+    size_at: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
     report = tmp_path / "pipeline.html"
+    chosen = [] if size_at is None else ["--size-at", size_at]
     code, out, err = _run(
         ["pipeline", str(EXAMPLES / "momentum_pipeline.py"), "--synthetic", "30", "--years", "1",
-         "--seed", "3", *SMALL_MOMENTUM, "--report", str(report)],
+         "--seed", "3", *SMALL_MOMENTUM, *chosen, "--report", str(report)],
         capsys,
     )  # fmt: skip
     assert code == 0, err
     bars = synthetic_universe(30, 1, 3)
     strategy = MomentumPipeline(lookback=40, skip=5, top=4, liquid=20)
-    expected = Backtest(bars, strategy, BacktestConfig(calendar="XNYS")).run()
+    config = BacktestConfig(calendar="XNYS", size_at=size_at or "decision")
+    expected = Backtest(bars, strategy, config).run()
     assert _final_equity(out) == pytest.approx(expected.final_equity, abs=0.006)
     assert "Sharpe ratio" in out
     assert "weights at the last rebalance" in out

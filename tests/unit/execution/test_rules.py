@@ -16,6 +16,7 @@ from quantstrata.execution import (
     WorkingOrder,
 )
 from quantstrata.model.instrument import AssetClass, Instrument
+from quantstrata.model.orders import InvalidOrderError
 from quantstrata.model.orders.enums import OrderSide, OrderType
 from tests.kit.execution import make_bar
 
@@ -317,7 +318,7 @@ def test_bracket_take_profit_on_an_empty_bar_keeps_both_legs() -> None:
 
 
 def test_bracket_with_legs_on_the_wrong_sides_is_refused() -> None:
-    with pytest.raises(ConfigError, match="stop_loss below"):
+    with pytest.raises(InvalidOrderError, match="stop_loss below"):
         WorkingBracket(SELL, 1.0, stop_loss=105.0, take_profit=95.0)
 
 
@@ -409,9 +410,9 @@ def test_close_policy_tests_a_new_limit_only_at_the_close_then_whole_bars() -> N
 
 
 def test_invalid_orders_are_refused() -> None:
-    with pytest.raises(ConfigError, match="limit_price"):
+    with pytest.raises(InvalidOrderError, match="limit_price"):
         WorkingOrder(BUY, 1.0, OrderType.LIMIT)
-    with pytest.raises(ConfigError, match="quantity"):
+    with pytest.raises(InvalidOrderError, match="quantity"):
         WorkingOrder(BUY, 0.0)
-    with pytest.raises(ConfigError, match="exactly one"):
+    with pytest.raises(InvalidOrderError, match="only one"):
         WorkingOrder(BUY, 1.0, OrderType.TRAILING_STOP, trail_amount=1.0, trail_percent=0.1)

@@ -13,7 +13,9 @@ from quantstrata.execution.targets import (
     TARGET_TAG,
     SizingRules,
     TargetBook,
+    leverage_note,
     leverage_tag,
+    no_leverage_room,
     orders_for_targets,
 )
 from quantstrata.model.identifiers import ClientOrderId, VenueOrderId
@@ -120,3 +122,10 @@ def test_after_the_orders_fill_the_units_target_is_met(
     orders = orders_for_targets({"SPX": target * 100}, book, rules)
     signed = sum(float(order.side) * order.quantity for order in orders)
     assert held + working + signed == pytest.approx(target * 100, abs=1e-9)
+
+
+def test_the_leverage_notes_have_one_spelling() -> None:
+    assert leverage_note(200.0, 150.0) == "leverage cap reduced 200 to 150"
+    assert leverage_tag(200.0, 150.0) == f"target; {leverage_note(200.0, 150.0)}"
+    assert leverage_tag(200.0, 200.0) == "target"
+    assert no_leverage_room(1.5) == "leverage cap: no room at max_leverage 1.5"

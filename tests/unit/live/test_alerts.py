@@ -49,6 +49,29 @@ async def test_webhook_retries_server_errors_then_delivers() -> None:
 
 
 @pytest.mark.asyncio
+async def test_webhook_retries_wait_the_shared_jittered_backoff() -> None:
+    """The waits are the shared Backoff's: uniform(0, min(cap, base * 2**n)), not a doubling."""
+    asked: list[tuple[float, float]] = []
+    waited: list[float] = []
+
+    def uniform(low: float, high: float) -> float:
+        asked.append((low, high))
+        return high / 2
+
+    async def sleep(seconds: float) -> None:
+        waited.append(seconds)
+
+    with webhook_receiver([503, 500, 502]) as receiver:
+        sink = WebhookAlertSink(
+            Secret(receiver.url), attempts=4, backoff=0.5, cap=1.5, uniform=uniform, sleep=sleep
+        )
+        await sink.send(_alert())
+    assert asked == [(0.0, 0.5), (0.0, 1.0), (0.0, 1.5)]
+    assert waited == [0.25, 0.5, 0.75]
+    assert len(receiver.bodies) == 4
+
+
+@pytest.mark.asyncio
 async def test_webhook_gives_up_without_showing_its_url() -> None:
     with webhook_receiver([500, 500]) as receiver:
         sink = WebhookAlertSink(Secret(receiver.url), attempts=2, backoff=0.01)

@@ -87,7 +87,11 @@ def _order(**changes: object) -> dict[str, object]:
         ),
         (
             OrderRequest.market("AAPL", 0.5),
-            {"qty": "0.5", "time_in_force": "gtc"},
+            {"qty": "0.5", "time_in_force": "day"},
+        ),
+        (
+            OrderRequest.limit("AAPL", 0.5, 100.0, time_in_force=TimeInForce.DAY),
+            {"qty": "0.5", "time_in_force": "day"},
         ),
         (
             OrderRequest.market("AAPL", -3, reduce_only=True),
@@ -115,23 +119,75 @@ def test_alpaca_time_in_force_extended_hours_and_notional_options() -> None:
     assert "qty" not in body
 
 
+_INVALID, _FRACTIONAL = AlpacaRefusal.INVALID, AlpacaRefusal.FRACTIONAL
+_TRAILING_DAY = OrderRequest(
+    Symbol("AAPL"), OrderSide.SELL, 0.5, OrderType.TRAILING_STOP, trail_percent=0.05,
+    time_in_force=TimeInForce.DAY,
+)  # fmt: skip
+
+
 @pytest.mark.parametrize(
-    ("request_", "options", "words"),
+    ("request_", "options", "words", "reason"),
     [
-        (OrderRequest.market("AAPL", 1), AlpacaOrderOptions(extended_hours=True), "extended"),
+        (
+            OrderRequest.market("AAPL", 1),
+            AlpacaOrderOptions(extended_hours=True),
+            "extended",
+            _INVALID,
+        ),
         (
             OrderRequest.limit("AAPL", 1, 100.0),
             AlpacaOrderOptions(time_in_force="day", notional=100.0),
             "notional",
+            _INVALID,
+        ),
+        # a fractional quantity: the message says what to do (whole shares, or DAY)
+        (
+            OrderRequest.limit("AAPL", 0.5, 100.0),
+            None,
+            "only in a day order.*whole shares",
+            _FRACTIONAL,
+        ),
+        (
+            OrderRequest.stop("AAPL", -1.5, 95.0),
+            None,
+            "day order, and this stop order is gtc.*or use TimeInForce.DAY",
+            _FRACTIONAL,
+        ),
+        (
+            OrderRequest.market("AAPL", 0.5, time_in_force=TimeInForce.IOC),
+            None,
+            "this market order is ioc",
+            _FRACTIONAL,
+        ),
+        (
+            OrderRequest.market("AAPL", 0.5),
+            AlpacaOrderOptions(time_in_force="opg"),
+            "this market order is opg",
+            _FRACTIONAL,
+        ),
+        (
+            _TRAILING_DAY,
+            None,
+            "and this is a trailing-stop order: round the quantity to whole shares$",
+            _FRACTIONAL,
         ),
     ],
 )
 def test_orders_alpaca_refuses_are_refused_before_sending(
-    request_: OrderRequest, options: AlpacaOrderOptions | None, words: str
+    request_: OrderRequest, options: AlpacaOrderOptions | None, words: str, reason: AlpacaRefusal
 ) -> None:
     with pytest.raises(OrderRejectedError, match=words) as caught:
         order_body(ID, request_, options)
-    assert caught.value.reason is AlpacaRefusal.INVALID
+    assert caught.value.reason is reason
+
+
+def test_a_fractional_bracket_is_refused_a_whole_one_keeps_its_time_in_force() -> None:
+    with pytest.raises(OrderRejectedError, match="simple") as caught:
+        group_body(ID, Bracket(OrderRequest.market("AAPL", 1.5), stop_loss=95.0))
+    assert caught.value.reason is AlpacaRefusal.FRACTIONAL
+    whole = group_body(ID, Bracket(OrderRequest.market("AAPL", 2), stop_loss=95.0))
+    assert whole["time_in_force"] == "gtc"
 
 
 def test_brackets_and_oco_pairs_become_alpaca_order_classes() -> None:
@@ -231,6 +287,9 @@ def test_acknowledgements_give_no_event(event: str) -> None:
         (422, "market orders are not accepted: market is closed", AlpacaRefusal.MARKET_CLOSED),
         (403, "potential wash trade detected. use complex orders", AlpacaRefusal.WASH_TRADE),
         (422, "qty must be > 0", AlpacaRefusal.INVALID),
+        (422, "fractional orders must be DAY orders", AlpacaRefusal.FRACTIONAL),
+        (403, 'asset "CWVX" is not fractionable', AlpacaRefusal.FRACTIONAL),
+        (403, "fractional orders are not allowed to short", AlpacaRefusal.NOT_SHORTABLE),
     ],
 )
 def test_refusals_map_to_typed_reasons(status: int, message: str, refusal: AlpacaRefusal) -> None:

@@ -148,7 +148,7 @@ async def test_day_order_expires_at_the_session_close_of_the_calendar() -> None:
     assert await paper.on_bar(Bar(opens[2], "AAA", 90, 90, 90, 90, 10.0)) == []  # type: ignore[arg-type]
     expired = await anext(paper.updates())
     assert isinstance(expired, Expired)
-    assert expired.ts == opens[2]
+    assert expired.ts == datetime(2024, 11, 26, 21, tzinfo=UTC)  # the XNYS close, 16:00 New York
     order = await paper.query_order(ClientOrderId("a-1"))
     assert order is not None
     assert order.status is OrderStatus.EXPIRED

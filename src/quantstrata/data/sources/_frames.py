@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from quantstrata.core.clock import utc_bound
 from quantstrata.core.errors import SchemaError
-from quantstrata.data.catalog import Catalog, WriteSummary
 from quantstrata.model.bar import BAR_COLUMNS, BAR_SCHEMA
 from quantstrata.model.interval import Interval
 from quantstrata.process.normalize import to_bars
+
+if TYPE_CHECKING:
+    from quantstrata.data.catalog import Catalog, WriteSummary
 
 __all__ = ["klines_frame", "merge_pages", "write_fetched"]
 

@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -27,7 +27,6 @@ from quantstrata.core._extras import require
 from quantstrata.core.clock import utc_bound
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret, redact
-from quantstrata.data.catalog import Catalog, WriteSummary
 from quantstrata.data.sources._frames import merge_pages, write_fetched
 from quantstrata.data.sources.backoff import backoff_delay, parse_retry_after
 from quantstrata.data.sources.errors import (
@@ -39,6 +38,9 @@ from quantstrata.data.sources.errors import (
 )
 from quantstrata.model.bar import BAR_COLUMNS, BAR_SCHEMA
 from quantstrata.model.interval import Interval, IntervalUnit
+
+if TYPE_CHECKING:
+    from quantstrata.data.catalog import Catalog, WriteSummary
 
 __all__ = [
     "ALPACA_DATA_URL",

@@ -1,8 +1,9 @@
 """Historical OHLCV from any ccxt exchange into canonical bars and the catalog, paged.
 
-ccxt returns at most ``limit`` candles per call; :func:`fetch_ccxt_bars` walks ``since``
-forward from the last candle received until ``end``, so ranges of any length arrive complete,
-sorted and without repeats. ccxt's own rate limiter (``enableRateLimit``) spaces the calls.
+ccxt returns at most ``limit`` candles per call; :func:`fetch_ccxt_bars` pages with
+:mod:`~quantstrata.data.sources.ccxt_pages` (the live feed's paging too), so ranges of any
+length arrive complete, sorted and without repeats. ccxt's own rate limiter
+(``enableRateLimit``) spaces the calls.
 ``ccxt`` is an optional extra (``pip install 'quantstrata[ccxt]'``), imported only when an
 exchange is opened by name.
 """
@@ -20,6 +21,7 @@ from quantstrata.core.clock import ns_from_datetime, utc_bound
 from quantstrata.core.errors import ConfigError
 from quantstrata.data.catalog import Catalog, WriteSummary
 from quantstrata.data.sources._frames import merge_pages, write_fetched
+from quantstrata.data.sources.ccxt_pages import ccxt_timeframe, fetch_ohlcv_range
 from quantstrata.model.bar import BAR_COLUMNS, BAR_SCHEMA
 from quantstrata.model.interval import Interval
 from quantstrata.process.normalize import to_bars
@@ -91,26 +93,9 @@ def fetch_ccxt_to_catalog(
 def _fetch_symbol(
     exchange: Any, symbol: str, step: Interval, bounds: tuple[datetime, datetime], limit: int
 ) -> pl.DataFrame:
-    """Page ``exchange.fetch_ohlcv`` forward from the last candle received until the end."""
+    """Return the bars of ``symbol`` in ``bounds``, paged by :func:`fetch_ohlcv_range`."""
     since, until = (ns_from_datetime(bound) // 1_000_000 for bound in bounds)
-    rows: list[list[Any]] = []
-    while since < until:
-        page = exchange.fetch_ohlcv(
-            symbol,
-            timeframe=_timeframe(step),
-            since=since,
-            limit=limit,
-            params={"until": until - 1},
-        )
-        page = [row for row in page if since <= row[0] < until]
-        if not page:
-            break
-        rows.extend(page)
-        since = max(row[0] for row in page) + 1
+    rows = fetch_ohlcv_range(exchange, symbol, ccxt_timeframe(step), (since, until), limit)
     if not rows:
         return pl.DataFrame(schema=BAR_SCHEMA)
     return to_bars(rows, symbol=symbol, interval=step, validation=None).select(BAR_COLUMNS)
-
-
-def _timeframe(interval: Interval) -> str:
-    return f"{interval.count}M" if not interval.is_fixed else str(interval)

@@ -118,6 +118,7 @@ class AlpacaRefusal(StrEnum):
     PATTERN_DAY_TRADER = "pattern day trader"
     MARKET_CLOSED = "market closed"
     WASH_TRADE = "wash trade"
+    FRACTIONAL = "fractional quantity not accepted"
     INVALID = "invalid order"
     UNSUPPORTED = "not supported"
 
@@ -130,6 +131,7 @@ _REFUSAL_WORDS: tuple[tuple[AlpacaRefusal, tuple[str, ...]], ...] = (
         ("not shortable", "cannot be sold short", "not allowed to short", "short sell"),
     ),
     (AlpacaRefusal.INSUFFICIENT_BUYING_POWER, ("insufficient buying power", "insufficient qty")),
+    (AlpacaRefusal.FRACTIONAL, ("fractional", "not fractionable")),
     (AlpacaRefusal.MARKET_CLOSED, ("market is closed", "market closed", "market hours")),
 )
 
@@ -155,8 +157,65 @@ def _refuse(order_id: ClientOrderId, reason: AlpacaRefusal, detail: str) -> Orde
     return OrderRejectedError(f"order {order_id} not sent: {detail}", reason)
 
 
+def _is_whole(value: float) -> bool:
+    return value == int(value)
+
+
 def _number(value: float) -> str:
-    return format(value, ".10g") if value == int(value) else repr(float(value))
+    return format(value, ".10g") if _is_whole(value) else repr(float(value))
+
+
+_FRACTIONAL_TYPES = frozenset(
+    {OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT}
+)
+
+
+def _time_in_force(
+    order_id: ClientOrderId, request: OrderRequest, chosen: AlpacaOrderOptions
+) -> AlpacaTimeInForce:
+    """Return the time in force Alpaca gets for ``request``: the one rule of fractional orders.
+
+    Alpaca takes a fractional quantity only in a simple ``day`` market, limit, stop or
+    stop-limit order. A fractional market order asked ``gtc`` (the live runtime's target
+    orders) is sent ``day``: a market order fills at the next bar's open, and one decided
+    while the market is closed is sent at the open, so both fill in the same session and DAY
+    changes nothing. Any other fractional order Alpaca would refuse is refused here, before
+    sending, saying what to do.
+    """
+    tif = chosen.time_in_force or _TIME_IN_FORCE[request.time_in_force]
+    if chosen.notional is not None or _is_whole(request.quantity):
+        return tif
+    kind = _ORDER_TYPE[request.order_type].replace("_", "-")
+    if request.order_type not in _FRACTIONAL_TYPES:
+        raise _fractional(
+            order_id,
+            request,
+            "a market, limit, stop or stop-limit order",
+            f"this is a {kind} order",
+        )
+    if request.order_type is OrderType.MARKET and tif == "gtc":
+        return "day"
+    if tif != "day":
+        raise _fractional(
+            order_id,
+            request,
+            "a day order",
+            f"this {kind} order is {tif}",
+            "or use TimeInForce.DAY",
+        )
+    return tif
+
+
+def _fractional(
+    order_id: ClientOrderId, request: OrderRequest, only: str, found: str, other: str = ""
+) -> OrderRejectedError:
+    advice = f"round the quantity to whole shares {other}".rstrip()
+    return _refuse(
+        order_id,
+        AlpacaRefusal.FRACTIONAL,
+        f"Alpaca takes a fractional quantity ({_number(request.quantity)}) only in {only}, "
+        f"and {found}: {advice}",
+    )
 
 
 def order_body(
@@ -164,16 +223,18 @@ def order_body(
 ) -> dict[str, Any]:
     """Return the JSON body of ``POST /v2/orders`` for ``request``, or raise a refusal.
 
-    The time in force is the request's (or the options'), never changed: a ``day`` order
-    expires as in the backtest. Alpaca's rules that a request alone can break are checked
-    before anything is sent: extended hours take only ``day`` limit orders, a notional amount
-    only a market ``day`` order. Fractional quantities are sent as they are; Alpaca takes them
-    as ``day`` orders only, and refuses others (an ``invalid order`` rejection).
+    The time in force is the request's (or the options'): a ``day`` order expires as in the
+    backtest. The one exception is a fractional market ``gtc`` order, sent ``day`` (see
+    :func:`_time_in_force`, the rule of fractional orders). Alpaca's rules that a request alone
+    can break are checked before anything is sent: a fractional quantity only in a ``day``
+    market, limit, stop or stop-limit order (an ``AlpacaRefusal.FRACTIONAL`` rejection),
+    extended hours only in ``day`` limit orders, a notional amount only in a market ``day``
+    order.
     ``reduce_only`` is sent as Alpaca's closing position intent (``sell_to_close``,
     ``buy_to_close``).
     """
     chosen = options or AlpacaOrderOptions()
-    tif = chosen.time_in_force or _TIME_IN_FORCE[request.time_in_force]
+    tif = _time_in_force(order_id, request, chosen)
     body: dict[str, Any] = {
         "symbol": str(request.symbol),
         "side": "buy" if request.side is OrderSide.BUY else "sell",
@@ -231,6 +292,14 @@ def group_body(
     must be a take-profit limit and a stop (or stop-limit) exit on the same side, as Alpaca's
     ``oco`` class is; its first member is the order (``limit``) Alpaca numbers.
     """
+    members = (group.entry,) if isinstance(group, Bracket) else group.orders
+    if not all(_is_whole(member.quantity) for member in members):
+        raise _refuse(
+            order_id,
+            AlpacaRefusal.FRACTIONAL,
+            "Alpaca takes a fractional quantity only in a simple order, not in a bracket, OCO "
+            "or OTO: round the quantity to whole shares",
+        )
     if isinstance(group, Bracket):
         body = order_body(order_id, group.entry, options)
         both = group.stop_loss is not None and group.take_profit is not None

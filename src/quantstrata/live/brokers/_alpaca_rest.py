@@ -24,6 +24,7 @@ with the keys.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -35,22 +36,12 @@ from quantstrata.core.clock import Clock, LiveClock
 from quantstrata.core.config import FrozenConfig
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret, redact
-from quantstrata.data.sources.alpaca_history import (
-    ALPACA_DATA_URL,
-    ALPACA_KEY_VARIABLE,
-    ALPACA_SECRET_VARIABLE,
-    alpaca_data_client,
-    alpaca_sdk,
-    bounded_client,
-)
 from quantstrata.data.sources.backoff import backoff_delay, parse_retry_after
 from quantstrata.data.sources.errors import AuthenticationError
 from quantstrata.live.broker import BrokerError, BrokerUnavailableError
 
 __all__ = [
-    "KEY_VARIABLE",
     "PAPER_URL",
-    "SECRET_VARIABLE",
     "AlpacaAuthenticationError",
     "AlpacaCaller",
     "AlpacaConfig",
@@ -62,14 +53,27 @@ __all__ = [
     "trading_client",
 ]
 
-KEY_VARIABLE = ALPACA_KEY_VARIABLE
-SECRET_VARIABLE = ALPACA_SECRET_VARIABLE
 PAPER_URL = "https://paper-api.alpaca.markets"
 LIVE_URL = "https://api.alpaca.markets"
 
 
-sdk = alpaca_sdk
-"""Import ``alpaca.<module>`` from alpaca-py, or say which extra to install."""
+def _history() -> Any:
+    """Return :mod:`quantstrata.data.sources.alpaca_history`, imported on first use.
+
+    It holds the one home of the key variables, the data URL and alpaca-py's loader; it brings
+    the bar-frame machinery (polars, the processing layer) a broker does not need to start.
+    """
+    return importlib.import_module("quantstrata.data.sources.alpaca_history")
+
+
+def sdk(module: str) -> Any:
+    """Import ``alpaca.<module>`` from alpaca-py, or say which extra to install."""
+    return _history().alpaca_sdk(module)
+
+
+def _key_variables() -> str:
+    history = _history()
+    return f"${history.ALPACA_KEY_VARIABLE} and ${history.ALPACA_SECRET_VARIABLE}"
 
 
 class AlpacaConfig(FrozenConfig):
@@ -121,7 +125,7 @@ class AlpacaConfig(FrozenConfig):
     @property
     def market_data_url(self) -> str:
         """The market data REST base URL (without ``/v2``)."""
-        return (self.data_url or ALPACA_DATA_URL).rstrip("/")
+        return (self.data_url or _history().ALPACA_DATA_URL).rstrip("/")
 
     @property
     def market_stream_url(self) -> str:
@@ -148,7 +152,11 @@ class AlpacaCredentials:
     @classmethod
     def from_environment(cls) -> AlpacaCredentials:
         """Read ``$APCA_API_KEY_ID`` and ``$APCA_API_SECRET_KEY``."""
-        return cls(Secret.from_environment(KEY_VARIABLE), Secret.from_environment(SECRET_VARIABLE))
+        history = _history()
+        return cls(
+            Secret.from_environment(history.ALPACA_KEY_VARIABLE),
+            Secret.from_environment(history.ALPACA_SECRET_VARIABLE),
+        )
 
     def __repr__(self) -> str:
         """Never show the keys."""
@@ -170,9 +178,7 @@ class AlpacaAuthenticationError(BrokerError, AuthenticationError):
 
 def refused_keys(what: str, reason: str) -> AlpacaAuthenticationError:
     """Return the error that stops ``what`` (a stream) whose keys were refused for ``reason``."""
-    return AlpacaAuthenticationError(
-        f"Alpaca {what} stopped: {reason}; check ${KEY_VARIABLE} and ${SECRET_VARIABLE}"
-    )
+    return AlpacaAuthenticationError(f"Alpaca {what} stopped: {reason}; check {_key_variables()}")
 
 
 class AlpacaHttpError(BrokerError):
@@ -194,12 +200,12 @@ def trading_client(config: AlpacaConfig, credentials: AlpacaCredentials) -> Any:
         raw_data=True,
         url_override=config.trading_url,
     )
-    return bounded_client(client, config.timeout_seconds)
+    return _history().bounded_client(client, config.timeout_seconds)
 
 
 def data_client(config: AlpacaConfig, credentials: AlpacaCredentials) -> Any:
     """Return alpaca-py's ``StockHistoricalDataClient`` (raw JSON answers) for ``config``."""
-    return alpaca_data_client(
+    return _history().alpaca_data_client(
         credentials.key_id,
         credentials.secret_key,
         url=config.market_data_url,
@@ -271,7 +277,7 @@ class AlpacaCaller:
         if status == 401 or (status == 403 and _is_permission(text)):
             raise AlpacaAuthenticationError(
                 f"Alpaca refused the keys for {what} (HTTP {status}: {text}); check "
-                f"${KEY_VARIABLE} and ${SECRET_VARIABLE}, and that paper keys go to the paper "
+                f"{_key_variables()}, and that paper keys go to the paper "
                 "account and live keys to the live one",
                 code=status,
             )

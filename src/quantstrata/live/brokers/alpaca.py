@@ -22,16 +22,17 @@ hears about them on the ``trade_updates`` WebSocket:
   down is lost. Nothing polls in the normal path.
 - ``fills`` reads the ``FILL`` account activities; ``account`` the cash and positions.
 - Market hours: a market order decided while Alpaca's clock (``/v2/clock``) says the regular
-  session is closed is held by the broker: :meth:`AlpacaBroker.submit` returns at once (the
-  order is accepted, ``PENDING``, under the venue id ``held-<client order id>``) and a broker
-  task sends it at the open (the clock's ``next_open``, re-asked on waking), so it fills at the
-  open as the backtest fills it on the next bar. Until then :meth:`AlpacaBroker.cancel` ends it
-  locally (a ``Cancelled`` update, as Alpaca's cancel gives) and
+  session is closed is held by the broker (:mod:`~quantstrata.live.brokers._alpaca_held`):
+  :meth:`AlpacaBroker.submit` returns at once (the order is accepted, ``PENDING``, under the
+  venue id ``held-<client order id>``) and a broker task sends it at the open, so it fills at
+  the open as the backtest fills it on the next bar. Until then :meth:`AlpacaBroker.cancel`
+  ends it locally (a ``Cancelled`` update, as Alpaca's cancel gives) and
   :meth:`AlpacaBroker.query_order` answers from the held queue. :meth:`AlpacaBroker.close`
-  stops the task and leaves held orders unsent: after a restart they are not found at Alpaca,
-  which resolves them as rejected. With
-  ``extended_hours`` it is refused instead (an ``invalid order`` rejection): outside the
-  regular session Alpaca takes only day limit orders, which are sent at once.
+  stops the task and leaves held orders unsent: after a restart Alpaca does not know them,
+  :meth:`AlpacaBroker.held_locally` says so, and the order manager submits them again (held
+  again, or sent if the session is open). With ``extended_hours`` it is refused instead (an
+  ``invalid order`` rejection): outside the regular session Alpaca takes only day limit
+  orders, which are sent at once.
 """
 
 from __future__ import annotations
@@ -53,6 +54,12 @@ from quantstrata.live.broker import (
     OrderRejectedError,
     SubmitOutcomeUnknownError,
     VenueOrder,
+)
+from quantstrata.live.brokers._alpaca_held import (
+    CLOCK_RECHECK_SECONDS,
+    Held,
+    HeldOrders,
+    is_held_id,
 )
 from quantstrata.live.brokers._alpaca_mapping import (
     AlpacaOrderOptions,
@@ -105,22 +112,6 @@ _SDK_REQUESTS = {
     "stop_limit": "StopLimitOrderRequest",
     "trailing_stop": "TrailingStopOrderRequest",
 }
-CLOCK_RECHECK_SECONDS = 900.0
-"""A held order re-asks Alpaca's clock at least this often (a host's sleep, a changed session)."""
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Held:
-    """A market order (or a bracket with a market entry) waiting for the open."""
-
-    request: OrderRequest
-    body: dict[str, Any]
-    since: datetime
-
-
-def _held_id(order_id: ClientOrderId) -> VenueOrderId:
-    """Return the venue id a held order is accepted under until Alpaca numbers it."""
-    return VenueOrderId(f"held-{order_id}")
 
 
 class AlpacaBroker:
@@ -158,10 +149,10 @@ class AlpacaBroker:
         self._queue: asyncio.Queue[OrderEvent | None] = asyncio.Queue()
         self._listener: asyncio.Task[None] | None = None
         self._failure: BaseException | None = None
-        self._sleep = sleep
         self._open_until: datetime | None = None
-        self._held: dict[ClientOrderId, _Held] = {}
-        self._opener: asyncio.Task[None] | None = None
+        self._held = HeldOrders(
+            self._session, self._send_held, clock=self._caller.clock, sleep=sleep
+        )
         self.resyncs = 0
 
     def __repr__(self) -> str:
@@ -217,14 +208,19 @@ class AlpacaBroker:
     @property
     def opening(self) -> asyncio.Task[None] | None:
         """The task that sends the held orders at the open (``None`` before any was held)."""
-        return self._opener
+        return self._held.task
+
+    def held_locally(self, venue_order_id: VenueOrderId) -> bool:
+        """Whether ``venue_order_id`` is a held order's: accepted by a broker, maybe never sent."""
+        return is_held_id(venue_order_id)
+
+    def keep_held_id(self, order_id: ClientOrderId) -> None:
+        """Report ``order_id`` (held before a restart) under its ``held-`` id from now on."""
+        self._held.remember(order_id)
 
     async def close(self) -> None:
         """Stop the stream and the held orders' task (they stay unsent); safe to call twice."""
-        if self._opener is not None:
-            self._opener.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._opener
+        await self._held.close()
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -260,33 +256,7 @@ class AlpacaBroker:
         self._open_until = now + change if is_open else None
         return is_open, change.total_seconds()
 
-    def _hold(
-        self, order_id: ClientOrderId, request: OrderRequest, body: dict[str, Any], opens_in: float
-    ) -> VenueOrderId:
-        """Queue ``body`` until the open and make sure the task that sends it runs."""
-        _log.info("market closed: order %s held until the open, in %.0f s", order_id, opens_in)
-        self._held[order_id] = _Held(request, body, self._caller.clock.now())
-        if self._opener is None or self._opener.done():
-            self._opener = asyncio.create_task(
-                self._send_at_open(opens_in), name="alpaca-held-orders"
-            )
-        return _held_id(order_id)
-
-    async def _send_at_open(self, opens_in: float) -> None:
-        """Wait until Alpaca's clock says the session is open (re-asked on waking); send."""
-        is_open = False
-        while not is_open:
-            await self._sleep(min(max(opens_in, 1.0), CLOCK_RECHECK_SECONDS))
-            try:
-                is_open, opens_in = await self._session()
-            except BrokerUnavailableError as error:
-                _log.warning("held orders wait on: %s", error)
-                opens_in = CLOCK_RECHECK_SECONDS
-        while self._held:
-            order_id = next(iter(self._held))
-            await self._send_held(order_id, self._held.pop(order_id))
-
-    async def _send_held(self, order_id: ClientOrderId, held: _Held) -> None:
+    async def _send_held(self, order_id: ClientOrderId, held: Held) -> None:
         """Post one held order; a refusal is reported as Alpaca's rejection would be."""
         try:
             await self._post(order_id, held.body)
@@ -312,7 +282,7 @@ class AlpacaBroker:
         chosen, opens_in = await self._in_session(request, chosen)
         body = order_body(order_id, request, chosen)
         if opens_in is not None:
-            return self._hold(order_id, request, body, opens_in)
+            return self._held.hold(order_id, request, body, opens_in)
         return await self._post(order_id, body)
 
     async def _in_session(
@@ -356,7 +326,7 @@ class AlpacaBroker:
             options, opens_in = await self._in_session(group.entry, chosen)
         body = group_body(order_id, group, options)
         if isinstance(group, Bracket) and opens_in is not None:
-            return self._hold(order_id, group.entry, body, opens_in)
+            return self._held.hold(order_id, group.entry, body, opens_in)
         return await self._post(order_id, body)
 
     async def _post(self, order_id: ClientOrderId, body: dict[str, Any]) -> VenueOrderId:
@@ -436,7 +406,7 @@ class AlpacaBroker:
 
         A held order is dropped from the queue and its ``Cancelled`` update queued at once.
         """
-        if self._held.pop(order_id, None) is not None:
+        if self._held.drop(order_id):
             self._emit(Cancelled(order_id, self._caller.clock.now(), "cancelled before the open"))
             return
         venue_id = await self._venue_id(order_id)
@@ -456,25 +426,16 @@ class AlpacaBroker:
         found = await self.query_order(order_id)
         if found is None:
             raise OrderRejectedError(f"order {order_id} is unknown at Alpaca", "unknown order")
-        return found.venue_order_id
+        return self._venue_id_of.get(order_id, found.venue_order_id)  # Alpaca's, not held-
 
     async def query_order(self, order_id: ClientOrderId) -> VenueOrder | None:
         """Return Alpaca's record of ``order_id`` (looked up by client order id), or ``None``.
 
         A held order is answered from the queue: working (``PENDING``), nothing filled.
         """
-        held = self._held.get(order_id)
+        held = self._held.query(order_id)
         if held is not None:
-            return VenueOrder(
-                order_id,
-                _held_id(order_id),
-                held.request.symbol,
-                held.request,
-                OrderStatus.PENDING,
-                0.0,
-                None,
-                held.since,
-            )
+            return held
         try:
             order = await self._caller.call(
                 f"query of {order_id}", self.client.get_order_by_client_id, str(order_id)
@@ -503,7 +464,7 @@ class AlpacaBroker:
             raise BrokerUnavailableError(f"Alpaca order unreadable: {error}") from None
         self._venue_id_of[venue.order_id] = venue.venue_order_id
         self._client_of[str(venue.venue_order_id)] = venue.order_id
-        return venue
+        return self._held.accepted_as(venue)
 
     async def _query(self, what: str, function: Callable[..., Any], *args: Any) -> Any:
         try:
@@ -519,7 +480,7 @@ class AlpacaBroker:
         for activity in await self._activities(since):
             try:
                 order_id = await self._order_of(str(activity["order_id"]))
-                found.append(fill_from_activity(activity, order_id))
+                found.append(self._held.fill_as(fill_from_activity(activity, order_id)))
             except (KeyError, MalformedMessageError) as error:
                 _log.warning("skipped an unreadable Alpaca fill activity: %s", error)
         return sorted(found, key=lambda fill: (fill.ts, fill.trade_id))
@@ -582,7 +543,9 @@ class AlpacaBroker:
             _log.warning("skipped an unreadable Alpaca trade update: %s", error)
             return
         for event in events:
-            self._emit(event)
+            self._emit(
+                FillEvent(self._held.fill_as(event.fill)) if isinstance(event, FillEvent) else event
+            )
 
     def _emit(self, event: OrderEvent) -> None:
         if isinstance(event, FillEvent):

@@ -30,6 +30,7 @@ from quantstrata.core.clock import Clock
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.secrets import Secret
 from quantstrata.data.sources.backoff import Backoff
+from quantstrata.data.sources.ccxt_pages import OhlcvPages, ccxt_timeframe
 from quantstrata.live._ccxt import CcxtCaller, CcxtConfig, CcxtCredentials, open_exchange
 from quantstrata.live.broker import BrokerUnavailableError
 from quantstrata.live.feed import LagListener
@@ -135,7 +136,7 @@ class CcxtFeed:
                 if self._delivered.get(symbol, after_ms) <= after_ms:
                     self._delivered[symbol] = after_ms
                     self._stale.add(symbol)
-        timeframe = _timeframe(interval)
+        timeframe = ccxt_timeframe(interval)
         pairs = [[symbol, timeframe] for symbol in symbols]
         backoff = Backoff(
             base=self.config.backoff_base_seconds,
@@ -235,19 +236,15 @@ class CcxtFeed:
         self, symbol: str, interval: Interval, start_ms: int, end_ms: int
     ) -> list[list[Any]]:
         """Return the candles opening in ``[start_ms, end_ms)``, paged, sorted, unique."""
-        timeframe = _timeframe(interval)
-        found: dict[int, list[Any]] = {}
-        since = start_ms
-        while since < end_ms:
-            page = await self._caller.call(
-                "fetch_ohlcv", symbol, timeframe, since, _PAGE, {"until": end_ms - 1}
+        timeframe = ccxt_timeframe(interval)
+        pages = OhlcvPages(start_ms, end_ms)
+        while (since := pages.since) is not None:
+            pages.take(
+                await self._caller.call(
+                    "fetch_ohlcv", symbol, timeframe, since, _PAGE, pages.params
+                )
             )
-            page = [row for row in page if since <= row[0] < end_ms]
-            if not page:
-                break
-            found.update((int(row[0]), row) for row in page)
-            since = max(int(row[0]) for row in page) + 1
-        return [found[ts] for ts in sorted(found)]
+        return pages.candles
 
     def stopped(self) -> bool:
         """Whether :meth:`close` was called."""
@@ -263,11 +260,6 @@ class CcxtFeed:
         self._cancel_watches()
         with contextlib.suppress(Exception):
             await self.exchange.close()
-
-
-def _timeframe(interval: Interval | str) -> str:
-    step = Interval.parse(interval)
-    return f"{step.count}M" if not step.is_fixed else str(step)
 
 
 def _step_ms(interval: Interval | str) -> int:

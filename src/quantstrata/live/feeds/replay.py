@@ -16,11 +16,9 @@ import polars as pl
 from quantstrata.core.errors import ConfigError, UnknownSymbolError
 from quantstrata.live.feed import LagListener
 from quantstrata.model.bar import BAR_COLUMNS, Bar
-from quantstrata.model.interval import Interval
+from quantstrata.model.interval import Interval, interval_from_times
 
 __all__ = ["ReplayFeed", "replay_interval"]
-
-_MONTH_SECONDS = 28 * 86_400
 
 
 class ReplayFeed:
@@ -113,18 +111,11 @@ class ReplayFeed:
 
 
 def replay_interval(bars: pl.DataFrame) -> str:
-    """Return the bar interval of ``bars``: the shortest step between two bars of a symbol."""
-    steps = (
-        bars.sort("symbol", "ts")
-        .select(pl.col("ts").diff().over("symbol").dt.total_seconds().alias("step"))
-        .filter(pl.col("step") > 0)["step"]
-    )
-    if steps.is_empty():
-        return "1d"
-    seconds = int(steps.min())  # type: ignore[arg-type]
-    if seconds >= _MONTH_SECONDS:
-        return "1mo"
-    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
-        if seconds % size == 0:
-            return str(Interval.parse(f"{seconds // size}{unit}"))
-    return f"{seconds}s"
+    """Return the bar interval of ``bars`` (``"1d"`` below two bars of a symbol).
+
+    The rule is :func:`~quantstrata.model.interval.interval_from_times`: the most common step
+    between two bars of a symbol.
+    """
+    per_symbol = bars.sort("symbol", "ts").partition_by("symbol", maintain_order=True)
+    found = interval_from_times(part["ts"].dt.epoch("ns").to_numpy() for part in per_symbol)
+    return "1d" if found is None else str(found)

@@ -3,20 +3,45 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import datetime
 from enum import IntEnum
+from types import MappingProxyType
 from typing import TypeVar
 
 from quantstrata.core.errors import ConfigError, QuantstrataError
+from quantstrata.model.orders.enums import OrderType
 
 __all__ = [
+    "PRICE_FIELDS",
     "InvalidOrderError",
     "aware_time",
     "choice",
     "finite_number",
     "identifier",
+    "order_shape",
     "positive_number",
 ]
+
+PRICE_FIELDS = ("limit_price", "stop_price", "trail_amount", "trail_percent")
+"""The price fields of an order, in the order they are checked."""
+_SHAPE = "order"
+_REQUIRED: Mapping[OrderType, frozenset[str]] = MappingProxyType(
+    {
+        OrderType.MARKET: frozenset(),
+        OrderType.LIMIT: frozenset({"limit_price"}),
+        OrderType.STOP: frozenset({"stop_price"}),
+        OrderType.STOP_LIMIT: frozenset({"limit_price", "stop_price"}),
+        OrderType.TRAILING_STOP: frozenset(),
+    }
+)
+"""Price fields each order type needs; a trailing stop needs one of its two trail fields."""
+_ALLOWED: Mapping[OrderType, frozenset[str]] = MappingProxyType(
+    {
+        **_REQUIRED,
+        OrderType.TRAILING_STOP: frozenset({"trail_amount", "trail_percent"}),
+    }
+)
 
 _Identifier = TypeVar("_Identifier", bound=str)
 _Choice = TypeVar("_Choice", bound=IntEnum)
@@ -113,3 +138,67 @@ def choice(enum: type[_Choice], what: str, name: str, value: object) -> _Choice:
         field=name,
         value=value,
     )
+
+
+def order_shape(
+    order_type: OrderType, quantity: object, prices: Mapping[str, object]
+) -> tuple[float, dict[str, float | None]]:
+    """Return ``quantity`` and the :data:`PRICE_FIELDS` of ``prices`` checked, as floats.
+
+    The one order-shape rule, for :class:`~quantstrata.model.orders.request.OrderRequest` and
+    the fill model's working order alike: a finite quantity > 0; every price given finite
+    and > 0; the prices ``order_type`` needs given and the others absent (``MARKET``: none,
+    ``LIMIT``: ``limit_price``, ``STOP``: ``stop_price``, ``STOP_LIMIT``: both,
+    ``TRAILING_STOP``: exactly one of ``trail_amount`` and ``trail_percent``, a fraction below
+    1). A break raises :class:`InvalidOrderError` naming the field and the value, with the same
+    message whichever door the order came through.
+    """
+    checked_quantity = positive_number(_SHAPE, "quantity", quantity)
+    checked: dict[str, float | None] = {}
+    for name in PRICE_FIELDS:
+        value = prices.get(name)
+        checked[name] = None if value is None else positive_number(_SHAPE, name, value)
+    given = {name for name, value in checked.items() if value is not None}
+    extra = sorted(given - _ALLOWED[order_type])
+    if extra:
+        name = extra[0]
+        raise InvalidOrderError(
+            f"invalid order: a {order_type.name} order takes no {name}, "
+            f"got {name}={prices[name]!r}",
+            field=name,
+            value=prices[name],
+        )
+    missing = sorted(_REQUIRED[order_type] - given)
+    if missing:
+        name = missing[0]
+        raise InvalidOrderError(
+            f"invalid order: a {order_type.name} order needs a {name}, got {name}=None",
+            field=name,
+            value=None,
+        )
+    if order_type is OrderType.TRAILING_STOP:
+        _check_trail(checked["trail_amount"], checked["trail_percent"])
+    return checked_quantity, checked
+
+
+def _check_trail(amount: float | None, percent: float | None) -> None:
+    if amount is None and percent is None:
+        raise InvalidOrderError(
+            "invalid order: a TRAILING_STOP order needs one of trail_amount, trail_percent, "
+            "got neither",
+            field="trail_amount",
+            value=None,
+        )
+    if amount is not None and percent is not None:
+        raise InvalidOrderError(
+            "invalid order: a TRAILING_STOP order takes only one of trail_amount, "
+            f"trail_percent, got trail_amount={amount!r} and trail_percent={percent!r}",
+            field="trail_percent",
+            value=percent,
+        )
+    if percent is not None and percent >= 1:
+        raise InvalidOrderError(
+            f"invalid order: trail_percent is a fraction below 1, got {percent!r}",
+            field="trail_percent",
+            value=percent,
+        )

@@ -15,17 +15,17 @@ still catch it.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 from quantstrata.model.identifiers import Symbol
 from quantstrata.model.orders._checks import (
+    PRICE_FIELDS,
     InvalidOrderError,
     choice,
     finite_number,
     identifier,
+    order_shape,
     positive_number,
 )
 from quantstrata.model.orders.enums import OrderSide, OrderType, TimeInForce
@@ -33,23 +33,6 @@ from quantstrata.model.orders.enums import OrderSide, OrderType, TimeInForce
 __all__ = ["Bracket", "InvalidOrderError", "OneCancelsOther", "OrderRequest"]
 
 _REQUEST = "order request"
-_PRICE_FIELDS = ("limit_price", "stop_price", "trail_amount", "trail_percent")
-_REQUIRED: Mapping[OrderType, frozenset[str]] = MappingProxyType(
-    {
-        OrderType.MARKET: frozenset(),
-        OrderType.LIMIT: frozenset({"limit_price"}),
-        OrderType.STOP: frozenset({"stop_price"}),
-        OrderType.STOP_LIMIT: frozenset({"limit_price", "stop_price"}),
-        OrderType.TRAILING_STOP: frozenset(),
-    }
-)
-"""Price fields each order type needs; a trailing stop needs one of its two trail fields."""
-_ALLOWED: Mapping[OrderType, frozenset[str]] = MappingProxyType(
-    {
-        **_REQUIRED,
-        OrderType.TRAILING_STOP: frozenset({"trail_amount", "trail_percent"}),
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,12 +91,11 @@ class OrderRequest:
                 field="tag",
                 value=self.tag,
             )
-        object.__setattr__(self, "quantity", positive_number(_REQUEST, "quantity", self.quantity))
-        for name in _PRICE_FIELDS:
-            value = getattr(self, name)
-            if value is not None:
-                object.__setattr__(self, name, positive_number(_REQUEST, name, value))
-        self._check_prices_fit_type()
+        given = {name: getattr(self, name) for name in PRICE_FIELDS}
+        quantity, prices = order_shape(self.order_type, self.quantity, given)
+        object.__setattr__(self, "quantity", quantity)
+        for name, value in prices.items():
+            object.__setattr__(self, name, value)
 
     @classmethod
     def market(cls, symbol: str, signed_quantity: float, **options: Any) -> OrderRequest:
@@ -144,29 +126,6 @@ class OrderRequest:
     def signed_quantity(self) -> float:
         """The quantity with the side's sign: positive buys, negative sells."""
         return float(self.side) * self.quantity
-
-    def _check_prices_fit_type(self) -> None:
-        given = {name for name in _PRICE_FIELDS if getattr(self, name) is not None}
-        kind = self.order_type
-        extra = sorted(given - _ALLOWED[kind])
-        if extra:
-            name = extra[0]
-            raise InvalidOrderError(
-                f"invalid order request: a {kind.name} order takes no {name}, "
-                f"got {name}={getattr(self, name)!r}",
-                field=name,
-                value=getattr(self, name),
-            )
-        missing = sorted(_REQUIRED[kind] - given)
-        if missing:
-            name = missing[0]
-            raise InvalidOrderError(
-                f"invalid order request: a {kind.name} order needs a {name}, got {name}=None",
-                field=name,
-                value=None,
-            )
-        if kind is OrderType.TRAILING_STOP:
-            _check_trail(self.trail_amount, self.trail_percent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,26 +260,3 @@ def _split(signed_quantity: object) -> tuple[OrderSide, float]:
             value=signed_quantity,
         )
     return (OrderSide.BUY if quantity > 0 else OrderSide.SELL), abs(quantity)
-
-
-def _check_trail(amount: float | None, percent: float | None) -> None:
-    if amount is None and percent is None:
-        raise InvalidOrderError(
-            "invalid order request: a TRAILING_STOP order needs one of trail_amount, "
-            "trail_percent, got neither",
-            field="trail_amount",
-            value=None,
-        )
-    if amount is not None and percent is not None:
-        raise InvalidOrderError(
-            "invalid order request: a TRAILING_STOP order takes only one of trail_amount, "
-            f"trail_percent, got trail_amount={amount!r} and trail_percent={percent!r}",
-            field="trail_percent",
-            value=percent,
-        )
-    if percent is not None and percent >= 1:
-        raise InvalidOrderError(
-            f"invalid order request: trail_percent is a fraction below 1, got {percent!r}",
-            field="trail_percent",
-            value=percent,
-        )
