@@ -20,9 +20,9 @@ from datetime import datetime
 
 from quantstrata.execution import WorkingBracket, WorkingOrder
 from quantstrata.model.identifiers import ClientOrderId
-from quantstrata.model.orders import Bracket, OrderRequest, OrderSide
+from quantstrata.model.orders import Bracket, OrderRequest, OrderSide, OrderType
 
-__all__ = ["Working", "bracket_exits"]
+__all__ = ["Working", "bracket_exits", "exit_pair"]
 
 
 @dataclass(slots=True, eq=False)
@@ -62,3 +62,24 @@ def bracket_exits(
         arrived=True,
     )
     return (requests[0], requests[1]), state
+
+
+def exit_pair(
+    stop: OrderRequest, state: WorkingOrder | WorkingBracket, take: OrderRequest
+) -> WorkingBracket | None:
+    """Return the bracket exits ``stop`` (working as ``state``) and ``take`` form, if any."""
+    shaped = (
+        isinstance(state, WorkingOrder)
+        and stop.order_type is OrderType.STOP
+        and take.order_type is OrderType.LIMIT
+        and stop.symbol == take.symbol
+        and stop.side == take.side
+        and state.filled_quantity == 0.0
+        and stop.quantity == take.quantity
+    )
+    if not shaped:
+        return None
+    try:
+        return WorkingBracket(stop.side, stop.quantity, stop.stop_price, take.limit_price)
+    except ValueError:
+        return None

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from quantstrata.exchange._account import Account
-from quantstrata.exchange._linked import Working, bracket_exits
+from quantstrata.exchange._linked import Working, bracket_exits, exit_pair
 from quantstrata.exchange._rules import EPSILON, allowed, leverage_allowed
 from quantstrata.exchange._sessions import SessionCloses
 from quantstrata.exchange.config import ExchangeConfig
@@ -274,17 +274,24 @@ class SimulatedExchange:
         self.fills.extend(fills)
 
     def working_entries(self) -> list[tuple[ClientOrderId, WorkingOrder, datetime | None]]:
-        """Return the plain working orders (id, fill-model state, expiry), oldest first.
+        """Return the working orders (id, fill-model state, expiry), oldest first.
 
-        What :meth:`restore` takes back; orders linked in a group are left out.
+        What :meth:`restore` takes back, each as a plain order (:meth:`links` says which to link
+        again); a bracket's entry still to fill is left out. The exits of a bracket are given
+        as their plain orders, not yet reached.
         """
-        return [
-            (item.order_id, item.state, item.expires)
-            for item in self._working
-            if isinstance(item.state, WorkingOrder)
-            and item.partner is None
-            and item.bracket is None
-        ]
+        entries = []
+        for item in self._working:
+            if item.bracket is not None:
+                continue
+            if isinstance(item.state, WorkingOrder):
+                entries.append((item.order_id, item.state, item.expires))
+                continue
+            for leg_id in item.ids:
+                request = replace(self.orders[leg_id].request, quantity=item.state.quantity)
+                state = replace(WorkingOrder.from_request(request), arrived=item.state.arrived)
+                entries.append((leg_id, state, item.expires))
+        return entries
 
     def expiry(self, request: OrderRequest, decided: datetime) -> datetime | None:
         """Return when ``request``, decided on the bar at ``decided``, stops working.
@@ -306,16 +313,51 @@ class SimulatedExchange:
             self._step(item, prices)
         return self.events[start:]
 
-    def link(self, first: ClientOrderId, second: ClientOrderId) -> bool:
+    def link(self, first: ClientOrderId, second: ClientOrderId, *, bracket: bool = False) -> bool:
         """Make two working plain orders one-cancels-other (orders sent one by one, then linked).
 
-        Return whether they are linked: both must be working alone.
+        ``bracket``: the pair is a bracket's exits, ``first`` its stop-loss (a stop order) and
+        ``second`` its take-profit (a limit order), both on one side for one quantity: they work
+        as one :class:`~quantstrata.execution.WorkingBracket`, so the fill model's bracket rule
+        decides which exit a bar reaches first, as for a bracket submitted whole. Return whether
+        they are linked: both must be working alone (and, for ``bracket``, have that shape).
         """
-        items = {order_id: w for w in self._working for order_id in w.ids if w.ids == (order_id,)}
-        if first not in items or second not in items:
+        alone = {
+            w.order_id: w
+            for w in self._working
+            if w.ids == (w.order_id,) and w.partner is None and w.bracket is None
+        }
+        if first not in alone or second not in alone or first == second:
             return False
-        items[first].partner, items[second].partner = second, first
+        one, other = alone[first], alone[second]
+        if not bracket:
+            one.partner, other.partner = second, first
+            return True
+        state = exit_pair(self.orders[first].request, one.state, self.orders[second].request)
+        if state is None or not isinstance(other.state, WorkingOrder):
+            return False
+        arrived = isinstance(one.state, WorkingOrder) and one.state.arrived
+        state = replace(state, arrived=arrived and other.state.arrived)
+        index = min(self._working.index(one), self._working.index(other))
+        self._working.remove(one)
+        self._working.remove(other)
+        ids = (first, second)
+        pair = Working(first, one.symbol, state, one.expires, legs=ids, ids=ids)
+        self._working.insert(index, pair)
         return True
+
+    def links(self) -> list[tuple[ClientOrderId, ClientOrderId, bool]]:
+        """Return the linked working pairs: (first, second, whether a bracket's exits).
+
+        What :meth:`link` takes back after :meth:`restore` of :meth:`working_entries`.
+        """
+        found = []
+        for item in self._working:
+            if item.partner is not None and item.order_id < item.partner:
+                found.append((item.order_id, item.partner, False))
+            elif isinstance(item.state, WorkingBracket) and len(item.ids) == 2:
+                found.append((item.ids[0], item.ids[1], True))
+        return found
 
     def is_working(self, order_id: ClientOrderId) -> bool:
         """Whether ``order_id`` is working (alone or in a group)."""

@@ -72,6 +72,7 @@ class CancelOutcome:
 class _Changes:
     orders: set[ClientOrderId] = field(default_factory=set)
     fills: list[Fill] = field(default_factory=list)
+    links: bool = False
 
 
 class VenueBook:
@@ -207,9 +208,22 @@ class VenueBook:
         events += exchange.cancel(order_id, now)
         return CancelOutcome(self.orders[order_id], cancelled=True, events=self._published(events))
 
-    def link(self, first: ClientOrderId, second: ClientOrderId) -> bool:
-        """Make two working orders one-cancels-other: a fill of either cancels the other."""
-        return self.exchange.link(first, second)
+    def link(self, first: ClientOrderId, second: ClientOrderId, *, bracket: bool = False) -> bool:
+        """Make two working orders one-cancels-other: a fill of either cancels the other.
+
+        ``bracket``: they are a bracket's exits, the stop-loss first (the exchange's
+        :meth:`~quantstrata.exchange.SimulatedExchange.link`).
+        """
+        linked = self.exchange.link(first, second, bracket=bracket)
+        if linked:
+            self.changes.orders.update((first, second))
+            self.changes.links = True
+        return linked
+
+    @property
+    def links(self) -> list[tuple[ClientOrderId, ClientOrderId, bool]]:
+        """The linked working pairs: (first, second, whether a bracket's exits)."""
+        return self.exchange.links()
 
     # -- matching ------------------------------------------------------------------------------
 
@@ -233,6 +247,7 @@ class VenueBook:
         fills: Iterable[Fill],
         positions: Iterable[Position],
         working: Iterable[WorkingEntry],
+        links: Iterable[tuple[ClientOrderId, ClientOrderId, bool]] = (),
     ) -> None:
         """Hold the book a state file saved (nothing is published or marked changed)."""
         self.next_number = next_number
@@ -247,6 +262,8 @@ class VenueBook:
         entries = [(entry.order_id, entry.state, entry.expires) for entry in working]
         self.exchange.listener = None
         self.exchange.restore(cash, held, orders, entries)
+        for first, second, bracket in links:
+            self.exchange.link(first, second, bracket=bracket)
         self.exchange.listener = self._heard
 
     def record_fill(self, fill: Fill) -> None:

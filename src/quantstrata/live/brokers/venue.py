@@ -96,10 +96,15 @@ class _VenueClient:
         return self._http
 
     async def _request(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
     ) -> httpx.Response:
         try:
-            response = await self._client().request(method, path, params=params)
+            response = await self._client().request(method, path, params=params, json=body)
         except httpx.HTTPError as error:
             message = self._redact(f"venue {self.url} unreachable: {error!r}")
             raise BrokerUnavailableError(message) from None
@@ -257,6 +262,16 @@ class VenueBroker(_VenueClient):
         if response.status_code != httpx.codes.OK:
             detail = _detail(response)
             raise OrderRejectedError(f"venue refused to cancel {order_id}: {detail}", detail)
+
+    async def link(
+        self, first: ClientOrderId, second: ClientOrderId, *, bracket: bool = False
+    ) -> bool:
+        """Link two working orders at the venue (its exchange's rules for pairs and brackets)."""
+        body = {"first": str(first), "second": str(second), "bracket": bracket}
+        response = await self._request("POST", "/v1/orders/link", body=body)
+        if response.status_code != httpx.codes.OK:
+            raise BrokerError(f"venue link of {first} and {second}: HTTP {response.status_code}")
+        return bool(response.json()["linked"])
 
     async def query_order(self, order_id: ClientOrderId) -> VenueOrder | None:
         """Return the venue's record of ``order_id``, or ``None`` when it never received it."""
