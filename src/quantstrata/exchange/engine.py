@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from quantstrata.exchange._account import Account
-from quantstrata.exchange._linked import Working, bracket_exits, exit_pair
+from quantstrata.exchange._linked import Working, bracket_exits, exit_pair, unreached_leg
 from quantstrata.exchange._rules import EPSILON, allowed, leverage_allowed
 from quantstrata.exchange._sessions import SessionCloses
 from quantstrata.exchange.config import ExchangeConfig
@@ -288,8 +288,7 @@ class SimulatedExchange:
                 entries.append((item.order_id, item.state, item.expires))
                 continue
             for leg_id in item.ids:
-                request = replace(self.orders[leg_id].request, quantity=item.state.quantity)
-                state = replace(WorkingOrder.from_request(request), arrived=item.state.arrived)
+                state = unreached_leg(item.state, self.orders[leg_id].request)
                 entries.append((leg_id, state, item.expires))
         return entries
 
@@ -333,17 +332,11 @@ class SimulatedExchange:
         if not bracket:
             one.partner, other.partner = second, first
             return True
-        state = exit_pair(self.orders[first].request, one.state, self.orders[second].request)
-        if state is None or not isinstance(other.state, WorkingOrder):
+        pair = exit_pair(one, other, self.orders[first].request, self.orders[second].request)
+        if pair is None:
             return False
-        arrived = isinstance(one.state, WorkingOrder) and one.state.arrived
-        state = replace(state, arrived=arrived and other.state.arrived)
-        index = min(self._working.index(one), self._working.index(other))
-        self._working.remove(one)
+        self._working[self._working.index(one)] = pair  # in the stop-loss's place
         self._working.remove(other)
-        ids = (first, second)
-        pair = Working(first, one.symbol, state, one.expires, legs=ids, ids=ids)
-        self._working.insert(index, pair)
         return True
 
     def links(self) -> list[tuple[ClientOrderId, ClientOrderId, bool]]:
