@@ -27,10 +27,12 @@ def spx(bars: int = 60) -> pl.DataFrame:
 
 @asynccontextmanager
 async def running_venue(
-    bars: pl.DataFrame | None = None, **settings: Any
+    bars: pl.DataFrame | None = None, *, interval: str = "1d", **settings: Any
 ) -> AsyncIterator[VenueServer]:
-    """Serve a venue in the running event loop for the duration of the block."""
-    server = VenueServer(spx() if bars is None else bars, VenueConfig(**settings), KEY)
+    """Serve a venue of ``interval`` bars in the running event loop for the block's duration."""
+    server = VenueServer(
+        spx() if bars is None else bars, VenueConfig(**settings), KEY, interval=interval
+    )
     await server.start()
     try:
         yield server

@@ -20,9 +20,9 @@ from datetime import datetime
 
 from quantstrata.execution import WorkingBracket, WorkingOrder
 from quantstrata.model.identifiers import ClientOrderId
-from quantstrata.model.orders import Bracket, OrderRequest, OrderSide
+from quantstrata.model.orders import Bracket, OrderRequest, OrderSide, OrderType
 
-__all__ = ["Working", "bracket_exits"]
+__all__ = ["Working", "bracket_exits", "exit_pair", "unreached_leg"]
 
 
 @dataclass(slots=True, eq=False)
@@ -62,3 +62,45 @@ def bracket_exits(
         arrived=True,
     )
     return (requests[0], requests[1]), state
+
+
+def exit_pair(
+    stop: Working, take: Working, stop_request: OrderRequest, take_request: OrderRequest
+) -> Working | None:
+    """Return a bracket's exits, working alone as ``stop`` and ``take``, as one bracket.
+
+    ``None`` when they are not a bracket's exits: a stop and a limit order of one symbol, one
+    side and one quantity, neither filled yet.
+    """
+    one, other = stop.state, take.state
+    shaped = (
+        isinstance(one, WorkingOrder)
+        and isinstance(other, WorkingOrder)
+        and stop_request.order_type is OrderType.STOP
+        and take_request.order_type is OrderType.LIMIT
+        and stop_request.symbol == take_request.symbol
+        and stop_request.side == take_request.side
+        and stop_request.quantity == take_request.quantity
+        and one.filled_quantity == other.filled_quantity == 0.0
+    )
+    if not shaped:
+        return None
+    arrived = one.arrived and other.arrived
+    try:
+        state = WorkingBracket(
+            stop_request.side,
+            stop_request.quantity,
+            stop_request.stop_price,
+            take_request.limit_price,
+            arrived=arrived,
+        )
+    except ValueError:
+        return None
+    ids = (stop.order_id, take.order_id)
+    return Working(stop.order_id, stop.symbol, state, stop.expires, legs=ids, ids=ids)
+
+
+def unreached_leg(state: WorkingBracket, request: OrderRequest) -> WorkingOrder:
+    """Return an exit of the bracket ``state`` (its order's ``request``) as a plain order."""
+    leg = WorkingOrder.from_request(replace(request, quantity=state.quantity))
+    return replace(leg, arrived=state.arrived)

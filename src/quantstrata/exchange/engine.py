@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from quantstrata.exchange._account import Account
-from quantstrata.exchange._linked import Working, bracket_exits
+from quantstrata.exchange._linked import Working, bracket_exits, exit_pair, unreached_leg
 from quantstrata.exchange._rules import EPSILON, allowed, leverage_allowed
 from quantstrata.exchange._sessions import SessionCloses
 from quantstrata.exchange.config import ExchangeConfig
@@ -293,14 +293,22 @@ class SimulatedExchange:
         self.fills.extend(fills)
 
     def working_entries(self) -> list[WorkingEntry]:
-        """Return the plain working orders, oldest first (for :meth:`restore`; no groups)."""
-        return [
-            WorkingEntry(item.order_id, item.state, item.expires)
-            for item in self._working
-            if isinstance(item.state, WorkingOrder)
-            and item.partner is None
-            and item.bracket is None
-        ]
+        """Return the working orders, oldest first, each as a plain order (for :meth:`restore`).
+
+        :meth:`links` says which to link again; a bracket's entry still to fill is left out,
+        the exits of a bracket are given as their plain orders, not yet reached.
+        """
+        entries = []
+        for item in self._working:
+            if item.bracket is not None:
+                continue
+            if isinstance(item.state, WorkingOrder):
+                entries.append(WorkingEntry(item.order_id, item.state, item.expires))
+                continue
+            for leg_id in item.ids:
+                state = unreached_leg(item.state, self.orders[leg_id].request)
+                entries.append(WorkingEntry(leg_id, state, item.expires))
+        return entries
 
     def expiry(self, request: OrderRequest, decided: datetime) -> datetime | None:
         """Return when ``request``, decided on the bar at ``decided``, stops working.
@@ -342,16 +350,45 @@ class SimulatedExchange:
         self._step(item, prices)
         return self.events[start:]
 
-    def link(self, first: ClientOrderId, second: ClientOrderId) -> bool:
+    def link(self, first: ClientOrderId, second: ClientOrderId, *, bracket: bool = False) -> bool:
         """Make two working plain orders one-cancels-other (orders sent one by one, then linked).
 
-        Return whether they are linked: both must be working alone.
+        ``bracket``: the pair is a bracket's exits, ``first`` its stop-loss (a stop order) and
+        ``second`` its take-profit (a limit order), both on one side for one quantity: they work
+        as one :class:`~quantstrata.execution.WorkingBracket`, so the fill model's bracket rule
+        decides which exit a bar reaches first, as for a bracket submitted whole. Return whether
+        they are linked: both must be working alone (and, for ``bracket``, have that shape).
         """
-        items = {order_id: w for w in self._working for order_id in w.ids if w.ids == (order_id,)}
-        if first not in items or second not in items:
+        alone = {
+            w.order_id: w
+            for w in self._working
+            if w.ids == (w.order_id,) and w.partner is None and w.bracket is None
+        }
+        if first not in alone or second not in alone or first == second:
             return False
-        items[first].partner, items[second].partner = second, first
+        one, other = alone[first], alone[second]
+        if not bracket:
+            one.partner, other.partner = second, first
+            return True
+        pair = exit_pair(one, other, self.orders[first].request, self.orders[second].request)
+        if pair is None:
+            return False
+        self._working[self._working.index(one)] = pair  # in the stop-loss's place
+        self._working.remove(other)
         return True
+
+    def links(self) -> list[tuple[ClientOrderId, ClientOrderId, bool]]:
+        """Return the linked working pairs: (first, second, whether a bracket's exits).
+
+        What :meth:`link` takes back after :meth:`restore` of :meth:`working_entries`.
+        """
+        found = []
+        for item in self._working:
+            if item.partner is not None and item.order_id < item.partner:
+                found.append((item.order_id, item.partner, False))
+            elif isinstance(item.state, WorkingBracket) and len(item.ids) == 2:
+                found.append((item.ids[0], item.ids[1], True))
+        return found
 
     def is_working(self, order_id: ClientOrderId) -> bool:
         """Whether ``order_id`` is working (alone or in a group)."""

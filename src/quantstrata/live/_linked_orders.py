@@ -6,7 +6,8 @@ paper broker's simulated exchange, keeps the pair there, by the exchange's one r
 an OCO pair works both orders and cancels the other as soon as one fills (even partly); a
 bracket sends its entry, and once the entry is done with a fill, sends the stop-loss and
 take-profit exits sized to the filled quantity as an OCO pair (an entry done without a fill
-drops its exits). Every order still goes through the risk checks and the journal; when the
+drops its exits; a broker that links orders keeps them as the backtest's one bracket
+state). Every order still goes through the risk checks and the journal; when the
 checks refuse one order of a pair, the other works alone (the refusal is alerted).
 """
 
@@ -72,10 +73,15 @@ class LinkedOrders:
         if len(exits) == 1:
             await self._send(exits[0], None)
         elif exits:
-            await self._pair(self._manager.new_order_id(), exits[0], exits[1])
+            await self._pair(self._manager.new_order_id(), exits[0], exits[1], bracket=True)
 
     async def _pair(
-        self, first_id: ClientOrderId, first: OrderRequest, second: OrderRequest
+        self,
+        first_id: ClientOrderId,
+        first: OrderRequest,
+        second: OrderRequest,
+        *,
+        bracket: bool = False,
     ) -> None:
         second_id = self._manager.new_order_id()
         sent_first = await self._send(first, first_id)
@@ -83,7 +89,9 @@ class LinkedOrders:
         if not (sent_first and sent_second):
             return
         broker = self._manager.broker
-        if isinstance(broker, LinksOrders) and await broker.link(first_id, second_id):
-            return  # the broker's exchange keeps the link by the backtest's rule
+        if isinstance(broker, LinksOrders) and await broker.link(
+            first_id, second_id, bracket=bracket
+        ):
+            return  # the broker's exchange keeps the link by the backtest's rules
         self._partners[first_id] = second_id
         self._partners[second_id] = first_id

@@ -162,13 +162,16 @@ class HoldsOrders(Protocol):
 class LinksOrders(Protocol):
     """A broker that links two of its working orders one-cancels-other itself (optional).
 
-    The paper broker is the backtest's simulated exchange: linked there, a pair follows the
-    exchange's one rule (a fill of either cancels the other on the same bar). The runtime
-    emulates the link for brokers without it
-    (:class:`~quantstrata.live._linked_orders.LinkedOrders`).
+    The paper broker and the local venue hold the backtest's simulated exchange: linked there,
+    a pair follows the exchange's one rule (a fill of either cancels the other on the same bar;
+    a bracket's exits, ``bracket=True`` with the stop-loss first, work as the backtest's one
+    bracket state, whose rule decides which exit a bar reaches first). The runtime emulates the
+    link for brokers without it (:class:`~quantstrata.live._linked_orders.LinkedOrders`).
     """
 
-    async def link(self, first: ClientOrderId, second: ClientOrderId) -> bool:
+    async def link(
+        self, first: ClientOrderId, second: ClientOrderId, *, bracket: bool = False
+    ) -> bool:
         """Link two working orders; return whether they are linked (both still working)."""
         ...
 

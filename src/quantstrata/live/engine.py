@@ -138,6 +138,11 @@ class Live:
         )
         self.sizing = config.sizing(self.runner.units)
         self.linked = LinkedOrders(self.manager, self._send)
+        self._acting = asyncio.Lock()
+        """Held while an update or a bar's sync acts on orders (one at a time): a bar's sync
+        never asks the venue about an order an update is still sending (a bracket's exit would
+        look lost and be booked rejected), and the bar waits for those orders before it is
+        decided and acknowledged."""
         self._targets: dict[str, float] = {}
         self._orders_sent = 0
         self._rejections = 0
@@ -412,11 +417,11 @@ class Live:
         if isinstance(self.broker, PaperBroker):
             for bar in bars:
                 await self.broker.on_bar(bar)
-        if self.config.sync_orders and self.manager.state.open_orders():
-            await asyncio.sleep(0)  # let the update stream apply what already arrived
-            if self.manager.state.open_orders():
+        await asyncio.sleep(0)  # let the update stream apply what already arrived
+        async with self._acting:
+            if self.config.sync_orders and self.manager.state.open_orders():
                 await self.manager.resolve_open()
-        await self.linked.update()
+            await self.linked.update()
         self.runner.context.begin(ts)
         self._report_order_changes()
         for bar in bars:
@@ -520,8 +525,9 @@ class Live:
 
     async def _consume_updates(self) -> None:
         async for event in self.broker.updates():
-            await self.manager.apply_update(event)
-            await self.linked.update()
+            async with self._acting:
+                await self.manager.apply_update(event)
+                await self.linked.update()
 
     def _report_order_changes(self) -> None:
         """Call the strategy's ``on_order`` and ``on_fill`` with what changed since last time."""

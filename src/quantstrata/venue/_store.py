@@ -1,7 +1,8 @@
 """The venue's state in one SQLite file, so a restarted venue continues where it stopped.
 
-Orders (with their working state and, for a DAY order, the session close that ends it), fills,
-positions, cash and the replay position are written in one transaction after every change,
+Orders (with their working state and, for a DAY order, the session close that ends it), the
+links between working orders (one-cancels-other pairs, a bracket's exits), fills, positions,
+cash and the replay position are written in one transaction after every change,
 before the change is published: a client never sees a fill the file does not hold.
 """
 
@@ -23,7 +24,7 @@ from quantstrata.model.codec import (
     parse_time,
     position_to_json,
 )
-from quantstrata.model.identifiers import Symbol, TradeId
+from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId
 from quantstrata.model.orders import Order
 from quantstrata.model.position import Position
 from quantstrata.venue._codec import working_from_json, working_to_json
@@ -42,6 +43,9 @@ CREATE TABLE IF NOT EXISTS orders (
 );
 CREATE TABLE IF NOT EXISTS fills (position INTEGER PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS positions (symbol TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS links (
+    first TEXT PRIMARY KEY, second TEXT NOT NULL, bracket INTEGER NOT NULL
+);
 """
 
 
@@ -106,8 +110,12 @@ class VenueStore:
             values = json.loads(body)
             del values["symbol"]
             positions.append(Position(Symbol(symbol), **values))
+        links = [
+            (ClientOrderId(first), ClientOrderId(second), bool(bracket))
+            for first, second, bracket in connection.execute("SELECT * FROM links")
+        ]
         cash, number = float(meta["cash"]), int(meta["next_number"])
-        book.restore(cash, number, orders, fills, positions, working)
+        book.restore(cash, number, orders, fills, positions, working, links)
         cursor = meta.get("cursor")
         return None if cursor is None else parse_time(cursor)
 
@@ -146,6 +154,9 @@ class VenueStore:
                 connection.execute(
                     "INSERT OR REPLACE INTO positions VALUES (?, ?)", (str(symbol), body)
                 )
+            if changes.links or changes.orders:
+                connection.execute("DELETE FROM links")
+                connection.executemany("INSERT INTO links VALUES (?, ?, ?)", book.links)
             meta = {"cash": repr(book.cash), "next_number": str(book.next_number)}
             if cursor is not None:
                 meta["cursor"] = iso(cursor)
@@ -156,3 +167,4 @@ class VenueStore:
             raise
         changes.orders.clear()
         changes.fills.clear()
+        changes.links = False

@@ -38,6 +38,8 @@ from quantstrata.venue.schemas import (
     DroppedOut,
     ErrorOut,
     FillOut,
+    LinkedOut,
+    LinkOrders,
     OrderOut,
     PositionOut,
     StatusOut,
@@ -147,6 +149,16 @@ def _order_routes(router: APIRouter, venue: Venue) -> None:
         if not outcome.created:
             response.status_code = 200
         return venue.order_json(outcome.order)
+
+    @router.post("/orders/link", response_model=LinkedOut)
+    async def link(body: LinkOrders) -> dict[str, bool]:
+        """Link two working orders one-cancels-other (``bracket``: a bracket's exits).
+
+        ``linked`` is false when either is not working alone (or, for a bracket's exits, they
+        are not a stop-loss and a take-profit).
+        """
+        first, second = ClientOrderId(body.first), ClientOrderId(body.second)
+        return {"linked": await venue.link(first, second, bracket=body.bracket)}
 
     @router.delete(
         "/orders/{client_order_id}",

@@ -62,6 +62,7 @@ class CancelOutcome:
 class _Changes:
     orders: set[ClientOrderId] = field(default_factory=set)
     fills: list[Fill] = field(default_factory=list)
+    links: bool = False
 
 
 class VenueBook:
@@ -173,7 +174,7 @@ class VenueBook:
         exchange = self.exchange
         events: list[OrderEvent] = []
         bar = self.latest.get(self.orders[order_id].symbol)
-        if race and bar is not None:
+        if race and bar is not None and exchange.is_working(order_id):
             events += exchange.step_order(order_id, bar.ts, Prices.of(bar), at_close=True)
         if exchange.is_working(order_id):
             events += exchange.cancel(order_id, now)
@@ -183,6 +184,23 @@ class VenueBook:
         events += exchange.refuse(order_id, now, reason)
         order = self.orders[order_id]
         return CancelOutcome(order, cancelled=False, events=_published(events), reason=reason)
+
+    def link(self, first: ClientOrderId, second: ClientOrderId, *, bracket: bool = False) -> bool:
+        """Make two working orders one-cancels-other: a fill of either cancels the other.
+
+        ``bracket``: they are a bracket's exits, the stop-loss first (the exchange's
+        :meth:`~quantstrata.exchange.SimulatedExchange.link`).
+        """
+        linked = self.exchange.link(first, second, bracket=bracket)
+        if linked:
+            self.changes.orders.update((first, second))
+            self.changes.links = True
+        return linked
+
+    @property
+    def links(self) -> list[tuple[ClientOrderId, ClientOrderId, bool]]:
+        """The linked working pairs: (first, second, whether a bracket's exits)."""
+        return self.exchange.links()
 
     # -- matching ------------------------------------------------------------------------------
 
@@ -205,6 +223,7 @@ class VenueBook:
         fills: Iterable[Fill],
         positions: Iterable[Position],
         working: Iterable[WorkingEntry],
+        links: Iterable[tuple[ClientOrderId, ClientOrderId, bool]] = (),
     ) -> None:
         """Hold the book a state file saved (nothing is published or marked changed)."""
         self.next_number = next_number
@@ -212,6 +231,8 @@ class VenueBook:
         self._traded.update(dict.fromkeys(position.symbol for position in held))
         self.exchange.listener = None
         self.exchange.restore(cash, held, orders, working, fills)
+        for first, second, bracket in links:
+            self.exchange.link(first, second, bracket=bracket)
         self.exchange.listener = self._heard
 
     def _venue_id(self, _order_id: ClientOrderId) -> VenueOrderId:

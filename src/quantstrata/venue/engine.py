@@ -168,6 +168,17 @@ class Venue:
         self._publish_events(outcome.events)
         return outcome
 
+    async def link(self, first: ClientOrderId, second: ClientOrderId, *, bracket: bool) -> bool:
+        """Link two working orders one-cancels-other (``bracket``: a bracket's exits, stop first).
+
+        Return whether they are linked (both working alone); the link is in the state file.
+        """
+        async with self._lock:
+            linked = self.book.link(first, second, bracket=bracket)
+            if linked:
+                self.store.commit(self.book, None)
+        return linked
+
     def set_faults(self, faults: FaultConfig) -> None:
         """Replace the injected faults."""
         self._set_faults(**faults.model_dump())

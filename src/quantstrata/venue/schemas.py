@@ -22,6 +22,8 @@ __all__ = [
     "DroppedOut",
     "ErrorOut",
     "FillOut",
+    "LinkOrders",
+    "LinkedOut",
     "OrderOut",
     "PositionOut",
     "StatusOut",
@@ -32,7 +34,7 @@ CLIENT_ORDER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,36}$"
 _LIMIT = 1e12
 Side = Literal["buy", "sell"]
 OrderTypeName = Literal["market", "limit", "stop", "stop_limit", "trailing_stop"]
-TimeInForceName = Literal["gtc", "day", "ioc"]
+TimeInForceName = Literal["gtc", "day", "ioc", "fok"]
 StatusName = Literal[
     "sending",
     "unknown",
@@ -76,6 +78,25 @@ class SubmitOrder(_Body):
             return request_from_json(self.model_dump())
         except QuantstrataError as error:
             raise ValueError(str(error)) from None
+
+
+class LinkOrders(_Body):
+    """Two working orders to link one-cancels-other: a fill of either cancels the other.
+
+    ``bracket``: they are a bracket's exits, ``first`` the stop-loss (a stop order) and
+    ``second`` the take-profit (a limit order); they then work as one bracket, whose rule decides
+    which exit a bar reaches first (the backtest's).
+    """
+
+    first: str = Field(pattern=CLIENT_ORDER_ID_PATTERN)
+    second: str = Field(pattern=CLIENT_ORDER_ID_PATTERN)
+    bracket: bool = False
+
+
+class LinkedOut(_Body):
+    """Whether the two orders are linked now (both were working alone)."""
+
+    linked: bool
 
 
 class FillOut(_Body):

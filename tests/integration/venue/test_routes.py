@@ -12,7 +12,7 @@ from quantstrata.core.secrets import Secret
 from quantstrata.live import BrokerError, BrokerUnavailableError, OrderRejectedError
 from quantstrata.live.brokers import VenueBroker
 from quantstrata.model.identifiers import ClientOrderId
-from quantstrata.model.orders import OrderRequest
+from quantstrata.model.orders import OrderRequest, TimeInForce
 from tests.integration.venue.conftest import publish_bars
 from tests.kit.venue import HEADERS, KEY, broker, http, market, running_venue
 
@@ -270,3 +270,29 @@ async def test_broker_errors_for_a_wrong_key_and_an_unreachable_venue() -> None:
     await gone.close()
     assert "not-the-key" not in str(refused.value)
     assert KEY.reveal() not in str(unavailable.value) + repr(gone)
+
+
+@pytest.mark.asyncio
+async def test_the_broker_links_two_working_orders_and_a_fok_order_is_taken() -> None:
+    async with running_venue(speed="lockstep") as server, http(server) as client:
+        venue = broker(server)
+        await venue.connect()
+        await venue.submit(ClientOrderId("B1"), OrderRequest.limit("SPX", 1, 1.0))
+        await venue.submit(ClientOrderId("S1"), OrderRequest.limit("SPX", -1, 1e6))
+        linked = await venue.link(ClientOrderId("B1"), ClientOrderId("S1"))
+        again = await venue.link(ClientOrderId("B1"), ClientOrderId("S1"))
+        unknown = await venue.link(ClientOrderId("B1"), ClientOrderId("NONE"))
+        fok = OrderRequest.market("SPX", 1, time_in_force=TimeInForce.FOK)
+        await venue.submit(ClientOrderId("F1"), fok)
+        await venue.close()
+        cancelled = await client.delete("/v1/orders/B1")
+        spec = (await client.get("/openapi.json")).json()
+        partner = await client.get("/v1/orders/S1")
+        taken = await client.get("/v1/orders/F1")
+    assert linked
+    assert not again  # linked already: neither works alone
+    assert not unknown
+    assert cancelled.status_code == 200
+    assert partner.json()["status"] == "pending"  # a cancel is no fill: the other works on
+    assert "/v1/orders/link" in spec["paths"]
+    assert taken.json()["time_in_force"] == "fok"

@@ -220,3 +220,37 @@ def test_orders_of_one_symbol_do_not_step_on_another_symbols_bar() -> None:
     assert run.status(order_id) is OrderStatus.PENDING
     run.bar(_bar(), symbol="BBB")
     assert run.held("BBB") == 1.0
+
+
+def test_linked_exits_step_as_the_bracket_submitted_whole() -> None:
+    whole, linked = Run(), Run()
+    bracket = Bracket(OrderRequest.market("AAA", 5), stop_loss=95.0, take_profit=105.0)
+    whole.submit(bracket)
+    whole.bar(_bar())
+    linked.submit(OrderRequest.market("AAA", 5))
+    linked.bar(_bar())
+    stop = linked.submit(OrderRequest.stop("AAA", -5, 95.0, reduce_only=True))
+    take = linked.submit(OrderRequest.limit("AAA", -5, 105.0, reduce_only=True))
+    assert linked.exchange.link(stop, take, bracket=True)
+    assert linked.exchange.links() == [(stop, take, True)]
+    wide = _bar(106.0, 110.0, 90.0)  # opens beyond the take-profit, touches the stop too
+    fills = [
+        [(e.fill.side, e.fill.price) for e in run.bar(wide) if isinstance(e, FillEvent)]
+        for run in (whole, linked)
+    ]
+    assert fills[0] == fills[1] == [(-1, 106.0)]
+    assert linked.status(stop) is OrderStatus.CANCELLED
+    assert linked.exchange.links() == []
+
+
+def test_orders_that_are_no_bracket_exits_or_not_working_alone_are_not_linked() -> None:
+    run = Run()
+    one = run.submit(OrderRequest.limit("AAA", -5, 105.0))
+    other = run.submit(OrderRequest.limit("AAA", -5, 106.0))
+    third = run.submit(OrderRequest.limit("AAA", 5, 90.0))
+    assert not run.exchange.link(one, other, bracket=True)  # two limits: no stop-loss
+    assert run.exchange.link(one, other)
+    assert not run.exchange.link(one, third)  # linked already
+    assert not run.exchange.link(third, ClientOrderId("nothing"))
+    assert run.exchange.links() == [(one, other, False)]
+    assert [entry[0] for entry in run.exchange.working_entries()] == [one, other, third]

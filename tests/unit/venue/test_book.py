@@ -127,3 +127,51 @@ def test_day_order_works_until_the_session_close_of_the_calendar_and_survives_a_
     ]
     events = restored.on_bars({_SPX: Bar(monday + timedelta(days=1), _SPX, 9, 9, 9, 9, 1.0)})
     assert [type(event) for event in events] == [Expired]
+
+
+def _restarted(book: VenueBook, config: VenueConfig) -> VenueBook:
+    store = VenueStore(config.state)
+    store.commit(book, _START)
+    store.close()
+    restored = VenueBook(config, ["SPX"])
+    reopened = VenueStore(config.state)
+    reopened.load(restored)
+    reopened.close()
+    return restored
+
+
+def test_a_linked_pair_cancels_the_other_on_a_fill_after_a_restart(tmp_path: Path) -> None:
+    config = VenueConfig(state=tmp_path / "venue.sqlite")
+    book = VenueBook(config, ["SPX"])
+    book.on_bars(_bar(0, 100, 101, 99, 100))
+    book.submit(ClientOrderId("B"), OrderRequest.limit("SPX", 1, 95.0), _START)
+    book.submit(ClientOrderId("S"), OrderRequest.limit("SPX", -1, 105.0), _START)
+    assert book.link(ClientOrderId("B"), ClientOrderId("S"))
+    restored = _restarted(book, config)
+    events = restored.on_bars(_bar(1, 100, 110, 90, 100))  # both prices touched
+    assert [type(event) for event in events] == [FillEvent, Cancelled]
+    assert restored.position("SPX").quantity == 1
+    assert restored.orders[ClientOrderId("S")].status is OrderStatus.CANCELLED
+
+
+@pytest.mark.parametrize("restart", [False, True])
+def test_linked_bracket_exits_fill_the_take_profit_on_a_bar_opening_beyond_it(
+    tmp_path: Path, restart: bool
+) -> None:
+    config = VenueConfig(state=tmp_path / "venue.sqlite")
+    book = VenueBook(config, ["SPX"])
+    book.on_bars(_bar(0, 100, 101, 99, 100))
+    book.submit(ClientOrderId("E"), OrderRequest.market("SPX", 2), _START)
+    book.on_bars(_bar(1, 100, 101, 99, 100))
+    stop = OrderRequest.stop("SPX", -2, 95.0, reduce_only=True)
+    take = OrderRequest.limit("SPX", -2, 105.0, reduce_only=True)
+    book.submit(ClientOrderId("SL"), stop, _START)
+    book.submit(ClientOrderId("TP"), take, _START)
+    assert book.link(ClientOrderId("SL"), ClientOrderId("TP"), bracket=True)
+    if restart:
+        book = _restarted(book, config)
+    events = book.on_bars(_bar(2, 106, 110, 90, 100))  # opens beyond the take-profit
+    fills = [event.fill for event in events if isinstance(event, FillEvent)]
+    assert [(fill.order_id, fill.price) for fill in fills] == [("TP", 106.0)]
+    assert book.orders[ClientOrderId("SL")].status is OrderStatus.CANCELLED
+    assert book.position("SPX").quantity == 0

@@ -65,10 +65,15 @@ class VenueClient:
         return self._http
 
     async def _request(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
     ) -> httpx.Response:
         try:
-            response = await self._client().request(method, path, params=params)
+            response = await self._client().request(method, path, params=params, json=body)
         except httpx.HTTPError as error:
             message = self._redact(f"venue {self.url} unreachable: {error!r}")
             raise BrokerUnavailableError(message) from None

@@ -196,9 +196,11 @@ class PaperBroker:
             )
         self.exchange.cancel(order_id, self._now())
 
-    async def link(self, first: ClientOrderId, second: ClientOrderId) -> bool:
+    async def link(
+        self, first: ClientOrderId, second: ClientOrderId, *, bracket: bool = False
+    ) -> bool:
         """Link two working orders one-cancels-other in the exchange (its one rule for pairs)."""
-        return self.exchange.link(first, second)
+        return self.exchange.link(first, second, bracket=bracket)
 
     async def query_order(self, order_id: ClientOrderId) -> VenueOrder | None:
         """Return the book entry of ``order_id``, or ``None`` if never received."""

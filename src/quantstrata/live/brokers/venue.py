@@ -145,6 +145,16 @@ class VenueBroker(VenueClient):
             detail = error_detail(response)
             raise OrderRejectedError(f"venue refused to cancel {order_id}: {detail}", detail)
 
+    async def link(
+        self, first: ClientOrderId, second: ClientOrderId, *, bracket: bool = False
+    ) -> bool:
+        """Link two working orders at the venue (its exchange's rules for pairs and brackets)."""
+        body = {"first": str(first), "second": str(second), "bracket": bracket}
+        response = await self._request("POST", "/v1/orders/link", body=body)
+        if response.status_code != httpx.codes.OK:
+            raise BrokerError(f"venue link of {first} and {second}: HTTP {response.status_code}")
+        return bool(response.json()["linked"])
+
     async def query_order(self, order_id: ClientOrderId) -> VenueOrder | None:
         """Return the venue's record of ``order_id``, or ``None`` when it never received it."""
         response = await self._request("GET", f"/v1/orders/{order_id}")
