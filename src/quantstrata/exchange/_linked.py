@@ -15,14 +15,23 @@ order that triggers others.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from quantstrata.exchange._values import WorkingEntry
 from quantstrata.execution import WorkingBracket, WorkingOrder
 from quantstrata.model.identifiers import ClientOrderId
-from quantstrata.model.orders import Bracket, OrderRequest, OrderSide, OrderType
+from quantstrata.model.orders import Bracket, Order, OrderRequest, OrderSide, OrderType
 
-__all__ = ["Working", "bracket_exits", "exit_pair", "unreached_leg"]
+__all__ = [
+    "Working",
+    "bracket_exits",
+    "exit_pair",
+    "linked_pairs",
+    "saved_entries",
+    "unreached_leg",
+]
 
 
 @dataclass(slots=True, eq=False)
@@ -104,3 +113,35 @@ def unreached_leg(state: WorkingBracket, request: OrderRequest) -> WorkingOrder:
     """Return an exit of the bracket ``state`` (its order's ``request``) as a plain order."""
     leg = WorkingOrder.from_request(replace(request, quantity=state.quantity))
     return replace(leg, arrived=state.arrived)
+
+
+def saved_entries(
+    working: Iterable[Working], orders: Mapping[ClientOrderId, Order]
+) -> list[WorkingEntry]:
+    """Return the working orders, oldest first, each as a plain order (a saved book).
+
+    A bracket's entry still to fill is left out; the exits of a bracket are given as their
+    plain orders, not yet reached (:func:`linked_pairs` says which to link again).
+    """
+    entries = []
+    for item in working:
+        if item.bracket is not None:
+            continue
+        if isinstance(item.state, WorkingOrder):
+            entries.append(WorkingEntry(item.order_id, item.state, item.expires))
+            continue
+        for leg_id in item.ids:
+            state = unreached_leg(item.state, orders[leg_id].request)
+            entries.append(WorkingEntry(leg_id, state, item.expires))
+    return entries
+
+
+def linked_pairs(working: Iterable[Working]) -> list[tuple[ClientOrderId, ClientOrderId, bool]]:
+    """Return the linked working pairs: (first, second, whether a bracket's exits)."""
+    found = []
+    for item in working:
+        if item.partner is not None and item.order_id < item.partner:
+            found.append((item.order_id, item.partner, False))
+        elif isinstance(item.state, WorkingBracket) and len(item.ids) == 2:
+            found.append((item.ids[0], item.ids[1], True))
+    return found

@@ -24,12 +24,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import NamedTuple
 
 from quantstrata.exchange._account import Account
-from quantstrata.exchange._linked import Working, bracket_exits, exit_pair, unreached_leg
+from quantstrata.exchange._linked import (
+    Working,
+    bracket_exits,
+    exit_pair,
+    linked_pairs,
+    saved_entries,
+)
 from quantstrata.exchange._rules import EPSILON, allowed, leverage_allowed
 from quantstrata.exchange._sessions import SessionCloses
+from quantstrata.exchange._values import Prices, WorkingEntry
 from quantstrata.exchange.config import ExchangeConfig
 from quantstrata.execution import (
     FillConfig,
@@ -40,7 +46,6 @@ from quantstrata.execution import (
     WorkingOrder,
 )
 from quantstrata.execution.targets import leverage_note, no_leverage_room
-from quantstrata.model.bar import Bar
 from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId, VenueOrderId
 from quantstrata.model.orders import (
     Accepted,
@@ -68,29 +73,6 @@ Listener = Callable[[Order, OrderEvent], None]
 """Called with the order after each event (and the event) as it happens."""
 
 _NOT_ENTIRELY = "fill or kill: could not fill entirely on its first bar"
-
-
-class Prices(NamedTuple):
-    """One bar's prices and volume as the fill model reads them (already validated)."""
-
-    open: float
-    high: float
-    low: float
-    close: float
-    volume: float
-
-    @classmethod
-    def of(cls, bar: Bar) -> Prices:
-        """Return the prices of ``bar`` (the shells feed the exchange their bars)."""
-        return cls(bar.open, bar.high, bar.low, bar.close, bar.volume)
-
-
-class WorkingEntry(NamedTuple):
-    """A plain working order as a saved book holds it: its fill-model state, its DAY expiry."""
-
-    order_id: ClientOrderId
-    state: WorkingOrder
-    expires: datetime | None
 
 
 def _trade_id(order_id: ClientOrderId, number: int) -> TradeId:
@@ -298,17 +280,7 @@ class SimulatedExchange:
         :meth:`links` says which to link again; a bracket's entry still to fill is left out,
         the exits of a bracket are given as their plain orders, not yet reached.
         """
-        entries = []
-        for item in self._working:
-            if item.bracket is not None:
-                continue
-            if isinstance(item.state, WorkingOrder):
-                entries.append(WorkingEntry(item.order_id, item.state, item.expires))
-                continue
-            for leg_id in item.ids:
-                state = unreached_leg(item.state, self.orders[leg_id].request)
-                entries.append(WorkingEntry(leg_id, state, item.expires))
-        return entries
+        return saved_entries(self._working, self.orders)
 
     def expiry(self, request: OrderRequest, decided: datetime) -> datetime | None:
         """Return when ``request``, decided on the bar at ``decided``, stops working.
@@ -382,13 +354,7 @@ class SimulatedExchange:
 
         What :meth:`link` takes back after :meth:`restore` of :meth:`working_entries`.
         """
-        found = []
-        for item in self._working:
-            if item.partner is not None and item.order_id < item.partner:
-                found.append((item.order_id, item.partner, False))
-            elif isinstance(item.state, WorkingBracket) and len(item.ids) == 2:
-                found.append((item.ids[0], item.ids[1], True))
-        return found
+        return linked_pairs(self._working)
 
     def is_working(self, order_id: ClientOrderId) -> bool:
         """Whether ``order_id`` is working (alone or in a group)."""
