@@ -27,6 +27,7 @@ from quantstrata.model.orders.order import (
     Order,
     OrderUpdate,
     OverfillError,
+    completes,
 )
 from quantstrata.model.orders.request import (
     Bracket,
@@ -76,6 +77,7 @@ __all__ = [
     "Submitted",
     "TimeInForce",
     "TimedOut",
+    "completes",
     "is_ignored",
     "next_status",
 ]
