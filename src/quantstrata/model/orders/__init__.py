@@ -27,7 +27,6 @@ from quantstrata.model.orders.order import (
     Order,
     OrderUpdate,
     OverfillError,
-    completes,
 )
 from quantstrata.model.orders.request import (
     Bracket,
@@ -77,7 +76,6 @@ __all__ = [
     "Submitted",
     "TimeInForce",
     "TimedOut",
-    "completes",
     "is_ignored",
     "next_status",
 ]
