@@ -29,6 +29,7 @@ from quantstrata.execution.orders import (
 from quantstrata.model.instrument import Instrument
 from quantstrata.model.orders.enums import OrderType
 from quantstrata.model.orders.fill import Liquidity
+from quantstrata.model.orders.order import completes
 
 __all__ = ["FillModel"]
 
@@ -170,12 +171,14 @@ class FillModel:
             *self._commission,
         )
         left = self._left(order.quantity, quantity)
+        filled = order.filled_quantity + quantity
         remainder = None
-        if left > 0.0:
+        # Done by the order's own rule: a dust remainder would fill again after it is FILLED.
+        if left > 0.0 and not completes(filled, filled + left):
             remainder = replace(
                 order,
                 quantity=left,
-                filled_quantity=order.filled_quantity + quantity,
+                filled_quantity=filled,
                 fee_basis=float(basis),
             )
         return FillResult(

@@ -25,7 +25,7 @@ Checks (names as they appear in :attr:`RiskFailure.check`):
 - ``order_rate``: at most ``max_orders_per_window`` accepted orders in any
   ``rate_window_seconds``; refused orders do not count.
 - ``price_band``: a limit or stop price further than ``price_band`` (a fraction) from the last
-  price is refused as a fat finger.
+  price is refused as a fat finger; so is a trailing stop whose trail starts its stop further.
 """
 
 from __future__ import annotations
@@ -96,8 +96,8 @@ class RiskConfig(FrozenConfig):
       is another limit: the sizing cap, to which target orders are *cut*.
     - ``min_cash_reserve``: cash that a buy must leave untouched.
     - ``max_orders_per_window`` orders in any ``rate_window_seconds``: the throttle.
-    - ``price_band``: largest relative distance of a limit or stop price from the last price
-      (``0.1`` = 10 %).
+    - ``price_band``: largest relative distance of a limit or stop price (or a trailing stop's
+      trail) from the last price (``0.1`` = 10 %).
     """
 
     symbols: frozenset[str] | None = None
@@ -429,6 +429,18 @@ class RiskEngine:
                         band,
                     )
                 )
+        trail = _trail_distance(request, float(last_price))  # type: ignore[arg-type]
+        if trail is not None and trail > band:
+            name = "trail_amount" if request.trail_amount is not None else "trail_percent"
+            failures.append(
+                RiskFailure(
+                    "price_band",
+                    f"{name} {getattr(request, name)!r} trails the stop {trail:.2%} from the "
+                    f"last price {last_price!r}",
+                    trail,
+                    band,
+                )
+            )
         return failures
 
     def _rate_failures(self, now: datetime) -> list[RiskFailure]:
@@ -467,3 +479,14 @@ def _reference_price(request: OrderRequest, last_price: float | None) -> float |
     if request.stop_price is not None:
         return request.stop_price
     return float(last_price) if _usable(last_price) else None  # type: ignore[arg-type]
+
+
+def _trail_distance(request: OrderRequest, last_price: float) -> float | None:
+    """Return how far (a fraction of ``last_price``) a trailing stop starts from it, or ``None``.
+
+    A trailing stop has no stop price when sent: its first stop is the last price less (a
+    sell) or plus (a buy) the trail, so the band measures the trail against the last price.
+    """
+    if request.trail_amount is not None:
+        return request.trail_amount / last_price
+    return request.trail_percent

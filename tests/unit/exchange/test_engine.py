@@ -254,3 +254,16 @@ def test_orders_that_are_no_bracket_exits_or_not_working_alone_are_not_linked() 
     assert not run.exchange.link(third, ClientOrderId("nothing"))
     assert run.exchange.links() == [(one, other, False)]
     assert [entry[0] for entry in run.exchange.working_entries()] == [one, other, third]
+
+
+def test_an_order_filled_within_the_tolerance_stops_working() -> None:
+    # Found by Hypothesis (test_signal_accounting_holds_for_random_target_grids): a capped order
+    # of 250.00000000000006 fills 50 a bar; after the fifth the order is FILLED (within
+    # QUANTITY_TOLERANCE) and no dust of 5.7e-14 may work on to fill again on the next bar.
+    run = Run(cash=1e6, fill=FillConfig(volume_cap=0.05))
+    order_id = run.submit(OrderRequest.market("AAA", 250.00000000000006))
+    for _ in range(6):
+        run.bar(_bar(volume=1_000.0))
+    assert run.status(order_id) is OrderStatus.FILLED
+    assert not run.exchange.has_working
+    assert [fill.quantity for fill in run.exchange.fills] == [50.0] * 5

@@ -15,7 +15,7 @@ from quantstrata.execution.risk import (
     SymbolLimits,
     TradingState,
 )
-from quantstrata.model.orders import OrderRequest
+from quantstrata.model.orders import OrderRequest, OrderSide, OrderType
 
 NOW = datetime(2024, 5, 1, 14, 0, tzinfo=UTC)
 RICH = RiskAccount(cash=1_000_000.0)
@@ -138,6 +138,23 @@ def test_price_band_catches_fat_fingers_on_both_sides() -> None:
     engine.check(OrderRequest.limit("AAA", 1, 109.0), RICH, 100.0, NOW)
     assert _violation(engine, OrderRequest.limit("AAA", 1, 10.0)).checks == ("price_band",)
     assert _violation(engine, OrderRequest.stop("AAA", -1, 1_000.0)).checks == ("price_band",)
+
+
+def test_price_band_catches_a_trailing_stop_trailing_too_far() -> None:
+    # Found by the fuzz (test_invalid_orders_never_reach_the_broker): a trail of 1e300 puts the
+    # stop 1e298 times the price away, and no limit or stop price was there to catch it.
+    engine = RiskEngine(RiskConfig(price_band=0.1))
+    engine.check(_trailing(OrderSide.SELL, trail_amount=9.0), RICH, 100.0, NOW)
+    engine.check(_trailing(OrderSide.SELL, trail_percent=0.1), RICH, 100.0, NOW)
+    engine.check(_trailing(OrderSide.BUY, trail_amount=1e-300), RICH, 100.0, NOW)
+    far = _trailing(OrderSide.SELL, trail_amount=1e300)
+    assert _violation(engine, far).checks == ("price_band",)
+    wide = _trailing(OrderSide.BUY, trail_percent=0.5)
+    assert _violation(engine, wide).checks == ("price_band",)
+
+
+def _trailing(side: OrderSide, **trail: float) -> OrderRequest:
+    return OrderRequest("AAA", side, 1.0, OrderType.TRAILING_STOP, **trail)
 
 
 def test_bad_inputs_to_the_engine_are_config_errors() -> None:

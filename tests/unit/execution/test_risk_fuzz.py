@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from quantstrata.core.clock import SimulatedClock
@@ -56,17 +56,20 @@ def _attempts(draw: st.DrawFn) -> dict[str, object]:
 def _is_reasonable(attempt: dict[str, object]) -> bool:
     """Whether the attempt is a sane order (then it may legitimately pass).
 
-    Any positive finite quantity below the position limit is sane, however small (a fractional
-    order; the venue enforces its own minimum lot); prices must be near the last price.
+    Any positive finite quantity up to the position limit (a limit is inclusive) is sane,
+    however small (a fractional order; the venue enforces its own minimum lot); prices must be
+    near the last price. A trail is a distance, not a price: however small, it is a stop at the
+    last price (the venue enforces its own tick), so only a long trail is outsized.
     """
     quantity = attempt["quantity"]
-    prices = [
-        v for k, v in attempt.items() if k not in ("symbol", "side", "order_type", "quantity")
-    ]
+    prices = [v for k, v in attempt.items() if k in ("limit_price", "stop_price")]
+    trail = attempt.get("trail_amount", 1.0)
     sane = (
         isinstance(quantity, float)
-        and 0.0 < quantity < 1e4
+        and 0.0 < quantity <= 1e4
         and all(isinstance(v, float) and math.isfinite(v) and 1e-6 < v < 1e6 for v in prices)
+        and isinstance(trail, float)
+        and 0.0 < trail < 1e6
     )
     return (
         sane
@@ -80,6 +83,20 @@ def _is_reasonable(attempt: dict[str, object]) -> bool:
     max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(attempts=st.lists(_attempts(), min_size=1, max_size=10))
+# Found by the fuzz: a trail of 1e300 starts the stop far outside the price band; an order of
+# exactly the position limit is within it.
+@example(
+    attempts=[
+        {
+            "symbol": "AAA",
+            "side": OrderSide.BUY,
+            "quantity": 1.0,
+            "order_type": OrderType.TRAILING_STOP,
+            "trail_amount": 1e300,
+        },
+        {"symbol": "AAA", "side": OrderSide.SELL, "quantity": 1e4, "order_type": OrderType.MARKET},
+    ]
+)
 def test_invalid_orders_never_reach_the_broker(
     tmp_path_factory: pytest.TempPathFactory, attempts: list[dict[str, object]]
 ) -> None:

@@ -56,10 +56,28 @@ from quantstrata.model.orders.transitions import (
     next_status,
 )
 
-__all__ = ["QUANTITY_TOLERANCE", "EventOutcome", "Order", "OrderUpdate", "OverfillError"]
+__all__ = [
+    "QUANTITY_TOLERANCE",
+    "EventOutcome",
+    "Order",
+    "OrderUpdate",
+    "OverfillError",
+    "completes",
+]
 
 QUANTITY_TOLERANCE = 1e-9
 """Relative tolerance within which a filled quantity equals the order's quantity."""
+
+
+def completes(filled: float, quantity: float) -> bool:
+    """Whether ``filled`` completes an order of ``quantity`` (equal within the tolerance).
+
+    The one rule of when an order is done filling: :meth:`Order.apply` makes such an order
+    ``FILLED``, and the fill model leaves no working remainder after such a fill (a remainder
+    of float dust would fill again on a later bar, a fill of an order already filled).
+    """
+    return math.isclose(filled, quantity, rel_tol=QUANTITY_TOLERANCE, abs_tol=0.0)
+
 
 _ORDER = "order"
 _NO_FILLS = frozenset(
@@ -277,7 +295,7 @@ class Order:
             )
         quantity = self.quantity
         filled = self.filled_quantity + fill.quantity
-        complete = math.isclose(filled, quantity, rel_tol=QUANTITY_TOLERANCE, abs_tol=0.0)
+        complete = completes(filled, quantity)
         kind = OrderEventKind.FILL if complete else OrderEventKind.PARTIAL_FILL
         if filled > quantity and not complete:
             raise OverfillError(self.status, kind, filled, quantity)
