@@ -112,7 +112,8 @@ def test_every_block_names_its_language_and_every_skip_says_why():
     assert unknown == []
     skipped = [b for page in _pages() for b in _blocks(page) if b.not_run is not None]
     assert all(len(b.not_run or "") >= 20 for b in skipped), [str(b) for b in skipped]
-    assert len(skipped) <= 12, [str(b) for b in skipped]  # shown-only blocks stay exceptions
+    # shown-only blocks stay exceptions (13: the IB page's run against a real Gateway)
+    assert len(skipped) <= 13, [str(b) for b in skipped]
 
 
 @pytest.mark.filterwarnings(_PEER_WARNINGS)

@@ -38,11 +38,14 @@ def run_bench(arguments: list[str], tmp_path: Path, python_path: str | None = No
 def suite_record(suite: Suite, tmp_path: Path) -> dict[str, Any]:
     """Return the JSON record ``suite`` wrote into ``tmp_path``, checked task by task.
 
-    Its tasks are the suite's, in order, and both sides of each gave the same result.
+    Its tasks are the suite's, in order, and no task's two sides gave different results (a task
+    comparing two settings that differ by design, such as sizing at the decision or at the fill,
+    compares no result: ``None``).
     """
     record: dict[str, Any] = json.loads(
         (tmp_path / f"{suite.name}.json").read_text(encoding="utf-8")
     )
     assert [entry["task"] for entry in record["tasks"]] == [task.name for task in suite.tasks]
-    assert all(entry["same_result"] for entry in record["tasks"])
+    assert all(entry["same_result"] is not False for entry in record["tasks"])
+    assert any(entry["same_result"] for entry in record["tasks"])
     return record
