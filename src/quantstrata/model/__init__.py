@@ -7,6 +7,7 @@ from quantstrata.model.bar import BAR_COLUMNS, BAR_SCHEMA, PRICE_COLUMNS, TIMEST
 from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId, VenueOrderId
 from quantstrata.model.instrument import AssetClass, Instrument
 from quantstrata.model.interval import Interval, IntervalUnit
+from quantstrata.model.margin import REG_T, Margin, MarginBasis
 from quantstrata.model.orders import (
     Bracket,
     Fill,
@@ -24,6 +25,7 @@ __all__ = [
     "BAR_COLUMNS",
     "BAR_SCHEMA",
     "PRICE_COLUMNS",
+    "REG_T",
     "TIMESTAMP_DTYPE",
     "AssetClass",
     "Bar",
@@ -33,6 +35,8 @@ __all__ = [
     "Instrument",
     "Interval",
     "IntervalUnit",
+    "Margin",
+    "MarginBasis",
     "OneCancelsOther",
     "Order",
     "OrderRequest",
