@@ -1,4 +1,5 @@
-"""Data processing: canonical bars from any input, validation, calendars, resampling, features.
+"""Data processing: canonical bars from any input, validation, calendars, resampling, features,
+continuous futures.
 
 Everything here is a pure transformation of frames (no I/O), so the same functions serve research,
 the backtester and the live runtime.
@@ -12,6 +13,16 @@ from quantstrata.process.calendar import (
     expected_bar_opens,
     get_calendar,
     session_table,
+)
+from quantstrata.process.continuous import (
+    ROLL_SCHEMA,
+    Adjustment,
+    ContinuousFutures,
+    RollMethod,
+    RollRule,
+    continuous_futures,
+    front_contract,
+    roll_session,
 )
 from quantstrata.process.config import GapPolicy, ValidationConfig, ValidationPolicy
 from quantstrata.process.features import (
@@ -38,11 +49,16 @@ from quantstrata.process.validate import (
 __all__ = [
     "ACTION_COLUMNS",
     "ALWAYS_OPEN",
+    "ROLL_SCHEMA",
     "ActionKind",
+    "Adjustment",
+    "ContinuousFutures",
     "FeatureSet",
     "FillMethod",
     "GapPolicy",
     "ResampleAnchor",
+    "RollMethod",
+    "RollRule",
     "SessionGap",
     "ValidationConfig",
     "ValidationPolicy",
@@ -53,7 +69,9 @@ __all__ = [
     "align",
     "canonical_calendar_code",
     "compute_feature",
+    "continuous_futures",
     "expected_bar_opens",
+    "front_contract",
     "get_calendar",
     "high_low_range",
     "log_returns",
@@ -61,6 +79,7 @@ __all__ = [
     "returns",
     "rolling_mean",
     "rolling_std",
+    "roll_session",
     "rolling_zscore",
     "session_table",
     "to_bars",
