@@ -120,6 +120,9 @@ def test_roll_without_a_bar_to_close_on_is_refused() -> None:
 
 def test_event_strategy_on_a_series_is_refused() -> None:
     class Idle(EventStrategy):
+        def warmup_bars(self) -> int:
+            return 0
+
         def on_bar(self, bars: BarSnapshot, context: StrategyContext) -> None:
             return None
 

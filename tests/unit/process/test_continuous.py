@@ -129,8 +129,9 @@ def test_roll_table_records_each_roll() -> None:
 def test_calendar_offset_counts_sessions_back_from_expiry() -> None:
     series = continuous_futures(chain_bars(), CHAIN, RollRule(offset=2))
     assert series.rolls["date"].to_list() == [date(2027, 1, 3), date(2027, 1, 6)]
-    # ESH7 Jan 1-3 + (1 + 3); ESM7 Jan 4-6 + 3; ESU7 Jan 7-10 as traded.
-    assert series.bars["close"].to_list() == [104, 105, 106, 108, 109, 110, 112, 113, 114, 115]
+    # Rolls 102 -> 104 (+2) and 107 -> 110 (+3): ESH7 Jan 1-3 + 5; ESM7 Jan 4-6 + 3; ESU7 as is.
+    assert series.rolls["adjustment"].to_list() == [2.0, 3.0]
+    assert series.bars["close"].to_list() == [105, 106, 107, 108, 109, 110, 112, 113, 114, 115]
 
 
 def test_volume_crossover_rolls_when_the_next_contract_trades_more() -> None:
