@@ -46,11 +46,7 @@ def contract_targets(targets: pl.DataFrame, series: ContinuousFutures) -> pl.Dat
     closing = mapped.filter(pl.col("roll") & pl.col("carried").is_not_null()).select(
         "ts", symbol="contract", target=pl.lit(0.0)
     )
-    return (
-        pl.concat([opening, closing])
-        .sort("ts", "symbol")
-        .cast(TARGET_SCHEMA)  # type: ignore[arg-type]
-    )
+    return pl.concat([opening, closing]).sort("ts", "symbol").cast(TARGET_SCHEMA)
 
 
 def check_closing_legs(series: ContinuousFutures) -> None:

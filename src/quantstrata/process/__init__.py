@@ -1,5 +1,4 @@
-"""Data processing: canonical bars from any input, validation, calendars, resampling, features,
-continuous futures.
+"""Data processing: canonical bars, validation, calendars, resampling, features, futures rolls.
 
 Everything here is a pure transformation of frames (no I/O), so the same functions serve research,
 the backtester and the live runtime.
@@ -14,6 +13,7 @@ from quantstrata.process.calendar import (
     get_calendar,
     session_table,
 )
+from quantstrata.process.config import GapPolicy, ValidationConfig, ValidationPolicy
 from quantstrata.process.continuous import (
     ROLL_SCHEMA,
     Adjustment,
@@ -24,7 +24,6 @@ from quantstrata.process.continuous import (
     front_contract,
     roll_session,
 )
-from quantstrata.process.config import GapPolicy, ValidationConfig, ValidationPolicy
 from quantstrata.process.features import (
     FeatureSet,
     add_features,
@@ -77,9 +76,9 @@ __all__ = [
     "log_returns",
     "resample",
     "returns",
+    "roll_session",
     "rolling_mean",
     "rolling_std",
-    "roll_session",
     "rolling_zscore",
     "session_table",
     "to_bars",

@@ -31,6 +31,7 @@ calendar rule as a pure function of dates, for a live broker choosing the contra
 
 from __future__ import annotations
 
+import itertools
 import math
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
@@ -42,7 +43,7 @@ import polars as pl
 from pydantic import Field
 
 from quantstrata.core.config import FrozenConfig
-from quantstrata.core.errors import ConfigError, DataError, DataIssue, SchemaError
+from quantstrata.core.errors import ConfigError, DataError, DataIssue
 from quantstrata.model.bar import TIMESTAMP_DTYPE
 from quantstrata.model.instrument import AssetClass, Instrument
 from quantstrata.process._bar_frames import check_bar_frame, require_columns
@@ -140,10 +141,7 @@ def roll_session(contract: Instrument, sessions: Sequence[date], offset: int = 1
             f"contract {contract.symbol} expiring {expiry} has {before} session(s) before "
             f"expiry, fewer than the roll offset {offset} (data starts {first})"
         )
-        raise DataError(
-            message,
-            (DataIssue("no_data_before_expiry", message, value=str(expiry), symbol=contract.symbol),),
-        )
+        raise _chain_error("no_data_before_expiry", message, contract.symbol, expiry)
     return sessions[before - offset]
 
 
@@ -165,7 +163,7 @@ def front_contract(
             return contract
     last = ordered[-1]
     message = f"{day} is after the roll of the last contract {last.symbol} in the chain"
-    raise DataError(message, (DataIssue("chain_ended", message, value=str(day), symbol=last.symbol),))
+    raise _chain_error("chain_ended", message, last.symbol, day)
 
 
 def continuous_futures(
@@ -192,11 +190,20 @@ def continuous_futures(
         require_columns(own, (_OPEN_INTEREST,), f"bars of {contracts[0].root} (open-interest roll)")
         _check_open_interest(own)
     sessions = sorted(set(own.get_column("ts").dt.date()))
-    rolls = _roll_rows(own, contracts, sessions, rule)
+    rolls = _rolls(own, contracts, sessions, rule)
     series = _stitch(own, contracts, rolls, rule)
     root = str(contracts[0].root)
-    table = pl.DataFrame(rolls, schema=ROLL_SCHEMA, orient="row")
+    rows = [
+        (roll.ts, roll.day, roll.front, roll.following, roll.old, roll.new, roll.adjustment)
+        for roll in rolls
+    ]
+    table = pl.DataFrame(rows, schema=ROLL_SCHEMA, orient="row")
     return ContinuousFutures(root, rule, tuple(contracts), series, table, own)
+
+
+def _chain_error(check: str, message: str, symbol: str, day: date) -> DataError:
+    """Return the :class:`DataError` of one chain problem, naming the contract and the date."""
+    return DataError(message, (DataIssue(check, message, value=str(day), symbol=symbol),))
 
 
 def _expiry(contract: Instrument) -> date:
@@ -220,7 +227,7 @@ def _ordered_chain(chain: Iterable[Instrument]) -> list[Instrument]:
     if len(roots) > 1:
         raise ConfigError(f"a chain holds one root's contracts, got roots {roots}")
     ordered = sorted(contracts, key=_expiry)
-    for earlier, later in zip(ordered, ordered[1:], strict=False):
+    for earlier, later in itertools.pairwise(ordered):
         if earlier.expiry == later.expiry:
             raise ConfigError(
                 f"contracts {earlier.symbol} and {later.symbol} both expire on {later.expiry}; "
@@ -246,7 +253,7 @@ def _check_present(own: pl.DataFrame, contracts: list[Instrument]) -> None:
 
 
 def _check_open_interest(own: pl.DataFrame) -> None:
-    bad = own.filter(~pl.col(_OPEN_INTEREST).cast(pl.Float64).is_finite().fill_null(False))
+    bad = own.filter(~pl.col(_OPEN_INTEREST).cast(pl.Float64).is_finite().fill_null(value=False))
     if bad.height:
         issues = tuple(
             DataIssue(
@@ -261,22 +268,53 @@ def _check_open_interest(own: pl.DataFrame) -> None:
         raise DataError(f"open_interest is missing on {bad.height} bar(s)", issues)
 
 
-Row = tuple[object, ...]
-Sessions = dict[str, dict[date, tuple[object, ...]]]
-"""Per contract, per session date: its last bar's ``ts``, close and crossover value."""
+@dataclass(frozen=True, slots=True)
+class _Roll:
+    """One row of the roll table."""
+
+    ts: datetime
+    day: date
+    front: str
+    following: str
+    old: float
+    new: float
+    adjustment: float | None
 
 
-def _roll_rows(
+@dataclass(frozen=True, slots=True)
+class _Session:
+    """A contract's last bar of a session: its ``ts``, close and crossover value."""
+
+    ts: datetime
+    close: float
+    crossover: float
+
+
+Sessions = dict[str, dict[date, _Session]]
+"""Per contract, per session date, that session's :class:`_Session`."""
+
+
+def _by_session(own: pl.DataFrame, rule: RollRule) -> Sessions:
+    crossover = {
+        RollMethod.CALENDAR: "close",
+        RollMethod.VOLUME: "volume",
+        RollMethod.OPEN_INTEREST: _OPEN_INTEREST,
+    }[rule.method]
+    found: Sessions = {}
+    columns = ("symbol", "ts", "close", pl.col(crossover).alias("crossover"))
+    for symbol, ts, close, value in own.select(*columns).iter_rows():
+        found.setdefault(symbol, {})[ts.date()] = _Session(ts, float(close), float(value))
+    return found
+
+
+def _rolls(
     own: pl.DataFrame, contracts: list[Instrument], sessions: list[date], rule: RollRule
-) -> list[Row]:
-    """Return one roll-table row per consecutive pair of contracts."""
-    by_day: Sessions = {
-        str(symbol): {row[0].date(): row for row in part.select("ts", *_values(rule)).iter_rows()}
-        for (symbol,), part in own.partition_by("symbol", as_dict=True).items()
-    }
-    rows: list[Row] = []
+) -> list[_Roll]:
+    """Return one roll per consecutive pair of contracts."""
+    by_day = _by_session(own, rule)
+    rolls: list[_Roll] = []
     previous: date | None = None
-    for front, following in zip(contracts, contracts[1:], strict=False):
+    for front, following in itertools.pairwise(contracts):
         latest = roll_session(front, sessions, rule.offset)
         day = _crossover(by_day, front, following, sessions, previous, latest, rule) or latest
         if previous is not None and day <= previous:
@@ -284,22 +322,13 @@ def _roll_rows(
                 f"contract {front.symbol} would roll on {day}, not after the previous roll on "
                 f"{previous}: the chain overlaps (expiries too close for offset {rule.offset})"
             )
-            raise DataError(
-                message, (DataIssue("overlapping_chain", message, symbol=front.symbol),)
-            )
-        rows.append(_roll_row(by_day, front, following, day, rule))
+            raise _chain_error("overlapping_chain", message, front.symbol, day)
+        rolls.append(_roll(by_day, front, following, day, rule))
         previous = day
-    return rows
+    return rolls
 
 
-def _values(rule: RollRule) -> tuple[str, ...]:
-    """Columns read per session: the close, and the crossover column when there is one."""
-    if rule.method is RollMethod.CALENDAR:
-        return ("close",)
-    return ("close", "volume" if rule.method is RollMethod.VOLUME else _OPEN_INTEREST)
-
-
-def _crossover(  # noqa: PLR0913, PLR0917
+def _crossover(  # noqa: PLR0917
     by_day: Sessions,
     front: Instrument,
     following: Instrument,
@@ -317,64 +346,66 @@ def _crossover(  # noqa: PLR0913, PLR0917
             continue
         if day > latest:
             return None
-        if float(theirs[day][2]) > float(mine[day][2]):  # type: ignore[arg-type]
+        if theirs[day].crossover > mine[day].crossover:
             return day
     return None
 
 
-def _roll_row(
-    by_day: Sessions,
-    front: Instrument,
-    following: Instrument,
-    day: date,
-    rule: RollRule,
-) -> Row:
+def _roll(
+    by_day: Sessions, front: Instrument, following: Instrument, day: date, rule: RollRule
+) -> _Roll:
     for contract in (front, following):
         if day not in by_day[contract.symbol]:
             message = (
                 f"contract {contract.symbol} has no bar on the roll session {day} "
                 f"({front.symbol} → {following.symbol}); the chain has a gap there"
             )
-            raise DataError(
-                message, (DataIssue("gapped_chain", message, value=str(day), symbol=contract.symbol),)
-            )
-    ts, old = by_day[front.symbol][day][:2]
-    new = by_day[following.symbol][day][1]
-    old, new = float(old), float(new)  # type: ignore[arg-type]
+            raise _chain_error("gapped_chain", message, contract.symbol, day)
+    old, new = by_day[front.symbol][day], by_day[following.symbol][day]
+    if rule.adjustment is Adjustment.RATIO and not (old.close > 0 and new.close > 0):
+        message = (
+            f"ratio adjustment needs positive closes on the roll session {day}: "
+            f"{front.symbol} {old.close}, {following.symbol} {new.close}; use 'difference'"
+        )
+        raise _chain_error("non_positive_close", message, front.symbol, day)
     adjustment = {
-        Adjustment.DIFFERENCE: new - old,
-        Adjustment.RATIO: new / old if old else math.nan,
+        Adjustment.DIFFERENCE: new.close - old.close,
+        Adjustment.RATIO: new.close / old.close,
         Adjustment.NONE: None,
     }[rule.adjustment]
-    return (ts, day, front.symbol, following.symbol, old, new, adjustment)
+    return _Roll(old.ts, day, front.symbol, following.symbol, old.close, new.close, adjustment)
 
 
 def _stitch(
-    own: pl.DataFrame, contracts: list[Instrument], rolls: list[Row], rule: RollRule
+    own: pl.DataFrame, contracts: list[Instrument], rolls: list[_Roll], rule: RollRule
 ) -> pl.DataFrame:
     """Take each contract's bars in its segment and apply the later rolls' adjustments."""
     parts = []
     lower: date | None = None
     for index, contract in enumerate(contracts):
-        upper = rolls[index][1] if index < len(rolls) else _expiry(contract)
-        later = [row[6] for row in rolls[index:]]
         day = pl.col("ts").dt.date()
-        inside = day <= upper if index < len(rolls) else day < upper
+        if index < len(rolls):
+            upper = rolls[index].day
+            inside = day <= upper
+        else:
+            upper = _expiry(contract)
+            inside = day < upper
         if lower is not None:
             inside &= day > lower
         segment = own.filter((pl.col("symbol") == contract.symbol) & inside)
+        later = [roll.adjustment for roll in rolls[index:] if roll.adjustment is not None]
         parts.append(_adjusted(segment, later, rule).with_columns(contract=pl.col("symbol")))
-        lower = upper  # type: ignore[assignment]
+        lower = upper
     root = str(contracts[0].root)
     return pl.concat(parts, how="diagonal_relaxed").sort("ts").with_columns(symbol=pl.lit(root))
 
 
-def _adjusted(segment: pl.DataFrame, later: list[object], rule: RollRule) -> pl.DataFrame:
-    values = [float(value) for value in later if value is not None]  # type: ignore[arg-type]
+def _adjusted(segment: pl.DataFrame, later: list[float], rule: RollRule) -> pl.DataFrame:
+    """Apply the adjustments of ``later`` rolls (sum of gaps, or product of ratios)."""
     if rule.adjustment is Adjustment.DIFFERENCE:
-        shift = math.fsum(values)
+        shift = math.fsum(later)
         return segment.with_columns(pl.col(name) + shift for name in _PRICES)
     if rule.adjustment is Adjustment.RATIO:
-        factor = math.prod(values)
+        factor = math.prod(later)
         return segment.with_columns(pl.col(name) * factor for name in _PRICES)
     return segment

@@ -195,6 +195,16 @@ def test_overlapping_chain_is_refused() -> None:
         continuous_futures(bars, early)
 
 
+def test_ratio_adjustment_refuses_a_non_positive_close() -> None:
+    bars = chain_bars().with_columns(
+        close=pl.when((pl.col("symbol") == "ESH7") & (pl.col("ts").dt.day() == 4))
+        .then(-1.0)
+        .otherwise(pl.col("close"))
+    )
+    with pytest.raises(DataError, match="positive closes on the roll session 2027-01-04"):
+        continuous_futures(bars, CHAIN, RollRule(adjustment="ratio"))
+
+
 def test_chain_shape_errors() -> None:
     other = Instrument.of("NQH7", "future", root="NQ", expiry=date(2027, 3, 19))
     with pytest.raises(ConfigError, match="one root"):
