@@ -15,11 +15,13 @@ ESM7 105) and Jan 7 (ESM7 108 → ESU7 112).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import polars as pl
 import pytest
 
-from quantstrata.core.errors import ConfigError, DataError, SchemaError
+from quantstrata.core.errors import ConfigError, DataError, SchemaError, UnknownSymbolError
+from quantstrata.data.catalog import Catalog
 from quantstrata.model.instrument import Instrument
 from quantstrata.process import (
     ContinuousFutures,
@@ -247,3 +249,14 @@ def test_front_contract_agrees_with_the_series() -> None:
 
 def _renamed(symbol: str, name: str) -> pl.DataFrame:
     return chain_bars().filter(pl.col("symbol") == symbol).with_columns(symbol=pl.lit(name))
+
+
+def test_catalog_builds_the_series_from_stored_contracts(tmp_path: Path) -> None:
+    catalog = Catalog(tmp_path)
+    catalog.write(chain_bars(), interval="1d")
+    series = catalog.continuous(CHAIN, interval="1d", rule=RollRule(adjustment="difference"))
+    assert series.bars["close"].to_list() == [106, 107, 108, 109, 110, 111, 112, 113, 114, 115]
+    assert series.rolls["to_contract"].to_list() == ["ESM7", "ESU7"]
+    unknown = Instrument.of("ESZ7", "future", root="ES", expiry=date(2027, 12, 17))
+    with pytest.raises(UnknownSymbolError, match="ESZ7"):
+        catalog.continuous((*CHAIN, unknown), interval="1d")
