@@ -110,6 +110,7 @@ class Backtest:
         self.config = config if config is not None else BacktestConfig()
         self.continuous = bars if isinstance(bars, ContinuousFutures) else None
         if self.continuous is not None:
+            self.config = _with_chain(self.config, self.continuous)
             self.signal_bars, self.bars = _continuous_inputs(self.continuous, strategy, self.config)
         else:
             self.bars = self.signal_bars = canonical_bars(bars)  # type: ignore[arg-type]
@@ -217,6 +218,12 @@ def _run_decided(
         if ledger is not None:
             return ledger
     return run_event(TargetReplay(strategy, grid, aligned.symbols), aligned, config)
+
+
+def _with_chain(config: BacktestConfig, series: ContinuousFutures) -> BacktestConfig:
+    """Return ``config`` with the chain's contracts as instruments, unless it names them."""
+    chain = {contract.symbol: contract for contract in series.chain}
+    return config.model_copy(update={"instruments": chain | config.instruments})
 
 
 def _continuous_inputs(

@@ -128,3 +128,21 @@ def test_event_strategy_on_a_series_is_refused() -> None:
 
     with pytest.raises(ConfigError, match="contract_bars"):
         Backtest(continuous_futures(chain_bars(), CHAIN), Idle())
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{}, {"size_at": "fill"}, {"risk": RiskConfig()}],
+    ids=["decision-compiled", "fill-compiled", "decision-exchange"],
+)
+def test_rolls_with_a_multiplier_value_points_at_50(settings: dict[str, object]) -> None:
+    chain = tuple(contract.with_terms(multiplier=50.0) for contract in CHAIN)
+    series = continuous_futures(chain_bars(), chain)
+    config = BacktestConfig(commission=COMMISSION, **settings)  # type: ignore[arg-type]
+    result = Backtest(series, HoldTwo(), config).run()
+    assert sorted(_fills(result), key=lambda row: (row[0], row[2] == "buy")) == FILLS
+    # 8 points per contract over the three contracts, 2 contracts, 50 per point; 6 orders of 6.
+    assert result.equity["equity"][-1] == pytest.approx(100_000 + 2 * 8.0 * 50 - 36.0)
+    assert result.equity["cash"][-1] == pytest.approx(100_000 + 2 * 8.0 * 50 - 36.0)
+    # Jan 4 (holding 2 ESH7 bought at 100.5, close 103): 100000 - 6 + 2 * 50 * (103 - 100.5).
+    assert result.equity["equity"][3] == pytest.approx(100_000 - 6 + 2 * 50 * 2.5)
