@@ -36,7 +36,7 @@ import math
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 import polars as pl
@@ -47,6 +47,7 @@ from quantstrata.core.errors import ConfigError, DataError, DataIssue
 from quantstrata.model.bar import TIMESTAMP_DTYPE
 from quantstrata.model.instrument import AssetClass, Instrument
 from quantstrata.process._bar_frames import check_bar_frame, require_columns
+from quantstrata.process.calendar import session_table
 
 __all__ = [
     "ROLL_SCHEMA",
@@ -146,24 +147,36 @@ def roll_session(contract: Instrument, sessions: Sequence[date], offset: int = 1
 
 
 def front_contract(
-    chain: Iterable[Instrument], at: date | datetime, sessions: Sequence[date], offset: int = 1
+    chain: Iterable[Instrument],
+    at: date | datetime,
+    sessions: Sequence[date] | None = None,
+    offset: int = 1,
 ) -> Instrument:
     """Return the contract to hold on session ``at`` under the calendar rule.
 
     A contract is the front from the session after the previous contract's roll session up to
     and including its own (:func:`roll_session`); orders decided at the close of a roll
-    session go to the next contract. ``sessions`` are the trading dates (sorted), e.g. from
-    :func:`~quantstrata.process.calendar.session_table`. Raise :class:`DataError` when ``at``
-    lies after the last contract's roll.
+    session go to the next contract. ``sessions`` are the trading dates (sorted); ``None``
+    takes them from the contracts' exchange calendar (``Instrument.calendar``; none: every
+    UTC day). Raise :class:`DataError` when ``at`` lies after the last contract's roll.
     """
     day = at.date() if isinstance(at, datetime) else at
     ordered = _ordered_chain(chain)
+    if sessions is None:
+        sessions = _calendar_sessions(ordered, day, offset)
     for contract in ordered:
         if day <= roll_session(contract, sessions, offset):
             return contract
     last = ordered[-1]
     message = f"{day} is after the roll of the last contract {last.symbol} in the chain"
     raise _chain_error("chain_ended", message, last.symbol, day)
+
+
+def _calendar_sessions(chain: list[Instrument], day: date, offset: int) -> list[date]:
+    """Return the sessions of the chain's calendar from before ``day`` to the last expiry."""
+    first = min(day, _expiry(chain[0])) - timedelta(days=7 * offset + 14)
+    table = session_table(chain[0].calendar, first, _expiry(chain[-1]))
+    return list(table.get_column("session"))
 
 
 def continuous_futures(

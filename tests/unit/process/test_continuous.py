@@ -240,6 +240,18 @@ def test_front_contract_follows_the_calendar_rule() -> None:
         front_contract(CHAIN, date(2027, 1, 20), after)
 
 
+def test_front_contract_reads_the_exchange_calendar_when_no_sessions_are_given() -> None:
+    # CME equity futures (CMES): Friday Jan 8 2027 expiry; sessions Mon Jan 4 - Fri Jan 8.
+    march = Instrument.of("ESH7", "future", root="ES", expiry=date(2027, 1, 8), calendar="CMES")
+    june = march.with_terms(symbol="ESM7", expiry=date(2027, 1, 15))
+    assert front_contract((march, june), date(2027, 1, 7)).symbol == "ESH7"
+    assert front_contract((march, june), date(2027, 1, 8)).symbol == "ESM7"
+    assert front_contract((march, june), date(2027, 1, 6), offset=3).symbol == "ESM7"
+    # Without a calendar every UTC day is a session (the default of futures).
+    assert front_contract(CHAIN, date(2027, 1, 4)).symbol == "ESH7"
+    assert front_contract(CHAIN, date(2027, 1, 5)).symbol == "ESM7"
+
+
 def test_front_contract_agrees_with_the_series() -> None:
     series = continuous_futures(chain_bars(), CHAIN)
     assert isinstance(series, ContinuousFutures)
