@@ -91,7 +91,9 @@ class _FutureSmaCross(bt.Strategy):
     def notify_order(self, order: Any) -> None:
         if order.status == order.Completed:
             executed = order.executed
-            self.fills.append((bt.num2date(executed.dt), executed.size, executed.price, executed.comm))
+            self.fills.append(
+                (bt.num2date(executed.dt), executed.size, executed.price, executed.comm)
+            )
         elif order.status in {order.Canceled, order.Margin, order.Rejected}:
             self.refused.append(order.getstatusname())
 
@@ -124,7 +126,7 @@ def _peer_trades(strategy: _FutureSmaCross) -> pl.DataFrame:
         (entry[0], exit_[0], float(entry[1]), entry[2], exit_[2], pnl)
         for entry, exit_, pnl in zip(entries, exits, strategy.net_pnl, strict=True)
     ]
-    schema = {name: pl.Float64 for name in _COLUMNS} | {
+    schema = dict.fromkeys(_COLUMNS, pl.Float64) | {
         "entry_ts": pl.Datetime("ns"),
         "exit_ts": pl.Datetime("ns"),
     }

@@ -237,8 +237,9 @@ def simulate_targets_nb(  # noqa: PLR0917
     (``offset`` 0) by :func:`_execute_nb`. ``settings``: ``units, allow_short, max_leverage,
     at_close, volume_cap, round_lots``, then each symbol's contract terms ``multiplier, weight,
     per_contract`` (:func:`~quantstrata.execution.margin.sizing_terms`: values are ``quantity
-    × price × multiplier``, the cap holds Σ used exposure within ``max_leverage × equity``); ``costs``: commission (5) and slippage (4) settings,
-    then ``lot_size, min_quantity, lot scale`` per symbol. Outputs: cash and positions after
+    × price × multiplier``, the cap holds Σ used exposure within ``max_leverage × equity``);
+    ``costs``: commission (5) and slippage (4) settings, then ``lot_size, min_quantity, lot
+    scale`` per symbol. Outputs: cash and positions after
     each bar, and per order ``decision bar, execution bar, symbol`` and the seven values of
     :func:`_execute_nb`.
     ``carry`` (bars × 2): borrow and financing factors, charged at each bar's start; with no

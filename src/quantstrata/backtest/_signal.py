@@ -46,7 +46,8 @@ def kernel_settings(
     """Return the compiled loops' ``settings`` and ``costs`` (see ``simulate_targets_nb``).
 
     ``settings``: ``units, allow_short, max_leverage, at_close, volume_cap, round_lots``, then
-    ``multiplier, weight, per_contract`` per symbol (:func:`~quantstrata.execution.margin.terms_array`);
+    ``multiplier, weight, per_contract`` per symbol
+    (:func:`~quantstrata.execution.margin.terms_array`);
     ``costs``: commission (5) and slippage (4) settings, then ``lot_size, min_quantity, lot
     scale`` per symbol. Every compiled loop (signal, event, decision) reads these.
     """

@@ -17,9 +17,9 @@ Frames (all timestamps ``Datetime("ns", "UTC")``, bar open times):
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -35,8 +35,8 @@ from quantstrata.backtest._results_nb import equity_curve_nb
 from quantstrata.backtest.record import RunRecord
 from quantstrata.backtest.trades import describe_open_positions, open_positions, round_trips
 from quantstrata.execution.margin import free_cash, multiplier_of
-from quantstrata.model.instrument import Instrument
 from quantstrata.model.bar import TIMESTAMP_DTYPE
+from quantstrata.model.instrument import Instrument
 from quantstrata.model.interval import Interval
 
 __all__ = ["BacktestResult", "build_result"]

@@ -110,7 +110,8 @@ def exposure_nb(
 @numba.njit(cache=True, inline="always")
 def unit_cost_nb(price: float, terms: np.ndarray) -> float:
     """Return what one contract at ``price`` uses of the cap (a row of ``exposure_nb``'s terms)."""
-    return terms[1] * (price * terms[0]) + terms[2]
+    cost: float = terms[1] * (price * terms[0]) + terms[2]
+    return cost
 
 
 @numba.njit(cache=True)

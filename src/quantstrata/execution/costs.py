@@ -44,7 +44,7 @@ class CommissionCharge(NamedTuple):
     basis: float
 
 
-def commission(  # noqa: PLR0913 - a fill's size, price, contract and order state
+def commission(
     config: CommissionConfig,
     quantity: float,
     price: float,

@@ -133,8 +133,9 @@ def orders_for_targets(
     """Return the market orders that move each symbol from ``book`` to its target.
 
     Equity is cash plus the positions held, at ``book.prices`` (times each contract's
-    multiplier); buying power comes from margin where an instrument has one; what a symbol will hold is its
-    position plus its working orders, which is what a target is netted against.
+    multiplier); buying power comes from margin where an instrument has one; what a symbol
+    will hold is its position plus its working orders, which is what a target is netted
+    against.
     """
     for symbol in targets:
         price = book.prices.get(symbol)

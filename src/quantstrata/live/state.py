@@ -50,7 +50,8 @@ class LiveState:
 
     ``orders`` by client order id; ``positions`` by symbol (from the fills booked);
     ``cash`` set by :class:`CashSet` entries and moved by fills (quantity × price × the
-    symbol's contract multiplier in ``multipliers``, 1 when absent, and commission); ``trading`` the trading states set (key ``None``: global);
+    symbol's contract multiplier in ``multipliers``, 1 when absent, and commission);
+    ``trading`` the trading states set (key ``None``: global);
     ``deferred_cancels`` cancels waiting for an acknowledgement; ``submitted`` the number of
     orders created (it numbers client order ids); ``checkpoints`` the latest of each label;
     ``last_bar`` the open time of the last bar time the runtime handled and ``bar_targets``

@@ -212,6 +212,7 @@ class VenueBook:
         for symbol in sorted(bars):
             bar = bars[symbol]
             events += self.exchange.on_bar(symbol, bar.ts, Prices.of(bar))
+            self.exchange.account.marks[self.exchange.symbols.index(symbol)] = bar.close
             self.latest[symbol] = bar
         return list(_published(events))
 

@@ -26,7 +26,7 @@ from quantstrata.backtest._signal import target_grid as grid_of
 from quantstrata.backtest.config import SizeAt
 from quantstrata.execution import CommissionConfig, FillConfig, FillPolicy
 from quantstrata.execution.margin import initial_margin
-from quantstrata.model import Instrument, Margin
+from quantstrata.model import Instrument, Margin, MarginBasis
 from tests.kit.backtest import FixedTargets, make_bars, random_bars
 from tests.kit.random_strategies import EventTargets, ObservedEventTargets, UnitTargets, target_grid
 
@@ -38,10 +38,17 @@ MARGINS = {
 }
 
 
+def _margin(kind: str, multiplier: float) -> Margin | None:
+    """Return the margin of ``kind``; one per contract is scaled to the contract's notional."""
+    margin = MARGINS[kind]
+    if margin is None or margin.basis is not MarginBasis.PER_CONTRACT:
+        return margin
+    scale = multiplier / 50.0
+    return Margin(margin.initial * scale, margin.maintenance * scale, basis="per_contract")
+
+
 def _instruments(kind: str, lot: float) -> dict[str, Instrument]:
     multipliers = {"AAA": 50.0, "BBB": 0.5, "CCC": 1.0}
-    margin = MARGINS[kind]
-    per_contract = margin is not None and margin.basis.value == "per_contract"
     return {
         symbol: Instrument.of(
             symbol,
@@ -50,10 +57,8 @@ def _instruments(kind: str, lot: float) -> dict[str, Instrument]:
             expiry=date(2099, 12, 18),
             multiplier=multiplier,
             lot_size=lot,
-            # A per-contract margin is scaled to the contract's notional (about 100 × m).
-            margin=Margin(margin.initial * multiplier / 50.0, margin.maintenance * multiplier / 50.0,
-                          basis="per_contract") if per_contract else margin,
-        )  # fmt: skip
+            margin=_margin(kind, multiplier),
+        )
         for symbol, multiplier in multipliers.items()
     }
 
