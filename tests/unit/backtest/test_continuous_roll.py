@@ -146,3 +146,26 @@ def test_rolls_with_a_multiplier_value_points_at_50(settings: dict[str, object])
     assert result.equity["cash"][-1] == pytest.approx(100_000 + 2 * 8.0 * 50 - 36.0)
     # Jan 4 (holding 2 ESH7 bought at 100.5, close 103): 100000 - 6 + 2 * 50 * (103 - 100.5).
     assert result.equity["equity"][3] == pytest.approx(100_000 - 6 + 2 * 50 * 2.5)
+
+
+class OnePercent(SignalStrategy):
+    """Hold 1 % of equity in the front contract throughout."""
+
+    def warmup_bars(self) -> int:
+        return 0
+
+    def targets(self, bars: pl.DataFrame) -> pl.DataFrame:
+        return bars.select("ts", "symbol", target=pl.lit(0.01))
+
+
+def test_a_fraction_target_is_sized_again_on_the_new_contract_at_the_roll() -> None:
+    result = Backtest(continuous_futures(chain_bars(), CHAIN), OnePercent()).run()
+    first = 0.01 * 100_000 / 100.0  # at the Jan 1 close of ESH7
+    equity = 100_000 + first * (103.0 - 100.5)  # at the Jan 4 close, ESH7 bought at 100.5
+    second = 0.01 * equity / 105.0  # ESM7's Jan 4 close
+    rolled = _fills(result)[:3]
+    assert rolled == [
+        (date(2027, 1, 2), "ESH7", "buy", pytest.approx(first), 100.5, 0.0),
+        (date(2027, 1, 5), "ESH7", "sell", pytest.approx(first), 103.5, 0.0),
+        (date(2027, 1, 5), "ESM7", "buy", pytest.approx(second), 105.5, 0.0),
+    ]
