@@ -313,10 +313,12 @@ def _by_session(own: pl.DataFrame, rule: RollRule) -> Sessions:
         RollMethod.VOLUME: "volume",
         RollMethod.OPEN_INTEREST: _OPEN_INTEREST,
     }[rule.method]
+    last = own.group_by("symbol", pl.col("ts").dt.date().alias("day"), maintain_order=True).agg(
+        pl.col("ts").last(), pl.col("close").last(), pl.col(crossover).last().alias("crossover")
+    )
     found: Sessions = {}
-    columns = ("symbol", "ts", "close", pl.col(crossover).alias("crossover"))
-    for symbol, ts, close, value in own.select(*columns).iter_rows():
-        found.setdefault(symbol, {})[ts.date()] = _Session(ts, float(close), float(value))
+    for symbol, day, ts, close, value in last.iter_rows():
+        found.setdefault(symbol, {})[day] = _Session(ts, float(close), float(value))
     return found
 
 
