@@ -37,6 +37,11 @@ Reductions toward flat are never capped. DAY orders expire at the close of the t
 they were placed in (the instrument's calendar, else ``config.calendar``, else UTC days).
 Event strategies may declare indicators (``context.indicator``), which a backtest computes in
 batch once; see ``docs/event-backtests.md``.
+
+Given a :class:`~quantstrata.process.continuous.ContinuousFutures` instead of bars, a signal
+strategy sees the continuous series of the root and trades the real contracts, rolling its
+position at each roll (:mod:`quantstrata.backtest._continuous`); the results hold the contracts'
+fills.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ import polars as pl
 from quantstrata._version import __version__
 from quantstrata.analytics import MetricsConfig
 from quantstrata.backtest._align import AlignedBars, align_bars, canonical_bars
+from quantstrata.backtest._continuous import check_closing_legs, contract_targets, signal_bars
 from quantstrata.backtest._decided import compiled_decisions, run_decided
 from quantstrata.backtest._event import run_event
 from quantstrata.backtest._ledger import Ledger, marks
@@ -63,6 +69,7 @@ from quantstrata.core.errors import ConfigError
 from quantstrata.execution._nb import carry_costs_nb
 from quantstrata.model.interval import Interval, interval_from_times
 from quantstrata.process._bar_frames import sort_by_symbol_time
+from quantstrata.process.continuous import ContinuousFutures
 from quantstrata.strategy.event import EventStrategy
 from quantstrata.strategy.lookahead import check_no_lookahead
 from quantstrata.strategy.origin import strategy_label
@@ -74,6 +81,10 @@ __all__ = ["Backtest"]
 class Backtest:
     """Simulate ``strategy`` on ``bars`` (a canonical bar frame, one or many symbols).
 
+    ``bars`` may instead be a continuous futures series (:func:`~quantstrata.process.
+    continuous_futures`) for a signal strategy: it decides on the series and trades its
+    contracts.
+
     ``config`` defaults to :class:`BacktestConfig()`. ``clock`` stamps the run's
     ``started_at``; the default is a :class:`~quantstrata.core.clock.SimulatedClock` set to
     the first bar's time, so a run never reads the wall clock (the command line passes a
@@ -82,7 +93,7 @@ class Backtest:
 
     def __init__(
         self,
-        bars: pl.DataFrame,
+        bars: pl.DataFrame | ContinuousFutures,
         strategy: SignalStrategy | EventStrategy,
         config: BacktestConfig | None = None,
         *,
@@ -96,9 +107,14 @@ class Backtest:
             )
         if config is not None and not isinstance(config, BacktestConfig):
             raise ConfigError(f"config must be a BacktestConfig, got {type(config).__name__}")
-        self.bars = canonical_bars(bars)
-        self.strategy = strategy
         self.config = config if config is not None else BacktestConfig()
+        self.continuous = bars if isinstance(bars, ContinuousFutures) else None
+        if self.continuous is not None:
+            self.config = _with_chain(self.config, self.continuous)
+            self.signal_bars, self.bars = _continuous_inputs(self.continuous, strategy, self.config)
+        else:
+            self.bars = self.signal_bars = canonical_bars(bars)  # type: ignore[arg-type]
+        self.strategy = strategy
         self.clock = clock if clock is not None else SimulatedClock(self.bars["ts"][0])
         if self.config.fill.round_lots:
             missing = sorted(set(self.bars["symbol"].unique()) - set(self.config.instruments))
@@ -111,11 +127,16 @@ class Backtest:
         aligned = align_bars(self.bars)
         strategy = self.strategy
         if isinstance(strategy, SignalStrategy):
-            targets = strategy.compute_targets(self.bars)
+            targets = strategy.compute_targets(self.signal_bars)
             if self.config.check_lookahead:
                 check_no_lookahead(
-                    strategy, self.bars, samples=self.config.lookahead_samples, targets=targets
+                    strategy,
+                    self.signal_bars,
+                    samples=self.config.lookahead_samples,
+                    targets=targets,
                 )
+            if self.continuous is not None:
+                targets = contract_targets(targets, self.continuous)
             if self.config.size_at is SizeAt.DECISION:
                 ledger = _run_decided(strategy, targets, aligned, self.config)
             else:
@@ -138,7 +159,14 @@ class Backtest:
         metrics = MetricsConfig(
             risk_free_rate=self.config.risk_free_rate, calendar=self.config.calendar
         )
-        result = build_result(ledger, self.bars, record, metrics, interval=self._interval())
+        result = build_result(
+            ledger,
+            self.bars,
+            record,
+            metrics,
+            interval=self._interval(),
+            instruments=self.config.instruments,
+        )
         return _with_carry_costs(result, ledger, self.config)
 
     def _interval(self) -> Interval | None:
@@ -190,6 +218,26 @@ def _run_decided(
         if ledger is not None:
             return ledger
     return run_event(TargetReplay(strategy, grid, aligned.symbols), aligned, config)
+
+
+def _with_chain(config: BacktestConfig, series: ContinuousFutures) -> BacktestConfig:
+    """Return ``config`` with the chain's contracts as instruments, unless it names them."""
+    chain = {contract.symbol: contract for contract in series.chain}
+    return config.model_copy(update={"instruments": chain | config.instruments})
+
+
+def _continuous_inputs(
+    series: ContinuousFutures, strategy: SignalStrategy | EventStrategy, config: BacktestConfig
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Return the bars the strategy sees (the series) and those it trades (the contracts)."""
+    if not isinstance(strategy, SignalStrategy):
+        raise ConfigError(
+            "a continuous futures series runs a SignalStrategy; give an EventStrategy "
+            "the contracts' bars (series.contract_bars) instead"
+        )
+    if config.fill.policy.bar_offset:
+        check_closing_legs(series)
+    return canonical_bars(signal_bars(series)), canonical_bars(series.contract_bars)
 
 
 def _parameters(strategy: SignalStrategy | EventStrategy) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import polars as pl
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from quantstrata.core.clock import Clock, LiveClock
 from quantstrata.core.config import DEFAULT_CASH, FrozenConfig, StartingCash
@@ -28,6 +28,7 @@ from quantstrata.live.feeds.replay import ReplayFeed, replay_interval
 from quantstrata.live.journal import CashSet, Checkpoint, Journal, PostgresJournal, SqliteJournal
 from quantstrata.live.journal.entries import CheckpointValue
 from quantstrata.live.state import LiveState
+from quantstrata.model.instrument import Instrument
 from quantstrata.model.interval import Interval
 from quantstrata.process.calendar import canonical_calendar_code
 
@@ -51,12 +52,16 @@ class PaperConfig(FrozenConfig):
     """The paper broker's account: starting ``cash`` (positive, finite) and ``commission``.
 
     ``calendar`` (an exchange-calendars code) ends DAY orders at its session close (``None``:
-    the UTC day, as the backtest without a calendar).
+    the UTC day, as the backtest without a calendar). ``instruments``: contract terms
+    (multiplier, margin) by symbol, as the backtest's.
     """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     cash: StartingCash = DEFAULT_CASH
     commission: CommissionConfig = Field(default_factory=CommissionConfig)
     calendar: str | None = None
+    instruments: dict[str, Instrument] = Field(default_factory=dict)
 
     @field_validator("calendar")
     @classmethod
@@ -72,7 +77,7 @@ class PaperConfig(FrozenConfig):
         session close after its decision bar's close).
         """
         fills = FillModel(commission=self.commission)
-        calendar = self.calendar
+        calendar, instruments = self.calendar, self.instruments
         if state.last_bar is None and not state.orders:
             return PaperBroker(
                 clock=clock,
@@ -80,9 +85,15 @@ class PaperConfig(FrozenConfig):
                 cash=self.cash,
                 calendar=calendar,
                 bar_length=bar_length,
+                instruments=instruments,
             )
         return PaperBroker.resume(
-            state, clock=clock, fill_model=fills, calendar=calendar, bar_length=bar_length
+            state,
+            clock=clock,
+            fill_model=fills,
+            calendar=calendar,
+            bar_length=bar_length,
+            instruments=instruments,
         )
 
 
@@ -124,7 +135,8 @@ def prepare_paper_journal(
     A journal started with other settings (cash, symbols, strategy) cannot be resumed by this
     run: the :class:`ConfigError` names the setting and the way to start a new run.
     """
-    state = LiveState.fold(journal.replay())
+    multipliers = {symbol: item.multiplier for symbol, item in settings.instruments.items()}
+    state = LiveState.fold(journal.replay(), multipliers)
     wanted: dict[str, CheckpointValue] = {
         "cash": settings.cash,
         "symbols": ",".join(sorted(symbols)),
@@ -139,7 +151,7 @@ def prepare_paper_journal(
             )
         journal.append(Checkpoint(clock.now(), PAPER_RUN, wanted))
         journal.append(CashSet(clock.now(), settings.cash, "paper run: starting cash"))
-        return LiveState.fold(journal.replay())
+        return LiveState.fold(journal.replay(), multipliers)
     for name, value in wanted.items():
         if held.data.get(name) != value:
             raise ConfigError(

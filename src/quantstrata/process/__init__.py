@@ -1,4 +1,4 @@
-"""Data processing: canonical bars from any input, validation, calendars, resampling, features.
+"""Data processing: canonical bars, validation, calendars, resampling, features, futures rolls.
 
 Everything here is a pure transformation of frames (no I/O), so the same functions serve research,
 the backtester and the live runtime.
@@ -14,6 +14,16 @@ from quantstrata.process.calendar import (
     session_table,
 )
 from quantstrata.process.config import GapPolicy, ValidationConfig, ValidationPolicy
+from quantstrata.process.continuous import (
+    ROLL_SCHEMA,
+    Adjustment,
+    ContinuousFutures,
+    RollMethod,
+    RollRule,
+    continuous_futures,
+    front_contract,
+    roll_session,
+)
 from quantstrata.process.features import (
     FeatureSet,
     add_features,
@@ -38,11 +48,16 @@ from quantstrata.process.validate import (
 __all__ = [
     "ACTION_COLUMNS",
     "ALWAYS_OPEN",
+    "ROLL_SCHEMA",
     "ActionKind",
+    "Adjustment",
+    "ContinuousFutures",
     "FeatureSet",
     "FillMethod",
     "GapPolicy",
     "ResampleAnchor",
+    "RollMethod",
+    "RollRule",
     "SessionGap",
     "ValidationConfig",
     "ValidationPolicy",
@@ -53,12 +68,15 @@ __all__ = [
     "align",
     "canonical_calendar_code",
     "compute_feature",
+    "continuous_futures",
     "expected_bar_opens",
+    "front_contract",
     "get_calendar",
     "high_low_range",
     "log_returns",
     "resample",
     "returns",
+    "roll_session",
     "rolling_mean",
     "rolling_std",
     "rolling_zscore",

@@ -59,7 +59,9 @@ from quantstrata.data.catalog._merge import (
 from quantstrata.data.catalog._storage import Storage
 from quantstrata.data.catalog.config import CatalogConfig
 from quantstrata.model.bar import TIMESTAMP_DTYPE
+from quantstrata.model.instrument import Instrument
 from quantstrata.model.interval import Interval
+from quantstrata.process.continuous import ContinuousFutures, RollRule, continuous_futures
 
 __all__ = ["Catalog", "OnConflict", "WriteSummary"]
 
@@ -254,6 +256,26 @@ class Catalog:
         return self.scan(
             symbols, interval=interval, start=start, end=end, columns=columns
         ).collect()
+
+    def continuous(
+        self,
+        chain: Iterable[Instrument],
+        *,
+        interval: str | Interval,
+        rule: RollRule | None = None,
+        start: datetime | date | str | None = None,
+        end: datetime | date | str | None = None,
+    ) -> ContinuousFutures:
+        """Return the continuous futures series of ``chain`` from its stored contracts.
+
+        Reads each contract's bars (an unknown contract raises :class:`UnknownSymbolError`
+        naming it) and stitches them by
+        :func:`~quantstrata.process.continuous.continuous_futures` with ``rule``.
+        """
+        contracts = list(chain)
+        symbols = [contract.symbol for contract in contracts]
+        bars = self.read(symbols, interval=interval, start=start, end=end)
+        return continuous_futures(bars, contracts, rule)
 
     def intervals(self) -> list[str]:
         """Return the intervals that hold data, in increasing length."""

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -37,6 +37,7 @@ from quantstrata.execution import FillModel, WorkingOrder
 from quantstrata.live.broker import AccountSnapshot, OrderRejectedError, VenueOrder, queued_events
 from quantstrata.model.bar import Bar
 from quantstrata.model.identifiers import ClientOrderId, Symbol, VenueOrderId
+from quantstrata.model.instrument import Instrument
 from quantstrata.model.orders import (
     Cancelled,
     Expired,
@@ -69,11 +70,13 @@ class PaperBroker:
         calendar: str | None = None,
         bar_length: timedelta = timedelta(0),
         allow_short: bool = True,
+        instruments: Mapping[str, Instrument] | None = None,
     ) -> None:
         """Start with ``cash``, no positions and no orders.
 
         ``calendar`` (an exchange-calendars code) ends DAY orders at its session close
-        (``None``: at the end of the UTC day); ``bar_length`` is the fed bars' interval.
+        (``None``: at the end of the UTC day); ``bar_length`` is the fed bars' interval;
+        ``instruments`` the contract terms (multiplier, margin) of symbols that have them.
         """
         self.clock = clock
         self.fill_model = fill_model if fill_model is not None else FillModel()
@@ -87,6 +90,7 @@ class PaperBroker:
             allow_short=allow_short,
             calendar=calendar,
             bar_length=bar_length,
+            instruments=dict(instruments or {}),
         )
         self.exchange = SimulatedExchange(config, (), id_prefix="paper-")
         if cash <= 0:
@@ -109,6 +113,7 @@ class PaperBroker:
         name: str = "paper",
         calendar: str | None = None,
         bar_length: timedelta = timedelta(0),
+        instruments: Mapping[str, Instrument] | None = None,
     ) -> PaperBroker:
         """Return a paper broker holding the account a journal's ``state`` describes.
 
@@ -123,6 +128,7 @@ class PaperBroker:
             name=name,
             calendar=calendar,
             bar_length=bar_length,
+            instruments=instruments,
         )
         exchange = broker.exchange
         orders = [order for order in state.orders.values() if order.venue_order_id is not None]
