@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from quantstrata.core.clock import datetime_from_ns
+from quantstrata.exchange._balances import Balances
 from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId
 from quantstrata.model.orders import Fill, Liquidity, OrderSide
 from quantstrata.model.position import Position
@@ -27,8 +28,10 @@ __all__ = ["Account"]
 class Account:
     """Cash, positions and the latest marks of the symbols an exchange lists."""
 
-    def __init__(self, cash: float, symbols: tuple[Symbol, ...]) -> None:
-        """Start flat in every symbol with ``cash``."""
+    def __init__(
+        self, cash: float, symbols: tuple[Symbol, ...], balances: Balances | None = None
+    ) -> None:
+        """Start flat in every symbol with ``cash`` (in the base currency of ``balances``)."""
         count = len(symbols)
         self.values = np.full(1 + count, np.nan)
         """``values[0]`` is the cash; ``values[1:]`` are free for the caller (the backtest
@@ -42,6 +45,8 @@ class Account:
         self._symbols = symbols
         self._positions = [Position.flat(symbol) for symbol in symbols]
         self._rows: list[list[_Row]] = [[] for _ in symbols]
+        self.balances = balances if balances is not None else Balances("USD", ["USD"] * count)
+        """Cash in currencies other than the base, and which symbol settles in which."""
 
     @property
     def cash(self) -> float:
@@ -59,7 +64,12 @@ class Account:
         position = self.position(column).apply(fill)
         self._positions[column] = position
         self.quantities[column] = position.quantity
-        self.values[0] -= fill.signed_quantity * fill.price + fill.commission
+        amount = fill.signed_quantity * fill.price + fill.commission
+        currency = self.balances.of_column[column]
+        if currency:
+            self.balances.cash[currency] -= amount  # settled in the instrument's currency
+        else:
+            self.values[0] -= amount
 
     def absorb(self, column: int, row: _Row) -> None:
         """Keep a fill compiled code booked in the arrays, for the position of ``column``."""
@@ -83,8 +93,12 @@ class Account:
             position = position.apply(fill)
         self._positions[column] = position
 
-    def list_symbol(self, symbol: Symbol) -> None:
-        """Add a flat position in ``symbol`` (new arrays: not for compiled code holding them)."""
+    def list_symbol(self, symbol: Symbol, currency: str | None = None) -> None:
+        """Add a flat position in ``symbol`` settling in ``currency`` (default: the base).
+
+        New arrays: not for compiled code holding them.
+        """
+        self.balances.list_column(currency or self.balances.base)
         self.values = np.append(self.values, np.nan)
         self.quantities = np.append(self.quantities, 0.0)
         self.marks = np.append(self.marks, np.nan)

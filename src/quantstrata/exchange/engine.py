@@ -26,6 +26,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from quantstrata.exchange._account import Account
+from quantstrata.exchange._balances import Balances
 from quantstrata.exchange._linked import (
     Working,
     bracket_exits,
@@ -92,7 +93,9 @@ class SimulatedExchange:
         """
         self.config = config
         self.symbols = tuple(Symbol(symbol) for symbol in symbols)
-        self.account = Account(config.cash, self.symbols)
+        currencies = config.currencies_of(self.symbols)
+        balances = Balances(config.account_currency(), currencies)
+        self.account = Account(config.cash, self.symbols, balances)
         self.orders: dict[ClientOrderId, Order] = {}
         self.notes: dict[ClientOrderId, str] = {}
         """Why the leverage cap cut an order, by order id."""
@@ -121,6 +124,11 @@ class SimulatedExchange:
     def cash(self) -> float:
         """The cash after every fill so far."""
         return self.account.cash
+
+    @property
+    def balances(self) -> dict[str, float]:
+        """The cash held in each currency, in that currency (the base currency first)."""
+        return self.account.balances.by_currency(self.account.cash)
 
     @property
     def has_working(self) -> bool:
@@ -245,7 +253,7 @@ class SimulatedExchange:
             return
         self._columns[name] = len(self.symbols)
         self.symbols = (*self.symbols, name)
-        self.account.list_symbol(name)
+        self.account.list_symbol(name, self.config.currencies_of([name])[0])
         self._models.append(self._fill_model(name))
         self._lots.append(self.config.lot_size(name))
 
@@ -256,13 +264,17 @@ class SimulatedExchange:
         orders: Iterable[Order],
         working: Iterable[WorkingEntry],
         fills: Iterable[Fill] = (),
+        balances: dict[str, float] | None = None,
     ) -> None:
         """Hold a saved book: cash, positions, orders as they were, and the working ones.
+
+        ``cash`` is the base currency's; ``balances`` the cash in the other currencies.
 
         Each ``working`` entry works again as a plain order. Orders keep their trade ids, so
         new fills continue their numbering. Nothing is emitted.
         """
         self.account.values[0] = cash
+        self.account.balances.hold(balances or {})
         for position in positions:
             self.list_symbol(position.symbol)
             self.account.hold(self._columns[position.symbol], position)
@@ -536,10 +548,14 @@ class SimulatedExchange:
         if fill is None:
             return step
         account, leverage = self.account, self.config.max_leverage
+        cash, marks, balances = account.cash, account.marks, account.balances
+        if balances.multiple:  # valued in the base currency at the latest rates
+            rates = balances.column_rates()
+            cash, marks = balances.in_base(cash), marks * rates
+            fill = replace(fill, price=fill.price * float(rates[item.symbol]))
         room = leverage_allowed(
-            fill, item.symbol, account.cash, account.quantities, account.marks, leverage,
-            self._lots[item.symbol],
-        )  # fmt: skip
+            fill, item.symbol, cash, account.quantities, marks, leverage, self._lots[item.symbol]
+        )
         if room is None:
             return step
         if room <= EPSILON * fill.quantity:

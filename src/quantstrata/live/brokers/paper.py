@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -37,6 +37,7 @@ from quantstrata.execution import FillModel, WorkingOrder
 from quantstrata.live.broker import AccountSnapshot, OrderRejectedError, VenueOrder, queued_events
 from quantstrata.model.bar import Bar
 from quantstrata.model.identifiers import ClientOrderId, Symbol, VenueOrderId
+from quantstrata.model.instrument import Instrument
 from quantstrata.model.orders import (
     Cancelled,
     Expired,
@@ -69,11 +70,15 @@ class PaperBroker:
         calendar: str | None = None,
         bar_length: timedelta = timedelta(0),
         allow_short: bool = True,
+        instruments: Mapping[str, Instrument] | None = None,
+        base_currency: str | None = None,
     ) -> None:
         """Start with ``cash``, no positions and no orders.
 
         ``calendar`` (an exchange-calendars code) ends DAY orders at its session close
         (``None``: at the end of the UTC day); ``bar_length`` is the fed bars' interval.
+        ``instruments`` say which currency each symbol settles in: fills settle there, and
+        :meth:`account` reports the cash per currency (``cash`` is ``base_currency``'s).
         """
         self.clock = clock
         self.fill_model = fill_model if fill_model is not None else FillModel()
@@ -87,6 +92,8 @@ class PaperBroker:
             allow_short=allow_short,
             calendar=calendar,
             bar_length=bar_length,
+            instruments=dict(instruments or {}),
+            base_currency=base_currency,
         )
         self.exchange = SimulatedExchange(config, (), id_prefix="paper-")
         if cash <= 0:
@@ -216,10 +223,11 @@ class PaperBroker:
         return [fill for fill in self.exchange.fills if since is None or fill.ts >= since]
 
     async def account(self) -> AccountSnapshot:
-        """Return cash and non-zero positions."""
+        """Return cash, non-zero positions and the cash per currency."""
         held = (self.exchange.position(symbol) for symbol in self.exchange.symbols)
         positions = {str(p.symbol): p.quantity for p in held if not p.is_flat}
-        return AccountSnapshot(self.exchange.cash, positions, self.clock.now())
+        exchange = self.exchange
+        return AccountSnapshot(exchange.cash, positions, self.clock.now(), exchange.balances)
 
     def updates(self) -> AsyncIterator[OrderEvent]:
         """Yield fills, cancellations and expiries as they happen, until :meth:`close`."""
