@@ -129,6 +129,10 @@ class EventBook:
             else [0],
             dtype=np.int64,
         )
+        self._rates = (
+            currencies.rates[:, self._rate_index] if currencies is not None else np.ones((0, 1))
+        )
+        """Each currency's rate per bar, in the order of the exchange's balances."""
         self._settings, self._costs = kernel_settings(config, aligned.symbols, units=False)
         self._orders_index = np.zeros((count, 3), dtype=np.int64)
         self._orders_values = np.zeros((count, 7))
@@ -223,8 +227,8 @@ class EventBook:
 
     def set_rates(self, bar: int) -> None:
         """Value every currency at the FX rates of bar ``bar`` (none before the first bar)."""
-        if self.currencies is not None and bar >= 0:
-            self.balances.rates[:] = self.currencies.rates[bar, self._rate_index]
+        if bar >= 0:
+            self.balances.rates[:] = self._rates[bar]
 
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         """Return the working orders (of ``symbol`` only), oldest first."""
@@ -521,12 +525,13 @@ def run_event(
     charging = bool(np.any(carry if currencies is None else currencies.carry))
     for bar in range(aligned.times.shape[0]):
         book.bar = bar
-        book.set_rates(bar - book.offset)
         if charging:
             book.charge_carry(carry[bar])
         if before and (book.pending or exchange.has_working):
+            if currencies is not None:
+                book.set_rates(bar - 1)
             book.execute()
-        if book.offset:
+        if currencies is not None:
             book.set_rates(bar)
         on_bar(snapshot, context)
         if context.intents:

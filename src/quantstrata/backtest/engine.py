@@ -187,7 +187,7 @@ def _with_carry_costs(
     after each bar, with the same compiled function and inputs, gives the same numbers.
     """
     aligned = ledger.aligned
-    if ledger.currencies is not None and ledger.balances is not None:
+    if config.charges_carry() and ledger.currencies is not None and ledger.balances is not None:
         costs = carry_costs_in_base(
             ledger.currencies, ledger.balances, ledger.positions, marks(aligned)
         )
