@@ -39,9 +39,7 @@ def _inputs(size: Size, *, currencies: bool) -> tuple[pl.DataFrame, Any, pl.Data
     rows = size.rows(BARS_PER_SYMBOL, tiny=TINY_BARS)
     bars = generate_bars(symbols=list(_SYMBOLS), bars=rows, interval="1m", seed=SEED)
     instruments = {
-        symbol: Instrument.of(
-            symbol, "crypto", quote_currency=currency if currencies else "USD"
-        )
+        symbol: Instrument.of(symbol, "crypto", quote_currency=currency if currencies else "USD")
         for symbol, currency in zip(_SYMBOLS, _CURRENCIES, strict=True)
     }
     config = BacktestConfig(
@@ -76,7 +74,7 @@ def _side(label: str, *, currencies: bool, event: bool) -> Side:
 
 def currency_tasks() -> tuple[Task, ...]:
     """Return the five-currency tasks (event strategy, signal strategy)."""
-    rows = (lambda size: size.rows(BARS_PER_SYMBOL, tiny=TINY_BARS) * len(_SYMBOLS))  # noqa: E731
+    rows = lambda size: size.rows(BARS_PER_SYMBOL, tiny=TINY_BARS) * len(_SYMBOLS)  # noqa: E731
     goal = f"goal ratio >= {CURRENCY_RATIO_GOAL:.3g}x (five currencies within 1.5x of one)"
     return tuple(
         Task(

@@ -32,6 +32,7 @@ from quantstrata.execution import CommissionConfig
 from quantstrata.live import Live, LiveConfig
 from quantstrata.live.summary import LiveSummary
 from quantstrata.model.identifiers import ClientOrderId
+from quantstrata.model.instrument import Instrument
 from quantstrata.model.orders import Bracket, Fill, OneCancelsOther, OrderRequest
 from quantstrata.strategy import BarSnapshot, EventStrategy, StrategyContext
 from tests.kit.live_checks import fills_frame
@@ -107,7 +108,9 @@ class Setup:
     """What every environment is given: the bars, their interval and calendar, cash and costs.
 
     ``calendar`` is the exchange calendar whose session close ends a DAY order (``None``: the
-    UTC day). ``rate`` is the commission, a fraction of the traded value.
+    UTC day). ``rate`` is the commission, a fraction of the traded value. ``instruments``
+    say where each symbol's fills settle, ``base_currency`` is the currency of ``cash`` and
+    ``fx`` the FX bars the backtest values the other currencies with.
     """
 
     bars: pl.DataFrame
@@ -115,6 +118,9 @@ class Setup:
     calendar: str | None = None
     cash: float = 100_000.0
     rate: float = 0.001
+    instruments: Mapping[str, Instrument] = field(default_factory=dict)
+    base_currency: str | None = None
+    fx: pl.DataFrame | None = None
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -129,17 +135,27 @@ class Setup:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one environment booked: fills (sorted frame), final positions (non-zero) and cash."""
+    """What one environment booked: fills (sorted frame), final positions (non-zero), cash.
+
+    ``cash`` is the base currency's; ``balances`` the cash per currency (an environment in
+    one currency reports ``{base: cash}``, compared only when the account holds several).
+    """
 
     fills: pl.DataFrame
     positions: Mapping[str, float] = field(default_factory=dict)
     cash: float = 0.0
+    balances: Mapping[str, float] = field(default_factory=dict)
 
 
-def _outcome(fills: pl.DataFrame, positions: Mapping[str, float], cash: float) -> Outcome:
+def _outcome(
+    fills: pl.DataFrame,
+    positions: Mapping[str, float],
+    cash: float,
+    balances: Mapping[str, float] | None = None,
+) -> Outcome:
     ordered = fills.select(FILL_KEYS).sort("ts", "symbol", "side", "quantity", "price")
     held = {str(name): float(value) for name, value in positions.items() if abs(value) > _ABS}
-    return Outcome(ordered, dict(sorted(held.items())), float(cash))
+    return Outcome(ordered, dict(sorted(held.items())), float(cash), dict(balances or {}))
 
 
 def _live_fills(fills: list[Fill]) -> pl.DataFrame:
@@ -154,11 +170,16 @@ def run_backtest(strategy: EventStrategy, setup: Setup) -> Outcome:
         calendar=setup.calendar,
         check_lookahead=False,
         size_at="decision",
+        instruments=dict(setup.instruments),
+        base_currency=setup.base_currency,
     )
-    result = Backtest(setup.bars, strategy, config).run()
+    result = Backtest(setup.bars, strategy, config, fx=setup.fx).run()
     last = result.positions.group_by("symbol").agg(pl.col("quantity").last())
     positions = dict(zip(last["symbol"].to_list(), last["quantity"].to_list(), strict=True))
-    return _outcome(result.fills, positions, float(result.equity["cash"][-1]))
+    table = result.currencies
+    balances = dict(zip(table["currency"].to_list(), table["cash"].to_list(), strict=True))
+    cash = balances[table["currency"][0]] if balances else float(result.equity["cash"][-1])
+    return _outcome(result.fills, positions, cash, balances)
 
 
 def _check_ran(name: str, summary: LiveSummary, setup: Setup) -> None:
@@ -179,6 +200,7 @@ def _live_config(setup: Setup, journal: Path) -> LiveConfig:
         journal=str(journal),
         warm_up=False,
         reconcile_interval=3600,
+        instruments=dict(setup.instruments),
     )
 
 
@@ -192,10 +214,12 @@ async def run_paper(strategy: EventStrategy, setup: Setup, folder: Path) -> Outc
         commission=setup.commission,
         config=_live_config(setup, folder / "paper.sqlite"),
         calendar=setup.calendar,
+        base_currency=setup.base_currency,
     )
     _check_ran("paper", await live.run_async(), setup)
     account = await live.broker.account()
-    return _outcome(_live_fills(await live.broker.fills()), account.positions, account.cash)
+    fills = _live_fills(await live.broker.fills())
+    return _outcome(fills, account.positions, account.cash, account.balances)
 
 
 async def run_venue(strategy: EventStrategy, setup: Setup, folder: Path) -> Outcome:
@@ -207,6 +231,8 @@ async def run_venue(strategy: EventStrategy, setup: Setup, folder: Path) -> Outc
         cash=setup.cash,
         commission=setup.commission,
         calendar=setup.calendar,
+        instruments=dict(setup.instruments),
+        base_currency=setup.base_currency,
     ) as server:
         config = _live_config(setup, folder / "venue.sqlite")
         summary = await Live.for_venue(strategy, server.url, KEY, config).run_async()
@@ -217,7 +243,7 @@ async def run_venue(strategy: EventStrategy, setup: Setup, folder: Path) -> Outc
         finally:
             await client.close()
     _check_ran("venue", summary, setup)
-    return _outcome(_live_fills(fills), account.positions, account.cash)
+    return _outcome(_live_fills(fills), account.positions, account.cash, account.balances)
 
 
 def run_everywhere(make: Callable[[], EventStrategy], setup: Setup) -> dict[str, Outcome]:
@@ -304,4 +330,17 @@ def mismatches(outcomes: Mapping[str, Outcome], symbol: str | None = None) -> li
                 found.append(f"{name}: position {held} {got:g}, backtest {want:g}")
         if symbol is None and not math.isclose(reference.cash, outcome.cash, rel_tol=_REL):
             found.append(f"{name}: cash {outcome.cash:.6f}, backtest {reference.cash:.6f}")
+        if symbol is None and len(reference.balances) > 1:
+            found += _balance_mismatches(name, reference.balances, outcome.balances)
     return found
+
+
+def _balance_mismatches(
+    name: str, reference: Mapping[str, float], outcome: Mapping[str, float]
+) -> list[str]:
+    """Describe each currency whose cash differs from the backtest's."""
+    return [
+        f"{name}: cash in {code} {outcome.get(code, 0.0):.6f}, backtest {want:.6f}"
+        for code, want in reference.items()
+        if not math.isclose(want, outcome.get(code, 0.0), rel_tol=_REL, abs_tol=_ABS)
+    ]

@@ -45,9 +45,7 @@ class CurrencyBook:
         return self.rates[:, self.of_column]
 
 
-def currency_book(
-    config: BacktestConfig, aligned: AlignedBars, fx: FxRates
-) -> CurrencyBook | None:
+def currency_book(config: BacktestConfig, aligned: AlignedBars, fx: FxRates) -> CurrencyBook | None:
     """Return the currencies of a run on ``aligned``; ``None`` when everything is in the base.
 
     Raise :class:`~quantstrata.exchange._currency.MissingRateError` for the first bar time a

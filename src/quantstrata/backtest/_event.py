@@ -110,7 +110,7 @@ class EventBook:
         self.executing = False
         self.declaring = True
         self.bar = -1
-        self._changes: list[tuple[int, float, np.ndarray]] = []
+        self._changes: list[tuple[int, float, np.ndarray, np.ndarray]] = []
         self._rows = [np.flatnonzero(aligned.has_bar[:, s]) for s in range(count)]
         self._now_bar = 0
         self._now = datetime_from_ns(int(aligned.times[0]))
@@ -321,7 +321,7 @@ class EventBook:
         """
         previous = self.closes[self.bar - 1] if self.bar > 0 else self.marks
         if self.currencies is not None:
-            self._charge_by_currency(previous)
+            self._charge_by_currency(self.currencies, previous)
             return
         charge = carry_cost_nb(self.cash, self.quantities, previous, factors[0], factors[1])
         if charge:
@@ -329,13 +329,12 @@ class EventBook:
             self.changed = True
             self._keep_changes()
 
-    def _charge_by_currency(self, previous: np.ndarray) -> None:
+    def _charge_by_currency(self, currencies: CurrencyBook, previous: np.ndarray) -> None:
         """Take each currency's borrow and financing from that currency's cash."""
-        assert self.currencies is not None
         balances = self.balances
         cash = balances.cash.copy()
         cash[0] = self.cash
-        factors = self.currencies.carry[self.bar, self._rate_index]
+        factors = currencies.carry[self.bar, self._rate_index]
         charges = carry_charges(cash, self.quantities, previous, balances.of_column, factors)
         if charges.any():
             self.account[0] -= charges[0]

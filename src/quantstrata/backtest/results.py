@@ -32,6 +32,7 @@ from quantstrata.analytics import MetricsConfig, PerformanceMetrics
 from quantstrata.analytics._activity import ordered_positions, read_positions
 from quantstrata.analytics._inputs import ordered_equity
 from quantstrata.analytics.metrics import compute_checked_metrics
+from quantstrata.backtest._currencies import CurrencyBook
 from quantstrata.backtest._ledger import Ledger, marks
 from quantstrata.backtest._notebook import PlotKind, plot_result, result_html
 from quantstrata.backtest._results_nb import equity_curve_nb
@@ -161,8 +162,11 @@ def build_result(
             "gross_exposure": gross_exposure,
         }
     )
-    if ledger.currencies is not None:
-        equity_frame = equity_frame.with_columns(_by_currency(ledger, local, record))
+    if ledger.currencies is not None and ledger.balances is not None:
+        start = float(str(record.config["cash"]))
+        equity_frame = equity_frame.with_columns(
+            _by_currency(ledger.currencies, ledger.balances, ledger.positions, local, start)
+        )
     positions = _positions_frame(ledger, bars, times, values, every_bar=every_bar)
     trades = round_trips(ledger.fills, aligned.times)
     metrics = compute_checked_metrics(
@@ -184,12 +188,14 @@ def build_result(
     )
 
 
-def _by_currency(ledger: Ledger, local: np.ndarray, record: RunRecord) -> list[pl.Series]:
-    """Return ``cash_C``, ``pnl_C`` (in ``C``) and ``rate_C`` per currency ``C`` at every bar."""
-    book, balances = ledger.currencies, ledger.balances
-    assert book is not None and balances is not None
-    values = np.where(ledger.positions == 0.0, 0.0, ledger.positions * local)
-    start = float(record.config["cash"])  # type: ignore[arg-type]
+def _by_currency(
+    book: CurrencyBook, balances: np.ndarray, positions: np.ndarray, local: np.ndarray, start: float
+) -> list[pl.Series]:
+    """Return ``cash_C``, ``pnl_C`` (in ``C``) and ``rate_C`` per currency ``C`` at every bar.
+
+    ``local`` are the marks in each symbol's own currency; ``start`` the starting (base) cash.
+    """
+    values = np.where(positions == 0.0, 0.0, positions * local)
     columns: list[pl.Series] = []
     for index, currency in enumerate(book.currencies):
         held = values[:, book.of_column == index].sum(axis=1)
@@ -210,8 +216,7 @@ def currency_table(equity: pl.DataFrame) -> pl.DataFrame:
     names = [name.removeprefix("cash_") for name in equity.columns if name.startswith("cash_")]
     last = equity.row(-1, named=True) if equity.height else {}
     rows = [
-        (name, last[f"cash_{name}"], last[f"pnl_{name}"], last[f"rate_{name}"])
-        for name in names
+        (name, last[f"cash_{name}"], last[f"pnl_{name}"], last[f"rate_{name}"]) for name in names
     ]
     table = pl.DataFrame(
         rows,

@@ -55,7 +55,7 @@ class MissingRateError(DataError):
 
 
 def pair_of(symbol: str) -> tuple[str, str]:
-    """Return the (base, quote) currencies of the FX pair ``symbol`` (``"EUR/USD"``, ``"EURUSD"``)."""
+    """Return the two currencies of the FX pair ``symbol`` (``"EUR/USD"`` or ``"EURUSD"``)."""
     if "/" in symbol:
         first, _, second = symbol.partition("/")
     elif len(symbol) == _SIX and symbol.isalpha():
@@ -73,9 +73,7 @@ def settlement_currencies(
     symbols: Iterable[str], instruments: Mapping[str, Instrument], base: str
 ) -> tuple[str, ...]:
     """Return the currency each of ``symbols`` settles in (``base`` without an instrument)."""
-    return tuple(
-        instruments[s].settlement_currency if s in instruments else base for s in symbols
-    )
+    return tuple(instruments[s].settlement_currency if s in instruments else base for s in symbols)
 
 
 def base_currency(configured: str | None, instruments: Mapping[str, Instrument]) -> str:
@@ -126,7 +124,9 @@ class FxRates:
         self._times[pair] = np.append(times, np.int64(ns))
         self._closes[pair] = np.append(self._closes.get(pair, np.empty(0)), close)
 
-    def rates(self, currency: str, base: str, times: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    def rates(
+        self, currency: str, base: str, times: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float64]:
         """Return what one ``currency`` is worth in ``base`` at each of ``times`` (ns, sorted).
 
         Raise :class:`MissingRateError` naming the first time with no close at or before it.

@@ -264,6 +264,7 @@ class SimulatedExchange:
         orders: Iterable[Order],
         working: Iterable[WorkingEntry],
         fills: Iterable[Fill] = (),
+        *,
         balances: dict[str, float] | None = None,
     ) -> None:
         """Hold a saved book: cash, positions, orders as they were, and the working ones.

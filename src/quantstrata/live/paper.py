@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import polars as pl
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from quantstrata.core.clock import Clock, LiveClock
 from quantstrata.core.config import DEFAULT_CASH, FrozenConfig, StartingCash
@@ -28,6 +28,7 @@ from quantstrata.live.feeds.replay import ReplayFeed, replay_interval
 from quantstrata.live.journal import CashSet, Checkpoint, Journal, PostgresJournal, SqliteJournal
 from quantstrata.live.journal.entries import CheckpointValue
 from quantstrata.live.state import LiveState
+from quantstrata.model.instrument import Instrument
 from quantstrata.model.interval import Interval
 from quantstrata.process.calendar import canonical_calendar_code
 
@@ -51,12 +52,17 @@ class PaperConfig(FrozenConfig):
     """The paper broker's account: starting ``cash`` (positive, finite) and ``commission``.
 
     ``calendar`` (an exchange-calendars code) ends DAY orders at its session close (``None``:
-    the UTC day, as the backtest without a calendar).
+    the UTC day, as the backtest without a calendar). ``instruments`` and ``base_currency``
+    say where fills settle (cash per currency, as in the backtest).
     """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     cash: StartingCash = DEFAULT_CASH
     commission: CommissionConfig = Field(default_factory=CommissionConfig)
     calendar: str | None = None
+    instruments: dict[str, Instrument] = Field(default_factory=dict)
+    base_currency: str | None = None
 
     @field_validator("calendar")
     @classmethod
@@ -80,6 +86,8 @@ class PaperConfig(FrozenConfig):
                 cash=self.cash,
                 calendar=calendar,
                 bar_length=bar_length,
+                instruments=self.instruments,
+                base_currency=self.base_currency,
             )
         return PaperBroker.resume(
             state, clock=clock, fill_model=fills, calendar=calendar, bar_length=bar_length

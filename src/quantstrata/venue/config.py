@@ -12,11 +12,12 @@ import math
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from quantstrata.core.config import FrozenConfig, load_config
 from quantstrata.core.errors import ConfigError
 from quantstrata.execution.config import CommissionConfig, FillConfig, SlippageConfig
+from quantstrata.model.instrument import Instrument
 from quantstrata.process.calendar import canonical_calendar_code
 
 __all__ = [
@@ -104,7 +105,12 @@ class VenueConfig(FrozenConfig):
     - ``state``: the SQLite file that keeps orders, fills, positions, cash and the replay
       position across restarts (``None``: in memory, lost on exit).
     - ``faults``: injected faults (:class:`FaultConfig`).
+    - ``instruments``, ``base_currency``: which currency each symbol settles in and the
+      currency of ``cash``, as in :class:`~quantstrata.backtest.BacktestConfig`: fills settle
+      per currency and ``GET /v1/account`` reports the cash per currency.
     """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     host: str = DEFAULT_HOST
     port: int = Field(default=0, ge=0, le=65_535)
@@ -117,6 +123,8 @@ class VenueConfig(FrozenConfig):
     speed: str = "max"
     state: Path | None = None
     faults: FaultConfig = Field(default_factory=FaultConfig)
+    instruments: dict[str, Instrument] = Field(default_factory=dict)
+    base_currency: str | None = None
 
     @field_validator("calendar")
     @classmethod
