@@ -40,11 +40,15 @@ class Balances:
 
     def list_column(self, currency: str) -> None:
         """Add a column settling in ``currency`` (the currency too, when new)."""
+        self.of_column = np.append(self.of_column, self._index(currency))
+
+    def _index(self, currency: str) -> int:
+        """Return where ``currency`` is held, holding it (no cash, no rate yet) when new."""
         if currency not in self.currencies:
             self.currencies = (*self.currencies, currency)
             self.cash = np.append(self.cash, 0.0)
             self.rates = np.append(self.rates, np.nan)
-        self.of_column = np.append(self.of_column, self.currencies.index(currency))
+        return self.currencies.index(currency)
 
     def currency_of(self, column: int) -> str:
         """Return the currency column ``column`` settles in."""
@@ -71,10 +75,5 @@ class Balances:
     def hold(self, cash: dict[str, float]) -> None:
         """Hold the saved non-base ``cash`` (restoring a book; the base cash is the caller's)."""
         for currency, amount in cash.items():
-            if currency == self.base:
-                continue
-            if currency not in self.currencies:
-                self.currencies = (*self.currencies, currency)
-                self.cash = np.append(self.cash, 0.0)
-                self.rates = np.append(self.rates, np.nan)
-            self.cash[self.currencies.index(currency)] = amount
+            if currency != self.base:
+                self.cash[self._index(currency)] = amount
