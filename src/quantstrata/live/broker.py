@@ -81,7 +81,8 @@ class AccountSnapshot:
     positions: Mapping[str, float] = field(default_factory=dict)
     as_of: datetime | None = None
     balances: Mapping[str, float] = field(default_factory=dict)
-    """Cash per currency, in that currency, where the venue reports it (``cash`` is the base's)."""
+    """Cash per currency, in that currency, where the venue reports it: the base currency (that
+    of ``cash``) first. Reconciliation compares them when there are several."""
 
 
 @runtime_checkable

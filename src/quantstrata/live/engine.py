@@ -578,7 +578,9 @@ class Live:
         }
 
     async def _reconcile(self) -> None:
-        report = await reconcile(self.manager)
+        instruments = self.config.instruments
+        currency_of = {s: item.settlement_currency for s, item in instruments.items()}
+        report = await reconcile(self.manager, currency_of=currency_of)
         self._reconciliations += 1
         if self.view is not None:
             self.view.reconciled(report)
