@@ -214,7 +214,7 @@ def compare_balances(
     if len(venue) <= 1:
         return []  # one currency: nothing beyond the cash the runtime already trusts
     base = next(iter(venue))
-    ours = {code: 0.0 for code in venue}
+    ours = dict.fromkeys(venue, 0.0)
     for symbol, position in positions.items():
         code = currency_of.get(str(symbol), base)
         if code != base:
