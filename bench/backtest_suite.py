@@ -56,6 +56,7 @@ import pandas as pd
 import polars as pl
 from rich.table import Table
 
+from bench.currency_tasks import CURRENCY_RATIO_GOAL, currency_tasks
 from bench.harness import (
     Goal,
     Side,
@@ -488,6 +489,7 @@ SUITE = Suite(
             peer=Side("backtrader", _backtrader_setup, _backtrader_run, digest=_backtrader_digest),
             repeat=3,
         ),
+        *currency_tasks(),
     ),
 )
 """The backtest suite, registered in ``bench/__main__.py``."""
@@ -498,6 +500,8 @@ _RATIO_GOALS = {
     "event_backtrader": BACKTRADER_RATIO_GOAL,
     "polars_lookahead": LOOKAHEAD_RATIO_GOAL,
     "signal_size_at": SIZE_AT_RATIO_GOAL,
+    "event_five_currencies": CURRENCY_RATIO_GOAL,
+    "signal_five_currencies": CURRENCY_RATIO_GOAL,
 }
 
 

@@ -109,8 +109,10 @@ class Setup:
 
     ``calendar`` is the exchange calendar whose session close ends a DAY order (``None``: the
     UTC day). ``rate`` is the commission, a fraction of the traded value; ``per_unit`` a fee
-    per unit (per contract). ``instruments``: contract terms (futures' multiplier and margin)
-    every environment is given; without ``fractional`` targets are whole lots (contracts).
+    per unit (per contract). ``instruments``: contract terms (futures' multiplier and margin,
+    the currency each symbol's fills settle in) every environment is given; without
+    ``fractional`` targets are whole lots (contracts). ``base_currency`` is the currency of
+    ``cash`` and ``fx`` the FX bars the backtest values the other currencies with.
     """
 
     bars: pl.DataFrame
@@ -121,6 +123,8 @@ class Setup:
     per_unit: float = 0.0
     instruments: Mapping[str, Instrument] = field(default_factory=dict)
     fractional: bool = True
+    base_currency: str | None = None
+    fx: pl.DataFrame | None = None
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -135,17 +139,27 @@ class Setup:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one environment booked: fills (sorted frame), final positions (non-zero) and cash."""
+    """What one environment booked: fills (sorted frame), final positions (non-zero), cash.
+
+    ``cash`` is the base currency's; ``balances`` the cash per currency (an environment in
+    one currency reports ``{base: cash}``, compared only when the account holds several).
+    """
 
     fills: pl.DataFrame
     positions: Mapping[str, float] = field(default_factory=dict)
     cash: float = 0.0
+    balances: Mapping[str, float] = field(default_factory=dict)
 
 
-def _outcome(fills: pl.DataFrame, positions: Mapping[str, float], cash: float) -> Outcome:
+def _outcome(
+    fills: pl.DataFrame,
+    positions: Mapping[str, float],
+    cash: float,
+    balances: Mapping[str, float] | None = None,
+) -> Outcome:
     ordered = fills.select(FILL_KEYS).sort("ts", "symbol", "side", "quantity", "price")
     held = {str(name): float(value) for name, value in positions.items() if abs(value) > _ABS}
-    return Outcome(ordered, dict(sorted(held.items())), float(cash))
+    return Outcome(ordered, dict(sorted(held.items())), float(cash), dict(balances or {}))
 
 
 def _live_fills(fills: list[Fill]) -> pl.DataFrame:
@@ -162,14 +176,19 @@ def run_backtest(strategy: EventStrategy, setup: Setup) -> Outcome:
         size_at="decision",
         instruments=dict(setup.instruments),
         fractional=setup.fractional,
+        base_currency=setup.base_currency,
     )
-    result = Backtest(setup.bars, strategy, config).run()
+    result = Backtest(setup.bars, strategy, config, fx=setup.fx).run()
     last = result.positions.group_by("symbol").agg(pl.col("quantity", "value").last())
     positions = dict(zip(last["symbol"].to_list(), last["quantity"].to_list(), strict=True))
+    table = result.currencies
+    balances = dict(zip(table["currency"].to_list(), table["cash"].to_list(), strict=True))
     cash = float(result.equity["cash"][-1])
-    if setup.instruments:  # a broker's cash is as booked: equity less the positions' value
+    if balances:
+        cash = balances[table["currency"][0]]
+    elif setup.instruments:  # a broker's cash is as booked: equity less the positions' value
         cash = float(result.equity["equity"][-1]) - float(last["value"].sum())
-    return _outcome(result.fills, positions, cash)
+    return _outcome(result.fills, positions, cash, balances)
 
 
 def _check_ran(name: str, summary: LiveSummary, setup: Setup) -> None:
@@ -205,10 +224,12 @@ async def run_paper(strategy: EventStrategy, setup: Setup, folder: Path) -> Outc
         commission=setup.commission,
         config=_live_config(setup, folder / "paper.sqlite"),
         calendar=setup.calendar,
+        base_currency=setup.base_currency,
     )
     _check_ran("paper", await live.run_async(), setup)
     account = await live.broker.account()
-    return _outcome(_live_fills(await live.broker.fills()), account.positions, account.cash)
+    fills = _live_fills(await live.broker.fills())
+    return _outcome(fills, account.positions, account.cash, account.balances)
 
 
 async def run_venue(strategy: EventStrategy, setup: Setup, folder: Path) -> Outcome:
@@ -221,6 +242,7 @@ async def run_venue(strategy: EventStrategy, setup: Setup, folder: Path) -> Outc
         commission=setup.commission,
         calendar=setup.calendar,
         instruments=dict(setup.instruments),
+        base_currency=setup.base_currency,
     ) as server:
         config = _live_config(setup, folder / "venue.sqlite")
         summary = await Live.for_venue(strategy, server.url, KEY, config).run_async()
@@ -231,7 +253,7 @@ async def run_venue(strategy: EventStrategy, setup: Setup, folder: Path) -> Outc
         finally:
             await client.close()
     _check_ran("venue", summary, setup)
-    return _outcome(_live_fills(fills), account.positions, account.cash)
+    return _outcome(_live_fills(fills), account.positions, account.cash, account.balances)
 
 
 def run_everywhere(make: Callable[[], EventStrategy], setup: Setup) -> dict[str, Outcome]:
@@ -318,4 +340,17 @@ def mismatches(outcomes: Mapping[str, Outcome], symbol: str | None = None) -> li
                 found.append(f"{name}: position {held} {got:g}, backtest {want:g}")
         if symbol is None and not math.isclose(reference.cash, outcome.cash, rel_tol=_REL):
             found.append(f"{name}: cash {outcome.cash:.6f}, backtest {reference.cash:.6f}")
+        if symbol is None and len(reference.balances) > 1:
+            found += _balance_mismatches(name, reference.balances, outcome.balances)
     return found
+
+
+def _balance_mismatches(
+    name: str, reference: Mapping[str, float], outcome: Mapping[str, float]
+) -> list[str]:
+    """Describe each currency whose cash differs from the backtest's."""
+    return [
+        f"{name}: cash in {code} {outcome.get(code, 0.0):.6f}, backtest {want:.6f}"
+        for code, want in reference.items()
+        if not math.isclose(want, outcome.get(code, 0.0), rel_tol=_REL, abs_tol=_ABS)
+    ]

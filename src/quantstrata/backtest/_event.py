@@ -37,6 +37,7 @@ import polars as pl
 from quantstrata.backtest import _nb
 from quantstrata.backtest._align import AlignedBars
 from quantstrata.backtest._context import BacktestContext, unknown_symbol
+from quantstrata.backtest._currencies import CurrencyBook, carry_charges
 from quantstrata.backtest._event_nb import execute_targets_nb
 from quantstrata.backtest._ledger import (
     FILL_SCHEMA,
@@ -74,8 +75,17 @@ def _overridden(strategy: EventStrategy, name: str) -> bool:
 class EventBook:
     """The event loop's state: the simulated exchange plus targets, the cursor and lazy reads."""
 
-    def __init__(self, aligned: AlignedBars, config: BacktestConfig, strategy: EventStrategy):
-        """Start flat with the configured cash, before the first bar (cursor ``-1``)."""
+    def __init__(
+        self,
+        aligned: AlignedBars,
+        config: BacktestConfig,
+        strategy: EventStrategy,
+        currencies: CurrencyBook | None = None,
+    ):
+        """Start flat with the configured cash, before the first bar (cursor ``-1``).
+
+        ``currencies``: the run's currencies and FX rates when not everything is in the base.
+        """
         self.aligned = aligned
         self.config = config
         exchange_config = config.exchange_config(_bar_length(aligned))
@@ -100,7 +110,7 @@ class EventBook:
         self.executing = False
         self.declaring = True
         self.bar = -1
-        self._changes: list[tuple[int, float, np.ndarray]] = []
+        self._changes: list[tuple[int, float, np.ndarray, np.ndarray]] = []
         self._rows = [np.flatnonzero(aligned.has_bar[:, s]) for s in range(count)]
         self._now_bar = 0
         self._now = datetime_from_ns(int(aligned.times[0]))
@@ -110,7 +120,19 @@ class EventBook:
         self.snapshot = AlignedSnapshot(self)
         self.on_order = strategy.on_order if _overridden(strategy, "on_order") else None
         self.on_fill = strategy.on_fill if _overridden(strategy, "on_fill") else None
-        self.compiled = self.on_order is None and self.on_fill is None
+        self.compiled = self.on_order is None and self.on_fill is None and currencies is None
+        self.currencies = currencies
+        self.balances = account.balances
+        self._rate_index = np.array(
+            [currencies.currencies.index(c) for c in self.balances.currencies]
+            if currencies is not None
+            else [0],
+            dtype=np.int64,
+        )
+        self._rates = (
+            currencies.rates[:, self._rate_index] if currencies is not None else np.ones((0, 1))
+        )
+        """Each currency's rate per bar, in the order of the exchange's balances."""
         self._settings, self._costs = kernel_settings(config, aligned.symbols, units=False)
         self._terms = self._settings[6:].reshape(count, 3)
         self._orders_index = np.zeros((count, 3), dtype=np.int64)
@@ -193,9 +215,23 @@ class EventBook:
         return float(self.quantities[self.symbol_index(symbol)])
 
     def equity(self) -> float:
-        """Return cash plus the positions at their latest marks."""
+        """Return cash plus the positions at their latest marks (in the base currency)."""
         current = self.marks if self.executing or self.bar < 0 else self.closes[self.bar]
+        if self.currencies is not None:
+            cash = self.balances.in_base(self.cash)
+            return float(
+                _nb.exposure_nb(cash, self.quantities, current * self.rates(), self._terms)[0]
+            )
         return float(_nb.exposure_nb(self.cash, self.quantities, current, self._terms)[0])
+
+    def rates(self) -> np.ndarray:
+        """Return each symbol's rate to the base currency as of now (1 for the base's)."""
+        return self.balances.column_rates()
+
+    def set_rates(self, bar: int) -> None:
+        """Value every currency at the FX rates of bar ``bar`` (none before the first bar)."""
+        if bar >= 0:
+            self.balances.rates[:] = self._rates[bar]
 
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         """Return the working orders (of ``symbol`` only), oldest first."""
@@ -242,9 +278,12 @@ class EventBook:
         decided, self.decided = self.decided, {}
         closes = self.closes[max(self.bar, 0)]
         symbols = self.aligned.symbols
+        cash = self.cash
+        if self.currencies is not None:  # sized in the base currency
+            closes, cash = closes * self.rates(), self.balances.in_base(cash)
         prices = {s: float(closes[c]) for c, s in enumerate(symbols) if not np.isnan(closes[c])}
         positions = {s: float(self.quantities[c]) for c, s in enumerate(symbols)}
-        book = TargetBook(self.cash, positions, self.exchange.open_orders(), prices)
+        book = TargetBook(cash, positions, self.exchange.open_orders(), prices)
         for request in orders_for_targets(decided, book, self.sizing):
             order_id = self.new_order_id()
             if not self.context.risk_refused(order_id, request):
@@ -284,15 +323,33 @@ class EventBook:
         closes before this bar.
         """
         previous = self.closes[self.bar - 1] if self.bar > 0 else self.marks
+        if self.currencies is not None:
+            self._charge_by_currency(self.currencies, previous)
+            return
         charge = carry_cost_nb(self.cash, self.quantities, previous, factors[0], factors[1])
         if charge:
             self.account[0] -= charge
             self.changed = True
             self._keep_changes()
 
+    def _charge_by_currency(self, currencies: CurrencyBook, previous: np.ndarray) -> None:
+        """Take each currency's borrow and financing from that currency's cash."""
+        balances = self.balances
+        cash = balances.cash.copy()
+        cash[0] = self.cash
+        factors = currencies.carry[self.bar, self._rate_index]
+        charges = carry_charges(cash, self.quantities, previous, balances.of_column, factors)
+        if charges.any():
+            self.account[0] -= charges[0]
+            balances.cash[1:] -= charges[1:]
+            self.changed = True
+            self._keep_changes()
+
     def _keep_changes(self) -> None:
         if self.changed:
-            self._changes.append((self.bar, self.cash, self.quantities.copy()))
+            self._changes.append(
+                (self.bar, self.cash, self.quantities.copy(), self.balances.cash.copy())
+            )
             self.changed = False
 
     def _execute_compiled(self) -> None:
@@ -414,15 +471,21 @@ class EventBook:
         fills = pl.DataFrame(
             self.fill_rows, schema={**FILL_SCHEMA, "ts": pl.Int64}, orient="row"
         ).with_columns(pl.col("ts").cast(TIMESTAMP_DTYPE))
-        cash, positions = self._carried()
-        return Ledger(self.aligned, cash, positions, fills, orders)
+        cash, positions, balances = self._carried()
+        if self.currencies is None:
+            return Ledger(self.aligned, cash, positions, fills, orders)
+        local = balances[:, np.argsort(self._rate_index)]  # in the order of the currency book
+        local[:, 0] = cash
+        in_base = (local * self.currencies.rates).sum(axis=1)
+        return Ledger(self.aligned, in_base, positions, fills, orders, self.currencies, local)
 
-    def _carried(self) -> tuple[np.ndarray, np.ndarray]:
+    def _carried(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         times = self.aligned.times.shape[0]
         cash = np.full(times, self.config.cash)
         positions = np.zeros(self.aligned.close.shape)
+        balances = np.zeros((times, self.balances.cash.shape[0]))
         if not self._changes:
-            return cash, positions
+            return cash, positions, balances
         latest = np.full(times, -1, dtype=np.int64)
         latest[[change[0] for change in self._changes]] = np.arange(len(self._changes))
         np.maximum.accumulate(latest, out=latest)
@@ -430,9 +493,11 @@ class EventBook:
         picked = np.maximum(latest, 0)
         changed_cash = np.array([change[1] for change in self._changes])
         changed_positions = np.stack([change[2] for change in self._changes])
+        changed_balances = np.stack([change[3] for change in self._changes])
         cash = np.where(seen, changed_cash[picked], self.config.cash)
         positions = np.where(seen[:, None], changed_positions[picked], 0.0)
-        return cash, positions
+        balances = np.where(seen[:, None], changed_balances[picked], 0.0)
+        return cash, positions, balances
 
 
 def _bar_length(aligned: AlignedBars) -> timedelta:
@@ -442,9 +507,19 @@ def _bar_length(aligned: AlignedBars) -> timedelta:
     return timedelta(microseconds=int(positive.min()) // 1000) if positive.size else timedelta(0)
 
 
-def run_event(strategy: EventStrategy, aligned: AlignedBars, config: BacktestConfig) -> Ledger:
-    """Drive ``strategy`` through the aligned bars and return the ledger."""
-    book = EventBook(aligned, config, strategy)
+def run_event(
+    strategy: EventStrategy,
+    aligned: AlignedBars,
+    config: BacktestConfig,
+    currencies: CurrencyBook | None = None,
+) -> Ledger:
+    """Drive ``strategy`` through the aligned bars and return the ledger.
+
+    ``currencies``: the run's currencies and FX rates when not everything is in the base; the
+    orders of a bar meet the market at the rates of the bar before (no later rate is known
+    then), the strategy decides at its own bar's.
+    """
+    book = EventBook(aligned, config, strategy, currencies)
     context, snapshot, exchange = book.context, book.snapshot, book.exchange
     strategy.on_start(context)
     book.declaring = False
@@ -452,13 +527,17 @@ def run_event(strategy: EventStrategy, aligned: AlignedBars, config: BacktestCon
     on_bar = strategy.on_bar
     before, after = book.offset == 1, book.offset == 0
     carry = config.carry_factors(aligned.times)
-    charging = bool(np.any(carry))
+    charging = bool(np.any(carry if currencies is None else currencies.carry))
     for bar in range(aligned.times.shape[0]):
         book.bar = bar
         if charging:
             book.charge_carry(carry[bar])
         if before and (book.pending or exchange.has_working):
+            if currencies is not None:
+                book.set_rates(bar - 1)
             book.execute()
+        if currencies is not None:
+            book.set_rates(bar)
         on_bar(snapshot, context)
         if context.intents:
             book.drain()

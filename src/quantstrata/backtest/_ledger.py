@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -12,6 +13,9 @@ from quantstrata.backtest._align import AlignedBars
 from quantstrata.core.clock import ns_from_datetime
 from quantstrata.model.bar import TIMESTAMP_DTYPE
 from quantstrata.model.orders import Fill, Order, OrderSide
+
+if TYPE_CHECKING:
+    from quantstrata.backtest._currencies import CurrencyBook
 
 __all__ = ["FILL_SCHEMA", "ORDER_SCHEMA", "Ledger", "fill_row", "marks", "order_row"]
 
@@ -52,6 +56,10 @@ class Ledger:
 
     ``cash`` (per bar) and ``positions`` (bars × symbols) are after each bar's fills; ``fills``
     and ``orders`` follow :data:`FILL_SCHEMA` and :data:`ORDER_SCHEMA`.
+
+    A run in more than one currency also has its ``currencies`` (with the FX rates per bar)
+    and ``balances`` (bars × currencies, the cash in each currency); ``cash`` is then their
+    sum in the base currency.
     """
 
     aligned: AlignedBars
@@ -59,6 +67,8 @@ class Ledger:
     positions: npt.NDArray[np.float64]
     fills: pl.DataFrame
     orders: pl.DataFrame
+    currencies: CurrencyBook | None = None
+    balances: npt.NDArray[np.float64] | None = None
 
 
 def marks(aligned: AlignedBars) -> npt.NDArray[np.float64]:

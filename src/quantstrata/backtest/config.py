@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 from enum import StrEnum
+from typing import Annotated
 
 import numpy as np
 import numpy.typing as npt
@@ -70,6 +71,9 @@ class BacktestConfig(TradingRules):
     - ``financing_rate``: annual interest on negative cash (buying on margin), a fraction of
       the amount borrowed; 0 (default) charges nothing. Both accrue between bar times,
       actual/365, and are deducted from cash (``docs/backtest-realism.md``).
+    - ``borrow_rates`` / ``financing_rates``: the same rates per currency (``{"EUR": 0.02}``),
+      charged on that currency's shorts and negative balance and taken from its cash; a
+      currency not named pays ``borrow_rate`` / ``financing_rate``.
     - ``risk_free_rate``: annual rate for the Sharpe ratio of the metrics.
     - ``calendar``: exchange-calendars code used to annualise metrics and to end the trading
       session of symbols without an instrument calendar (DAY orders expire at the session
@@ -89,6 +93,12 @@ class BacktestConfig(TradingRules):
     risk: RiskConfig | None = None
     borrow_rate: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
     financing_rate: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
+    borrow_rates: dict[str, Annotated[float, Field(ge=0.0, allow_inf_nan=False)]] = Field(
+        default_factory=dict
+    )
+    financing_rates: dict[str, Annotated[float, Field(ge=0.0, allow_inf_nan=False)]] = Field(
+        default_factory=dict
+    )
     risk_free_rate: float = Field(default=0.0, gt=-1.0, allow_inf_nan=False)
     calendar: CalendarCode = None
     check_lookahead: bool = True
@@ -124,7 +134,18 @@ class BacktestConfig(TradingRules):
 
     def charges_carry(self) -> bool:
         """Return whether a run charges borrow or financing (a rate above zero)."""
-        return self.borrow_rate != 0.0 or self.financing_rate != 0.0
+        return self.borrow_rate != 0.0 or self.financing_rate != 0.0 or self.per_currency_carry()
+
+    def per_currency_carry(self) -> bool:
+        """Return whether any currency has a borrow or financing rate of its own."""
+        return bool(self.borrow_rates or self.financing_rates)
+
+    def carry_rates(self, currency: str) -> tuple[float, float]:
+        """Return the borrow and financing rate of ``currency`` (its own, else the one rate)."""
+        return (
+            self.borrow_rates.get(currency, self.borrow_rate),
+            self.financing_rates.get(currency, self.financing_rate),
+        )
 
     def carry_factors(self, times: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         """Return the borrow and financing factors of each bar's interval (both engines use it).

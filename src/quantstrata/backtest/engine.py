@@ -42,6 +42,13 @@ Given a :class:`~quantstrata.process.continuous.ContinuousFutures` instead of ba
 strategy sees the continuous series of the root and trades the real contracts, rolling its
 position at each roll (:mod:`quantstrata.backtest._continuous`); the results hold the contracts'
 fills.
+
+Instruments settling in more than one currency (``Instrument.settlement_currency``) need FX
+bars (``fx=``): each fill settles in its instrument's currency, and cash, positions, equity
+and the metrics are valued in ``config.base_currency`` at the FX closes as-of each bar
+(:mod:`quantstrata.backtest._currencies`). Such a run goes through the event loop (the
+simulated exchange), whichever the strategy style; ``size_at="fill"`` is refused for it.
+See ``docs/currencies.md``.
 """
 
 from __future__ import annotations
@@ -56,6 +63,7 @@ from quantstrata._version import __version__
 from quantstrata.analytics import MetricsConfig
 from quantstrata.backtest._align import AlignedBars, align_bars, canonical_bars
 from quantstrata.backtest._continuous import check_closing_legs, contract_targets, signal_bars
+from quantstrata.backtest._currencies import CurrencyBook, carry_costs_in_base, currency_book
 from quantstrata.backtest._decided import compiled_decisions, run_decided
 from quantstrata.backtest._event import run_event
 from quantstrata.backtest._ledger import Ledger, marks
@@ -66,6 +74,7 @@ from quantstrata.backtest.record import RunRecord, fingerprint
 from quantstrata.backtest.results import BacktestResult, build_result
 from quantstrata.core.clock import Clock, SimulatedClock
 from quantstrata.core.errors import ConfigError
+from quantstrata.exchange._currency import FxRates
 from quantstrata.execution._nb import carry_costs_nb
 from quantstrata.model.interval import Interval, interval_from_times
 from quantstrata.process._bar_frames import sort_by_symbol_time
@@ -89,6 +98,10 @@ class Backtest:
     ``started_at``; the default is a :class:`~quantstrata.core.clock.SimulatedClock` set to
     the first bar's time, so a run never reads the wall clock (the command line passes a
     :class:`~quantstrata.core.clock.LiveClock`: its reports say when they ran).
+
+    ``fx``: FX bars (a bar frame of pairs such as ``"EUR/USD"`` or ``"EURUSD"``) that value
+    instruments settling outside ``config.base_currency``; their closes are read as-of each
+    bar time, never a later one.
     """
 
     def __init__(
@@ -98,6 +111,7 @@ class Backtest:
         config: BacktestConfig | None = None,
         *,
         clock: Clock | None = None,
+        fx: pl.DataFrame | None = None,
     ) -> None:
         """Check the inputs; nothing is simulated until :meth:`run`."""
         if not isinstance(strategy, SignalStrategy | EventStrategy):
@@ -116,6 +130,7 @@ class Backtest:
             self.bars = self.signal_bars = canonical_bars(bars)  # type: ignore[arg-type]
         self.strategy = strategy
         self.clock = clock if clock is not None else SimulatedClock(self.bars["ts"][0])
+        self.fx = FxRates.of(None if fx is None else canonical_bars(fx))
         if self.config.fill.round_lots:
             missing = sorted(set(self.bars["symbol"].unique()) - set(self.config.instruments))
             if missing:
@@ -126,7 +141,20 @@ class Backtest:
         started_at = self.clock.now()
         aligned = align_bars(self.bars)
         strategy = self.strategy
-        if isinstance(strategy, SignalStrategy):
+        currencies = currency_book(self.config, aligned, self.fx)
+        if currencies is not None and self.config.size_at is SizeAt.FILL:
+            raise ConfigError(
+                "size_at='fill' runs in one currency only: use size_at='decision' (the "
+                f"default) for instruments settling in {', '.join(currencies.currencies)}"
+            )
+        if currencies is not None and self.continuous is not None:
+            raise ConfigError(
+                "a continuous futures series runs in one currency: give its contracts one "
+                "settlement currency, or run the contracts' bars (series.contract_bars)"
+            )
+        if currencies is not None:
+            ledger = _run_in_currencies(strategy, aligned, self.config, currencies, self.bars)
+        elif isinstance(strategy, SignalStrategy):
             targets = strategy.compute_targets(self.signal_bars)
             if self.config.check_lookahead:
                 check_no_lookahead(
@@ -192,6 +220,11 @@ def _with_carry_costs(
     after each bar, with the same compiled function and inputs, gives the same numbers.
     """
     aligned = ledger.aligned
+    if config.charges_carry() and ledger.currencies is not None and ledger.balances is not None:
+        costs = carry_costs_in_base(
+            ledger.currencies, ledger.balances, ledger.positions, marks(aligned)
+        )
+        return replace(result, equity=result.equity.with_columns(pl.Series("carry_cost", costs)))
     if not config.charges_carry():
         costs = np.zeros(aligned.times.shape[0])  # what carry_cost_nb charges at zero rates
         return replace(result, equity=result.equity.with_columns(pl.Series("carry_cost", costs)))
@@ -238,6 +271,23 @@ def _continuous_inputs(
     if config.fill.policy.bar_offset:
         check_closing_legs(series)
     return canonical_bars(signal_bars(series)), canonical_bars(series.contract_bars)
+
+
+def _run_in_currencies(
+    strategy: SignalStrategy | EventStrategy,
+    aligned: AlignedBars,
+    config: BacktestConfig,
+    currencies: CurrencyBook,
+    bars: pl.DataFrame,
+) -> Ledger:
+    """Simulate a run in more than one currency: through the event loop, targets replayed."""
+    if isinstance(strategy, SignalStrategy):
+        targets = strategy.compute_targets(bars)
+        if config.check_lookahead:
+            check_no_lookahead(strategy, bars, samples=config.lookahead_samples, targets=targets)
+        grid = target_grid(targets, aligned)
+        strategy = TargetReplay(strategy, grid, aligned.symbols)
+    return run_event(strategy, aligned, config, currencies)
 
 
 def _parameters(strategy: SignalStrategy | EventStrategy) -> dict[str, Any]:

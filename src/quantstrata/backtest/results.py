@@ -12,6 +12,13 @@ Frames (all timestamps ``Datetime("ns", "UTC")``, bar open times):
   bar; ``price`` is the close).
 - ``orders``, ``fills``: every order and every execution (``ts`` of a fill is its bar).
 - ``trades``: FIFO round trips (:mod:`quantstrata.backtest.trades`).
+
+A run whose instruments settle in more than one currency is valued in the base currency (cash,
+``positions_value``, ``equity``, the positions' ``value`` and the metrics, at each bar's FX
+rates); its ``equity`` frame adds, per currency ``C``, ``cash_C`` (the cash held in ``C``) and
+``pnl_C`` (what the cash and positions in ``C`` gained since the start, in ``C``) and
+``rate_C`` (one ``C`` in the base), and
+:attr:`BacktestResult.currencies` sums them up at the last bar.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from quantstrata.analytics import MetricsConfig, PerformanceMetrics
 from quantstrata.analytics._activity import ordered_positions, read_positions
 from quantstrata.analytics._inputs import ordered_equity
 from quantstrata.analytics.metrics import compute_checked_metrics
+from quantstrata.backtest._currencies import CurrencyBook
 from quantstrata.backtest._ledger import Ledger, marks
 from quantstrata.backtest._notebook import PlotKind, plot_result, result_html
 from quantstrata.backtest._results_nb import equity_curve_nb
@@ -66,6 +74,14 @@ class BacktestResult:
         :func:`~quantstrata.backtest.trades.open_positions`.
         """
         return open_positions(self.fills, self.bars)
+
+    @property
+    def currencies(self) -> pl.DataFrame:
+        """Per currency at the last bar: ``currency, cash, pnl`` (in it), ``rate``, ``pnl_base``.
+
+        One row (the base currency, rate 1) for a single-currency run.
+        """
+        return currency_table(self.equity)
 
     @property
     def final_equity(self) -> float:
@@ -135,6 +151,9 @@ def build_result(
     price = mark
     if (multipliers != 1.0).any():
         mark = mark * multipliers  # each symbol's value of one unit
+    local = mark
+    if ledger.currencies is not None:  # valued in the base currency
+        mark = mark * ledger.currencies.column_rates()
     if ledger.positions.shape[1] < _ROW_SUM_IN_ORDER:
         values = np.empty_like(ledger.positions)
         positions_value, _, equity, drawdown, gross_exposure = equity_curve_nb(
@@ -161,6 +180,11 @@ def build_result(
             "gross_exposure": gross_exposure,
         }
     )
+    if ledger.currencies is not None and ledger.balances is not None:
+        start = float(str(record.config["cash"]))
+        equity_frame = equity_frame.with_columns(
+            _by_currency(ledger.currencies, ledger.balances, ledger.positions, local, start)
+        )
     positions = _positions_frame(ledger, bars, times, values, every_bar=every_bar)
     trades = round_trips(
         ledger.fills,
@@ -184,6 +208,44 @@ def build_result(
         record=record,
         bars=bars,
     )
+
+
+def _by_currency(
+    book: CurrencyBook, balances: np.ndarray, positions: np.ndarray, local: np.ndarray, start: float
+) -> list[pl.Series]:
+    """Return ``cash_C``, ``pnl_C`` (in ``C``) and ``rate_C`` per currency ``C`` at every bar.
+
+    ``local`` are the marks in each symbol's own currency; ``start`` the starting (base) cash.
+    """
+    values = np.where(positions == 0.0, 0.0, positions * local)
+    columns: list[pl.Series] = []
+    for index, currency in enumerate(book.currencies):
+        held = values[:, book.of_column == index].sum(axis=1)
+        pnl = balances[:, index] + held - (start if index == 0 else 0.0)
+        columns += [
+            pl.Series(f"cash_{currency}", balances[:, index]),
+            pl.Series(f"pnl_{currency}", pnl),
+            pl.Series(f"rate_{currency}", book.rates[:, index]),
+        ]
+    return columns
+
+
+def currency_table(equity: pl.DataFrame) -> pl.DataFrame:
+    """Return cash, PnL, rate and PnL in the base per currency at the last bar of ``equity``.
+
+    Empty for a single-currency run (its ``equity`` frame has no per-currency columns).
+    """
+    names = [name.removeprefix("cash_") for name in equity.columns if name.startswith("cash_")]
+    last = equity.row(-1, named=True) if equity.height else {}
+    rows = [
+        (name, last[f"cash_{name}"], last[f"pnl_{name}"], last[f"rate_{name}"]) for name in names
+    ]
+    table = pl.DataFrame(
+        rows,
+        schema={"currency": pl.String, "cash": pl.Float64, "pnl": pl.Float64, "rate": pl.Float64},
+        orient="row",
+    )
+    return table.with_columns(pnl_base=pl.col("pnl") * pl.col("rate"))
 
 
 def _metric_positions(

@@ -20,7 +20,8 @@ API (stable; shells build on it)::
 Each of ``submit``, ``cancel`` and ``on_bar`` returns the order events it caused, in order
 (``Submitted``, ``Accepted``, ``Rejected``, ``FillEvent``, ``CancelRequested``, ``Cancelled``,
 ``Expired``). Reads: ``orders`` (every order by client id), ``open_orders(symbol=None)``,
-``cash``, ``position(symbol)``, ``fills``, ``events`` (the whole log), ``notes`` (leverage
+``cash``, ``balances`` (cash per currency: each fill settles in its instrument's currency),
+``position(symbol)``, ``fills``, ``events`` (the whole log), ``notes`` (leverage
 cuts by order id), ``has_working``, ``working_symbols()``, ``new_order_id()``. The leverage cap
 values the other symbols at ``account.marks`` (the caller keeps them current);
 ``account.values[0]`` / ``account.quantities`` are numpy mirrors of the cash and positions for
@@ -32,8 +33,17 @@ compiled code. An order submitted on the bar at ``t`` first meets the market on 
 ``trade_ids``.
 """
 
+from quantstrata.exchange._currency import FxRates, MissingRateError
 from quantstrata.exchange._rules import EPSILON
 from quantstrata.exchange.config import ExchangeConfig
 from quantstrata.exchange.engine import Listener, Prices, SimulatedExchange
 
-__all__ = ["EPSILON", "ExchangeConfig", "Listener", "Prices", "SimulatedExchange"]
+__all__ = [
+    "EPSILON",
+    "ExchangeConfig",
+    "FxRates",
+    "Listener",
+    "MissingRateError",
+    "Prices",
+    "SimulatedExchange",
+]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from quantstrata.core.clock import datetime_from_ns
+from quantstrata.exchange._balances import Balances
 from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId
 from quantstrata.model.orders import Fill, Liquidity, OrderSide
 from quantstrata.model.position import Position
@@ -36,8 +37,12 @@ class Account:
         cash: float,
         symbols: tuple[Symbol, ...],
         multipliers: tuple[float, ...] | None = None,
+        balances: Balances | None = None,
     ) -> None:
-        """Start flat in every symbol with ``cash``; ``multipliers``: contract sizes (1 each)."""
+        """Start flat in every symbol with ``cash`` (in the base currency of ``balances``).
+
+        ``multipliers``: the symbols' contract sizes (1 each without them).
+        """
         count = len(symbols)
         self.multipliers = np.ones(count) if multipliers is None else np.array(multipliers)
         """Each symbol's contract multiplier (its instrument's, 1 without one)."""
@@ -53,6 +58,8 @@ class Account:
         self._symbols = symbols
         self._positions = [Position.flat(symbol) for symbol in symbols]
         self._rows: list[list[_Row]] = [[] for _ in symbols]
+        self.balances = balances if balances is not None else Balances("USD", ["USD"] * count)
+        """Cash in currencies other than the base, and which symbol settles in which."""
 
     @property
     def cash(self) -> float:
@@ -71,7 +78,12 @@ class Account:
         self._positions[column] = position
         self.quantities[column] = position.quantity
         multiplier = float(self.multipliers[column])
-        self.values[0] -= fill.signed_quantity * (fill.price * multiplier) + fill.commission
+        amount = fill.signed_quantity * (fill.price * multiplier) + fill.commission
+        currency = self.balances.of_column[column]
+        if currency:
+            self.balances.cash[currency] -= amount  # settled in the instrument's currency
+        else:
+            self.values[0] -= amount
 
     def absorb(self, column: int, row: _Row) -> None:
         """Keep a fill compiled code booked in the arrays, for the position of ``column``."""
@@ -95,9 +107,15 @@ class Account:
             position = position.apply(fill)
         self._positions[column] = position
 
-    def list_symbol(self, symbol: Symbol, multiplier: float = 1.0) -> None:
-        """Add a flat position in ``symbol`` (new arrays: not for compiled code holding them)."""
+    def list_symbol(
+        self, symbol: Symbol, multiplier: float = 1.0, currency: str | None = None
+    ) -> None:
+        """Add a flat position in ``symbol`` settling in ``currency`` (default: the base).
+
+        New arrays: not for compiled code holding them.
+        """
         self.multipliers = np.append(self.multipliers, multiplier)
+        self.balances.list_column(currency or self.balances.base)
         self.values = np.append(self.values, np.nan)
         self.quantities = np.append(self.quantities, 0.0)
         self.marks = np.append(self.marks, np.nan)

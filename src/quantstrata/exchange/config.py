@@ -7,12 +7,14 @@ broker and the venue from their own settings. Unknown fields are rejected.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, Field, field_validator
 
 from quantstrata.core.config import DEFAULT_CASH, FrozenConfig, StartingCash
+from quantstrata.exchange._currency import base_currency, settlement_currencies
 from quantstrata.execution.config import CommissionConfig, FillConfig, SlippageConfig
 from quantstrata.execution.margin import sizing_terms
 from quantstrata.execution.targets import lot_rule
@@ -95,9 +97,14 @@ class TradingRules(OrderRules):
     - ``cash``: the starting cash.
     - ``fill``, ``commission``, ``slippage``: the shared fill model's settings
       (``fill.round_lots`` rounds orders to whole lots).
+    - ``base_currency``: the currency of ``cash``, equity and the metrics; each fill settles in
+      its instrument's ``settlement_currency`` (cash per currency), valued in the base with FX
+      rates as-of. ``None`` (default): the one currency the instruments settle in, else
+      ``"USD"`` — a single-currency run converts nothing.
     """
 
     cash: StartingCash = DEFAULT_CASH
+    base_currency: str | None = Field(default=None, min_length=3, pattern=r"^[A-Za-z0-9]+$")
     fill: FillConfig = Field(default_factory=FillConfig)
     commission: CommissionConfig = Field(default_factory=CommissionConfig)
     slippage: SlippageConfig = Field(default_factory=SlippageConfig)
@@ -105,6 +112,14 @@ class TradingRules(OrderRules):
     def rounds_lots(self) -> bool:
         """Whether the fill model rounds orders to whole lots (``fill.round_lots``)."""
         return self.fill.round_lots
+
+    def account_currency(self) -> str:
+        """Return the base currency (:func:`~quantstrata.exchange._currency.base_currency`)."""
+        return base_currency(self.base_currency, self.instruments)
+
+    def currencies_of(self, symbols: Iterable[str]) -> tuple[str, ...]:
+        """Return the currency each of ``symbols`` settles in (the base without an instrument)."""
+        return settlement_currencies(symbols, self.instruments, self.account_currency())
 
     def trading_rules(self) -> dict[str, Any]:
         """Return these rules as keyword arguments of another :class:`TradingRules` model."""

@@ -26,6 +26,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from quantstrata.exchange._account import Account
+from quantstrata.exchange._balances import Balances
 from quantstrata.exchange._linked import (
     Working,
     bracket_exits,
@@ -93,7 +94,11 @@ class SimulatedExchange:
         """
         self.config = config
         self.symbols = tuple(Symbol(symbol) for symbol in symbols)
-        self.account = Account(config.cash, self.symbols, self._multipliers(self.symbols))
+        currencies = config.currencies_of(self.symbols)
+        balances = Balances(config.account_currency(), currencies)
+        self.account = Account(
+            config.cash, self.symbols, self._multipliers(self.symbols), balances=balances
+        )
         self.orders: dict[ClientOrderId, Order] = {}
         self.notes: dict[ClientOrderId, str] = {}
         """Why the leverage cap cut an order, by order id."""
@@ -123,6 +128,11 @@ class SimulatedExchange:
     def cash(self) -> float:
         """The cash after every fill so far."""
         return self.account.cash
+
+    @property
+    def balances(self) -> dict[str, float]:
+        """The cash held in each currency, in that currency (the base currency first)."""
+        return self.account.balances.by_currency(self.account.cash)
 
     @property
     def has_working(self) -> bool:
@@ -247,7 +257,8 @@ class SimulatedExchange:
             return
         self._columns[name] = len(self.symbols)
         self.symbols = (*self.symbols, name)
-        self.account.list_symbol(name, *self._multipliers((name,)))
+        multiplier, currency = self._multipliers((name,))[0], self.config.currencies_of([name])[0]
+        self.account.list_symbol(name, multiplier, currency)
         self._models.append(self._fill_model(name))
         self._lots.append(self.config.lot_size(name))
         self._terms = terms_array(self.symbols, self.config.instruments, self.config.max_leverage)
@@ -259,13 +270,18 @@ class SimulatedExchange:
         orders: Iterable[Order],
         working: Iterable[WorkingEntry],
         fills: Iterable[Fill] = (),
+        *,
+        balances: dict[str, float] | None = None,
     ) -> None:
         """Hold a saved book: cash, positions, orders as they were, and the working ones.
+
+        ``cash`` is the base currency's; ``balances`` the cash in the other currencies.
 
         Each ``working`` entry works again as a plain order. Orders keep their trade ids, so
         new fills continue their numbering. Nothing is emitted.
         """
         self.account.values[0] = cash
+        self.account.balances.hold(balances or {})
         for position in positions:
             self.list_symbol(position.symbol)
             self.account.hold(self._columns[position.symbol], position)
@@ -543,8 +559,13 @@ class SimulatedExchange:
         if fill is None:
             return step
         account, leverage = self.account, self.config.max_leverage
+        cash, marks, balances = account.cash, account.marks, account.balances
+        if balances.multiple:  # valued in the base currency at the latest rates
+            rates = balances.column_rates()
+            cash, marks = balances.in_base(cash), marks * rates
+            fill = replace(fill, price=fill.price * float(rates[item.symbol]))
         room = leverage_allowed(
-            fill, item.symbol, account.cash, account.quantities, account.marks, leverage,
+            fill, item.symbol, cash, account.quantities, marks, leverage,
             self._lots[item.symbol], self._terms,
         )  # fmt: skip
         if room is None:

@@ -75,11 +75,14 @@ class VenueOrder:
 
 @dataclass(frozen=True, slots=True)
 class AccountSnapshot:
-    """The venue's view of the account: cash and signed position quantities by symbol."""
+    """The venue's view of the account: cash, signed position quantities by symbol, balances."""
 
     cash: float
     positions: Mapping[str, float] = field(default_factory=dict)
     as_of: datetime | None = None
+    balances: Mapping[str, float] = field(default_factory=dict)
+    """Cash per currency, in that currency, where the venue reports it: the base currency (that
+    of ``cash``) first. Reconciliation compares them when there are several."""
 
 
 @runtime_checkable

@@ -183,6 +183,7 @@ class Live:
         config: LiveConfig | None = None,
         pause: float = 0.0,
         calendar: str | None = None,
+        base_currency: str | None = None,
     ) -> Live:
         """Return a paper run of ``strategy`` on ``bars`` through an in-process paper broker.
 
@@ -190,18 +191,21 @@ class Live:
         strategy up. A ``journal`` that already traded some bar times is resumed after the last
         one (see :meth:`paper`). ``calendar`` (an exchange-calendars code) ends DAY orders at
         its session close, as :attr:`BacktestConfig.calendar <quantstrata.backtest.BacktestConfig>`
-        does (``None``: the UTC day). ``config`` sets everything else (risk, sizing, run id).
+        does (``None``: the UTC day). ``config`` sets everything else (risk, sizing, run id);
+        its ``instruments`` also say where the paper broker's fills settle (cash per currency
+        of ``base_currency``, as in the backtest).
         """
         rules = commission if isinstance(commission, CommissionConfig) else None
+        symbols = tuple(sorted(bars["symbol"].unique().to_list())) if "symbol" in bars else ()
+        base = dict(config) if config is not None else {"symbols": symbols}
+        chosen = LiveConfig.build(**{**base, "journal": journal})
         settings = PaperConfig.build(
             cash=cash,
             commission=rules or CommissionConfig.build(rate=commission),
             calendar=calendar,
-            instruments=config.instruments if config is not None else {},
+            instruments=chosen.instruments,
+            base_currency=base_currency,
         )
-        symbols = tuple(sorted(bars["symbol"].unique().to_list())) if "symbol" in bars else ()
-        base = dict(config) if config is not None else {"symbols": symbols}
-        chosen = LiveConfig.build(**{**base, "journal": journal})
         parts = paper_parts(strategy.name, bars, settings, chosen, start=start, pause=pause)
         return cls(
             strategy,
@@ -575,7 +579,9 @@ class Live:
         }
 
     async def _reconcile(self) -> None:
-        report = await reconcile(self.manager)
+        instruments = self.config.instruments
+        currency_of = {s: item.settlement_currency for s, item in instruments.items()}
+        report = await reconcile(self.manager, currency_of=currency_of)
         self._reconciliations += 1
         if self.view is not None:
             self.view.reconciled(report)

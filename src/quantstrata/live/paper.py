@@ -53,7 +53,8 @@ class PaperConfig(FrozenConfig):
 
     ``calendar`` (an exchange-calendars code) ends DAY orders at its session close (``None``:
     the UTC day, as the backtest without a calendar). ``instruments``: contract terms
-    (multiplier, margin) by symbol, as the backtest's.
+    (multiplier, margin) by symbol, as the backtest's; with ``base_currency`` they say where
+    fills settle (cash per currency, as in the backtest).
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -62,6 +63,7 @@ class PaperConfig(FrozenConfig):
     commission: CommissionConfig = Field(default_factory=CommissionConfig)
     calendar: str | None = None
     instruments: dict[str, Instrument] = Field(default_factory=dict)
+    base_currency: str | None = None
 
     @field_validator("calendar")
     @classmethod
@@ -86,6 +88,7 @@ class PaperConfig(FrozenConfig):
                 calendar=calendar,
                 bar_length=bar_length,
                 instruments=instruments,
+                base_currency=self.base_currency,
             )
         return PaperBroker.resume(
             state,

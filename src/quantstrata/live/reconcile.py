@@ -36,6 +36,7 @@ __all__ = [
     "Mismatch",
     "MismatchKind",
     "ReconcileReport",
+    "compare_balances",
     "compare_fills",
     "compare_orders",
     "compare_positions",
@@ -57,6 +58,7 @@ class MismatchKind(StrEnum):
     MISSING_FILL = "missing_fill"
     UNKNOWN_FILL = "unknown_fill"
     POSITION = "position"
+    BALANCE = "balance"
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +196,44 @@ def compare_positions(
     return mismatches
 
 
+def compare_balances(
+    positions: Mapping[Symbol, Position],
+    cash: float,
+    currency_of: Mapping[str, str],
+    venue: Mapping[str, float],
+    *,
+    tolerance: float = 1e-9,
+) -> list[Mismatch]:
+    """Return the currencies whose cash differs from the venue's (several currencies only).
+
+    ``venue`` is the cash per currency the venue reports, its base currency (that of ``cash``)
+    first; ``currency_of`` says which symbols settle outside it. Our cash in a currency is
+    what the fills of its symbols moved: ``realized_pnl − quantity × average_price`` of each
+    position (realized PnL is net of commissions); the base keeps ``cash`` less those.
+    """
+    if len(venue) <= 1:
+        return []  # one currency: nothing beyond the cash the runtime already trusts
+    base = next(iter(venue))
+    ours = dict.fromkeys(venue, 0.0)
+    for symbol, position in positions.items():
+        code = currency_of.get(str(symbol), base)
+        if code != base:
+            moved = position.realized_pnl - position.quantity * position.average_price
+            ours[code] = ours.get(code, 0.0) + moved
+            cash -= moved
+    ours[base] = cash
+    return [
+        Mismatch(
+            MismatchKind.BALANCE,
+            f"cash in {code}: {mine!r} here, {venue.get(code, 0.0)!r} at the venue",
+            ours=mine,
+            theirs=float(venue.get(code, 0.0)),
+        )
+        for code, mine in ours.items()
+        if not math.isclose(mine, venue.get(code, 0.0), rel_tol=tolerance, abs_tol=1e-6)
+    ]
+
+
 def _fills_since(manager: OrderManager, lookback: timedelta) -> datetime | None:
     previous = manager.state.checkpoints.get(RECONCILED)
     if previous is None:
@@ -231,8 +271,13 @@ async def reconcile(
     lookback: timedelta = timedelta(days=1),
     on_position_mismatch: TradingState = TradingState.HALTED,
     tolerance: float = 1e-9,
+    currency_of: Mapping[str, str] | None = None,
 ) -> ReconcileReport:
     """Run one reconciliation cycle between ``manager`` and its broker; see the module doc.
+
+    Where the broker reports cash in several currencies, each is compared with ours
+    (:func:`compare_balances`; ``currency_of``: the symbols settling outside the base) and a
+    difference is alarmed.
 
     Fills are asked for since the previous cycle minus ``lookback`` (all of them on the first
     cycle), in the venue's time: the ``as_of`` of its account at that cycle when it reports one
@@ -294,7 +339,12 @@ async def reconcile(
         manager.set_trading_state(symbol, on_position_mismatch, mismatch.message)
         if symbol is not None:
             halted.append(symbol)
-    mismatches = (*order_mismatches, *fill_mismatches, *position_mismatches)
+    balance_mismatches = compare_balances(
+        manager.positions, manager.state.cash, currency_of or {}, account.balances
+    )
+    for mismatch in balance_mismatches:
+        manager.alarm(mismatch.kind, mismatch.message)
+    mismatches = (*order_mismatches, *fill_mismatches, *position_mismatches, *balance_mismatches)
     manager.checkpoint(
         RECONCILED,
         mismatches=len(mismatches),

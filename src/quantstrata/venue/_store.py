@@ -115,7 +115,8 @@ class VenueStore:
             for first, second, bracket in connection.execute("SELECT * FROM links")
         ]
         cash, number = float(meta["cash"]), int(meta["next_number"])
-        book.restore(cash, number, orders, fills, positions, working, links)
+        balances = json.loads(meta.get("balances", "{}"))
+        book.restore(cash, number, orders, fills, positions, working, links, balances)
         cursor = meta.get("cursor")
         return None if cursor is None else parse_time(cursor)
 
@@ -157,7 +158,11 @@ class VenueStore:
             if changes.links or changes.orders:
                 connection.execute("DELETE FROM links")
                 connection.executemany("INSERT INTO links VALUES (?, ?, ?)", book.links)
-            meta = {"cash": repr(book.cash), "next_number": str(book.next_number)}
+            meta = {
+                "cash": repr(book.cash),
+                "next_number": str(book.next_number),
+                "balances": json.dumps(book.exchange.balances),
+            }
             if cursor is not None:
                 meta["cursor"] = iso(cursor)
             connection.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())

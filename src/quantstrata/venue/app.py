@@ -240,6 +240,7 @@ def _account_routes(router: APIRouter, venue: Venue) -> None:
             "equity": book.equity(),
             "positions": held,
             "as_of": iso(venue.now),
+            "balances": book.exchange.balances,
         }
 
     @router.get("/klines", response_model=list[BarOut], responses=_NOT_FOUND)

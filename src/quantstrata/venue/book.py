@@ -90,6 +90,7 @@ class VenueBook:
             instruments=config.instruments,
             calendar=config.calendar,
             bar_length=bar_length,
+            base_currency=config.base_currency,
         )
         self.exchange = SimulatedExchange(settings, sorted(self.symbols))
         self.exchange.venue_ids = self._venue_id
@@ -228,13 +229,17 @@ class VenueBook:
         positions: Iterable[Position],
         working: Iterable[WorkingEntry],
         links: Iterable[tuple[ClientOrderId, ClientOrderId, bool]] = (),
+        balances: dict[str, float] | None = None,
     ) -> None:
-        """Hold the book a state file saved (nothing is published or marked changed)."""
+        """Hold the book a state file saved (nothing is published or marked changed).
+
+        ``cash`` is the base currency's, ``balances`` the cash in every currency.
+        """
         self.next_number = next_number
         held = list(positions)
         self._traded.update(dict.fromkeys(position.symbol for position in held))
         self.exchange.listener = None
-        self.exchange.restore(cash, held, orders, working, fills)
+        self.exchange.restore(cash, held, orders, working, fills, balances=balances)
         for first, second, bracket in links:
             self.exchange.link(first, second, bracket=bracket)
         self.exchange.listener = self._heard

@@ -98,7 +98,6 @@ class VenueConfig(FrozenConfig):
     - ``fill``, ``commission``, ``slippage``: the shared fill model's settings, as in
       :class:`~quantstrata.backtest.BacktestConfig`, so fills equal the backtest's.
     - ``allow_short``: whether sells may take a position below zero (the rest is cancelled).
-    - ``instruments``: contract terms (multiplier, margin) by symbol, as the backtest's.
     - ``calendar``: the exchange-calendars code whose session close ends DAY orders, as
       :attr:`BacktestConfig.calendar <quantstrata.backtest.BacktestConfig>` (``None``: the UTC
       day, as the backtest without a calendar).
@@ -106,6 +105,10 @@ class VenueConfig(FrozenConfig):
     - ``state``: the SQLite file that keeps orders, fills, positions, cash and the replay
       position across restarts (``None``: in memory, lost on exit).
     - ``faults``: injected faults (:class:`FaultConfig`).
+    - ``instruments``, ``base_currency``: contract terms (multiplier, margin, the currency each
+      symbol settles in) and the currency of ``cash``, as in
+      :class:`~quantstrata.backtest.BacktestConfig`: fills settle per currency and
+      ``GET /v1/account`` reports the cash per currency.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -122,6 +125,7 @@ class VenueConfig(FrozenConfig):
     speed: str = "max"
     state: Path | None = None
     faults: FaultConfig = Field(default_factory=FaultConfig)
+    base_currency: str | None = None
 
     @field_validator("calendar")
     @classmethod

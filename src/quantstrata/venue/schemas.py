@@ -163,6 +163,8 @@ class AccountOut(_Body):
     equity: float
     positions: dict[str, float]
     as_of: str
+    balances: dict[str, float] = {}
+    """Cash per currency, in that currency (``cash`` is the base currency's)."""
 
 
 class BarOut(_Body):

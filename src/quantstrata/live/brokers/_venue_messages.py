@@ -92,7 +92,9 @@ def account_from_json(values: Mapping[str, Any]) -> AccountSnapshot:
     """Return the account snapshot of ``GET /v1/account``."""
     try:
         positions = {str(symbol): float(qty) for symbol, qty in values["positions"].items()}
-        return AccountSnapshot(float(values["cash"]), positions, parse_time(values["as_of"]))
+        balances = {str(code): float(cash) for code, cash in values.get("balances", {}).items()}
+        as_of = parse_time(values["as_of"])
+        return AccountSnapshot(float(values["cash"]), positions, as_of, balances)
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise MalformedMessageError(f"unreadable account: {error}") from None
 

@@ -71,12 +71,15 @@ class PaperBroker:
         bar_length: timedelta = timedelta(0),
         allow_short: bool = True,
         instruments: Mapping[str, Instrument] | None = None,
+        base_currency: str | None = None,
     ) -> None:
         """Start with ``cash``, no positions and no orders.
 
         ``calendar`` (an exchange-calendars code) ends DAY orders at its session close
         (``None``: at the end of the UTC day); ``bar_length`` is the fed bars' interval;
-        ``instruments`` the contract terms (multiplier, margin) of symbols that have them.
+        ``instruments`` the contract terms (multiplier, margin) of symbols that have them and
+        the currency each settles in: fills settle there, and :meth:`account` reports the
+        cash per currency (``cash`` is ``base_currency``'s).
         """
         self.clock = clock
         self.fill_model = fill_model if fill_model is not None else FillModel()
@@ -91,6 +94,7 @@ class PaperBroker:
             calendar=calendar,
             bar_length=bar_length,
             instruments=dict(instruments or {}),
+            base_currency=base_currency,
         )
         self.exchange = SimulatedExchange(config, (), id_prefix="paper-")
         if cash <= 0:
@@ -222,10 +226,11 @@ class PaperBroker:
         return [fill for fill in self.exchange.fills if since is None or fill.ts >= since]
 
     async def account(self) -> AccountSnapshot:
-        """Return cash and non-zero positions."""
+        """Return cash, non-zero positions and the cash per currency."""
         held = (self.exchange.position(symbol) for symbol in self.exchange.symbols)
         positions = {str(p.symbol): p.quantity for p in held if not p.is_flat}
-        return AccountSnapshot(self.exchange.cash, positions, self.clock.now())
+        exchange = self.exchange
+        return AccountSnapshot(exchange.cash, positions, self.clock.now(), exchange.balances)
 
     def updates(self) -> AsyncIterator[OrderEvent]:
         """Yield fills, cancellations and expiries as they happen, until :meth:`close`."""
