@@ -31,6 +31,7 @@ from quantstrata.backtest import Backtest, BacktestConfig
 from quantstrata.execution import CommissionConfig
 from quantstrata.live import Live, LiveConfig
 from quantstrata.live.summary import LiveSummary
+from quantstrata.model.instrument import Instrument
 from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.orders import Bracket, Fill, OneCancelsOther, OrderRequest
 from quantstrata.strategy import BarSnapshot, EventStrategy, StrategyContext
@@ -107,7 +108,8 @@ class Setup:
     """What every environment is given: the bars, their interval and calendar, cash and costs.
 
     ``calendar`` is the exchange calendar whose session close ends a DAY order (``None``: the
-    UTC day). ``rate`` is the commission, a fraction of the traded value.
+    UTC day). ``rate`` is the commission, a fraction of the traded value. ``instruments``
+    (contract terms, margins) go to the backtest and the live runtime alike.
     """
 
     bars: pl.DataFrame
@@ -115,6 +117,7 @@ class Setup:
     calendar: str | None = None
     cash: float = 100_000.0
     rate: float = 0.001
+    instruments: Mapping[str, Instrument] = field(default_factory=dict)
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -154,6 +157,7 @@ def run_backtest(strategy: EventStrategy, setup: Setup) -> Outcome:
         calendar=setup.calendar,
         check_lookahead=False,
         size_at="decision",
+        instruments=dict(setup.instruments),
     )
     result = Backtest(setup.bars, strategy, config).run()
     last = result.positions.group_by("symbol").agg(pl.col("quantity").last())
@@ -179,6 +183,7 @@ def _live_config(setup: Setup, journal: Path) -> LiveConfig:
         journal=str(journal),
         warm_up=False,
         reconcile_interval=3600,
+        instruments=dict(setup.instruments),
     )
 
 

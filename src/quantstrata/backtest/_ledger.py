@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -10,10 +11,20 @@ import polars as pl
 
 from quantstrata.backtest._align import AlignedBars
 from quantstrata.core.clock import ns_from_datetime
+from quantstrata.exchange import MarginCall
 from quantstrata.model.bar import TIMESTAMP_DTYPE
 from quantstrata.model.orders import Fill, Order, OrderSide
 
-__all__ = ["FILL_SCHEMA", "ORDER_SCHEMA", "Ledger", "fill_row", "marks", "order_row"]
+__all__ = [
+    "FILL_SCHEMA",
+    "MARGIN_CALL_SCHEMA",
+    "ORDER_SCHEMA",
+    "Ledger",
+    "fill_row",
+    "margin_call_frame",
+    "marks",
+    "order_row",
+]
 
 FILL_SCHEMA = pl.Schema(
     {
@@ -44,6 +55,27 @@ ORDER_SCHEMA = pl.Schema(
         "tag": pl.String(),
     }
 )
+MARGIN_CALL_SCHEMA = pl.Schema(
+    {
+        "ts": TIMESTAMP_DTYPE,
+        "equity": pl.Float64(),
+        "maintenance": pl.Float64(),
+        "policy": pl.String(),
+        "symbols": pl.List(pl.String()),
+    }
+)
+
+
+def margin_call_frame(calls: Sequence[MarginCall] = ()) -> pl.DataFrame:
+    """Return ``calls`` as a frame of :data:`MARGIN_CALL_SCHEMA` (the bar the call was made)."""
+    return pl.DataFrame(
+        [
+            (call.ts, call.equity, call.maintenance, call.policy.value, list(call.symbols))
+            for call in calls
+        ],
+        schema=MARGIN_CALL_SCHEMA,
+        orient="row",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +83,8 @@ class Ledger:
     """The outcome of a simulation loop.
 
     ``cash`` (per bar) and ``positions`` (bars × symbols) are after each bar's fills; ``fills``
-    and ``orders`` follow :data:`FILL_SCHEMA` and :data:`ORDER_SCHEMA`.
+    and ``orders`` follow :data:`FILL_SCHEMA` and :data:`ORDER_SCHEMA`, ``margin_calls``
+    :data:`MARGIN_CALL_SCHEMA`.
     """
 
     aligned: AlignedBars
@@ -59,6 +92,7 @@ class Ledger:
     positions: npt.NDArray[np.float64]
     fills: pl.DataFrame
     orders: pl.DataFrame
+    margin_calls: pl.DataFrame = field(default_factory=margin_call_frame)
 
 
 def marks(aligned: AlignedBars) -> npt.NDArray[np.float64]:

@@ -60,6 +60,7 @@ from quantstrata.backtest.record import RunRecord, fingerprint
 from quantstrata.backtest.results import BacktestResult, build_result
 from quantstrata.core.clock import Clock, SimulatedClock
 from quantstrata.core.errors import ConfigError
+from quantstrata.exchange._margin import maintenance_breached, margin_rates
 from quantstrata.execution._nb import carry_costs_nb
 from quantstrata.model.interval import Interval, interval_from_times
 from quantstrata.process._bar_frames import sort_by_symbol_time
@@ -119,7 +120,7 @@ class Backtest:
             if self.config.size_at is SizeAt.DECISION:
                 ledger = _run_decided(strategy, targets, aligned, self.config)
             else:
-                ledger = run_signal(strategy, self.bars, aligned, self.config, targets)
+                ledger = _run_at_fill(strategy, self.bars, targets, aligned, self.config)
         else:
             ledger = run_event(strategy, aligned, self.config)
         record = RunRecord(
@@ -187,9 +188,48 @@ def _run_decided(
         units = strategy.target_unit is TargetUnit.UNITS
         settings, costs = kernel_settings(config, aligned.symbols, units=units)
         ledger = run_decided(grid, aligned, config, settings, costs)
-        if ledger is not None:
+        if ledger is not None and not _margin_called(ledger, config):
             return ledger
     return run_event(TargetReplay(strategy, grid, aligned.symbols), aligned, config)
+
+
+def _run_at_fill(
+    strategy: SignalStrategy,
+    bars: pl.DataFrame,
+    targets: pl.DataFrame,
+    aligned: AlignedBars,
+    config: BacktestConfig,
+) -> Ledger:
+    """Simulate targets sized at the fill in the compiled loop; the event loop after a call.
+
+    The compiled loop makes no margin calls: a run in which equity never fell below the
+    maintenance margin is the event loop's run; one in which it did is run again through the
+    event loop, whose simulated exchange makes the call.
+    """
+    ledger = run_signal(strategy, bars, aligned, config, targets)
+    if not _margin_called(ledger, config):
+        return ledger
+    if strategy.target_unit is TargetUnit.UNITS:
+        raise ConfigError(
+            "a margin call in a run sizing unit targets at the fill: only the event loop makes "
+            "margin calls, and it sizes unit targets at the decision; use size_at='decision' "
+            "(or margin_call='none')"
+        )
+    return run_event(TargetReplay(strategy, target_grid(targets, aligned), aligned.symbols),
+                     aligned, config)
+
+
+def _margin_called(ledger: Ledger, config: BacktestConfig) -> bool:
+    """Return whether a compiled run's book fell below the maintenance margin at some bar.
+
+    The compiled loops make no margin calls; when this is ``False`` they made none to make, so
+    their run is the simulated exchange's (:mod:`quantstrata.exchange._margin`).
+    """
+    symbols = ledger.aligned.symbols
+    if not config.calls_margin(symbols):
+        return False
+    rates = margin_rates(symbols, config.instruments)
+    return maintenance_breached(ledger.cash, ledger.positions, marks(ledger.aligned), rates)
 
 
 def _parameters(strategy: SignalStrategy | EventStrategy) -> dict[str, Any]:

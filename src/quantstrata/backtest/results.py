@@ -9,12 +9,15 @@ Frames (all timestamps ``Datetime("ns", "UTC")``, bar open times):
   bar; ``price`` is the close).
 - ``orders``, ``fills``: every order and every execution (``ts`` of a fill is its bar).
 - ``trades``: FIFO round trips (:mod:`quantstrata.backtest.trades`).
+- ``margin_calls``: per margin call ``ts, equity, maintenance, policy, symbols`` (the bar whose
+  closes put equity below the maintenance margin, and the symbols it closed, whose orders are
+  tagged ``"margin call liquidation"``; ``docs/backtest-realism.md``).
 """
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,7 @@ from quantstrata.analytics import MetricsConfig, PerformanceMetrics
 from quantstrata.analytics._activity import ordered_positions, read_positions
 from quantstrata.analytics._inputs import ordered_equity
 from quantstrata.analytics.metrics import compute_checked_metrics
-from quantstrata.backtest._ledger import Ledger, marks
+from quantstrata.backtest._ledger import Ledger, margin_call_frame, marks
 from quantstrata.backtest._notebook import PlotKind, plot_result, result_html
 from quantstrata.backtest._results_nb import equity_curve_nb
 from quantstrata.backtest.record import RunRecord
@@ -51,6 +54,7 @@ class BacktestResult:
     metrics: PerformanceMetrics
     record: RunRecord
     bars: pl.DataFrame
+    margin_calls: pl.DataFrame = field(default_factory=margin_call_frame)
 
     @property
     def open_positions(self) -> pl.DataFrame:
@@ -161,6 +165,7 @@ def build_result(
         metrics=metrics,
         record=record,
         bars=bars,
+        margin_calls=ledger.margin_calls,
     )
 
 

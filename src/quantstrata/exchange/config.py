@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, ConfigDict, Field, field_validator
 
 from quantstrata.core.config import DEFAULT_CASH, FrozenConfig, StartingCash
+from quantstrata.exchange._margin import MarginCallPolicy
 from quantstrata.execution.config import CommissionConfig, FillConfig, SlippageConfig
 from quantstrata.execution.targets import lot_rule
 from quantstrata.model.instrument import Instrument
@@ -81,9 +82,15 @@ class TradingRules(OrderRules):
     - ``cash``: the starting cash.
     - ``fill``, ``commission``, ``slippage``: the shared fill model's settings
       (``fill.round_lots`` rounds orders to whole lots).
+    - ``margin_call``: what happens when equity falls below the maintenance margin of the
+      positions held (instruments with a ``margin``): ``liquidate_largest_loser`` (default)
+      closes the largest unrealized loser first until equity covers the rest,
+      ``liquidate_all`` closes everything, ``none`` makes no call
+      (:mod:`quantstrata.exchange._margin`).
     """
 
     cash: StartingCash = DEFAULT_CASH
+    margin_call: MarginCallPolicy = MarginCallPolicy.LIQUIDATE_LARGEST_LOSER
     fill: FillConfig = Field(default_factory=FillConfig)
     commission: CommissionConfig = Field(default_factory=CommissionConfig)
     slippage: SlippageConfig = Field(default_factory=SlippageConfig)

@@ -125,7 +125,7 @@ class Live:
             self.journal,
             run_id=config.run_id,
             clock=self.clock,
-            risk=RiskEngine(config.risk),
+            risk=RiskEngine(config.risk, config.instruments),
         )
         self.health = HealthMonitor(config.health, self.clock, self.alerts)
         self.supervisor = FeedSupervisor(feed, config, self.clock, self.alerts, self.health)

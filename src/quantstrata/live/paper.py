@@ -9,7 +9,7 @@ run's settings are the ones it was started with; the settings are journaled as t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,6 +28,7 @@ from quantstrata.live.feeds.replay import ReplayFeed, replay_interval
 from quantstrata.live.journal import CashSet, Checkpoint, Journal, PostgresJournal, SqliteJournal
 from quantstrata.live.journal.entries import CheckpointValue
 from quantstrata.live.state import LiveState
+from quantstrata.model.instrument import Instrument
 from quantstrata.model.interval import Interval
 from quantstrata.process.calendar import canonical_calendar_code
 
@@ -64,12 +65,17 @@ class PaperConfig(FrozenConfig):
         return None if value is None else canonical_calendar_code(value)
 
     def broker(
-        self, clock: Clock, state: LiveState, bar_length: timedelta = timedelta(0)
+        self,
+        clock: Clock,
+        state: LiveState,
+        bar_length: timedelta = timedelta(0),
+        instruments: Mapping[str, Instrument] | None = None,
     ) -> PaperBroker:
         """Return the paper broker: fresh, or holding the account of a resumed journal.
 
         ``bar_length`` is the replayed bars' interval (a DAY order works until the first
-        session close after its decision bar's close).
+        session close after its decision bar's close); ``instruments`` the traded ones'
+        contract terms and margins (the live config's).
         """
         fills = FillModel(commission=self.commission)
         calendar = self.calendar
@@ -80,9 +86,15 @@ class PaperConfig(FrozenConfig):
                 cash=self.cash,
                 calendar=calendar,
                 bar_length=bar_length,
+                instruments=instruments,
             )
         return PaperBroker.resume(
-            state, clock=clock, fill_model=fills, calendar=calendar, bar_length=bar_length
+            state,
+            clock=clock,
+            fill_model=fills,
+            calendar=calendar,
+            bar_length=bar_length,
+            instruments=instruments,
         )
 
 
@@ -203,7 +215,9 @@ def paper_parts(
     values = {**dict(config), "interval": interval, "warm_up": begin.start is not None}
     return PaperParts(
         feed=ReplayFeed(bars, interval, start=begin.start, pause=pause),
-        broker=settings.broker(clock, state, Interval.parse(interval).bar_length),
+        broker=settings.broker(
+            clock, state, Interval.parse(interval).bar_length, config.instruments
+        ),
         config=LiveConfig.build(**values),
         clock=clock,
         journal=journal,

@@ -17,6 +17,12 @@ submit answers directly (the acknowledgement is the return value). Orders are no
 leverage limit here: the runtime's risk checks and target sizing bound them before they come.
 :attr:`PaperBroker.received` records every submit that reached it.
 
+With ``instruments`` that carry a margin, the exchange checks the account against the
+maintenance margin once per bar time, at the closes of the last one, before the next bar trades
+(:meth:`~quantstrata.exchange.SimulatedExchange.check_margin`, as the backtest does at each
+bar's close); a margin call's liquidation orders are the broker's own, pushed to the runtime as
+``Submitted`` and ``Accepted`` before their fills, tagged ``"margin call liquidation"``.
+
 A paper broker lives in this process, so a run restarted on its journal rebuilds it from the
 journal's state (:meth:`PaperBroker.resume`): cash, positions and working orders.
 """
@@ -25,19 +31,21 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from quantstrata.core.clock import Clock
 from quantstrata.core.errors import ConfigError
-from quantstrata.exchange import ExchangeConfig, Prices, SimulatedExchange
+from quantstrata.exchange import LIQUIDATION_TAG, ExchangeConfig, Prices, SimulatedExchange
 from quantstrata.exchange.engine import WorkingEntry
 from quantstrata.execution import FillModel, WorkingOrder
 from quantstrata.live.broker import AccountSnapshot, OrderRejectedError, VenueOrder, queued_events
 from quantstrata.model.bar import Bar
+from quantstrata.model.instrument import Instrument
 from quantstrata.model.identifiers import ClientOrderId, Symbol, VenueOrderId
 from quantstrata.model.orders import (
+    Accepted,
     Cancelled,
     Expired,
     Fill,
@@ -45,6 +53,7 @@ from quantstrata.model.orders import (
     Order,
     OrderEvent,
     OrderRequest,
+    Submitted,
 )
 
 if TYPE_CHECKING:
@@ -69,11 +78,13 @@ class PaperBroker:
         calendar: str | None = None,
         bar_length: timedelta = timedelta(0),
         allow_short: bool = True,
+        instruments: Mapping[str, Instrument] | None = None,
     ) -> None:
         """Start with ``cash``, no positions and no orders.
 
         ``calendar`` (an exchange-calendars code) ends DAY orders at its session close
-        (``None``: at the end of the UTC day); ``bar_length`` is the fed bars' interval.
+        (``None``: at the end of the UTC day); ``bar_length`` is the fed bars' interval;
+        ``instruments`` give the contract terms and margins (margin calls).
         """
         self.clock = clock
         self.fill_model = fill_model if fill_model is not None else FillModel()
@@ -87,6 +98,7 @@ class PaperBroker:
             allow_short=allow_short,
             calendar=calendar,
             bar_length=bar_length,
+            instruments=dict(instruments or {}),
         )
         self.exchange = SimulatedExchange(config, (), id_prefix="paper-")
         if cash <= 0:
@@ -109,6 +121,7 @@ class PaperBroker:
         name: str = "paper",
         calendar: str | None = None,
         bar_length: timedelta = timedelta(0),
+        instruments: Mapping[str, Instrument] | None = None,
     ) -> PaperBroker:
         """Return a paper broker holding the account a journal's ``state`` describes.
 
@@ -123,6 +136,7 @@ class PaperBroker:
             name=name,
             calendar=calendar,
             bar_length=bar_length,
+            instruments=instruments,
         )
         exchange = broker.exchange
         orders = [order for order in state.orders.values() if order.venue_order_id is not None]
@@ -236,9 +250,11 @@ class PaperBroker:
             raise ConfigError(
                 f"bar for {bar.symbol} at {bar.ts} is not after the last one ({previous.ts})"
             )
+        exchange = self.exchange
+        if self._last_ts is not None and bar.ts > self._last_ts:
+            exchange.check_margin(self._last_ts)  # at the last bar time's closes
         self._last_bars[bar.symbol] = bar
         self._last_ts = bar.ts if self._last_ts is None else max(self._last_ts, bar.ts)
-        exchange = self.exchange
         exchange.list_symbol(bar.symbol)
         before = len(exchange.fills)
         exchange.on_bar(bar.symbol, bar.ts, Prices.of(bar))
@@ -249,9 +265,11 @@ class PaperBroker:
         """Return the exchange's time: the last bar time seen (the clock's before any bar)."""
         return self._last_ts if self._last_ts is not None else self.clock.now()
 
-    def _heard(self, _order: Order, event: OrderEvent) -> None:
-        if isinstance(event, _PUSHED):
-            self._queue.put_nowait(event)
+    def _heard(self, order: Order, event: OrderEvent) -> None:
+        if isinstance(event, _PUSHED) or (
+            isinstance(event, Submitted | Accepted) and order.request.tag == LIQUIDATION_TAG
+        ):
+            self._queue.put_nowait(event)  # the broker's own orders are announced
 
 
 def _report(order: Order) -> VenueOrder:

@@ -1,0 +1,211 @@
+"""Margin calls: when equity falls below the maintenance margin, which positions to close.
+
+The one rule, used by the simulated exchange (so the backtest, the paper broker and the venue
+all make the same call) and by the backtest to know whether a compiled run met a call:
+
+- **Equity** is the cash plus every open position at its mark (``quantity × mark``, as the
+  account books cash).
+- **Maintenance** is the sum over open positions of their instrument's
+  :meth:`~quantstrata.model.margin.Margin.maintenance_for` at the mark (symbols without an
+  instrument, or an instrument without a margin, need none: a cash position).
+- When equity < maintenance the account gets a :class:`MarginCall`: with
+  ``liquidate_largest_loser`` the position with the largest unrealized loss is closed first,
+  then the next, until the equity covers the maintenance of the positions left (closing at the
+  mark leaves equity unchanged, and drops that position's maintenance); with ``liquidate_all``
+  every position is closed. The exchange sends the closing orders as reduce-only market orders
+  that meet the market at the next fill opportunity (the symbol's next bar), through the normal
+  fill model and its costs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from quantstrata.model.identifiers import Symbol
+from quantstrata.model.instrument import Instrument
+from quantstrata.model.margin import MarginBasis
+from quantstrata.model.orders import OrderEvent, OrderRequest
+from quantstrata.model.position import Position
+
+if TYPE_CHECKING:
+    from quantstrata.exchange.engine import SimulatedExchange
+
+__all__ = [
+    "LIQUIDATION_TAG",
+    "MarginCall",
+    "MarginCallPolicy",
+    "call_margin",
+    "margin_call",
+    "margin_rates",
+    "maintenance_breached",
+]
+
+LIQUIDATION_TAG = "margin call liquidation"
+"""The ``tag`` of every order a margin call sends."""
+
+
+class MarginCallPolicy(StrEnum):
+    """What the exchange does when equity falls below the maintenance margin."""
+
+    LIQUIDATE_LARGEST_LOSER = "liquidate_largest_loser"
+    """Close the position with the largest unrealized loss first, until equity covers the
+    maintenance of the positions left."""
+    LIQUIDATE_ALL = "liquidate_all"
+    """Close every open position."""
+    NONE = "none"
+    """Make no call (positions run on, however far equity falls)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarginCall:
+    """A margin call: at ``ts`` ``equity`` was below ``maintenance``; ``symbols`` get closed.
+
+    ``symbols`` are in the order they are closed (the largest loser first).
+    """
+
+    ts: datetime
+    equity: float
+    maintenance: float
+    policy: MarginCallPolicy
+    symbols: tuple[Symbol, ...]
+
+
+def _maintenance(instrument: Instrument | None, quantity: float, mark: float) -> float:
+    if instrument is None or instrument.margin is None or quantity == 0.0:
+        return 0.0
+    return instrument.margin.maintenance_for(quantity, mark, instrument.multiplier)
+
+
+def margin_call(
+    ts: datetime,
+    cash: float,
+    positions: Sequence[Position],
+    marks: Sequence[float],
+    instruments: Mapping[str, Instrument],
+    policy: MarginCallPolicy,
+) -> MarginCall | None:
+    """Return the call ``positions`` at ``marks`` get with ``cash`` (``None``: no call).
+
+    A position without a usable mark is skipped (it cannot be valued, nor closed on a price).
+    """
+    if policy is MarginCallPolicy.NONE:
+        return None
+    held = [
+        (position, mark)
+        for position, mark in zip(positions, marks, strict=True)
+        if position.quantity != 0.0 and math.isfinite(mark)
+    ]
+    required = [
+        _maintenance(instruments.get(position.symbol), position.quantity, mark)
+        for position, mark in held
+    ]
+    maintenance = math.fsum(required)
+    equity = cash + math.fsum(position.quantity * mark for position, mark in held)
+    if maintenance == 0.0 or equity >= maintenance:
+        return None
+    if policy is MarginCallPolicy.LIQUIDATE_ALL:
+        symbols = tuple(sorted(position.symbol for position, _ in held))
+        return MarginCall(ts, equity, maintenance, policy, symbols)
+    order = sorted(
+        range(len(held)),
+        key=lambda i: (held[i][0].unrealized_pnl(held[i][1]), held[i][0].symbol),
+    )
+    closed: list[Symbol] = []
+    left = maintenance
+    for index in order:
+        if equity >= left:
+            break
+        closed.append(held[index][0].symbol)
+        left -= required[index]
+    return MarginCall(ts, equity, maintenance, policy, tuple(closed))
+
+
+def margin_rates(
+    symbols: Sequence[str], instruments: Mapping[str, Instrument]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Return per symbol the maintenance per unit of notional and per contract (0: none)."""
+    notional, per_contract = np.zeros(len(symbols)), np.zeros(len(symbols))
+    for column, symbol in enumerate(symbols):
+        instrument = instruments.get(symbol)
+        margin = None if instrument is None else instrument.margin
+        if instrument is None or margin is None:
+            continue
+        if margin.basis is MarginBasis.PER_CONTRACT:
+            per_contract[column] = margin.maintenance
+        else:
+            notional[column] = margin.maintenance * instrument.multiplier
+    return notional, per_contract
+
+
+def maintenance_breached(
+    cash: npt.NDArray[np.float64],
+    positions: npt.NDArray[np.float64],
+    marks: npt.NDArray[np.float64],
+    rates: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+) -> bool:
+    """Return whether, at any bar, equity fell below the maintenance margin.
+
+    ``cash`` (bars), ``positions`` and ``marks`` (bars × symbols) are a run's book after each
+    bar; ``rates`` are :func:`margin_rates`. The same sums as :func:`margin_call`'s, for a whole
+    run at once: a run without a breach made no call, so it is what the exchange would give.
+    A held position without a finite mark is skipped, as :func:`margin_call` skips it.
+    """
+    notional, per_contract = rates
+    if not (notional.any() or per_contract.any()):
+        return False
+    held = positions != 0.0
+    priced = np.where(held, marks, 0.0)
+    usable = ~held | np.isfinite(priced)
+    size = np.where(held & usable, np.abs(positions), 0.0)
+    value = np.where(held & usable, positions * priced, 0.0)
+    maintenance = (size * np.abs(np.nan_to_num(priced)) * notional + size * per_contract).sum(1)
+    equity = cash + value.sum(1)
+    # Sums in another order than margin_call's may differ in the last bits: a run this close to
+    # a call counts as breached (the exchange's path then decides exactly).
+    return bool(np.any((maintenance > 0.0) & (equity < maintenance * (1.0 + 1e-9))))
+
+
+_CANCELLED = "margin call: the symbol's working orders cancelled before its liquidation"
+
+
+def call_margin(exchange: SimulatedExchange, now: datetime) -> list[OrderEvent]:
+    """Make ``exchange``'s margin call at its ``account.marks``, if one is due; return events.
+
+    The call is appended to ``exchange.margin_calls``; each symbol it closes has its working
+    orders cancelled and gets a reduce-only market order for the whole position (``tag``
+    :data:`LIQUIDATION_TAG`), which meets the market on the symbol's next bar. A symbol whose
+    liquidation is still working is not sent another one (nor is a call recorded again while
+    every symbol it would close is being liquidated).
+    """
+    account, config = exchange.account, exchange.config
+    positions = [account.position(column) for column in range(len(exchange.symbols))]
+    call = margin_call(
+        now, account.cash, positions, account.marks.tolist(), config.instruments,
+        config.margin_call,
+    )  # fmt: skip
+    if call is None:
+        return []
+    pending = {
+        order.symbol for order in exchange.open_orders() if order.request.tag == LIQUIDATION_TAG
+    }
+    if pending.issuperset(call.symbols):
+        return []  # the call already made is still being executed
+    exchange.margin_calls.append(call)
+    events: list[OrderEvent] = []
+    for symbol in call.symbols:
+        if symbol in pending:
+            continue
+        for order in exchange.open_orders(symbol):
+            events += exchange.cancel(order.order_id, now, _CANCELLED)
+        held = exchange.position(symbol).quantity
+        request = OrderRequest.market(symbol, -held, reduce_only=True, tag=LIQUIDATION_TAG)
+        events += exchange.submit(exchange.new_order_id(), request, now)
+    return events

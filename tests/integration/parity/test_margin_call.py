@@ -1,0 +1,76 @@
+"""A margin call fills the same in the backtest and in paper trading through the live runtime.
+
+The hand-computed scenario of ``tests/unit/backtest/test_margin_call.py``: 10,000 cash, a
+Reg-T short of 100 ``AAA`` at 100 (commission 0.01 %), the price rising to a close of 170 on
+the fourth bar, where equity (≈ 2,998) falls below the maintenance margin (4,250); the
+liquidation buys the 100 back at the next open, 175. Both environments run the one simulated
+exchange, which makes the call at that close and sends the reduce-only market order.
+
+The venue is not in this matrix yet: its configuration carries no instruments (no margins),
+so it makes no margin calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from quantstrata.model.identifiers import ClientOrderId
+from quantstrata.model.instrument import Instrument
+from quantstrata.model.orders import OrderRequest
+from quantstrata.strategy import BarSnapshot, StrategyContext
+from tests.kit.backtest import make_bars
+from tests.kit.parity import (
+    Outcome,
+    Scripted,
+    Setup,
+    mismatches,
+    run_backtest,
+    run_paper,
+    submit,
+)
+
+BARS = make_bars(
+    [
+        (100.0, 100.0, 100.0, 100.0),
+        (100.0, 100.0, 100.0, 100.0),
+        (100.0, 150.0, 100.0, 150.0),
+        (150.0, 170.0, 150.0, 170.0),
+        (175.0, 175.0, 160.0, 165.0),
+        (165.0, 165.0, 160.0, 160.0),
+    ]
+)
+SETUP = Setup(
+    BARS,
+    cash=10_000.0,
+    rate=0.0001,
+    instruments={"AAA": Instrument.of("AAA", "equity", calendar=None)},
+)
+
+
+def _short_once(
+    index: int, bars: BarSnapshot, context: StrategyContext, placed: list[ClientOrderId]
+) -> None:
+    if index == 0:
+        submit(context, placed, OrderRequest.market("AAA", -100.0))
+
+
+def test_the_margin_call_fills_alike_in_the_backtest_and_paper_trading() -> None:
+    async def paper() -> Outcome:
+        with tempfile.TemporaryDirectory(prefix="quantstrata-margin-") as name:
+            return await run_paper(Scripted(_short_once), SETUP, Path(name))
+
+    outcomes = {
+        "backtest": run_backtest(Scripted(_short_once), SETUP),
+        "paper": asyncio.run(paper()),
+    }
+    assert mismatches(outcomes) == []
+    fills = outcomes["backtest"].fills
+    # The short at 100, then the liquidation at the fifth bar's open, 175.
+    assert fills.select("side", "quantity", "price").rows() == [
+        ("sell", 100.0, 100.0),
+        ("buy", 100.0, 175.0),
+    ]
+    # 10,000 + 10,000 − 1.00 − 17,500 − 1.75 (0.01 % of each fill's value).
+    assert outcomes["backtest"].cash == 10_000.0 + 10_000.0 - 1.0 - 17_500.0 - 1.75
