@@ -42,9 +42,11 @@ __all__ = [
     "LIQUIDATION_TAG",
     "MarginCall",
     "MarginCallPolicy",
+    "account_margin",
     "call_margin",
     "margin_call",
     "margin_rates",
+    "margin_state",
     "maintenance_breached",
 ]
 
@@ -84,6 +86,41 @@ def _maintenance(instrument: Instrument | None, quantity: float, mark: float) ->
     return instrument.margin.maintenance_for(quantity, mark, instrument.multiplier)
 
 
+def _held(
+    positions: Sequence[Position], marks: Sequence[float]
+) -> list[tuple[Position, float]]:
+    """Return the open positions with a usable mark (others can be neither valued nor closed)."""
+    return [
+        (position, mark)
+        for position, mark in zip(positions, marks, strict=True)
+        if position.quantity != 0.0 and math.isfinite(mark)
+    ]
+
+
+def margin_state(
+    cash: float,
+    positions: Sequence[Position],
+    marks: Sequence[float],
+    instruments: Mapping[str, Instrument],
+) -> tuple[float, float]:
+    """Return the equity and the maintenance margin of ``positions`` at ``marks``."""
+    held = _held(positions, marks)
+    maintenance = math.fsum(
+        _maintenance(instruments.get(position.symbol), position.quantity, mark)
+        for position, mark in held
+    )
+    return cash + math.fsum(position.quantity * mark for position, mark in held), maintenance
+
+
+def account_margin(exchange: SimulatedExchange) -> tuple[float, float]:
+    """Return the equity and the maintenance margin of ``exchange``'s account at its marks."""
+    account = exchange.account
+    positions = [account.position(column) for column in range(len(exchange.symbols))]
+    return margin_state(
+        account.cash, positions, account.marks.tolist(), exchange.config.instruments
+    )
+
+
 def margin_call(
     ts: datetime,
     cash: float,
@@ -98,33 +135,20 @@ def margin_call(
     """
     if policy is MarginCallPolicy.NONE:
         return None
-    held = [
-        (position, mark)
-        for position, mark in zip(positions, marks, strict=True)
-        if position.quantity != 0.0 and math.isfinite(mark)
-    ]
-    required = [
-        _maintenance(instruments.get(position.symbol), position.quantity, mark)
-        for position, mark in held
-    ]
-    maintenance = math.fsum(required)
-    equity = cash + math.fsum(position.quantity * mark for position, mark in held)
+    equity, maintenance = margin_state(cash, positions, marks, instruments)
     if maintenance == 0.0 or equity >= maintenance:
         return None
+    held = _held(positions, marks)
     if policy is MarginCallPolicy.LIQUIDATE_ALL:
         symbols = tuple(sorted(position.symbol for position, _ in held))
         return MarginCall(ts, equity, maintenance, policy, symbols)
-    order = sorted(
-        range(len(held)),
-        key=lambda i: (held[i][0].unrealized_pnl(held[i][1]), held[i][0].symbol),
-    )
     closed: list[Symbol] = []
     left = maintenance
-    for index in order:
+    for position, mark in sorted(held, key=lambda pair: (pair[0].unrealized_pnl(pair[1]), pair[0].symbol)):
         if equity >= left:
             break
-        closed.append(held[index][0].symbol)
-        left -= required[index]
+        closed.append(position.symbol)
+        left -= _maintenance(instruments.get(position.symbol), position.quantity, mark)
     return MarginCall(ts, equity, maintenance, policy, tuple(closed))
 
 

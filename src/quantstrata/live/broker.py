@@ -75,11 +75,17 @@ class VenueOrder:
 
 @dataclass(frozen=True, slots=True)
 class AccountSnapshot:
-    """The venue's view of the account: cash and signed position quantities by symbol."""
+    """The venue's view of the account: cash and signed position quantities by symbol.
+
+    A venue that reports margin gives ``equity`` and ``maintenance_margin`` (``None``: not
+    reported); reconciliation alarms when the equity is below the maintenance margin.
+    """
 
     cash: float
     positions: Mapping[str, float] = field(default_factory=dict)
     as_of: datetime | None = None
+    equity: float | None = None
+    maintenance_margin: float | None = None
 
 
 @runtime_checkable

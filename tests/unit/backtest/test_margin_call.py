@@ -35,7 +35,8 @@ from quantstrata.exchange import LIQUIDATION_TAG
 from quantstrata.execution import CommissionConfig
 from quantstrata.model.instrument import Instrument
 from quantstrata.model.orders import OrderRequest
-from tests.kit.backtest import START, ScriptedOrders, constant_targets, make_bars
+from quantstrata.strategy.signal import TargetUnit
+from tests.kit.backtest import START, FixedTargets, ScriptedOrders, constant_targets, make_bars
 
 BARS = make_bars(
     [
@@ -133,8 +134,11 @@ def test_an_unknown_policy_is_rejected_naming_the_field() -> None:
         _config(margin_call="liquidate_some")
 
 
+class _UnitTargets(FixedTargets):
+    target_unit = TargetUnit.UNITS
+
+
 def test_unit_targets_sized_at_the_fill_cannot_be_called() -> None:
-    strategy = constant_targets(BARS, -100.0)
-    strategy.target_unit = "units"  # type: ignore[assignment]
+    strategy = _UnitTargets(BARS.select("ts", "symbol", pl.lit(-100.0).alias("target")))
     with pytest.raises(ConfigError, match="size_at='decision'"):
         Backtest(BARS, strategy, _config(size_at="fill")).run()

@@ -37,7 +37,13 @@ from typing import TYPE_CHECKING
 
 from quantstrata.core.clock import Clock
 from quantstrata.core.errors import ConfigError
-from quantstrata.exchange import LIQUIDATION_TAG, ExchangeConfig, Prices, SimulatedExchange
+from quantstrata.exchange import (
+    LIQUIDATION_TAG,
+    ExchangeConfig,
+    Prices,
+    SimulatedExchange,
+    account_margin,
+)
 from quantstrata.exchange.engine import WorkingEntry
 from quantstrata.execution import FillModel, WorkingOrder
 from quantstrata.live.broker import AccountSnapshot, OrderRejectedError, VenueOrder, queued_events
@@ -230,10 +236,12 @@ class PaperBroker:
         return [fill for fill in self.exchange.fills if since is None or fill.ts >= since]
 
     async def account(self) -> AccountSnapshot:
-        """Return cash and non-zero positions."""
-        held = (self.exchange.position(symbol) for symbol in self.exchange.symbols)
+        """Return cash, non-zero positions, and equity and maintenance margin at the marks."""
+        exchange = self.exchange
+        held = (exchange.position(symbol) for symbol in exchange.symbols)
         positions = {str(p.symbol): p.quantity for p in held if not p.is_flat}
-        return AccountSnapshot(self.exchange.cash, positions, self.clock.now())
+        equity, maintenance = account_margin(exchange)
+        return AccountSnapshot(exchange.cash, positions, self.clock.now(), equity, maintenance)
 
     def updates(self) -> AsyncIterator[OrderEvent]:
         """Yield fills, cancellations and expiries as they happen, until :meth:`close`."""
