@@ -31,8 +31,8 @@ from quantstrata.backtest import Backtest, BacktestConfig
 from quantstrata.execution import CommissionConfig
 from quantstrata.live import Live, LiveConfig
 from quantstrata.live.summary import LiveSummary
-from quantstrata.model.instrument import Instrument
 from quantstrata.model.identifiers import ClientOrderId
+from quantstrata.model.instrument import Instrument
 from quantstrata.model.orders import Bracket, Fill, OneCancelsOther, OrderRequest
 from quantstrata.strategy import BarSnapshot, EventStrategy, StrategyContext
 from tests.kit.live_checks import fills_frame

@@ -215,8 +215,9 @@ def _run_at_fill(
             "margin calls, and it sizes unit targets at the decision; use size_at='decision' "
             "(or margin_call='none')"
         )
-    return run_event(TargetReplay(strategy, target_grid(targets, aligned), aligned.symbols),
-                     aligned, config)
+    return run_event(
+        TargetReplay(strategy, target_grid(targets, aligned), aligned.symbols), aligned, config
+    )
 
 
 def _margin_called(ledger: Ledger, config: BacktestConfig) -> bool:

@@ -189,7 +189,7 @@ def render_report(result: ReportableResult, *, config: ReportConfig | None = Non
     symbols = sorted({str(symbol) for symbol in result.bars["symbol"].unique().to_list()})
     check_trades(result.trades, symbols)
     redactor = Redactor(record.parameters, record.config)
-    sections = (
+    sections: tuple[Section, ...] = (
         Section("metrics", "Performance metrics", html=metrics_html(result.metrics.to_dict())),
         Section(
             "equity",

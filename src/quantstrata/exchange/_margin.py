@@ -44,10 +44,10 @@ __all__ = [
     "MarginCallPolicy",
     "account_margin",
     "call_margin",
+    "maintenance_breached",
     "margin_call",
     "margin_rates",
     "margin_state",
-    "maintenance_breached",
 ]
 
 LIQUIDATION_TAG = "margin call liquidation"
@@ -86,9 +86,7 @@ def _maintenance(instrument: Instrument | None, quantity: float, mark: float) ->
     return instrument.margin.maintenance_for(quantity, mark, instrument.multiplier)
 
 
-def _held(
-    positions: Sequence[Position], marks: Sequence[float]
-) -> list[tuple[Position, float]]:
+def _held(positions: Sequence[Position], marks: Sequence[float]) -> list[tuple[Position, float]]:
     """Return the open positions with a usable mark (others can be neither valued nor closed)."""
     return [
         (position, mark)
@@ -127,6 +125,7 @@ def margin_call(
     positions: Sequence[Position],
     marks: Sequence[float],
     instruments: Mapping[str, Instrument],
+    *,
     policy: MarginCallPolicy,
 ) -> MarginCall | None:
     """Return the call ``positions`` at ``marks`` get with ``cash`` (``None``: no call).
@@ -144,7 +143,9 @@ def margin_call(
         return MarginCall(ts, equity, maintenance, policy, symbols)
     closed: list[Symbol] = []
     left = maintenance
-    for position, mark in sorted(held, key=lambda pair: (pair[0].unrealized_pnl(pair[1]), pair[0].symbol)):
+    for position, mark in sorted(
+        held, key=lambda pair: (pair[0].unrealized_pnl(pair[1]), pair[0].symbol)
+    ):
         if equity >= left:
             break
         closed.append(position.symbol)
@@ -213,7 +214,7 @@ def call_margin(exchange: SimulatedExchange, now: datetime) -> list[OrderEvent]:
     positions = [account.position(column) for column in range(len(exchange.symbols))]
     call = margin_call(
         now, account.cash, positions, account.marks.tolist(), config.instruments,
-        config.margin_call,
+        policy=config.margin_call,
     )  # fmt: skip
     if call is None:
         return []

@@ -43,7 +43,7 @@ MARKS = [40.0, 130.0, 20.0]
 
 
 def _call(cash: float, policy: MarginCallPolicy) -> tuple[float, float, tuple[str, ...]] | None:
-    call = margin_call(T0, cash, POSITIONS, MARKS, INSTRUMENTS, policy)
+    call = margin_call(T0, cash, POSITIONS, MARKS, INSTRUMENTS, policy=policy)
     return None if call is None else (call.equity, call.maintenance, call.symbols)
 
 
@@ -85,7 +85,7 @@ def test_per_contract_margin_and_the_multiplier() -> None:
     for instrument, maintenance in ((fixed, 10_000.0), (share, 20_000.0)):
         call = margin_call(
             T0, maintenance - 1.0 - 2.0 * 4_000.0, held, [4_000.0],
-            {"ESZ4": instrument}, MarginCallPolicy.LIQUIDATE_ALL,
+            {"ESZ4": instrument}, policy=MarginCallPolicy.LIQUIDATE_ALL,
         )  # fmt: skip
         assert call is not None
         assert call.maintenance == maintenance

@@ -48,8 +48,8 @@ from quantstrata.exchange.engine import WorkingEntry
 from quantstrata.execution import FillModel, WorkingOrder
 from quantstrata.live.broker import AccountSnapshot, OrderRejectedError, VenueOrder, queued_events
 from quantstrata.model.bar import Bar
-from quantstrata.model.instrument import Instrument
 from quantstrata.model.identifiers import ClientOrderId, Symbol, VenueOrderId
+from quantstrata.model.instrument import Instrument
 from quantstrata.model.orders import (
     Accepted,
     Cancelled,
