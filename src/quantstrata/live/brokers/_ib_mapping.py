@@ -281,7 +281,9 @@ def cash_by_currency(values: Iterable[Any], account: str = "") -> dict[str, floa
     return cash
 
 
-def account_value(values: Iterable[Any], tag: str, currency: str, account: str = "") -> float | None:
+def account_value(
+    values: Iterable[Any], tag: str, currency: str, account: str = ""
+) -> float | None:
     """Return the account value ``tag`` (``NetLiquidation``, ``MaintMarginReq``) in ``currency``.
 
     ``None`` when IB did not report it (or reported no number).
