@@ -108,8 +108,9 @@ class Setup:
     """What every environment is given: the bars, their interval and calendar, cash and costs.
 
     ``calendar`` is the exchange calendar whose session close ends a DAY order (``None``: the
-    UTC day). ``rate`` is the commission, a fraction of the traded value. ``instruments``
-    (contract terms, margins) go to the backtest and the live runtime alike.
+    UTC day). ``rate`` is the commission, a fraction of the traded value; ``per_unit`` a fee
+    per unit (per contract). ``instruments``: contract terms (futures' multiplier and margin)
+    every environment is given; without ``fractional`` targets are whole lots (contracts).
     """
 
     bars: pl.DataFrame
@@ -117,7 +118,9 @@ class Setup:
     calendar: str | None = None
     cash: float = 100_000.0
     rate: float = 0.001
+    per_unit: float = 0.0
     instruments: Mapping[str, Instrument] = field(default_factory=dict)
+    fractional: bool = True
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -127,7 +130,7 @@ class Setup:
     @property
     def commission(self) -> CommissionConfig:
         """The commission rules every environment charges."""
-        return CommissionConfig(rate=self.rate)
+        return CommissionConfig(rate=self.rate, per_unit=self.per_unit)
 
 
 @dataclass(frozen=True)
@@ -158,11 +161,15 @@ def run_backtest(strategy: EventStrategy, setup: Setup) -> Outcome:
         check_lookahead=False,
         size_at="decision",
         instruments=dict(setup.instruments),
+        fractional=setup.fractional,
     )
     result = Backtest(setup.bars, strategy, config).run()
-    last = result.positions.group_by("symbol").agg(pl.col("quantity").last())
+    last = result.positions.group_by("symbol").agg(pl.col("quantity", "value").last())
     positions = dict(zip(last["symbol"].to_list(), last["quantity"].to_list(), strict=True))
-    return _outcome(result.fills, positions, float(result.equity["cash"][-1]))
+    cash = float(result.equity["cash"][-1])
+    if setup.instruments:  # a broker's cash is as booked: equity less the positions' value
+        cash = float(result.equity["equity"][-1]) - float(last["value"].sum())
+    return _outcome(result.fills, positions, cash)
 
 
 def _check_ran(name: str, summary: LiveSummary, setup: Setup) -> None:
@@ -184,6 +191,7 @@ def _live_config(setup: Setup, journal: Path) -> LiveConfig:
         warm_up=False,
         reconcile_interval=3600,
         instruments=dict(setup.instruments),
+        fractional=setup.fractional,
     )
 
 
@@ -212,6 +220,7 @@ async def run_venue(strategy: EventStrategy, setup: Setup, folder: Path) -> Outc
         cash=setup.cash,
         commission=setup.commission,
         calendar=setup.calendar,
+        instruments=dict(setup.instruments),
     ) as server:
         config = _live_config(setup, folder / "venue.sqlite")
         summary = await Live.for_venue(strategy, server.url, KEY, config).run_async()

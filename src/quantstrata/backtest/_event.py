@@ -113,6 +113,7 @@ class EventBook:
         self.on_fill = strategy.on_fill if _overridden(strategy, "on_fill") else None
         self.compiled = self.on_order is None and self.on_fill is None
         self._settings, self._costs = kernel_settings(config, aligned.symbols, units=False)
+        self._terms = self._settings[6:].reshape(count, 3)
         self._orders_index = np.zeros((count, 3), dtype=np.int64)
         self._orders_values = np.zeros((count, 7))
         self.size_at_decision = config.size_at is SizeAt.DECISION
@@ -195,7 +196,7 @@ class EventBook:
     def equity(self) -> float:
         """Return cash plus the positions at their latest marks."""
         current = self.marks if self.executing or self.bar < 0 else self.closes[self.bar]
-        return float(_nb.equity_nb(self.cash, self.quantities, current)[0])
+        return float(_nb.exposure_nb(self.cash, self.quantities, current, self._terms)[0])
 
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         """Return the working orders (of ``symbol`` only), oldest first."""
@@ -357,6 +358,7 @@ class EventBook:
             self.cash,
             False,  # noqa: FBT003 - fraction-of-equity targets
             self.config.allow_short,
+            self._terms,
         )
         for s in order:
             column = int(s)
@@ -369,17 +371,19 @@ class EventBook:
         prices = self.prices(column)
         price = prices.close if config.fill.policy.arrives_at_close else prices.open
         self.marks[column] = price
-        equity, gross = _nb.equity_nb(self.cash, self.quantities, self.marks)
+        terms = self._terms
+        equity, gross = _nb.exposure_nb(self.cash, self.quantities, self.marks, terms)
         current = float(self.quantities[column])
         desired = _nb.target_position_nb(
             self.targets[column],
             False,  # noqa: FBT003 - fraction-of-equity targets
             equity,
-            price,
+            price * terms[column, 0],
             config.allow_short,
         )
+        cost = _nb.unit_cost_nb(price, terms[column])
         capped = _nb.cap_leverage_nb(
-            current, desired, price, gross - abs(current * price), equity, config.max_leverage
+            current, desired, cost, gross - abs(current * cost), equity, config.max_leverage
         )
         symbol = self.symbols[column]
         delta = float(_nb.round_lots_nb(capped - current, *config.lot_size(symbol)))

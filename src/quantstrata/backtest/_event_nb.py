@@ -3,8 +3,8 @@
 Passing tuples of arrays from Python to a Numba function costs more than the work itself (each
 element is typed in Python), so this kernel takes the arrays one by one and hands them on.
 ``settings`` and ``costs`` are laid out as for ``simulate_targets_nb`` (``round_lots`` last in
-``settings``; three lot values per symbol in ``costs``), so volume-capped fills are rounded to
-lots exactly as in the signal loop.
+``settings``, then three contract terms per symbol; three lot values per symbol in ``costs``),
+so volume-capped fills are rounded to lots exactly as in the signal loop.
 
 Numba's cache is checked against this file only, not the kernels it inlines: this module must
 change whenever the signature or layout of :func:`quantstrata.backtest._nb._execute_pending_nb`

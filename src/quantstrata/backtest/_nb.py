@@ -29,11 +29,13 @@ from quantstrata.execution._nb import (
     carry_cost_nb,
     equity_nb,
     execution_order_nb,
+    exposure_nb,
     fill_order_nb,
     round_fill_nb,
     round_lots_nb,
     size_targets_nb,
     target_position_nb,
+    unit_cost_nb,
 )
 from quantstrata.model.position import POSITION_TOLERANCE
 
@@ -42,10 +44,12 @@ __all__ = [
     "cap_leverage_nb",
     "equity_nb",
     "execution_order_nb",
+    "exposure_nb",
     "round_lots_nb",
     "simulate_decided_nb",
     "simulate_targets_nb",
     "target_position_nb",
+    "unit_cost_nb",
 ]
 
 _EPSILON = 1e-12
@@ -96,12 +100,17 @@ def _execute_nb(  # noqa: PLR0917
     )
     price = closes[bar, symbol] if at_close else opens[bar, symbol]
     marks[symbol] = price
-    equity, gross = equity_nb(account[0], positions, marks)
+    terms = settings[6:].reshape((positions.shape[0], 3))
+    multiplier = terms[symbol, 0]
+    equity, gross = exposure_nb(account[0], positions, marks, terms)
     current = positions[symbol]
-    desired = target_position_nb(account[1 + symbol], units, equity, price, allow_short)
+    desired = target_position_nb(
+        account[1 + symbol], units, equity, price * multiplier, allow_short
+    )
     asked = desired - current
+    cost = unit_cost_nb(price, terms[symbol])
     capped = cap_leverage_nb(
-        current, desired, price, gross - abs(current * price), equity, max_leverage
+        current, desired, cost, gross - abs(current * cost), equity, max_leverage
     )
     lots = 9 + 3 * symbol
     delta = round_lots_nb(capped - current, costs[lots], costs[lots + 1])
@@ -122,8 +131,9 @@ def _execute_nb(  # noqa: PLR0917
         MARKET, side, size, np.nan, np.nan, np.nan, np.nan, np.nan, triggered,
         first_fill, 0.0,
         opens[bar, symbol], highs[bar, symbol], lows[bar, symbol], closes[bar, symbol],
-        volumes[bar, symbol], at_close, volume_cap, costs[0], costs[1], costs[2], costs[3],
-        costs[4], costs[5], costs[6], costs[7], costs[8],
+        volumes[bar, symbol], at_close, volume_cap, costs[0] * multiplier,
+        costs[1] * multiplier, costs[2], costs[3], costs[4], costs[5], costs[6], costs[7],
+        costs[8],
     )  # fmt: skip
     order[3] = filled * side
     order[4] = bar_price
@@ -131,7 +141,7 @@ def _execute_nb(  # noqa: PLR0917
     order[6] = commission
     if filled > 0.0:
         positions[symbol] = current + filled * side
-        account[0] -= filled * side * fill_price + commission
+        account[0] -= filled * side * (fill_price * multiplier) + commission
     return filled >= abs(delta)
 
 
@@ -166,7 +176,7 @@ def _execute_pending_nb(  # noqa: PLR0917
     execution_prices = closes[bar] if settings[3] > 0.0 else opens[bar]
     order = execution_order_nb(
         pending, account[1:], positions, marks, execution_prices, account[0],
-        settings[0] > 0.0, settings[1] > 0.0,
+        settings[0] > 0.0, settings[1] > 0.0, settings[6:].reshape((positions.shape[0], 3)),
     )  # fmt: skip
     for symbol in order:
         count = _record_nb(
@@ -225,8 +235,11 @@ def simulate_targets_nb(  # noqa: PLR0917
     ``targets[t, s]`` is decided at bar ``t``'s close (``NaN``: no decision); a new value is
     pending until executed at the symbol's next bar (``offset`` 1) or this bar's close
     (``offset`` 0) by :func:`_execute_nb`. ``settings``: ``units, allow_short, max_leverage,
-    at_close, volume_cap, round_lots``; ``costs``: commission (5) and slippage (4) settings,
-    then ``lot_size, min_quantity, lot scale`` per symbol. Outputs: cash and positions after
+    at_close, volume_cap, round_lots``, then each symbol's contract terms ``multiplier, weight,
+    per_contract`` (:func:`~quantstrata.execution.margin.sizing_terms`: values are ``quantity
+    × price × multiplier``, the cap holds Σ used exposure within ``max_leverage × equity``);
+    ``costs``: commission (5) and slippage (4) settings, then ``lot_size, min_quantity, lot
+    scale`` per symbol. Outputs: cash and positions after
     each bar, and per order ``decision bar, execution bar, symbol`` and the seven values of
     :func:`_execute_nb`.
     ``carry`` (bars × 2): borrow and financing factors, charged at each bar's start; with no
@@ -332,6 +345,7 @@ def simulate_decided_nb(  # noqa: PLR0917
     for symbol in range(symbols):
         lots[symbol, 0], lots[symbol, 1] = costs[9 + 3 * symbol], costs[10 + 3 * symbol]
     sized = np.empty((symbols, 4))
+    terms = settings[6:].reshape((symbols, 3))
     book = (positions, working, orders_index, orders_values)
     market = (opens, highs, lows, closes, volumes, has_bar)
     count = 0
@@ -361,7 +375,7 @@ def simulate_decided_nb(  # noqa: PLR0917
                 held[symbol] = positions[symbol] + (orders_values[row, 2] if row >= 0 else 0.0)
             written = size_targets_nb(
                 decided, wanted, held, positions, prices, cash, units, allow_short,
-                max_leverage, lots, sized,
+                max_leverage, lots, sized, terms,
             )  # fmt: skip
             for order in range(written):
                 symbol = int(sized[order, 0])
@@ -414,17 +428,19 @@ def _fill_working_nb(  # noqa: PLR0917
         if settings[5] > 0.0 and whole != size:
             return cash, -1  # the fill model would round the fill below the order
         triggered, first_fill = False, True
+        multiplier = settings[6 + 3 * symbol]
         filled, _, price, commission, _, _, _ = fill_order_nb(
             MARKET, side, size, np.nan, np.nan, np.nan, np.nan, np.nan, triggered, first_fill, 0.0,
             opens[bar, symbol], highs[bar, symbol], lows[bar, symbol], closes[bar, symbol],
-            volumes[bar, symbol], settings[3] > 0.0, settings[4], costs[0], costs[1],
-            costs[2], costs[3], costs[4], costs[5], costs[6], costs[7], costs[8],
+            volumes[bar, symbol], settings[3] > 0.0, settings[4], costs[0] * multiplier,
+            costs[1] * multiplier, costs[2], costs[3], costs[4], costs[5], costs[6], costs[7],
+            costs[8],
         )  # fmt: skip
         if filled < size:
             return cash, -1  # a volume cap: the rest would keep working
         traded = filled * side
         positions[symbol] = _booked_nb(held, traded)
-        cash -= traded * price + commission
+        cash -= traded * (price * multiplier) + commission
         orders_index[row, 2] = bar
         orders_values[row, 3] = traded
         orders_values[row, 4] = price

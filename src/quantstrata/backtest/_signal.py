@@ -12,6 +12,7 @@ from quantstrata.backtest._align import AlignedBars
 from quantstrata.backtest._ledger import FILL_SCHEMA, ORDER_SCHEMA, Ledger
 from quantstrata.backtest.config import BacktestConfig
 from quantstrata.execution.costs import commission_arguments, slippage_arguments
+from quantstrata.execution.margin import terms_array
 from quantstrata.execution.targets import TARGET_TAG, leverage_tag
 from quantstrata.model.bar import TIMESTAMP_DTYPE, same_times
 from quantstrata.model.orders.enums import OrderStatus
@@ -44,7 +45,9 @@ def kernel_settings(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the compiled loops' ``settings`` and ``costs`` (see ``simulate_targets_nb``).
 
-    ``settings``: ``units, allow_short, max_leverage, at_close, volume_cap, round_lots``;
+    ``settings``: ``units, allow_short, max_leverage, at_close, volume_cap, round_lots``, then
+    ``multiplier, weight, per_contract`` per symbol
+    (:func:`~quantstrata.execution.margin.terms_array`);
     ``costs``: commission (5) and slippage (4) settings, then ``lot_size, min_quantity, lot
     scale`` per symbol. Every compiled loop (signal, event, decision) reads these.
     """
@@ -57,6 +60,7 @@ def kernel_settings(
             1.0 if fill.policy.arrives_at_close else 0.0,
             np.nan if fill.volume_cap is None else fill.volume_cap,
             1.0 if fill.round_lots else 0.0,
+            *terms_array(symbols, config.instruments, config.max_leverage).ravel().tolist(),
         ]
     )
     lots = [value for symbol in symbols for value in config.lot_rules(symbol)]

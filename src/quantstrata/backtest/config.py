@@ -111,6 +111,7 @@ class BacktestConfig(TradingRules):
             allow_short=self.allow_short,
             max_leverage=self.max_leverage,
             lots={symbol: self.lot_size(symbol) for symbol in symbols},
+            terms=self.contract_terms(),
         )
 
     def lot_rules(self, symbol: str) -> tuple[float, float, float]:

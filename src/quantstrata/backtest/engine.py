@@ -139,7 +139,14 @@ class Backtest:
         metrics = MetricsConfig(
             risk_free_rate=self.config.risk_free_rate, calendar=self.config.calendar
         )
-        result = build_result(ledger, self.bars, record, metrics, interval=self._interval())
+        result = build_result(
+            ledger,
+            self.bars,
+            record,
+            metrics,
+            interval=self._interval(),
+            instruments=self.config.instruments,
+        )
         return _with_carry_costs(result, ledger, self.config)
 
     def _interval(self) -> Interval | None:

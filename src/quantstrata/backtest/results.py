@@ -4,7 +4,10 @@ Frames (all timestamps ``Datetime("ns", "UTC")``, bar open times):
 
 - ``equity``: per bar time ``ts, cash, positions_value, equity, drawdown, gross_exposure``;
   values are after the bar's fills, positions marked at each symbol's last close (a symbol
-  without a bar at a time keeps its previous close).
+  without a bar at a time keeps its previous close) times its contract multiplier. With
+  futures or perpetual swaps, ``cash`` is what a futures broker reports (PnL settled at every
+  mark, the initial margin of open contracts set aside: backtrader's ``getcash()``) and
+  ``positions_value`` the rest of equity (:func:`~quantstrata.execution.margin.free_cash`).
 - ``positions``: per bar ``ts, symbol, quantity, price, value`` (rows where the symbol has a
   bar; ``price`` is the close).
 - ``orders``, ``fills``: every order and every execution (``ts`` of a fill is its bar).
@@ -17,6 +20,7 @@ Frames (all timestamps ``Datetime("ns", "UTC")``, bar open times):
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +37,9 @@ from quantstrata.backtest._notebook import PlotKind, plot_result, result_html
 from quantstrata.backtest._results_nb import equity_curve_nb
 from quantstrata.backtest.record import RunRecord
 from quantstrata.backtest.trades import describe_open_positions, open_positions, round_trips
+from quantstrata.execution.margin import free_cash, multiplier_of
 from quantstrata.model.bar import TIMESTAMP_DTYPE
+from quantstrata.model.instrument import Instrument
 from quantstrata.model.interval import Interval
 
 __all__ = ["BacktestResult", "build_result"]
@@ -111,11 +117,13 @@ def build_result(
     metrics_config: MetricsConfig,
     *,
     interval: Interval | None = None,
+    instruments: Mapping[str, Instrument] | None = None,
 ) -> BacktestResult:
     """Turn a simulation loop's ledger into the result frames and metrics.
 
     ``interval`` is the bars' interval, which annualises the metrics on the configured
-    calendar (None: the metrics infer it).
+    calendar (None: the metrics infer it). ``instruments`` give contract multipliers and
+    margins (positions are valued ``quantity × close × multiplier``).
 
     ``bars`` is the canonical bar frame the ledger was simulated on: its rows are the aligned
     ``has_bar`` cells in row-major order, so its ``ts``, ``symbol`` and ``close`` columns are
@@ -125,6 +133,12 @@ def build_result(
     times = pl.Series("ts", aligned.times, dtype=pl.Int64).cast(TIMESTAMP_DTYPE)
     every_bar = bool(aligned.has_bar.all())
     mark = aligned.close if every_bar else marks(aligned)
+    held = [(instruments or {}).get(symbol) for symbol in aligned.symbols]
+    multipliers = np.array([multiplier_of(instrument) for instrument in held])
+    contracts = any(i is not None and i.asset_class.has_contracts for i in held)
+    price = mark
+    if (multipliers != 1.0).any():
+        mark = mark * multipliers  # each symbol's value of one unit
     if ledger.positions.shape[1] < _ROW_SUM_IN_ORDER:
         values = np.empty_like(ledger.positions)
         positions_value, _, equity, drawdown, gross_exposure = equity_curve_nb(
@@ -137,10 +151,14 @@ def build_result(
         peak = np.maximum.accumulate(equity)
         drawdown = np.where(peak > 0.0, 1.0 - equity / peak, 0.0)
         gross_exposure = np.abs(values).sum(axis=1) / equity
+    cash = ledger.cash
+    if contracts:
+        cash = free_cash(ledger.cash, ledger.positions, price, held)
+        positions_value = equity - cash
     equity_frame = pl.DataFrame(
         {
             "ts": times,
-            "cash": ledger.cash,
+            "cash": cash,
             "positions_value": positions_value,
             "equity": equity,
             "drawdown": drawdown,
@@ -148,7 +166,11 @@ def build_result(
         }
     )
     positions = _positions_frame(ledger, bars, times, values, every_bar=every_bar)
-    trades = round_trips(ledger.fills, aligned.times)
+    trades = round_trips(
+        ledger.fills,
+        aligned.times,
+        {symbol: float(m) for symbol, m in zip(aligned.symbols, multipliers, strict=True)},
+    )
     metrics = compute_checked_metrics(
         ordered_equity(aligned.times, equity),
         trades=trades.rename({"entry_ts": "entry_time", "exit_ts": "exit_time"}),

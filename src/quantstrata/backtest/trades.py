@@ -12,6 +12,7 @@ reports them separately, with their unrealised PnL.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,12 +59,17 @@ OPEN_POSITION_SCHEMA = pl.Schema(
 """Columns of :func:`open_positions`."""
 
 
-def round_trips(fills: pl.DataFrame, bar_times: npt.NDArray[np.int64]) -> pl.DataFrame:
+def round_trips(
+    fills: pl.DataFrame,
+    bar_times: npt.NDArray[np.int64],
+    multipliers: Mapping[str, float] | None = None,
+) -> pl.DataFrame:
     """Return the round trips of ``fills`` (``ts, symbol, side, quantity, price, commission``).
 
     ``bar_times`` are the backtest's bar times (ns, sorted); ``bars_held`` counts the bars
     from the entry fill's bar to the exit fill's bar. Trades are sorted by exit time, entry
-    time and symbol.
+    time and symbol. ``multipliers`` are contract multipliers by symbol (1 for others): a
+    trade's PnL is ``quantity × price move × multiplier``.
     """
     if fills.is_empty():
         return pl.DataFrame(schema=TRADE_SCHEMA)
@@ -73,9 +79,13 @@ def round_trips(fills: pl.DataFrame, bar_times: npt.NDArray[np.int64]) -> pl.Dat
     sequence = np.lexsort((codes[entry], ts[entry], ts[exit_]))
     entry, exit_, values = entry[sequence], exit_[sequence], matched.values[sequence]
     bar = _bar_positions(bar_times, ts)
+    contract = np.ones(matched.symbols.len())
+    for code, symbol in enumerate(matched.symbols.to_list()):
+        contract[code] = (multipliers or {}).get(symbol, 1.0)
     return _trades_frame(
-        matched.symbols, codes[entry], ts[entry], ts[exit_], values, bar[exit_] - bar[entry]
-    )
+        matched.symbols, codes[entry], ts[entry], ts[exit_], values, bar[exit_] - bar[entry],
+        contract[codes[entry]],
+    )  # fmt: skip
 
 
 def open_positions(fills: pl.DataFrame, bars: pl.DataFrame) -> pl.DataFrame:
@@ -189,12 +199,13 @@ def _trades_frame(  # noqa: PLR0917
     exit_ns: npt.NDArray[np.int64],
     values: npt.NDArray[np.float64],
     held: npt.NDArray[np.int64],
+    multiplier: npt.NDArray[np.float64],
 ) -> pl.DataFrame:
     """Build the trades frame from the matched trips (signed quantity, prices, commission)."""
     signed, entry_price, exit_price, commission = values.T
     direction = np.where(signed > 0.0, 1.0, -1.0)
     closed = np.abs(signed)
-    pnl = closed * (exit_price - entry_price) * direction - commission
+    pnl = closed * (exit_price - entry_price) * direction * multiplier - commission
     frame = pl.DataFrame(
         {
             "symbol": symbols.gather(codes),
@@ -207,7 +218,7 @@ def _trades_frame(  # noqa: PLR0917
             "entry_price": entry_price,
             "exit_price": exit_price,
             "pnl": pnl,
-            "return": pnl / (closed * entry_price),
+            "return": pnl / (closed * entry_price * multiplier),
             "commission": commission,
             "bars_held": held.astype(np.int64),
         }

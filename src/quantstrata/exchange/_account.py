@@ -7,6 +7,10 @@ read and write them in place; a quantity the exchange books is copied from the p
 ``apply`` returned. A fill compiled code already booked in the arrays is kept as a row and
 applied to its position when that position is next read or booked (:meth:`Account.absorb`),
 so the backtest's compiled target step pays nothing for positions no one reads.
+
+Contracts: a fill moves cash by its notional ``quantity × (price × multiplier)`` plus its
+commission (:func:`~quantstrata.execution.margin.position_value`), so equity (cash plus Σ
+positions at their marks with multipliers) is the futures account's at every mark.
 """
 
 from __future__ import annotations
@@ -27,9 +31,16 @@ __all__ = ["Account"]
 class Account:
     """Cash, positions and the latest marks of the symbols an exchange lists."""
 
-    def __init__(self, cash: float, symbols: tuple[Symbol, ...]) -> None:
-        """Start flat in every symbol with ``cash``."""
+    def __init__(
+        self,
+        cash: float,
+        symbols: tuple[Symbol, ...],
+        multipliers: tuple[float, ...] | None = None,
+    ) -> None:
+        """Start flat in every symbol with ``cash``; ``multipliers``: contract sizes (1 each)."""
         count = len(symbols)
+        self.multipliers = np.ones(count) if multipliers is None else np.array(multipliers)
+        """Each symbol's contract multiplier (its instrument's, 1 without one)."""
         self.values = np.full(1 + count, np.nan)
         """``values[0]`` is the cash; ``values[1:]`` are free for the caller (the backtest
         keeps each symbol's target there, next to the cash its compiled step changes)."""
@@ -59,7 +70,8 @@ class Account:
         position = self.position(column).apply(fill)
         self._positions[column] = position
         self.quantities[column] = position.quantity
-        self.values[0] -= fill.signed_quantity * fill.price + fill.commission
+        multiplier = float(self.multipliers[column])
+        self.values[0] -= fill.signed_quantity * (fill.price * multiplier) + fill.commission
 
     def absorb(self, column: int, row: _Row) -> None:
         """Keep a fill compiled code booked in the arrays, for the position of ``column``."""
@@ -83,8 +95,9 @@ class Account:
             position = position.apply(fill)
         self._positions[column] = position
 
-    def list_symbol(self, symbol: Symbol) -> None:
+    def list_symbol(self, symbol: Symbol, multiplier: float = 1.0) -> None:
         """Add a flat position in ``symbol`` (new arrays: not for compiled code holding them)."""
+        self.multipliers = np.append(self.multipliers, multiplier)
         self.values = np.append(self.values, np.nan)
         self.quantities = np.append(self.quantities, 0.0)
         self.marks = np.append(self.marks, np.nan)

@@ -3,11 +3,12 @@
 The one rule, used by the simulated exchange (so the backtest, the paper broker and the venue
 all make the same call) and by the backtest to know whether a compiled run met a call:
 
-- **Equity** is the cash plus every open position at its mark (``quantity × mark``, as the
-  account books cash).
-- **Maintenance** is the sum over open positions of their instrument's
-  :meth:`~quantstrata.model.margin.Margin.maintenance_for` at the mark (symbols without an
-  instrument, or an instrument without a margin, need none: a cash position).
+- **Equity** is the cash plus every open position at its mark
+  (:func:`~quantstrata.execution.margin.position_value`: ``quantity × mark × multiplier``, as
+  the account books cash).
+- **Maintenance** is the sum over open positions in instruments with a margin of
+  :func:`~quantstrata.execution.margin.maintenance_margin` at the mark (a symbol without a
+  margin is a cash position: it is never called, so it adds nothing here).
 - When equity < maintenance the account gets a :class:`MarginCall`: with
   ``liquidate_largest_loser`` the position with the largest unrealized loss is closed first,
   then the next, until the equity covers the maintenance of the positions left (closing at the
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from quantstrata.execution.margin import maintenance_margin, position_value
 from quantstrata.model.identifiers import Symbol
 from quantstrata.model.instrument import Instrument
 from quantstrata.model.margin import MarginBasis
@@ -42,6 +44,7 @@ __all__ = [
     "LIQUIDATION_TAG",
     "MarginCall",
     "MarginCallPolicy",
+    "MarginRates",
     "account_margin",
     "call_margin",
     "maintenance_breached",
@@ -81,9 +84,9 @@ class MarginCall:
 
 
 def _maintenance(instrument: Instrument | None, quantity: float, mark: float) -> float:
-    if instrument is None or instrument.margin is None or quantity == 0.0:
+    if instrument is None or instrument.margin is None:
         return 0.0
-    return instrument.margin.maintenance_for(quantity, mark, instrument.multiplier)
+    return maintenance_margin(instrument, quantity, mark)
 
 
 def _held(positions: Sequence[Position], marks: Sequence[float]) -> list[tuple[Position, float]]:
@@ -107,7 +110,11 @@ def margin_state(
         _maintenance(instruments.get(position.symbol), position.quantity, mark)
         for position, mark in held
     )
-    return cash + math.fsum(position.quantity * mark for position, mark in held), maintenance
+    equity = cash + math.fsum(
+        position_value(instruments.get(position.symbol), position.quantity, mark)
+        for position, mark in held
+    )
+    return equity, maintenance
 
 
 def account_margin(exchange: SimulatedExchange) -> tuple[float, float]:
@@ -153,45 +160,53 @@ def margin_call(
     return MarginCall(ts, equity, maintenance, policy, tuple(closed))
 
 
-def margin_rates(
-    symbols: Sequence[str], instruments: Mapping[str, Instrument]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Return per symbol the maintenance per unit of notional and per contract (0: none)."""
-    notional, per_contract = np.zeros(len(symbols)), np.zeros(len(symbols))
+MarginRates = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]
+"""Per symbol: maintenance per unit of price, per contract, and the multiplier."""
+
+
+def margin_rates(symbols: Sequence[str], instruments: Mapping[str, Instrument]) -> MarginRates:
+    """Return per symbol the maintenance per unit of price and per contract (0: none), and the
+    contract multiplier, as :func:`maintenance_breached` takes them.
+    """
+    count = len(symbols)
+    per_price, per_contract, multipliers = np.zeros(count), np.zeros(count), np.ones(count)
     for column, symbol in enumerate(symbols):
         instrument = instruments.get(symbol)
-        margin = None if instrument is None else instrument.margin
-        if instrument is None or margin is None:
+        if instrument is None:
+            continue
+        multipliers[column] = instrument.multiplier
+        margin = instrument.margin
+        if margin is None:
             continue
         if margin.basis is MarginBasis.PER_CONTRACT:
             per_contract[column] = margin.maintenance
         else:
-            notional[column] = margin.maintenance * instrument.multiplier
-    return notional, per_contract
+            per_price[column] = margin.maintenance * instrument.multiplier
+    return per_price, per_contract, multipliers
 
 
 def maintenance_breached(
     cash: npt.NDArray[np.float64],
     positions: npt.NDArray[np.float64],
     marks: npt.NDArray[np.float64],
-    rates: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+    rates: MarginRates,
 ) -> bool:
     """Return whether, at any bar, equity fell below the maintenance margin.
 
     ``cash`` (bars), ``positions`` and ``marks`` (bars × symbols) are a run's book after each
-    bar; ``rates`` are :func:`margin_rates`. The same sums as :func:`margin_call`'s, for a whole
-    run at once: a run without a breach made no call, so it is what the exchange would give.
-    A held position without a finite mark is skipped, as :func:`margin_call` skips it.
+    bar; ``rates`` are :func:`margin_rates`. The same sums as :func:`margin_state`'s, for a
+    whole run at once: a run without a breach made no call, so it is what the exchange would
+    give. A held position without a finite mark is skipped, as :func:`margin_call` skips it.
     """
-    notional, per_contract = rates
-    if not (notional.any() or per_contract.any()):
+    per_price, per_contract, multipliers = rates
+    if not (per_price.any() or per_contract.any()):
         return False
     held = positions != 0.0
-    priced = np.where(held, marks, 0.0)
-    usable = ~held | np.isfinite(priced)
-    size = np.where(held & usable, np.abs(positions), 0.0)
-    value = np.where(held & usable, positions * priced, 0.0)
-    maintenance = (size * np.abs(np.nan_to_num(priced)) * notional + size * per_contract).sum(1)
+    usable = held & np.isfinite(np.where(held, marks, 0.0))
+    price = np.where(usable, marks, 0.0)
+    size = np.where(usable, np.abs(positions), 0.0)
+    value = np.where(usable, positions * (price * multipliers), 0.0)
+    maintenance = (size * np.abs(price) * per_price + size * per_contract).sum(1)
     equity = cash + value.sum(1)
     # Sums in another order than margin_call's may differ in the last bits: a run this close to
     # a call counts as breached (the exchange's path then decides exactly).

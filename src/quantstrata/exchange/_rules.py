@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from quantstrata.execution._nb import cap_leverage_nb, equity_nb, round_lots_nb
+from quantstrata.execution._nb import cap_leverage_nb, exposure_nb, round_lots_nb, unit_cost_nb
 from quantstrata.execution.orders import FillResult
 from quantstrata.model.orders import OrderRequest, OrderSide
 
@@ -45,20 +45,24 @@ def leverage_allowed(  # noqa: PLR0917 - the account's arrays and the cap's sett
     marks: np.ndarray,
     max_leverage: float,
     lots: tuple[float, float],
+    terms: np.ndarray,
 ) -> float | None:
     """Return how much of ``fill`` the leverage cap allows; ``None`` when all of it.
 
     ``quantities`` and ``marks`` are every symbol's position and latest mark; ``column`` is
-    the fill's symbol, marked at the fill price. ``0.0`` means no room at all.
+    the fill's symbol, marked at the fill price. ``terms`` are every symbol's contract terms
+    (:func:`~quantstrata.execution.margin.terms_array`): a symbol with margin is held to its
+    buying power (Σ initial margin ≤ equity) instead. ``0.0`` means no room at all.
     """
     marked = marks.copy()
     marked[column] = fill.price
-    equity, gross = equity_nb(cash, quantities, marked)
+    equity, gross = exposure_nb(cash, quantities, marked, terms)
     current = float(quantities[column])
     side = float(fill.side)
     desired = current + side * fill.quantity
-    other = gross - abs(current * fill.price)
-    capped = float(cap_leverage_nb(current, desired, fill.price, other, equity, max_leverage))
+    cost = float(unit_cost_nb(fill.price, terms[column]))
+    other = gross - abs(current * cost)
+    capped = float(cap_leverage_nb(current, desired, cost, other, equity, max_leverage))
     if abs(capped - desired) <= 1e-9 * max(abs(desired), 1.0):
         return None
     if (capped - current) * side <= 0.0:

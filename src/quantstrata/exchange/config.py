@@ -15,6 +15,7 @@ from pydantic import AfterValidator, ConfigDict, Field, field_validator
 from quantstrata.core.config import DEFAULT_CASH, FrozenConfig, StartingCash
 from quantstrata.exchange._margin import MarginCallPolicy
 from quantstrata.execution.config import CommissionConfig, FillConfig, SlippageConfig
+from quantstrata.execution.margin import sizing_terms
 from quantstrata.execution.targets import lot_rule
 from quantstrata.model.instrument import Instrument
 from quantstrata.process.calendar import canonical_calendar_code
@@ -39,7 +40,10 @@ class OrderRules(FrozenConfig):
       cancelled.
     - ``fractional``: trade fractional units; ``False`` (or rounding lots) rounds to whole lots
       (:meth:`lot_size`).
-    - ``instruments``: trading rules per symbol (lot size, minimum quantity, calendar).
+    - ``instruments``: trading rules per symbol (lot size, minimum quantity, calendar) and
+      contract terms: positions are valued with the instrument's multiplier, and an instrument
+      with a ``margin`` may build positions while Σ initial margin ≤ equity (its own buying
+      power) instead of the ``max_leverage`` cap (:mod:`quantstrata.execution.margin`).
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -60,6 +64,16 @@ class OrderRules(FrozenConfig):
     def rounds_lots(self) -> bool:
         """Whether orders are rounded to whole lots even when ``fractional``."""
         return False
+
+    def contract_terms(self) -> dict[str, tuple[float, float, float]]:
+        """Return each instrument's ``(multiplier, weight, per_contract)`` for target sizing.
+
+        The one rule is :func:`~quantstrata.execution.margin.sizing_terms`.
+        """
+        return {
+            symbol: sizing_terms(instrument, self.max_leverage)
+            for symbol, instrument in self.instruments.items()
+        }
 
     def lot_size(self, symbol: str) -> tuple[float, float]:
         """Return ``(lot_size, min_quantity)`` of ``symbol``; ``(0, 0)`` trades any fraction.

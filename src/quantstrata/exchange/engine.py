@@ -46,6 +46,7 @@ from quantstrata.execution import (
     WorkingBracket,
     WorkingOrder,
 )
+from quantstrata.execution.margin import multiplier_of, terms_array
 from quantstrata.execution.targets import leverage_note, no_leverage_room
 from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId, VenueOrderId
 from quantstrata.model.orders import (
@@ -93,7 +94,7 @@ class SimulatedExchange:
         """
         self.config = config
         self.symbols = tuple(Symbol(symbol) for symbol in symbols)
-        self.account = Account(config.cash, self.symbols)
+        self.account = Account(config.cash, self.symbols, self._multipliers(self.symbols))
         self.orders: dict[ClientOrderId, Order] = {}
         self.notes: dict[ClientOrderId, str] = {}
         """Why the leverage cap cut an order, by order id."""
@@ -106,6 +107,7 @@ class SimulatedExchange:
         self._fill = config.fill
         self._models = [self._fill_model(symbol) for symbol in self.symbols]
         self._lots = [config.lot_size(symbol) for symbol in self.symbols]
+        self._terms = terms_array(self.symbols, config.instruments, config.max_leverage)
         self._sessions = SessionCloses(config.calendar_of)
         self._sized: set[ClientOrderId] = set()
         ClientOrderId(f"{id_prefix}{10**19}")  # refuse a prefix no 20-digit id fits after
@@ -254,9 +256,10 @@ class SimulatedExchange:
             return
         self._columns[name] = len(self.symbols)
         self.symbols = (*self.symbols, name)
-        self.account.list_symbol(name)
+        self.account.list_symbol(name, *self._multipliers((name,)))
         self._models.append(self._fill_model(name))
         self._lots.append(self.config.lot_size(name))
+        self._terms = terms_array(self.symbols, self.config.instruments, self.config.max_leverage)
 
     def restore(
         self,
@@ -399,6 +402,10 @@ class SimulatedExchange:
             return
         self._fill = FillConfig.build(**{**self.config.fill.model_dump(), "volume_cap": chosen})
         self._models = [self._fill_model(symbol) for symbol in self.symbols]
+
+    def _multipliers(self, symbols: tuple[Symbol, ...]) -> tuple[float, ...]:
+        instruments = self.config.instruments
+        return tuple(multiplier_of(instruments.get(symbol)) for symbol in symbols)
 
     def _fill_model(self, symbol: str) -> FillModel:
         config = self.config
@@ -547,7 +554,7 @@ class SimulatedExchange:
         account, leverage = self.account, self.config.max_leverage
         room = leverage_allowed(
             fill, item.symbol, account.cash, account.quantities, account.marks, leverage,
-            self._lots[item.symbol],
+            self._lots[item.symbol], self._terms,
         )  # fmt: skip
         if room is None:
             return step

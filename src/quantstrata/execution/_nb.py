@@ -20,11 +20,13 @@ from quantstrata.execution._sizing_nb import (
     cap_leverage_nb,
     equity_nb,
     execution_order_nb,
+    exposure_nb,
     reduces_nb,
     round_fill_nb,
     round_lots_nb,
     size_targets_nb,
     target_position_nb,
+    unit_cost_nb,
 )
 from quantstrata.model.orders.enums import OrderSide, OrderType
 
@@ -48,6 +50,7 @@ __all__ = [
     "commission_nb",
     "equity_nb",
     "execution_order_nb",
+    "exposure_nb",
     "fill_order_nb",
     "is_maker_nb",
     "limit_fill_price_nb",
@@ -62,6 +65,7 @@ __all__ = [
     "stop_limit_fill_price_nb",
     "target_position_nb",
     "trailing_stop_price_nb",
+    "unit_cost_nb",
 ]
 
 BUY = int(OrderSide.BUY)

@@ -17,11 +17,13 @@ __all__ = [
     "cap_leverage_nb",
     "equity_nb",
     "execution_order_nb",
+    "exposure_nb",
     "reduces_nb",
     "round_fill_nb",
     "round_lots_nb",
     "size_targets_nb",
     "target_position_nb",
+    "unit_cost_nb",
 ]
 
 _EPSILON = 1e-12
@@ -84,6 +86,35 @@ def equity_nb(cash: float, positions: np.ndarray, marks: np.ndarray) -> tuple[fl
 
 
 @numba.njit(cache=True)
+def exposure_nb(
+    cash: float, positions: np.ndarray, marks: np.ndarray, terms: np.ndarray
+) -> tuple[float, float]:
+    """Return ``(equity, used)`` of an account whose symbols have contract ``terms``.
+
+    ``terms`` is ``(symbols, 3)``: each symbol's ``multiplier, weight, per_contract``
+    (:func:`quantstrata.execution.margin.sizing_terms`). Equity is cash plus Σ position ×
+    (mark × multiplier); ``used`` is Σ weight × |value| + per_contract × |position|, what the
+    buying-power cap (:func:`cap_leverage_nb`) holds within ``max_leverage × equity``. With
+    terms ``(1, 1, 0)`` both equal :func:`equity_nb`'s to the last bit.
+    """
+    equity = cash
+    used = 0.0
+    for index in range(positions.shape[0]):
+        if positions[index] != 0.0:
+            value = positions[index] * (marks[index] * terms[index, 0])
+            equity += value
+            used += terms[index, 1] * abs(value) + terms[index, 2] * abs(positions[index])
+    return equity, used
+
+
+@numba.njit(cache=True, inline="always")
+def unit_cost_nb(price: float, terms: np.ndarray) -> float:
+    """Return what one contract at ``price`` uses of the cap (a row of ``exposure_nb``'s terms)."""
+    cost: float = terms[1] * (price * terms[0]) + terms[2]
+    return cost
+
+
+@numba.njit(cache=True)
 def target_position_nb(
     target: float, units: bool, equity: float, price: float, allow_short: bool
 ) -> float:
@@ -142,6 +173,7 @@ def size_targets_nb(  # noqa: PLR0917
     max_leverage: float,
     lots: np.ndarray,
     out: np.ndarray,
+    terms: np.ndarray,
 ) -> int:
     """Size the market orders that move each ``decided`` symbol to its target; return the count.
 
@@ -149,30 +181,32 @@ def size_targets_nb(  # noqa: PLR0917
     (:func:`~quantstrata.execution.targets.orders_for_targets`) and the backtest's compiled
     decision loop alike. Per symbol (sorted): ``targets``, ``held`` (position plus what working
     orders will still add), ``positions`` and ``prices`` (``0.0`` where unknown); ``lots`` is
-    ``(lot_size, min_quantity)`` per symbol. Equity is cash plus the positions at ``prices``;
-    gross exposure is Σ |held × price|. Symbols whose order reduces a position go first (then
+    ``(lot_size, min_quantity)`` per symbol, ``terms`` the contract terms of
+    :func:`exposure_nb`. Equity is cash plus the positions at ``prices`` (with multipliers);
+    the exposure used is Σ weight × |held value| + per_contract × |held| (the gross notional
+    without margin). Symbols whose order reduces a position go first (then
     the others, each group in symbol order), and each order's exposure counts for the next
     one's leverage cap. A remainder at or below 1e-12 of the position is no order. ``out``
     receives one row per order: ``column, asked, capped, delta`` (signed changes: what the
     target asked, after the leverage cap, after lot rounding).
     """
     count = positions.shape[0]
-    equity, _ = equity_nb(cash, positions, prices)
+    equity, _ = exposure_nb(cash, positions, prices, terms)
     gross = 0.0
     for column in range(count):
-        gross += abs(held[column] * prices[column])
+        gross += abs(held[column] * unit_cost_nb(prices[column], terms[column]))
     desired = np.zeros(count)
     for column in range(count):
         if decided[column]:
             desired[column] = target_position_nb(
-                targets[column], units, equity, prices[column], allow_short
+                targets[column], units, equity, prices[column] * terms[column, 0], allow_short
             )
     written = 0
     for first in (True, False):
         for column in range(count):
             if not decided[column] or reduces_nb(held[column], desired[column]) != first:
                 continue
-            price, current = prices[column], held[column]
+            price, current = unit_cost_nb(prices[column], terms[column]), held[column]
             other = gross - abs(current * price)
             capped = cap_leverage_nb(current, desired[column], price, other, equity, max_leverage)
             delta = round_lots_nb(capped - current, lots[column, 0], lots[column, 1])
@@ -197,18 +231,20 @@ def execution_order_nb(  # noqa: PLR0917
     cash: float,
     units: bool,
     allow_short: bool,
+    terms: np.ndarray,
 ) -> np.ndarray:
     """Return the symbols whose pending target executes now, those reducing a position first.
 
     Selling before buying frees the cash a rotation needs, so a switch from one symbol to
     another is not cut by the leverage cap merely because of the symbols' sort order. Within
-    each group symbols keep their sorted order. ``prices`` are the execution prices.
+    each group symbols keep their sorted order. ``prices`` are the execution prices,
+    ``terms`` the contract terms of :func:`exposure_nb`.
     """
     equity = cash
     for symbol in range(positions.shape[0]):
         if positions[symbol] != 0.0:
             mark = prices[symbol] if pending[symbol] else marks[symbol]
-            equity += positions[symbol] * mark
+            equity += positions[symbol] * (mark * terms[symbol, 0])
     reducing = np.zeros(positions.shape[0], dtype=np.bool_)
     count = 0
     for column in range(positions.shape[0]):
@@ -216,7 +252,7 @@ def execution_order_nb(  # noqa: PLR0917
             count += 1
             current = positions[column]
             desired = target_position_nb(
-                targets[column], units, equity, prices[column], allow_short
+                targets[column], units, equity, prices[column] * terms[column, 0], allow_short
             )
             reducing[column] = reduces_nb(current, desired)
     order = np.empty(count, dtype=np.int64)

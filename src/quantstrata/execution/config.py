@@ -88,9 +88,14 @@ class FillConfig(FrozenConfig):
 class CommissionConfig(FrozenConfig):
     """What the broker charges per order; all parts add up and none is negative.
 
-    - ``rate``: fraction of the traded value (``0.001`` = 0.1 %) charged on taker fills.
+    - ``rate``: fraction of the traded value (``0.001`` = 0.1 %) charged on taker fills; the
+      value is ``quantity × price × multiplier`` for contracts.
     - ``maker_rate``: the fraction charged on maker (limit) fills; ``None`` uses ``rate``.
-    - ``per_unit``: amount per unit traded (per share, per contract).
+    - ``per_unit``: amount per unit traded (per share, per contract: a futures broker's
+      commission per contract, backtrader's ``setcommission(commission=2.0, margin=...)``).
+    - ``exchange_fee``: the exchange and clearing fees per unit (per contract) the broker
+      passes through; they add to ``per_unit`` (the fee of a fill is one figure, as brokers
+      report it) and count toward the minimum.
     - ``per_order``: fixed amount per order, charged once even when it fills in parts.
     - ``minimum``: least total an order pays: the order is charged ``max(fee, minimum)``.
     """
@@ -100,6 +105,7 @@ class CommissionConfig(FrozenConfig):
     per_unit: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
     per_order: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
     minimum: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
+    exchange_fee: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
 
     @property
     def effective_maker_rate(self) -> float:

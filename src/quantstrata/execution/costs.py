@@ -27,6 +27,7 @@ __all__ = [
     "commission",
     "commission_arguments",
     "lot_scale",
+    "scaled_rate",
     "slippage_arguments",
     "slipped_price",
 ]
@@ -50,11 +51,13 @@ def commission(
     *,
     liquidity: Liquidity = Liquidity.TAKER,
     previous_basis: float | None = None,
+    multiplier: float = 1.0,
 ) -> CommissionCharge:
     """Return the commission of one fill of ``quantity`` at ``price``.
 
     ``previous_basis`` is ``None`` for an order's first fill, else the ``basis`` returned for
-    its previous fill.
+    its previous fill. ``multiplier`` is the contract's: the rates apply to ``quantity × price
+    × multiplier``; ``per_unit`` and ``exchange_fee`` are per contract.
     """
     _require_finite(quantity=quantity, price=price)
     first_fill = previous_basis is None
@@ -64,7 +67,7 @@ def commission(
         Liquidity(liquidity) is Liquidity.MAKER,
         first_fill,
         0.0 if previous_basis is None else previous_basis,
-        *commission_arguments(config),
+        *commission_arguments(config, multiplier),
     )
     return CommissionCharge(float(amount), float(basis))
 
@@ -88,15 +91,27 @@ def slipped_price(
     )
 
 
-def commission_arguments(config: CommissionConfig) -> tuple[float, float, float, float, float]:
-    """Return the commission settings in the order :func:`_nb.commission_nb` takes them."""
+def commission_arguments(
+    config: CommissionConfig, multiplier: float = 1.0
+) -> tuple[float, float, float, float, float]:
+    """Return the commission settings in the order :func:`_nb.commission_nb` takes them.
+
+    For a contract with ``multiplier`` the rates are ``rate × multiplier`` (a rate applies to
+    the notional ``quantity × price × multiplier``); compiled loops scale the rates of each
+    symbol the same way (:func:`scaled_rate`). The exchange fee adds to the per-unit fee.
+    """
     return (
-        config.rate,
-        config.effective_maker_rate,
-        config.per_unit,
+        scaled_rate(config.rate, multiplier),
+        scaled_rate(config.effective_maker_rate, multiplier),
+        config.per_unit + config.exchange_fee,
         config.per_order,
         config.minimum,
     )
+
+
+def scaled_rate(rate: float, multiplier: float) -> float:
+    """Return a commission rate on notional as a rate on ``quantity × price`` (``rate × m``)."""
+    return rate * multiplier
 
 
 def slippage_arguments(config: SlippageConfig) -> tuple[float, float, float, float]:

@@ -58,7 +58,8 @@ class FillModel:
         if self.config.round_lots and instrument is None:
             raise ConfigError("FillConfig.round_lots needs the instrument whose lots to use")
         self.instrument = instrument
-        self._commission = commission_arguments(self.commission)
+        multiplier = 1.0 if instrument is None else instrument.multiplier
+        self._commission = commission_arguments(self.commission, multiplier)
         self._slippage = slippage_arguments(self.slippage)
 
     def __repr__(self) -> str:

@@ -45,6 +45,7 @@ from pydantic import Field
 
 from quantstrata.core.config import FrozenConfig
 from quantstrata.core.errors import ConfigError, QuantstrataError
+from quantstrata.execution.margin import initial_margin, position_value
 from quantstrata.model.instrument import Instrument
 from quantstrata.model.orders.request import OrderRequest
 
@@ -397,7 +398,8 @@ class RiskEngine:
         config = self.config
         failures: list[RiskFailure] = []
         symbol = str(request.symbol)
-        cash_after = account.cash - request.signed_quantity * price
+        instrument = self.instruments.get(symbol)
+        cash_after = account.cash - position_value(instrument, request.signed_quantity, price)
         if config.min_cash_reserve is not None and cash_after < config.min_cash_reserve:
             failures.append(
                 RiskFailure(
@@ -410,7 +412,11 @@ class RiskEngine:
         positions = dict(account.positions)
         positions[symbol] = account.position(symbol) + request.signed_quantity
         marks = {**account.marks, symbol: account.marks.get(symbol, price)}
-        value = sum(q * marks[s] for s, q in positions.items() if s in marks)
+        value = sum(
+            position_value(self.instruments.get(s), q, marks[s])
+            for s, q in positions.items()
+            if s in marks
+        )
         equity = cash_after + value
         failures.extend(self._margin_failures(symbol, positions, marks, equity))
         if config.max_leverage is not None:
@@ -439,7 +445,7 @@ class RiskEngine:
         if not self.config.check_margin or instrument is None or instrument.margin is None:
             return []
         required = math.fsum(
-            _initial_margin(self.instruments.get(s), q, marks[s])
+            initial_margin(self.instruments.get(s), q, marks[s])
             for s, q in positions.items()
             if q != 0.0 and s in marks
         )
@@ -506,13 +512,6 @@ class RiskEngine:
                 )
             ]
         return []
-
-
-def _initial_margin(instrument: Instrument | None, quantity: float, mark: float) -> float:
-    """Return the initial margin of a position: its full value without a margin."""
-    if instrument is None or instrument.margin is None:
-        return abs(quantity * mark)
-    return instrument.margin.initial_for(quantity, mark, instrument.multiplier)
 
 
 def _usable(price: float | None) -> bool:

@@ -22,6 +22,7 @@ import numpy as np
 
 from quantstrata.core.errors import ConfigError, UnknownSymbolError
 from quantstrata.execution import _nb
+from quantstrata.execution.margin import NO_TERMS
 from quantstrata.model.instrument import Instrument
 from quantstrata.model.orders import Order, OrderRequest
 
@@ -81,12 +82,18 @@ def lot_rule(
 
 @dataclass(frozen=True, slots=True)
 class SizingRules:
-    """How targets become quantities: units or fractions, shorting, leverage, lots."""
+    """How targets become quantities: units or fractions, shorting, leverage, lots, contracts.
+
+    ``terms`` are the contract terms of symbols with an instrument
+    (:func:`~quantstrata.execution.margin.sizing_terms`: multiplier and margin); others have
+    none (multiplier 1, the leverage cap).
+    """
 
     units: bool = False
     allow_short: bool = True
     max_leverage: float = 1.0
     lots: Mapping[str, tuple[float, float]] | None = None
+    terms: Mapping[str, tuple[float, float, float]] | None = None
 
     def __post_init__(self) -> None:
         """Refuse a non-positive or non-finite leverage cap."""
@@ -96,6 +103,10 @@ class SizingRules:
     def lot_size(self, symbol: str) -> tuple[float, float]:
         """Return ``(lot_size, min_quantity)`` of ``symbol`` (``(0, 0)``: fractional)."""
         return (self.lots or {}).get(symbol, (0.0, 0.0))
+
+    def terms_of(self, symbol: str) -> tuple[float, float, float]:
+        """Return ``(multiplier, weight, per_contract)`` of ``symbol`` for the buying-power cap."""
+        return (self.terms or {}).get(symbol, NO_TERMS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +132,10 @@ def orders_for_targets(
 ) -> list[OrderRequest]:
     """Return the market orders that move each symbol from ``book`` to its target.
 
-    Equity is cash plus the positions held, at ``book.prices``; what a symbol will hold is its
-    position plus its working orders, which is what a target is netted against.
+    Equity is cash plus the positions held, at ``book.prices`` (times each contract's
+    multiplier); buying power comes from margin where an instrument has one; what a symbol
+    will hold is its position plus its working orders, which is what a target is netted
+    against.
     """
     for symbol in targets:
         price = book.prices.get(symbol)
@@ -140,10 +153,11 @@ def orders_for_targets(
     prices = np.array([book.prices.get(symbol, 0.0) for symbol in symbols], dtype=np.float64)
     lots = np.array([rules.lot_size(symbol) for symbol in symbols], dtype=np.float64)
     lots = lots.reshape(count, 2)
+    terms = np.array([rules.terms_of(symbol) for symbol in symbols], dtype=np.float64)
     out = np.empty((len(targets), 4))
     written = _nb.size_targets_nb(
         decided, wanted, held, positions, prices, float(book.cash), rules.units, rules.allow_short,
-        rules.max_leverage, lots, out,
+        rules.max_leverage, lots, out, terms.reshape(count, 3),
     )  # fmt: skip
     requests: list[OrderRequest] = []
     for column, asked, capped, delta in out[:written].tolist():

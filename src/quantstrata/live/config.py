@@ -134,5 +134,9 @@ class LiveConfig(OrderRules):
         """Return the sizing rules of targets (in ``units`` or fractions of equity)."""
         lots = {symbol: self.lot_size(symbol) for symbol in {*self.symbols, *self.instruments}}
         return SizingRules(
-            units=units, allow_short=self.allow_short, max_leverage=self.max_leverage, lots=lots
+            units=units,
+            allow_short=self.allow_short,
+            max_leverage=self.max_leverage,
+            lots=lots,
+            terms=self.contract_terms(),
         )

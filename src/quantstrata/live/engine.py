@@ -126,6 +126,7 @@ class Live:
             run_id=config.run_id,
             clock=self.clock,
             risk=RiskEngine(config.risk, config.instruments),
+            multipliers={s: i.multiplier for s, i in config.instruments.items()},
         )
         self.health = HealthMonitor(config.health, self.clock, self.alerts)
         self.supervisor = FeedSupervisor(feed, config, self.clock, self.alerts, self.health)
@@ -196,6 +197,7 @@ class Live:
             cash=cash,
             commission=rules or CommissionConfig.build(rate=commission),
             calendar=calendar,
+            instruments=config.instruments if config is not None else {},
         )
         symbols = tuple(sorted(bars["symbol"].unique().to_list())) if "symbol" in bars else ()
         base = dict(config) if config is not None else {"symbols": symbols}

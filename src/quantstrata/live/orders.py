@@ -133,8 +133,13 @@ class OrderManager:
         clock: Clock,
         risk: RiskEngine | None = None,
         logger: logging.Logger | None = None,
+        multipliers: Mapping[str, float] | None = None,
     ) -> None:
-        """Keep the collaborators and rebuild the state from the journal (no broker calls)."""
+        """Keep the collaborators and rebuild the state from the journal (no broker calls).
+
+        ``multipliers``: contract multipliers of symbols with one (fills move cash by
+        quantity × price × multiplier).
+        """
         if not isinstance(run_id, str) or not 0 < len(run_id) <= MAX_RUN_ID_LENGTH:
             raise ConfigError(f"run_id must be 1 to {MAX_RUN_ID_LENGTH} characters, got {run_id!r}")
         try:
@@ -149,7 +154,7 @@ class OrderManager:
         self.clock = clock
         self.risk = risk
         self.log = logger if logger is not None else get_logger("quantstrata.live.orders")
-        self.state = LiveState.fold(journal.replay())
+        self.state = LiveState.fold(journal.replay(), multipliers)
         self._issued = self._reserved = max(self._highest_number(), self._reservation())
         self.booked_fills: list[Fill] = []
         self.changed_orders: list[ClientOrderId] = []

@@ -9,12 +9,12 @@ run's settings are the ones it was started with; the settings are journaled as t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import polars as pl
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from quantstrata.core.clock import Clock, LiveClock
 from quantstrata.core.config import DEFAULT_CASH, FrozenConfig, StartingCash
@@ -52,12 +52,16 @@ class PaperConfig(FrozenConfig):
     """The paper broker's account: starting ``cash`` (positive, finite) and ``commission``.
 
     ``calendar`` (an exchange-calendars code) ends DAY orders at its session close (``None``:
-    the UTC day, as the backtest without a calendar).
+    the UTC day, as the backtest without a calendar). ``instruments``: contract terms
+    (multiplier, margin) by symbol, as the backtest's.
     """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     cash: StartingCash = DEFAULT_CASH
     commission: CommissionConfig = Field(default_factory=CommissionConfig)
     calendar: str | None = None
+    instruments: dict[str, Instrument] = Field(default_factory=dict)
 
     @field_validator("calendar")
     @classmethod
@@ -65,20 +69,15 @@ class PaperConfig(FrozenConfig):
         return None if value is None else canonical_calendar_code(value)
 
     def broker(
-        self,
-        clock: Clock,
-        state: LiveState,
-        bar_length: timedelta = timedelta(0),
-        instruments: Mapping[str, Instrument] | None = None,
+        self, clock: Clock, state: LiveState, bar_length: timedelta = timedelta(0)
     ) -> PaperBroker:
         """Return the paper broker: fresh, or holding the account of a resumed journal.
 
         ``bar_length`` is the replayed bars' interval (a DAY order works until the first
-        session close after its decision bar's close); ``instruments`` the traded ones'
-        contract terms and margins (the live config's).
+        session close after its decision bar's close).
         """
         fills = FillModel(commission=self.commission)
-        calendar = self.calendar
+        calendar, instruments = self.calendar, self.instruments
         if state.last_bar is None and not state.orders:
             return PaperBroker(
                 clock=clock,
@@ -136,7 +135,8 @@ def prepare_paper_journal(
     A journal started with other settings (cash, symbols, strategy) cannot be resumed by this
     run: the :class:`ConfigError` names the setting and the way to start a new run.
     """
-    state = LiveState.fold(journal.replay())
+    multipliers = {symbol: item.multiplier for symbol, item in settings.instruments.items()}
+    state = LiveState.fold(journal.replay(), multipliers)
     wanted: dict[str, CheckpointValue] = {
         "cash": settings.cash,
         "symbols": ",".join(sorted(symbols)),
@@ -151,7 +151,7 @@ def prepare_paper_journal(
             )
         journal.append(Checkpoint(clock.now(), PAPER_RUN, wanted))
         journal.append(CashSet(clock.now(), settings.cash, "paper run: starting cash"))
-        return LiveState.fold(journal.replay())
+        return LiveState.fold(journal.replay(), multipliers)
     for name, value in wanted.items():
         if held.data.get(name) != value:
             raise ConfigError(
@@ -215,9 +215,7 @@ def paper_parts(
     values = {**dict(config), "interval": interval, "warm_up": begin.start is not None}
     return PaperParts(
         feed=ReplayFeed(bars, interval, start=begin.start, pause=pause),
-        broker=settings.broker(
-            clock, state, Interval.parse(interval).bar_length, config.instruments
-        ),
+        broker=settings.broker(clock, state, Interval.parse(interval).bar_length),
         config=LiveConfig.build(**values),
         clock=clock,
         journal=journal,

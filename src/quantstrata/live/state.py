@@ -49,8 +49,9 @@ class LiveState:
     """Everything the order manager knows, rebuilt by folding journal records in order.
 
     ``orders`` by client order id; ``positions`` by symbol (from the fills booked);
-    ``cash`` set by :class:`CashSet` entries and moved by fills (price × quantity and
-    commission); ``trading`` the trading states set (key ``None``: global);
+    ``cash`` set by :class:`CashSet` entries and moved by fills (quantity × price × the
+    symbol's contract multiplier in ``multipliers``, 1 when absent, and commission);
+    ``trading`` the trading states set (key ``None``: global);
     ``deferred_cancels`` cancels waiting for an acknowledgement; ``submitted`` the number of
     orders created (it numbers client order ids); ``checkpoints`` the latest of each label;
     ``last_bar`` the open time of the last bar time the runtime handled and ``bar_targets``
@@ -69,6 +70,7 @@ class LiveState:
     rejections: int = 0
     alarms: int = 0
     last_sequence: int = 0
+    multipliers: Mapping[str, float] = field(default_factory=dict, compare=False)
     # The ids of the non-terminal orders, in submission order: the runtime asks for the open
     # orders at every bar, and scanning every order ever sent would grow with the run.
     _open: dict[ClientOrderId, None] = field(
@@ -82,9 +84,14 @@ class LiveState:
         }
 
     @classmethod
-    def fold(cls, records: Iterable[JournalRecord]) -> LiveState:
-        """Return the state after applying ``records`` in order to an empty state."""
-        state = cls()
+    def fold(
+        cls, records: Iterable[JournalRecord], multipliers: Mapping[str, float] | None = None
+    ) -> LiveState:
+        """Return the state after applying ``records`` in order to an empty state.
+
+        ``multipliers`` are the contract multipliers of symbols that have one.
+        """
+        state = cls(multipliers=dict(multipliers or {}))
         for record in records:
             state.apply(record)
         return state
@@ -96,7 +103,8 @@ class LiveState:
     def equity(self, marks: Mapping[str, float]) -> float:
         """Return cash plus every position valued at ``marks`` (its average price if unmarked)."""
         return self.cash + sum(
-            position.quantity * float(marks.get(symbol, position.average_price))
+            position.quantity
+            * (float(marks.get(symbol, position.average_price)) * self.multipliers.get(symbol, 1.0))
             for symbol, position in self.positions.items()
             if not position.is_flat
         )
@@ -186,5 +194,6 @@ class LiveState:
             new_trades = new_trades - {fill.trade_id}
             booked.append(fill)
             self.positions[fill.symbol] = self.position(fill.symbol).apply(fill)
-            self.cash -= fill.signed_quantity * fill.price + fill.commission
+            multiplier = self.multipliers.get(fill.symbol, 1.0)
+            self.cash -= fill.signed_quantity * (fill.price * multiplier) + fill.commission
         return booked

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from quantstrata.exchange import ExchangeConfig, Prices, SimulatedExchange
 from quantstrata.exchange.engine import WorkingEntry
+from quantstrata.execution.margin import position_value
 from quantstrata.model.bar import Bar
 from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId, VenueOrderId
 from quantstrata.model.orders import (
@@ -85,6 +86,7 @@ class VenueBook:
             commission=config.commission,
             slippage=config.slippage,
             allow_short=config.allow_short,
+            instruments=config.instruments,
             calendar=config.calendar,
             bar_length=bar_length,
         )
@@ -136,7 +138,7 @@ class VenueBook:
         for symbol, position in self.positions.items():
             bar = self.latest.get(symbol)
             mark = bar.close if bar is not None else position.average_price
-            value += position.market_value(mark)
+            value += position_value(self.config.instruments.get(symbol), position.quantity, mark)
         return value
 
     def fills_of(self, order_id: ClientOrderId) -> list[Fill]:
@@ -210,6 +212,7 @@ class VenueBook:
         for symbol in sorted(bars):
             bar = bars[symbol]
             events += self.exchange.on_bar(symbol, bar.ts, Prices.of(bar))
+            self.exchange.account.marks[self.exchange.symbols.index(symbol)] = bar.close
             self.latest[symbol] = bar
         return list(_published(events))
 

@@ -12,11 +12,12 @@ import math
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from quantstrata.core.config import FrozenConfig, load_config
 from quantstrata.core.errors import ConfigError
 from quantstrata.execution.config import CommissionConfig, FillConfig, SlippageConfig
+from quantstrata.model.instrument import Instrument
 from quantstrata.process.calendar import canonical_calendar_code
 
 __all__ = [
@@ -97,6 +98,7 @@ class VenueConfig(FrozenConfig):
     - ``fill``, ``commission``, ``slippage``: the shared fill model's settings, as in
       :class:`~quantstrata.backtest.BacktestConfig`, so fills equal the backtest's.
     - ``allow_short``: whether sells may take a position below zero (the rest is cancelled).
+    - ``instruments``: contract terms (multiplier, margin) by symbol, as the backtest's.
     - ``calendar``: the exchange-calendars code whose session close ends DAY orders, as
       :attr:`BacktestConfig.calendar <quantstrata.backtest.BacktestConfig>` (``None``: the UTC
       day, as the backtest without a calendar).
@@ -106,6 +108,8 @@ class VenueConfig(FrozenConfig):
     - ``faults``: injected faults (:class:`FaultConfig`).
     """
 
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
     host: str = DEFAULT_HOST
     port: int = Field(default=0, ge=0, le=65_535)
     cash: float = Field(default=100_000.0, gt=0.0, le=_LIMIT, allow_inf_nan=False)
@@ -113,6 +117,7 @@ class VenueConfig(FrozenConfig):
     commission: CommissionConfig = Field(default_factory=CommissionConfig)
     slippage: SlippageConfig = Field(default_factory=SlippageConfig)
     allow_short: bool = True
+    instruments: dict[str, Instrument] = Field(default_factory=dict)
     calendar: str | None = None
     speed: str = "max"
     state: Path | None = None

@@ -90,7 +90,8 @@ class PaperBroker:
 
         ``calendar`` (an exchange-calendars code) ends DAY orders at its session close
         (``None``: at the end of the UTC day); ``bar_length`` is the fed bars' interval;
-        ``instruments`` give the contract terms and margins (margin calls).
+        ``instruments`` the contract terms (multiplier, margin) of symbols that have them
+        (margin calls).
         """
         self.clock = clock
         self.fill_model = fill_model if fill_model is not None else FillModel()
