@@ -165,8 +165,9 @@ MarginRates = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArra
 
 
 def margin_rates(symbols: Sequence[str], instruments: Mapping[str, Instrument]) -> MarginRates:
-    """Return per symbol the maintenance per unit of price and per contract (0: none), and the
-    contract multiplier, as :func:`maintenance_breached` takes them.
+    """Return each symbol's maintenance per unit of price and per contract, and multiplier.
+
+    Zero maintenance: no margin (a cash position). :func:`maintenance_breached` takes these.
     """
     count = len(symbols)
     per_price, per_contract, multipliers = np.zeros(count), np.zeros(count), np.ones(count)
