@@ -20,7 +20,7 @@ from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.instrument import Instrument
 from quantstrata.model.orders import OrderRequest
 from quantstrata.strategy import BarSnapshot, StrategyContext
-from tests.kit.backtest import make_bars
+from tests.kit.backtest import MARGIN_CALL_ROWS, make_bars
 from tests.kit.parity import (
     Outcome,
     Scripted,
@@ -31,16 +31,7 @@ from tests.kit.parity import (
     submit,
 )
 
-BARS = make_bars(
-    [
-        (100.0, 100.0, 100.0, 100.0),
-        (100.0, 100.0, 100.0, 100.0),
-        (100.0, 150.0, 100.0, 150.0),
-        (150.0, 170.0, 150.0, 170.0),
-        (175.0, 175.0, 160.0, 165.0),
-        (165.0, 165.0, 160.0, 160.0),
-    ]
-)
+BARS = make_bars(MARGIN_CALL_ROWS)
 SETUP = Setup(
     BARS,
     cash=10_000.0,

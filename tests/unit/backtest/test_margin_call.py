@@ -36,18 +36,16 @@ from quantstrata.execution import CommissionConfig
 from quantstrata.model.instrument import Instrument
 from quantstrata.model.orders import OrderRequest
 from quantstrata.strategy.signal import TargetUnit
-from tests.kit.backtest import START, FixedTargets, ScriptedOrders, constant_targets, make_bars
-
-BARS = make_bars(
-    [
-        (100.0, 100.0, 100.0, 100.0),
-        (100.0, 100.0, 100.0, 100.0),
-        (100.0, 150.0, 100.0, 150.0),
-        (150.0, 170.0, 150.0, 170.0),
-        (175.0, 175.0, 160.0, 165.0),
-        (165.0, 165.0, 160.0, 160.0),
-    ]
+from tests.kit.backtest import (
+    MARGIN_CALL_ROWS,
+    START,
+    FixedTargets,
+    ScriptedOrders,
+    constant_targets,
+    make_bars,
 )
+
+BARS = make_bars(MARGIN_CALL_ROWS)
 AAA = Instrument.of("AAA", "equity", calendar=None)
 
 
