@@ -75,7 +75,8 @@ def test_liquidate_all_and_none() -> None:
 
 def test_per_contract_margin_and_the_multiplier() -> None:
     # A future: 2 contracts, maintenance 5,000 per contract = 10,000 whatever the price; a
-    # notional margin counts the multiplier: 2 × 4,000 × 50 × 5 % = 20,000.
+    # notional margin counts the multiplier: 2 × 4,000 × 50 × 5 % = 20,000. Equity counts it
+    # too (2 × 4,000 × 50 = 400,000 of value): cash is set 1 short of the maintenance.
     fixed = Instrument.of(
         "ESZ4", "future", root="ES", expiry=T0.date() + timedelta(days=90),
         margin=Margin(6_000.0, 5_000.0, basis="per_contract"), calendar=None,
@@ -84,11 +85,11 @@ def test_per_contract_margin_and_the_multiplier() -> None:
     held = [Position(Symbol("ESZ4"), 2.0, 4_000.0)]
     for instrument, maintenance in ((fixed, 10_000.0), (share, 20_000.0)):
         call = margin_call(
-            T0, maintenance - 1.0 - 2.0 * 4_000.0, held, [4_000.0],
+            T0, maintenance - 1.0 - instrument.notional(2.0, 4_000.0), held, [4_000.0],
             {"ESZ4": instrument}, policy=MarginCallPolicy.LIQUIDATE_ALL,
         )  # fmt: skip
         assert call is not None
-        assert call.maintenance == maintenance
+        assert (call.equity, call.maintenance) == (maintenance - 1.0, maintenance)
 
 
 def test_an_unknown_policy_is_refused() -> None:
