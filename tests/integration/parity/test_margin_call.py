@@ -1,35 +1,21 @@
-"""A margin call fills the same in the backtest and in paper trading through the live runtime.
+"""A margin call fills the same in the backtest, in paper trading and on the venue.
 
 The hand-computed scenario of ``tests/unit/backtest/test_margin_call.py``: 10,000 cash, a
 Reg-T short of 100 ``AAA`` at 100 (commission 0.01 %), the price rising to a close of 170 on
 the fourth bar, where equity (≈ 2,998) falls below the maintenance margin (4,250); the
-liquidation buys the 100 back at the next open, 175. Both environments run the one simulated
-exchange, which makes the call at that close and sends the reduce-only market order.
-
-The venue is not in this matrix yet: its configuration carries no instruments (no margins),
-so it makes no margin calls.
+liquidation buys the 100 back at the next open, 175. Every environment runs the one simulated
+exchange, which makes the call at that close and sends the reduce-only market order; the live
+runtime adopts it (paper and venue) as the broker announces it.
 """
 
 from __future__ import annotations
-
-import asyncio
-import tempfile
-from pathlib import Path
 
 from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.instrument import Instrument
 from quantstrata.model.orders import OrderRequest
 from quantstrata.strategy import BarSnapshot, StrategyContext
 from tests.kit.backtest import MARGIN_CALL_ROWS, make_bars
-from tests.kit.parity import (
-    Outcome,
-    Scripted,
-    Setup,
-    mismatches,
-    run_backtest,
-    run_paper,
-    submit,
-)
+from tests.kit.parity import Scripted, Setup, mismatches, run_everywhere, submit
 
 BARS = make_bars(MARGIN_CALL_ROWS)
 SETUP = Setup(
@@ -47,15 +33,9 @@ def _short_once(
         submit(context, placed, OrderRequest.market("AAA", -100.0))
 
 
-def test_the_margin_call_fills_alike_in_the_backtest_and_paper_trading() -> None:
-    async def paper() -> Outcome:
-        with tempfile.TemporaryDirectory(prefix="quantstrata-margin-") as name:
-            return await run_paper(Scripted(_short_once), SETUP, Path(name))
+def test_the_margin_call_fills_alike_in_every_environment() -> None:
+    outcomes = run_everywhere(lambda: Scripted(_short_once), SETUP)
 
-    outcomes = {
-        "backtest": run_backtest(Scripted(_short_once), SETUP),
-        "paper": asyncio.run(paper()),
-    }
     assert mismatches(outcomes) == []
     fills = outcomes["backtest"].fills
     # The short at 100, then the liquidation at the fifth bar's open, 175.
