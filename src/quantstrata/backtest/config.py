@@ -15,7 +15,8 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
-from quantstrata.exchange import MarginCallPolicy, margin_rates
+from quantstrata.exchange import MarginCallPolicy
+from quantstrata.exchange._margin import margin_rates
 from quantstrata.exchange.config import CalendarCode, ExchangeConfig, TradingRules
 from quantstrata.execution.costs import carry_factors, lot_scale
 from quantstrata.execution.risk import RiskConfig

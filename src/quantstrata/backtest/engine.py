@@ -60,7 +60,7 @@ from quantstrata.backtest.record import RunRecord, fingerprint
 from quantstrata.backtest.results import BacktestResult, build_result
 from quantstrata.core.clock import Clock, SimulatedClock
 from quantstrata.core.errors import ConfigError
-from quantstrata.exchange import maintenance_breached, margin_rates
+from quantstrata.exchange._margin import maintenance_breached, margin_rates
 from quantstrata.execution._nb import carry_costs_nb
 from quantstrata.model.interval import Interval, interval_from_times
 from quantstrata.process._bar_frames import sort_by_symbol_time

@@ -33,14 +33,7 @@ compiled code. An order submitted on the bar at ``t`` first meets the market on 
 own ids through ``venue_ids`` and ``trade_ids``.
 """
 
-from quantstrata.exchange._margin import (
-    LIQUIDATION_TAG,
-    MarginCall,
-    MarginCallPolicy,
-    account_margin,
-    maintenance_breached,
-    margin_rates,
-)
+from quantstrata.exchange._margin import LIQUIDATION_TAG, MarginCall, MarginCallPolicy
 from quantstrata.exchange._rules import EPSILON
 from quantstrata.exchange.config import ExchangeConfig
 from quantstrata.exchange.engine import Listener, Prices, SimulatedExchange
@@ -54,7 +47,4 @@ __all__ = [
     "MarginCallPolicy",
     "Prices",
     "SimulatedExchange",
-    "account_margin",
-    "maintenance_breached",
-    "margin_rates",
 ]

@@ -37,13 +37,8 @@ from typing import TYPE_CHECKING
 
 from quantstrata.core.clock import Clock
 from quantstrata.core.errors import ConfigError
-from quantstrata.exchange import (
-    LIQUIDATION_TAG,
-    ExchangeConfig,
-    Prices,
-    SimulatedExchange,
-    account_margin,
-)
+from quantstrata.exchange import LIQUIDATION_TAG, ExchangeConfig, Prices, SimulatedExchange
+from quantstrata.exchange._margin import account_margin
 from quantstrata.exchange.engine import WorkingEntry
 from quantstrata.execution import FillModel, WorkingOrder
 from quantstrata.live.broker import AccountSnapshot, OrderRejectedError, VenueOrder, queued_events
