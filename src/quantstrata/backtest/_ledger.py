@@ -11,7 +11,9 @@ import polars as pl
 
 from quantstrata.backtest._align import AlignedBars
 from quantstrata.core.clock import ns_from_datetime
-from quantstrata.exchange import MarginCall
+from quantstrata.exchange import MarginCall, MarginCallPolicy
+from quantstrata.exchange._margin import maintenance_breached, margin_rates
+from quantstrata.exchange.config import TradingRules
 from quantstrata.model.bar import TIMESTAMP_DTYPE
 from quantstrata.model.orders import Fill, Order, OrderSide
 
@@ -22,6 +24,7 @@ __all__ = [
     "Ledger",
     "fill_row",
     "margin_call_frame",
+    "margin_called",
     "marks",
     "order_row",
 ]
@@ -142,3 +145,16 @@ def order_row(order: Order, note: str | None) -> tuple[object, ...]:
         order.average_fill_price if order.filled_quantity > 0 else None,
         tag,
     )
+
+
+def margin_called(ledger: Ledger, rules: TradingRules) -> bool:
+    """Return whether a compiled run's book fell below the maintenance margin at some bar.
+
+    The compiled loops make no margin calls; when this is ``False`` they made none to make, so
+    their run is the simulated exchange's (:mod:`quantstrata.exchange._margin`).
+    """
+    symbols = ledger.aligned.symbols
+    if rules.margin_call is MarginCallPolicy.NONE:
+        return False
+    rates = margin_rates(symbols, rules.instruments)
+    return maintenance_breached(ledger.cash, ledger.positions, marks(ledger.aligned), rates)

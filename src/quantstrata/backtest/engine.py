@@ -52,7 +52,7 @@ from quantstrata.analytics import MetricsConfig
 from quantstrata.backtest._align import AlignedBars, align_bars, canonical_bars
 from quantstrata.backtest._decided import compiled_decisions, run_decided
 from quantstrata.backtest._event import run_event
-from quantstrata.backtest._ledger import Ledger, marks
+from quantstrata.backtest._ledger import Ledger, margin_called, marks
 from quantstrata.backtest._replay import TargetReplay
 from quantstrata.backtest._signal import kernel_settings, run_signal, target_grid
 from quantstrata.backtest.config import BacktestConfig, SizeAt
@@ -60,7 +60,6 @@ from quantstrata.backtest.record import RunRecord, fingerprint
 from quantstrata.backtest.results import BacktestResult, build_result
 from quantstrata.core.clock import Clock, SimulatedClock
 from quantstrata.core.errors import ConfigError
-from quantstrata.exchange._margin import maintenance_breached, margin_rates
 from quantstrata.execution._nb import carry_costs_nb
 from quantstrata.model.interval import Interval, interval_from_times
 from quantstrata.process._bar_frames import sort_by_symbol_time
@@ -195,7 +194,7 @@ def _run_decided(
         units = strategy.target_unit is TargetUnit.UNITS
         settings, costs = kernel_settings(config, aligned.symbols, units=units)
         ledger = run_decided(grid, aligned, config, settings, costs)
-        if ledger is not None and not _margin_called(ledger, config):
+        if ledger is not None and not margin_called(ledger, config):
             return ledger
     return run_event(TargetReplay(strategy, grid, aligned.symbols), aligned, config)
 
@@ -214,7 +213,7 @@ def _run_at_fill(
     event loop, whose simulated exchange makes the call.
     """
     ledger = run_signal(strategy, bars, aligned, config, targets)
-    if not _margin_called(ledger, config):
+    if not margin_called(ledger, config):
         return ledger
     if strategy.target_unit is TargetUnit.UNITS:
         raise ConfigError(
@@ -225,19 +224,6 @@ def _run_at_fill(
     return run_event(
         TargetReplay(strategy, target_grid(targets, aligned), aligned.symbols), aligned, config
     )
-
-
-def _margin_called(ledger: Ledger, config: BacktestConfig) -> bool:
-    """Return whether a compiled run's book fell below the maintenance margin at some bar.
-
-    The compiled loops make no margin calls; when this is ``False`` they made none to make, so
-    their run is the simulated exchange's (:mod:`quantstrata.exchange._margin`).
-    """
-    symbols = ledger.aligned.symbols
-    if not config.calls_margin(symbols):
-        return False
-    rates = margin_rates(symbols, config.instruments)
-    return maintenance_breached(ledger.cash, ledger.positions, marks(ledger.aligned), rates)
 
 
 def _parameters(strategy: SignalStrategy | EventStrategy) -> dict[str, Any]:
