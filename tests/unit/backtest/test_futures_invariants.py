@@ -25,6 +25,7 @@ from quantstrata.backtest._replay import TargetReplay
 from quantstrata.backtest._signal import kernel_settings
 from quantstrata.backtest._signal import target_grid as grid_of
 from quantstrata.backtest.config import SizeAt
+from quantstrata.exchange import MarginCallPolicy
 from quantstrata.execution import CommissionConfig, FillConfig, FillPolicy
 from quantstrata.execution.margin import initial_margin
 from quantstrata.model import Instrument, Margin, MarginBasis
@@ -161,7 +162,7 @@ def test_compiled_decisions_equal_the_exchanges_with_contracts(
         assert np.array_equal(compiled.positions, replay.positions)
     # A liquidation after a gap can leave equity below zero, which the metrics refuse; the
     # valuation is checked on the run without margin calls (they are tested on their own).
-    uncalled = config.model_copy(update={"margin_call": "none"})
+    uncalled = config.model_copy(update={"margin_call": MarginCallPolicy.NONE})
     _check_valuation(Backtest(bars, strategy, uncalled).run(), uncalled)
 
 
