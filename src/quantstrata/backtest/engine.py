@@ -16,7 +16,9 @@ calls — and sent as market orders that fill by the fill policy; orders that re
 go first, so a rotation's sale funds its purchase. A signal strategy's targets, computed once
 over the history, then run in a compiled loop that gives the event loop's run bit for bit
 (:mod:`quantstrata.backtest._decided`; without risk checks, while every order fills on the
-first bar it meets), else are replayed through the event loop. Paper and live trading reproduce
+first bar it meets, and when the book never fell below the maintenance margin of its margined
+instruments: a margin call is the simulated exchange's), else are replayed through the event
+loop. Paper and live trading reproduce
 this backtest.
 
 With ``size_at="fill"`` (the convention of backtesting.py and backtrader, for comparisons with
