@@ -23,6 +23,7 @@ from rich.console import Console
 from bench import (
     backtest_suite,
     data_suite,
+    futures_suite,
     indicators_suite,
     live_suite,
     pipeline_suite,
@@ -45,6 +46,7 @@ SUITES: tuple[Suite, ...] = (
     data_suite.SUITE,
     *indicators_suite.SUITES,
     backtest_suite.SUITE,
+    futures_suite.SUITE,
     live_suite.SUITE,
     stream_suite.SUITE,
     research_suite.SUITE,

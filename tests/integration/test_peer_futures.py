@@ -14,8 +14,7 @@ which is what our result's ``cash`` reports for futures.
 from __future__ import annotations
 
 import functools
-from datetime import date, datetime
-from typing import Any
+from datetime import date
 
 import backtrader as bt
 import numpy as np
@@ -30,6 +29,7 @@ from quantstrata.execution import CommissionConfig
 from quantstrata.model import Instrument, Margin
 from quantstrata.model.bar import TIMESTAMP_DTYPE
 from quantstrata.strategy.examples import SmaCrossover
+from tests.integration.test_peer_agreement import _RegimeSmaCrossTrader
 
 CASH = 100_000.0
 FAST, SLOW = 10, 30
@@ -65,21 +65,8 @@ def _ours(sample: str, size_at: str = "fill") -> BacktestResult:
     return Backtest(bars, strategy, config).run()
 
 
-class _FutureSmaCross(bt.Strategy):
-    """Long while SMA(fast) > SMA(slow), sized at the open from the broker's value."""
-
-    params = (("fast", FAST), ("slow", SLOW))
-
-    def __init__(self) -> None:
-        self.fast_average = bt.indicators.SMA(self.data.close, period=self.p.fast)
-        self.slow_average = bt.indicators.SMA(self.data.close, period=self.p.slow)
-        self.want_long: bool | None = None
-        self.fills: list[tuple[datetime, float, float, float]] = []
-        self.net_pnl: list[float] = []
-        self.refused: list[str] = []
-
-    def next(self) -> None:
-        self.want_long = bool(self.fast_average[0] > self.slow_average[0])
+class _FutureSmaCross(_RegimeSmaCrossTrader):
+    """The peer-agreement strategy, sized in contracts: ``value // (open × multiplier)``."""
 
     def next_open(self) -> None:
         if self.want_long and not self.position:
@@ -87,19 +74,6 @@ class _FutureSmaCross(bt.Strategy):
             self.buy(size=int(self.broker.getvalue() // contract))
         elif self.want_long is False and self.position:
             self.close()
-
-    def notify_order(self, order: Any) -> None:
-        if order.status == order.Completed:
-            executed = order.executed
-            self.fills.append(
-                (bt.num2date(executed.dt), executed.size, executed.price, executed.comm)
-            )
-        elif order.status in {order.Canceled, order.Margin, order.Rejected}:
-            self.refused.append(order.getstatusname())
-
-    def notify_trade(self, trade: Any) -> None:
-        if trade.isclosed:
-            self.net_pnl.append(trade.pnlcomm)
 
 
 @functools.cache

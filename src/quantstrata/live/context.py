@@ -45,6 +45,10 @@ class AccountView(Protocol):
         """Return the working orders (of ``symbol`` only), oldest first."""
         ...
 
+    def multiplier(self, symbol: str) -> float:
+        """Return the contract multiplier of ``symbol`` (1 for shares)."""
+        ...
+
 
 @dataclass(slots=True)
 class Intents:
@@ -108,12 +112,12 @@ class LiveContext:
 
     @property
     def equity(self) -> float:
-        """Cash plus every position marked at its symbol's latest close."""
+        """Cash plus every position marked at its symbol's latest close (× its multiplier)."""
         total = self._account.cash
         for symbol, window in self._windows.items():
             quantity = self._account.position(symbol)
             if quantity and window:
-                total += quantity * window[-1].close
+                total += quantity * (window[-1].close * self._account.multiplier(symbol))
         return total
 
     def position(self, symbol: str) -> float:

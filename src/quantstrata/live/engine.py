@@ -94,6 +94,9 @@ class _Account:
         found = sorted(self._manager.state.open_orders(), key=lambda o: (o.created_at, o.order_id))
         return [order for order in found if symbol is None or order.symbol == symbol]
 
+    def multiplier(self, symbol: str) -> float:
+        return self._manager.state.multipliers.get(symbol, 1.0)
+
 
 class Live:
     """Run ``strategy`` on ``feed``'s bars, trading through ``broker``."""

@@ -61,7 +61,8 @@ class CancelOutcome:
 
 @dataclass(slots=True)
 class _Changes:
-    orders: set[ClientOrderId] = field(default_factory=set)
+    orders: dict[ClientOrderId, None] = field(default_factory=dict)
+    """The orders changed, in the order they changed (a restart keeps the order they were sent)."""
     fills: list[Fill] = field(default_factory=list)
     links: bool = False
 
@@ -195,7 +196,7 @@ class VenueBook:
         """
         linked = self.exchange.link(first, second, bracket=bracket)
         if linked:
-            self.changes.orders.update((first, second))
+            self.changes.orders.update(dict.fromkeys((first, second)))
             self.changes.links = True
         return linked
 
@@ -254,7 +255,7 @@ class VenueBook:
 
     def _heard(self, order: Order, event: OrderEvent) -> None:
         """Remember what changed since the state file was written."""
-        self.changes.orders.add(order.order_id)
+        self.changes.orders[order.order_id] = None
         if isinstance(event, FillEvent):
             self.changes.fills.append(event.fill)
             self._traded.setdefault(event.fill.symbol)

@@ -32,6 +32,9 @@ class Account:
     def open_orders(self, symbol: str | None = None) -> Sequence[Order]:
         return []
 
+    def multiplier(self, symbol: str) -> float:
+        return 1.0
+
 
 def _ids() -> object:
     count = 0

@@ -175,3 +175,14 @@ def test_linked_bracket_exits_fill_the_take_profit_on_a_bar_opening_beyond_it(
     assert [(fill.order_id, fill.price) for fill in fills] == [("TP", 106.0)]
     assert book.orders[ClientOrderId("SL")].status is OrderStatus.CANCELLED
     assert book.position("SPX").quantity == 0
+
+
+def test_a_restart_keeps_the_working_orders_in_the_order_they_were_sent(tmp_path: Path) -> None:
+    config = VenueConfig(state=tmp_path / "venue.sqlite")
+    book = VenueBook(config, ["SPX"])
+    book.on_bars(_bar(0, 100, 101, 99, 100))
+    sent = [ClientOrderId(f"order-{number}") for number in range(30)]
+    for number, order_id in enumerate(sent):
+        book.submit(order_id, OrderRequest.limit("SPX", 1, 90.0 - number / 10), _START)
+    restored = _restarted(book, config)
+    assert [entry.order_id for entry in restored.exchange.working_entries()] == sent
