@@ -37,6 +37,19 @@ def make_bars(
     )
 
 
+MARGIN_CALL_ROWS = [
+    (100.0, 100.0, 100.0, 100.0),
+    (100.0, 100.0, 100.0, 100.0),
+    (100.0, 150.0, 100.0, 150.0),
+    (150.0, 170.0, 150.0, 170.0),
+    (175.0, 175.0, 160.0, 165.0),
+    (165.0, 165.0, 160.0, 160.0),
+]
+"""Daily ``(open, high, low, close)`` rising against a short of 100 at 100 on 10,000 of cash:
+called at the fourth close (170), liquidated at the fifth open (175); worked out by hand in
+``tests/unit/backtest/test_margin_call.py``."""
+
+
 def flat_bars(prices: list[float], *, symbol: str = "AAA", start_day: int = 0) -> pl.DataFrame:
     """Build bars whose open, high, low and close all equal each price."""
     return make_bars([(p, p, p, p) for p in prices], symbol=symbol, start_day=start_day)

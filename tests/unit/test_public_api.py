@@ -401,8 +401,11 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
     "quantstrata.live.feeds": ("CcxtFeed", "ReplayFeed", "TickDBFeed", "VenueFeed"),
     "quantstrata.exchange": (
         "EPSILON",
+        "LIQUIDATION_TAG",
         "ExchangeConfig",
         "Listener",
+        "MarginCall",
+        "MarginCallPolicy",
         "Prices",
         "SimulatedExchange",
     ),

@@ -65,7 +65,8 @@ class BacktestContext:
         self._targets = book.targets
         self.intents: list[Intent] = []
         risk = book.config.risk
-        self._risk = RiskEngine(risk) if risk is not None else None
+        instruments = book.config.instruments
+        self._risk = RiskEngine(risk, instruments) if risk is not None else None
         self._day_start: tuple[str, float] | None = None
 
     @property

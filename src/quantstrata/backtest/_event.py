@@ -44,6 +44,7 @@ from quantstrata.backtest._ledger import (
     ORDER_SCHEMA,
     Ledger,
     fill_row,
+    margin_call_frame,
     marks,
     order_row,
 )
@@ -316,6 +317,14 @@ class EventBook:
         self.drain()
         self._keep_changes()
 
+    def check_margin(self) -> None:
+        """Mark every symbol at this bar's close; the exchange makes a margin call if one is due.
+
+        Its liquidation orders meet the market on each symbol's next bar, like any order.
+        """
+        self.marks[:] = self.closes[self.bar]
+        self.exchange.check_margin(self.now)
+
     def charge_carry(self, factors: np.ndarray) -> None:
         """Take short borrow and financing for the interval ending at this bar's start.
 
@@ -472,12 +481,15 @@ class EventBook:
             self.fill_rows, schema={**FILL_SCHEMA, "ts": pl.Int64}, orient="row"
         ).with_columns(pl.col("ts").cast(TIMESTAMP_DTYPE))
         cash, positions, balances = self._carried()
+        calls = margin_call_frame(self.exchange.margin_calls)
         if self.currencies is None:
-            return Ledger(self.aligned, cash, positions, fills, orders)
+            return Ledger(self.aligned, cash, positions, fills, orders, margin_calls=calls)
         local = balances[:, np.argsort(self._rate_index)]  # in the order of the currency book
         local[:, 0] = cash
         in_base = (local * self.currencies.rates).sum(axis=1)
-        return Ledger(self.aligned, in_base, positions, fills, orders, self.currencies, local)
+        return Ledger(
+            self.aligned, in_base, positions, fills, orders, self.currencies, local, calls
+        )
 
     def _carried(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         times = self.aligned.times.shape[0]
@@ -528,6 +540,7 @@ def run_event(
     before, after = book.offset == 1, book.offset == 0
     carry = config.carry_factors(aligned.times)
     charging = bool(np.any(carry if currencies is None else currencies.carry))
+    margined = config.calls_margin(aligned.symbols)
     for bar in range(aligned.times.shape[0]):
         book.bar = bar
         if charging:
@@ -545,6 +558,8 @@ def run_event(
             book.place_decided()
         if after and (book.pending or exchange.has_working):
             book.execute()
+        if margined:
+            book.check_margin()
     strategy.on_stop(context)
     book.drain()
     return book.ledger()

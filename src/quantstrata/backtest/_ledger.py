@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -11,13 +12,26 @@ import polars as pl
 
 from quantstrata.backtest._align import AlignedBars
 from quantstrata.core.clock import ns_from_datetime
+from quantstrata.exchange import MarginCall, MarginCallPolicy
+from quantstrata.exchange._margin import maintenance_breached, margin_rates
+from quantstrata.exchange.config import TradingRules
 from quantstrata.model.bar import TIMESTAMP_DTYPE
 from quantstrata.model.orders import Fill, Order, OrderSide
 
 if TYPE_CHECKING:
     from quantstrata.backtest._currencies import CurrencyBook
 
-__all__ = ["FILL_SCHEMA", "ORDER_SCHEMA", "Ledger", "fill_row", "marks", "order_row"]
+__all__ = [
+    "FILL_SCHEMA",
+    "MARGIN_CALL_SCHEMA",
+    "ORDER_SCHEMA",
+    "Ledger",
+    "fill_row",
+    "margin_call_frame",
+    "margin_called",
+    "marks",
+    "order_row",
+]
 
 FILL_SCHEMA = pl.Schema(
     {
@@ -48,6 +62,27 @@ ORDER_SCHEMA = pl.Schema(
         "tag": pl.String(),
     }
 )
+MARGIN_CALL_SCHEMA = pl.Schema(
+    {
+        "ts": TIMESTAMP_DTYPE,
+        "equity": pl.Float64(),
+        "maintenance": pl.Float64(),
+        "policy": pl.String(),
+        "symbols": pl.List(pl.String()),
+    }
+)
+
+
+def margin_call_frame(calls: Sequence[MarginCall] = ()) -> pl.DataFrame:
+    """Return ``calls`` as a frame of :data:`MARGIN_CALL_SCHEMA` (the bar the call was made)."""
+    return pl.DataFrame(
+        [
+            (call.ts, call.equity, call.maintenance, call.policy.value, list(call.symbols))
+            for call in calls
+        ],
+        schema=MARGIN_CALL_SCHEMA,
+        orient="row",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +90,8 @@ class Ledger:
     """The outcome of a simulation loop.
 
     ``cash`` (per bar) and ``positions`` (bars × symbols) are after each bar's fills; ``fills``
-    and ``orders`` follow :data:`FILL_SCHEMA` and :data:`ORDER_SCHEMA`.
+    and ``orders`` follow :data:`FILL_SCHEMA` and :data:`ORDER_SCHEMA`, ``margin_calls``
+    :data:`MARGIN_CALL_SCHEMA`.
 
     A run in more than one currency also has its ``currencies`` (with the FX rates per bar)
     and ``balances`` (bars × currencies, the cash in each currency); ``cash`` is then their
@@ -69,6 +105,7 @@ class Ledger:
     orders: pl.DataFrame
     currencies: CurrencyBook | None = None
     balances: npt.NDArray[np.float64] | None = None
+    margin_calls: pl.DataFrame = field(default_factory=margin_call_frame)
 
 
 def marks(aligned: AlignedBars) -> npt.NDArray[np.float64]:
@@ -118,3 +155,16 @@ def order_row(order: Order, note: str | None) -> tuple[object, ...]:
         order.average_fill_price if order.filled_quantity > 0 else None,
         tag,
     )
+
+
+def margin_called(ledger: Ledger, rules: TradingRules) -> bool:
+    """Return whether a compiled run's book fell below the maintenance margin at some bar.
+
+    The compiled loops make no margin calls; when this is ``False`` they made none to make, so
+    their run is the simulated exchange's (:mod:`quantstrata.exchange._margin`).
+    """
+    symbols = ledger.aligned.symbols
+    if rules.margin_call is MarginCallPolicy.NONE:
+        return False
+    rates = margin_rates(symbols, rules.instruments)
+    return maintenance_breached(ledger.cash, ledger.positions, marks(ledger.aligned), rates)

@@ -184,6 +184,32 @@ def trades_html(trades: pl.DataFrame, rows: int) -> str:
     )
 
 
+def margin_calls_html(calls: pl.DataFrame) -> str:
+    """Return the margin calls table: when, equity against maintenance, the policy, closed."""
+    body = "\n".join(
+        f'<tr data-margin-call="{index}"><td>{escape(when)}</td>'
+        f"<td>{equity:,.2f}</td><td>{maintenance:,.2f}</td><td>{escape(policy)}</td>"
+        f"<td>{escape(', '.join(symbols))}</td></tr>"
+        for index, (when, equity, maintenance, policy, symbols) in enumerate(
+            zip(
+                time_labels(calls["ts"]),
+                calls["equity"].to_list(),
+                calls["maintenance"].to_list(),
+                calls["policy"].to_list(),
+                calls["symbols"].to_list(),
+                strict=True,
+            )
+        )
+    )
+    return (
+        f'<table id="margin-calls-table" class="trades">\n'
+        f"<caption>{calls.height:,} margin calls; the closing orders are tagged "
+        f"&quot;margin call liquidation&quot;</caption>\n"
+        "<thead><tr><th>time</th><th>equity</th><th>maintenance</th><th>policy</th>"
+        "<th>closed</th></tr></thead>\n<tbody>\n" + body + "\n</tbody>\n</table>"
+    )
+
+
 def _column_text(trades: pl.DataFrame, name: str) -> list[str]:
     series = trades[name]
     if isinstance(series.dtype, pl.Datetime):

@@ -16,6 +16,8 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
+from quantstrata.exchange import MarginCallPolicy
+from quantstrata.exchange._margin import margin_rates
 from quantstrata.exchange.config import CalendarCode, ExchangeConfig, TradingRules
 from quantstrata.execution.costs import carry_factors, lot_scale
 from quantstrata.execution.risk import RiskConfig
@@ -131,6 +133,13 @@ class BacktestConfig(TradingRules):
         """
         lot_size, min_quantity = self.lot_size(symbol)
         return lot_size, min_quantity, lot_scale(lot_size)
+
+    def calls_margin(self, symbols: Sequence[str]) -> bool:
+        """Return whether a run of ``symbols`` checks margin (a policy, and a margined symbol)."""
+        if self.margin_call is MarginCallPolicy.NONE:
+            return False
+        rates = margin_rates(symbols, self.instruments)
+        return bool(rates[0].any() or rates[1].any())
 
     def charges_carry(self) -> bool:
         """Return whether a run charges borrow or financing (a rate above zero)."""

@@ -16,7 +16,9 @@ calls — and sent as market orders that fill by the fill policy; orders that re
 go first, so a rotation's sale funds its purchase. A signal strategy's targets, computed once
 over the history, then run in a compiled loop that gives the event loop's run bit for bit
 (:mod:`quantstrata.backtest._decided`; without risk checks, while every order fills on the
-first bar it meets), else are replayed through the event loop. Paper and live trading reproduce
+first bar it meets, and when the book never fell below the maintenance margin of its margined
+instruments: a margin call is the simulated exchange's), else are replayed through the event
+loop. Paper and live trading reproduce
 this backtest.
 
 With ``size_at="fill"`` (the convention of backtesting.py and backtrader, for comparisons with
@@ -66,7 +68,7 @@ from quantstrata.backtest._continuous import check_closing_legs, contract_target
 from quantstrata.backtest._currencies import CurrencyBook, carry_costs_in_base, currency_book
 from quantstrata.backtest._decided import compiled_decisions, run_decided
 from quantstrata.backtest._event import run_event
-from quantstrata.backtest._ledger import Ledger, marks
+from quantstrata.backtest._ledger import Ledger, margin_called, marks
 from quantstrata.backtest._replay import TargetReplay
 from quantstrata.backtest._signal import kernel_settings, run_signal, target_grid
 from quantstrata.backtest.config import BacktestConfig, SizeAt
@@ -168,7 +170,7 @@ class Backtest:
             if self.config.size_at is SizeAt.DECISION:
                 ledger = _run_decided(strategy, targets, aligned, self.config)
             else:
-                ledger = run_signal(strategy, self.bars, aligned, self.config, targets)
+                ledger = _run_at_fill(strategy, self.bars, targets, aligned, self.config)
         else:
             ledger = run_event(strategy, aligned, self.config)
         record = RunRecord(
@@ -248,7 +250,7 @@ def _run_decided(
         units = strategy.target_unit is TargetUnit.UNITS
         settings, costs = kernel_settings(config, aligned.symbols, units=units)
         ledger = run_decided(grid, aligned, config, settings, costs)
-        if ledger is not None:
+        if ledger is not None and not margin_called(ledger, config):
             return ledger
     return run_event(TargetReplay(strategy, grid, aligned.symbols), aligned, config)
 
@@ -288,6 +290,33 @@ def _run_in_currencies(
         grid = target_grid(targets, aligned)
         strategy = TargetReplay(strategy, grid, aligned.symbols)
     return run_event(strategy, aligned, config, currencies)
+
+
+def _run_at_fill(
+    strategy: SignalStrategy,
+    bars: pl.DataFrame,
+    targets: pl.DataFrame,
+    aligned: AlignedBars,
+    config: BacktestConfig,
+) -> Ledger:
+    """Simulate targets sized at the fill in the compiled loop; the event loop after a call.
+
+    The compiled loop makes no margin calls: a run in which equity never fell below the
+    maintenance margin is the event loop's run; one in which it did is run again through the
+    event loop, whose simulated exchange makes the call.
+    """
+    ledger = run_signal(strategy, bars, aligned, config, targets)
+    if not margin_called(ledger, config):
+        return ledger
+    if strategy.target_unit is TargetUnit.UNITS:
+        raise ConfigError(
+            "a margin call in a run sizing unit targets at the fill: only the event loop makes "
+            "margin calls, and it sizes unit targets at the decision; use size_at='decision' "
+            "(or margin_call='none')"
+        )
+    return run_event(
+        TargetReplay(strategy, target_grid(targets, aligned), aligned.symbols), aligned, config
+    )
 
 
 def _parameters(strategy: SignalStrategy | EventStrategy) -> dict[str, Any]:

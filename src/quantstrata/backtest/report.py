@@ -34,7 +34,13 @@ from quantstrata.backtest._report_page import (
     render_page,
     write_atomically,
 )
-from quantstrata.backtest._report_tables import Redactor, header_html, metrics_html, trades_html
+from quantstrata.backtest._report_tables import (
+    Redactor,
+    header_html,
+    margin_calls_html,
+    metrics_html,
+    trades_html,
+)
 from quantstrata.backtest.trades import open_positions
 from quantstrata.core.config import FrozenConfig
 from quantstrata.model.bar import PRICE_COLUMNS
@@ -183,7 +189,7 @@ def render_report(result: ReportableResult, *, config: ReportConfig | None = Non
     symbols = sorted({str(symbol) for symbol in result.bars["symbol"].unique().to_list()})
     check_trades(result.trades, symbols)
     redactor = Redactor(record.parameters, record.config)
-    sections = (
+    sections: tuple[Section, ...] = (
         Section("metrics", "Performance metrics", html=metrics_html(result.metrics.to_dict())),
         Section(
             "equity",
@@ -203,6 +209,9 @@ def render_report(result: ReportableResult, *, config: ReportConfig | None = Non
         ),
         Section("trades", "Trades", html=trades_html(result.trades, settings.trade_rows)),
     )
+    calls = getattr(result, "margin_calls", None)  # a BacktestResult's; other results have none
+    if isinstance(calls, pl.DataFrame) and calls.height:
+        sections += (Section("margin-calls", "Margin calls", html=margin_calls_html(calls)),)
     return render_page(
         title=redactor.clean(f"Backtest report: {record.strategy}"),
         header=header_html(

@@ -19,13 +19,17 @@ rates); its ``equity`` frame adds, per currency ``C``, ``cash_C`` (the cash held
 ``pnl_C`` (what the cash and positions in ``C`` gained since the start, in ``C``) and
 ``rate_C`` (one ``C`` in the base), and
 :attr:`BacktestResult.currencies` sums them up at the last bar.
+
+- ``margin_calls``: per margin call ``ts, equity, maintenance, policy, symbols`` (the bar whose
+  closes put equity below the maintenance margin, and the symbols it closed, whose orders are
+  tagged ``"margin call liquidation"``; ``docs/backtest-realism.md``).
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +41,7 @@ from quantstrata.analytics._activity import ordered_positions, read_positions
 from quantstrata.analytics._inputs import ordered_equity
 from quantstrata.analytics.metrics import compute_checked_metrics
 from quantstrata.backtest._currencies import CurrencyBook
-from quantstrata.backtest._ledger import Ledger, marks
+from quantstrata.backtest._ledger import Ledger, margin_call_frame, marks
 from quantstrata.backtest._notebook import PlotKind, plot_result, result_html
 from quantstrata.backtest._results_nb import equity_curve_nb
 from quantstrata.backtest.record import RunRecord
@@ -65,6 +69,7 @@ class BacktestResult:
     metrics: PerformanceMetrics
     record: RunRecord
     bars: pl.DataFrame
+    margin_calls: pl.DataFrame = field(default_factory=margin_call_frame)
 
     @property
     def open_positions(self) -> pl.DataFrame:
@@ -207,6 +212,7 @@ def build_result(
         metrics=metrics,
         record=record,
         bars=bars,
+        margin_calls=ledger.margin_calls,
     )
 
 

@@ -29,20 +29,25 @@ compiled code. An order submitted on the bar at ``t`` first meets the market on 
 ``on_bar`` call of its symbol; a DAY order expires at the first session close after
 ``t + config.bar_length``. The shells add: ``list_symbol``, ``restore`` / ``working_entries``
 (a saved book), ``step_order`` (``this_close``; ``at_close``: the venue's cancel race),
-``refuse``, ``link``, ``set_volume_cap``, and their own ids through ``venue_ids`` and
-``trade_ids``.
+``refuse``, ``link``, ``set_volume_cap``, ``check_margin(now)`` (a margin call at
+``account.marks``, recorded in ``margin_calls``; its liquidations meet the next bar), and their
+own ids through ``venue_ids`` and ``trade_ids``.
 """
 
 from quantstrata.exchange._currency import FxRates, MissingRateError
+from quantstrata.exchange._margin import LIQUIDATION_TAG, MarginCall, MarginCallPolicy
 from quantstrata.exchange._rules import EPSILON
 from quantstrata.exchange.config import ExchangeConfig
 from quantstrata.exchange.engine import Listener, Prices, SimulatedExchange
 
 __all__ = [
     "EPSILON",
+    "LIQUIDATION_TAG",
     "ExchangeConfig",
     "FxRates",
     "Listener",
+    "MarginCall",
+    "MarginCallPolicy",
     "MissingRateError",
     "Prices",
     "SimulatedExchange",

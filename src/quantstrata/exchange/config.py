@@ -15,6 +15,7 @@ from pydantic import AfterValidator, ConfigDict, Field, field_validator
 
 from quantstrata.core.config import DEFAULT_CASH, FrozenConfig, StartingCash
 from quantstrata.exchange._currency import base_currency, settlement_currencies
+from quantstrata.exchange._margin import MarginCallPolicy
 from quantstrata.execution.config import CommissionConfig, FillConfig, SlippageConfig
 from quantstrata.execution.margin import sizing_terms
 from quantstrata.execution.targets import lot_rule
@@ -97,6 +98,11 @@ class TradingRules(OrderRules):
     - ``cash``: the starting cash.
     - ``fill``, ``commission``, ``slippage``: the shared fill model's settings
       (``fill.round_lots`` rounds orders to whole lots).
+    - ``margin_call``: what happens when equity falls below the maintenance margin of the
+      positions held (instruments with a ``margin``): ``liquidate_largest_loser`` (default)
+      closes the largest unrealized loser first until equity covers the rest,
+      ``liquidate_all`` closes everything, ``none`` makes no call
+      (:mod:`quantstrata.exchange._margin`).
     - ``base_currency``: the currency of ``cash``, equity and the metrics; each fill settles in
       its instrument's ``settlement_currency`` (cash per currency), valued in the base with FX
       rates as-of. ``None`` (default): the one currency the instruments settle in, else
@@ -105,6 +111,7 @@ class TradingRules(OrderRules):
 
     cash: StartingCash = DEFAULT_CASH
     base_currency: str | None = Field(default=None, min_length=3, pattern=r"^[A-Za-z0-9]+$")
+    margin_call: MarginCallPolicy = MarginCallPolicy.LIQUIDATE_LARGEST_LOSER
     fill: FillConfig = Field(default_factory=FillConfig)
     commission: CommissionConfig = Field(default_factory=CommissionConfig)
     slippage: SlippageConfig = Field(default_factory=SlippageConfig)

@@ -34,6 +34,7 @@ from quantstrata.exchange._linked import (
     linked_pairs,
     saved_entries,
 )
+from quantstrata.exchange._margin import MarginCall, call_margin
 from quantstrata.exchange._rules import EPSILON, allowed, leverage_allowed
 from quantstrata.exchange._sessions import SessionCloses
 from quantstrata.exchange._values import Prices, WorkingEntry
@@ -104,6 +105,7 @@ class SimulatedExchange:
         """Why the leverage cap cut an order, by order id."""
         self.events: list[OrderEvent] = []
         self.fills: list[Fill] = []
+        self.margin_calls: list[MarginCall] = []
         self.listener: Listener | None = None
         self._columns: dict[str, int] = {s: column for column, s in enumerate(self.symbols)}
         self._working: list[Working] = []
@@ -244,6 +246,13 @@ class SimulatedExchange:
             return True
         self._cancel_order(order_id, rest, requested=False)
         return False
+
+    def check_margin(self, now: datetime) -> list[OrderEvent]:
+        """Make a margin call if equity at ``account.marks`` is below maintenance; return events.
+
+        The rule and its liquidation orders: :func:`~quantstrata.exchange._margin.call_margin`.
+        """
+        return call_margin(self, now)
 
     # -- what the shells add: symbols as they come, a saved book, faults ------------------------
 

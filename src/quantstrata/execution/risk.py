@@ -21,6 +21,10 @@ Checks (names as they appear in :attr:`RiskFailure.check`):
   (per-symbol overrides in :attr:`RiskConfig.symbol_limits`). Reducing orders always pass.
 - ``max_leverage``: gross exposure after the order over equity. Reducing orders always pass.
 - ``min_cash_reserve``: cash left after a buy. Reducing orders always pass.
+- ``margin``: for an order in a symbol whose instrument has a ``margin``, the initial margin of
+  every position after the order (margined instruments at their initial rate, others at their
+  full value) must not exceed the equity; the reason names the symbol, the margin required and
+  the equity available. Reducing orders always pass. ``RiskConfig.check_margin=False`` skips it.
 - ``max_daily_loss``: once the day's loss reaches the limit only reducing orders pass.
 - ``order_rate``: at most ``max_orders_per_window`` accepted orders in any
   ``rate_window_seconds``; refused orders do not count.
@@ -41,6 +45,8 @@ from pydantic import Field
 
 from quantstrata.core.config import FrozenConfig
 from quantstrata.core.errors import ConfigError, QuantstrataError
+from quantstrata.execution.margin import initial_margin, position_value
+from quantstrata.model.instrument import Instrument
 from quantstrata.model.orders.request import OrderRequest
 
 __all__ = [
@@ -98,6 +104,8 @@ class RiskConfig(FrozenConfig):
     - ``max_orders_per_window`` orders in any ``rate_window_seconds``: the throttle.
     - ``price_band``: largest relative distance of a limit or stop price (or a trailing stop's
       trail) from the last price (``0.1`` = 10 %).
+    - ``check_margin``: refuse an order in a margined instrument whose positions after it need
+      more initial margin than the equity (the engine's ``instruments`` say which have one).
     """
 
     symbols: frozenset[str] | None = None
@@ -111,6 +119,7 @@ class RiskConfig(FrozenConfig):
     max_orders_per_window: int | None = Field(default=None, gt=0)
     rate_window_seconds: float = Field(default=1.0, gt=0.0, allow_inf_nan=False)
     price_band: float | None = _PositiveLimit
+    check_margin: bool = True
 
     @property
     def values_orders(self) -> bool:
@@ -213,9 +222,17 @@ def risk_day(now: datetime) -> str:
 class RiskEngine:
     """Run the pre-trade checks of :class:`RiskConfig`; hold trading states and the throttle."""
 
-    def __init__(self, config: RiskConfig | None = None) -> None:
-        """Start with every symbol active and an empty order-rate window."""
+    def __init__(
+        self,
+        config: RiskConfig | None = None,
+        instruments: Mapping[str, Instrument] | None = None,
+    ) -> None:
+        """Start with every symbol active and an empty order-rate window.
+
+        ``instruments`` give the margins the ``margin`` check reads (none: no check).
+        """
         self.config = config if config is not None else RiskConfig()
+        self.instruments: Mapping[str, Instrument] = dict(instruments or {})
         self._global_state = TradingState.ACTIVE
         self._symbol_states: dict[str, TradingState] = {}
         self._accepted: deque[datetime] = deque()
@@ -381,7 +398,8 @@ class RiskEngine:
         config = self.config
         failures: list[RiskFailure] = []
         symbol = str(request.symbol)
-        cash_after = account.cash - request.signed_quantity * price
+        instrument = self.instruments.get(symbol)
+        cash_after = account.cash - position_value(instrument, request.signed_quantity, price)
         if config.min_cash_reserve is not None and cash_after < config.min_cash_reserve:
             failures.append(
                 RiskFailure(
@@ -391,13 +409,18 @@ class RiskEngine:
                     config.min_cash_reserve,
                 )
             )
+        positions = dict(account.positions)
+        positions[symbol] = account.position(symbol) + request.signed_quantity
+        marks = {**account.marks, symbol: account.marks.get(symbol, price)}
+        value = sum(
+            position_value(self.instruments.get(s), q, marks[s])
+            for s, q in positions.items()
+            if s in marks
+        )
+        equity = cash_after + value
+        failures.extend(self._margin_failures(symbol, positions, marks, equity))
         if config.max_leverage is not None:
-            positions = dict(account.positions)
-            positions[symbol] = account.position(symbol) + request.signed_quantity
-            marks = {**account.marks, symbol: account.marks.get(symbol, price)}
             gross = sum(abs(q) * marks[s] for s, q in positions.items() if s in marks)
-            value = sum(q * marks[s] for s, q in positions.items() if s in marks)
-            equity = cash_after + value
             leverage = math.inf if equity <= 0 else gross / equity
             if leverage > config.max_leverage:
                 failures.append(
@@ -409,6 +432,34 @@ class RiskEngine:
                     )
                 )
         return failures
+
+    def _margin_failures(
+        self,
+        symbol: str,
+        positions: Mapping[str, float],
+        marks: Mapping[str, float],
+        equity: float,
+    ) -> list[RiskFailure]:
+        """Refuse when the positions after an order in a margined symbol need more than equity."""
+        instrument = self.instruments.get(symbol)
+        if not self.config.check_margin or instrument is None or instrument.margin is None:
+            return []
+        required = math.fsum(
+            initial_margin(self.instruments.get(s), q, marks[s])
+            for s, q in positions.items()
+            if q != 0.0 and s in marks
+        )
+        if required <= equity:
+            return []
+        return [
+            RiskFailure(
+                "margin",
+                f"{symbol}: initial margin {required:,.2f} required after the order, "
+                f"{equity:,.2f} available (equity)",
+                required,
+                equity,
+            )
+        ]
 
     def _band_failures(self, request: OrderRequest, last_price: float | None) -> list[RiskFailure]:
         band = self.config.price_band

@@ -75,7 +75,11 @@ class VenueOrder:
 
 @dataclass(frozen=True, slots=True)
 class AccountSnapshot:
-    """The venue's view of the account: cash, signed position quantities by symbol, balances."""
+    """The venue's view of the account: cash, signed position quantities by symbol, balances.
+
+    A venue that reports margin gives ``equity`` and ``maintenance_margin`` (``None``: not
+    reported); reconciliation alarms when the equity is below the maintenance margin.
+    """
 
     cash: float
     positions: Mapping[str, float] = field(default_factory=dict)
@@ -83,6 +87,8 @@ class AccountSnapshot:
     balances: Mapping[str, float] = field(default_factory=dict)
     """Cash per currency, in that currency, where the venue reports it: the base currency (that
     of ``cash``) first. Reconciliation compares them when there are several."""
+    equity: float | None = None
+    maintenance_margin: float | None = None
 
 
 @runtime_checkable

@@ -128,7 +128,7 @@ class Live:
             self.journal,
             run_id=config.run_id,
             clock=self.clock,
-            risk=RiskEngine(config.risk),
+            risk=RiskEngine(config.risk, config.instruments),
             multipliers={s: i.multiplier for s, i in config.instruments.items()},
         )
         self.health = HealthMonitor(config.health, self.clock, self.alerts)

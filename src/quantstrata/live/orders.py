@@ -41,6 +41,7 @@ from typing import Any
 from quantstrata.core.clock import Clock
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.logging import get_logger
+from quantstrata.exchange import LIQUIDATION_TAG
 from quantstrata.execution.risk import (
     RiskAccount,
     RiskEngine,
@@ -402,6 +403,10 @@ class OrderManager:
         transition the table forbids: journaled as an alarm, and the symbol halted).
         """
         order = self.state.orders.get(event.order_id)
+        if order is None and _brokers_own(event):
+            self.record(event)  # the broker's own order: a margin call's liquidation
+            self.log.warning("margin call: the broker liquidates with %r", event)
+            return EventOutcome.APPLIED
         if order is None:
             self.alarm("unknown_order", f"venue update for unknown order: {event!r}", order_id=None)
             return None
@@ -612,3 +617,8 @@ class OrderManager:
             return
         for symbol, state in self.state.trading.items():
             self.risk.set_trading_state(symbol, state)
+
+
+def _brokers_own(event: OrderEvent) -> bool:
+    """Whether ``event`` announces an order the broker placed itself (a margin liquidation)."""
+    return isinstance(event, Submitted) and event.request.tag == LIQUIDATION_TAG

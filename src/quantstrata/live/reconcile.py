@@ -6,12 +6,15 @@ Three pure comparisons return typed :class:`Mismatch` values:
   order we think working that the venue no longer lists, an order we closed that still works);
 - :func:`compare_fills`: the venue's fills against the trade ids booked on our orders (a fill
   we missed, a fill of an order we do not know);
-- :func:`compare_positions`: the venue's positions against ours.
+- :func:`compare_positions`: the venue's positions against ours;
+- :func:`compare_margin`: the venue's equity against the maintenance margin it reports (a
+  venue in a margin call: its liquidations are its own orders, adopted as they come).
 
 :func:`reconcile` runs one cycle against the broker: it adopts unknown venue orders (and
 alarms), resolves orders missing at the venue by querying them, books missed fills (their
 trade ids de-duplicate them), and moves every symbol whose position still disagrees to the
-``halted`` (or ``reducing``) trading state. A query that fails
+``halted`` (or ``reducing``) trading state; an account below its maintenance margin moves
+every symbol to ``reducing``. A query that fails
 (:class:`~quantstrata.live.broker.BrokerUnavailableError`) skips the whole cycle: nothing is
 assumed, in particular never a flat position.
 """
@@ -25,7 +28,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from quantstrata.execution.risk import TradingState
-from quantstrata.live.broker import BrokerUnavailableError, VenueOrder
+from quantstrata.live.broker import AccountSnapshot, BrokerUnavailableError, VenueOrder
 from quantstrata.live.orders import OrderManager
 from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId
 from quantstrata.model.orders import Fill, FillEvent, Order, OrderStatus
@@ -38,6 +41,7 @@ __all__ = [
     "ReconcileReport",
     "compare_balances",
     "compare_fills",
+    "compare_margin",
     "compare_orders",
     "compare_positions",
     "reconcile",
@@ -59,6 +63,7 @@ class MismatchKind(StrEnum):
     UNKNOWN_FILL = "unknown_fill"
     POSITION = "position"
     BALANCE = "balance"
+    MARGIN = "margin"
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +239,22 @@ def compare_balances(
     ]
 
 
+def compare_margin(account: AccountSnapshot) -> list[Mismatch]:
+    """Return a mismatch when the venue's equity is below the maintenance margin it reports."""
+    equity, maintenance = account.equity, account.maintenance_margin
+    if equity is None or maintenance is None or equity >= maintenance:
+        return []
+    return [
+        Mismatch(
+            MismatchKind.MARGIN,
+            f"margin call at the venue: equity {equity:,.2f} below the maintenance margin "
+            f"{maintenance:,.2f}; only reducing orders pass",
+            ours=equity,
+            theirs=maintenance,
+        )
+    ]
+
+
 def _fills_since(manager: OrderManager, lookback: timedelta) -> datetime | None:
     previous = manager.state.checkpoints.get(RECONCILED)
     if previous is None:
@@ -344,7 +365,18 @@ async def reconcile(
     )
     for mismatch in balance_mismatches:
         manager.alarm(mismatch.kind, mismatch.message)
-    mismatches = (*order_mismatches, *fill_mismatches, *position_mismatches, *balance_mismatches)
+    margin_mismatches = compare_margin(account)
+    for mismatch in margin_mismatches:
+        manager.alarm(mismatch.kind, mismatch.message)
+        if manager.state.trading.get(None) is not TradingState.HALTED:
+            manager.set_trading_state(None, TradingState.REDUCING, mismatch.message)
+    mismatches = (
+        *order_mismatches,
+        *fill_mismatches,
+        *position_mismatches,
+        *balance_mismatches,
+        *margin_mismatches,
+    )
     manager.checkpoint(
         RECONCILED,
         mismatches=len(mismatches),

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from quantstrata.exchange import ExchangeConfig, Prices, SimulatedExchange
+from quantstrata.exchange import LIQUIDATION_TAG, ExchangeConfig, Prices, SimulatedExchange
 from quantstrata.exchange.engine import WorkingEntry
 from quantstrata.execution.margin import position_value
 from quantstrata.model.bar import Bar
@@ -209,8 +209,15 @@ class VenueBook:
     # -- matching ------------------------------------------------------------------------------
 
     def on_bars(self, bars: Mapping[Symbol, Bar]) -> list[OrderEvent]:
-        """Match the working orders of every symbol in ``bars``, then remember the bars."""
+        """Match the working orders of every symbol in ``bars``, then remember the bars.
+
+        A new bar time first gets the margin check at the last one's closes (as the backtest
+        makes it at each bar's close): a call's liquidation orders meet these bars.
+        """
         events: list[OrderEvent] = []
+        last = max((bar.ts for bar in self.latest.values()), default=None)
+        if last is not None and any(bar.ts > last for bar in bars.values()):
+            events += self.exchange.check_margin(last)
         for symbol in sorted(bars):
             bar = bars[symbol]
             events += self.exchange.on_bar(symbol, bar.ts, Prices.of(bar))
@@ -260,5 +267,13 @@ class VenueBook:
 
 
 def _published(events: Iterable[OrderEvent]) -> tuple[OrderEvent, ...]:
-    """Return the events to publish (a submit or cancel answers the others directly)."""
-    return tuple(event for event in events if not isinstance(event, _UNPUBLISHED))
+    """Return the events to publish (a submit or cancel answers the others directly).
+
+    The venue's own orders (a margin call's liquidations) are announced: their ``submitted``.
+    """
+    return tuple(
+        event
+        for event in events
+        if not isinstance(event, _UNPUBLISHED)
+        or (isinstance(event, Submitted) and event.request.tag == LIQUIDATION_TAG)
+    )

@@ -525,7 +525,11 @@ def _fill_of_update(
 def account_from_alpaca(
     account: Mapping[str, Any], positions: Sequence[Mapping[str, Any]], as_of: datetime
 ) -> AccountSnapshot:
-    """Return cash and signed position quantities from ``/v2/account`` and ``/v2/positions``."""
+    """Return cash and signed position quantities from ``/v2/account`` and ``/v2/positions``.
+
+    The account's ``equity`` and ``maintenance_margin`` are kept when reported (margin
+    reconciliation).
+    """
     try:
         held: dict[str, float] = {}
         for position in positions:
@@ -534,6 +538,13 @@ def account_from_alpaca(
                 quantity = -quantity
             if abs(quantity) > QUANTITY_TOLERANCE:
                 held[str(position["symbol"])] = quantity
-        return AccountSnapshot(float(account["cash"]), held, as_of)
+        equity, maintenance = account.get("equity"), account.get("maintenance_margin")
+        return AccountSnapshot(
+            float(account["cash"]),
+            held,
+            as_of,
+            equity=None if equity is None else float(equity),
+            maintenance_margin=None if maintenance is None else float(maintenance),
+        )
     except (KeyError, TypeError, ValueError) as error:
         raise MalformedMessageError(f"unreadable Alpaca account: {error}") from None

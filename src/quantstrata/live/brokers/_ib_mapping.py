@@ -281,6 +281,24 @@ def cash_by_currency(values: Iterable[Any], account: str = "") -> dict[str, floa
     return cash
 
 
+def account_value(
+    values: Iterable[Any], tag: str, currency: str, account: str = ""
+) -> float | None:
+    """Return the account value ``tag`` (``NetLiquidation``, ``MaintMarginReq``) in ``currency``.
+
+    ``None`` when IB did not report it (or reported no number).
+    """
+    for value in values:
+        if (account and value.account != account) or value.tag != tag:
+            continue
+        if value.currency == currency:
+            try:
+                return float(value.value)
+            except ValueError:
+                return None
+    return None
+
+
 def positions_of(positions: Iterable[Any], account: str = "") -> Mapping[str, float]:
     """Return signed position quantities by symbol (flat ones left out)."""
     out: dict[str, float] = {}

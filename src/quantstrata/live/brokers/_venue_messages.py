@@ -25,6 +25,7 @@ from quantstrata.model.orders import (
     OrderEvent,
     OrderStatus,
     Rejected,
+    Submitted,
 )
 
 __all__ = [
@@ -57,6 +58,10 @@ def event_from_message(message: Mapping[str, Any]) -> OrderEvent:
             return FillEvent(fill_from_json(dict(_read("fill", message["fill"]))))
         if name == "accepted":
             return Accepted(order_id, ts, VenueOrderId(message["venue_order_id"]))
+        if name == "submitted":  # the venue's own order (a margin call's liquidation)
+            return Submitted(
+                order_id, ts, request_from_json(dict(_read("order", message["order"])))
+            )
         if name == "rejected":
             return Rejected(order_id, ts, reason or "rejected by the venue")
         if name == "cancelled":

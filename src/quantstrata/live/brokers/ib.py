@@ -50,6 +50,7 @@ from quantstrata.live.broker import (
 from quantstrata.live.brokers._ib_link import IBConfig, IBLink, LinkState, sdk
 from quantstrata.live.brokers._ib_mapping import (
     IBMessage,
+    account_value,
     cash_by_currency,
     classify_error,
     fill_of,
@@ -400,12 +401,18 @@ class IBBroker:
             positions = await self.ib.reqPositionsAsync()
         except ConnectionError as error:
             raise BrokerUnavailableError(f"IB account: {error}") from None
-        cash = cash_by_currency(self.ib.accountValues(self.account_id), self.account_id)
-        amount = cash.get(self.config.currency, cash.get("BASE"))
+        values = self.ib.accountValues(self.account_id)
+        cash = cash_by_currency(values, self.account_id)
+        currency = self.config.currency
+        amount = cash.get(currency, cash.get("BASE"))
         if amount is None:
-            raise BrokerUnavailableError(f"IB account: no cash balance in {self.config.currency}")
+            raise BrokerUnavailableError(f"IB account: no cash balance in {currency}")
         held = positions_of(positions, self.account_id)
-        return AccountSnapshot(amount, held, self.clock.now())
+        equity = account_value(values, "NetLiquidation", currency, self.account_id)
+        maintenance = account_value(values, "MaintMarginReq", currency, self.account_id)
+        return AccountSnapshot(
+            amount, held, self.clock.now(), equity=equity, maintenance_margin=maintenance
+        )
 
     async def cash_balances(self) -> dict[str, float]:
         """Return the cash balance of every currency the account holds (``BASE`` included)."""

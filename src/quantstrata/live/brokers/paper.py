@@ -17,6 +17,12 @@ submit answers directly (the acknowledgement is the return value). Orders are no
 leverage limit here: the runtime's risk checks and target sizing bound them before they come.
 :attr:`PaperBroker.received` records every submit that reached it.
 
+With ``instruments`` that carry a margin, the exchange checks the account against the
+maintenance margin once per bar time, at the closes of the last one, before the next bar trades
+(:meth:`~quantstrata.exchange.SimulatedExchange.check_margin`, as the backtest does at each
+bar's close); a margin call's liquidation orders are the broker's own, pushed to the runtime as
+``Submitted`` and ``Accepted`` before their fills, tagged ``"margin call liquidation"``.
+
 A paper broker lives in this process, so a run restarted on its journal rebuilds it from the
 journal's state (:meth:`PaperBroker.resume`): cash, positions and working orders.
 """
@@ -31,7 +37,8 @@ from typing import TYPE_CHECKING
 
 from quantstrata.core.clock import Clock
 from quantstrata.core.errors import ConfigError
-from quantstrata.exchange import ExchangeConfig, Prices, SimulatedExchange
+from quantstrata.exchange import LIQUIDATION_TAG, ExchangeConfig, Prices, SimulatedExchange
+from quantstrata.exchange._margin import account_margin
 from quantstrata.exchange.engine import WorkingEntry
 from quantstrata.execution import FillModel, WorkingOrder
 from quantstrata.live.broker import AccountSnapshot, OrderRejectedError, VenueOrder, queued_events
@@ -39,6 +46,7 @@ from quantstrata.model.bar import Bar
 from quantstrata.model.identifiers import ClientOrderId, Symbol, VenueOrderId
 from quantstrata.model.instrument import Instrument
 from quantstrata.model.orders import (
+    Accepted,
     Cancelled,
     Expired,
     Fill,
@@ -46,6 +54,7 @@ from quantstrata.model.orders import (
     Order,
     OrderEvent,
     OrderRequest,
+    Submitted,
 )
 
 if TYPE_CHECKING:
@@ -77,9 +86,9 @@ class PaperBroker:
 
         ``calendar`` (an exchange-calendars code) ends DAY orders at its session close
         (``None``: at the end of the UTC day); ``bar_length`` is the fed bars' interval;
-        ``instruments`` the contract terms (multiplier, margin) of symbols that have them and
-        the currency each settles in: fills settle there, and :meth:`account` reports the
-        cash per currency (``cash`` is ``base_currency``'s).
+        ``instruments`` the contract terms (multiplier, margin: margin calls) of symbols that
+        have them and the currency each settles in: fills settle there, and :meth:`account`
+        reports the cash per currency (``cash`` is ``base_currency``'s).
         """
         self.clock = clock
         self.fill_model = fill_model if fill_model is not None else FillModel()
@@ -226,11 +235,19 @@ class PaperBroker:
         return [fill for fill in self.exchange.fills if since is None or fill.ts >= since]
 
     async def account(self) -> AccountSnapshot:
-        """Return cash, non-zero positions and the cash per currency."""
-        held = (self.exchange.position(symbol) for symbol in self.exchange.symbols)
-        positions = {str(p.symbol): p.quantity for p in held if not p.is_flat}
+        """Return cash, non-zero positions, cash per currency, equity and maintenance margin."""
         exchange = self.exchange
-        return AccountSnapshot(exchange.cash, positions, self.clock.now(), exchange.balances)
+        held = (exchange.position(symbol) for symbol in exchange.symbols)
+        positions = {str(p.symbol): p.quantity for p in held if not p.is_flat}
+        equity, maintenance = account_margin(exchange)
+        return AccountSnapshot(
+            exchange.cash,
+            positions,
+            self.clock.now(),
+            exchange.balances,
+            equity=equity,
+            maintenance_margin=maintenance,
+        )
 
     def updates(self) -> AsyncIterator[OrderEvent]:
         """Yield fills, cancellations and expiries as they happen, until :meth:`close`."""
@@ -247,9 +264,11 @@ class PaperBroker:
             raise ConfigError(
                 f"bar for {bar.symbol} at {bar.ts} is not after the last one ({previous.ts})"
             )
+        exchange = self.exchange
+        if self._last_ts is not None and bar.ts > self._last_ts:
+            exchange.check_margin(self._last_ts)  # at the last bar time's closes
         self._last_bars[bar.symbol] = bar
         self._last_ts = bar.ts if self._last_ts is None else max(self._last_ts, bar.ts)
-        exchange = self.exchange
         exchange.list_symbol(bar.symbol)
         before = len(exchange.fills)
         exchange.on_bar(bar.symbol, bar.ts, Prices.of(bar))
@@ -260,9 +279,11 @@ class PaperBroker:
         """Return the exchange's time: the last bar time seen (the clock's before any bar)."""
         return self._last_ts if self._last_ts is not None else self.clock.now()
 
-    def _heard(self, _order: Order, event: OrderEvent) -> None:
-        if isinstance(event, _PUSHED):
-            self._queue.put_nowait(event)
+    def _heard(self, order: Order, event: OrderEvent) -> None:
+        if isinstance(event, _PUSHED) or (
+            isinstance(event, Submitted | Accepted) and order.request.tag == LIQUIDATION_TAG
+        ):
+            self._queue.put_nowait(event)  # the broker's own orders are announced
 
 
 def _report(order: Order) -> VenueOrder:
