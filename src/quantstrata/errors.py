@@ -15,6 +15,8 @@ All errors quantstrata raises on purpose derive from :class:`QuantstrataError`, 
   :class:`PositionError`;
 - strategies (``quantstrata.strategy``): :class:`LookAheadError`;
 - risk (``quantstrata.execution``): :class:`RiskViolation`;
+- the simulated exchange (``quantstrata.exchange``): :class:`MissingRateError` (no FX rate to
+  value a currency in the base at a bar);
 - live trading (``quantstrata.live``): :class:`BrokerError` and its
   :class:`BrokerUnavailableError`, :class:`OrderRejectedError`,
   :class:`SubmitOutcomeUnknownError`, :class:`CcxtAuthenticationError`; :class:`JournalError`,
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
     )
     from quantstrata.data.stream.client import StreamClosedError
     from quantstrata.data.stream.resilience import StreamProtocolError
+    from quantstrata.exchange._currency import MissingRateError
     from quantstrata.execution.risk import RiskViolation
     from quantstrata.live._ccxt import CcxtAuthenticationError
     from quantstrata.live.alerts import WebhookDeliveryError
@@ -90,6 +93,7 @@ __all__ = [
     "JournalError",
     "LookAheadError",
     "MissingDependencyError",
+    "MissingRateError",
     "OrderRejectedError",
     "OrderStateError",
     "OverfillError",
@@ -118,6 +122,7 @@ _LAZY: dict[str, str] = {
     "StreamClosedError": "quantstrata.data.stream.client",
     "StreamProtocolError": "quantstrata.data.stream.resilience",
     "RiskViolation": "quantstrata.execution.risk",
+    "MissingRateError": "quantstrata.exchange._currency",
     "CcxtAuthenticationError": "quantstrata.live._ccxt",
     "WebhookDeliveryError": "quantstrata.live.alerts",
     "BrokerError": "quantstrata.live.broker",

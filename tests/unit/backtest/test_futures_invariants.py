@@ -13,7 +13,7 @@ from datetime import date
 
 import numpy as np
 import polars as pl
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 from quantstrata.backtest import Backtest, BacktestConfig, BacktestResult
@@ -25,6 +25,7 @@ from quantstrata.backtest._replay import TargetReplay
 from quantstrata.backtest._signal import kernel_settings
 from quantstrata.backtest._signal import target_grid as grid_of
 from quantstrata.backtest.config import SizeAt
+from quantstrata.core.errors import DataError
 from quantstrata.exchange import MarginCallPolicy
 from quantstrata.execution import CommissionConfig, FillConfig, FillPolicy
 from quantstrata.execution.margin import initial_margin
@@ -162,8 +163,16 @@ def test_compiled_decisions_equal_the_exchanges_with_contracts(
         assert np.array_equal(compiled.positions, replay.positions)
     # A liquidation after a gap can leave equity below zero, which the metrics refuse; the
     # valuation is checked on the run without margin calls (they are tested on their own).
+    # Without calls a leveraged book can lose more than the account holds: such a run has no
+    # metrics (the equity check refuses it by name) and says nothing about valuation.
     uncalled = config.model_copy(update={"margin_call": MarginCallPolicy.NONE})
-    _check_valuation(Backtest(bars, strategy, uncalled).run(), uncalled)
+    try:
+        result = Backtest(bars, strategy, uncalled).run()
+    except DataError as error:
+        if "positive_equity" not in str(error):
+            raise
+        reject()
+    _check_valuation(result, uncalled)
 
 
 def test_buying_power_comes_from_the_margin_per_contract() -> None:
