@@ -30,6 +30,7 @@ The loop does as little as it can per bar, because a strategy's ``on_bar`` is mo
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import numpy as np
 import polars as pl
@@ -37,7 +38,7 @@ import polars as pl
 from quantstrata.backtest import _nb
 from quantstrata.backtest._align import AlignedBars
 from quantstrata.backtest._context import BacktestContext, unknown_symbol
-from quantstrata.backtest._event_nb import execute_targets_nb
+from quantstrata.backtest._event_nb import decide_targets_nb, execute_targets_nb
 from quantstrata.backtest._ledger import (
     FILL_SCHEMA,
     ORDER_SCHEMA,
@@ -71,11 +72,47 @@ def _overridden(strategy: EventStrategy, name: str) -> bool:
     return getattr(type(strategy), name) is not getattr(EventStrategy, name)
 
 
+class _Unfilled(NamedTuple):
+    """A target order sent without the exchange (see ``decide_targets_nb``'s ``out`` row)."""
+
+    order_id: ClientOrderId
+    decided: int
+    column: float
+    asked: float
+    capped: float
+    delta: float
+    fill_bar: float
+    traded: float
+    price: float
+    commission: float
+    after: float
+
+
+def _by_column(order: _Unfilled) -> float:
+    return order.column
+
+
+def _next_due(unfilled: list[_Unfilled]) -> int:
+    """Return the first bar an order of ``unfilled`` fills on (``-1``: none)."""
+    return int(min((order.fill_bar for order in unfilled if order.fill_bar >= 0), default=-1))
+
+
 class EventBook:
     """The event loop's state: the simulated exchange plus targets, the cursor and lazy reads."""
 
-    def __init__(self, aligned: AlignedBars, config: BacktestConfig, strategy: EventStrategy):
-        """Start flat with the configured cash, before the first bar (cursor ``-1``)."""
+    def __init__(
+        self,
+        aligned: AlignedBars,
+        config: BacktestConfig,
+        strategy: EventStrategy,
+        *,
+        compiled: bool = True,
+    ):
+        """Start flat with the configured cash, before the first bar (cursor ``-1``).
+
+        ``compiled=False`` sends every target order sized at the decision through the exchange
+        (the tests compare both ways).
+        """
         self.aligned = aligned
         self.config = config
         exchange_config = config.exchange_config(_bar_length(aligned))
@@ -118,6 +155,16 @@ class EventBook:
         self.decided: dict[str, float] = {}
         units = bool(getattr(strategy, "target_units", False))
         self.sizing = config.sizing(units, aligned.symbols)
+        self.unobserved = compiled and self.compiled and config.risk is None
+        """Whether target orders sized at the decision may skip the exchange (:meth:`_decide`)."""
+        self._decided_mask = np.zeros(count, dtype=np.bool_)
+        self._decided_settings = self._settings.copy()
+        self._decided_settings[0] = 1.0 if units else 0.0
+        self._sized = np.empty((count, 9))
+        self._waiting = np.zeros(count)
+        self.unfilled: list[_Unfilled] = []
+        """Target orders booked without the exchange, still to fill, in the order sent."""
+        self._due = -1
 
     # -- the exchange --------------------------------------------------------------------------
 
@@ -198,6 +245,7 @@ class EventBook:
 
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         """Return the working orders (of ``symbol`` only), oldest first."""
+        self.hand_over()
         return self.exchange.open_orders(symbol)
 
     def history(self, symbol: str, length: int) -> pl.DataFrame:
@@ -228,6 +276,7 @@ class EventBook:
         self.account[1 + column] = fraction
         if self.size_at_decision:
             self.decided[self.aligned.symbols[column]] = fraction
+            self._decided_mask[column] = True
             return
         self.pending_from[column] = max(self.bar, 0)
         self.pending = True
@@ -238,7 +287,11 @@ class EventBook:
         The same function the live runtime calls (:func:`orders_for_targets`), on the same
         account: cash, positions, working orders, and every symbol's latest close.
         """
+        if self.unobserved and not self.exchange.has_working and self._decide():
+            return
+        self.hand_over()
         decided, self.decided = self.decided, {}
+        self._decided_mask[:] = False
         closes = self.closes[max(self.bar, 0)]
         symbols = self.aligned.symbols
         prices = {s: float(closes[c]) for c, s in enumerate(symbols) if not np.isnan(closes[c])}
@@ -249,11 +302,101 @@ class EventBook:
             if not self.context.risk_refused(order_id, request):
                 self.exchange.submit(order_id, request, self.now, sized=True)
 
+    # -- target orders no one observes ---------------------------------------------------------
+
+    def _decide(self) -> bool:
+        """Size the decided targets in compiled code; keep their orders off the exchange.
+
+        For a strategy without ``on_order``/``on_fill`` and without risk checks, with no order
+        working at the exchange: the orders and their fills are exactly what the exchange would
+        give (:func:`decide_targets_nb`), so each fill is booked on its bar by
+        :meth:`_fill_unfilled` without order objects. Return ``False`` (nothing done) when the
+        exchange must take them.
+        """
+        aligned, bar = self.aligned, self.bar
+        written = decide_targets_nb(
+            bar, self.offset, self._decided_mask, aligned.has_bar, aligned.open, aligned.high,
+            aligned.low, aligned.close, aligned.volume, self.closes, self.quantities,
+            self.account, self._waiting, self._decided_settings, self._costs, self._sized,
+        )  # fmt: skip
+        if written < 0:
+            return False
+        self.decided = {}
+        self._decided_mask[:] = False
+        for values in self._sized[:written].tolist():
+            order_id = self.new_order_id()
+            self.order_rows[order_id] = None
+            self.unfilled.append(_Unfilled(order_id, bar, *values))
+        self._due = _next_due(self.unfilled)
+        return True
+
+    def _fill_unfilled(self) -> None:
+        """Book the fills :meth:`_decide` worked out for this bar, symbol by symbol."""
+        bar = self.bar
+        marked = bar - self.offset
+        self.marks[:] = self.closes[marked] if marked >= 0 else np.nan
+        if self._due != bar:
+            return
+        due = sorted((o for o in self.unfilled if o.fill_bar == bar), key=_by_column)
+        self.unfilled = [order for order in self.unfilled if order.fill_bar != bar]
+        times, symbols, account = self.aligned.times, self.symbols, self.exchange.account
+        fill_ns = int(times[bar])
+        for order in due:
+            column = int(order.column)
+            order_id, traded, price, commission = (
+                order.order_id,
+                order.traded,
+                order.price,
+                order.commission,
+            )
+            self.account[0] -= traded * price + commission
+            self.quantities[column] = order.after
+            self._waiting[column] = 0.0
+            symbol = symbols[column]
+            side = "buy" if traded > 0.0 else "sell"
+            quantity = abs(traded)
+            self.order_rows[order_id] = (
+                order_id, symbol, int(times[order.decided]), side, "market", abs(order.delta),
+                None, None, "filled", quantity, price * quantity / quantity,
+                leverage_tag(order.asked, order.capped),
+            )  # fmt: skip
+            self.fill_rows.append(
+                (fill_ns, order_id, f"{order_id}-1", symbol, side, quantity, price, commission,
+                 "taker")
+            )  # fmt: skip
+            account.absorb(column, (order_id, fill_ns, traded, price, commission))
+        self.changed = True
+        self._due = _next_due(self.unfilled)
+
+    def hand_over(self) -> None:
+        """Send the target orders still to fill to the exchange (as sent when decided).
+
+        Whenever the exchange or a reader needs them as orders: a strategy's own order or
+        cancel, a read of the open orders, a target order the compiled step cannot fill whole.
+        """
+        if not self.unfilled:
+            return
+        unfilled, self.unfilled = self.unfilled, []
+        self._due = -1
+        times = self.aligned.times
+        for order in unfilled:
+            column = int(order.column)
+            self._waiting[column] = 0.0
+            tag = leverage_tag(order.asked, order.capped)
+            request = OrderRequest.market(self.symbols[column], order.delta, tag=tag)
+            created = datetime_from_ns(int(times[order.decided]))
+            self.exchange.submit(order.order_id, request, created, sized=True)
+
     # -- the loop ------------------------------------------------------------------------------
 
     def execute(self) -> None:
         """Step working orders, then pending targets (reductions first), of symbols with a bar."""
         exchange = self.exchange
+        if self.unfilled:
+            self._fill_unfilled()
+            if not (self.pending or exchange.has_working):
+                self._keep_changes()
+                return
         if self.compiled and not exchange.has_working:
             self._execute_compiled()
             return
@@ -388,6 +531,7 @@ class EventBook:
         """Turn the queued order requests and cancels into orders and cancellations."""
         if not self.context.intents:
             return
+        self.hand_over()
         intents, self.context.intents = self.context.intents, []
         exchange, now = self.exchange, self.now
         for intent in intents:
@@ -398,6 +542,7 @@ class EventBook:
 
     def ledger(self) -> Ledger:
         """Return what the loop produced, cash and positions carried forward between changes."""
+        self.hand_over()
         rows = [
             row
             if row is not None
@@ -438,9 +583,14 @@ def _bar_length(aligned: AlignedBars) -> timedelta:
     return timedelta(microseconds=int(positive.min()) // 1000) if positive.size else timedelta(0)
 
 
-def run_event(strategy: EventStrategy, aligned: AlignedBars, config: BacktestConfig) -> Ledger:
-    """Drive ``strategy`` through the aligned bars and return the ledger."""
-    book = EventBook(aligned, config, strategy)
+def run_event(
+    strategy: EventStrategy, aligned: AlignedBars, config: BacktestConfig, *, compiled: bool = True
+) -> Ledger:
+    """Drive ``strategy`` through the aligned bars and return the ledger.
+
+    ``compiled=False``: every target order sized at the decision goes through the exchange.
+    """
+    book = EventBook(aligned, config, strategy, compiled=compiled)
     context, snapshot, exchange = book.context, book.snapshot, book.exchange
     strategy.on_start(context)
     book.declaring = False
@@ -453,14 +603,14 @@ def run_event(strategy: EventStrategy, aligned: AlignedBars, config: BacktestCon
         book.bar = bar
         if charging:
             book.charge_carry(carry[bar])
-        if before and (book.pending or exchange.has_working):
+        if before and (book.pending or book.unfilled or exchange.has_working):
             book.execute()
         on_bar(snapshot, context)
         if context.intents:
             book.drain()
         if book.decided:
             book.place_decided()
-        if after and (book.pending or exchange.has_working):
+        if after and (book.pending or book.unfilled or exchange.has_working):
             book.execute()
     strategy.on_stop(context)
     book.drain()
