@@ -30,7 +30,6 @@ The loop does as little as it can per bar, because a strategy's ``on_bar`` is mo
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import NamedTuple
 
 import numpy as np
 import polars as pl
@@ -72,29 +71,20 @@ def _overridden(strategy: EventStrategy, name: str) -> bool:
     return getattr(type(strategy), name) is not getattr(EventStrategy, name)
 
 
-class _Unfilled(NamedTuple):
-    """A target order sent without the exchange (see ``decide_targets_nb``'s ``out`` row)."""
-
-    order_id: ClientOrderId
-    decided: int
-    column: float
-    asked: float
-    capped: float
-    delta: float
-    fill_bar: float
-    traded: float
-    price: float
-    commission: float
-    after: float
+_Unfilled = tuple[ClientOrderId, int, float, float, float, float, float, float, float, float, float]
+"""A target order sent without the exchange: its id, decision bar, then ``decide_targets_nb``'s
+``out`` row (``column, asked, capped, delta, fill bar, traded, price, commission, position
+after``). A plain tuple: one is built per order, in the loop's hot path."""
+_COLUMN, _FILL_BAR = 2, 6
 
 
 def _by_column(order: _Unfilled) -> float:
-    return order.column
+    return order[_COLUMN]
 
 
 def _next_due(unfilled: list[_Unfilled]) -> int:
     """Return the first bar an order of ``unfilled`` fills on (``-1``: none)."""
-    return int(min((order.fill_bar for order in unfilled if order.fill_bar >= 0), default=-1))
+    return int(min((o[_FILL_BAR] for o in unfilled if o[_FILL_BAR] >= 0), default=-1))
 
 
 class EventBook:
@@ -123,7 +113,7 @@ class EventBook:
         self.account, self.quantities = account.values, account.quantities
         self.marks = account.marks
         self.orders = self.exchange.orders
-        self.order_rows: dict[ClientOrderId, tuple[object, ...] | None] = {}
+        self.order_rows: dict[str, tuple[object, ...] | None] = {}
         self.fill_rows: list[tuple[object, ...]] = []
         self.changed = False
         self.strategy = strategy
@@ -165,6 +155,10 @@ class EventBook:
         self.unfilled: list[_Unfilled] = []
         """Target orders booked without the exchange, still to fill, in the order sent."""
         self._due = -1
+        self._unbooked: list[int] = []
+        """Rows of ``fill_rows`` compiled code booked in the account's arrays only."""
+        self.active = False
+        """Whether a bar must be executed: targets pending, orders unfilled or working."""
 
     # -- the exchange --------------------------------------------------------------------------
 
@@ -176,6 +170,14 @@ class EventBook:
     def new_order_id(self) -> ClientOrderId:
         """Return the next client order id."""
         return self.exchange.new_order_id()
+
+    def _row_id(self) -> str:
+        """Return the next client order id as a plain ``str``, for an order kept as rows only.
+
+        A :class:`ClientOrderId` (a ``str`` subclass) is tracked by the garbage collector:
+        thousands kept in the ledger's rows would make full collections run during a backtest.
+        """
+        return str(self.new_order_id())
 
     def prices(self, column: int) -> Prices:
         """Return the current bar's prices of symbol ``column``."""
@@ -279,7 +281,7 @@ class EventBook:
             self._decided_mask[column] = True
             return
         self.pending_from[column] = max(self.bar, 0)
-        self.pending = True
+        self.pending = self.active = True
 
     def place_decided(self) -> None:
         """Send the market orders that reach this bar's new targets, sized at its closes.
@@ -288,6 +290,7 @@ class EventBook:
         account: cash, positions, working orders, and every symbol's latest close.
         """
         if self.unobserved and not self.exchange.has_working and self._decide():
+            self.active = self.active or bool(self.unfilled)
             return
         self.hand_over()
         decided, self.decided = self.decided, {}
@@ -301,6 +304,10 @@ class EventBook:
             order_id = self.new_order_id()
             if not self.context.risk_refused(order_id, request):
                 self.exchange.submit(order_id, request, self.now, sized=True)
+        self._update_active()
+
+    def _update_active(self) -> None:
+        self.active = self.pending or bool(self.unfilled) or self.exchange.has_working
 
     # -- target orders no one observes ---------------------------------------------------------
 
@@ -322,51 +329,51 @@ class EventBook:
         if written < 0:
             return False
         self.decided = {}
-        self._decided_mask[:] = False
         for values in self._sized[:written].tolist():
-            order_id = self.new_order_id()
+            order_id = self._row_id()
             self.order_rows[order_id] = None
-            self.unfilled.append(_Unfilled(order_id, bar, *values))
-        self._due = _next_due(self.unfilled)
+            self.unfilled.append((order_id, bar, *values))  # type: ignore[arg-type]
+            due = int(values[4])
+            if due >= 0 and (self._due < 0 or due < self._due):
+                self._due = due
         return True
 
     def _fill_unfilled(self) -> None:
-        """Book the fills :meth:`_decide` worked out for this bar, symbol by symbol."""
+        """Book the fills :meth:`_decide` worked out for this bar, symbol by symbol.
+
+        The marks are left as they are: only the exchange's leverage cap and callbacks during
+        execution read them, and the exchange path sets them before it steps any order.
+        """
         bar = self.bar
-        marked = bar - self.offset
-        self.marks[:] = self.closes[marked] if marked >= 0 else np.nan
         if self._due != bar:
             return
-        due = sorted((o for o in self.unfilled if o.fill_bar == bar), key=_by_column)
-        self.unfilled = [order for order in self.unfilled if order.fill_bar != bar]
-        times, symbols, account = self.aligned.times, self.symbols, self.exchange.account
+        unfilled = self.unfilled
+        if len(unfilled) == 1:
+            due, self.unfilled = unfilled, []
+        else:
+            due = sorted((o for o in unfilled if o[_FILL_BAR] == bar), key=_by_column)
+            self.unfilled = [o for o in unfilled if o[_FILL_BAR] != bar]
+        times, symbols = self.aligned.times, self.symbols
         fill_ns = int(times[bar])
-        for order in due:
-            column = int(order.column)
-            order_id, traded, price, commission = (
-                order.order_id,
-                order.traded,
-                order.price,
-                order.commission,
-            )
+        for order_id, decided, at, asked, capped, delta, _, traded, price, commission, after in due:
+            column = int(at)
             self.account[0] -= traded * price + commission
-            self.quantities[column] = order.after
+            self.quantities[column] = after
             self._waiting[column] = 0.0
             symbol = symbols[column]
             side = "buy" if traded > 0.0 else "sell"
             quantity = abs(traded)
             self.order_rows[order_id] = (
-                order_id, symbol, int(times[order.decided]), side, "market", abs(order.delta),
-                None, None, "filled", quantity, price * quantity / quantity,
-                leverage_tag(order.asked, order.capped),
+                order_id, symbol, int(times[decided]), side, "market", abs(delta), None, None,
+                "filled", quantity, price * quantity / quantity, leverage_tag(asked, capped),
             )  # fmt: skip
             self.fill_rows.append(
                 (fill_ns, order_id, f"{order_id}-1", symbol, side, quantity, price, commission,
                  "taker")
             )  # fmt: skip
-            account.absorb(column, (order_id, fill_ns, traded, price, commission))
+            self._unbooked.append(len(self.fill_rows) - 1)
         self.changed = True
-        self._due = _next_due(self.unfilled)
+        self._due = _next_due(self.unfilled) if self.unfilled else -1
 
     def hand_over(self) -> None:
         """Send the target orders still to fill to the exchange (as sent when decided).
@@ -374,23 +381,45 @@ class EventBook:
         Whenever the exchange or a reader needs them as orders: a strategy's own order or
         cancel, a read of the open orders, a target order the compiled step cannot fill whole.
         """
+        self._book_positions()
         if not self.unfilled:
             return
         unfilled, self.unfilled = self.unfilled, []
         self._due = -1
         times = self.aligned.times
-        for order in unfilled:
-            column = int(order.column)
+        for order_id, decided, at, asked, capped, delta, *_ in unfilled:
+            column = int(at)
             self._waiting[column] = 0.0
-            tag = leverage_tag(order.asked, order.capped)
-            request = OrderRequest.market(self.symbols[column], order.delta, tag=tag)
-            created = datetime_from_ns(int(times[order.decided]))
-            self.exchange.submit(order.order_id, request, created, sized=True)
+            request = OrderRequest.market(
+                self.symbols[column], delta, tag=leverage_tag(asked, capped)
+            )
+            created = datetime_from_ns(int(times[decided]))
+            self.exchange.submit(ClientOrderId(order_id), request, created, sized=True)
+
+    def _book_positions(self) -> None:
+        """Give the account the fills compiled code booked in its arrays only (``absorb``).
+
+        Deferred until the exchange is used, which is the only reader of the account's
+        positions in a backtest: while no order is at the exchange they cost nothing, not even
+        the row each would keep (fewer objects kept, fewer full garbage collections).
+        """
+        if not self._unbooked:
+            return
+        unbooked, self._unbooked = self._unbooked, []
+        account, index = self.exchange.account, self.index
+        for row in unbooked:
+            ts, order_id, _, symbol, side, quantity, price, commission, _ = self.fill_rows[row]
+            signed = quantity if side == "buy" else -quantity
+            account.absorb(index[symbol], (order_id, ts, signed, price, commission))  # type: ignore[index,arg-type]
 
     # -- the loop ------------------------------------------------------------------------------
 
     def execute(self) -> None:
         """Step working orders, then pending targets (reductions first), of symbols with a bar."""
+        self._execute()
+        self._update_active()
+
+    def _execute(self) -> None:
         exchange = self.exchange
         if self.unfilled:
             self._fill_unfilled()
@@ -462,7 +491,7 @@ class EventBook:
     def _target_rows(self, decision: int, column: int, values: list[float], fill_ns: int) -> None:
         """Write one compiled target order (and its fill) as the signal loop reports it."""
         asked, capped, quantity, filled, _, price, commission = values
-        order_id = self.new_order_id()
+        order_id = self._row_id()
         symbol = self.symbols[column]
         side = "buy" if quantity > 0.0 else "sell"
         status = "filled" if abs(filled) >= abs(quantity) else "cancelled"
@@ -477,7 +506,7 @@ class EventBook:
                  commission, "taker")
             )  # fmt: skip
             self.changed = True
-            self.exchange.account.absorb(column, (order_id, fill_ns, filled, price, commission))
+            self._unbooked.append(len(self.fill_rows) - 1)
 
     def _execute_targets(self, pending: np.ndarray) -> None:
         at_close = self.config.fill.policy.arrives_at_close
@@ -539,6 +568,7 @@ class EventBook:
                 exchange.cancel(intent.order_id, now, "cancelled by the strategy")
             elif intent.request is not None:
                 exchange.submit(intent.order_id, intent.request, now)
+        self._update_active()
 
     def ledger(self) -> Ledger:
         """Return what the loop produced, cash and positions carried forward between changes."""
@@ -591,7 +621,7 @@ def run_event(
     ``compiled=False``: every target order sized at the decision goes through the exchange.
     """
     book = EventBook(aligned, config, strategy, compiled=compiled)
-    context, snapshot, exchange = book.context, book.snapshot, book.exchange
+    context, snapshot = book.context, book.snapshot
     strategy.on_start(context)
     book.declaring = False
     book.drain()
@@ -603,14 +633,14 @@ def run_event(
         book.bar = bar
         if charging:
             book.charge_carry(carry[bar])
-        if before and (book.pending or book.unfilled or exchange.has_working):
+        if before and book.active:
             book.execute()
         on_bar(snapshot, context)
         if context.intents:
             book.drain()
         if book.decided:
             book.place_decided()
-        if after and (book.pending or book.unfilled or exchange.has_working):
+        if after and book.active:
             book.execute()
     strategy.on_stop(context)
     book.drain()

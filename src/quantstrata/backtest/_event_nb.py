@@ -95,7 +95,7 @@ def decide_targets_nb(  # noqa: PLR0917
     (:func:`~quantstrata.backtest._nb.fill_whole_nb`, on the position held now: nothing else
     trades the symbol before). ``out`` gets one row per order, in the order sent: ``column,
     asked, capped, delta, fill bar`` (``-1``: no bar left) and, when it fills, ``traded, price,
-    commission, position after``; ``waiting`` gets each order's ``delta``. Return the number of
+    commission, position after``; ``waiting`` gets each order's ``delta`` and ``decided`` is cleared. Return the number of
     orders, or ``-1`` (nothing changed) when the exchange must take them: a decided symbol
     without a usable close, an order of a symbol with one still waiting, or an order that would
     not fill completely on its first bar.
@@ -140,4 +140,5 @@ def decide_targets_nb(  # noqa: PLR0917
         out[order, 8] = _nb.booked_nb(held_now, traded)
     for order in range(written):
         waiting[int(out[order, 0])] = out[order, 3]
+    decided[:] = False
     return written

@@ -26,8 +26,8 @@ from quantstrata.backtest.config import SizeAt
 from quantstrata.execution import CommissionConfig, FillConfig, FillPolicy, SlippageConfig
 from quantstrata.model.instrument import AssetClass, Instrument
 from quantstrata.strategy import EventStrategy
-from quantstrata.strategy.event import BarSnapshot
 from quantstrata.strategy.context import StrategyContext
+from quantstrata.strategy.event import BarSnapshot
 from tests.kit.backtest import FixedTargets, random_bars
 from tests.kit.random_strategies import (
     EventTargets,
