@@ -30,6 +30,7 @@ The loop does as little as it can per bar, because a strategy's ``on_bar`` is mo
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -71,20 +72,25 @@ def _overridden(strategy: EventStrategy, name: str) -> bool:
     return getattr(type(strategy), name) is not getattr(EventStrategy, name)
 
 
-_Unfilled = tuple[ClientOrderId, int, float, float, float, float, float, float, float, float, float]
+_FillRow = tuple[int, str, str, str, str, float, float, float, str]
+"""A row of the ledger's fills (``FILL_SCHEMA``, the time in ns)."""
+_Unfilled = tuple[str, int, float, float, float, float, float, float, float, float, float]
 """A target order sent without the exchange: its id, decision bar, then ``decide_targets_nb``'s
 ``out`` row (``column, asked, capped, delta, fill bar, traded, price, commission, position
 after``). A plain tuple: one is built per order, in the loop's hot path."""
-_COLUMN, _FILL_BAR = 2, 6
 
 
 def _by_column(order: _Unfilled) -> float:
-    return order[_COLUMN]
+    return order[2]
+
+
+def _fill_bar(order: _Unfilled) -> float:
+    return order[6]
 
 
 def _next_due(unfilled: list[_Unfilled]) -> int:
     """Return the first bar an order of ``unfilled`` fills on (``-1``: none)."""
-    return int(min((o[_FILL_BAR] for o in unfilled if o[_FILL_BAR] >= 0), default=-1))
+    return int(min((_fill_bar(o) for o in unfilled if _fill_bar(o) >= 0), default=-1))
 
 
 class EventBook:
@@ -332,7 +338,7 @@ class EventBook:
         for values in self._sized[:written].tolist():
             order_id = self._row_id()
             self.order_rows[order_id] = None
-            self.unfilled.append((order_id, bar, *values))  # type: ignore[arg-type]
+            self.unfilled.append((order_id, bar, *values))
             due = int(values[4])
             if due >= 0 and (self._due < 0 or due < self._due):
                 self._due = due
@@ -351,8 +357,8 @@ class EventBook:
         if len(unfilled) == 1:
             due, self.unfilled = unfilled, []
         else:
-            due = sorted((o for o in unfilled if o[_FILL_BAR] == bar), key=_by_column)
-            self.unfilled = [o for o in unfilled if o[_FILL_BAR] != bar]
+            due = sorted((o for o in unfilled if _fill_bar(o) == bar), key=_by_column)
+            self.unfilled = [o for o in unfilled if _fill_bar(o) != bar]
         times, symbols = self.aligned.times, self.symbols
         fill_ns = int(times[bar])
         for order_id, decided, at, asked, capped, delta, _, traded, price, commission, after in due:
@@ -408,9 +414,11 @@ class EventBook:
         unbooked, self._unbooked = self._unbooked, []
         account, index = self.exchange.account, self.index
         for row in unbooked:
-            ts, order_id, _, symbol, side, quantity, price, commission, _ = self.fill_rows[row]
+            ts, order_id, _, symbol, side, quantity, price, commission, _ = cast(
+                "_FillRow", self.fill_rows[row]
+            )
             signed = quantity if side == "buy" else -quantity
-            account.absorb(index[symbol], (order_id, ts, signed, price, commission))  # type: ignore[index,arg-type]
+            account.absorb(index[symbol], (order_id, ts, signed, price, commission))
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -576,7 +584,10 @@ class EventBook:
         rows = [
             row
             if row is not None
-            else order_row(self.orders[order_id], self.exchange.notes.get(order_id))
+            else order_row(
+                self.orders[cast("ClientOrderId", order_id)],
+                self.exchange.notes.get(cast("ClientOrderId", order_id)),
+            )
             for order_id, row in self.order_rows.items()
         ]
         orders = pl.DataFrame(

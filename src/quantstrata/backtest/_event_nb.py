@@ -95,10 +95,10 @@ def decide_targets_nb(  # noqa: PLR0917
     (:func:`~quantstrata.backtest._nb.fill_whole_nb`, on the position held now: nothing else
     trades the symbol before). ``out`` gets one row per order, in the order sent: ``column,
     asked, capped, delta, fill bar`` (``-1``: no bar left) and, when it fills, ``traded, price,
-    commission, position after``; ``waiting`` gets each order's ``delta`` and ``decided`` is cleared. Return the number of
-    orders, or ``-1`` (nothing changed) when the exchange must take them: a decided symbol
-    without a usable close, an order of a symbol with one still waiting, or an order that would
-    not fill completely on its first bar.
+    commission, position after``; ``waiting`` gets each order's ``delta`` and ``decided`` is
+    cleared. Return the number of orders, or ``-1`` (nothing changed) when the exchange must
+    take them: a decided symbol without a usable close, an order of a symbol with one still
+    waiting, or an order that would not fill completely on its first bar.
     """
     count = positions.shape[0]
     prices = np.zeros(count)
