@@ -60,7 +60,7 @@ unit: $(STAMP_DEV) $(STAMP_BROWSER)
 
 ## bench: speed and memory side by side with the peer libraries (not part of CI).
 ## pandas-ta has releases only for Python >= 3.12: `python -m bench indicators_pandas_ta` there.
-BENCH_SUITES ?= data indicators indicators_pandas indicators_streaming backtest futures live stream research pipeline
+BENCH_SUITES ?= data indicators indicators_pandas indicators_streaming backtest futures regression live stream research pipeline
 bench: $(STAMP_DEV)
 	$(BIN)/python -m bench $(BENCH_SUITES)
 	$(BIN)/python -m bench.startup --runs 15

@@ -27,6 +27,7 @@ from bench import (
     indicators_suite,
     live_suite,
     pipeline_suite,
+    regression_suite,
     research_suite,
     stream_suite,
 )
@@ -47,6 +48,7 @@ SUITES: tuple[Suite, ...] = (
     *indicators_suite.SUITES,
     backtest_suite.SUITE,
     futures_suite.SUITE,
+    regression_suite.SUITE,
     live_suite.SUITE,
     stream_suite.SUITE,
     research_suite.SUITE,
@@ -127,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             failed = failed or any(backtest_suite.fatal(result) for result in results)
         else:
             failed = failed or any(result.errors for result in results)
+        if suite is regression_suite.SUITE:
+            console.print(regression_suite.goal_table(size, results))
         if suite is stream_suite.SUITE:
             console.print(stream_suite.goal_line(results))
         path = write_json(suite, size, results, arguments.output_dir, load_before)

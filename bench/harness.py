@@ -28,6 +28,7 @@ import gc
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -181,6 +182,8 @@ class Measurement:
     peak_rss_bytes: int
     memory_method: str
     digest: str | None
+    median_seconds: float = 0.0
+    """The median of the timed runs (the best is ``best_seconds``)."""
 
     @property
     def rows_per_second(self) -> float:
@@ -307,24 +310,25 @@ def run_worker(task: Task, which: str, size: Size, repeat: int | None) -> None:
         result = side.run(context)
         first_seconds = time.perf_counter() - started
         peak = max(peak_of() - baseline, 0)
-        best = float("inf")
+        timed: list[float] = []
         for _ in range(runs):
             del result
             _reset(side, context)
             started = time.perf_counter()
             result = side.run(context)
-            best = min(best, time.perf_counter() - started)
+            timed.append(time.perf_counter() - started)
         digest = None if side.digest is None else side.digest(context, result)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     measurement = Measurement(
         rows=task.rows(size),
         first_seconds=first_seconds,
-        best_seconds=best,
+        best_seconds=min(timed),
         runs=runs,
         peak_rss_bytes=peak,
         memory_method=method,
         digest=digest,
+        median_seconds=statistics.median(timed),
     )
     print(RESULT_MARKER + json.dumps(asdict(measurement)), flush=True)
 

@@ -60,3 +60,18 @@ def test_pipeline_suite_runs_at_tiny_size_and_agrees_with_vectorbt(tmp_path: Pat
 
     assert "FAILED" not in stdout
     suite_record(pipeline_suite.SUITE, tmp_path)
+
+
+def test_regression_suite_runs_the_code_before_issue_15(tmp_path: Path) -> None:
+    """One task of the regression suite: the old commit loads next to today's code, same run."""
+    stdout = _bench(
+        ["regression", "--size", "tiny", "--repeat", "1", "--task", "event_fill"], tmp_path
+    )
+
+    assert "FAILED" not in stdout
+    assert "regression goals" in stdout
+    record = json.loads((tmp_path / "regression.json").read_text())
+    (entry,) = record["tasks"]
+    assert entry["task"] == "event_fill"
+    assert entry["same_result"] is True
+    assert entry["peer"]["median_seconds"] > 0.0

@@ -30,6 +30,7 @@ The loop does as little as it can per bar, because a strategy's ``on_bar`` is mo
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -38,7 +39,7 @@ from quantstrata.backtest import _nb
 from quantstrata.backtest._align import AlignedBars
 from quantstrata.backtest._context import BacktestContext, unknown_symbol
 from quantstrata.backtest._currencies import CurrencyBook, carry_charges
-from quantstrata.backtest._event_nb import execute_targets_nb
+from quantstrata.backtest._event_nb import decide_targets_nb, execute_targets_nb
 from quantstrata.backtest._ledger import (
     FILL_SCHEMA,
     ORDER_SCHEMA,
@@ -73,6 +74,27 @@ def _overridden(strategy: EventStrategy, name: str) -> bool:
     return getattr(type(strategy), name) is not getattr(EventStrategy, name)
 
 
+_FillRow = tuple[int, str, str, str, str, float, float, float, str]
+"""A row of the ledger's fills (``FILL_SCHEMA``, the time in ns)."""
+_Unfilled = tuple[str, int, float, float, float, float, float, float, float, float, float]
+"""A target order sent without the exchange: its id, decision bar, then ``decide_targets_nb``'s
+``out`` row (``column, asked, capped, delta, fill bar, traded, price, commission, position
+after``). A plain tuple: one is built per order, in the loop's hot path."""
+
+
+def _by_column(order: _Unfilled) -> float:
+    return order[2]
+
+
+def _fill_bar(order: _Unfilled) -> float:
+    return order[6]
+
+
+def _next_due(unfilled: list[_Unfilled]) -> int:
+    """Return the first bar an order of ``unfilled`` fills on (``-1``: none)."""
+    return int(min((_fill_bar(o) for o in unfilled if _fill_bar(o) >= 0), default=-1))
+
+
 class EventBook:
     """The event loop's state: the simulated exchange plus targets, the cursor and lazy reads."""
 
@@ -82,10 +104,14 @@ class EventBook:
         config: BacktestConfig,
         strategy: EventStrategy,
         currencies: CurrencyBook | None = None,
+        *,
+        compiled: bool = True,
     ):
         """Start flat with the configured cash, before the first bar (cursor ``-1``).
 
         ``currencies``: the run's currencies and FX rates when not everything is in the base.
+        ``compiled=False`` sends every target order sized at the decision through the exchange
+        (the tests compare both ways).
         """
         self.aligned = aligned
         self.config = config
@@ -97,7 +123,7 @@ class EventBook:
         self.account, self.quantities = account.values, account.quantities
         self.marks = account.marks
         self.orders = self.exchange.orders
-        self.order_rows: dict[ClientOrderId, tuple[object, ...] | None] = {}
+        self.order_rows: dict[str, tuple[object, ...] | None] = {}
         self.fill_rows: list[tuple[object, ...]] = []
         self.changed = False
         self.strategy = strategy
@@ -142,6 +168,20 @@ class EventBook:
         self.decided: dict[str, float] = {}
         units = bool(getattr(strategy, "target_units", False))
         self.sizing = config.sizing(units, aligned.symbols)
+        self.unobserved = compiled and self.compiled and config.risk is None and _plain(self._terms)
+        """Whether target orders sized at the decision may skip the exchange (:meth:`_decide`)."""
+        self._decided_mask = np.zeros(count, dtype=np.bool_)
+        self._decided_settings = self._settings.copy()
+        self._decided_settings[0] = 1.0 if units else 0.0
+        self._sized = np.empty((count, 9))
+        self._waiting = np.zeros(count)
+        self.unfilled: list[_Unfilled] = []
+        """Target orders booked without the exchange, still to fill, in the order sent."""
+        self._due = -1
+        self._unbooked: list[int] = []
+        """Rows of ``fill_rows`` compiled code booked in the account's arrays only."""
+        self.active = False
+        """Whether a bar must be executed: targets pending, orders unfilled or working."""
 
     # -- the exchange --------------------------------------------------------------------------
 
@@ -153,6 +193,14 @@ class EventBook:
     def new_order_id(self) -> ClientOrderId:
         """Return the next client order id."""
         return self.exchange.new_order_id()
+
+    def _row_id(self) -> str:
+        """Return the next client order id as a plain ``str``, for an order kept as rows only.
+
+        A :class:`ClientOrderId` (a ``str`` subclass) is tracked by the garbage collector:
+        thousands kept in the ledger's rows would make full collections run during a backtest.
+        """
+        return str(self.new_order_id())
 
     def prices(self, column: int) -> Prices:
         """Return the current bar's prices of symbol ``column``."""
@@ -236,6 +284,7 @@ class EventBook:
 
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         """Return the working orders (of ``symbol`` only), oldest first."""
+        self.hand_over()
         return self.exchange.open_orders(symbol)
 
     def history(self, symbol: str, length: int) -> pl.DataFrame:
@@ -266,9 +315,10 @@ class EventBook:
         self.account[1 + column] = fraction
         if self.size_at_decision:
             self.decided[self.aligned.symbols[column]] = fraction
+            self._decided_mask[column] = True
             return
         self.pending_from[column] = max(self.bar, 0)
-        self.pending = True
+        self.pending = self.active = True
 
     def place_decided(self) -> None:
         """Send the market orders that reach this bar's new targets, sized at its closes.
@@ -276,7 +326,12 @@ class EventBook:
         The same function the live runtime calls (:func:`orders_for_targets`), on the same
         account: cash, positions, working orders, and every symbol's latest close.
         """
+        if self.unobserved and not self.exchange.has_working and self._decide():
+            self.active = self.active or bool(self.unfilled)
+            return
+        self.hand_over()
         decided, self.decided = self.decided, {}
+        self._decided_mask[:] = False
         closes = self.closes[max(self.bar, 0)]
         symbols = self.aligned.symbols
         cash = self.cash
@@ -289,12 +344,130 @@ class EventBook:
             order_id = self.new_order_id()
             if not self.context.risk_refused(order_id, request):
                 self.exchange.submit(order_id, request, self.now, sized=True)
+        self._update_active()
+
+    def _update_active(self) -> None:
+        self.active = self.pending or bool(self.unfilled) or self.exchange.has_working
+
+    # -- target orders no one observes ---------------------------------------------------------
+
+    def _decide(self) -> bool:
+        """Size the decided targets in compiled code; keep their orders off the exchange.
+
+        For a strategy without ``on_order``/``on_fill`` and without risk checks, with no order
+        working at the exchange: the orders and their fills are exactly what the exchange would
+        give (:func:`decide_targets_nb`), so each fill is booked on its bar by
+        :meth:`_fill_unfilled` without order objects. Return ``False`` (nothing done) when the
+        exchange must take them.
+        """
+        aligned, bar = self.aligned, self.bar
+        written = decide_targets_nb(
+            bar, self.offset, self._decided_mask, aligned.has_bar, aligned.open, aligned.high,
+            aligned.low, aligned.close, aligned.volume, self.closes, self.quantities,
+            self.account, self._waiting, self._decided_settings, self._costs, self._sized,
+        )  # fmt: skip
+        if written < 0:
+            return False
+        self.decided = {}
+        for values in self._sized[:written].tolist():
+            order_id = self._row_id()
+            self.order_rows[order_id] = None
+            self.unfilled.append((order_id, bar, *values))
+            due = int(values[4])
+            if due >= 0 and (self._due < 0 or due < self._due):
+                self._due = due
+        return True
+
+    def _fill_unfilled(self) -> None:
+        """Book the fills :meth:`_decide` worked out for this bar, symbol by symbol.
+
+        The marks are left as they are: only the exchange's leverage cap and callbacks during
+        execution read them, and the exchange path sets them before it steps any order.
+        """
+        bar = self.bar
+        if self._due != bar:
+            return
+        unfilled = self.unfilled
+        if len(unfilled) == 1:
+            due, self.unfilled = unfilled, []
+        else:
+            due = sorted((o for o in unfilled if _fill_bar(o) == bar), key=_by_column)
+            self.unfilled = [o for o in unfilled if _fill_bar(o) != bar]
+        times, symbols = self.aligned.times, self.symbols
+        fill_ns = int(times[bar])
+        for order_id, decided, at, asked, capped, delta, _, traded, price, commission, after in due:
+            column = int(at)
+            self.account[0] -= traded * price + commission
+            self.quantities[column] = after
+            self._waiting[column] = 0.0
+            symbol = symbols[column]
+            side = "buy" if traded > 0.0 else "sell"
+            quantity = abs(traded)
+            self.order_rows[order_id] = (
+                order_id, symbol, int(times[decided]), side, "market", abs(delta), None, None,
+                "filled", quantity, price * quantity / quantity, leverage_tag(asked, capped),
+            )  # fmt: skip
+            self.fill_rows.append(
+                (fill_ns, order_id, f"{order_id}-1", symbol, side, quantity, price, commission,
+                 "taker")
+            )  # fmt: skip
+            self._unbooked.append(len(self.fill_rows) - 1)
+        self.changed = True
+        self._due = _next_due(self.unfilled) if self.unfilled else -1
+
+    def hand_over(self) -> None:
+        """Send the target orders still to fill to the exchange (as sent when decided).
+
+        Whenever the exchange or a reader needs them as orders: a strategy's own order or
+        cancel, a read of the open orders, a target order the compiled step cannot fill whole.
+        """
+        self._book_positions()
+        if not self.unfilled:
+            return
+        unfilled, self.unfilled = self.unfilled, []
+        self._due = -1
+        times = self.aligned.times
+        for order_id, decided, at, asked, capped, delta, *_ in unfilled:
+            column = int(at)
+            self._waiting[column] = 0.0
+            request = OrderRequest.market(
+                self.symbols[column], delta, tag=leverage_tag(asked, capped)
+            )
+            created = datetime_from_ns(int(times[decided]))
+            self.exchange.submit(ClientOrderId(order_id), request, created, sized=True)
+
+    def _book_positions(self) -> None:
+        """Give the account the fills compiled code booked in its arrays only (``absorb``).
+
+        Deferred until the exchange is used, which is the only reader of the account's
+        positions in a backtest: while no order is at the exchange they cost nothing, not even
+        the row each would keep (fewer objects kept, fewer full garbage collections).
+        """
+        if not self._unbooked:
+            return
+        unbooked, self._unbooked = self._unbooked, []
+        account, index = self.exchange.account, self.index
+        for row in unbooked:
+            ts, order_id, _, symbol, side, quantity, price, commission, _ = cast(
+                "_FillRow", self.fill_rows[row]
+            )
+            signed = quantity if side == "buy" else -quantity
+            account.absorb(index[symbol], (order_id, ts, signed, price, commission))
 
     # -- the loop ------------------------------------------------------------------------------
 
     def execute(self) -> None:
         """Step working orders, then pending targets (reductions first), of symbols with a bar."""
+        self._execute()
+        self._update_active()
+
+    def _execute(self) -> None:
         exchange = self.exchange
+        if self.unfilled:
+            self._fill_unfilled()
+            if not (self.pending or exchange.has_working):
+                self._keep_changes()
+                return
         if self.compiled and not exchange.has_working:
             self._execute_compiled()
             return
@@ -386,7 +559,7 @@ class EventBook:
     def _target_rows(self, decision: int, column: int, values: list[float], fill_ns: int) -> None:
         """Write one compiled target order (and its fill) as the signal loop reports it."""
         asked, capped, quantity, filled, _, price, commission = values
-        order_id = self.new_order_id()
+        order_id = self._row_id()
         symbol = self.symbols[column]
         side = "buy" if quantity > 0.0 else "sell"
         status = "filled" if abs(filled) >= abs(quantity) else "cancelled"
@@ -401,7 +574,7 @@ class EventBook:
                  commission, "taker")
             )  # fmt: skip
             self.changed = True
-            self.exchange.account.absorb(column, (order_id, fill_ns, filled, price, commission))
+            self._unbooked.append(len(self.fill_rows) - 1)
 
     def _execute_targets(self, pending: np.ndarray) -> None:
         at_close = self.config.fill.policy.arrives_at_close
@@ -458,6 +631,7 @@ class EventBook:
         """Turn the queued order requests and cancels into orders and cancellations."""
         if not self.context.intents:
             return
+        self.hand_over()
         intents, self.context.intents = self.context.intents, []
         exchange, now = self.exchange, self.now
         for intent in intents:
@@ -465,13 +639,18 @@ class EventBook:
                 exchange.cancel(intent.order_id, now, "cancelled by the strategy")
             elif intent.request is not None:
                 exchange.submit(intent.order_id, intent.request, now)
+        self._update_active()
 
     def ledger(self) -> Ledger:
         """Return what the loop produced, cash and positions carried forward between changes."""
+        self.hand_over()
         rows = [
             row
             if row is not None
-            else order_row(self.orders[order_id], self.exchange.notes.get(order_id))
+            else order_row(
+                self.orders[cast("ClientOrderId", order_id)],
+                self.exchange.notes.get(cast("ClientOrderId", order_id)),
+            )
             for order_id, row in self.order_rows.items()
         ]
         orders = pl.DataFrame(
@@ -519,19 +698,28 @@ def _bar_length(aligned: AlignedBars) -> timedelta:
     return timedelta(microseconds=int(positive.min()) // 1000) if positive.size else timedelta(0)
 
 
+def _plain(terms: np.ndarray) -> bool:
+    """Whether every symbol is a cash product without margin (multiplier 1, weight 1, no fee
+    per contract): the compiled target step books cash as ``quantity × price``."""
+    return bool((terms == np.array([1.0, 1.0, 0.0])).all())
+
+
 def run_event(
     strategy: EventStrategy,
     aligned: AlignedBars,
     config: BacktestConfig,
     currencies: CurrencyBook | None = None,
+    *,
+    compiled: bool = True,
 ) -> Ledger:
     """Drive ``strategy`` through the aligned bars and return the ledger.
 
     ``currencies``: the run's currencies and FX rates when not everything is in the base; the
     orders of a bar meet the market at the rates of the bar before (no later rate is known
-    then), the strategy decides at its own bar's.
+    then), the strategy decides at its own bar's. ``compiled=False``: every target order sized
+    at the decision goes through the exchange.
     """
-    book = EventBook(aligned, config, strategy, currencies)
+    book = EventBook(aligned, config, strategy, currencies, compiled=compiled)
     context, snapshot, exchange = book.context, book.snapshot, book.exchange
     strategy.on_start(context)
     book.declaring = False
@@ -545,7 +733,7 @@ def run_event(
         book.bar = bar
         if charging:
             book.charge_carry(carry[bar])
-        if before and (book.pending or exchange.has_working):
+        if before and book.active:
             if currencies is not None:
                 book.set_rates(bar - 1)
             book.execute()
@@ -556,7 +744,7 @@ def run_event(
             book.drain()
         if book.decided:
             book.place_decided()
-        if after and (book.pending or exchange.has_working):
+        if after and book.active:
             book.execute()
         if margined:
             book.check_margin()

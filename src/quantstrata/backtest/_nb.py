@@ -41,10 +41,12 @@ from quantstrata.model.position import POSITION_TOLERANCE
 
 __all__ = [
     "all_prices_valid_nb",
+    "booked_nb",
     "cap_leverage_nb",
     "equity_nb",
     "execution_order_nb",
     "exposure_nb",
+    "fill_whole_nb",
     "round_lots_nb",
     "simulate_decided_nb",
     "simulate_targets_nb",
@@ -412,35 +414,20 @@ def _fill_working_nb(  # noqa: PLR0917
     Return the cash and the number of orders still working; ``-1`` when an order would not fill
     completely, which only the event loop reproduces.
     """
-    opens, highs, lows, closes, volumes, has_bar = market
+    has_bar = market[5]
     positions, working, orders_index, orders_values = book
     for symbol in range(positions.shape[0]):
         row = working[symbol]
         if row < 0 or not has_bar[bar, symbol]:
             continue
-        delta = orders_values[row, 2]
-        side = BUY if delta > 0.0 else SELL
-        size, held = abs(delta), positions[symbol]
-        if settings[1] <= 0.0 and side == SELL and size > max(held, 0.0):
-            return cash, -1  # the exchange would cut it to the position
-        lot = 9 + 3 * symbol
-        whole = round_fill_nb(size, costs[lot], costs[lot + 1], costs[lot + 2])
-        if settings[5] > 0.0 and whole != size:
-            return cash, -1  # the fill model would round the fill below the order
-        triggered, first_fill = False, True
-        multiplier = settings[6 + 3 * symbol]
-        filled, _, price, commission, _, _, _ = fill_order_nb(
-            MARKET, side, size, np.nan, np.nan, np.nan, np.nan, np.nan, triggered, first_fill, 0.0,
-            opens[bar, symbol], highs[bar, symbol], lows[bar, symbol], closes[bar, symbol],
-            volumes[bar, symbol], settings[3] > 0.0, settings[4], costs[0] * multiplier,
-            costs[1] * multiplier, costs[2], costs[3], costs[4], costs[5], costs[6], costs[7],
-            costs[8],
-        )  # fmt: skip
-        if filled < size:
-            return cash, -1  # a volume cap: the rest would keep working
-        traded = filled * side
-        positions[symbol] = _booked_nb(held, traded)
-        cash -= traded * (price * multiplier) + commission
+        held = positions[symbol]
+        whole, traded, price, commission = fill_whole_nb(
+            bar, symbol, market, orders_values[row, 2], held, settings, costs
+        )
+        if not whole:
+            return cash, -1
+        positions[symbol] = booked_nb(held, traded)
+        cash -= traded * (price * settings[6 + 3 * symbol]) + commission
         orders_index[row, 2] = bar
         orders_values[row, 3] = traded
         orders_values[row, 4] = price
@@ -451,7 +438,48 @@ def _fill_working_nb(  # noqa: PLR0917
 
 
 @numba.njit(cache=True, inline="always")
-def _booked_nb(held: float, traded: float) -> float:
+def fill_whole_nb(  # noqa: PLR0917
+    bar: int,
+    symbol: int,
+    market: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    delta: float,
+    held: float,
+    settings: np.ndarray,
+    costs: np.ndarray,
+) -> tuple[bool, float, float, float]:
+    """Fill a market order of signed ``delta`` of ``symbol`` on ``bar``, holding ``held``.
+
+    Return ``whole, traded, price, commission`` (``traded`` signed, ``price`` per unit: the
+    cash moved is ``traded × price × multiplier + commission``); ``whole`` is ``False``
+    (and nothing else meaningful) when the simulated exchange would not fill the order
+    completely on this bar: a sell beyond the position with shorting off (the exchange cuts
+    it), lot rounding of the fill under ``round_lots``, or a volume cap.
+    """
+    opens, highs, lows, closes, volumes, _ = market
+    side = BUY if delta > 0.0 else SELL
+    size = abs(delta)
+    if settings[1] <= 0.0 and side == SELL and size > max(held, 0.0):
+        return False, 0.0, 0.0, 0.0  # the exchange would cut it to the position
+    lot = 9 + 3 * symbol
+    whole = round_fill_nb(size, costs[lot], costs[lot + 1], costs[lot + 2])
+    if settings[5] > 0.0 and whole != size:
+        return False, 0.0, 0.0, 0.0  # the fill model would round the fill below the order
+    triggered, first_fill = False, True
+    multiplier = settings[6 + 3 * symbol]  # rates charge the notional (price × multiplier)
+    filled, _, price, commission, _, _, _ = fill_order_nb(
+        MARKET, side, size, np.nan, np.nan, np.nan, np.nan, np.nan, triggered, first_fill, 0.0,
+        opens[bar, symbol], highs[bar, symbol], lows[bar, symbol], closes[bar, symbol],
+        volumes[bar, symbol], settings[3] > 0.0, settings[4], costs[0] * multiplier,
+        costs[1] * multiplier, costs[2], costs[3], costs[4], costs[5], costs[6], costs[7],
+        costs[8],
+    )  # fmt: skip
+    if filled < size:
+        return False, 0.0, 0.0, 0.0  # a volume cap: the rest would keep working
+    return True, filled * side, price, commission
+
+
+@numba.njit(cache=True, inline="always")
+def booked_nb(held: float, traded: float) -> float:
     """Return the position after trading ``traded``, as :meth:`Position.apply` books it.
 
     A trade against the position that matches it within ``POSITION_TOLERANCE`` closes it
