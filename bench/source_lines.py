@@ -36,8 +36,9 @@ def _git(*args: str) -> str:
 
 def lines_at(rev: str) -> dict[str, int]:
     """Line count of every ``*.py`` file under :data:`SRC` at ``rev``, keyed by path in it."""
-    names = [n for n in _git("ls-tree", "-r", "--name-only", rev, "--", SRC).split() if n.endswith(".py")]
-    return {n[len(SRC) + 1 :]: _git("show", f"{rev}:{n}").count("\n") for n in names}
+    names = _git("ls-tree", "-r", "--name-only", rev, "--", SRC).split()
+    names = [name for name in names if name.endswith(".py")]
+    return {name[len(SRC) + 1 :]: _git("show", f"{rev}:{name}").count("\n") for name in names}
 
 
 def lines_now() -> dict[str, int]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import polars as pl
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from quantstrata.core.clock import Clock, LiveClock
 from quantstrata.core.config import DEFAULT_CASH, FrozenConfig, StartingCash
@@ -29,7 +29,7 @@ from quantstrata.live.journal import CashSet, Checkpoint, Journal, PostgresJourn
 from quantstrata.live.journal.entries import CheckpointValue
 from quantstrata.live.state import LiveState
 from quantstrata.model.interval import Interval
-from quantstrata.process.calendar import canonical_calendar_code
+from quantstrata.process.calendar import CalendarCode
 
 __all__ = [
     "PAPER_RUN",
@@ -56,12 +56,7 @@ class PaperConfig(FrozenConfig):
 
     cash: StartingCash = DEFAULT_CASH
     commission: CommissionConfig = Field(default_factory=CommissionConfig)
-    calendar: str | None = None
-
-    @field_validator("calendar")
-    @classmethod
-    def _known_calendar(cls, value: str | None) -> str | None:
-        return None if value is None else canonical_calendar_code(value)
+    calendar: CalendarCode = None
 
     def broker(
         self, clock: Clock, state: LiveState, bar_length: timedelta = timedelta(0)
