@@ -12,9 +12,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-__all__ = ["SEED_WEIGHT_TOLERANCE", "IndicatorDefinition", "StreamingIndicator", "decay_bars"]
+__all__ = [
+    "SEED_WEIGHT_TOLERANCE",
+    "IndicatorDefinition",
+    "LatestValue",
+    "StreamingIndicator",
+    "decay_bars",
+]
 
 SEED_WEIGHT_TOLERANCE = 1e-6
 """A recursive indicator counts as warmed up once its seed weighs less than this."""
@@ -50,6 +56,24 @@ class StreamingIndicator(ABC):
     @abstractmethod
     def value(self) -> Any:
         """The latest result (NaN, or a tuple of NaN, until ``ready``)."""
+
+
+ValueT = TypeVar("ValueT")
+
+
+class LatestValue(StreamingIndicator, Generic[ValueT]):
+    """A streaming indicator that keeps its latest result in ``_last`` (a slot of the subclass).
+
+    One home for the ``value`` property most streaming indicators share.
+    """
+
+    __slots__ = ()
+    _last: ValueT
+
+    @property
+    def value(self) -> ValueT:
+        """The latest result (NaN, or a tuple of NaN, until ``ready``)."""
+        return self._last
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,7 +67,7 @@ from quantstrata.live.reconcile import reconcile
 from quantstrata.live.runner import StrategyRunner
 from quantstrata.live.summary import LiveSummary
 from quantstrata.model.bar import Bar
-from quantstrata.model.identifiers import ClientOrderId, Symbol
+from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.interval import Interval
 from quantstrata.model.orders import Fill, Order, OrderRequest, OrderStatus
 from quantstrata.strategy.event import EventStrategy
@@ -87,8 +87,7 @@ class _Account:
         return self._manager.state.cash
 
     def position(self, symbol: str) -> float:
-        position = self._manager.positions.get(Symbol(symbol))
-        return 0.0 if position is None else position.quantity
+        return self._manager.state.position(symbol).quantity
 
     def open_orders(self, symbol: str | None = None) -> Sequence[Order]:
         found = sorted(self._manager.state.open_orders(), key=lambda o: (o.created_at, o.order_id))

@@ -114,10 +114,6 @@ class LiveState:
         """Show the order book in a notebook: cash, open orders and positions."""
         return order_book_html(self, "LiveState: order book")
 
-    def known_trade_ids(self) -> set[str]:
-        """Return the trade ids of every fill booked on any order."""
-        return {trade for order in self.orders.values() for trade in order.trade_ids}
-
     def apply(self, record: JournalRecord) -> list[Fill]:
         """Fold ``record``; return the fills it booked (they moved positions and cash)."""
         if record.sequence != self.last_sequence + 1:
