@@ -19,6 +19,7 @@ __all__ = [
     "IndicatorDefinition",
     "LatestValue",
     "StreamingIndicator",
+    "WindowValue",
     "decay_bars",
 ]
 
@@ -74,6 +75,19 @@ class LatestValue(StreamingIndicator, Generic[ValueT]):
     def value(self) -> ValueT:
         """The latest result (NaN, or a tuple of NaN, until ``ready``)."""
         return self._last
+
+
+class WindowValue(LatestValue[ValueT]):
+    """A :class:`LatestValue` that is ready once it counted ``_period`` inputs (``_count``)."""
+
+    __slots__ = ()
+    _count: int
+    _period: int
+
+    @property
+    def ready(self) -> bool:
+        """Whether the first ``period`` inputs (bars, or values) have been counted."""
+        return self._count >= self._period
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import math
 
 from quantstrata.core.errors import DataError
 from quantstrata.indicators._inputs import check_period
-from quantstrata.indicators.definition import LatestValue
+from quantstrata.indicators.definition import LatestValue, WindowValue
 from quantstrata.indicators.moving_average._nb import KAMA_FASTEST, KAMA_SLOWEST
 from quantstrata.indicators.moving_average.batch import ema_smoothing
 
@@ -31,7 +31,7 @@ def require_finite(value: float, name: str = "value") -> float:
     return number
 
 
-class SimpleMovingAverage(LatestValue[float]):
+class SimpleMovingAverage(WindowValue[float]):
     """The mean of the last ``period`` values, with a running total like :func:`sma`."""
 
     __slots__ = ("_count", "_last", "_period", "_position", "_total", "_window")
@@ -60,13 +60,8 @@ class SimpleMovingAverage(LatestValue[float]):
         self._total -= self._window[self._position]
         return self._last
 
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` values have been seen."""
-        return self._count >= self._period
 
-
-class ExponentialMovingAverage(LatestValue[float]):
+class ExponentialMovingAverage(WindowValue[float]):
     """Exponential smoothing seeded with the first ``period`` values' mean, like :func:`ema`."""
 
     __slots__ = ("_count", "_last", "_period", "_smoothing", "_total")
@@ -91,13 +86,8 @@ class ExponentialMovingAverage(LatestValue[float]):
             self._last = self._total / self._period
         return self._last
 
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` values have been seen."""
-        return self._count >= self._period
 
-
-class WeightedMovingAverage(LatestValue[float]):
+class WeightedMovingAverage(WindowValue[float]):
     """Weights ``1 .. period`` (newest heaviest) with running sums, like :func:`wma`."""
 
     __slots__ = (
@@ -146,11 +136,6 @@ class WeightedMovingAverage(LatestValue[float]):
         self._last = self._weighted_sum / self._divider
         self._weighted_sum -= self._plain_sum
         return self._last
-
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` values have been seen."""
-        return self._count >= self._period
 
 
 class DoubleExponentialMovingAverage(LatestValue[float]):

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from quantstrata.indicators._inputs import FloatArray, check_period
-from quantstrata.indicators.definition import LatestValue
+from quantstrata.indicators.definition import LatestValue, WindowValue
 from quantstrata.indicators.moving_average.streaming import require_finite
 from quantstrata.indicators.statistics import _nb
 from quantstrata.indicators.statistics.batch import (
@@ -39,7 +39,7 @@ _NAN = math.nan
 _TA_EPSILON = _nb.TA_EPSILON
 
 
-class ZScore(LatestValue[float]):
+class ZScore(WindowValue[float]):
     """The rolling z-score with population std, from the same anchored sums as :func:`zscore`.
 
     O(1) per update, except the re-anchoring every ``period`` updates and windows whose running
@@ -109,11 +109,6 @@ class ZScore(LatestValue[float]):
         period = self._period
         return [self._window[(self._position + offset) % period] for offset in range(period)]
 
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` values have been seen."""
-        return self._count >= self._period
-
 
 def _zscore_exact(window: list[float]) -> float:
     count = len(window)
@@ -131,7 +126,7 @@ def _zscore_exact(window: list[float]) -> float:
     return ((window[-1] - first) - mean) / math.sqrt(squares / count)
 
 
-class Correlation(LatestValue[float]):
+class Correlation(WindowValue[float]):
     """Pearson's correlation over ``period`` pairs, from the same anchored sums as :func:`correl`.
 
     O(1) per update, except the re-anchoring every ``period`` updates and windows whose running
@@ -204,11 +199,6 @@ class Correlation(LatestValue[float]):
             return _correlation_exact(*self._window())
         covariance = sum_xy - sum_x * sum_y / period
         return _clamp_unit(covariance / math.sqrt(variance_x * variance_y))
-
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` pairs have been seen."""
-        return self._count >= self._period
 
 
 def _add_pair(sums: list[float], x: float, y: float) -> None:
@@ -367,7 +357,7 @@ def _beta_exact(returns_x: list[float], returns_y: list[float]) -> float:
     return covariance / variance
 
 
-class _WindowIndicator(LatestValue[float]):
+class _WindowIndicator(WindowValue[float]):
     """The last ``period`` values in a ring buffer, readable as one contiguous array.
 
     Each value is written twice, at ``i`` and ``i + period``, so the window in time order is
@@ -394,11 +384,6 @@ class _WindowIndicator(LatestValue[float]):
         if self._count < period:
             return None
         return self._buffer[self._position : self._position + period]
-
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` values have been seen."""
-        return self._count >= self._period
 
 
 class HurstExponent(_WindowIndicator):

@@ -10,7 +10,7 @@ import math
 from collections import deque
 
 from quantstrata.indicators._inputs import check_period
-from quantstrata.indicators.definition import LatestValue, StreamingIndicator
+from quantstrata.indicators.definition import LatestValue, StreamingIndicator, WindowValue
 from quantstrata.indicators.moving_average.streaming import require_finite
 from quantstrata.indicators.trend._nb import CCI_SCALE, EPSILON, RESEED_WINDOWS
 from quantstrata.indicators.trend.batch import (
@@ -252,7 +252,7 @@ class AroonOscillator(StreamingIndicator):
         return self._aroon.oscillator
 
 
-class CommodityChannelIndex(LatestValue[float]):
+class CommodityChannelIndex(WindowValue[float]):
     """The CCI, like :func:`~quantstrata.indicators.trend.cci`.
 
     Complexity: O(period) time per update, O(period) memory. The mean absolute deviation
@@ -298,11 +298,6 @@ class CommodityChannelIndex(LatestValue[float]):
         else:
             self._last = distance / (CCI_SCALE * deviation)
         return self._last
-
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` bars have been seen."""
-        return self._count >= self._period
 
 
 class ParabolicStopAndReverse(LatestValue[float]):
@@ -404,7 +399,7 @@ def _at_most(value: float, first: float, second: float) -> float:
     return second if value > second else value
 
 
-class LinearRegressionSlope(LatestValue[float]):
+class LinearRegressionSlope(WindowValue[float]):
     """Least-squares slope of the last ``period`` values, like ``trend.linearreg_slope``.
 
     O(1) sliding sums; every 32 windows they are rebuilt from the ring buffer (an O(period)
@@ -466,8 +461,3 @@ class LinearRegressionSlope(LatestValue[float]):
             sum_y += item
             sum_xy += float(back) * item
         self._sum_y, self._sum_xy = sum_y, sum_xy
-
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` values have been seen."""
-        return self._count >= self._period

@@ -10,7 +10,7 @@ import math
 from collections import deque
 
 from quantstrata.indicators._inputs import check_period
-from quantstrata.indicators.definition import LatestValue
+from quantstrata.indicators.definition import LatestValue, WindowValue
 from quantstrata.indicators.moving_average.streaming import require_finite
 from quantstrata.indicators.volatility._nb import (
     OUTLIER_RATIO,
@@ -81,7 +81,7 @@ class TrueRange(LatestValue[float]):
         return not math.isnan(self._last)
 
 
-class AverageTrueRange(LatestValue[float]):
+class AverageTrueRange(WindowValue[float]):
     """Wilder's ATR with TA-Lib's seeding, like :func:`~quantstrata.indicators.volatility.atr`."""
 
     __slots__ = ("_alpha", "_beta", "_count", "_last", "_period", "_previous_close", "_total")
@@ -112,11 +112,6 @@ class AverageTrueRange(LatestValue[float]):
             self._last = self._total / self._period
         return self._last
 
-    @property
-    def ready(self) -> bool:
-        """Whether ``period + 1`` bars have been seen."""
-        return self._count >= self._period
-
 
 class NormalizedAverageTrueRange(LatestValue[float]):
     """The ATR as a percentage of the close, like ``volatility.natr``."""
@@ -142,7 +137,7 @@ class NormalizedAverageTrueRange(LatestValue[float]):
         return self._average.ready
 
 
-class Variance(LatestValue[float]):
+class Variance(WindowValue[float]):
     """Rolling population variance with TA-Lib's shifted sums, like ``volatility.var``.
 
     Keeps the window in a ring buffer: each update is O(1) except when the shift is re-anchored
@@ -234,11 +229,6 @@ class Variance(LatestValue[float]):
         self._squares = squares - deviation * deviation
         return variance
 
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` values have been seen."""
-        return self._count >= self._period
-
 
 class StandardDeviation(LatestValue[float]):
     """``deviations`` × rolling population σ, like ``volatility.stddev``."""
@@ -303,7 +293,7 @@ class BollingerBands(LatestValue[BollingerBandsResult]):
         return self._variance.ready
 
 
-class DonchianChannels(LatestValue[DonchianResult]):
+class DonchianChannels(WindowValue[DonchianResult]):
     """Highest high and lowest low of the last ``period`` bars, like ``volatility.donchian``.
 
     Monotonic deques of ``(bar number, price)`` keep the window extremes in amortised O(1).
@@ -341,11 +331,6 @@ class DonchianChannels(LatestValue[DonchianResult]):
             top, bottom = highs[0][1], lows[0][1]
             self._last = DonchianResult(top, (top + bottom) / 2.0, bottom)
         return self._last
-
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` bars have been seen."""
-        return self._count >= self._period
 
 
 class KeltnerChannels(LatestValue[KeltnerResult]):
