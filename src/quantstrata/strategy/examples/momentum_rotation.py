@@ -11,10 +11,9 @@ labelled at the session date, as the catalog stores them.
 from __future__ import annotations
 
 import polars as pl
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from quantstrata.process import session_table
-from quantstrata.process.calendar import CalendarCode
+from quantstrata.process import canonical_calendar_code, session_table
 from quantstrata.strategy import SignalStrategy, StrategyParameters
 
 __all__ = ["MomentumRotation"]
@@ -28,9 +27,14 @@ class MomentumRotation(SignalStrategy):
 
         lookback: int = Field(63, ge=1, le=2520, description="bars of trailing return to rank by")
         top: int = Field(2, ge=1, le=500, description="symbols held, each at 1 / top of equity")
-        calendar: CalendarCode = Field(
+        calendar: str | None = Field(
             "XNYS", description="exchange-calendars code for sessions; None = every UTC day"
         )
+
+        @field_validator("calendar")
+        @classmethod
+        def _known_calendar(cls, code: str | None) -> str | None:
+            return None if code is None else canonical_calendar_code(code)
 
     parameters: Parameters
 
