@@ -12,7 +12,7 @@ import math
 from pydantic import Field, field_validator
 
 from quantstrata.core.config import FrozenConfig
-from quantstrata.process.calendar import canonical_calendar_code
+from quantstrata.process.calendar import CalendarCode
 
 __all__ = ["MetricsConfig"]
 
@@ -33,7 +33,7 @@ class MetricsConfig(FrozenConfig):
 
     risk_free_rate: float = Field(default=0.0, gt=-1.0)
     periods_per_year: float | None = Field(default=None, gt=0.0)
-    calendar: str | None = None
+    calendar: CalendarCode = None
     minimum_acceptable_return: float | None = Field(default=None, gt=-1.0)
     sqn_trade_cap: int | None = Field(default=None, ge=1)
 
@@ -43,11 +43,6 @@ class MetricsConfig(FrozenConfig):
         if value is not None and not math.isfinite(value):
             raise ValueError("must be a finite number")
         return value
-
-    @field_validator("calendar")
-    @classmethod
-    def _known_calendar(cls, value: str | None) -> str | None:
-        return None if value is None else canonical_calendar_code(value)
 
     @property
     def sortino_threshold(self) -> float:

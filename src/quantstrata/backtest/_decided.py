@@ -21,12 +21,10 @@ import polars as pl
 
 from quantstrata.backtest import _nb
 from quantstrata.backtest._align import AlignedBars
-from quantstrata.backtest._ledger import FILL_SCHEMA, ORDER_SCHEMA, Ledger
-from quantstrata.backtest._signal import simulate, target_tags
+from quantstrata.backtest._ledger import Ledger
+from quantstrata.backtest._signal import order_frames, simulate, target_tags
 from quantstrata.backtest.config import BacktestConfig
-from quantstrata.model.bar import TIMESTAMP_DTYPE
 from quantstrata.model.orders.enums import OrderStatus
-from quantstrata.model.orders.fill import Liquidity
 
 __all__ = ["compiled_decisions", "run_decided"]
 
@@ -61,61 +59,20 @@ def _frames(
     aligned: AlignedBars, index: np.ndarray, values: np.ndarray
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Build the orders (in the order sent) and fills (by fill bar, then symbol) frames."""
-    count = index.shape[0]
-    times = pl.Series(aligned.times, dtype=pl.Int64).cast(TIMESTAMP_DTYPE)
-    asked, capped, quantity = values[:, 0], values[:, 1], values[:, 2]
     done = index[:, 2] >= 0  # orders still working at the end have no fill values
     filled = np.where(done, np.abs(values[:, 3]), 0.0)
     price = np.where(done, values[:, 4], np.nan)
-    tags = target_tags(asked, capped)
-    records = pl.DataFrame(
-        {
-            "order_id": pl.select(pl.format("E{}", pl.int_range(1, count + 1))).to_series(),
-            "symbol": pl.Series(aligned.symbols, dtype=pl.String).gather(index[:, 1]),
-            "created_ts": times.gather(index[:, 0]),
-            "signed": quantity,
-            "done": done,
-            "filled": filled,
-            "price": price,
-            "commission": np.where(done, values[:, 5], 0.0),
-            # Order.apply averages the fills: (0 × 0 + price × filled) / filled.
-            "average": price * filled / np.where(done, filled, 1.0),
-            "tag": tags,
-        }
-    ).with_columns(
-        side=pl.when(pl.col("signed") > 0.0).then(pl.lit("buy")).otherwise(pl.lit("sell"))
-    )
-    orders = records.select(
-        "order_id",
-        "symbol",
-        "created_ts",
-        "side",
-        order_type=pl.lit("market"),
-        quantity=pl.col("signed").abs(),
-        limit_price=pl.lit(None, dtype=pl.Float64),
-        stop_price=pl.lit(None, dtype=pl.Float64),
-        status=pl.when("done")
-        .then(pl.lit(OrderStatus.FILLED.value))
-        .otherwise(pl.lit(OrderStatus.PENDING.value)),
-        filled_quantity="filled",
-        average_fill_price=pl.col("average").fill_nan(None),
-        tag="tag",
-    )
     rows = np.flatnonzero(done)
-    rows = rows[np.lexsort((index[rows, 1], index[rows, 2]))]
-    fills = (
-        records[rows]
-        .with_columns(ts=times.gather(index[rows, 2]))
-        .select(
-            "ts",
-            "order_id",
-            trade_id=pl.col("order_id") + "-1",
-            symbol="symbol",
-            side="side",
-            quantity="filled",
-            price="price",
-            commission="commission",
-            liquidity=pl.lit(Liquidity.TAKER.value),
-        )
+    return order_frames(
+        aligned,
+        "E",
+        index[:, 1],
+        created=index[:, 0],
+        filled_at=index[:, 2],
+        values=(values[:, 2], filled, price, np.where(done, values[:, 5], 0.0)),
+        # Order.apply averages the fills: (0 × 0 + price × filled) / filled.
+        average=price * filled / np.where(done, filled, 1.0),
+        tags=target_tags(values[:, 0], values[:, 1]),
+        complete=(done, OrderStatus.PENDING),
+        fill_rows=rows[np.lexsort((index[rows, 1], index[rows, 2]))],
     )
-    return orders.cast(dict(ORDER_SCHEMA)), fills.cast(dict(FILL_SCHEMA))  # type: ignore[arg-type]

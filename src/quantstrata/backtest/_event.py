@@ -148,18 +148,7 @@ class EventBook:
         self.on_order = strategy.on_order if _overridden(strategy, "on_order") else None
         self.on_fill = strategy.on_fill if _overridden(strategy, "on_fill") else None
         self.compiled = self.on_order is None and self.on_fill is None and currencies is None
-        self.currencies = currencies
-        self.balances = account.balances
-        self._rate_index = np.array(
-            [currencies.currencies.index(c) for c in self.balances.currencies]
-            if currencies is not None
-            else [0],
-            dtype=np.int64,
-        )
-        self._rates = (
-            currencies.rates[:, self._rate_index] if currencies is not None else np.ones((0, 1))
-        )
-        """Each currency's rate per bar, in the order of the exchange's balances."""
+        self._use_currencies(currencies)
         self._settings, self._costs = kernel_settings(config, aligned.symbols, units=False)
         self._terms = self._settings[6:].reshape(count, 3)
         self._orders_index = np.zeros((count, 3), dtype=np.int64)
@@ -272,6 +261,20 @@ class EventBook:
                 _nb.exposure_nb(cash, self.quantities, current * self.rates(), self._terms)[0]
             )
         return float(_nb.exposure_nb(self.cash, self.quantities, current, self._terms)[0])
+
+    def _use_currencies(self, currencies: CurrencyBook | None) -> None:
+        """Keep each currency's rate per bar, in the order of the exchange's balances."""
+        self.currencies = currencies
+        self.balances = self.exchange.account.balances
+        self._rate_index = np.array(
+            [currencies.currencies.index(c) for c in self.balances.currencies]
+            if currencies is not None
+            else [0],
+            dtype=np.int64,
+        )
+        self._rates = (
+            currencies.rates[:, self._rate_index] if currencies is not None else np.ones((0, 1))
+        )
 
     def rates(self) -> np.ndarray:
         """Return each symbol's rate to the base currency as of now (1 for the base's)."""
@@ -699,8 +702,7 @@ def _bar_length(aligned: AlignedBars) -> timedelta:
 
 
 def _plain(terms: np.ndarray) -> bool:
-    """Whether every symbol is a cash product without margin (multiplier 1, weight 1, no fee
-    per contract): the compiled target step books cash as ``quantity × price``."""
+    """Whether every symbol is a cash product without margin (the compiled step's account)."""
     return bool((terms == np.array([1.0, 1.0, 0.0])).all())
 
 
@@ -720,7 +722,7 @@ def run_event(
     at the decision goes through the exchange.
     """
     book = EventBook(aligned, config, strategy, currencies, compiled=compiled)
-    context, snapshot, exchange = book.context, book.snapshot, book.exchange
+    context, snapshot = book.context, book.snapshot
     strategy.on_start(context)
     book.declaring = False
     book.drain()

@@ -19,7 +19,14 @@ from quantstrata.model.orders.enums import OrderStatus
 from quantstrata.model.orders.fill import Liquidity
 from quantstrata.strategy.signal import SignalStrategy, TargetUnit
 
-__all__ = ["kernel_settings", "run_signal", "simulate", "target_grid", "target_tags"]
+__all__ = [
+    "kernel_settings",
+    "order_frames",
+    "run_signal",
+    "simulate",
+    "target_grid",
+    "target_tags",
+]
 
 
 def target_grid(targets: pl.DataFrame, aligned: AlignedBars) -> np.ndarray:
@@ -140,26 +147,62 @@ def _frames(
     aligned: AlignedBars, index: np.ndarray, values: np.ndarray
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Build the orders and fills frames from the kernel's order records (vectorised)."""
-    count = index.shape[0]
+    filled = np.abs(values[:, 3])
+    has_fill = values[:, 3] != 0.0
+    return order_frames(
+        aligned,
+        "T",
+        index[:, 2],
+        created=index[:, 0],
+        filled_at=index[:, 1],
+        values=(values[:, 2], filled, values[:, 5], values[:, 6]),
+        average=np.where(has_fill, values[:, 5], np.nan),
+        tags=target_tags(values[:, 0], values[:, 1]),
+        complete=(filled >= np.abs(values[:, 2]), OrderStatus.CANCELLED),
+        fill_rows=np.flatnonzero(has_fill),
+    )
+
+
+def order_frames(
+    aligned: AlignedBars,
+    prefix: str,
+    symbol: np.ndarray,
+    *,
+    created: np.ndarray,
+    filled_at: np.ndarray,
+    values: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    average: np.ndarray,
+    tags: pl.Series,
+    complete: tuple[np.ndarray, OrderStatus],
+    fill_rows: np.ndarray,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Build the ledger's orders and fills frames of a compiled loop's market orders.
+
+    One row per order, numbered ``{prefix}1, {prefix}2, …``: ``symbol``, ``created`` and
+    ``filled_at`` are bar and symbol indexes; ``values`` the signed quantity, filled quantity,
+    fill price and commission. An order is ``FILLED`` where ``complete[0]``, else
+    ``complete[1]``; ``fill_rows`` are the orders with a fill, in the fills frame's order.
+    """
+    signed, filled, price, commission = values
     times = pl.Series(aligned.times, dtype=pl.Int64).cast(TIMESTAMP_DTYPE)
-    asked, capped, quantity, filled = values[:, 0], values[:, 1], values[:, 2], values[:, 3]
-    tags = target_tags(asked, capped)
-    buy = pl.col("signed") > 0.0
     records = pl.DataFrame(
         {
-            "order_id": pl.select(pl.format("T{}", pl.int_range(1, count + 1))).to_series(),
-            "symbol": pl.Series(aligned.symbols, dtype=pl.String).gather(index[:, 2]),
-            "created_ts": times.gather(index[:, 0]),
-            "ts": times.gather(index[:, 1]),
-            "signed": quantity,
+            "order_id": pl.select(
+                pl.format(prefix + "{}", pl.int_range(1, len(signed) + 1))
+            ).to_series(),
+            "symbol": pl.Series(aligned.symbols, dtype=pl.String).gather(symbol),
+            "created_ts": times.gather(created),
+            "signed": signed,
             "filled": filled,
-            "price": values[:, 5],
-            "commission": values[:, 6],
+            "price": price,
+            "commission": commission,
+            "average": average,
+            "complete": complete[0],
             "tag": tags,
         }
-    ).with_columns(side=pl.when(buy).then(pl.lit("buy")).otherwise(pl.lit("sell")))
-    complete = pl.col("filled").abs() >= pl.col("signed").abs()
-    has_fill = pl.col("filled") != 0.0
+    ).with_columns(
+        side=pl.when(pl.col("signed") > 0.0).then(pl.lit("buy")).otherwise(pl.lit("sell"))
+    )
     orders = records.select(
         "order_id",
         "symbol",
@@ -169,26 +212,26 @@ def _frames(
         quantity=pl.col("signed").abs(),
         limit_price=pl.lit(None, dtype=pl.Float64),
         stop_price=pl.lit(None, dtype=pl.Float64),
-        status=pl.when(complete)
+        status=pl.when("complete")
         .then(pl.lit(OrderStatus.FILLED.value))
-        .otherwise(pl.lit(OrderStatus.CANCELLED.value)),
-        filled_quantity=pl.col("filled").abs(),
-        average_fill_price=pl.when(has_fill).then(pl.col("price")).fill_nan(None),
+        .otherwise(pl.lit(complete[1].value)),
+        filled_quantity="filled",
+        average_fill_price=pl.col("average").fill_nan(None),
         tag="tag",
-    ).cast(dict(ORDER_SCHEMA))  # type: ignore[arg-type]
+    )
     fills = (
-        records.filter(has_fill)
+        records[fill_rows]
+        .with_columns(ts=times.gather(filled_at[fill_rows]))
         .select(
             "ts",
             "order_id",
             trade_id=pl.col("order_id") + "-1",
             symbol="symbol",
             side="side",
-            quantity=pl.col("filled").abs(),
+            quantity="filled",
             price="price",
             commission="commission",
             liquidity=pl.lit(Liquidity.TAKER.value),
         )
-        .cast(dict(FILL_SCHEMA))  # type: ignore[arg-type]
     )
-    return orders, fills
+    return orders.cast(dict(ORDER_SCHEMA)), fills.cast(dict(FILL_SCHEMA))  # type: ignore[arg-type]

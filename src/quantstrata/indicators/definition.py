@@ -12,9 +12,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-__all__ = ["SEED_WEIGHT_TOLERANCE", "IndicatorDefinition", "StreamingIndicator", "decay_bars"]
+__all__ = [
+    "SEED_WEIGHT_TOLERANCE",
+    "IndicatorDefinition",
+    "LatestValue",
+    "StreamingIndicator",
+    "WindowValue",
+    "decay_bars",
+]
 
 SEED_WEIGHT_TOLERANCE = 1e-6
 """A recursive indicator counts as warmed up once its seed weighs less than this."""
@@ -50,6 +57,37 @@ class StreamingIndicator(ABC):
     @abstractmethod
     def value(self) -> Any:
         """The latest result (NaN, or a tuple of NaN, until ``ready``)."""
+
+
+ValueT = TypeVar("ValueT")
+
+
+class LatestValue(StreamingIndicator, Generic[ValueT]):
+    """A streaming indicator that keeps its latest result in ``_last`` (a slot of the subclass).
+
+    One home for the ``value`` property most streaming indicators share.
+    """
+
+    __slots__ = ()
+    _last: ValueT
+
+    @property
+    def value(self) -> ValueT:
+        """The latest result (NaN, or a tuple of NaN, until ``ready``)."""
+        return self._last
+
+
+class WindowValue(LatestValue[ValueT]):
+    """A :class:`LatestValue` that is ready once it counted ``_period`` inputs (``_count``)."""
+
+    __slots__ = ()
+    _count: int
+    _period: int
+
+    @property
+    def ready(self) -> bool:
+        """Whether the first ``period`` inputs (bars, or values) have been counted."""
+        return self._count >= self._period
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,18 +25,16 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
 from typing import Any
 
 from pydantic import Field
 
 from quantstrata.core._extras import require
-from quantstrata.core.clock import Clock, LiveClock
-from quantstrata.core.config import FrozenConfig
+from quantstrata.core.clock import Clock
 from quantstrata.core.errors import ConfigError
 from quantstrata.core.logging import RedactingFilter
-from quantstrata.core.secrets import Secret, redact
-from quantstrata.data.sources.backoff import backoff_delay, parse_retry_after
+from quantstrata.core.secrets import Secret
+from quantstrata.live._retry import RetryingCaller, RetrySettings
 from quantstrata.live.broker import BrokerError, BrokerUnavailableError
 
 __all__ = [
@@ -48,7 +46,7 @@ __all__ = [
 ]
 
 
-class CcxtConfig(FrozenConfig):
+class CcxtConfig(RetrySettings):
     """How to reach one ccxt exchange.
 
     - ``exchange``: the ccxt id (``binance``, ``kraken``, ...).
@@ -73,11 +71,6 @@ class CcxtConfig(FrozenConfig):
     api_urls: dict[str, Any] = Field(default_factory=dict)
     options: dict[str, Any] = Field(default_factory=dict)
     sandbox: bool = False
-    timeout_seconds: float = Field(default=10.0, gt=0.0, allow_inf_nan=False)
-    max_attempts: int = Field(default=5, ge=1)
-    backoff_base_seconds: float = Field(default=0.25, gt=0.0, allow_inf_nan=False)
-    backoff_cap_seconds: float = Field(default=10.0, gt=0.0, allow_inf_nan=False)
-    max_server_wait_seconds: float = Field(default=60.0, gt=0.0, allow_inf_nan=False)
     poll_seconds: float = Field(default=1.0, ge=0.0, allow_inf_nan=False)
     enable_rate_limit: bool = True
 
@@ -172,7 +165,7 @@ def _redacting_logger(exchange: str, secrets: list[Secret]) -> logging.Logger:
     return logger
 
 
-class CcxtCaller:
+class CcxtCaller(RetryingCaller):
     """Call exchange methods with the retry and error policy described in the module doc."""
 
     def __init__(
@@ -186,18 +179,9 @@ class CcxtCaller:
         clock: Clock | None = None,
     ) -> None:
         """Keep the exchange and the injected sleep, jitter and clock."""
+        super().__init__(config, credentials.secrets, sleep=sleep, uniform=uniform, clock=clock)
         self.exchange = exchange
         self.config = config
-        self._secrets = credentials.secrets
-        self._sleep = sleep
-        self._uniform = uniform
-        self.clock = clock if clock is not None else LiveClock()
-        self.rate_limited = 0
-        self.waits: list[float] = []
-
-    def redact(self, text: str) -> str:
-        """Return ``text`` with the keys and request signatures masked."""
-        return redact(text, self._secrets)
 
     async def call(self, method: str, *args: Any, retry_network: bool = True, **kwargs: Any) -> Any:
         """Run ``exchange.<method>(*args, **kwargs)``; retry rate limits (and network errors).
@@ -217,7 +201,9 @@ class CcxtCaller:
             except (ccxt.RateLimitExceeded, ccxt.DDoSProtection) as error:
                 self.rate_limited += 1
                 failure = error
-                floor = self._server_wait()
+                floor = self._server_wait(
+                    getattr(self.exchange, "last_response_headers", None) or {}
+                )
             except ccxt.AuthenticationError as error:
                 message = self.redact(f"{self.config.exchange} refused the keys: {error}")
                 raise CcxtAuthenticationError(message) from None
@@ -232,28 +218,3 @@ class CcxtCaller:
             f"{type(failure).__name__}: {failure}"
         )
         raise BrokerUnavailableError(message)
-
-    async def _wait(self, attempt: int, floor: float) -> None:
-        config = self.config
-        delay = backoff_delay(
-            attempt,
-            base=config.backoff_base_seconds,
-            cap=config.backoff_cap_seconds,
-            uniform=self._uniform,
-            floor=floor,
-        )
-        self.waits.append(delay)
-        await self._sleep(delay)
-
-    def _server_wait(self) -> float:
-        headers = getattr(self.exchange, "last_response_headers", None) or {}
-        value = next(
-            (str(v) for k, v in dict(headers).items() if str(k).lower() == "retry-after"), None
-        )
-        seconds = parse_retry_after(value, self._now())
-        if seconds is None:
-            return 0.0
-        return min(seconds, self.config.max_server_wait_seconds)
-
-    def _now(self) -> datetime:
-        return self.clock.now()

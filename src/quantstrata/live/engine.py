@@ -65,37 +65,16 @@ from quantstrata.live.orders import OrderManager
 from quantstrata.live.paper import PaperConfig, open_journal, paper_parts
 from quantstrata.live.reconcile import reconcile
 from quantstrata.live.runner import StrategyRunner
+from quantstrata.live.state import StateAccount
 from quantstrata.live.summary import LiveSummary
 from quantstrata.model.bar import Bar
-from quantstrata.model.identifiers import ClientOrderId, Symbol
+from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.interval import Interval
 from quantstrata.model.orders import Fill, Order, OrderRequest, OrderStatus
 from quantstrata.strategy.event import EventStrategy
 from quantstrata.strategy.signal import SignalStrategy
 
 __all__ = ["Live", "LiveSummary"]
-
-
-class _Account:
-    """The order manager's state as the strategy context reads it."""
-
-    def __init__(self, manager: OrderManager) -> None:
-        self._manager = manager
-
-    @property
-    def cash(self) -> float:
-        return self._manager.state.cash
-
-    def position(self, symbol: str) -> float:
-        position = self._manager.positions.get(Symbol(symbol))
-        return 0.0 if position is None else position.quantity
-
-    def open_orders(self, symbol: str | None = None) -> Sequence[Order]:
-        found = sorted(self._manager.state.open_orders(), key=lambda o: (o.created_at, o.order_id))
-        return [order for order in found if symbol is None or order.symbol == symbol]
-
-    def multiplier(self, symbol: str) -> float:
-        return self._manager.state.multipliers.get(symbol, 1.0)
 
 
 class Live:
@@ -136,7 +115,7 @@ class Live:
         self.runner = StrategyRunner(
             strategy,
             config.symbols,
-            _Account(self.manager),
+            StateAccount(self.manager.state),
             self.manager.new_order_id,
             window=config.window,
         )

@@ -108,12 +108,6 @@ ORDER_IDS = "order_ids"
 ORDER_ID_BLOCK = 1000
 """How many client order numbers one :data:`ORDER_IDS` checkpoint reserves."""
 
-_VENUE_SETTLEMENT = {
-    OrderStatus.CANCELLED: "cancelled at venue (found by query)",
-    OrderStatus.EXPIRED: "expired",
-    OrderStatus.REJECTED: "rejected at venue (found by query)",
-}
-
 
 class OrderManager:
     """Send orders to ``broker``, journaling every intent and event in ``journal`` first.
@@ -325,12 +319,10 @@ class OrderManager:
         order = self.order(order_id)
         if order.status is not OrderStatus.UNKNOWN:
             return order
-        try:
-            venue = await self.broker.query_order(order.order_id)
-            fills = [] if venue is None else await self._fills_of(order)
-        except BrokerUnavailableError as error:
-            self.log.warning("cannot place %s now: %s", order.order_id, error)
+        answer = await self._ask_venue(order, "place")
+        if answer is None:
             return order
+        venue, fills = answer
         if venue is not None:
             await self.settle(venue, fills)
         else:
@@ -453,12 +445,10 @@ class OrderManager:
         """Ask the venue about ``order_id`` and apply its answer; a failed query changes nothing."""
         order = self.order(order_id)
         held = self._held_by_broker(order)
-        try:
-            venue = await self.broker.query_order(order.order_id)
-            fills = [] if venue is None else await self._fills_of(order)
-        except BrokerUnavailableError as error:
-            self.log.warning("cannot resolve %s now: %s", order.order_id, error)
+        answer = await self._ask_venue(order, "resolve")
+        if answer is None:
             return order
+        venue, fills = answer
         now = self.clock.now()
         if venue is None and held:
             await self._hold_again(order)
@@ -544,13 +534,13 @@ class OrderManager:
     async def _settle_status(self, venue: VenueOrder) -> None:
         order = self.state.orders[venue.order_id]
         now = self.clock.now()
-        reason = _VENUE_SETTLEMENT.get(venue.status)
+        found = "at venue (found by query)"
         if venue.status is OrderStatus.CANCELLED:
-            await self.apply_update(Cancelled(order.order_id, now, reason or ""))
+            await self.apply_update(Cancelled(order.order_id, now, f"cancelled {found}"))
         elif venue.status is OrderStatus.EXPIRED:
             await self.apply_update(Expired(order.order_id, now))
         elif venue.status is OrderStatus.REJECTED:
-            await self.apply_update(Rejected(order.order_id, now, reason or "rejected"))
+            await self.apply_update(Rejected(order.order_id, now, f"rejected {found}"))
         elif (
             order.status is OrderStatus.PENDING_CANCEL
             and not venue.status.is_terminal
@@ -558,8 +548,18 @@ class OrderManager:
         ):
             await self._send_cancel(order.order_id)
 
-    async def _fills_of(self, order: Order) -> list[Fill]:
-        return [fill for fill in await self.broker.fills() if fill.order_id == order.order_id]
+    async def _ask_venue(
+        self, order: Order, verb: str
+    ) -> tuple[VenueOrder | None, list[Fill]] | None:
+        """Return the venue's record of ``order`` and its fills (``None``: venue out of reach)."""
+        try:
+            venue = await self.broker.query_order(order.order_id)
+            if venue is None:
+                return None, []
+            return venue, [f for f in await self.broker.fills() if f.order_id == order.order_id]
+        except BrokerUnavailableError as error:
+            self.log.warning("cannot %s %s now: %s", verb, order.order_id, error)
+            return None
 
     async def adopt(self, venue: VenueOrder, fills: Sequence[Fill]) -> Order:
         """Take over an order the venue holds and we never sent (journaled, and alarmed).
@@ -592,16 +592,9 @@ class OrderManager:
         The day's loss is measured from the equity journaled at the first check of the UTC
         day (checkpoint :data:`DAY_START`), which this call writes when the day is new.
         """
-        positions = {
-            str(symbol): position.quantity
-            for symbol, position in self.state.positions.items()
-            if not position.is_flat
-        }
-        prices = {
-            str(symbol): float(marks.get(symbol, position.average_price))
-            for symbol, position in self.state.positions.items()
-            if not position.is_flat
-        }
+        held = [(str(s), p) for s, p in self.state.positions.items() if not p.is_flat]
+        positions = {symbol: position.quantity for symbol, position in held}
+        prices = {s: float(marks.get(s, position.average_price)) for s, position in held}
         equity = self.state.equity(marks)
         today = risk_day(now)
         start = self.state.checkpoints.get(DAY_START)

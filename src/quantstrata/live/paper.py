@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import polars as pl
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field
 
 from quantstrata.core.clock import Clock, LiveClock
 from quantstrata.core.config import DEFAULT_CASH, FrozenConfig, StartingCash
@@ -30,7 +30,7 @@ from quantstrata.live.journal.entries import CheckpointValue
 from quantstrata.live.state import LiveState
 from quantstrata.model.instrument import Instrument
 from quantstrata.model.interval import Interval
-from quantstrata.process.calendar import canonical_calendar_code
+from quantstrata.process.calendar import CalendarCode
 
 __all__ = [
     "PAPER_RUN",
@@ -61,14 +61,9 @@ class PaperConfig(FrozenConfig):
 
     cash: StartingCash = DEFAULT_CASH
     commission: CommissionConfig = Field(default_factory=CommissionConfig)
-    calendar: str | None = None
+    calendar: CalendarCode = None
     instruments: dict[str, Instrument] = Field(default_factory=dict)
     base_currency: str | None = None
-
-    @field_validator("calendar")
-    @classmethod
-    def _known_calendar(cls, value: str | None) -> str | None:
-        return None if value is None else canonical_calendar_code(value)
 
     def broker(
         self, clock: Clock, state: LiveState, bar_length: timedelta = timedelta(0)

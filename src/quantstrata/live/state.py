@@ -7,7 +7,7 @@ equal state (the test suite checks ``LiveState.fold(journal.replay()) == manager
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,7 +38,7 @@ from quantstrata.model.orders import (
 )
 from quantstrata.model.position import Position
 
-__all__ = ["ACKNOWLEDGED", "LiveState"]
+__all__ = ["ACKNOWLEDGED", "LiveState", "StateAccount"]
 
 ACKNOWLEDGED = frozenset({OrderStatus.PENDING, OrderStatus.PARTIAL})
 """Statuses in which a cancel may be sent (the venue knows the order)."""
@@ -122,10 +122,6 @@ class LiveState:
         """Show the order book in a notebook: cash, open orders and positions."""
         return order_book_html(self, "LiveState: order book")
 
-    def known_trade_ids(self) -> set[str]:
-        """Return the trade ids of every fill booked on any order."""
-        return {trade for order in self.orders.values() for trade in order.trade_ids}
-
     def apply(self, record: JournalRecord) -> list[Fill]:
         """Fold ``record``; return the fills it booked (they moved positions and cash)."""
         if record.sequence != self.last_sequence + 1:
@@ -197,3 +193,29 @@ class LiveState:
             multiplier = self.multipliers.get(fill.symbol, 1.0)
             self.cash -= fill.signed_quantity * (fill.price * multiplier) + fill.commission
         return booked
+
+
+class StateAccount:
+    """A live state as the strategy context reads it (an ``AccountView``)."""
+
+    def __init__(self, state: LiveState) -> None:
+        """Read ``state`` (the order manager's, updated in place) at every call."""
+        self._state = state
+
+    @property
+    def cash(self) -> float:
+        """Cash after every fill booked."""
+        return self._state.cash
+
+    def position(self, symbol: str) -> float:
+        """Return the signed quantity held in ``symbol``."""
+        return self._state.position(symbol).quantity
+
+    def open_orders(self, symbol: str | None = None) -> Sequence[Order]:
+        """Return the working orders (of ``symbol`` only), oldest first."""
+        found = sorted(self._state.open_orders(), key=lambda o: (o.created_at, o.order_id))
+        return [order for order in found if symbol is None or order.symbol == symbol]
+
+    def multiplier(self, symbol: str) -> float:
+        """Return the contract multiplier of ``symbol`` (1 for cash products)."""
+        return self._state.multipliers.get(symbol, 1.0)

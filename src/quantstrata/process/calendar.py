@@ -29,10 +29,11 @@ import difflib
 import functools
 import warnings
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import polars as pl
+from pydantic import AfterValidator
 
 from quantstrata.core.clock import ns_from_datetime, parse_time_bound
 from quantstrata.core.errors import ConfigError
@@ -41,6 +42,7 @@ from quantstrata.model.interval import Interval, IntervalUnit
 
 __all__ = [
     "ALWAYS_OPEN",
+    "CalendarCode",
     "TimeBound",
     "canonical_calendar_code",
     "expected_bar_opens",
@@ -134,6 +136,12 @@ def canonical_calendar_code(code: str) -> str:
             "never closes; exchange_calendars.get_calendar_names() lists every code."
         )
     return str(by_upper[code.strip().upper()])
+
+
+CalendarCode = Annotated[
+    str | None, AfterValidator(lambda code: None if code is None else canonical_calendar_code(code))
+]
+"""A config field's exchange-calendars code in its canonical spelling, or ``None`` (UTC days)."""
 
 
 def _calendar_around(name: str, first: date, last: date) -> Any:

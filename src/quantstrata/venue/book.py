@@ -82,15 +82,7 @@ class VenueBook:
         self.config = config
         self.symbols = frozenset(Symbol(symbol) for symbol in symbols)
         settings = ExchangeConfig(
-            cash=config.cash,
-            fill=config.fill,
-            commission=config.commission,
-            slippage=config.slippage,
-            allow_short=config.allow_short,
-            instruments=config.instruments,
-            calendar=config.calendar,
-            bar_length=bar_length,
-            base_currency=config.base_currency,
+            **config.trading_rules(), calendar=config.calendar, bar_length=bar_length
         )
         self.exchange = SimulatedExchange(settings, sorted(self.symbols))
         self.exchange.venue_ids = self._venue_id

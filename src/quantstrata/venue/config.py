@@ -14,11 +14,10 @@ from pathlib import Path
 
 from pydantic import ConfigDict, Field, field_validator
 
-from quantstrata.core.config import FrozenConfig, load_config
+from quantstrata.core.config import DEFAULT_CASH, FrozenConfig, load_config
 from quantstrata.core.errors import ConfigError
-from quantstrata.execution.config import CommissionConfig, FillConfig, SlippageConfig
-from quantstrata.model.instrument import Instrument
-from quantstrata.process.calendar import canonical_calendar_code
+from quantstrata.exchange.config import TradingRules
+from quantstrata.process.calendar import CalendarCode
 
 __all__ = [
     "DEFAULT_HOST",
@@ -89,15 +88,14 @@ class FaultConfig(FrozenConfig):
     drop_stream_every: int | None = Field(default=None, ge=1, le=1_000_000)
 
 
-class VenueConfig(FrozenConfig):
+class VenueConfig(TradingRules):
     """How the simulated venue runs.
 
     - ``host``, ``port``: where the server listens (``127.0.0.1`` and a free port by default;
       binding elsewhere exposes the venue beyond this machine, still behind the API key).
-    - ``cash``: the account's starting cash.
-    - ``fill``, ``commission``, ``slippage``: the shared fill model's settings, as in
-      :class:`~quantstrata.backtest.BacktestConfig`, so fills equal the backtest's.
-    - ``allow_short``: whether sells may take a position below zero (the rest is cancelled).
+    - the :class:`~quantstrata.exchange.config.TradingRules` the backtest has too (``cash``,
+      ``fill``, ``commission``, ``slippage``, ``allow_short``, ``max_leverage``, lots), so
+      fills equal the backtest's; ``cash`` here is at most 10¹².
     - ``calendar``: the exchange-calendars code whose session close ends DAY orders, as
       :attr:`BacktestConfig.calendar <quantstrata.backtest.BacktestConfig>` (``None``: the UTC
       day, as the backtest without a calendar).
@@ -115,22 +113,11 @@ class VenueConfig(FrozenConfig):
 
     host: str = DEFAULT_HOST
     port: int = Field(default=0, ge=0, le=65_535)
-    cash: float = Field(default=100_000.0, gt=0.0, le=_LIMIT, allow_inf_nan=False)
-    fill: FillConfig = Field(default_factory=FillConfig)
-    commission: CommissionConfig = Field(default_factory=CommissionConfig)
-    slippage: SlippageConfig = Field(default_factory=SlippageConfig)
-    allow_short: bool = True
-    instruments: dict[str, Instrument] = Field(default_factory=dict)
-    calendar: str | None = None
+    cash: float = Field(default=DEFAULT_CASH, gt=0.0, le=_LIMIT, allow_inf_nan=False)
+    calendar: CalendarCode = None
     speed: str = "max"
     state: Path | None = None
     faults: FaultConfig = Field(default_factory=FaultConfig)
-    base_currency: str | None = None
-
-    @field_validator("calendar")
-    @classmethod
-    def _known_calendar(cls, value: str | None) -> str | None:
-        return None if value is None else canonical_calendar_code(value)
 
     @field_validator("speed")
     @classmethod

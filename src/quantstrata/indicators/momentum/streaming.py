@@ -6,7 +6,7 @@ import math
 from collections import deque
 
 from quantstrata.indicators._inputs import check_period
-from quantstrata.indicators.definition import StreamingIndicator
+from quantstrata.indicators.definition import LatestValue
 from quantstrata.indicators.momentum._nb import RANGE_EPSILON
 from quantstrata.indicators.momentum.batch import (
     MACDResult,
@@ -30,7 +30,7 @@ __all__ = [
 _NAN = math.nan
 
 
-class _WilderGainsAndLosses(StreamingIndicator):
+class _WilderGainsAndLosses(LatestValue[float]):
     """Keep the gain and loss sums RSI and CMO share.
 
     The sums cover the first ``period`` changes, then are Wilder-smoothed
@@ -80,11 +80,6 @@ class _WilderGainsAndLosses(StreamingIndicator):
         """Whether ``period`` changes have been seen."""
         return self._count > self._period
 
-    @property
-    def value(self) -> float:
-        """The latest value (NaN until ready)."""
-        return self._last
-
 
 class RelativeStrengthIndex(_WilderGainsAndLosses):
     """Wilder's RSI with TA-Lib's seeding and reciprocal smoothing, like :func:`rsi`."""
@@ -131,7 +126,7 @@ class ChandeMomentumOscillator(_WilderGainsAndLosses):
         return self._last
 
 
-class MovingAverageConvergenceDivergence(StreamingIndicator):
+class MovingAverageConvergenceDivergence(LatestValue[MACDResult]):
     """MACD line, signal and histogram with TA-Lib's seeding and alignment, like :func:`macd`."""
 
     __slots__ = (
@@ -207,13 +202,8 @@ class MovingAverageConvergenceDivergence(StreamingIndicator):
         """Whether the signal EMA has its seed."""
         return self._count >= self._slow + self._signal - 1
 
-    @property
-    def value(self) -> MACDResult:
-        """The latest (macd, signal, histogram) (NaN until ready)."""
-        return self._last
 
-
-class _Lagged(StreamingIndicator):
+class _Lagged(LatestValue[float]):
     """A ring of the last ``period`` values, for indicators of ``x[t]`` and ``x[t - period]``."""
 
     __slots__ = ("_count", "_last", "_period", "_position", "_window")
@@ -239,11 +229,6 @@ class _Lagged(StreamingIndicator):
     def ready(self) -> bool:
         """Whether ``period + 1`` values have been seen."""
         return not math.isnan(self._last)
-
-    @property
-    def value(self) -> float:
-        """The latest value (NaN until ready)."""
-        return self._last
 
 
 class Momentum(_Lagged):
@@ -321,7 +306,7 @@ def _fast_k(close: float, highest: float, lowest: float) -> float:
     return 0.0 if value < 0.0 else min(value, 100.0)
 
 
-class WilliamsR(StreamingIndicator):
+class WilliamsR(LatestValue[float]):
     """Williams' %R in [-100, 0] over ``period`` bars, like :func:`willr`."""
 
     __slots__ = ("_extremes", "_last")
@@ -352,13 +337,8 @@ class WilliamsR(StreamingIndicator):
         """Whether ``period`` bars have been seen."""
         return not math.isnan(self._last)
 
-    @property
-    def value(self) -> float:
-        """The latest %R (NaN until ready)."""
-        return self._last
 
-
-class Stochastic(StreamingIndicator):
+class Stochastic(LatestValue[StochasticResult]):
     """Slow %K = SMA(fast %K) and slow %D = SMA(slow %K), like :func:`stoch`."""
 
     __slots__ = ("_extremes", "_last", "_slow_d", "_slow_k")
@@ -392,13 +372,8 @@ class Stochastic(StreamingIndicator):
         """Whether slow %D is valid."""
         return self._slow_d.ready
 
-    @property
-    def value(self) -> StochasticResult:
-        """The latest (slow %K, slow %D) (NaN until ready)."""
-        return self._last
 
-
-class StochasticRelativeStrengthIndex(StreamingIndicator):
+class StochasticRelativeStrengthIndex(LatestValue[StochasticRSIResult]):
     """TA-Lib's stochastic RSI: fast %K and %D of the RSI, like :func:`stochrsi`."""
 
     __slots__ = ("_extremes", "_fast_d", "_last", "_strength")
@@ -428,8 +403,3 @@ class StochasticRelativeStrengthIndex(StreamingIndicator):
     def ready(self) -> bool:
         """Whether fast %D is valid."""
         return self._fast_d.ready
-
-    @property
-    def value(self) -> StochasticRSIResult:
-        """The latest (fast %K, fast %D) (NaN until ready)."""
-        return self._last

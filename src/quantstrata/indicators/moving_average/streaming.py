@@ -6,7 +6,7 @@ import math
 
 from quantstrata.core.errors import DataError
 from quantstrata.indicators._inputs import check_period
-from quantstrata.indicators.definition import StreamingIndicator
+from quantstrata.indicators.definition import LatestValue, WindowValue
 from quantstrata.indicators.moving_average._nb import KAMA_FASTEST, KAMA_SLOWEST
 from quantstrata.indicators.moving_average.batch import ema_smoothing
 
@@ -31,7 +31,7 @@ def require_finite(value: float, name: str = "value") -> float:
     return number
 
 
-class SimpleMovingAverage(StreamingIndicator):
+class SimpleMovingAverage(WindowValue[float]):
     """The mean of the last ``period`` values, with a running total like :func:`sma`."""
 
     __slots__ = ("_count", "_last", "_period", "_position", "_total", "_window")
@@ -60,18 +60,8 @@ class SimpleMovingAverage(StreamingIndicator):
         self._total -= self._window[self._position]
         return self._last
 
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` values have been seen."""
-        return self._count >= self._period
 
-    @property
-    def value(self) -> float:
-        """The latest average (NaN until ready)."""
-        return self._last
-
-
-class ExponentialMovingAverage(StreamingIndicator):
+class ExponentialMovingAverage(WindowValue[float]):
     """Exponential smoothing seeded with the first ``period`` values' mean, like :func:`ema`."""
 
     __slots__ = ("_count", "_last", "_period", "_smoothing", "_total")
@@ -96,18 +86,8 @@ class ExponentialMovingAverage(StreamingIndicator):
             self._last = self._total / self._period
         return self._last
 
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` values have been seen."""
-        return self._count >= self._period
 
-    @property
-    def value(self) -> float:
-        """The latest average (NaN until ready)."""
-        return self._last
-
-
-class WeightedMovingAverage(StreamingIndicator):
+class WeightedMovingAverage(WindowValue[float]):
     """Weights ``1 .. period`` (newest heaviest) with running sums, like :func:`wma`."""
 
     __slots__ = (
@@ -157,18 +137,8 @@ class WeightedMovingAverage(StreamingIndicator):
         self._weighted_sum -= self._plain_sum
         return self._last
 
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` values have been seen."""
-        return self._count >= self._period
 
-    @property
-    def value(self) -> float:
-        """The latest average (NaN until ready)."""
-        return self._last
-
-
-class DoubleExponentialMovingAverage(StreamingIndicator):
+class DoubleExponentialMovingAverage(LatestValue[float]):
     """``2 * EMA - EMA(EMA)`` from two chained EMAs, like :func:`dema`."""
 
     __slots__ = ("_first", "_last", "_period", "_second")
@@ -198,13 +168,8 @@ class DoubleExponentialMovingAverage(StreamingIndicator):
         """Whether the second EMA has its seed."""
         return not math.isnan(self._last)
 
-    @property
-    def value(self) -> float:
-        """The latest DEMA (NaN until ready)."""
-        return self._last
 
-
-class TripleExponentialMovingAverage(StreamingIndicator):
+class TripleExponentialMovingAverage(LatestValue[float]):
     """``3 * EMA - 3 * EMA(EMA) + EMA(EMA(EMA))`` from three chained EMAs, like :func:`tema`."""
 
     __slots__ = ("_first", "_last", "_period", "_second", "_third")
@@ -239,13 +204,8 @@ class TripleExponentialMovingAverage(StreamingIndicator):
         """Whether the third EMA has its seed."""
         return not math.isnan(self._last)
 
-    @property
-    def value(self) -> float:
-        """The latest TEMA (NaN until ready)."""
-        return self._last
 
-
-class KaufmanAdaptiveMovingAverage(StreamingIndicator):
+class KaufmanAdaptiveMovingAverage(LatestValue[float]):
     """Kaufman's adaptive moving average (fast 2, slow 30), like :func:`kama`.
 
     Keeps the last ``period`` values in a ring buffer for the efficiency ratio's trailing value.
@@ -322,8 +282,3 @@ class KaufmanAdaptiveMovingAverage(StreamingIndicator):
     def ready(self) -> bool:
         """Whether the first average has been produced."""
         return not math.isnan(self._last)
-
-    @property
-    def value(self) -> float:
-        """The latest average (NaN until ready)."""
-        return self._last

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from quantstrata.indicators._inputs import FloatArray, check_period
-from quantstrata.indicators.definition import StreamingIndicator
+from quantstrata.indicators.definition import LatestValue, WindowValue
 from quantstrata.indicators.moving_average.streaming import require_finite
 from quantstrata.indicators.statistics import _nb
 from quantstrata.indicators.statistics.batch import (
@@ -39,7 +39,7 @@ _NAN = math.nan
 _TA_EPSILON = _nb.TA_EPSILON
 
 
-class ZScore(StreamingIndicator):
+class ZScore(WindowValue[float]):
     """The rolling z-score with population std, from the same anchored sums as :func:`zscore`.
 
     O(1) per update, except the re-anchoring every ``period`` updates and windows whose running
@@ -109,16 +109,6 @@ class ZScore(StreamingIndicator):
         period = self._period
         return [self._window[(self._position + offset) % period] for offset in range(period)]
 
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` values have been seen."""
-        return self._count >= self._period
-
-    @property
-    def value(self) -> float:
-        """The latest z-score (NaN until ready)."""
-        return self._last
-
 
 def _zscore_exact(window: list[float]) -> float:
     count = len(window)
@@ -136,7 +126,7 @@ def _zscore_exact(window: list[float]) -> float:
     return ((window[-1] - first) - mean) / math.sqrt(squares / count)
 
 
-class Correlation(StreamingIndicator):
+class Correlation(WindowValue[float]):
     """Pearson's correlation over ``period`` pairs, from the same anchored sums as :func:`correl`.
 
     O(1) per update, except the re-anchoring every ``period`` updates and windows whose running
@@ -210,16 +200,6 @@ class Correlation(StreamingIndicator):
         covariance = sum_xy - sum_x * sum_y / period
         return _clamp_unit(covariance / math.sqrt(variance_x * variance_y))
 
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` pairs have been seen."""
-        return self._count >= self._period
-
-    @property
-    def value(self) -> float:
-        """The latest correlation (NaN until ready)."""
-        return self._last
-
 
 def _add_pair(sums: list[float], x: float, y: float) -> None:
     sums[0] += x
@@ -271,7 +251,7 @@ def _simple_return(current: float, previous: float) -> float:
     return (current - previous) / previous
 
 
-class Beta(StreamingIndicator):
+class Beta(LatestValue[float]):
     """TA-Lib's BETA on the last ``period`` returns of both series, like :func:`beta`.
 
     O(1) per update, except the rebuild of the sums every ``period`` updates and windows whose
@@ -349,11 +329,6 @@ class Beta(StreamingIndicator):
         """Whether ``period + 1`` prices have been seen."""
         return self._count > self._period
 
-    @property
-    def value(self) -> float:
-        """The latest beta (NaN until ready)."""
-        return self._last
-
 
 def _add_returns(sums: list[float], return_x: float, return_y: float) -> None:
     sums[0] += return_x * return_x
@@ -382,7 +357,7 @@ def _beta_exact(returns_x: list[float], returns_y: list[float]) -> float:
     return covariance / variance
 
 
-class _WindowIndicator(StreamingIndicator):
+class _WindowIndicator(WindowValue[float]):
     """The last ``period`` values in a ring buffer, readable as one contiguous array.
 
     Each value is written twice, at ``i`` and ``i + period``, so the window in time order is
@@ -409,16 +384,6 @@ class _WindowIndicator(StreamingIndicator):
         if self._count < period:
             return None
         return self._buffer[self._position : self._position + period]
-
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` values have been seen."""
-        return self._count >= self._period
-
-    @property
-    def value(self) -> float:
-        """The latest value (NaN until ready, and NaN for degenerate windows)."""
-        return self._last
 
 
 class HurstExponent(_WindowIndicator):

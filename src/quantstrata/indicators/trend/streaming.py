@@ -10,7 +10,7 @@ import math
 from collections import deque
 
 from quantstrata.indicators._inputs import check_period
-from quantstrata.indicators.definition import StreamingIndicator
+from quantstrata.indicators.definition import LatestValue, StreamingIndicator, WindowValue
 from quantstrata.indicators.moving_average.streaming import require_finite
 from quantstrata.indicators.trend._nb import CCI_SCALE, EPSILON, RESEED_WINDOWS
 from quantstrata.indicators.trend.batch import (
@@ -45,7 +45,7 @@ def _directional_movement(
     return plus, minus
 
 
-class DirectionalMovementIndex(StreamingIndicator):
+class DirectionalMovementIndex(LatestValue[DirectionalMovementResult]):
     """ADX, +DI and -DI with TA-Lib's Wilder sums, like :func:`~quantstrata.indicators.trend.dmi`.
 
     ``update`` returns a :class:`DirectionalMovementResult`; the DIs are valid after
@@ -123,11 +123,6 @@ class DirectionalMovementIndex(StreamingIndicator):
         """Whether the ADX is valid (``2·period`` bars seen)."""
         return self._count >= 2 * self._period
 
-    @property
-    def value(self) -> DirectionalMovementResult:
-        """The latest (adx, plus_di, minus_di)."""
-        return self._last
-
 
 class _DirectionalPart(StreamingIndicator):
     """One output of :class:`DirectionalMovementIndex` as a float."""
@@ -175,7 +170,7 @@ class MinusDirectionalIndicator(_DirectionalPart):
     _field = 2
 
 
-class Aroon(StreamingIndicator):
+class Aroon(LatestValue[AroonResult]):
     """Aroon down and up, like :func:`~quantstrata.indicators.trend.aroon`.
 
     Monotonic deques of ``(bar number, price)`` track the window extremes in amortised O(1);
@@ -227,11 +222,6 @@ class Aroon(StreamingIndicator):
         return self._count > self._period
 
     @property
-    def value(self) -> AroonResult:
-        """The latest (down, up) (NaN until ready)."""
-        return self._last
-
-    @property
     def oscillator(self) -> float:
         """The latest Aroon oscillator (NaN until ready)."""
         return self._oscillator
@@ -262,7 +252,7 @@ class AroonOscillator(StreamingIndicator):
         return self._aroon.oscillator
 
 
-class CommodityChannelIndex(StreamingIndicator):
+class CommodityChannelIndex(WindowValue[float]):
     """The CCI, like :func:`~quantstrata.indicators.trend.cci`.
 
     Complexity: O(period) time per update, O(period) memory. The mean absolute deviation
@@ -309,18 +299,8 @@ class CommodityChannelIndex(StreamingIndicator):
             self._last = distance / (CCI_SCALE * deviation)
         return self._last
 
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` bars have been seen."""
-        return self._count >= self._period
 
-    @property
-    def value(self) -> float:
-        """The latest CCI (NaN until ready)."""
-        return self._last
-
-
-class ParabolicStopAndReverse(StreamingIndicator):
+class ParabolicStopAndReverse(LatestValue[float]):
     """Wilder's Parabolic SAR with TA-Lib's start-up, like ``trend.sar``."""
 
     __slots__ = (
@@ -408,11 +388,6 @@ class ParabolicStopAndReverse(StreamingIndicator):
         """Whether two bars have been seen."""
         return self._count >= 2
 
-    @property
-    def value(self) -> float:
-        """The latest SAR (NaN until ready)."""
-        return self._last
-
 
 def _at_least(value: float, first: float, second: float) -> float:
     value = first if value < first else value
@@ -424,7 +399,7 @@ def _at_most(value: float, first: float, second: float) -> float:
     return second if value > second else value
 
 
-class LinearRegressionSlope(StreamingIndicator):
+class LinearRegressionSlope(WindowValue[float]):
     """Least-squares slope of the last ``period`` values, like ``trend.linearreg_slope``.
 
     O(1) sliding sums; every 32 windows they are rebuilt from the ring buffer (an O(period)
@@ -486,13 +461,3 @@ class LinearRegressionSlope(StreamingIndicator):
             sum_y += item
             sum_xy += float(back) * item
         self._sum_y, self._sum_xy = sum_y, sum_xy
-
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` values have been seen."""
-        return self._count >= self._period
-
-    @property
-    def value(self) -> float:
-        """The latest slope (NaN until ready)."""
-        return self._last

@@ -10,7 +10,7 @@ import math
 from collections import deque
 
 from quantstrata.indicators._inputs import check_period
-from quantstrata.indicators.definition import StreamingIndicator
+from quantstrata.indicators.definition import LatestValue, WindowValue
 from quantstrata.indicators.moving_average.streaming import require_finite
 from quantstrata.indicators.volatility._nb import (
     OUTLIER_RATIO,
@@ -57,7 +57,7 @@ def _prices(high: float, low: float, close: float) -> tuple[float, float, float]
     )
 
 
-class TrueRange(StreamingIndicator):
+class TrueRange(LatestValue[float]):
     """The true range of each bar, like :func:`~quantstrata.indicators.volatility.trange`."""
 
     __slots__ = ("_last", "_previous_close")
@@ -80,13 +80,8 @@ class TrueRange(StreamingIndicator):
         """Whether two bars have been seen."""
         return not math.isnan(self._last)
 
-    @property
-    def value(self) -> float:
-        """The latest true range (NaN until ready)."""
-        return self._last
 
-
-class AverageTrueRange(StreamingIndicator):
+class AverageTrueRange(WindowValue[float]):
     """Wilder's ATR with TA-Lib's seeding, like :func:`~quantstrata.indicators.volatility.atr`."""
 
     __slots__ = ("_alpha", "_beta", "_count", "_last", "_period", "_previous_close", "_total")
@@ -117,18 +112,8 @@ class AverageTrueRange(StreamingIndicator):
             self._last = self._total / self._period
         return self._last
 
-    @property
-    def ready(self) -> bool:
-        """Whether ``period + 1`` bars have been seen."""
-        return self._count >= self._period
 
-    @property
-    def value(self) -> float:
-        """The latest ATR (NaN until ready)."""
-        return self._last
-
-
-class NormalizedAverageTrueRange(StreamingIndicator):
+class NormalizedAverageTrueRange(LatestValue[float]):
     """The ATR as a percentage of the close, like ``volatility.natr``."""
 
     __slots__ = ("_average", "_last")
@@ -151,13 +136,8 @@ class NormalizedAverageTrueRange(StreamingIndicator):
         """Whether the ATR is ready."""
         return self._average.ready
 
-    @property
-    def value(self) -> float:
-        """The latest NATR (NaN until ready)."""
-        return self._last
 
-
-class Variance(StreamingIndicator):
+class Variance(WindowValue[float]):
     """Rolling population variance with TA-Lib's shifted sums, like ``volatility.var``.
 
     Keeps the window in a ring buffer: each update is O(1) except when the shift is re-anchored
@@ -249,18 +229,8 @@ class Variance(StreamingIndicator):
         self._squares = squares - deviation * deviation
         return variance
 
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` values have been seen."""
-        return self._count >= self._period
 
-    @property
-    def value(self) -> float:
-        """The latest variance (NaN until ready)."""
-        return self._last
-
-
-class StandardDeviation(StreamingIndicator):
+class StandardDeviation(LatestValue[float]):
     """``deviations`` × rolling population σ, like ``volatility.stddev``."""
 
     __slots__ = ("_deviations", "_last", "_variance")
@@ -283,13 +253,8 @@ class StandardDeviation(StreamingIndicator):
         """Whether ``period`` values have been seen."""
         return self._variance.ready
 
-    @property
-    def value(self) -> float:
-        """The latest value (NaN until ready)."""
-        return self._last
 
-
-class BollingerBands(StreamingIndicator):
+class BollingerBands(LatestValue[BollingerBandsResult]):
     """SMA ± deviations × population σ, like :func:`~quantstrata.indicators.volatility.bbands`."""
 
     __slots__ = ("_down", "_last", "_period", "_total", "_up", "_variance", "_window")
@@ -327,13 +292,8 @@ class BollingerBands(StreamingIndicator):
         """Whether ``period`` values have been seen."""
         return self._variance.ready
 
-    @property
-    def value(self) -> BollingerBandsResult:
-        """The latest bands (NaN until ready)."""
-        return self._last
 
-
-class DonchianChannels(StreamingIndicator):
+class DonchianChannels(WindowValue[DonchianResult]):
     """Highest high and lowest low of the last ``period`` bars, like ``volatility.donchian``.
 
     Monotonic deques of ``(bar number, price)`` keep the window extremes in amortised O(1).
@@ -372,18 +332,8 @@ class DonchianChannels(StreamingIndicator):
             self._last = DonchianResult(top, (top + bottom) / 2.0, bottom)
         return self._last
 
-    @property
-    def ready(self) -> bool:
-        """Whether ``period`` bars have been seen."""
-        return self._count >= self._period
 
-    @property
-    def value(self) -> DonchianResult:
-        """The latest channel (NaN until ready)."""
-        return self._last
-
-
-class KeltnerChannels(StreamingIndicator):
+class KeltnerChannels(LatestValue[KeltnerResult]):
     """EMA(close) ± multiplier × ATR, like :func:`~quantstrata.indicators.volatility.keltner`."""
 
     __slots__ = (
@@ -430,8 +380,3 @@ class KeltnerChannels(StreamingIndicator):
     def ready(self) -> bool:
         """Whether the EMA and the ATR are both ready."""
         return self._count >= self._period and self._range.ready
-
-    @property
-    def value(self) -> KeltnerResult:
-        """The latest channel (NaN until ready)."""
-        return self._last

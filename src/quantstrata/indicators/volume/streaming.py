@@ -11,7 +11,7 @@ import numpy as np
 
 from quantstrata.core.errors import DataError, TimezoneError
 from quantstrata.indicators._inputs import check_period
-from quantstrata.indicators.definition import StreamingIndicator
+from quantstrata.indicators.definition import LatestValue, StreamingIndicator
 from quantstrata.indicators.moving_average.streaming import require_finite
 from quantstrata.indicators.volume._nb import TA_EPSILON
 from quantstrata.indicators.volume.batch import check_timezone
@@ -44,7 +44,7 @@ def _bar(high: float, low: float, close: float, volume: float) -> tuple[float, f
     )
 
 
-class OnBalanceVolume(StreamingIndicator):
+class OnBalanceVolume(LatestValue[float]):
     """On-balance volume, starting at the first bar's volume like :func:`obv`."""
 
     __slots__ = ("_last", "_previous")
@@ -71,11 +71,6 @@ class OnBalanceVolume(StreamingIndicator):
     def ready(self) -> bool:
         """Whether a bar has been seen."""
         return not math.isnan(self._last)
-
-    @property
-    def value(self) -> float:
-        """The latest total (NaN before the first bar)."""
-        return self._last
 
 
 class AccumulationDistribution(StreamingIndicator):
@@ -105,7 +100,7 @@ class AccumulationDistribution(StreamingIndicator):
         return self._total if self._count else _NAN
 
 
-class ChaikinOscillator(StreamingIndicator):
+class ChaikinOscillator(LatestValue[float]):
     """EMA(fast) minus EMA(slow) of the A/D line with TA-Lib's seeding, like :func:`adosc`."""
 
     __slots__ = (
@@ -152,13 +147,8 @@ class ChaikinOscillator(StreamingIndicator):
         """Whether ``max(fast, slow)`` bars have been seen."""
         return self._count > self._first
 
-    @property
-    def value(self) -> float:
-        """The latest value (NaN until ready)."""
-        return self._last
 
-
-class MoneyFlowIndex(StreamingIndicator):
+class MoneyFlowIndex(LatestValue[float]):
     """The money flow index with TA-Lib's tie and empty-window rules, like :func:`mfi`."""
 
     __slots__ = (
@@ -225,11 +215,6 @@ class MoneyFlowIndex(StreamingIndicator):
         """Whether ``period + 1`` bars have been seen."""
         return self._count > self._period
 
-    @property
-    def value(self) -> float:
-        """The latest value (NaN until ready)."""
-        return self._last
-
 
 def _mfi_ratio(positive: float, negative: float) -> float:
     total = positive + negative
@@ -239,7 +224,7 @@ def _mfi_ratio(positive: float, negative: float) -> float:
     return 100.0 * (clamped / total)
 
 
-class VolumeWeightedAveragePrice(StreamingIndicator):
+class VolumeWeightedAveragePrice(LatestValue[float]):
     """Session-anchored VWAP, reset when the session id changes, like :func:`vwap`.
 
     ``session`` is any hashable id; an aware :class:`~datetime.datetime` (or NumPy
@@ -275,11 +260,6 @@ class VolumeWeightedAveragePrice(StreamingIndicator):
     def ready(self) -> bool:
         """Whether the current session has volume, so the value is defined."""
         return not math.isnan(self._last)
-
-    @property
-    def value(self) -> float:
-        """The latest VWAP (NaN until the current session has volume)."""
-        return self._last
 
 
 def _session_key(session: Hashable, zone: ZoneInfo) -> Hashable:

@@ -27,17 +27,15 @@ import asyncio
 import importlib
 import random
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from pydantic import Field
 
-from quantstrata.core.clock import Clock, LiveClock
-from quantstrata.core.config import FrozenConfig
+from quantstrata.core.clock import Clock
 from quantstrata.core.errors import ConfigError
-from quantstrata.core.secrets import Secret, redact
-from quantstrata.data.sources.backoff import backoff_delay, parse_retry_after
+from quantstrata.core.secrets import Secret
 from quantstrata.data.sources.errors import AuthenticationError
+from quantstrata.live._retry import RetryingCaller, RetrySettings
 from quantstrata.live.broker import BrokerError, BrokerUnavailableError
 
 __all__ = [
@@ -76,7 +74,7 @@ def _key_variables() -> str:
     return f"${history.ALPACA_KEY_VARIABLE} and ${history.ALPACA_SECRET_VARIABLE}"
 
 
-class AlpacaConfig(FrozenConfig):
+class AlpacaConfig(RetrySettings):
     """How to reach Alpaca.
 
     - ``paper``: trade the paper account (the default); a live account needs ``paper=False``.
@@ -100,11 +98,6 @@ class AlpacaConfig(FrozenConfig):
     data_url: str | None = None
     data_stream_url: str | None = None
     feed: str = Field(default="iex", pattern="^(iex|sip)$")
-    timeout_seconds: float = Field(default=10.0, gt=0.0, allow_inf_nan=False)
-    max_attempts: int = Field(default=5, ge=1)
-    backoff_base_seconds: float = Field(default=0.25, gt=0.0, allow_inf_nan=False)
-    backoff_cap_seconds: float = Field(default=10.0, gt=0.0, allow_inf_nan=False)
-    max_server_wait_seconds: float = Field(default=60.0, gt=0.0, allow_inf_nan=False)
     reconnect_cap_seconds: float = Field(default=30.0, gt=0.0, allow_inf_nan=False)
     stale_after_seconds: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
     extended_hours: bool = False
@@ -213,7 +206,7 @@ def data_client(config: AlpacaConfig, credentials: AlpacaCredentials) -> Any:
     )
 
 
-class AlpacaCaller:
+class AlpacaCaller(RetryingCaller):
     """Run alpaca-py calls in a thread with the retry and error policy of the module doc."""
 
     def __init__(
@@ -226,17 +219,8 @@ class AlpacaCaller:
         clock: Clock | None = None,
     ) -> None:
         """Keep the settings and the injected sleep, jitter and clock."""
+        super().__init__(config, credentials.secrets, sleep=sleep, uniform=uniform, clock=clock)
         self.config = config
-        self._secrets = credentials.secrets
-        self._sleep = sleep
-        self._uniform = uniform
-        self.clock = clock if clock is not None else LiveClock()
-        self.rate_limited = 0
-        self.waits: list[float] = []
-
-    def redact(self, text: str) -> str:
-        """Return ``text`` with the keys masked."""
-        return redact(text, self._secrets)
 
     async def call(
         self, what: str, function: Callable[..., Any], *args: Any, create: bool = False
@@ -282,25 +266,6 @@ class AlpacaCaller:
                 code=status,
             )
         raise AlpacaHttpError(f"Alpaca {what} answered HTTP {status}: {text}", status, text)
-
-    async def _wait(self, attempt: int, floor: float) -> None:
-        delay = backoff_delay(
-            attempt,
-            base=self.config.backoff_base_seconds,
-            cap=self.config.backoff_cap_seconds,
-            uniform=self._uniform,
-            floor=floor,
-        )
-        self.waits.append(delay)
-        await self._sleep(delay)
-
-    def _server_wait(self, headers: dict[str, str]) -> float:
-        value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-        seconds = parse_retry_after(value, self._now())
-        return 0.0 if seconds is None else min(seconds, self.config.max_server_wait_seconds)
-
-    def _now(self) -> datetime:
-        return self.clock.now()
 
 
 _PERMISSION_WORDS = ("forbidden", "unauthorized", "not authorized", "access key", "api key")

@@ -108,7 +108,6 @@ class IBLink:
         self._on_connected = on_connected
         self._sleep = sleep
         self._dropped = asyncio.Event()
-        self._up = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
 
@@ -119,10 +118,6 @@ class IBLink:
             _log.log(level, "IB link %s -> %s", self.state.value, state.value)
             self.state = state
             self.history.append(state)
-        if state is LinkState.UP:
-            self._up.set()
-        else:
-            self._up.clear()
 
     async def open(self) -> None:
         """Connect once (raise :class:`BrokerUnavailableError`), then keep connected."""
@@ -147,14 +142,6 @@ class IBLink:
         if not self._closing:
             self.set(LinkState.DOWN)
             self._dropped.set()
-
-    async def wait_up(self, timeout: float) -> bool:
-        """Wait until the link is up (``False`` after ``timeout`` seconds)."""
-        try:
-            await asyncio.wait_for(self._up.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
 
     async def _connect(self) -> None:
         config = self.config

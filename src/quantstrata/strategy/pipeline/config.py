@@ -5,10 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from quantstrata.core.config import FrozenConfig
-from quantstrata.process import canonical_calendar_code
+from quantstrata.process.calendar import CalendarCode
 from quantstrata.strategy.parameters import StrategyParameters
 
 __all__ = ["PipelineConfig", "PipelineParameters", "Rebalance", "RebalanceName"]
@@ -45,12 +45,7 @@ class PipelineConfig(FrozenConfig):
     """
 
     rebalance: Rebalance = Rebalance.MONTH_END
-    calendar: str | None = None
-
-    @field_validator("calendar")
-    @classmethod
-    def _known_calendar(cls, code: str | None) -> str | None:
-        return None if code is None else canonical_calendar_code(code)
+    calendar: CalendarCode = None
 
 
 RebalanceName = Literal["daily", "week_start", "week_end", "month_start", "month_end"]
@@ -66,14 +61,9 @@ class PipelineParameters(StrategyParameters):
     """
 
     rebalance: RebalanceName = Field("month_end", description="when weights change")
-    calendar: str | None = Field(
+    calendar: CalendarCode = Field(
         "XNYS", description="exchange-calendars code for sessions; None = every UTC day"
     )
-
-    @field_validator("calendar")
-    @classmethod
-    def _known_calendar(cls, code: str | None) -> str | None:
-        return None if code is None else canonical_calendar_code(code)
 
     def pipeline_config(self) -> PipelineConfig:
         """Return the :class:`PipelineConfig` of this schedule and calendar."""
