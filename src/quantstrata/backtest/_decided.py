@@ -58,9 +58,12 @@ def run_decided(
 
 
 def _frames(
-    aligned: AlignedBars, index: np.ndarray, values: np.ndarray
+    aligned: AlignedBars, index: np.ndarray, values: np.ndarray, first_id: int = 1
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Build the orders (in the order sent) and fills (by fill bar, then symbol) frames."""
+    """Build the orders (in the order sent) and fills (by fill bar, then symbol) frames.
+
+    Order ids count from ``first_id`` (a streamed run's later stretches continue the count).
+    """
     count = index.shape[0]
     times = pl.Series(aligned.times, dtype=pl.Int64).cast(TIMESTAMP_DTYPE)
     asked, capped, quantity = values[:, 0], values[:, 1], values[:, 2]
@@ -70,7 +73,9 @@ def _frames(
     tags = target_tags(asked, capped)
     records = pl.DataFrame(
         {
-            "order_id": pl.select(pl.format("E{}", pl.int_range(1, count + 1))).to_series(),
+            "order_id": pl.select(
+                pl.format("E{}", pl.int_range(first_id, first_id + count))
+            ).to_series(),
             "symbol": pl.Series(aligned.symbols, dtype=pl.String).gather(index[:, 1]),
             "created_ts": times.gather(index[:, 0]),
             "signed": quantity,

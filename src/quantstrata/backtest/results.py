@@ -33,7 +33,7 @@ from quantstrata.backtest.trades import describe_open_positions, open_positions,
 from quantstrata.model.bar import TIMESTAMP_DTYPE
 from quantstrata.model.interval import Interval
 
-__all__ = ["BacktestResult", "build_result"]
+__all__ = ["BacktestResult", "build_result", "equity_columns"]
 
 _ROW_SUM_IN_ORDER = 8
 """Below this many symbols NumPy sums a row left to right, as the compiled curve does."""
@@ -121,18 +121,9 @@ def build_result(
     times = pl.Series("ts", aligned.times, dtype=pl.Int64).cast(TIMESTAMP_DTYPE)
     every_bar = bool(aligned.has_bar.all())
     mark = aligned.close if every_bar else marks(aligned)
-    if ledger.positions.shape[1] < _ROW_SUM_IN_ORDER:
-        values = np.empty_like(ledger.positions)
-        positions_value, _, equity, drawdown, gross_exposure = equity_curve_nb(
-            ledger.cash, ledger.positions, mark, values
-        )
-    else:
-        values = np.where(ledger.positions == 0.0, 0.0, ledger.positions * mark)
-        positions_value = values.sum(axis=1)
-        equity = ledger.cash + positions_value
-        peak = np.maximum.accumulate(equity)
-        drawdown = np.where(peak > 0.0, 1.0 - equity / peak, 0.0)
-        gross_exposure = np.abs(values).sum(axis=1) / equity
+    values, positions_value, equity, drawdown, gross_exposure = equity_columns(
+        ledger.cash, ledger.positions, mark
+    )
     equity_frame = pl.DataFrame(
         {
             "ts": times,
@@ -162,6 +153,30 @@ def build_result(
         record=record,
         bars=bars,
     )
+
+
+def equity_columns(
+    cash: np.ndarray, positions: np.ndarray, mark: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``values, positions_value, equity, drawdown, gross_exposure`` of a book.
+
+    ``cash`` per bar, ``positions`` and ``mark`` (bars × symbols) after each bar. Every column
+    but ``drawdown`` is computed row by row, so a streamed run computing them a stretch of
+    bars at a time gets the same numbers.
+    """
+    if positions.shape[1] < _ROW_SUM_IN_ORDER:
+        values = np.empty_like(positions)
+        positions_value, _, equity, drawdown, gross_exposure = equity_curve_nb(
+            cash, positions, mark, values
+        )
+        return values, positions_value, equity, drawdown, gross_exposure
+    values = np.where(positions == 0.0, 0.0, positions * mark)
+    positions_value = values.sum(axis=1)
+    equity = cash + positions_value
+    peak = np.maximum.accumulate(equity)
+    drawdown = np.where(peak > 0.0, 1.0 - equity / peak, 0.0)
+    gross_exposure = np.abs(values).sum(axis=1) / equity
+    return values, positions_value, equity, drawdown, gross_exposure
 
 
 def _metric_positions(

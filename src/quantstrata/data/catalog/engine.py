@@ -255,6 +255,19 @@ class Catalog:
             symbols, interval=interval, start=start, end=end, columns=columns
         ).collect()
 
+    def periods(
+        self, symbols: str | Iterable[str] | None = None, *, interval: str | Interval
+    ) -> list[tuple[datetime, datetime]]:
+        """Return the storage periods (half-open UTC ranges) holding bars of ``symbols``, sorted.
+
+        Each period is one file per symbol (a month of minute bars, …): reading a catalog
+        period by period (a streamed backtest does) opens every file once.
+        """
+        step = Interval.parse(interval)
+        period = layout.period_for(step)
+        stems = {entry.stem for entries in self._files_of(symbols, step).values() for entry in entries}
+        return sorted(layout.require_period_bounds(period, stem, stem) for stem in stems)
+
     def intervals(self) -> list[str]:
         """Return the intervals that hold data, in increasing length."""
         found = {entry.interval for entry in self._inventory()}
