@@ -434,7 +434,7 @@ def resume_decided_nb(  # noqa: PLR0917
             positions_out[bar, symbol] = positions[symbol]
     account[0] = cash
     counters[0], counters[1] = count, waiting
-    return count
+    return int(count)
 
 
 @numba.njit(cache=True, inline="always")

@@ -58,8 +58,9 @@ def check_streamable(strategy: object, config: BacktestConfig) -> int:
         )
     if config.size_at is not SizeAt.DECISION:
         raise StreamError(
-            f"a streamed backtest sizes targets at the decision, got size_at={config.size_at.value!r}:"
-            " use size_at='decision' or run in memory (Backtest(bars, strategy, config).run())"
+            "a streamed backtest sizes targets at the decision, got "
+            f"size_at={config.size_at.value!r}: use size_at='decision' or run in memory "
+            "(Backtest(bars, strategy, config).run())"
         )
     if not compiled_decisions(config):
         raise StreamError(
@@ -185,14 +186,13 @@ class StreamEngine:
         if self.warmup:
             if self._recent is not None:
                 self._check_recent(targets.head(prefix))
-            self._tail = window.group_by("symbol", maintain_order=True).tail(2 * self.warmup)
-            self._tail = self._tail.select(window.columns).sort("ts", "symbol")
-            self._recent = targets.group_by("symbol", maintain_order=True).tail(self.warmup)
+            self._tail = _last_bars(window, 2 * self.warmup, len(self.symbols))
+            self._recent = _last_bars(targets, self.warmup, len(self.symbols))
         return targets.slice(prefix)
 
     def _check_recent(self, again: pl.DataFrame) -> None:
         """Refuse targets of the carried bars that differ from the previous chunk's."""
-        assert self._recent is not None  # noqa: S101  (set together with the tail)
+        assert self._recent is not None  # set together with the tail
         both = self._recent.join(again, on=["ts", "symbol"], how="left", suffix="_again")
         differ = both.filter(~pl.col("target").eq_missing(pl.col("target_again")))
         if differ.height:
@@ -204,3 +204,16 @@ class StreamEngine:
                 "history a target needs from warmup_bars(), or run in memory "
                 f"({differ.height} such target(s) in this chunk)"
             )
+
+
+def _last_bars(frame: pl.DataFrame, bars: int, symbols: int) -> pl.DataFrame:
+    """Return each symbol's last ``bars`` rows of ``frame`` (sorted by ``ts``, ``symbol``).
+
+    When the last ``bars`` times each hold a row of every one of the ``symbols`` (a dense
+    panel), those rows are the frame's tail: no grouping is needed.
+    """
+    tail = frame.tail(bars * symbols)
+    if tail.height == bars * symbols and tail.get_column("ts").n_unique() == bars:
+        return tail
+    grouped = frame.group_by("symbol", maintain_order=True).tail(bars)
+    return grouped.select(frame.columns).sort("ts", "symbol")

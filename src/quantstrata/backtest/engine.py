@@ -111,7 +111,7 @@ class Backtest:
                 raise ConfigError(f"fill.round_lots needs an instrument for {missing}")
 
     @classmethod
-    def from_catalog(  # noqa: PLR0913
+    def from_catalog(
         cls,
         catalog: Catalog,
         strategy: SignalStrategy,

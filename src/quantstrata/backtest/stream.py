@@ -74,7 +74,7 @@ class StreamedResult:
     chunks: int
 
     def scan(self, table: str) -> pl.LazyFrame:
-        """Return ``table`` (``equity``, ``orders``, ``fills``, ``trades`` or ``changes``) lazily."""
+        """Return ``table`` lazily: ``equity``, ``orders``, ``fills``, ``trades`` or ``changes``."""
         if table not in _TABLES:
             raise ConfigError(f"no table {table!r} in a streamed result; it has {list(_TABLES)}")
         return pl.scan_parquet(self.directory / table / "*.parquet")
@@ -104,7 +104,7 @@ class StreamedBacktest:
     :data:`CHUNK_CELLS` cells). ``output`` must be empty or absent: the tables are written there.
     """
 
-    def __init__(  # noqa: PLR0913
+    def __init__(
         self,
         catalog: Catalog,
         strategy: SignalStrategy,
@@ -123,7 +123,7 @@ class StreamedBacktest:
             raise ConfigError(f"catalog must be a Catalog, got {type(catalog).__name__}")
         self.config = config if config is not None else BacktestConfig()
         check_streamable(strategy, self.config)
-        self.strategy: SignalStrategy = strategy  # type: ignore[assignment]  # checked above
+        self.strategy = strategy
         self.catalog = catalog
         self.interval = Interval.parse(interval)
         chosen = catalog.symbols(self.interval) if symbols is None else symbols
@@ -131,6 +131,8 @@ class StreamedBacktest:
         if not names:
             raise DataError(f"the catalog holds no {self.interval} bars to backtest")
         self.symbols = tuple(sorted(names))
+        every = symbols is None or set(self.symbols) == set(catalog.symbols(self.interval))
+        self._query = None if every else self.symbols  # all: one listing of the catalog a read
         self.start, self.end = utc_bound(start, "start"), utc_bound(end, "end")
         if chunk_bars is not None and (isinstance(chunk_bars, bool) or chunk_bars < 1):
             raise ConfigError(f"chunk_bars must be a whole number >= 1, got {chunk_bars!r}")
@@ -186,9 +188,25 @@ class StreamedBacktest:
             finish = upper if self.end is None else min(upper, self.end)
             if begin >= finish:
                 continue
-            frame = self.catalog.read(self.symbols, interval=self.interval, start=begin, end=finish)
+            frame = self.catalog.read(self._query, interval=self.interval, start=begin, end=finish)
             if not frame.is_empty():
-                yield canonical_bars(frame)
+                yield canonical_bars(_time_major(frame, len(self.symbols)))
+
+
+def _time_major(frame: pl.DataFrame, symbols: int) -> pl.DataFrame:
+    """Reorder the catalog's ``(symbol, ts)`` rows by ``(ts, symbol)`` without sorting if dense.
+
+    When every symbol has the same bar times (a dense panel), the order is a transpose of
+    the rows: a gather. Otherwise the frame is returned as it is (canonical_bars sorts it).
+    """
+    times = frame.height // symbols
+    if times * symbols != frame.height:
+        return frame
+    ts = frame.get_column("ts").to_physical().to_numpy().reshape(symbols, times)
+    if not bool((ts == ts[0]).all()):
+        return frame
+    order = np.arange(frame.height, dtype=np.int64).reshape(symbols, times).T.ravel()
+    return frame.select(pl.all().gather(order))
 
 
 def _chunks(bars: pl.DataFrame, size: int) -> Iterator[pl.DataFrame]:

@@ -34,8 +34,13 @@ _START = datetime(2023, 12, 18, 14, 30, tzinfo=UTC)
 _CONFIGS = (
     BacktestConfig(),
     BacktestConfig(commission=CommissionConfig(rate=0.001), allow_short=True),
-    BacktestConfig(fill={"policy": "this_close"}, borrow_rate=0.05, financing_rate=0.03,
-                   allow_short=True, max_leverage=2.0),  # fmt: skip
+    BacktestConfig(
+        fill={"policy": "this_close"},
+        borrow_rate=0.05,
+        financing_rate=0.03,
+        allow_short=True,
+        max_leverage=2.0,
+    ),
     BacktestConfig(fill={"policy": "next_close"}, fractional=False),
 )
 
@@ -43,8 +48,15 @@ _CONFIGS = (
 def _bars() -> pl.DataFrame:
     """Three symbols, 30-minute NYSE bars, each starting on another day."""
     parts = [
-        generate_bars(symbols=name, bars=bars, interval="30m", start=start, calendar="XNYS",
-                      seed=seed, volatility=0.6)  # fmt: skip
+        generate_bars(
+            symbols=name,
+            bars=bars,
+            interval="30m",
+            start=start,
+            calendar="XNYS",
+            seed=seed,
+            volatility=0.6,
+        )
         for seed, (name, bars, start) in enumerate(
             [
                 ("AAA", 190, _START),
@@ -70,7 +82,9 @@ def _streamed(catalog: Catalog, strategy: SignalStrategy, config: BacktestConfig
     ).run()
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     chunk=st.one_of(st.sampled_from([1, 2, 3, 7, 13, 29, 97, 1_000]), st.integers(1, 260)),
     config=st.sampled_from(_CONFIGS),
@@ -183,5 +197,6 @@ def test_small_chunks_write_one_curve_in_time_order(catalog: Catalog, tmp_path: 
     )
     result = run.run()
     parts = sorted((tmp_path / "equity").glob("*.parquet"))
-    assert parts and result.chunks > 30
+    assert parts
+    assert result.chunks > 30
     assert np.all(np.diff(result.read("equity")["ts"].dt.epoch("ns").to_numpy()) > 0)

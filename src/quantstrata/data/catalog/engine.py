@@ -265,7 +265,9 @@ class Catalog:
         """
         step = Interval.parse(interval)
         period = layout.period_for(step)
-        stems = {entry.stem for entries in self._files_of(symbols, step).values() for entry in entries}
+        stems = {
+            entry.stem for entries in self._files_of(symbols, step).values() for entry in entries
+        }
         return sorted(layout.require_period_bounds(period, stem, stem) for stem in stems)
 
     def intervals(self) -> list[str]:
