@@ -4,7 +4,8 @@
 ``LIMIT_BYTES`` first (so a run too large for the machine fails with MemoryError instead of
 taking it down), builds ``BARS`` × ``SYMBOLS`` seeded random-walk closes, and runs
 ``Portfolio.from_signals`` with one shared cash pool on the SMA 50/200 crossover (entries
-where the fast average crosses above, exits below, 0.05 % fees). It prints the seconds of the
+where the fast average crosses above, exits below, each entry buying 1/SYMBOLS of the
+starting cash, 0.05 % fees). It prints the seconds of the
 vectorbt part (averages, signals, portfolio, its final value) and the peak RSS as JSON.
 """
 
@@ -35,7 +36,7 @@ def main(argv: list[str]) -> int:
     entries = fast.ma_crossed_above(slow)
     exits = fast.ma_crossed_below(slow)
     portfolio = vbt.Portfolio.from_signals(
-        close, entries, exits, size=1.0 / symbols, size_type="targetpercent", fees=0.0005,
+        close, entries, exits, size=10_000_000.0 / symbols, size_type="value", fees=0.0005,
         init_cash=10_000_000.0, cash_sharing=True, group_by=True, call_seq="auto",
     )  # fmt: skip
     value = float(np.asarray(portfolio.final_value()).ravel()[0])

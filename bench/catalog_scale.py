@@ -106,7 +106,8 @@ class RunFigures:
         """Describe the run in one line."""
         return (
             f"  {self.bars:>13,} bars  {self.seconds:8.1f} s  "
-            f"{self.bars / self.seconds / 1e6:7.2f}M bars/s  peak RSS {self.peak_rss / _GIB:5.2f} GiB  ({self.chunks} chunks, "
+            f"{self.bars / self.seconds / 1e6:7.2f}M bars/s  "
+            f"peak RSS {self.peak_rss / _GIB:5.2f} GiB  ({self.chunks} chunks, "
             f"{self.fills:,} fills, final equity {self.final_equity:,.0f})"
         )
 
@@ -138,7 +139,7 @@ def ensure_catalog(data_dir: Path, symbols: int, bars: int) -> tuple[Catalog, fl
 def _random_walks(
     generator: np.random.Generator, names: list[str], times: pl.Series
 ) -> pl.DataFrame:
-    """Return seeded random-walk bars of ``names`` at ``times`` (valid OHLC, opens at the last close).
+    """Return seeded random-walk bars of ``names`` at ``times`` (valid OHLC; opens at last close).
 
     Vectorised over all symbols at once: :func:`~quantstrata.data.generate_bars` builds each
     path bar by bar with its calendar, about 20× slower than needed for a billion bars.
