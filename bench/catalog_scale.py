@@ -98,6 +98,7 @@ class RunFigures:
     bars: int
     seconds: float
     peak_rss: int
+    cpu_seconds: float
     chunks: int
     final_equity: float
     fills: int
@@ -107,7 +108,8 @@ class RunFigures:
         return (
             f"  {self.bars:>13,} bars  {self.seconds:8.1f} s  "
             f"{self.bars / self.seconds / 1e6:7.2f}M bars/s  "
-            f"peak RSS {self.peak_rss / _GIB:5.2f} GiB  ({self.chunks} chunks, "
+            f"peak RSS {self.peak_rss / _GIB:5.2f} GiB  CPU {self.cpu_seconds:.0f} s  "
+            f"({self.chunks} chunks, "
             f"{self.fills:,} fills, final equity {self.final_equity:,.0f})"
         )
 
@@ -169,14 +171,18 @@ def stream_run(catalog: Catalog, total: int, output: Path, chunk_bars: int = 1_5
     end = times[per_symbol] if per_symbol < times.len() else None
     strategy = SharedCashSma(weight=1.0 / len(symbols))
     began = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = before.ru_utime + before.ru_stime
     result = Backtest.from_catalog(
         catalog, strategy, CONFIG, interval="1m", output=output, end=end, chunk_bars=chunk_bars
     ).run()
     seconds = time.perf_counter() - began
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return RunFigures(
         bars=result.record.bars * len(symbols),
         seconds=seconds,
-        peak_rss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        peak_rss=usage.ru_maxrss * 1024,
+        cpu_seconds=usage.ru_utime + usage.ru_stime - cpu_before,
         chunks=result.chunks,
         final_equity=result.final_equity,
         fills=result.scan("fills").select(pl.len()).collect().item(),

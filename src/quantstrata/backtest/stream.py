@@ -126,12 +126,13 @@ class StreamedBacktest:
         self.strategy = strategy
         self.catalog = catalog
         self.interval = Interval.parse(interval)
-        chosen = catalog.symbols(self.interval) if symbols is None else symbols
+        stored = catalog.symbols(self.interval)
+        chosen = stored if symbols is None else symbols
         names = [chosen] if isinstance(chosen, str) else list(dict.fromkeys(chosen))
         if not names:
             raise DataError(f"the catalog holds no {self.interval} bars to backtest")
         self.symbols = tuple(sorted(names))
-        every = symbols is None or set(self.symbols) == set(catalog.symbols(self.interval))
+        every = set(self.symbols) == set(stored)
         self._query = None if every else self.symbols  # all: one listing of the catalog a read
         self.start, self.end = utc_bound(start, "start"), utc_bound(end, "end")
         if chunk_bars is not None and (isinstance(chunk_bars, bool) or chunk_bars < 1):
