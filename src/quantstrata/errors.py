@@ -14,6 +14,7 @@ All errors quantstrata raises on purpose derive from :class:`QuantstrataError`, 
   :class:`OrderStateError`, :class:`InvalidTransitionError`, :class:`OverfillError`,
   :class:`PositionError`;
 - strategies (``quantstrata.strategy``): :class:`LookAheadError`;
+- backtests (``quantstrata.backtest``): :class:`StreamedBacktestError` (what cannot stream);
 - risk (``quantstrata.execution``): :class:`RiskViolation`;
 - live trading (``quantstrata.live``): :class:`BrokerError` and its
   :class:`BrokerUnavailableError`, :class:`OrderRejectedError`,
@@ -45,6 +46,7 @@ from quantstrata.core.errors import (
 )
 
 if TYPE_CHECKING:
+    from quantstrata.backtest.stream import StreamedBacktestError
     from quantstrata.data.sources.errors import (
         AuthenticationError,
         ProviderError,
@@ -103,6 +105,7 @@ __all__ = [
     "SchemaError",
     "StreamClosedError",
     "StreamProtocolError",
+    "StreamedBacktestError",
     "SubmitOutcomeUnknownError",
     "TimezoneError",
     "UnknownSymbolError",
@@ -118,6 +121,7 @@ _LAZY: dict[str, str] = {
     "StreamClosedError": "quantstrata.data.stream.client",
     "StreamProtocolError": "quantstrata.data.stream.resilience",
     "RiskViolation": "quantstrata.execution.risk",
+    "StreamedBacktestError": "quantstrata.backtest.stream",
     "CcxtAuthenticationError": "quantstrata.live._ccxt",
     "WebhookDeliveryError": "quantstrata.live.alerts",
     "BrokerError": "quantstrata.live.broker",

@@ -12,14 +12,14 @@ from quantstrata.backtest.config import BacktestConfig
 from quantstrata.backtest.engine import Backtest
 from quantstrata.backtest.record import RunRecord
 from quantstrata.backtest.results import BacktestResult
-from quantstrata.backtest.stream import StreamedBacktest, StreamedResult, StreamError
+from quantstrata.backtest.stream import StreamedBacktest, StreamedBacktestError, StreamedResult
 
 __all__ = [
     "Backtest",
     "BacktestConfig",
     "BacktestResult",
     "RunRecord",
-    "StreamError",
     "StreamedBacktest",
+    "StreamedBacktestError",
     "StreamedResult",
 ]

@@ -6,7 +6,7 @@ stretches ("chunks") of canonical bars, each later than the one before. Per chun
 1. computes the strategy's targets on the chunk with each symbol's last ``2 × warmup_bars()``
    bars before it (kept from the previous chunks), and checks that the targets of the last
    ``warmup_bars()`` of those bars equal the ones the previous chunk computed (else the
-   strategy depends on more history than it declares: :class:`StreamError`);
+   strategy depends on more history than it declares: :class:`StreamedBacktestError`);
 2. simulates the targets in :func:`~quantstrata.backtest._nb.resume_decided_nb` from the state
    the previous chunk left (cash, positions, marks, last targets, working orders);
 3. turns the chunk's book into its rows of the equity curve, orders, fills and round trips
@@ -34,13 +34,13 @@ from quantstrata.core.errors import ConfigError
 from quantstrata.strategy.lookahead import check_no_lookahead
 from quantstrata.strategy.signal import SignalStrategy, TargetUnit
 
-__all__ = ["StreamEngine", "StreamError", "check_streamable"]
+__all__ = ["StreamEngine", "StreamedBacktestError", "check_streamable"]
 
 _ORDER_WIDTH = 6
 """Values per order row of :func:`~quantstrata.backtest._nb.resume_decided_nb`."""
 
 
-class StreamError(ConfigError):
+class StreamedBacktestError(ConfigError):
     """A backtest cannot be streamed as asked; the message says what to do instead."""
 
 
@@ -52,24 +52,24 @@ def check_streamable(strategy: object, config: BacktestConfig) -> int:
     whole history in memory.
     """
     if not isinstance(strategy, SignalStrategy):
-        raise StreamError(
+        raise StreamedBacktestError(
             f"a streamed backtest runs a SignalStrategy, got {type(strategy).__name__}: "
             "event strategies run in memory (Backtest(bars, strategy).run())"
         )
     if config.size_at is not SizeAt.DECISION:
-        raise StreamError(
+        raise StreamedBacktestError(
             "a streamed backtest sizes targets at the decision, got "
             f"size_at={config.size_at.value!r}: use size_at='decision' or run in memory "
             "(Backtest(bars, strategy, config).run())"
         )
     if not compiled_decisions(config):
-        raise StreamError(
+        raise StreamedBacktestError(
             "a streamed backtest cannot run risk checks (config.risk is set): they need the "
             "event loop; set risk=None or run in memory (Backtest(bars, strategy, config).run())"
         )
     warmup = strategy.warmup_bars()
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-        raise StreamError(
+        raise StreamedBacktestError(
             f"{strategy.name}.warmup_bars() must return the bars of history a target needs "
             f"(an int >= 0) for a streamed run, got {warmup!r}"
         )
@@ -125,7 +125,7 @@ class StreamEngine:
             cash, positions, index, values, self.book.carry_factors(aligned.times), self._state,
         )  # fmt: skip
         if count < 0:
-            raise StreamError(
+            raise StreamedBacktestError(
                 "an order would not fill completely on the bar it meets (a volume cap, lot "
                 "rounding of the fill, or a sell beyond the position with shorting off): only "
                 "the event loop simulates that, in memory; run Backtest(bars, strategy, "
@@ -197,7 +197,7 @@ class StreamEngine:
         differ = both.filter(~pl.col("target").eq_missing(pl.col("target_again")))
         if differ.height:
             ts, symbol, before, after = differ.row(0)
-            raise StreamError(
+            raise StreamedBacktestError(
                 f"{self.strategy.name}'s target of {symbol} at {ts} was {before} computed on the "
                 f"history before it but {after} on its last {2 * self.warmup} bars: its targets "
                 f"depend on more than warmup_bars() = {self.warmup} bars of history. Return the "

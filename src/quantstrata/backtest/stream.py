@@ -30,7 +30,7 @@ from quantstrata.analytics._inputs import ordered_equity
 from quantstrata.analytics.metrics import compute_checked_metrics
 from quantstrata.backtest._align import canonical_bars
 from quantstrata.backtest._ledger import FILL_SCHEMA, ORDER_SCHEMA
-from quantstrata.backtest._stream import StreamEngine, StreamError, check_streamable
+from quantstrata.backtest._stream import StreamedBacktestError, StreamEngine, check_streamable
 from quantstrata.backtest._stream_book import CHANGE_SCHEMA, ChunkRows
 from quantstrata.backtest.config import BacktestConfig
 from quantstrata.backtest.record import RunRecord, fingerprint
@@ -43,7 +43,7 @@ from quantstrata.model.interval import Interval
 from quantstrata.strategy.origin import strategy_label
 from quantstrata.strategy.signal import SignalStrategy
 
-__all__ = ["StreamError", "StreamedBacktest", "StreamedResult"]
+__all__ = ["StreamedBacktest", "StreamedBacktestError", "StreamedResult"]
 
 CHUNK_CELLS = 1_000_000
 """Default chunk: this many (bar time × symbol) cells, at least one bar time."""

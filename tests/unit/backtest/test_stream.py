@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from quantstrata.backtest import Backtest, BacktestConfig, StreamError
+from quantstrata.backtest import Backtest, BacktestConfig, StreamedBacktestError
 from quantstrata.core.errors import ConfigError
 from quantstrata.data import generate_bars
 from quantstrata.data.catalog import Catalog
@@ -156,7 +156,7 @@ class _Parity(SignalStrategy):
 def test_a_strategy_needing_more_history_than_it_declares_is_refused_naming_the_fix(
     catalog: Catalog, tmp_path: Path
 ) -> None:
-    with pytest.raises(StreamError, match=r"warmup_bars\(\) = 4") as raised:
+    with pytest.raises(StreamedBacktestError, match=r"warmup_bars\(\) = 4") as raised:
         _streamed(catalog, _Parity(), BacktestConfig(check_lookahead=False), tmp_path, 20)
     assert "run in memory" in str(raised.value)
 
@@ -172,7 +172,7 @@ def test_a_strategy_needing_more_history_than_it_declares_is_refused_naming_the_
 def test_what_cannot_stream_is_refused_before_reading(
     catalog: Catalog, tmp_path: Path, strategy: object, config: BacktestConfig, hint: str
 ) -> None:
-    with pytest.raises(StreamError, match=hint):
+    with pytest.raises(StreamedBacktestError, match=hint):
         Backtest.from_catalog(catalog, strategy, config, interval="30m", output=tmp_path)  # type: ignore[arg-type]
 
 
@@ -180,7 +180,7 @@ def test_a_partial_fill_stops_the_run_with_the_in_memory_hint(
     catalog: Catalog, tmp_path: Path
 ) -> None:
     config = BacktestConfig(fill={"volume_cap": 1e-9})
-    with pytest.raises(StreamError, match="volume_cap"):
+    with pytest.raises(StreamedBacktestError, match="volume_cap"):
         _streamed(catalog, SmaCrossover(fast=3, slow=8), config, tmp_path, 50)
 
 
