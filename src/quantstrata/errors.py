@@ -14,6 +14,7 @@ All errors quantstrata raises on purpose derive from :class:`QuantstrataError`, 
   :class:`OrderStateError`, :class:`InvalidTransitionError`, :class:`OverfillError`,
   :class:`PositionError`;
 - strategies (``quantstrata.strategy``): :class:`LookAheadError`;
+- backtests (``quantstrata.backtest``): :class:`StreamedBacktestError` (what cannot stream);
 - risk (``quantstrata.execution``): :class:`RiskViolation`;
 - the simulated exchange (``quantstrata.exchange``): :class:`MissingRateError` (no FX rate to
   value a currency in the base at a bar);
@@ -47,6 +48,7 @@ from quantstrata.core.errors import (
 )
 
 if TYPE_CHECKING:
+    from quantstrata.backtest.stream import StreamedBacktestError
     from quantstrata.data.sources.errors import (
         AuthenticationError,
         ProviderError,
@@ -107,6 +109,7 @@ __all__ = [
     "SchemaError",
     "StreamClosedError",
     "StreamProtocolError",
+    "StreamedBacktestError",
     "SubmitOutcomeUnknownError",
     "TimezoneError",
     "UnknownSymbolError",
@@ -123,6 +126,7 @@ _LAZY: dict[str, str] = {
     "StreamProtocolError": "quantstrata.data.stream.resilience",
     "RiskViolation": "quantstrata.execution.risk",
     "MissingRateError": "quantstrata.exchange._currency",
+    "StreamedBacktestError": "quantstrata.backtest.stream",
     "CcxtAuthenticationError": "quantstrata.live._ccxt",
     "WebhookDeliveryError": "quantstrata.live.alerts",
     "BrokerError": "quantstrata.live.broker",

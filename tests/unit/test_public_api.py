@@ -23,6 +23,9 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "BacktestConfig",
         "BacktestResult",
         "RunRecord",
+        "StreamedBacktest",
+        "StreamedBacktestError",
+        "StreamedResult",
     ),
     "quantstrata.model.orders": (
         "IGNORED",
@@ -231,6 +234,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "SchemaError",
         "StreamClosedError",
         "StreamProtocolError",
+        "StreamedBacktestError",
         "SubmitOutcomeUnknownError",
         "TimezoneError",
         "UnknownSymbolError",

@@ -98,17 +98,21 @@ def _check_prices(frame: pl.DataFrame) -> None:
     raise DataError("bars hold missing, non-finite or non-positive prices", _issues(bad))
 
 
-def align_bars(bars: pl.DataFrame) -> AlignedBars:
+def align_bars(bars: pl.DataFrame, symbols: tuple[str, ...] | None = None) -> AlignedBars:
     """Return the canonical (sorted, checked) ``bars`` as aligned arrays.
 
-    One symbol's bars are laid out without copying: each price array is a read-only
-    ``(bars, 1)`` view of the frame's column.
+    ``symbols`` (sorted) are the columns; ``None``: the symbols of ``bars`` (a streamed run
+    passes every symbol of the run, so each stretch of bars has the same columns). One symbol's
+    bars are laid out without copying: each price array is a read-only ``(bars, 1)`` view of
+    the frame's column.
     """
     symbol = bars.get_column("symbol")
-    if bool((symbol == symbol[0]).all()):
+    one = bool((symbol == symbol[0]).all())
+    if one and (symbols is None or symbols == (symbol[0],)):
         return _align_one_symbol(bars, str(symbol[0]))
     times = bars.get_column("ts").unique().sort()
-    symbols = tuple(sorted(symbol.unique().to_list()))
+    if symbols is None:
+        symbols = tuple(sorted(symbol.unique().to_list()))
     row = times.search_sorted(bars.get_column("ts")).to_numpy()
     lookup = {name: index for index, name in enumerate(symbols)}
     column = symbol.replace_strict(lookup, return_dtype=pl.Int64).to_numpy()

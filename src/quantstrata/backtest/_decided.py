@@ -56,9 +56,12 @@ def run_decided(
 
 
 def _frames(
-    aligned: AlignedBars, index: np.ndarray, values: np.ndarray
+    aligned: AlignedBars, index: np.ndarray, values: np.ndarray, first_id: int = 1
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Build the orders (in the order sent) and fills (by fill bar, then symbol) frames."""
+    """Build the orders (in the order sent) and fills (by fill bar, then symbol) frames.
+
+    Order ids count from ``first_id`` (a streamed run's later stretches continue the count).
+    """
     done = index[:, 2] >= 0  # orders still working at the end have no fill values
     filled = np.where(done, np.abs(values[:, 3]), 0.0)
     price = np.where(done, values[:, 4], np.nan)
@@ -75,4 +78,5 @@ def _frames(
         tags=target_tags(values[:, 0], values[:, 1]),
         complete=(done, OrderStatus.PENDING),
         fill_rows=rows[np.lexsort((index[rows, 1], index[rows, 2]))],
+        first_id=first_id,
     )

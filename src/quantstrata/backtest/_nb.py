@@ -40,13 +40,16 @@ from quantstrata.execution._nb import (
 from quantstrata.model.position import POSITION_TOLERANCE
 
 __all__ = [
+    "DecidedState",
     "all_prices_valid_nb",
     "booked_nb",
     "cap_leverage_nb",
+    "decided_state_nb",
     "equity_nb",
     "execution_order_nb",
     "exposure_nb",
     "fill_whole_nb",
+    "resume_decided_nb",
     "round_lots_nb",
     "simulate_decided_nb",
     "simulate_targets_nb",
@@ -333,16 +336,66 @@ def simulate_decided_nb(  # noqa: PLR0917
     it meets; when one would not (a volume cap, lot rounding of the fill, a sell beyond the
     position with shorting off), it stops and returns -1: the caller then runs the event loop.
     """
+    state = decided_state_nb(closes.shape[1], cash)
+    return resume_decided_nb(
+        opens, highs, lows, closes, volumes, has_bar, targets, settings, costs, offset,
+        cash_out, positions_out, orders_index, orders_values, carry, state,
+    )  # fmt: skip
+
+
+DecidedState = tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+]
+"""What :func:`resume_decided_nb` carries from one stretch of bars to the next:
+``account`` (cash), ``positions``, ``marks``, ``prices`` (latest closes, 0.0 before any),
+``current`` (last target, NaN before any), ``wanted``, ``working`` (order row per symbol, -1:
+none) and ``counters`` (orders written, orders working)."""
+
+
+@numba.njit(cache=True)
+def decided_state_nb(symbols: int, cash: float) -> DecidedState:
+    """Return the state of :func:`resume_decided_nb` before the first bar, ``cash`` in hand."""
+    account = np.full(1, cash)
+    counters = np.zeros(2, dtype=np.int64)
+    return (
+        account, np.zeros(symbols), np.full(symbols, np.nan), np.zeros(symbols),
+        np.full(symbols, np.nan), np.zeros(symbols), np.full(symbols, -1, dtype=np.int64),
+        counters,
+    )  # fmt: skip
+
+
+@numba.njit(cache=True)
+def resume_decided_nb(  # noqa: PLR0917
+    opens: np.ndarray,
+    highs: np.ndarray,
+    lows: np.ndarray,
+    closes: np.ndarray,
+    volumes: np.ndarray,
+    has_bar: np.ndarray,
+    targets: np.ndarray,
+    settings: np.ndarray,
+    costs: np.ndarray,
+    offset: int,
+    cash_out: np.ndarray,
+    positions_out: np.ndarray,
+    orders_index: np.ndarray,
+    orders_values: np.ndarray,
+    carry: np.ndarray,
+    state: DecidedState,
+) -> int:
+    """Run :func:`simulate_decided_nb`'s loop from ``state``, updating it; return its count.
+
+    A streamed run calls this once per stretch of bars with the state the previous stretch
+    left (working orders' rows moved to the top of ``orders_index``/``orders_values`` and
+    ``working``/``counters`` set to match), so stretches run back to back give the one-pass
+    run bit for bit. ``-1``: an order would not fill completely (the state is then spoilt).
+    """
+    account, positions, marks, prices, current, wanted, working, counters = state
+    cash = account[0]
     bars, symbols = closes.shape
     units, allow_short, max_leverage = settings[0] > 0.0, settings[1] > 0.0, settings[2]
-    positions = np.zeros(symbols)
-    marks = np.full(symbols, np.nan)
-    prices = np.zeros(symbols)  # the latest closes, 0.0 where none yet (as the live book)
-    current = np.full(symbols, np.nan)
     decided = np.zeros(symbols, dtype=np.bool_)
-    wanted = np.zeros(symbols)
     held = np.zeros(symbols)
-    working = np.full(symbols, -1, dtype=np.int64)  # the order row working, per symbol
     lots = np.empty((symbols, 2))
     for symbol in range(symbols):
         lots[symbol, 0], lots[symbol, 1] = costs[9 + 3 * symbol], costs[10 + 3 * symbol]
@@ -350,8 +403,7 @@ def simulate_decided_nb(  # noqa: PLR0917
     terms = settings[6:].reshape((symbols, 3))
     book = (positions, working, orders_index, orders_values)
     market = (opens, highs, lows, closes, volumes, has_bar)
-    count = 0
-    waiting = 0  # orders working
+    count, waiting = counters[0], counters[1]
     charges_carry = carry.shape[0] > 0
     for bar in range(bars):
         if charges_carry:
@@ -396,7 +448,9 @@ def simulate_decided_nb(  # noqa: PLR0917
         cash_out[bar] = cash
         for symbol in range(symbols):
             positions_out[bar, symbol] = positions[symbol]
-    return count
+    account[0] = cash
+    counters[0], counters[1] = count, waiting
+    return int(count)
 
 
 @numba.njit(cache=True, inline="always")

@@ -175,10 +175,12 @@ def order_frames(
     tags: pl.Series,
     complete: tuple[np.ndarray, OrderStatus],
     fill_rows: np.ndarray,
+    first_id: int = 1,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Build the ledger's orders and fills frames of a compiled loop's market orders.
 
-    One row per order, numbered ``{prefix}1, {prefix}2, …``: ``symbol``, ``created`` and
+    One row per order, numbered ``{prefix}1, {prefix}2, …`` (from ``first_id``: a streamed
+    run's later stretches continue the count): ``symbol``, ``created`` and
     ``filled_at`` are bar and symbol indexes; ``values`` the signed quantity, filled quantity,
     fill price and commission. An order is ``FILLED`` where ``complete[0]``, else
     ``complete[1]``; ``fill_rows`` are the orders with a fill, in the fills frame's order.
@@ -188,7 +190,7 @@ def order_frames(
     records = pl.DataFrame(
         {
             "order_id": pl.select(
-                pl.format(prefix + "{}", pl.int_range(1, len(signed) + 1))
+                pl.format(prefix + "{}", pl.int_range(first_id, first_id + len(signed)))
             ).to_series(),
             "symbol": pl.Series(aligned.symbols, dtype=pl.String).gather(symbol),
             "created_ts": times.gather(created),

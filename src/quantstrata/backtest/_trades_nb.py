@@ -62,6 +62,7 @@ def round_trips_nb(
     signed: np.ndarray,
     prices: np.ndarray,
     commissions: np.ndarray,
+    carried: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Match fills into round trips; return ``(rows, values, open_rows, open_lots)``.
 
@@ -71,6 +72,8 @@ def round_trips_nb(
     price and the commission shared to the trip, one row per trip. ``open_rows`` and
     ``open_lots`` are the lots still open at the end: the entry fill's position, and the
     signed quantity, entry price and the entry commission not yet shared to a trip.
+    A row marked ``carried`` is such an open lot handed back (a streamed run matches its fills
+    a stretch at a time): it opens a lot with exactly its commission.
     """
     count_fills = signed.shape[0]
     lots = np.empty((count_fills, 3))
@@ -95,7 +98,8 @@ def round_trips_nb(
             lot = queue[1]
             lots[lot, 0] = left
             lots[lot, 1] = prices[row]
-            lots[lot, 2] = commissions[row] * abs(left) / quantity
+            share = commissions[row] * abs(left) / quantity
+            lots[lot, 2] = commissions[row] if carried[row] else share
             lot_rows[lot] = row
             queue[1] += 1
         if row == count_fills - 1 or symbols[row + 1] != symbols[row]:

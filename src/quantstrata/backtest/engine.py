@@ -55,7 +55,10 @@ See ``docs/currencies.md``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -74,8 +77,10 @@ from quantstrata.backtest._signal import kernel_settings, run_signal, target_gri
 from quantstrata.backtest.config import BacktestConfig, SizeAt
 from quantstrata.backtest.record import RunRecord, fingerprint
 from quantstrata.backtest.results import BacktestResult, build_result
+from quantstrata.backtest.stream import StreamedBacktest
 from quantstrata.core.clock import Clock, SimulatedClock
 from quantstrata.core.errors import ConfigError
+from quantstrata.data.catalog import Catalog
 from quantstrata.exchange._currency import FxRates
 from quantstrata.execution._nb import carry_costs_nb
 from quantstrata.model.interval import Interval, interval_from_times
@@ -137,6 +142,33 @@ class Backtest:
             missing = sorted(set(self.bars["symbol"].unique()) - set(self.config.instruments))
             if missing:
                 raise ConfigError(f"fill.round_lots needs an instrument for {missing}")
+
+    @classmethod
+    def from_catalog(
+        cls,
+        catalog: Catalog,
+        strategy: SignalStrategy,
+        config: BacktestConfig | None = None,
+        *,
+        interval: str | Interval,
+        output: str | Path,
+        symbols: str | Iterable[str] | None = None,
+        start: datetime | date | str | None = None,
+        end: datetime | date | str | None = None,
+        chunk_bars: int | None = None,
+        clock: Clock | None = None,
+    ) -> StreamedBacktest:
+        """Return a backtest of ``strategy`` over a catalog query, streamed chunk by chunk.
+
+        Its :meth:`~quantstrata.backtest.stream.StreamedBacktest.run` writes the result tables
+        to ``output`` and gives the same numbers as running in memory on the same bars, with
+        peak memory set by ``chunk_bars`` × symbols, not by the history
+        (:mod:`quantstrata.backtest.stream`).
+        """
+        return StreamedBacktest(
+            catalog, strategy, config, interval=interval, output=output, symbols=symbols,
+            start=start, end=end, chunk_bars=chunk_bars, clock=clock,
+        )  # fmt: skip
 
     def run(self) -> BacktestResult:
         """Run the simulation and return its result."""

@@ -51,7 +51,7 @@ from quantstrata.model.bar import TIMESTAMP_DTYPE
 from quantstrata.model.instrument import Instrument
 from quantstrata.model.interval import Interval
 
-__all__ = ["BacktestResult", "build_result"]
+__all__ = ["BacktestResult", "build_result", "equity_columns"]
 
 _ROW_SUM_IN_ORDER = 8
 """Below this many symbols NumPy sums a row left to right, as the compiled curve does."""
@@ -159,18 +159,9 @@ def build_result(
     local = mark
     if ledger.currencies is not None:  # valued in the base currency
         mark = mark * ledger.currencies.column_rates()
-    if ledger.positions.shape[1] < _ROW_SUM_IN_ORDER:
-        values = np.empty_like(ledger.positions)
-        positions_value, _, equity, drawdown, gross_exposure = equity_curve_nb(
-            ledger.cash, ledger.positions, mark, values
-        )
-    else:
-        values = np.where(ledger.positions == 0.0, 0.0, ledger.positions * mark)
-        positions_value = values.sum(axis=1)
-        equity = ledger.cash + positions_value
-        peak = np.maximum.accumulate(equity)
-        drawdown = np.where(peak > 0.0, 1.0 - equity / peak, 0.0)
-        gross_exposure = np.abs(values).sum(axis=1) / equity
+    values, positions_value, equity, drawdown, gross_exposure = equity_columns(
+        ledger.cash, ledger.positions, mark
+    )
     cash = ledger.cash
     if contracts:
         cash = free_cash(ledger.cash, ledger.positions, price, held)
@@ -252,6 +243,30 @@ def currency_table(equity: pl.DataFrame) -> pl.DataFrame:
         orient="row",
     )
     return table.with_columns(pnl_base=pl.col("pnl") * pl.col("rate"))
+
+
+def equity_columns(
+    cash: np.ndarray, positions: np.ndarray, mark: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``values, positions_value, equity, drawdown, gross_exposure`` of a book.
+
+    ``cash`` per bar, ``positions`` and ``mark`` (bars × symbols) after each bar. Every column
+    but ``drawdown`` is computed row by row, so a streamed run computing them a stretch of
+    bars at a time gets the same numbers.
+    """
+    if positions.shape[1] < _ROW_SUM_IN_ORDER:
+        values = np.empty_like(positions)
+        positions_value, _, equity, drawdown, gross_exposure = equity_curve_nb(
+            cash, positions, mark, values
+        )
+        return values, positions_value, equity, drawdown, gross_exposure
+    values = np.where(positions == 0.0, 0.0, positions * mark)
+    positions_value = values.sum(axis=1)
+    equity = cash + positions_value
+    peak = np.maximum.accumulate(equity)
+    drawdown = np.where(peak > 0.0, 1.0 - equity / peak, 0.0)
+    gross_exposure = np.abs(values).sum(axis=1) / equity
+    return values, positions_value, equity, drawdown, gross_exposure
 
 
 def _metric_positions(

@@ -165,7 +165,8 @@ class _Matched:
     open_lots: npt.NDArray[np.float64]
 
 
-def _match(fills: pl.DataFrame) -> _Matched:
+def _match(fills: pl.DataFrame, carried: npt.NDArray[np.bool_] | None = None) -> _Matched:
+    """Match ``fills`` first in, first out; rows marked ``carried`` are open lots handed back."""
     names = fills.get_column("symbol").cast(pl.String)
     symbols = names.unique().sort()
     codes = symbols.search_sorted(names).to_numpy()
@@ -179,6 +180,7 @@ def _match(fills: pl.DataFrame) -> _Matched:
         signed,
         np.ascontiguousarray(fills.get_column("price").to_numpy()[order], dtype=np.float64),
         np.ascontiguousarray(fills.get_column("commission").to_numpy()[order], dtype=np.float64),
+        np.zeros(order.shape[0], dtype=np.bool_) if carried is None else carried[order],
     )
     return _Matched(symbols, codes, ts, order, rows, values, open_rows, open_lots)
 
