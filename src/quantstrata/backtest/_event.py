@@ -51,6 +51,7 @@ from quantstrata.backtest._snapshot import AlignedSnapshot
 from quantstrata.backtest.config import BacktestConfig, SizeAt
 from quantstrata.core.clock import datetime_from_ns
 from quantstrata.exchange import EPSILON, Prices, SimulatedExchange
+from quantstrata.exchange import FundingRates, charge_funding
 from quantstrata.execution._nb import carry_cost_nb
 from quantstrata.execution.targets import TargetBook, leverage_tag, orders_for_targets
 from quantstrata.model.bar import TIMESTAMP_DTYPE, Bar
@@ -88,6 +89,7 @@ class EventBook:
         self.orders = self.exchange.orders
         self.order_rows: dict[ClientOrderId, tuple[object, ...] | None] = {}
         self.fill_rows: list[tuple[object, ...]] = []
+        self.funding_rows: list[tuple[object, ...]] = []
         self.changed = False
         self.strategy = strategy
         self.index = {symbol: column for column, symbol in enumerate(aligned.symbols)}
@@ -290,6 +292,25 @@ class EventBook:
             self.changed = True
             self._keep_changes()
 
+    def pay_funding(self, funding: FundingRates) -> None:
+        """Pay the funding due since the previous bar time, before this bar's fills.
+
+        A funding time in ``(previous bar time, this bar time]`` is paid on the positions
+        held then, at the series' mark or else the last closes before this bar (the
+        exchange's one rule, :func:`~quantstrata.exchange._funding.charge_funding`).
+        """
+        bar, times = self.bar, self.aligned.times
+        after = int(times[bar - 1]) if bar > 0 else int(times[0]) - 1
+        rows = funding.due(after, int(times[bar]))
+        if not rows:
+            return
+        latest = self.closes[bar - 1] if bar > 0 else self.marks
+        paid = charge_funding(self.exchange.account, funding, rows, self.index, latest)
+        if paid:
+            self.funding_rows.extend(paid)
+            self.changed = True
+            self._keep_changes()
+
     def _keep_changes(self) -> None:
         if self.changed:
             self._changes.append((self.bar, self.cash, self.quantities.copy()))
@@ -415,7 +436,7 @@ class EventBook:
             self.fill_rows, schema={**FILL_SCHEMA, "ts": pl.Int64}, orient="row"
         ).with_columns(pl.col("ts").cast(TIMESTAMP_DTYPE))
         cash, positions = self._carried()
-        return Ledger(self.aligned, cash, positions, fills, orders)
+        return Ledger(self.aligned, cash, positions, fills, orders, tuple(self.funding_rows))
 
     def _carried(self) -> tuple[np.ndarray, np.ndarray]:
         times = self.aligned.times.shape[0]
@@ -442,8 +463,17 @@ def _bar_length(aligned: AlignedBars) -> timedelta:
     return timedelta(microseconds=int(positive.min()) // 1000) if positive.size else timedelta(0)
 
 
-def run_event(strategy: EventStrategy, aligned: AlignedBars, config: BacktestConfig) -> Ledger:
-    """Drive ``strategy`` through the aligned bars and return the ledger."""
+def run_event(
+    strategy: EventStrategy,
+    aligned: AlignedBars,
+    config: BacktestConfig,
+    funding: FundingRates | None = None,
+) -> Ledger:
+    """Drive ``strategy`` through the aligned bars and return the ledger.
+
+    ``funding``: perpetual funding rates, paid at the start of the first bar at or after each
+    funding time (:meth:`EventBook.pay_funding`).
+    """
     book = EventBook(aligned, config, strategy)
     context, snapshot, exchange = book.context, book.snapshot, book.exchange
     strategy.on_start(context)
@@ -457,6 +487,8 @@ def run_event(strategy: EventStrategy, aligned: AlignedBars, config: BacktestCon
         book.bar = bar
         if charging:
             book.charge_carry(carry[bar])
+        if funding is not None:
+            book.pay_funding(funding)
         if before and (book.pending or exchange.has_working):
             book.execute()
         on_bar(snapshot, context)

@@ -59,6 +59,9 @@ class Ledger:
     positions: npt.NDArray[np.float64]
     fills: pl.DataFrame
     orders: pl.DataFrame
+    funding: tuple[tuple[object, ...], ...] = ()
+    """Perpetual funding payments made (rows of :func:`~quantstrata.exchange._funding.
+    funding_records`); only the event loop pays funding."""
 
 
 def marks(aligned: AlignedBars) -> npt.NDArray[np.float64]:

@@ -30,10 +30,23 @@ compiled code. An order submitted on the bar at ``t`` first meets the market on 
 (a saved book), ``step_order`` (``this_close``; ``at_close``: the venue's cancel race),
 ``refuse``, ``link``, ``set_volume_cap``, and their own ids through ``venue_ids`` and
 ``trade_ids``.
+
+Perpetual swaps: :class:`FundingRates` (a checked funding-rate series) and
+:func:`funding_payment` (what a position pays at a funding time) are the one funding rule.
 """
 
+from quantstrata.exchange._funding import FundingRates, charge_funding, funding_payment
 from quantstrata.exchange._rules import EPSILON
 from quantstrata.exchange.config import ExchangeConfig
 from quantstrata.exchange.engine import Listener, Prices, SimulatedExchange
 
-__all__ = ["EPSILON", "ExchangeConfig", "Listener", "Prices", "SimulatedExchange"]
+__all__ = [
+    "EPSILON",
+    "ExchangeConfig",
+    "FundingRates",
+    "Listener",
+    "Prices",
+    "SimulatedExchange",
+    "charge_funding",
+    "funding_payment",
+]

@@ -29,9 +29,15 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from quantstrata.core.clock import Clock
+from quantstrata.core.clock import Clock, ns_from_datetime
 from quantstrata.core.errors import ConfigError
-from quantstrata.exchange import ExchangeConfig, Prices, SimulatedExchange
+from quantstrata.exchange import (
+    ExchangeConfig,
+    FundingRates,
+    Prices,
+    SimulatedExchange,
+    charge_funding,
+)
 from quantstrata.exchange.engine import WorkingEntry
 from quantstrata.execution import FillModel, WorkingOrder
 from quantstrata.live.broker import AccountSnapshot, OrderRejectedError, VenueOrder, queued_events
@@ -49,6 +55,8 @@ from quantstrata.model.orders import (
 )
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from quantstrata.live.state import LiveState
 
 __all__ = ["PaperBroker"]
@@ -71,8 +79,13 @@ class PaperBroker:
         bar_length: timedelta = timedelta(0),
         allow_short: bool = True,
         instruments: Mapping[str, Instrument] | None = None,
+        funding: pl.DataFrame | None = None,
     ) -> None:
         """Start with ``cash``, no positions and no orders.
+
+        ``funding``: perpetual swaps' funding rates (``ts, symbol, funding_rate[,
+        mark_price]``), paid when a symbol's bar at or after a funding time arrives, on the
+        position held before it, as the backtest pays them; :attr:`funding_paid` records them.
 
         ``calendar`` (an exchange-calendars code) ends DAY orders at its session close
         (``None``: at the end of the UTC day); ``bar_length`` is the fed bars' interval;
@@ -102,6 +115,9 @@ class PaperBroker:
         self._queue: asyncio.Queue[OrderEvent | None] = asyncio.Queue()
         self.received: list[tuple[ClientOrderId, OrderRequest]] = []
         self._closed = False
+        self.funding = None if funding is None else FundingRates.from_frame(funding)
+        self.funding_paid: list[tuple[object, ...]] = []
+        """Funding payments made: ``(ts, symbol, quantity, mark, funding_rate, payment)``."""
 
     @classmethod
     def resume(
@@ -246,10 +262,20 @@ class PaperBroker:
         self._last_ts = bar.ts if self._last_ts is None else max(self._last_ts, bar.ts)
         exchange = self.exchange
         exchange.list_symbol(bar.symbol)
+        if self.funding is not None and previous is not None:
+            self._pay_funding(self.funding, previous, bar)
         before = len(exchange.fills)
         exchange.on_bar(bar.symbol, bar.ts, Prices.of(bar))
         exchange.account.marks[exchange.symbols.index(bar.symbol)] = bar.close
         return exchange.fills[before:]
+
+    def _pay_funding(self, funding: FundingRates, previous: Bar, bar: Bar) -> None:
+        """Pay ``bar.symbol``'s funding due in ``(previous.ts, bar.ts]`` at the last marks."""
+        exchange = self.exchange
+        rows = funding.due(ns_from_datetime(previous.ts), ns_from_datetime(bar.ts))
+        column = {bar.symbol: exchange.symbols.index(bar.symbol)}
+        account = exchange.account
+        self.funding_paid.extend(charge_funding(account, funding, rows, column, account.marks))
 
     def _now(self) -> datetime:
         """Return the exchange's time: the last bar time seen (the clock's before any bar)."""
