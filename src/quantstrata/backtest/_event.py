@@ -50,8 +50,7 @@ from quantstrata.backtest._signal import kernel_settings
 from quantstrata.backtest._snapshot import AlignedSnapshot
 from quantstrata.backtest.config import BacktestConfig, SizeAt
 from quantstrata.core.clock import datetime_from_ns
-from quantstrata.exchange import EPSILON, Prices, SimulatedExchange
-from quantstrata.exchange import FundingRates, charge_funding
+from quantstrata.exchange import EPSILON, FundingRates, Prices, SimulatedExchange, charge_funding
 from quantstrata.execution._nb import carry_cost_nb
 from quantstrata.execution.targets import TargetBook, leverage_tag, orders_for_targets
 from quantstrata.model.bar import TIMESTAMP_DTYPE, Bar

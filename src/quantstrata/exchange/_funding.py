@@ -22,8 +22,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from quantstrata.core.errors import ConfigError
 from quantstrata.core.clock import datetime_from_ns
+from quantstrata.core.errors import ConfigError
 from quantstrata.exchange._account import Account
 
 __all__ = ["FundingRates", "charge_funding", "funding_payment", "funding_records"]

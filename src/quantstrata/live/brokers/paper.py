@@ -273,7 +273,7 @@ class PaperBroker:
         """Pay ``bar.symbol``'s funding due in ``(previous.ts, bar.ts]`` at the last marks."""
         exchange = self.exchange
         rows = funding.due(ns_from_datetime(previous.ts), ns_from_datetime(bar.ts))
-        column = {bar.symbol: exchange.symbols.index(bar.symbol)}
+        column = {str(bar.symbol): exchange.symbols.index(bar.symbol)}
         account = exchange.account
         self.funding_paid.extend(charge_funding(account, funding, rows, column, account.marks))
 
