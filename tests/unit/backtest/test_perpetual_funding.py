@@ -8,10 +8,13 @@ import polars as pl
 import pytest
 
 from quantstrata.backtest import Backtest, BacktestConfig, BacktestResult
+from quantstrata.core.clock import SimulatedClock
 from quantstrata.core.errors import ConfigError
 from quantstrata.exchange import FundingRates, funding_payment
+from quantstrata.live.brokers.paper import PaperBroker
 from quantstrata.model import Instrument, Margin
-from quantstrata.model.bar import BAR_SCHEMA
+from quantstrata.model.bar import BAR_SCHEMA, Bar
+from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.orders import OrderRequest
 from tests.kit.backtest import FixedTargets, ScriptedOrders
 
@@ -149,3 +152,32 @@ def test_the_rule_and_bad_series() -> None:
             BacktestConfig.build(size_at="fill"),
             funding=_funding(),
         )
+
+
+@pytest.mark.asyncio
+async def test_the_paper_broker_pays_the_backtests_funding() -> None:
+    # The same orders fed bar by bar to the paper broker: the same fills, payments and cash.
+    backtest = _long_then_short(_funding())
+    perpetual = _config().instruments[SYMBOL]
+    paper = PaperBroker(
+        clock=SimulatedClock(START),
+        cash=100_000.0,
+        bar_length=STEP,
+        instruments={SYMBOL: perpetual},
+        funding=_funding(),
+    )
+    script = {0: 2.0, 20: -5.0}
+    for index, row in enumerate(_bars().iter_rows(named=True)):
+        await paper.on_bar(Bar(**row))
+        if index in script:
+            await paper.submit(
+                ClientOrderId(f"o-{index}"), OrderRequest.market(SYMBOL, script[index])
+            )
+    fills = [(f.price, f.signed_quantity, f.ts) for f in await paper.fills()]
+    assert fills == [
+        (row["price"], row["quantity"] * (1 if row["side"] == "buy" else -1), row["ts"])
+        for row in backtest.fills.iter_rows(named=True)
+    ]
+    assert paper.funding_paid == list(backtest.funding.iter_rows())
+    account = await paper.account()
+    assert account.cash == pytest.approx(_booked_cash(backtest)[-1], rel=1e-12)
