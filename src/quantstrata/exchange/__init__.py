@@ -35,7 +35,12 @@ Perpetual swaps: :class:`FundingRates` (a checked funding-rate series) and
 :func:`funding_payment` (what a position pays at a funding time) are the one funding rule.
 """
 
-from quantstrata.exchange._funding import FundingRates, charge_funding, funding_payment
+from quantstrata.exchange._funding import (
+    FundingRates,
+    charge_funding,
+    charge_symbol_funding,
+    funding_payment,
+)
 from quantstrata.exchange._rules import EPSILON
 from quantstrata.exchange.config import ExchangeConfig
 from quantstrata.exchange.engine import Listener, Prices, SimulatedExchange
@@ -48,5 +53,6 @@ __all__ = [
     "Prices",
     "SimulatedExchange",
     "charge_funding",
+    "charge_symbol_funding",
     "funding_payment",
 ]

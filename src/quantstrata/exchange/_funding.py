@@ -17,16 +17,23 @@ optional ``mark_price``), checked once; :func:`funding_payment` is the rule.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from quantstrata.core.clock import datetime_from_ns
+from quantstrata.core.clock import datetime_from_ns, ns_from_datetime
 from quantstrata.core.errors import ConfigError
 from quantstrata.exchange._account import Account
 
-__all__ = ["FundingRates", "charge_funding", "funding_payment", "funding_records"]
+__all__ = [
+    "FundingRates",
+    "charge_funding",
+    "charge_symbol_funding",
+    "funding_payment",
+    "funding_records",
+]
 
 _REQUIRED = ("ts", "symbol", "funding_rate")
 MARK_COLUMN = "mark_price"
@@ -139,6 +146,24 @@ def charge_funding(
         when = datetime_from_ns(int(funding.times[row]))
         records.append((when, funding.symbols[row], quantity, mark, rate, payment))
     return records
+
+
+def charge_symbol_funding(  # noqa: PLR0917 - the account, the symbol and the times
+    account: Account,
+    funding: FundingRates,
+    symbol: str,
+    column: int,
+    previous: datetime,
+    now: datetime,
+) -> list[tuple[object, ...]]:
+    """Pay the funding of ``symbol`` (``account``'s ``column``) due in ``(previous, now]``.
+
+    The shells fed bar by bar (paper trading, the venue) call it when a symbol's bar at
+    ``now`` follows its bar at ``previous``, before matching it: the position held since,
+    marked at the series' mark or else ``account.marks`` (the symbol's last close).
+    """
+    rows = funding.due(ns_from_datetime(previous), ns_from_datetime(now))
+    return charge_funding(account, funding, rows, {symbol: column}, account.marks)
 
 
 def _check_values(values: npt.NDArray[np.float64], field: str, *, positive: bool) -> None:

@@ -16,6 +16,8 @@ from quantstrata.model import Instrument, Margin
 from quantstrata.model.bar import BAR_SCHEMA, Bar
 from quantstrata.model.identifiers import ClientOrderId
 from quantstrata.model.orders import OrderRequest
+from quantstrata.venue.book import VenueBook
+from quantstrata.venue.config import VenueConfig
 from tests.kit.backtest import FixedTargets, ScriptedOrders
 
 SYMBOL = "BTC/USDT:USDT"
@@ -181,3 +183,19 @@ async def test_the_paper_broker_pays_the_backtests_funding() -> None:
     assert paper.funding_paid == list(backtest.funding.iter_rows())
     account = await paper.account()
     assert account.cash == pytest.approx(_booked_cash(backtest)[-1], rel=1e-12)
+
+
+def test_the_venue_book_pays_the_backtests_funding() -> None:
+    backtest = _long_then_short(_funding())
+    config = VenueConfig(cash=100_000.0, instruments=_config().instruments)
+    book = VenueBook(config, [SYMBOL], bar_length=STEP, funding=FundingRates.from_frame(_funding()))
+    script = {0: 2.0, 20: -5.0}
+    for index, row in enumerate(_bars().iter_rows(named=True)):
+        bar = Bar(**row)
+        book.on_bars({bar.symbol: bar})
+        if index in script:
+            request = OrderRequest.market(SYMBOL, script[index])
+            book.submit(ClientOrderId(f"o-{index}"), request, bar.ts)
+    assert [(f.price, f.signed_quantity) for f in book.fills] == [(101.0, 2.0), (121.0, -5.0)]
+    assert book.funding_paid == list(backtest.funding.iter_rows())
+    assert book.cash == pytest.approx(_booked_cash(backtest)[-1], rel=1e-12)

@@ -29,14 +29,14 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from quantstrata.core.clock import Clock, ns_from_datetime
+from quantstrata.core.clock import Clock
 from quantstrata.core.errors import ConfigError
 from quantstrata.exchange import (
     ExchangeConfig,
     FundingRates,
     Prices,
     SimulatedExchange,
-    charge_funding,
+    charge_symbol_funding,
 )
 from quantstrata.exchange.engine import WorkingEntry
 from quantstrata.execution import FillModel, WorkingOrder
@@ -263,19 +263,15 @@ class PaperBroker:
         exchange = self.exchange
         exchange.list_symbol(bar.symbol)
         if self.funding is not None and previous is not None:
-            self._pay_funding(self.funding, previous, bar)
+            column = exchange.symbols.index(bar.symbol)
+            paid = charge_symbol_funding(
+                exchange.account, self.funding, bar.symbol, column, previous.ts, bar.ts
+            )
+            self.funding_paid.extend(paid)
         before = len(exchange.fills)
         exchange.on_bar(bar.symbol, bar.ts, Prices.of(bar))
         exchange.account.marks[exchange.symbols.index(bar.symbol)] = bar.close
         return exchange.fills[before:]
-
-    def _pay_funding(self, funding: FundingRates, previous: Bar, bar: Bar) -> None:
-        """Pay ``bar.symbol``'s funding due in ``(previous.ts, bar.ts]`` at the last marks."""
-        exchange = self.exchange
-        rows = funding.due(ns_from_datetime(previous.ts), ns_from_datetime(bar.ts))
-        column = {str(bar.symbol): exchange.symbols.index(bar.symbol)}
-        account = exchange.account
-        self.funding_paid.extend(charge_funding(account, funding, rows, column, account.marks))
 
     def _now(self) -> datetime:
         """Return the exchange's time: the last bar time seen (the clock's before any bar)."""
