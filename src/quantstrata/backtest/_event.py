@@ -53,7 +53,7 @@ from quantstrata.backtest._signal import kernel_settings
 from quantstrata.backtest._snapshot import AlignedSnapshot
 from quantstrata.backtest.config import BacktestConfig, SizeAt
 from quantstrata.core.clock import datetime_from_ns
-from quantstrata.exchange import EPSILON, Prices, SimulatedExchange
+from quantstrata.exchange import EPSILON, FundingRates, Prices, SimulatedExchange, charge_funding
 from quantstrata.execution._nb import carry_cost_nb
 from quantstrata.execution.targets import TargetBook, leverage_tag, orders_for_targets
 from quantstrata.model.bar import TIMESTAMP_DTYPE, Bar
@@ -125,6 +125,7 @@ class EventBook:
         self.orders = self.exchange.orders
         self.order_rows: dict[str, tuple[object, ...] | None] = {}
         self.fill_rows: list[tuple[object, ...]] = []
+        self.funding_rows: list[tuple[object, ...]] = []
         self.changed = False
         self.strategy = strategy
         self.index = {symbol: column for column, symbol in enumerate(aligned.symbols)}
@@ -527,6 +528,23 @@ class EventBook:
         if charges.any():
             self.account[0] -= charges[0]
             balances.cash[1:] -= charges[1:]
+
+    def pay_funding(self, funding: FundingRates) -> None:
+        """Pay the funding due since the previous bar time, before this bar's fills.
+
+        A funding time in ``(previous bar time, this bar time]`` is paid on the positions
+        held then, at the series' mark or else the last closes before this bar (the
+        exchange's one rule, :func:`~quantstrata.exchange._funding.charge_funding`).
+        """
+        bar, times = self.bar, self.aligned.times
+        after = int(times[bar - 1]) if bar > 0 else int(times[0]) - 1
+        rows = funding.due(after, int(times[bar]))
+        if not rows:
+            return
+        latest = self.closes[bar - 1] if bar > 0 else self.marks
+        paid = charge_funding(self.exchange.account, funding, rows, self.index, latest)
+        if paid:
+            self.funding_rows.extend(paid)
             self.changed = True
             self._keep_changes()
 
@@ -664,13 +682,16 @@ class EventBook:
         ).with_columns(pl.col("ts").cast(TIMESTAMP_DTYPE))
         cash, positions, balances = self._carried()
         calls = margin_call_frame(self.exchange.margin_calls)
+        paid = tuple(self.funding_rows)
         if self.currencies is None:
-            return Ledger(self.aligned, cash, positions, fills, orders, margin_calls=calls)
+            return Ledger(
+                self.aligned, cash, positions, fills, orders, margin_calls=calls, funding=paid
+            )
         local = balances[:, np.argsort(self._rate_index)]  # in the order of the currency book
         local[:, 0] = cash
         in_base = (local * self.currencies.rates).sum(axis=1)
         return Ledger(
-            self.aligned, in_base, positions, fills, orders, self.currencies, local, calls
+            self.aligned, in_base, positions, fills, orders, self.currencies, local, calls, paid
         )
 
     def _carried(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -711,6 +732,7 @@ def run_event(
     aligned: AlignedBars,
     config: BacktestConfig,
     currencies: CurrencyBook | None = None,
+    funding: FundingRates | None = None,
     *,
     compiled: bool = True,
 ) -> Ledger:
@@ -718,10 +740,13 @@ def run_event(
 
     ``currencies``: the run's currencies and FX rates when not everything is in the base; the
     orders of a bar meet the market at the rates of the bar before (no later rate is known
-    then), the strategy decides at its own bar's. ``compiled=False``: every target order sized
-    at the decision goes through the exchange.
+    then), the strategy decides at its own bar's. ``funding``: perpetual funding rates, paid at
+    the start of the first bar at or after each funding time (:meth:`EventBook.pay_funding`).
+    ``compiled=False``: every target order sized at the decision goes through the exchange
+    (so does every order of a run paying funding).
     """
-    book = EventBook(aligned, config, strategy, currencies, compiled=compiled)
+    fast = compiled and funding is None
+    book = EventBook(aligned, config, strategy, currencies, compiled=fast)
     context, snapshot = book.context, book.snapshot
     strategy.on_start(context)
     book.declaring = False
@@ -735,6 +760,8 @@ def run_event(
         book.bar = bar
         if charging:
             book.charge_carry(carry[bar])
+        if funding is not None:
+            book.pay_funding(funding)
         if before and book.active:
             if currencies is not None:
                 book.set_rates(bar - 1)

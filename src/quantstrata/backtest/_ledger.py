@@ -106,6 +106,9 @@ class Ledger:
     currencies: CurrencyBook | None = None
     balances: npt.NDArray[np.float64] | None = None
     margin_calls: pl.DataFrame = field(default_factory=margin_call_frame)
+    funding: tuple[tuple[object, ...], ...] = ()
+    """Perpetual funding payments made (rows of :func:`~quantstrata.exchange._funding.
+    funding_records`); only the event loop pays funding."""
 
 
 def marks(aligned: AlignedBars) -> npt.NDArray[np.float64]:

@@ -82,6 +82,7 @@ from quantstrata.core.clock import Clock, SimulatedClock
 from quantstrata.core.errors import ConfigError
 from quantstrata.data.catalog import Catalog
 from quantstrata.exchange._currency import FxRates
+from quantstrata.exchange._funding import FundingRates, funding_records
 from quantstrata.execution._nb import carry_costs_nb
 from quantstrata.model.interval import Interval, interval_from_times
 from quantstrata.process._bar_frames import sort_by_symbol_time
@@ -119,8 +120,15 @@ class Backtest:
         *,
         clock: Clock | None = None,
         fx: pl.DataFrame | None = None,
+        funding: pl.DataFrame | None = None,
     ) -> None:
-        """Check the inputs; nothing is simulated until :meth:`run`."""
+        """Check the inputs; nothing is simulated until :meth:`run`.
+
+        ``funding``: a perpetual swaps' funding-rate series, a frame ``ts, symbol,
+        funding_rate`` and optionally ``mark_price`` (:class:`~quantstrata.exchange.
+        FundingRates`); each funding time is paid on the positions held then
+        (``docs/futures.md``). It needs ``size_at="decision"``.
+        """
         if not isinstance(strategy, SignalStrategy | EventStrategy):
             raise ConfigError(
                 "a backtest runs a SignalStrategy or an EventStrategy, "
@@ -138,6 +146,12 @@ class Backtest:
         self.strategy = strategy
         self.clock = clock if clock is not None else SimulatedClock(self.bars["ts"][0])
         self.fx = FxRates.of(None if fx is None else canonical_bars(fx))
+
+        self.funding = None if funding is None else FundingRates.from_frame(funding)
+        if self.funding is not None and self.config.size_at is not SizeAt.DECISION:
+            raise ConfigError(
+                "funding is paid by the event loop: use size_at='decision' with a funding series"
+            )
         if self.config.fill.round_lots:
             missing = sorted(set(self.bars["symbol"].unique()) - set(self.config.instruments))
             if missing:
@@ -186,6 +200,11 @@ class Backtest:
                 "a continuous futures series runs in one currency: give its contracts one "
                 "settlement currency, or run the contracts' bars (series.contract_bars)"
             )
+        if currencies is not None and self.funding is not None:
+            raise ConfigError(
+                "funding is paid in one currency: give the perpetuals the base currency "
+                f"({self.config.account_currency()}) as their settlement currency"
+            )
         if currencies is not None:
             ledger = _run_in_currencies(strategy, aligned, self.config, currencies, self.bars)
         elif isinstance(strategy, SignalStrategy):
@@ -199,12 +218,15 @@ class Backtest:
                 )
             if self.continuous is not None:
                 targets = contract_targets(targets, self.continuous)
-            if self.config.size_at is SizeAt.DECISION:
+            if self.funding is not None:
+                replay = TargetReplay(strategy, target_grid(targets, aligned), aligned.symbols)
+                ledger = run_event(replay, aligned, self.config, funding=self.funding)
+            elif self.config.size_at is SizeAt.DECISION:
                 ledger = _run_decided(strategy, targets, aligned, self.config)
             else:
                 ledger = _run_at_fill(strategy, self.bars, targets, aligned, self.config)
         else:
-            ledger = run_event(strategy, aligned, self.config)
+            ledger = run_event(strategy, aligned, self.config, funding=self.funding)
         record = RunRecord(
             data_fingerprint=fingerprint(self.bars),
             strategy=strategy_label(type(strategy)),
@@ -229,7 +251,7 @@ class Backtest:
             interval=self._interval(),
             instruments=self.config.instruments,
         )
-        return _with_carry_costs(result, ledger, self.config)
+        return _with_funding(_with_carry_costs(result, ledger, self.config), ledger)
 
     def _interval(self) -> Interval | None:
         """Return the bars' interval when a calendar annualises the metrics, else None.
@@ -266,6 +288,22 @@ def _with_carry_costs(
         ledger.cash, ledger.positions, marks(aligned), config.carry_factors(aligned.times)
     )
     return replace(result, equity=result.equity.with_columns(pl.Series("carry_cost", costs)))
+
+
+def _with_funding(result: BacktestResult, ledger: Ledger) -> BacktestResult:
+    """Attach the funding payments: the ``funding`` frame and the equity's ``funding`` column.
+
+    The column is the funding paid at each bar time (negative: received); both are present,
+    empty or zero, in every run.
+    """
+    paid = funding_records(list(ledger.funding))
+    times = ledger.aligned.times
+    per_bar = np.zeros(times.shape[0])
+    if paid.height:
+        bars = np.searchsorted(times, paid["ts"].cast(pl.Int64).to_numpy(), side="left")
+        np.add.at(per_bar, bars, paid["payment"].to_numpy())
+    equity = result.equity.with_columns(pl.Series("funding", per_bar))
+    return replace(result, equity=equity, funding=paid)
 
 
 def _run_decided(

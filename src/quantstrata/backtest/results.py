@@ -46,6 +46,7 @@ from quantstrata.backtest._notebook import PlotKind, plot_result, result_html
 from quantstrata.backtest._results_nb import equity_curve_nb
 from quantstrata.backtest.record import RunRecord
 from quantstrata.backtest.trades import describe_open_positions, open_positions, round_trips
+from quantstrata.exchange._funding import funding_records
 from quantstrata.execution.margin import free_cash, multiplier_of
 from quantstrata.model.bar import TIMESTAMP_DTYPE
 from quantstrata.model.instrument import Instrument
@@ -70,6 +71,9 @@ class BacktestResult:
     record: RunRecord
     bars: pl.DataFrame
     margin_calls: pl.DataFrame = field(default_factory=margin_call_frame)
+    funding: pl.DataFrame = field(default_factory=lambda: funding_records([]))
+    """Perpetual funding payments: ``ts, symbol, quantity, mark, funding_rate, payment`` (what
+    the account paid; negative when it received), one row per funding time and position."""
 
     @property
     def open_positions(self) -> pl.DataFrame:

@@ -32,9 +32,18 @@ compiled code. An order submitted on the bar at ``t`` first meets the market on 
 ``refuse``, ``link``, ``set_volume_cap``, ``check_margin(now)`` (a margin call at
 ``account.marks``, recorded in ``margin_calls``; its liquidations meet the next bar), and their
 own ids through ``venue_ids`` and ``trade_ids``.
+
+Perpetual swaps: :class:`FundingRates` (a checked funding-rate series) and
+:func:`funding_payment` (what a position pays at a funding time) are the one funding rule.
 """
 
 from quantstrata.exchange._currency import FxRates, MissingRateError
+from quantstrata.exchange._funding import (
+    FundingRates,
+    charge_funding,
+    charge_symbol_funding,
+    funding_payment,
+)
 from quantstrata.exchange._margin import LIQUIDATION_TAG, MarginCall, MarginCallPolicy
 from quantstrata.exchange._rules import EPSILON
 from quantstrata.exchange.config import ExchangeConfig
@@ -44,6 +53,7 @@ __all__ = [
     "EPSILON",
     "LIQUIDATION_TAG",
     "ExchangeConfig",
+    "FundingRates",
     "FxRates",
     "Listener",
     "MarginCall",
@@ -51,4 +61,7 @@ __all__ = [
     "MissingRateError",
     "Prices",
     "SimulatedExchange",
+    "charge_funding",
+    "charge_symbol_funding",
+    "funding_payment",
 ]

@@ -17,7 +17,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from quantstrata.exchange import LIQUIDATION_TAG, ExchangeConfig, Prices, SimulatedExchange
+from quantstrata.exchange import (
+    LIQUIDATION_TAG,
+    ExchangeConfig,
+    FundingRates,
+    Prices,
+    SimulatedExchange,
+    charge_symbol_funding,
+)
 from quantstrata.exchange.engine import WorkingEntry
 from quantstrata.execution.margin import position_value
 from quantstrata.model.bar import Bar
@@ -71,9 +78,16 @@ class VenueBook:
     """The venue's one account: the simulated exchange, its ids, latest bars and changes."""
 
     def __init__(
-        self, config: VenueConfig, symbols: Iterable[str], bar_length: timedelta = timedelta(0)
+        self,
+        config: VenueConfig,
+        symbols: Iterable[str],
+        bar_length: timedelta = timedelta(0),
+        funding: FundingRates | None = None,
     ) -> None:
         """Start flat with the configured cash; only ``symbols`` can be traded.
+
+        ``funding``: perpetual swaps' funding rates, paid when a symbol's bar at or after a
+        funding time is matched, as paper trading pays them (:attr:`funding_paid`).
 
         ``bar_length`` is the replayed bars' interval: a DAY order works until the first
         session close of ``config.calendar`` (the UTC day without one) after the close of the
@@ -92,6 +106,9 @@ class VenueBook:
         self.next_number = 0
         self.changes = _Changes()
         self._traded: dict[Symbol, None] = {}
+        self.funding = funding
+        self.funding_paid: list[tuple[object, ...]] = []
+        """Funding payments made: ``(ts, symbol, quantity, mark, funding_rate, payment)``."""
         """The symbols traded, in the order of their first fill."""
 
     # -- reads ---------------------------------------------------------------------------------
@@ -212,10 +229,21 @@ class VenueBook:
             events += self.exchange.check_margin(last)
         for symbol in sorted(bars):
             bar = bars[symbol]
+            self._pay_funding(symbol, bar)
             events += self.exchange.on_bar(symbol, bar.ts, Prices.of(bar))
             self.exchange.account.marks[self.exchange.symbols.index(symbol)] = bar.close
             self.latest[symbol] = bar
         return list(_published(events))
+
+    def _pay_funding(self, symbol: Symbol, bar: Bar) -> None:
+        previous = self.latest.get(symbol)
+        if self.funding is None or previous is None:
+            return
+        exchange = self.exchange
+        column = exchange.symbols.index(symbol)
+        self.funding_paid += charge_symbol_funding(
+            exchange.account, self.funding, symbol, column, previous.ts, bar.ts
+        )
 
     # -- the state file ------------------------------------------------------------------------
 

@@ -37,7 +37,14 @@ from typing import TYPE_CHECKING
 
 from quantstrata.core.clock import Clock
 from quantstrata.core.errors import ConfigError
-from quantstrata.exchange import LIQUIDATION_TAG, ExchangeConfig, Prices, SimulatedExchange
+from quantstrata.exchange import (
+    LIQUIDATION_TAG,
+    ExchangeConfig,
+    FundingRates,
+    Prices,
+    SimulatedExchange,
+    charge_symbol_funding,
+)
 from quantstrata.exchange._margin import account_margin
 from quantstrata.exchange.engine import WorkingEntry
 from quantstrata.execution import FillModel, WorkingOrder
@@ -58,6 +65,8 @@ from quantstrata.model.orders import (
 )
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from quantstrata.live.state import LiveState
 
 __all__ = ["PaperBroker"]
@@ -81,8 +90,13 @@ class PaperBroker:
         allow_short: bool = True,
         instruments: Mapping[str, Instrument] | None = None,
         base_currency: str | None = None,
+        funding: pl.DataFrame | None = None,
     ) -> None:
         """Start with ``cash``, no positions and no orders.
+
+        ``funding``: perpetual swaps' funding rates (``ts, symbol, funding_rate[,
+        mark_price]``), paid when a symbol's bar at or after a funding time arrives, on the
+        position held before it, as the backtest pays them; :attr:`funding_paid` records them.
 
         ``calendar`` (an exchange-calendars code) ends DAY orders at its session close
         (``None``: at the end of the UTC day); ``bar_length`` is the fed bars' interval;
@@ -115,6 +129,9 @@ class PaperBroker:
         self._queue: asyncio.Queue[OrderEvent | None] = asyncio.Queue()
         self.received: list[tuple[ClientOrderId, OrderRequest]] = []
         self._closed = False
+        self.funding = None if funding is None else FundingRates.from_frame(funding)
+        self.funding_paid: list[tuple[object, ...]] = []
+        """Funding payments made: ``(ts, symbol, quantity, mark, funding_rate, payment)``."""
 
     @classmethod
     def resume(
@@ -270,6 +287,12 @@ class PaperBroker:
         self._last_bars[bar.symbol] = bar
         self._last_ts = bar.ts if self._last_ts is None else max(self._last_ts, bar.ts)
         exchange.list_symbol(bar.symbol)
+        if self.funding is not None and previous is not None:
+            column = exchange.symbols.index(bar.symbol)
+            paid = charge_symbol_funding(
+                exchange.account, self.funding, bar.symbol, column, previous.ts, bar.ts
+            )
+            self.funding_paid.extend(paid)
         before = len(exchange.fills)
         exchange.on_bar(bar.symbol, bar.ts, Prices.of(bar))
         exchange.account.marks[exchange.symbols.index(bar.symbol)] = bar.close
