@@ -408,6 +408,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "EPSILON",
         "LIQUIDATION_TAG",
         "ExchangeConfig",
+        "FundingRates",
         "FxRates",
         "Listener",
         "MarginCall",
@@ -415,6 +416,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
         "MissingRateError",
         "Prices",
         "SimulatedExchange",
+        "funding_payment",
     ),
     "quantstrata.venue": (
         "API_KEY_HEADER",

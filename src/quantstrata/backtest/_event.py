@@ -53,7 +53,8 @@ from quantstrata.backtest._signal import kernel_settings
 from quantstrata.backtest._snapshot import AlignedSnapshot
 from quantstrata.backtest.config import BacktestConfig, SizeAt
 from quantstrata.core.clock import datetime_from_ns
-from quantstrata.exchange import EPSILON, FundingRates, Prices, SimulatedExchange, charge_funding
+from quantstrata.exchange import EPSILON, FundingRates, Prices, SimulatedExchange
+from quantstrata.exchange._funding import charge_funding
 from quantstrata.execution._nb import carry_cost_nb
 from quantstrata.execution.targets import TargetBook, leverage_tag, orders_for_targets
 from quantstrata.model.bar import TIMESTAMP_DTYPE, Bar
@@ -500,7 +501,9 @@ class EventBook:
         Its liquidation orders meet the market on each symbol's next bar, like any order.
         """
         self.marks[:] = self.closes[self.bar]
+        self._book_positions()  # the call reads the account's positions
         self.exchange.check_margin(self.now)
+        self.active = self.active or self.exchange.has_working  # liquidations to execute
 
     def charge_carry(self, factors: np.ndarray) -> None:
         """Take short borrow and financing for the interval ending at this bar's start.
@@ -528,6 +531,8 @@ class EventBook:
         if charges.any():
             self.account[0] -= charges[0]
             balances.cash[1:] -= charges[1:]
+            self.changed = True
+            self._keep_changes()
 
     def pay_funding(self, funding: FundingRates) -> None:
         """Pay the funding due since the previous bar time, before this bar's fills.

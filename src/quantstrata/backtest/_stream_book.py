@@ -114,6 +114,7 @@ class Book:
                 "drawdown": drawdown,
                 "gross_exposure": gross_exposure,
                 "carry_cost": self._carry_costs(aligned, cash, positions, mark),
+                "funding": np.zeros(len(aligned.times)),  # no perpetuals (check_streamable)
             }
         )
         self._peak = float(peak[-1])
@@ -186,5 +187,5 @@ class Book:
         self._lot_bars = bars[open_rows]
         return _trades_frame(
             matched.symbols, codes[entry], ts[entry], ts[exit_], values, bars[exit_] - bars[entry],
-            np.ones(matched.symbols.len()),  # cash products only (check_streamable)
+            np.ones(entry.shape[0]),  # cash products only (check_streamable)
         )  # fmt: skip

@@ -38,12 +38,7 @@ Perpetual swaps: :class:`FundingRates` (a checked funding-rate series) and
 """
 
 from quantstrata.exchange._currency import FxRates, MissingRateError
-from quantstrata.exchange._funding import (
-    FundingRates,
-    charge_funding,
-    charge_symbol_funding,
-    funding_payment,
-)
+from quantstrata.exchange._funding import FundingRates, funding_payment
 from quantstrata.exchange._margin import LIQUIDATION_TAG, MarginCall, MarginCallPolicy
 from quantstrata.exchange._rules import EPSILON
 from quantstrata.exchange.config import ExchangeConfig
@@ -61,7 +56,5 @@ __all__ = [
     "MissingRateError",
     "Prices",
     "SimulatedExchange",
-    "charge_funding",
-    "charge_symbol_funding",
     "funding_payment",
 ]

@@ -23,8 +23,8 @@ from quantstrata.exchange import (
     FundingRates,
     Prices,
     SimulatedExchange,
-    charge_symbol_funding,
 )
+from quantstrata.exchange._funding import charge_symbol_funding
 from quantstrata.exchange.engine import WorkingEntry
 from quantstrata.execution.margin import position_value
 from quantstrata.model.bar import Bar

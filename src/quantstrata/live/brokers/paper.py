@@ -43,8 +43,8 @@ from quantstrata.exchange import (
     FundingRates,
     Prices,
     SimulatedExchange,
-    charge_symbol_funding,
 )
+from quantstrata.exchange._funding import charge_symbol_funding
 from quantstrata.exchange._margin import account_margin
 from quantstrata.exchange.engine import WorkingEntry
 from quantstrata.execution import FillModel, WorkingOrder
