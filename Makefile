@@ -68,6 +68,7 @@ bench: $(STAMP_DEV)
 	$(BIN)/python -m bench.stream_soak --bars 10000
 	$(BIN)/python -m bench.sweep_scale --bars 1000000 --combinations 1000
 	$(BIN)/python -m bench.catalog_scale --sizes 10M,100M,1B --vectorbt
+	$(BIN)/python -m bench.vectorbt_ratio --bars 1000000 --rounds 3
 	QUANTSTRATA_CRASH_KILLS=50 $(BIN)/pytest -q -p no:cacheprovider tests/e2e/test_live_crash.py \
 		tests/e2e/test_live_crash_alpaca.py
 

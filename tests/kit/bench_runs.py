@@ -28,7 +28,7 @@ def run_bench(arguments: list[str], tmp_path: Path, python_path: str | None = No
         env=environment,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=540,  # under pytest-timeout's 600 s; the backtest suite is 14 processes
         check=False,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -116,11 +116,18 @@ def _has_repeated_keys(ordered: pl.DataFrame) -> bool:
 
 def _segment_starts(positions: pl.DataFrame) -> np.ndarray:
     """Return the first row of each symbol in a frame sorted by symbol then time."""
-    symbol = positions.get_column("symbol")
     if positions.height == 0:
         return np.zeros(0, dtype=np.int64)
-    if symbol.null_count() == 0 and symbol[0] == symbol[-1]:
+    # One query for the ends: a one-symbol backtest's symbol column is a constant, which
+    # get_column would write out as a million strings.
+    first, last, nulls = positions.select(
+        pl.col("symbol").first().alias("first"),
+        pl.col("symbol").last().alias("last"),
+        pl.col("symbol").null_count().alias("nulls"),
+    ).row(0)
+    if nulls == 0 and first == last:
         return np.zeros(1, dtype=np.int64)
+    symbol = positions.get_column("symbol")
     changed = symbol.ne_missing(symbol.shift(1)).fill_null(value=True).to_numpy()
     changed[0] = True
     return np.flatnonzero(changed)

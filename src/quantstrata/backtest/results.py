@@ -38,7 +38,7 @@ import polars as pl
 
 from quantstrata.analytics import MetricsConfig, PerformanceMetrics
 from quantstrata.analytics._activity import ordered_positions, read_positions
-from quantstrata.analytics._inputs import ordered_equity
+from quantstrata.analytics._inputs import EquityCurve, ordered_equity
 from quantstrata.analytics.metrics import compute_checked_metrics
 from quantstrata.backtest._currencies import CurrencyBook
 from quantstrata.backtest._ledger import Ledger, margin_call_frame, marks
@@ -59,21 +59,56 @@ _ROW_SUM_IN_ORDER = 8
 
 
 @dataclass(frozen=True, slots=True)
+class _MetricInputs:
+    """What :func:`compute_checked_metrics` reads, kept until the metrics are first asked for."""
+
+    curve: EquityCurve
+    trades: pl.DataFrame
+    positions: pl.DataFrame
+    config: MetricsConfig
+    interval: Interval | None
+
+    def compute(self) -> PerformanceMetrics:
+        """Return the metrics of the run."""
+        return compute_checked_metrics(
+            self.curve,
+            trades=self.trades,
+            positions=self.positions,
+            config=self.config,
+            interval=self.interval,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class BacktestResult:
-    """Everything a backtest produced: curves, orders, fills, trades, metrics and provenance."""
+    """Everything a backtest produced: curves, orders, fills, trades, metrics and provenance.
+
+    ``metrics`` are computed when first read (then kept): a run that only needs its trades or
+    its equity, such as a sweep scoring one figure, does not pay for the rest.
+    """
 
     equity: pl.DataFrame
     positions: pl.DataFrame
     orders: pl.DataFrame
     fills: pl.DataFrame
     trades: pl.DataFrame
-    metrics: PerformanceMetrics
+    _metric_inputs: _MetricInputs = field(repr=False, compare=False)
     record: RunRecord
     bars: pl.DataFrame
     margin_calls: pl.DataFrame = field(default_factory=margin_call_frame)
     funding: pl.DataFrame = field(default_factory=lambda: funding_records([]))
     """Perpetual funding payments: ``ts, symbol, quantity, mark, funding_rate, payment`` (what
     the account paid; negative when it received), one row per funding time and position."""
+    _metrics: list[PerformanceMetrics] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
+
+    @property
+    def metrics(self) -> PerformanceMetrics:
+        """The performance metrics of the run (computed on first access)."""
+        if not self._metrics:
+            self._metrics.append(self._metric_inputs.compute())
+        return self._metrics[0]
 
     @property
     def open_positions(self) -> pl.DataFrame:
@@ -191,7 +226,7 @@ def build_result(
         aligned.times,
         {symbol: float(m) for symbol, m in zip(aligned.symbols, multipliers, strict=True)},
     )
-    metrics = compute_checked_metrics(
+    metric_inputs = _MetricInputs(
         ordered_equity(aligned.times, equity),
         trades=trades.rename({"entry_ts": "entry_time", "exit_ts": "exit_time"}),
         positions=_metric_positions(positions, aligned.symbols, one_row_per_time=every_bar),
@@ -204,7 +239,7 @@ def build_result(
         orders=ledger.orders,
         fills=ledger.fills,
         trades=trades,
-        metrics=metrics,
+        _metric_inputs=metric_inputs,
         record=record,
         bars=bars,
         margin_calls=ledger.margin_calls,

@@ -176,10 +176,8 @@ def interval_from_times(times: Iterable[npt.NDArray[np.int64]]) -> Interval | No
     Returns ``None`` when no symbol has two bars at different times; raises
     :class:`~quantstrata.core.errors.DataError` when the step is not a whole number of seconds.
     """
-    arrays = [_ascending(np.asarray(part, dtype=np.int64)) for part in times]
-    steps = [np.diff(part) for part in arrays if part.shape[0] > 1]
-    positive = np.concatenate(steps) if steps else np.empty(0, dtype=np.int64)
-    positive = positive[positive > 0]
+    arrays, steps = _ascending_steps([np.asarray(part, dtype=np.int64) for part in times])
+    positive = steps if steps.shape[0] and steps.min() > 0 else steps[steps > 0]
     if positive.shape[0] == 0:
         return None
     step = _most_common(positive)
@@ -195,9 +193,28 @@ def interval_from_times(times: Iterable[npt.NDArray[np.int64]]) -> Interval | No
     return Interval(step // Interval(1, unit).nanoseconds, unit)
 
 
-def _ascending(times: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Return ``times`` sorted, without a copy when they already are."""
-    return times if bool(np.all(times[1:] >= times[:-1])) else np.sort(times)
+def _ascending_steps(
+    arrays: list[npt.NDArray[np.int64]],
+) -> tuple[list[npt.NDArray[np.int64]], npt.NDArray[np.int64]]:
+    """Return each array sorted (no copy when it already is) and their steps, joined.
+
+    The steps are taken first: an array is sorted when none is negative, so the usual case (one
+    array, in order: a backtest's bar times) makes one pass and no copy.
+    """
+    ordered: list[npt.NDArray[np.int64]] = []
+    steps: list[npt.NDArray[np.int64]] = []
+    for times in arrays:
+        step = np.diff(times)
+        in_order = times
+        if step.shape[0] and step.min() < 0:
+            in_order = np.sort(times)
+            step = np.diff(in_order)
+        ordered.append(in_order)
+        if step.shape[0]:
+            steps.append(step)
+    if len(steps) == 1:
+        return ordered, steps[0]
+    return ordered, np.concatenate(steps) if steps else np.empty(0, dtype=np.int64)
 
 
 def _most_common(steps: npt.NDArray[np.int64]) -> int:
