@@ -18,10 +18,11 @@ from pydantic import Field
 
 from quantstrata.exchange import MarginCallPolicy
 from quantstrata.exchange._margin import margin_rates
-from quantstrata.exchange.config import CalendarCode, ExchangeConfig, TradingRules
+from quantstrata.exchange.config import ExchangeConfig, TradingRules
 from quantstrata.execution.costs import carry_factors, lot_scale
 from quantstrata.execution.risk import RiskConfig
 from quantstrata.execution.targets import SizingRules
+from quantstrata.process.calendar import CalendarCode
 
 __all__ = ["BacktestConfig", "SizeAt"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from quantstrata.core.config import DEFAULT_CASH, FrozenConfig, StartingCash
 from quantstrata.exchange._currency import base_currency, settlement_currencies
@@ -20,17 +20,9 @@ from quantstrata.execution.config import CommissionConfig, FillConfig, SlippageC
 from quantstrata.execution.margin import sizing_terms
 from quantstrata.execution.targets import lot_rule
 from quantstrata.model.instrument import Instrument
-from quantstrata.process.calendar import canonical_calendar_code
+from quantstrata.process.calendar import CalendarCode
 
-__all__ = ["CalendarCode", "ExchangeConfig", "OrderRules", "TradingRules"]
-
-
-def _calendar_code(value: str | None) -> str | None:
-    return None if value is None else canonical_calendar_code(value)
-
-
-CalendarCode = Annotated[str | None, AfterValidator(_calendar_code)]
-"""An exchange-calendars code in its canonical spelling, or ``None`` (24/7 UTC days)."""
+__all__ = ["ExchangeConfig", "OrderRules", "TradingRules"]
 
 
 class OrderRules(FrozenConfig):
