@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from quantstrata.model.instrument import Instrument
-from quantstrata.model.margin import MarginBasis
+from quantstrata.model.margin import Amount, MarginBasis
 
 __all__ = [
     "NO_TERMS",
@@ -50,7 +50,7 @@ def multiplier_of(instrument: Instrument | None) -> float:
     return 1.0 if instrument is None else instrument.multiplier
 
 
-def position_value(instrument: Instrument | None, quantity: float, price: float) -> float:
+def position_value(instrument: Instrument | None, quantity: Amount, price: Amount) -> Amount:
     """Return the signed value of ``quantity`` at ``price``: ``quantity × (price × multiplier)``.
 
     The one valuation of the project; compiled code computes the same product in this order.
@@ -58,14 +58,14 @@ def position_value(instrument: Instrument | None, quantity: float, price: float)
     return quantity * (price * multiplier_of(instrument))
 
 
-def initial_margin(instrument: Instrument | None, quantity: float, price: float) -> float:
+def initial_margin(instrument: Instrument | None, quantity: Amount, price: Amount) -> Amount:
     """Return the initial margin ``quantity`` at ``price`` needs (the notional without margin)."""
     if instrument is None or instrument.margin is None:
         return abs(position_value(instrument, quantity, price))
     return instrument.margin.initial_for(quantity, price, instrument.multiplier)
 
 
-def maintenance_margin(instrument: Instrument | None, quantity: float, price: float) -> float:
+def maintenance_margin(instrument: Instrument | None, quantity: Amount, price: Amount) -> Amount:
     """Return the maintenance margin holding ``quantity`` at ``price`` needs.
 
     Without a margin the account is a cash account: the whole notional.
@@ -136,13 +136,7 @@ def free_cash(
             continue
         held = positions[:, column]
         price = np.where(held == 0.0, 0.0, marks[:, column])
-        value = held * (price * instrument.multiplier)
-        margin = instrument.margin
-        if margin is None:
-            posted = np.abs(value)
-        elif margin.basis is MarginBasis.PER_CONTRACT:
-            posted = np.abs(held) * margin.initial
-        else:
-            posted = np.abs(value) * margin.initial
-        adjusted += value - posted
+        adjusted += position_value(instrument, held, price) - initial_margin(
+            instrument, held, price
+        )
     return adjusted

@@ -14,10 +14,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from quantstrata.core.errors import ConfigError
 
-__all__ = ["REG_T", "Margin", "MarginBasis"]
+__all__ = ["REG_T", "Amount", "Margin", "MarginBasis"]
+
+Amount = TypeVar("Amount", float, npt.NDArray[np.float64])
+"""A quantity, price or sum of money: one number, or one per bar (compiled results)."""
 
 
 class MarginBasis(StrEnum):
@@ -62,18 +69,18 @@ class Margin:
                 f"margin maintenance ({self.maintenance}) exceeds initial ({self.initial})"
             )
 
-    def initial_for(self, quantity: float, price: float, multiplier: float = 1.0) -> float:
+    def initial_for(self, quantity: Amount, price: Amount, multiplier: float = 1.0) -> Amount:
         """Return the initial margin ``|quantity|`` contracts at ``price`` need."""
         return self._required(self.initial, quantity, price, multiplier)
 
-    def maintenance_for(self, quantity: float, price: float, multiplier: float = 1.0) -> float:
+    def maintenance_for(self, quantity: Amount, price: Amount, multiplier: float = 1.0) -> Amount:
         """Return the maintenance margin ``|quantity|`` contracts at ``price`` need."""
         return self._required(self.maintenance, quantity, price, multiplier)
 
-    def _required(self, rate: float, quantity: float, price: float, multiplier: float) -> float:
+    def _required(self, rate: float, quantity: Amount, price: Amount, multiplier: float) -> Amount:
         if self.basis is MarginBasis.PER_CONTRACT:
             return abs(quantity) * rate
-        return abs(quantity) * price * multiplier * rate
+        return abs(quantity * (price * multiplier)) * rate  # the notional, valued as booked
 
 
 REG_T = Margin(initial=0.5, maintenance=0.25)
