@@ -91,7 +91,7 @@ class FundingRates:
         _check_values(rates, "funding_rate", positive=False)
         if MARK_COLUMN in ordered.columns:
             marks = ordered[MARK_COLUMN].cast(pl.Float64).fill_null(np.nan).to_numpy()
-            _check_values(marks[~np.isnan(marks)], MARK_COLUMN, positive=True)
+            _check_values(marks, MARK_COLUMN, positive=True)
         else:
             marks = np.full(ordered.height, np.nan)
         ordered = ordered.with_columns(pl.Series("_mark", marks)).sort("ts", "symbol")
@@ -167,11 +167,19 @@ def charge_symbol_funding(  # noqa: PLR0917 - the account, the symbol and the ti
 
 
 def _check_values(values: npt.NDArray[np.float64], field: str, *, positive: bool) -> None:
-    bad = ~np.isfinite(values) | ((values <= 0.0) if positive else False)
+    """Refuse the first row whose value is not a finite number (above zero if ``positive``).
+
+    A mark (``positive``) may be missing (``NaN``: the close is used); a rate may not.
+    """
+    if positive:
+        bad = ~np.isnan(values) & (~np.isfinite(values) | (values <= 0.0))
+    else:
+        bad = ~np.isfinite(values)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         need = "a finite number above zero" if positive else "a finite number"
-        raise ConfigError(f"funding row {row}: {field} is {values[row]!r}; it must be {need}")
+        value = float(values[row])
+        raise ConfigError(f"funding row {row}: {field} is {value!r}; it must be {need}")
 
 
 def funding_records(rows: list[tuple[object, ...]]) -> pl.DataFrame:

@@ -145,6 +145,11 @@ def test_the_rule_and_bad_series() -> None:
     )
     with pytest.raises(ConfigError, match="row 4: funding_rate"):
         FundingRates.from_frame(bad)
+    # A missing mark (the close is used) is no error; a mark of zero is, named by its row.
+    marks: list[float | None] = [100.0] * 21
+    marks[2], marks[5] = None, 0.0
+    with pytest.raises(ConfigError, match=r"row 5: mark_price is 0\.0"):
+        FundingRates.from_frame(_funding().with_columns(pl.Series("mark_price", marks)))
     with pytest.raises(ConfigError, match="two rates"):
         FundingRates.from_frame(pl.concat([_funding(), _funding().head(1)]))
     with pytest.raises(ConfigError, match="size_at"):
