@@ -159,7 +159,7 @@ class EventBook:
         self.decided: dict[str, float] = {}
         units = bool(getattr(strategy, "target_units", False))
         self.sizing = config.sizing(units, aligned.symbols)
-        self.unobserved = compiled and self.compiled and config.risk is None and _plain(self._terms)
+        self.unobserved = compiled and self.compiled and config.risk is None
         """Whether target orders sized at the decision may skip the exchange (:meth:`_decide`)."""
         self._decided_mask = np.zeros(count, dtype=np.bool_)
         self._decided_settings = self._settings.copy()
@@ -402,7 +402,7 @@ class EventBook:
         fill_ns = int(times[bar])
         for order_id, decided, at, asked, capped, delta, _, traded, price, commission, after in due:
             column = int(at)
-            self.account[0] -= traded * price + commission
+            self.account[0] -= traded * (price * self._terms[column, 0]) + commission
             self.quantities[column] = after
             self._waiting[column] = 0.0
             symbol = symbols[column]
@@ -725,11 +725,6 @@ def _bar_length(aligned: AlignedBars) -> timedelta:
     steps = np.diff(aligned.times)
     positive = steps[steps > 0]
     return timedelta(microseconds=int(positive.min()) // 1000) if positive.size else timedelta(0)
-
-
-def _plain(terms: np.ndarray) -> bool:
-    """Whether every symbol is a cash product without margin (the compiled step's account)."""
-    return bool((terms == np.array([1.0, 1.0, 0.0])).all())
 
 
 def run_event(
