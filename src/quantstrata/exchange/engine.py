@@ -47,7 +47,7 @@ from quantstrata.execution import (
     WorkingBracket,
     WorkingOrder,
 )
-from quantstrata.execution.margin import multiplier_of, terms_array
+from quantstrata.execution.margin import terms_array
 from quantstrata.execution.targets import leverage_note, no_leverage_room
 from quantstrata.model.identifiers import ClientOrderId, Symbol, TradeId, VenueOrderId
 from quantstrata.model.orders import (
@@ -97,9 +97,10 @@ class SimulatedExchange:
         self.symbols = tuple(Symbol(symbol) for symbol in symbols)
         currencies = config.currencies_of(self.symbols)
         balances = Balances(config.account_currency(), currencies)
-        self.account = Account(
-            config.cash, self.symbols, self._multipliers(self.symbols), balances=balances
-        )
+        self._terms = terms_array(self.symbols, config.instruments, config.max_leverage)
+        """Each symbol's ``(multiplier, weight, per_contract)`` for valuation and the cap."""
+        multipliers = tuple(self._terms[:, 0].tolist())
+        self.account = Account(config.cash, self.symbols, multipliers, balances=balances)
         self.orders: dict[ClientOrderId, Order] = {}
         self.notes: dict[ClientOrderId, str] = {}
         """Why the leverage cap cut an order, by order id."""
@@ -112,7 +113,6 @@ class SimulatedExchange:
         self._fill = config.fill
         self._models = [self._fill_model(symbol) for symbol in self.symbols]
         self._lots = [config.lot_size(symbol) for symbol in self.symbols]
-        self._terms = terms_array(self.symbols, config.instruments, config.max_leverage)
         self._sessions = SessionCloses(config.calendar_of)
         self._sized: set[ClientOrderId] = set()
         ClientOrderId(f"{id_prefix}{10**19}")  # refuse a prefix no 20-digit id fits after
@@ -266,11 +266,11 @@ class SimulatedExchange:
             return
         self._columns[name] = len(self.symbols)
         self.symbols = (*self.symbols, name)
-        multiplier, currency = self._multipliers((name,))[0], self.config.currencies_of([name])[0]
-        self.account.list_symbol(name, multiplier, currency)
+        self._terms = terms_array(self.symbols, self.config.instruments, self.config.max_leverage)
+        currency = self.config.currencies_of([name])[0]
+        self.account.list_symbol(name, float(self._terms[-1, 0]), currency)
         self._models.append(self._fill_model(name))
         self._lots.append(self.config.lot_size(name))
-        self._terms = terms_array(self.symbols, self.config.instruments, self.config.max_leverage)
 
     def restore(
         self,
@@ -418,10 +418,6 @@ class SimulatedExchange:
             return
         self._fill = FillConfig.build(**{**self.config.fill.model_dump(), "volume_cap": chosen})
         self._models = [self._fill_model(symbol) for symbol in self.symbols]
-
-    def _multipliers(self, symbols: tuple[Symbol, ...]) -> tuple[float, ...]:
-        instruments = self.config.instruments
-        return tuple(multiplier_of(instruments.get(symbol)) for symbol in symbols)
 
     def _fill_model(self, symbol: str) -> FillModel:
         config = self.config
