@@ -8,7 +8,11 @@ import numpy as np
 import polars as pl
 from hypothesis import strategies as st
 
+from quantstrata.backtest import BacktestConfig
+from quantstrata.backtest.config import SizeAt
+from quantstrata.execution import CommissionConfig, FillConfig, FillPolicy, SlippageConfig
 from quantstrata.model.bar import BAR_SCHEMA
+from quantstrata.model.instrument import AssetClass, Instrument
 from quantstrata.model.orders import OrderRequest
 from quantstrata.strategy import BarSnapshot, EventStrategy, SignalStrategy, StrategyContext
 
@@ -147,3 +151,42 @@ def random_bars(draw: st.DrawFn, *, symbols: tuple[str, ...] = ("AAA",)) -> pl.D
         frame = make_bars(list(zip(opens, highs, lows, closes, strict=True)), symbol=symbol)
         parts.append(frame.filter(pl.Series(keep)))
     return pl.concat(parts).sort("ts", "symbol")
+
+
+def trading_configs(
+    symbols: tuple[str, ...], *, size_at: SizeAt | None = None
+) -> st.SearchStrategy[BacktestConfig]:
+    """Backtest settings across every order rule the simulations share.
+
+    Fill policies, volume caps and lot rounding (lots of 5), commissions, slippage, shorting,
+    leverage, fractional units, borrow and financing; ``size_at`` fixed, or drawn when ``None``.
+    """
+    return st.builds(
+        lambda policy, cap, rate, slipped, short, leverage, fractional, carry, sized: (
+            BacktestConfig(
+                check_lookahead=False,
+                size_at=sized,
+                fill=FillConfig(policy=policy, volume_cap=cap[0], round_lots=cap[1]),
+                commission=CommissionConfig(rate=rate, per_order=1.0 if rate else 0.0),
+                slippage=SlippageConfig(fixed_basis_points=7.0 if slipped else 0.0),
+                allow_short=short,
+                max_leverage=leverage,
+                fractional=fractional,
+                borrow_rate=carry[0],
+                financing_rate=carry[1],
+                instruments={
+                    symbol: Instrument(symbol, AssetClass.EQUITY, "USD", lot_size=5.0)
+                    for symbol in symbols
+                },
+            )
+        ),
+        policy=st.sampled_from(list(FillPolicy)),
+        cap=st.sampled_from([(None, False), (0.05, False), (None, True), (0.3, True)]),
+        rate=st.sampled_from([0.0, 0.002]),
+        slipped=st.booleans(),
+        short=st.booleans(),
+        leverage=st.sampled_from([0.5, 1.0, 3.0]),
+        fractional=st.booleans(),
+        carry=st.sampled_from([(0.0, 0.0), (0.04, 0.0), (0.0, 0.09), (0.25, 0.5)]),
+        sized=st.sampled_from(list(SizeAt)) if size_at is None else st.just(size_at),
+    )

@@ -14,7 +14,14 @@ import numpy as np
 import polars as pl
 from hypothesis import strategies as st
 
-from quantstrata.backtest import BacktestResult
+from quantstrata.backtest import BacktestConfig, BacktestResult
+from quantstrata.backtest._align import align_bars, canonical_bars
+from quantstrata.backtest._decided import run_decided
+from quantstrata.backtest._event import run_event
+from quantstrata.backtest._ledger import Ledger
+from quantstrata.backtest._replay import TargetReplay
+from quantstrata.backtest._signal import kernel_settings
+from quantstrata.backtest._signal import target_grid as grid_of
 from quantstrata.model.orders import (
     Bracket,
     Fill,
@@ -290,3 +297,18 @@ def replay_account(result: BacktestResult, cash: float) -> tuple[np.ndarray, np.
         .with_columns(pl.col("signed").fill_null(0.0).cum_sum().over("symbol"))
     )
     return cash_path, held["signed"].to_numpy()
+
+
+def decided_both_ways(
+    bars: pl.DataFrame, config: BacktestConfig, frame: pl.DataFrame, *, units: bool
+) -> tuple[Ledger | None, Ledger]:
+    """Run targets ``frame`` sized at the decision in the compiled loop and replayed by events.
+
+    Return the compiled loop's ledger (``None`` when it gives up) and the event loop's.
+    """
+    strategy = UnitTargets(frame) if units else FixedTargets(frame)
+    aligned = align_bars(canonical_bars(bars))
+    grid = grid_of(strategy.compute_targets(bars), aligned)
+    settings, costs = kernel_settings(config, aligned.symbols, units=units)
+    compiled = run_decided(grid, aligned, config, settings, costs)
+    return compiled, run_event(TargetReplay(strategy, grid, aligned.symbols), aligned, config)

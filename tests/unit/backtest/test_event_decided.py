@@ -23,12 +23,10 @@ from quantstrata.backtest._ledger import Ledger
 from quantstrata.backtest._replay import TargetReplay
 from quantstrata.backtest._signal import target_grid as grid_of
 from quantstrata.backtest.config import SizeAt
-from quantstrata.execution import CommissionConfig, FillConfig, FillPolicy, SlippageConfig
-from quantstrata.model.instrument import AssetClass, Instrument
 from quantstrata.strategy import EventStrategy
 from quantstrata.strategy.context import StrategyContext
 from quantstrata.strategy.event import BarSnapshot
-from tests.kit.backtest import FixedTargets, random_bars
+from tests.kit.backtest import FixedTargets, random_bars, trading_configs
 from tests.kit.random_strategies import (
     EventTargets,
     RandomOrders,
@@ -39,31 +37,7 @@ from tests.kit.random_strategies import (
 
 SYMBOLS = ("AAA", "BBB", "CCC")
 
-configs = st.builds(
-    lambda policy, cap, rate, slipped, short, leverage, fractional, carry: BacktestConfig(
-        check_lookahead=False,
-        size_at=SizeAt.DECISION,
-        fill=FillConfig(policy=policy, volume_cap=cap[0], round_lots=cap[1]),
-        commission=CommissionConfig(rate=rate, per_order=1.0 if rate else 0.0),
-        slippage=SlippageConfig(fixed_basis_points=7.0 if slipped else 0.0),
-        allow_short=short,
-        max_leverage=leverage,
-        fractional=fractional,
-        borrow_rate=carry[0],
-        financing_rate=carry[1],
-        instruments={
-            symbol: Instrument(symbol, AssetClass.EQUITY, "USD", lot_size=5.0) for symbol in SYMBOLS
-        },
-    ),
-    policy=st.sampled_from(list(FillPolicy)),
-    cap=st.sampled_from([(None, False), (None, True), (0.05, False), (0.3, True)]),
-    rate=st.sampled_from([0.0, 0.002]),
-    slipped=st.booleans(),
-    short=st.booleans(),
-    leverage=st.sampled_from([0.5, 1.0, 3.0]),
-    fractional=st.booleans(),
-    carry=st.sampled_from([(0.0, 0.0), (0.25, 0.5)]),
-)
+configs = trading_configs(SYMBOLS, size_at=SizeAt.DECISION)
 
 
 class UnobservedOrders(RandomOrders):

@@ -17,13 +17,7 @@ from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 from quantstrata.backtest import Backtest, BacktestConfig, BacktestResult
-from quantstrata.backtest._align import align_bars, canonical_bars
-from quantstrata.backtest._decided import run_decided
-from quantstrata.backtest._event import run_event
 from quantstrata.backtest._ledger import margin_called
-from quantstrata.backtest._replay import TargetReplay
-from quantstrata.backtest._signal import kernel_settings
-from quantstrata.backtest._signal import target_grid as grid_of
 from quantstrata.backtest.config import SizeAt
 from quantstrata.core.errors import DataError
 from quantstrata.exchange import MarginCallPolicy
@@ -31,7 +25,13 @@ from quantstrata.execution import CommissionConfig, FillConfig, FillPolicy
 from quantstrata.execution.margin import initial_margin
 from quantstrata.model import Instrument, Margin, MarginBasis
 from tests.kit.backtest import FixedTargets, make_bars, random_bars
-from tests.kit.random_strategies import EventTargets, ObservedEventTargets, UnitTargets, target_grid
+from tests.kit.random_strategies import (
+    EventTargets,
+    ObservedEventTargets,
+    UnitTargets,
+    decided_both_ways,
+    target_grid,
+)
 
 SYMBOLS = ("AAA", "BBB", "CCC")
 MARGINS = {
@@ -146,12 +146,8 @@ def test_compiled_decisions_equal_the_exchanges_with_contracts(
 ) -> None:
     config = config.model_copy(update={"size_at": SizeAt.DECISION})
     frame = data.draw(target_grid(bars, units=units))
+    compiled, replay = decided_both_ways(bars, config, frame, units=units)
     strategy = UnitTargets(frame) if units else FixedTargets(frame)
-    aligned = align_bars(canonical_bars(bars))
-    grid = grid_of(strategy.compute_targets(bars), aligned)
-    settings_, costs = kernel_settings(config, aligned.symbols, units=units)
-    compiled = run_decided(grid, aligned, config, settings_, costs)
-    replay = run_event(TargetReplay(strategy, grid, aligned.symbols), aligned, config)
     # The compiled loop makes no margin calls: a run of it that went below maintenance is
     # replaced by the exchange's (the replay); one that did not is the replay's, exactly.
     called = compiled is not None and margin_called(compiled, config)

@@ -14,26 +14,28 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quantstrata.backtest import Backtest, BacktestConfig, BacktestResult
-from quantstrata.backtest._align import align_bars, canonical_bars
-from quantstrata.backtest._decided import run_decided
-from quantstrata.backtest._event import run_event
 from quantstrata.backtest._ledger import Ledger
-from quantstrata.backtest._replay import TargetReplay
-from quantstrata.backtest._signal import kernel_settings
-from quantstrata.backtest._signal import target_grid as grid_of
 from quantstrata.backtest.config import SizeAt
-from quantstrata.execution import CommissionConfig, FillConfig, FillPolicy, SlippageConfig
+from quantstrata.execution import FillConfig
 from quantstrata.model.instrument import AssetClass, Instrument
 from quantstrata.model.orders import OrderRequest
 from quantstrata.strategy import EventStrategy
 from quantstrata.strategy.context import StrategyContext
 from quantstrata.strategy.event import BarSnapshot
-from tests.kit.backtest import FixedTargets, Idle, flat_bars, make_bars, random_bars
+from tests.kit.backtest import (
+    FixedTargets,
+    Idle,
+    flat_bars,
+    make_bars,
+    random_bars,
+    trading_configs,
+)
 from tests.kit.random_strategies import (
     EventTargets,
     ObservedEventTargets,
     RandomOrders,
     UnitTargets,
+    decided_both_ways,
     expected_carry,
     plans,
     replay_account,
@@ -41,34 +43,8 @@ from tests.kit.random_strategies import (
 )
 
 SYMBOLS = ("AAA", "BBB", "CCC")
-SLIPPAGE_BASIS_POINTS = 7.0
 
-configs = st.builds(
-    lambda policy, cap, rate, slipped, short, leverage, fractional, carry, size_at: BacktestConfig(
-        check_lookahead=False,
-        size_at=size_at,
-        fill=FillConfig(policy=policy, volume_cap=cap[0], round_lots=cap[1]),
-        commission=CommissionConfig(rate=rate, per_order=1.0 if rate else 0.0),
-        slippage=SlippageConfig(fixed_basis_points=SLIPPAGE_BASIS_POINTS if slipped else 0.0),
-        allow_short=short,
-        max_leverage=leverage,
-        fractional=fractional,
-        borrow_rate=carry[0],
-        financing_rate=carry[1],
-        instruments={
-            symbol: Instrument(symbol, AssetClass.EQUITY, "USD", lot_size=5.0) for symbol in SYMBOLS
-        },
-    ),
-    policy=st.sampled_from(list(FillPolicy)),
-    cap=st.sampled_from([(None, False), (0.05, False), (None, True), (0.3, True)]),
-    rate=st.sampled_from([0.0, 0.002]),
-    slipped=st.booleans(),
-    short=st.booleans(),
-    leverage=st.sampled_from([0.5, 1.0, 3.0]),
-    fractional=st.booleans(),
-    carry=st.sampled_from([(0.0, 0.0), (0.04, 0.0), (0.0, 0.09), (0.25, 0.5)]),
-    size_at=st.sampled_from(list(SizeAt)),
-)
+configs = trading_configs(SYMBOLS)
 
 
 def _check_accounting(result: BacktestResult, config: BacktestConfig) -> None:
@@ -258,12 +234,7 @@ def test_compiled_decisions_give_the_event_loops_run(
     fill = config.fill.model_copy(update={"volume_cap": cap[0], "round_lots": cap[1]})
     config = config.model_copy(update={"size_at": SizeAt.DECISION, "fill": fill})
     frame = data.draw(target_grid(bars, units=units))
-    strategy = UnitTargets(frame) if units else FixedTargets(frame)
-    aligned = align_bars(canonical_bars(bars))
-    grid = grid_of(strategy.compute_targets(bars), aligned)
-    settings_, costs = kernel_settings(config, aligned.symbols, units=units)
-    compiled = run_decided(grid, aligned, config, settings_, costs)
-    replay = run_event(TargetReplay(strategy, grid, aligned.symbols), aligned, config)
+    compiled, replay = decided_both_ways(bars, config, frame, units=units)
     if compiled is None:
         assert _replay_fell_short(replay)
         return
@@ -272,6 +243,7 @@ def test_compiled_decisions_give_the_event_loops_run(
     assert compiled.fills.equals(replay.fills), (compiled.fills, replay.fills)
     assert np.array_equal(compiled.cash, replay.cash)
     assert np.array_equal(compiled.positions, replay.positions)
+    strategy = UnitTargets(frame) if units else FixedTargets(frame)
     result = Backtest(bars, strategy, config).run()  # the engine's default path: the same run
     assert result.fills.equals(replay.fills)
     assert result.orders.equals(replay.orders)
